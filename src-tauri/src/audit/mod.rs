@@ -1,0 +1,475 @@
+//! Tamper-evident audit log. Pure domain code: no Tauri, no network.
+//!
+//! **What an entry holds.** Every console action appends one [`AuditEntry`]: UTC timestamp,
+//! action, vendor, key name, the operator's name and role, outcome (+ error code) and a note.
+//! Besides the sequence number, the hashes and the timestamp (the caller's `now`), every field is
+//! a plain string or enum copied from the caller's [`NewEntry`] and [`Actor`]; the log adds no
+//! other data, and no type here accepts a `SecretValue`. Callers fill those strings from metadata
+//! only (vendor id, secret name, tag values, error codes) — never a key value, token or client
+//! secret.
+//!
+//! **Chain.** Entry #1's `prev_hash` is 64 zeros; every later entry stores the SHA-256 of the
+//! previous entry's canonical form (defined in [`chain`]: fixed-order JSON of all fields but
+//! `hash`, with a format version marker `v`). Editing, deleting or reordering lines breaks the
+//! chain. Cutting lines off the end does not, so when connected the caller anchors [`Anchor`]
+//! (`head()` after each append) in the vault and passes it to [`AuditLog::verify`].
+//!
+//! **File.** One append-only JSON Lines file per vault, at a path the caller chooses. Each append
+//! writes the whole line and `sync_data`s it before returning (`append_batch` writes several
+//! lines, e.g. a bulk rotation's one-per-key entries, with one fsync, all or nothing); creating
+//! the file also syncs its directory. A
+//! failed append returns a named [`AuditError`] and cuts the file back to its previous length, so
+//! it never leaves a half line that would later read as tampering (if even the cut fails, the
+//! log refuses further appends until it can make that cut). A `<log>.lock` file next to the log
+//! is locked while it is open, so two console windows cannot fork the chain.
+//!
+//! **Torn last line (crash mid-write).** [`AuditLog::verify`] reports it as
+//! [`ProblemKind::TornLine`]. [`AuditLog::open`] repairs it: the incomplete bytes are appended to
+//! `<log>.torn` next to the log (fsynced), the log is cut back to its last complete line, and
+//! [`OpenReport::torn_tail`] says how many bytes went where. The next append first records a
+//! [`AuditAction::LogRecovery`] entry (same operator and time as the action that triggered it)
+//! naming the moved bytes, then the action itself, so the chain continues and verifies intact
+//! while the recovery stays visible. The torn line was never acknowledged (an append returns only
+//! after fsync), so it was never anchored, and moving it aside cannot make the anchor disagree.
+//! Lines that are complete but unreadable are left where they are for verify to report; the log
+//! keeps appending after the last readable entry.
+//!
+//! **Verify** always re-reads the file from disk by path (what an attacker would edit), never the
+//! entries held in memory. **Demo mode** ([`AuditLog::in_memory`]) keeps the exact bytes a file
+//! would hold in memory and verifies them with the same code.
+
+mod chain;
+mod csv;
+mod error;
+mod file;
+mod verify;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+pub use chain::{FORMAT_VERSION, GENESIS_HASH};
+pub use csv::{HEADER as CSV_HEADER, VERIFICATION_MARKER as CSV_VERIFICATION_MARKER};
+pub use error::AuditError;
+pub use verify::{AnchorCheck, Problem, ProblemKind, VerifyReport};
+
+use chain::{LineRecord, format_timestamp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum AuditAction {
+    Connect,
+    Disconnect,
+    Add,
+    /// A key value was copied to the clipboard.
+    Retrieve,
+    Test,
+    /// One entry per key, also in bulk rotations.
+    Rotate,
+    /// An older version was made current again.
+    Restore,
+    /// Key settings (interval, owner, note, expiry) changed.
+    Update,
+    /// Access policy / category access changed.
+    Distribute,
+    /// Console profile or role changed.
+    ProfileChange,
+    Disable,
+    Enable,
+    Delete,
+    Recover,
+    Purge,
+    Export,
+    Report,
+    /// Written by the log itself after moving a torn last line aside.
+    LogRecovery,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 18] = [
+        AuditAction::Connect,
+        AuditAction::Disconnect,
+        AuditAction::Add,
+        AuditAction::Retrieve,
+        AuditAction::Test,
+        AuditAction::Rotate,
+        AuditAction::Restore,
+        AuditAction::Update,
+        AuditAction::Distribute,
+        AuditAction::ProfileChange,
+        AuditAction::Disable,
+        AuditAction::Enable,
+        AuditAction::Delete,
+        AuditAction::Recover,
+        AuditAction::Purge,
+        AuditAction::Export,
+        AuditAction::Report,
+        AuditAction::LogRecovery,
+    ];
+
+    /// The stored id (kebab-case, as in the JSON line and the CSV).
+    pub fn id(self) -> &'static str {
+        match self {
+            AuditAction::Connect => "connect",
+            AuditAction::Disconnect => "disconnect",
+            AuditAction::Add => "add",
+            AuditAction::Retrieve => "retrieve",
+            AuditAction::Test => "test",
+            AuditAction::Rotate => "rotate",
+            AuditAction::Restore => "restore",
+            AuditAction::Update => "update",
+            AuditAction::Distribute => "distribute",
+            AuditAction::ProfileChange => "profile-change",
+            AuditAction::Disable => "disable",
+            AuditAction::Enable => "enable",
+            AuditAction::Delete => "delete",
+            AuditAction::Recover => "recover",
+            AuditAction::Purge => "purge",
+            AuditAction::Export => "export",
+            AuditAction::Report => "report",
+            AuditAction::LogRecovery => "log-recovery",
+        }
+    }
+
+    /// Human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuditAction::Connect => "Connect",
+            AuditAction::Disconnect => "Disconnect",
+            AuditAction::Add => "Add key",
+            AuditAction::Retrieve => "Copy key",
+            AuditAction::Test => "Test key",
+            AuditAction::Rotate => "Rotate key",
+            AuditAction::Restore => "Restore version",
+            AuditAction::Update => "Update settings",
+            AuditAction::Distribute => "Change access",
+            AuditAction::ProfileChange => "Change profile",
+            AuditAction::Disable => "Disable key",
+            AuditAction::Enable => "Enable key",
+            AuditAction::Delete => "Delete key",
+            AuditAction::Recover => "Recover key",
+            AuditAction::Purge => "Purge key",
+            AuditAction::Export => "Export",
+            AuditAction::Report => "Report",
+            AuditAction::LogRecovery => "Log recovery",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum Outcome {
+    Ok,
+    /// Stopped by the console's own rules (role, confirmation) before anything was sent.
+    Refused,
+    /// Attempted and failed (the entry's `error_code` says how).
+    Failed,
+}
+
+impl Outcome {
+    pub fn id(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// What the caller records; the log adds sequence, timestamp and hashes. Plain strings from
+/// metadata only (see the module comment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    pub action: AuditAction,
+    /// Vendor id, e.g. `ninjaone`.
+    pub vendor: Option<String>,
+    /// Key Vault secret name, e.g. `ninjaone--eu`.
+    pub key_name: Option<String>,
+    pub outcome: Outcome,
+    /// Named error code (e.g. `forbidden-by-rbac`) when refused or failed.
+    pub error_code: Option<String>,
+    pub note: String,
+}
+
+impl NewEntry {
+    /// A successful action with no vendor, key or note yet.
+    pub fn new(action: AuditAction) -> Self {
+        NewEntry {
+            action,
+            vendor: None,
+            key_name: None,
+            outcome: Outcome::Ok,
+            error_code: None,
+            note: String::new(),
+        }
+    }
+
+    pub fn vendor(mut self, vendor: impl Into<String>) -> Self {
+        self.vendor = Some(vendor.into());
+        self
+    }
+
+    pub fn key_name(mut self, key_name: impl Into<String>) -> Self {
+        self.key_name = Some(key_name.into());
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = note.into();
+        self
+    }
+
+    pub fn refused(mut self, error_code: impl Into<String>) -> Self {
+        self.outcome = Outcome::Refused;
+        self.error_code = Some(error_code.into());
+        self
+    }
+
+    pub fn failed(mut self, error_code: impl Into<String>) -> Self {
+        self.outcome = Outcome::Failed;
+        self.error_code = Some(error_code.into());
+        self
+    }
+}
+
+/// Who did it: the technician's name from the console profile and their role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user: String,
+    pub role: String,
+}
+
+/// One recorded action, as the UI lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct AuditEntry {
+    /// 1, 2, 3, ... in file order.
+    pub seq: u64,
+    /// UTC, millisecond precision (the caller's `now`, truncated).
+    pub timestamp: DateTime<Utc>,
+    pub action: AuditAction,
+    pub vendor: Option<String>,
+    pub key_name: Option<String>,
+    pub user: String,
+    pub role: String,
+    pub outcome: Outcome,
+    pub error_code: Option<String>,
+    pub note: String,
+    /// Hex SHA-256 of the previous entry's canonical form (64 zeros for #1).
+    pub prev_hash: String,
+    /// Hex SHA-256 of this entry's canonical form.
+    pub hash: String,
+}
+
+/// The chain head the caller stores in the vault after each append, and passes back to verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Anchor {
+    pub seq: u64,
+    pub hash: String,
+}
+
+/// An incomplete last line found (and moved aside) when the log was opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct TornTail {
+    pub bytes: u64,
+    /// The `.torn` file next to the log that now holds those bytes.
+    pub moved_to: String,
+}
+
+/// What opening the log found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct OpenReport {
+    /// The file did not exist and was created.
+    pub created: bool,
+    /// Readable entries loaded.
+    pub entries: u64,
+    /// Complete lines that could not be read (left in place; verify reports them).
+    pub unreadable_lines: u64,
+    pub torn_tail: Option<TornTail>,
+}
+
+enum Store {
+    /// Demo mode: the bytes a file would hold.
+    Memory(Vec<u8>),
+    File(file::FileLog),
+}
+
+pub struct AuditLog {
+    entries: Vec<AuditEntry>,
+    store: Store,
+    /// A torn tail moved aside at open, recorded by the next append.
+    pending_recovery: Option<TornTail>,
+}
+
+impl AuditLog {
+    /// Demo mode: same API, nothing touches the disk.
+    pub fn in_memory() -> AuditLog {
+        AuditLog {
+            entries: Vec::new(),
+            store: Store::Memory(Vec::new()),
+            pending_recovery: None,
+        }
+    }
+
+    /// Open (or create) the vault's log file, repairing a torn last line (see the module comment).
+    pub fn open(path: &Path) -> Result<(AuditLog, OpenReport), AuditError> {
+        let opened = file::open(path)?;
+        let log = AuditLog {
+            entries: opened.entries,
+            store: Store::File(opened.log),
+            pending_recovery: opened.report.torn_tail.clone(),
+        };
+        Ok((log, opened.report))
+    }
+
+    /// The log file, or `None` in demo mode.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.store {
+            Store::Memory(_) => None,
+            Store::File(file) => Some(file.path()),
+        }
+    }
+
+    /// Record one action durably (written and fsynced before this returns). Returns the stored
+    /// entry; on error nothing was recorded.
+    pub fn append(
+        &mut self,
+        entry: NewEntry,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<AuditEntry, AuditError> {
+        let first = self.commit(vec![entry], actor, now)?;
+        Ok(self.entries[first].clone())
+    }
+
+    /// Record several actions (e.g. a bulk rotation, one entry per key) with one write and one
+    /// fsync, all or nothing. Returns the stored entries in order.
+    pub fn append_batch(
+        &mut self,
+        entries: Vec<NewEntry>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AuditEntry>, AuditError> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let first = self.commit(entries, actor, now)?;
+        Ok(self.entries[first..].to_vec())
+    }
+
+    /// Seal `new` onto the chain (after a pending log-recovery entry, if any), write the lines in
+    /// one go and keep them. Returns the index in `entries` of the first of `new`.
+    fn commit(
+        &mut self,
+        new: Vec<NewEntry>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<usize, AuditError> {
+        let mut to_write = Vec::with_capacity(new.len() + 1);
+        if let Some(torn) = &self.pending_recovery {
+            let moved_to = Path::new(&torn.moved_to)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| torn.moved_to.clone());
+            to_write.push(NewEntry::new(AuditAction::LogRecovery).note(format!(
+                "The log's last line was incomplete after an interrupted write; its {} bytes were \
+                 moved to {moved_to} when the log was opened.",
+                torn.bytes
+            )));
+        }
+        let recovery_count = to_write.len();
+        to_write.extend(new);
+
+        let timestamp = now.trunc_subsecs(3);
+        let stamp = format_timestamp(timestamp);
+        let (mut seq, mut prev_hash) = match self.entries.last() {
+            Some(last) => (last.seq + 1, last.hash.clone()),
+            None => (1, GENESIS_HASH.to_string()),
+        };
+        let mut lines = Vec::new();
+        let mut sealed = Vec::with_capacity(to_write.len());
+        for entry in to_write {
+            let record = LineRecord {
+                v: FORMAT_VERSION,
+                seq,
+                timestamp: stamp.clone(),
+                action: entry.action,
+                vendor: entry.vendor,
+                key_name: entry.key_name,
+                user: actor.user.clone(),
+                role: actor.role.clone(),
+                outcome: entry.outcome,
+                error_code: entry.error_code,
+                note: entry.note,
+                prev_hash,
+                hash: String::new(),
+            }
+            .seal()?;
+            lines.extend_from_slice(&record.to_line()?);
+            seq += 1;
+            prev_hash = record.hash.clone();
+            sealed.push(AuditEntry {
+                seq: record.seq,
+                timestamp,
+                action: record.action,
+                vendor: record.vendor,
+                key_name: record.key_name,
+                user: record.user,
+                role: record.role,
+                outcome: record.outcome,
+                error_code: record.error_code,
+                note: record.note,
+                prev_hash: record.prev_hash,
+                hash: record.hash,
+            });
+        }
+
+        match &mut self.store {
+            Store::Memory(bytes) => bytes.extend_from_slice(&lines),
+            Store::File(file) => file.append_lines(&lines)?,
+        }
+        self.pending_recovery = None;
+        let first = self.entries.len() + recovery_count;
+        self.entries.extend(sealed);
+        Ok(first)
+    }
+
+    /// Entries loaded at open plus those appended since, oldest first.
+    pub fn entries(&self) -> &[AuditEntry] {
+        &self.entries
+    }
+
+    /// The chain head to anchor in the vault; `None` while the log is empty.
+    pub fn head(&self) -> Option<Anchor> {
+        self.entries.last().map(|last| Anchor {
+            seq: last.seq,
+            hash: last.hash.clone(),
+        })
+    }
+
+    /// Re-read the log (from disk for a file log) and check the chain, and the anchor if given.
+    pub fn verify(&self, anchor: Option<&Anchor>) -> VerifyReport {
+        match &self.store {
+            Store::Memory(bytes) => verify::verify_bytes(bytes, anchor),
+            Store::File(file) => match std::fs::read(file.path()) {
+                Ok(bytes) => verify::verify_bytes(&bytes, anchor),
+                Err(e) => VerifyReport::unreadable_file(&e.to_string(), anchor),
+            },
+        }
+    }
+
+    /// The audit CSV: the entries held by this log plus the given verification result.
+    pub fn to_csv(&self, report: &VerifyReport) -> Vec<u8> {
+        csv::render(&self.entries, report)
+    }
+}

@@ -1,0 +1,457 @@
+//! "Verify": walk the stored bytes line by line and report the log intact, or the first bad entry
+//! and why.
+//!
+//! Checks, in order, for each complete line: it parses as a version-1 line (else *unreadable*);
+//! its content hashes to its `hash` (else *edited*); its `seq` is the next number (a gap is
+//! *deleted* unless the missing number appears later, which is *reordered*; a repeated or
+//! backwards number is *reordered*); its `prev_hash` is the previous line's `hash` (else *edited*:
+//! an entry was changed and re-hashed, which breaks the next link). Then an incomplete last line is
+//! a *torn line*. Finally the vault's anchor, when given: an anchor beyond the last entry means the
+//! tail was *cut off*; an anchored entry whose hash differs means the log was *rewritten*.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::Anchor;
+use super::chain::{FORMAT_VERSION, GENESIS_HASH, LineRecord, VersionProbe};
+
+/// What comparing the log with the vault's anchor showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum AnchorCheck {
+    /// No anchor was given (demo mode, or not connected): a cut-off tail cannot be ruled out.
+    NotAvailable,
+    /// The anchored entry is in the log with the anchored hash.
+    Matched,
+    /// The anchored entry is missing or hashes differently.
+    Mismatch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum ProblemKind {
+    /// An entry's content no longer matches its hash, or its link to the previous entry is broken.
+    Edited,
+    /// Sequence numbers jump: entries were removed from the middle (or the start).
+    Deleted,
+    /// Entries are out of order or repeated.
+    Reordered,
+    /// The vault's anchor names an entry beyond the end of the log.
+    TruncatedTail,
+    /// The entry at the vault's anchor hashes differently: the log was rewritten or replaced.
+    Rewritten,
+    /// The last line is incomplete (an interrupted write).
+    TornLine,
+    /// A line (or the file) cannot be read as a log entry.
+    Unreadable,
+}
+
+impl ProblemKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ProblemKind::Edited => "edited",
+            ProblemKind::Deleted => "deleted",
+            ProblemKind::Reordered => "reordered",
+            ProblemKind::TruncatedTail => "tail cut off",
+            ProblemKind::Rewritten => "rewritten",
+            ProblemKind::TornLine => "torn last line",
+            ProblemKind::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// The first thing found wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    /// The entry number concerned, when one can be named.
+    pub seq: Option<u64>,
+    /// 1-based line in the log file, when the problem sits on a line.
+    pub line: Option<u64>,
+    /// One or two sentences for the technician, shown verbatim.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct VerifyReport {
+    pub intact: bool,
+    /// Entries read and found sound before the first problem (all of them when intact).
+    pub entries_checked: u64,
+    pub anchor: AnchorCheck,
+    pub problem: Option<Problem>,
+    /// One sentence for the UI.
+    pub summary: String,
+}
+
+impl VerifyReport {
+    /// The log could not be read at all.
+    pub(crate) fn unreadable_file(reason: &str, anchor: Option<&Anchor>) -> VerifyReport {
+        VerifyReport {
+            intact: false,
+            entries_checked: 0,
+            anchor: if anchor.is_some() {
+                AnchorCheck::Mismatch
+            } else {
+                AnchorCheck::NotAvailable
+            },
+            problem: Some(Problem {
+                kind: ProblemKind::Unreadable,
+                seq: None,
+                line: None,
+                message: format!(
+                    "The audit log file could not be read ({reason}): it may have been deleted, \
+                     moved or locked by another program."
+                ),
+            }),
+            summary: "Not verified: the audit log file could not be read.".to_string(),
+        }
+    }
+}
+
+/// A complete line as verification needs it.
+struct Checked {
+    seq: u64,
+    stored_hash: String,
+    computed_hash: String,
+    prev_hash: String,
+}
+
+fn check_line(line: &[u8]) -> Result<Checked, String> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Err("it is blank".to_string());
+    }
+    let record = match serde_json::from_slice::<LineRecord>(line) {
+        Ok(record) => record,
+        Err(parse_error) => {
+            return Err(match serde_json::from_slice::<VersionProbe>(line) {
+                Ok(probe) if probe.v != FORMAT_VERSION => unknown_version(probe.v),
+                _ => format!("it is not a valid log entry: {parse_error}"),
+            });
+        }
+    };
+    if record.v != FORMAT_VERSION {
+        return Err(unknown_version(record.v));
+    }
+    let computed_hash = record
+        .computed_hash()
+        .map_err(|e| format!("it could not be re-encoded: {e}"))?;
+    if record.to_entry().is_none() {
+        return Err(format!(
+            "its timestamp \"{}\" is not a valid date",
+            record.timestamp
+        ));
+    }
+    Ok(Checked {
+        seq: record.seq,
+        stored_hash: record.hash,
+        computed_hash,
+        prev_hash: record.prev_hash,
+    })
+}
+
+fn unknown_version(v: u32) -> String {
+    format!("it uses log format version {v}, which this console does not read")
+}
+
+fn entries_word(n: u64) -> &'static str {
+    if n == 1 { "entry" } else { "entries" }
+}
+
+struct Found {
+    problem: Problem,
+    summary: String,
+}
+
+fn found(
+    kind: ProblemKind,
+    seq: Option<u64>,
+    line: Option<u64>,
+    message: String,
+    summary: String,
+) -> Found {
+    Found {
+        problem: Problem {
+            kind,
+            seq,
+            line,
+            message,
+        },
+        summary,
+    }
+}
+
+/// Verify the bytes of a log file.
+pub(crate) fn verify_bytes(bytes: &[u8], anchor: Option<&Anchor>) -> VerifyReport {
+    let (complete, torn) = match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(i) => (&bytes[..=i], &bytes[i + 1..]),
+        None => (&bytes[..0], bytes),
+    };
+    let lines: Vec<Result<Checked, String>> = if complete.is_empty() {
+        Vec::new()
+    } else {
+        complete[..complete.len() - 1]
+            .split(|&b| b == b'\n')
+            .map(check_line)
+            .collect()
+    };
+
+    let mut expected_seq = 1u64;
+    let mut prev_hash = GENESIS_HASH;
+    let mut first: Option<Found> = None;
+    for (index, checked) in lines.iter().enumerate() {
+        let line_no = index as u64 + 1;
+        let record = match checked {
+            Ok(record) => record,
+            Err(why) => {
+                first = Some(found(
+                    ProblemKind::Unreadable,
+                    None,
+                    Some(line_no),
+                    format!(
+                        "Line {line_no} of the log cannot be read: {why}. It was damaged or edited by hand."
+                    ),
+                    format!("Not intact: line {line_no} of the log cannot be read."),
+                ));
+                break;
+            }
+        };
+        let seq = record.seq;
+        if record.computed_hash != record.stored_hash {
+            first = Some(found(
+                ProblemKind::Edited,
+                Some(seq),
+                Some(line_no),
+                format!(
+                    "Entry #{seq} was edited after it was written (its content no longer matches its hash)."
+                ),
+                format!("Not intact: entry #{seq} was changed after it was written."),
+            ));
+            break;
+        }
+        if seq > expected_seq {
+            let appears_later = lines[index + 1..]
+                .iter()
+                .any(|l| l.as_ref().is_ok_and(|r| r.seq == expected_seq));
+            first = Some(if appears_later {
+                found(
+                    ProblemKind::Reordered,
+                    Some(seq),
+                    Some(line_no),
+                    format!(
+                        "Entry #{seq} is on line {line_no}, before entry #{expected_seq}: the log's lines were reordered."
+                    ),
+                    format!("Not intact: entries are out of order from line {line_no}."),
+                )
+            } else {
+                let missing = seq - expected_seq;
+                let what = if missing == 1 {
+                    format!("Entry #{expected_seq} is missing")
+                } else {
+                    format!("Entries #{expected_seq} to #{} are missing", seq - 1)
+                };
+                let jump = if expected_seq == 1 {
+                    format!("the log starts at #{seq}")
+                } else {
+                    format!("the log jumps from #{} to #{seq}", expected_seq - 1)
+                };
+                found(
+                    ProblemKind::Deleted,
+                    Some(expected_seq),
+                    Some(line_no),
+                    format!(
+                        "{what}: {jump} ({missing} {} deleted).",
+                        if missing == 1 {
+                            "entry was"
+                        } else {
+                            "entries were"
+                        }
+                    ),
+                    format!(
+                        "Not intact: {missing} {} deleted before #{seq}.",
+                        if missing == 1 {
+                            "entry was"
+                        } else {
+                            "entries were"
+                        }
+                    ),
+                )
+            });
+            break;
+        }
+        if seq < expected_seq {
+            let last_good = expected_seq - 1;
+            first = Some(found(
+                ProblemKind::Reordered,
+                Some(seq),
+                Some(line_no),
+                format!(
+                    "Entry #{seq} appears again on line {line_no}, after entry #{last_good}: a line was copied or moved."
+                ),
+                format!("Not intact: entries are out of order from line {line_no}."),
+            ));
+            break;
+        }
+        if record.prev_hash != prev_hash {
+            let message = if seq == 1 {
+                "Entry #1 does not start the chain (its previous-entry hash is not the genesis value): \
+                 the start of the log was replaced."
+                    .to_string()
+            } else {
+                format!(
+                    "Entry #{seq} no longer links to entry #{} (it records a different hash for it): \
+                     one of the two was changed after it was written and its hash recomputed.",
+                    seq - 1
+                )
+            };
+            first = Some(found(
+                ProblemKind::Edited,
+                Some(seq),
+                Some(line_no),
+                message,
+                format!("Not intact: the chain is broken at entry #{seq}."),
+            ));
+            break;
+        }
+        expected_seq += 1;
+        prev_hash = &record.stored_hash;
+    }
+
+    let sound = expected_seq - 1;
+    let last_seq = sound;
+    if first.is_none() && !torn.is_empty() {
+        let line_no = lines.len() as u64 + 1;
+        first = Some(found(
+            ProblemKind::TornLine,
+            None,
+            Some(line_no),
+            format!(
+                "The last line of the log ({} bytes) is incomplete: a write was interrupted (crash or \
+                 power loss) before the entry was finished, so it holds no complete entry. Reopening \
+                 the log moves it aside to a .torn file and records a log-recovery entry.",
+                torn.len()
+            ),
+            format!(
+                "Needs attention: the log's last line is incomplete (an interrupted write); the {sound} \
+                 {} before it are intact.",
+                entries_word(sound)
+            ),
+        ));
+    }
+
+    let anchor_check = match anchor {
+        None => AnchorCheck::NotAvailable,
+        Some(anchor) => {
+            let anchored = lines
+                .iter()
+                .filter_map(|l| l.as_ref().ok())
+                .find(|r| r.seq == anchor.seq);
+            let matches = match anchored {
+                Some(record) => record.stored_hash == anchor.hash,
+                None => anchor.seq == 0 && anchor.hash == GENESIS_HASH,
+            };
+            if matches {
+                AnchorCheck::Matched
+            } else {
+                AnchorCheck::Mismatch
+            }
+        }
+    };
+
+    if first.is_none()
+        && let (Some(anchor), AnchorCheck::Mismatch) = (anchor, anchor_check)
+    {
+        first = Some(if anchor.seq > last_seq {
+            let cut = anchor.seq - last_seq;
+            let message = if last_seq == 0 {
+                format!(
+                    "The log is empty but the vault's anchor says #{} was written: all {cut} {} were removed.",
+                    anchor.seq,
+                    entries_word(cut)
+                )
+            } else if cut == 1 {
+                format!(
+                    "The log ends at #{last_seq} but the vault's anchor says #{} was written: the last entry was cut off.",
+                    anchor.seq
+                )
+            } else {
+                format!(
+                    "The log ends at #{last_seq} but the vault's anchor says #{} was written: the last {cut} entries were cut off.",
+                    anchor.seq
+                )
+            };
+            found(
+                ProblemKind::TruncatedTail,
+                Some(last_seq + 1),
+                None,
+                message,
+                format!(
+                    "Not intact: the end of the log was cut off ({cut} {} missing).",
+                    entries_word(cut)
+                ),
+            )
+        } else {
+            found(
+                ProblemKind::Rewritten,
+                Some(anchor.seq),
+                Some(anchor.seq),
+                format!(
+                    "Entry #{} does not match the vault's anchor (its hash differs from the one recorded \
+                     in the vault): the log was rewritten or replaced up to that entry.",
+                    anchor.seq
+                ),
+                format!(
+                    "Not intact: the log does not match the vault's anchor at #{}.",
+                    anchor.seq
+                ),
+            )
+        });
+    }
+
+    match first {
+        Some(Found { problem, summary }) => VerifyReport {
+            intact: false,
+            entries_checked: sound,
+            anchor: anchor_check,
+            problem: Some(problem),
+            summary,
+        },
+        None => {
+            let summary = match (anchor_check, anchor) {
+                _ if sound == 0 && anchor.is_none() => {
+                    "Intact: the log is empty. The vault's anchor was not available, so removed \
+                     entries could not be ruled out."
+                        .to_string()
+                }
+                _ if sound == 0 => {
+                    "Intact: the log is empty, as the vault's anchor expects.".to_string()
+                }
+                (AnchorCheck::Matched, Some(anchor)) if anchor.seq == last_seq => format!(
+                    "Intact: all {sound} {} are unchanged, correctly linked and match the vault's anchor.",
+                    entries_word(sound)
+                ),
+                (AnchorCheck::Matched, Some(anchor)) => format!(
+                    "Intact: all {sound} {} are unchanged and correctly linked; #{} matches the vault's \
+                     anchor (later entries were written while the vault was not connected).",
+                    entries_word(sound),
+                    anchor.seq
+                ),
+                _ => format!(
+                    "Intact: all {sound} {} are unchanged and correctly linked. The vault's anchor was \
+                     not available (not connected), so a cut-off tail could not be ruled out.",
+                    entries_word(sound)
+                ),
+            };
+            VerifyReport {
+                intact: true,
+                entries_checked: sound,
+                anchor: anchor_check,
+                problem: None,
+                summary,
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The shell: status for the top bar, demo mode, and the operator profile.
+
+use tauri::{AppHandle, Runtime};
+
+use super::{Core, announce_status};
+use crate::domain::policy::Role;
+use crate::error::AppResult;
+use crate::session::AppStatus;
+
+#[tauri::command]
+pub async fn app_status(core: Core<'_>) -> AppResult<AppStatus> {
+    Ok(core.status().await)
+}
+
+#[tauri::command]
+pub async fn start_demo<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppResult<AppStatus> {
+    let status = core.start_demo().await?;
+    announce_status(&app);
+    Ok(status)
+}
+
+#[tauri::command]
+pub async fn set_profile(core: Core<'_>, name: String, role: Role) -> AppResult<AppStatus> {
+    core.set_profile(&name, role).await
+}

@@ -1,0 +1,66 @@
+//! The Connect modal: test and connect, disconnect, forget, and choosing a CA file.
+
+use tauri::{AppHandle, Runtime};
+use tauri_plugin_dialog::DialogExt;
+
+use super::{Core, announce_status};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::session::{AppStatus, ConnectRequest};
+
+#[tauri::command]
+pub async fn connect<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+    request: ConnectRequest,
+) -> AppResult<AppStatus> {
+    let result = core.connect(request).await;
+    announce_status(&app);
+    result
+}
+
+#[tauri::command]
+pub async fn disconnect<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppResult<AppStatus> {
+    let status = core.disconnect().await;
+    announce_status(&app);
+    Ok(status)
+}
+
+#[tauri::command]
+pub async fn forget_connection(core: Core<'_>) -> AppResult<AppStatus> {
+    core.forget().await
+}
+
+/// Pick a CA certificate file (custom clouds) in the native dialog; returns its PEM text, which is
+/// public. The webview itself has no file access.
+#[tauri::command]
+pub async fn choose_ca_file<R: Runtime>(app: AppHandle<R>) -> AppResult<Option<String>> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Choose the CA certificate (PEM)")
+        .add_filter("PEM certificate", &["pem", "crt", "cer"])
+        .pick_file(move |chosen| {
+            let _ = sender.send(chosen);
+        });
+    let chosen = receiver
+        .await
+        .map_err(|_| AppError::internal("the file dialog closed without an answer"))?;
+    let Some(path) = chosen.and_then(|p| p.into_path().ok()) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        AppError::field(
+            "caPem",
+            format!("{} could not be read ({e}).", path.display()),
+            "Choose a PEM text file.",
+        )
+    })?;
+    if !text.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(AppError::new(
+            ErrorCode::InvalidInput,
+            format!("{} is not a PEM certificate.", path.display()),
+            "Choose the CA file in PEM format (it starts with -----BEGIN CERTIFICATE-----).",
+        ));
+    }
+    Ok(Some(text))
+}

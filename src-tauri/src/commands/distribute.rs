@@ -1,0 +1,23 @@
+//! The Distribute tab: role cards and toggles (Admin only).
+
+use super::Core;
+use crate::domain::policy::Role;
+use crate::error::AppResult;
+use crate::service::distribute::DistributionView;
+
+#[tauri::command]
+pub async fn distribution_view(core: Core<'_>) -> AppResult<DistributionView> {
+    let (console, operator) = core.console().await?;
+    console.distribution_view(&operator).await
+}
+
+#[tauri::command]
+pub async fn set_role_access(
+    core: Core<'_>,
+    role: Role,
+    vendor_id: String,
+    allowed: bool,
+) -> AppResult<DistributionView> {
+    let (console, operator) = core.console().await?;
+    console.set_access(&operator, role, &vendor_id, allowed).await
+}

@@ -1,0 +1,45 @@
+//! The names of every command the webview may invoke. Shared by `build.rs` (which turns them into
+//! the capability's permission set) and `lib.rs` (a test checks the handler registers exactly these).
+
+pub const COMMANDS: &[&str] = &[
+    // Shell and profile
+    "app_status",
+    "start_demo",
+    "set_profile",
+    // Connection
+    "connect",
+    "disconnect",
+    "forget_connection",
+    "choose_ca_file",
+    // Vault tab
+    "vendor_catalog",
+    "vault_view",
+    "key_detail",
+    "add_key",
+    "update_key_settings",
+    "copy_key",
+    "test_key",
+    "key_versions",
+    "set_key_enabled",
+    "delete_key",
+    "deleted_keys",
+    "recover_key",
+    "purge_key",
+    "export_report_pdf",
+    "export_inventory_csv",
+    // Rotation tab
+    "rotation_view",
+    "rotate_key",
+    "rotate_all_due",
+    "restore_version",
+    // Distribute tab
+    "distribution_view",
+    "set_role_access",
+    // Audit Log tab
+    "audit_view",
+    "verify_audit",
+    "export_audit_csv",
+    // Setup Guide tab
+    "setup_guide_view",
+    "copy_setup_command",
+];

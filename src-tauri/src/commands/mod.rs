@@ -1,0 +1,120 @@
+//! Thin `#[tauri::command]` adapters, one module per tab, over [`crate::session::AppCore`] and
+//! [`crate::service::Console`]. They turn domain results into views and errors into
+//! `{ code, message, hint }`; no rule lives here.
+
+pub mod app;
+pub mod audit;
+pub mod connection;
+pub mod distribute;
+pub mod list;
+pub mod rotation;
+pub mod setup;
+pub mod vault;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Runtime};
+use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_opener::OpenerExt;
+use ts_rs::TS;
+
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::session::AppCore;
+
+pub type Core<'a> = tauri::State<'a, Arc<AppCore>>;
+
+/// Events Rust sends to the webview.
+pub mod events {
+    pub const NOTICE: &str = "console-notice";
+    pub const STATUS: &str = "status-changed";
+    pub const BULK_PROGRESS: &str = "bulk-progress";
+    pub const CLIPBOARD: &str = "clipboard-cleared";
+}
+
+/// A file the console wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SavedFile {
+    pub path: String,
+    pub bytes: usize,
+}
+
+/// Debug builds let end-to-end tests name the folder instead of answering a native dialog, which
+/// cannot be driven under Xvfb. Release builds never read this variable.
+fn test_save_dir() -> Option<PathBuf> {
+    if cfg!(debug_assertions) {
+        std::env::var_os("AKV_E2E_SAVE_DIR").map(PathBuf::from)
+    } else {
+        None
+    }
+}
+
+/// Ask where to save (native dialog) and write `bytes` there. `Ok(None)` when cancelled.
+pub async fn save_with_dialog<R: Runtime>(
+    app: &AppHandle<R>,
+    default_name: &str,
+    filter: (&str, &[&str]),
+    bytes: Vec<u8>,
+) -> AppResult<Option<SavedFile>> {
+    let path = match test_save_dir() {
+        Some(dir) => Some(dir.join(default_name)),
+        None => {
+            let (sender, receiver) = tokio::sync::oneshot::channel();
+            app.dialog()
+                .file()
+                .set_title("Save")
+                .set_file_name(default_name)
+                .add_filter(filter.0, filter.1)
+                .save_file(move |chosen| {
+                    let _ = sender.send(chosen);
+                });
+            let chosen = receiver
+                .await
+                .map_err(|_| AppError::internal("the save dialog closed without an answer"))?;
+            match chosen.map(|p| p.into_path()) {
+                Some(Ok(path)) => Some(path),
+                Some(Err(error)) => {
+                    return Err(AppError::new(
+                        ErrorCode::FileWriteFailed,
+                        format!("That location cannot be used ({error})."),
+                        "Choose a folder on this computer.",
+                    ));
+                }
+                None => None,
+            }
+        }
+    };
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let size = bytes.len();
+    crate::config::write_atomically(&path, &bytes)?;
+    Ok(Some(SavedFile {
+        path: path.display().to_string(),
+        bytes: size,
+    }))
+}
+
+/// Open a file the console itself just wrote in the system's viewer.
+pub fn open_saved<R: Runtime>(app: &AppHandle<R>, saved: &SavedFile) -> AppResult<()> {
+    if test_save_dir().is_some() {
+        return Ok(());
+    }
+    app.opener()
+        .open_path(&saved.path, None::<&str>)
+        .map_err(|e| {
+            AppError::new(
+                ErrorCode::FileWriteFailed,
+                format!("The file was saved but could not be opened ({e})."),
+                format!("Open {} yourself.", saved.path),
+            )
+        })
+}
+
+/// Tell the webview the session changed (connected, disconnected, demo started).
+pub fn announce_status<R: Runtime>(app: &AppHandle<R>) {
+    let _ = app.emit(events::STATUS, ());
+}

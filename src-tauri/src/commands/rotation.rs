@@ -1,0 +1,44 @@
+//! The Rotation tab: schedule, single rotation, Rotate All Due with progress events, restore.
+
+use chrono::Utc;
+use tauri::{AppHandle, Emitter, Runtime};
+
+use super::{Core, events};
+use crate::error::AppResult;
+use crate::service::rotation::{BulkResult, RotateOutcome, RotateRequest, RotationView};
+use crate::service::vault::VaultRow;
+
+#[tauri::command]
+pub async fn rotation_view(core: Core<'_>) -> AppResult<RotationView> {
+    let (console, operator) = core.console().await?;
+    console.rotation_view(&operator, Utc::now()).await
+}
+
+#[tauri::command]
+pub async fn rotate_key(core: Core<'_>, request: RotateRequest) -> AppResult<RotateOutcome> {
+    let (console, operator) = core.console().await?;
+    console.rotate_key(&operator, request, false, Utc::now()).await
+}
+
+/// Rotate All Due: progress arrives as `bulk-progress` events; the reply is the result list.
+#[tauri::command]
+pub async fn rotate_all_due<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+    requests: Vec<RotateRequest>,
+) -> AppResult<BulkResult> {
+    let (console, operator) = core.console().await?;
+    Ok(console
+        .rotate_many(&operator, requests, Utc::now(), |progress| {
+            let _ = app.emit(events::BULK_PROGRESS, progress);
+        })
+        .await)
+}
+
+#[tauri::command]
+pub async fn restore_version(core: Core<'_>, secret_name: String, version: String) -> AppResult<VaultRow> {
+    let (console, operator) = core.console().await?;
+    console
+        .restore_version(&operator, &secret_name, &version, Utc::now())
+        .await
+}

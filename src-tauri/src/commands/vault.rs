@@ -1,0 +1,214 @@
+//! The Vault tab: rows, details, Add Key, settings, copy (clipboard from Rust), test ping,
+//! versions, revoke/recover/purge, and the report exports.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri_plugin_clipboard_manager::ClipboardExt;
+use ts_rs::TS;
+
+use super::{Core, SavedFile, events, open_saved, save_with_dialog};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ping::PingReport;
+use crate::service::vault::{
+    AddKeyRequest, CatalogEntry, catalog_entries, DeletedView, KeyDetail, KeySettingsRequest, VaultRow, VaultView, VersionView,
+};
+
+/// The clipboard is cleared this long after a copy, if it still holds the copied value.
+pub const CLIPBOARD_SECONDS: u64 = 30;
+
+/// What the console remembers about its last copy: a hash to recognise the value, never the value.
+#[derive(Default)]
+pub struct ClipboardState {
+    held: Mutex<Option<(u64, [u8; 32])>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CopyReceipt {
+    pub vendor_name: String,
+    pub clear_after_seconds: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ClipboardCleared {
+    /// False when the clipboard held something else by then (left alone).
+    pub cleared: bool,
+}
+
+fn digest(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+#[tauri::command]
+pub fn vendor_catalog() -> Vec<CatalogEntry> {
+    catalog_entries()
+}
+
+#[tauri::command]
+pub async fn vault_view(core: Core<'_>) -> AppResult<VaultView> {
+    let (console, operator) = core.console().await?;
+    console.vault_view(&operator, Utc::now()).await
+}
+
+#[tauri::command]
+pub async fn key_detail(
+    core: Core<'_>,
+    vendor_id: String,
+    secret_name: Option<String>,
+) -> AppResult<KeyDetail> {
+    let (console, operator) = core.console().await?;
+    console
+        .key_detail(&operator, &vendor_id, secret_name.as_deref(), Utc::now())
+        .await
+}
+
+#[tauri::command]
+pub async fn add_key(core: Core<'_>, request: AddKeyRequest) -> AppResult<VaultRow> {
+    let (console, operator) = core.console().await?;
+    console.add_key(&operator, request, Utc::now()).await
+}
+
+#[tauri::command]
+pub async fn update_key_settings(core: Core<'_>, request: KeySettingsRequest) -> AppResult<VaultRow> {
+    let (console, operator) = core.console().await?;
+    console.update_settings(&operator, request, Utc::now()).await
+}
+
+/// Copy a key to the clipboard from Rust, then clear it after 30 s if it still holds that value.
+#[tauri::command]
+pub async fn copy_key<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+    clipboard: tauri::State<'_, ClipboardState>,
+    secret_name: String,
+) -> AppResult<CopyReceipt> {
+    let (console, operator) = core.console().await?;
+    let record = console.key(&secret_name).await?;
+    let mut generation = 0;
+    console
+        .copy_key(&operator, &secret_name, |value| {
+            app.clipboard().write_secret(value.expose()).map_err(|e| {
+                AppError::new(
+                    ErrorCode::ClipboardUnavailable,
+                    format!("The clipboard could not be written ({e})."),
+                    "Close any program that holds the clipboard and try again.",
+                )
+            })?;
+            let mut held = clipboard.held.lock().unwrap_or_else(|p| p.into_inner());
+            generation = held.map(|(g, _)| g + 1).unwrap_or(1);
+            *held = Some((generation, digest(value.expose())));
+            Ok(())
+        })
+        .await?;
+
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(CLIPBOARD_SECONDS)).await;
+        let state = handle.state::<ClipboardState>();
+        let hash = {
+            let held = state.held.lock().unwrap_or_else(|p| p.into_inner());
+            match *held {
+                // A newer copy owns the clipboard now; its own timer will clear it.
+                Some((g, hash)) if g == generation => hash,
+                _ => return,
+            }
+        };
+        let still_ours = handle
+            .clipboard()
+            .read_text()
+            .map(|current| {
+                let ours = digest(&current) == hash;
+                drop(zeroize::Zeroizing::new(current));
+                ours
+            })
+            .unwrap_or(false);
+        if still_ours {
+            let _ = handle.clipboard().clear();
+        }
+        *state.held.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let _ = handle.emit(events::CLIPBOARD, ClipboardCleared { cleared: still_ours });
+    });
+    Ok(CopyReceipt {
+        vendor_name: crate::service::vendor_name(&record.vendor_id),
+        clear_after_seconds: CLIPBOARD_SECONDS,
+    })
+}
+
+#[tauri::command]
+pub async fn test_key(core: Core<'_>, secret_name: String) -> AppResult<PingReport> {
+    let (console, operator) = core.console().await?;
+    console.test_key(&operator, &secret_name).await
+}
+
+#[tauri::command]
+pub async fn key_versions(core: Core<'_>, secret_name: String) -> AppResult<Vec<VersionView>> {
+    let (console, _) = core.console().await?;
+    console.versions(&secret_name).await
+}
+
+#[tauri::command]
+pub async fn set_key_enabled(core: Core<'_>, secret_name: String, enabled: bool) -> AppResult<VaultRow> {
+    let (console, operator) = core.console().await?;
+    console.set_enabled(&operator, &secret_name, enabled, Utc::now()).await
+}
+
+#[tauri::command]
+pub async fn delete_key(core: Core<'_>, secret_name: String) -> AppResult<DeletedView> {
+    let (console, operator) = core.console().await?;
+    console.delete_key(&operator, &secret_name).await
+}
+
+#[tauri::command]
+pub async fn deleted_keys(core: Core<'_>) -> AppResult<Vec<DeletedView>> {
+    let (console, _) = core.console().await?;
+    console.deleted_keys().await
+}
+
+#[tauri::command]
+pub async fn recover_key(core: Core<'_>, secret_name: String) -> AppResult<()> {
+    let (console, operator) = core.console().await?;
+    console.recover_key(&operator, &secret_name).await
+}
+
+#[tauri::command]
+pub async fn purge_key(core: Core<'_>, secret_name: String, confirmation: String) -> AppResult<()> {
+    let (console, operator) = core.console().await?;
+    console.purge_key(&operator, &secret_name, &confirmation).await
+}
+
+fn file_stamp() -> String {
+    Utc::now().format("%Y-%m-%d").to_string()
+}
+
+/// Print / PDF: the native report, saved where the technician chooses, optionally opened.
+#[tauri::command]
+pub async fn export_report_pdf<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+    open: bool,
+) -> AppResult<Option<SavedFile>> {
+    let (console, operator) = core.console().await?;
+    let bytes = console.report_pdf(&operator, Utc::now()).await?;
+    let name = format!("api-key-vault-report-{}.pdf", file_stamp());
+    let saved = save_with_dialog(&app, &name, ("PDF document", &["pdf"]), bytes).await?;
+    if let (Some(saved), true) = (&saved, open) {
+        open_saved(&app, saved)?;
+    }
+    Ok(saved)
+}
+
+#[tauri::command]
+pub async fn export_inventory_csv<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppResult<Option<SavedFile>> {
+    let (console, operator) = core.console().await?;
+    let bytes = console.inventory_csv(&operator, Utc::now()).await?;
+    let name = format!("api-key-vault-inventory-{}.csv", file_stamp());
+    save_with_dialog(&app, &name, ("CSV spreadsheet", &["csv"]), bytes).await
+}

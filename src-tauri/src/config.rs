@@ -1,0 +1,161 @@
+//! The console's small config file (operator profile, remembered connection) and the keychain
+//! entry for a remembered client secret. No Tauri imports; the caller gives the directory.
+//!
+//! The file never holds a secret: only names, GUIDs, the vault name, the cloud and (for custom
+//! clouds) a public CA certificate.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::connection::ConnectionSettings;
+use crate::domain::reminders::ReminderLedger;
+use crate::domain::secret::SecretValue;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::service::Operator;
+
+pub const CONFIG_FILE: &str = "config.json";
+pub const REMINDERS_FILE: &str = "reminders.json";
+const KEYCHAIN_SERVICE: &str = "com.msp.apikeyvaultconsole";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsoleConfig {
+    /// Random id of this installation; names its audit anchor in the vault.
+    #[serde(default)]
+    pub console_id: Option<String>,
+    #[serde(default)]
+    pub operator: Option<Operator>,
+    /// Set only when the technician ticked "Remember this connection".
+    #[serde(default)]
+    pub remembered: Option<ConnectionSettings>,
+}
+
+fn unreadable(path: &Path, error: impl std::fmt::Display) -> AppError {
+    AppError::new(
+        ErrorCode::ConfigUnreadable,
+        format!("The console's settings file {} could not be read ({error}).", path.display()),
+        "Fix or delete the file; the console then starts with no remembered connection and asks for your name again.",
+    )
+}
+
+/// Read the config; a missing file is an empty config.
+pub fn load(dir: &Path) -> AppResult<ConsoleConfig> {
+    let path = dir.join(CONFIG_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| unreadable(&path, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConsoleConfig::default()),
+        Err(e) => Err(unreadable(&path, e)),
+    }
+}
+
+/// Write a file atomically (temporary file + rename), so a crash never leaves half a file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> AppResult<()> {
+    let failed = |e: std::io::Error| {
+        AppError::new(
+            ErrorCode::FileWriteFailed,
+            format!("{} could not be written ({e}).", path.display()),
+            "Check free disk space and that the folder is writable.",
+        )
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(failed)?;
+    }
+    let temporary: PathBuf = path.with_extension("tmp");
+    std::fs::write(&temporary, bytes).map_err(failed)?;
+    std::fs::rename(&temporary, path).map_err(failed)
+}
+
+pub fn save(dir: &Path, config: &ConsoleConfig) -> AppResult<()> {
+    let json = serde_json::to_vec_pretty(config)
+        .map_err(|e| AppError::internal(format!("config encoding: {e}")))?;
+    write_atomically(&dir.join(CONFIG_FILE), &json)
+}
+
+pub fn load_reminders(dir: &Path) -> ReminderLedger {
+    std::fs::read_to_string(dir.join(REMINDERS_FILE))
+        .map(|text| ReminderLedger::from_json(&text))
+        .unwrap_or_default()
+}
+
+pub fn save_reminders(dir: &Path, ledger: &ReminderLedger) -> AppResult<()> {
+    write_atomically(&dir.join(REMINDERS_FILE), ledger.to_json().as_bytes())
+}
+
+fn keychain_user(settings: &ConnectionSettings) -> String {
+    format!("{}/{}", settings.tenant_id, settings.client_id)
+}
+
+fn keychain_error(error: keyring::Error) -> AppError {
+    AppError::new(
+        ErrorCode::KeychainUnavailable,
+        format!("The operating system's keychain could not be used ({error})."),
+        "The connection works without it, but you will have to paste the client secret again next time. On Linux the kernel keyring must be available.",
+    )
+}
+
+/// Keep the client secret in the OS keychain (Windows Credential Manager, macOS Keychain, the
+/// Linux kernel keyring), never in a file.
+pub fn store_client_secret(settings: &ConnectionSettings, secret: &SecretValue) -> AppResult<()> {
+    keyring::Entry::new(KEYCHAIN_SERVICE, &keychain_user(settings))
+        .and_then(|entry| entry.set_password(secret.expose()))
+        .map_err(keychain_error)
+}
+
+pub fn load_client_secret(settings: &ConnectionSettings) -> AppResult<Option<SecretValue>> {
+    let entry = keyring::Entry::new(KEYCHAIN_SERVICE, &keychain_user(settings)).map_err(keychain_error)?;
+    match entry.get_password() {
+        Ok(secret) => {
+            let value = SecretValue::new(secret.as_str());
+            drop(zeroize::Zeroizing::new(secret));
+            Ok(Some(value))
+        }
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(error) => Err(keychain_error(error)),
+    }
+}
+
+pub fn forget_client_secret(settings: &ConnectionSettings) -> AppResult<()> {
+    let entry = keyring::Entry::new(KEYCHAIN_SERVICE, &keychain_user(settings)).map_err(keychain_error)?;
+    match entry.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(error) => Err(keychain_error(error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::connection::Cloud;
+    use crate::domain::policy::Role;
+
+    #[test]
+    fn config_round_trip_without_secrets() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(load(dir.path()).expect("empty"), ConsoleConfig::default());
+        let config = ConsoleConfig {
+            console_id: Some("abc".into()),
+            operator: Some(Operator { name: "Dana Reyes".into(), role: Role::L2 }),
+            remembered: Some(ConnectionSettings {
+                tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+                client_id: "11111111-2222-3333-4444-555555555555".into(),
+                vault_name: "msp-api-keyvault".into(),
+                cloud: Cloud::AzurePublic,
+                authority_host: None,
+                vault_url: None,
+                ca_pem: None,
+            }),
+        };
+        save(dir.path(), &config).expect("save");
+        assert_eq!(load(dir.path()).expect("load"), config);
+        let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).expect("file");
+        assert!(!text.to_ascii_lowercase().contains("secret"));
+    }
+
+    #[test]
+    fn damaged_config_is_a_named_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(CONFIG_FILE), "{not json").expect("write");
+        assert_eq!(load(dir.path()).expect_err("damaged").code, ErrorCode::ConfigUnreadable);
+    }
+}

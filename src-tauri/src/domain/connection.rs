@@ -1,0 +1,195 @@
+//! What a connection to Azure Key Vault is made of (everything but the client secret), its
+//! validation, and the cloud endpoints.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::domain::validation::{guid_field, normalise_vault_name};
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum Cloud {
+    AzurePublic,
+    AzureUsGovernment,
+    AzureChina,
+    /// Own authority host and vault URL (private endpoints, sovereign setups, the local emulator).
+    Custom,
+}
+
+impl Cloud {
+    pub fn label(self) -> &'static str {
+        match self {
+            Cloud::AzurePublic => "Azure (public)",
+            Cloud::AzureUsGovernment => "Azure US Government",
+            Cloud::AzureChina => "Azure China (21Vianet)",
+            Cloud::Custom => "Custom endpoints",
+        }
+    }
+
+    /// Vault DNS suffix of the built-in clouds.
+    pub fn vault_suffix(self) -> Option<&'static str> {
+        match self {
+            Cloud::AzurePublic => Some("vault.azure.net"),
+            Cloud::AzureUsGovernment => Some("vault.usgovcloudapi.net"),
+            Cloud::AzureChina => Some("vault.azure.cn"),
+            Cloud::Custom => None,
+        }
+    }
+
+    pub fn authority_host(self) -> Option<&'static str> {
+        match self {
+            Cloud::AzurePublic => Some("https://login.microsoftonline.com"),
+            Cloud::AzureUsGovernment => Some("https://login.microsoftonline.us"),
+            Cloud::AzureChina => Some("https://login.chinacloudapi.cn"),
+            Cloud::Custom => None,
+        }
+    }
+}
+
+/// A connection as the Connect modal collects it and as "Remember this connection" stores it.
+/// The client secret is not part of it: it lives in Rust memory and, if remembered, in the OS
+/// keychain only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ConnectionSettings {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub vault_name: String,
+    pub cloud: Cloud,
+    /// Custom cloud: the Entra authority host, e.g. `https://login.contoso.example`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub authority_host: Option<String>,
+    /// Custom cloud: the vault URL, e.g. `https://127.0.0.1:8443`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub vault_url: Option<String>,
+    /// Custom cloud: extra root CA certificates (PEM text) to trust.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ca_pem: Option<String>,
+}
+
+fn https_url(field: &str, label: &str, text: Option<&str>) -> AppResult<String> {
+    let trimmed = text.unwrap_or_default().trim().trim_end_matches('/');
+    let hint = "Custom clouds need full https URLs, e.g. https://login.contoso.example and https://myvault.vault.contoso.example.";
+    if trimmed.is_empty() {
+        return Err(AppError::field(field, format!("{label} is required for a custom cloud."), hint));
+    }
+    match url::Url::parse(trimmed) {
+        Ok(url) if url.scheme() == "https" && url.host_str().is_some() => Ok(trimmed.to_string()),
+        Ok(_) => Err(AppError::field(field, format!("{label} must be an https URL."), hint)),
+        Err(_) => Err(AppError::field(field, format!("{label} is not a URL."), hint)),
+    }
+}
+
+impl ConnectionSettings {
+    /// Validate and normalise every field (GUIDs lower-cased, vault URI reduced to its name).
+    pub fn validated(&self) -> AppResult<ConnectionSettings> {
+        let tenant_id = guid_field("tenantId", "Tenant ID", &self.tenant_id)?;
+        let client_id = guid_field("clientId", "Client ID", &self.client_id)?;
+        let vault_name = normalise_vault_name(&self.vault_name)?;
+        let (authority_host, vault_url, ca_pem) = if self.cloud == Cloud::Custom {
+            let pem = self.ca_pem.as_deref().map(str::trim).filter(|p| !p.is_empty());
+            if let Some(pem) = pem
+                && !pem.contains("-----BEGIN CERTIFICATE-----")
+            {
+                return Err(AppError::field(
+                    "caPem",
+                    "That is not a PEM certificate.",
+                    "Choose the CA file in PEM format (it starts with -----BEGIN CERTIFICATE-----).",
+                ));
+            }
+            (
+                Some(https_url("authorityHost", "Authority host", self.authority_host.as_deref())?),
+                Some(https_url("vaultUrl", "Vault URL", self.vault_url.as_deref())?),
+                pem.map(str::to_string),
+            )
+        } else {
+            (None, None, None)
+        };
+        Ok(ConnectionSettings {
+            tenant_id,
+            client_id,
+            vault_name,
+            cloud: self.cloud,
+            authority_host,
+            vault_url,
+            ca_pem,
+        })
+    }
+
+    /// `https://{name}.vault.azure.net` and the like, or the custom URL.
+    pub fn vault_url(&self) -> String {
+        match (self.cloud.vault_suffix(), &self.vault_url) {
+            (Some(suffix), _) => format!("https://{}.{suffix}", self.vault_name),
+            (None, Some(url)) => url.clone(),
+            (None, None) => String::new(),
+        }
+    }
+
+    pub fn authority_host(&self) -> String {
+        self.cloud
+            .authority_host()
+            .map(str::to_string)
+            .or_else(|| self.authority_host.clone())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(cloud: Cloud) -> ConnectionSettings {
+        ConnectionSettings {
+            tenant_id: "72F988BF-86F1-41AF-91AB-2D7CD011DB47".into(),
+            client_id: "11111111-2222-3333-4444-555555555555".into(),
+            vault_name: "https://MSP-API-KEYVAULT.vault.azure.net/".into(),
+            cloud,
+            authority_host: None,
+            vault_url: None,
+            ca_pem: None,
+        }
+    }
+
+    #[test]
+    fn public_cloud_urls_from_a_pasted_uri() {
+        let valid = settings(Cloud::AzurePublic).validated().expect("valid");
+        assert_eq!(valid.vault_name, "msp-api-keyvault");
+        assert_eq!(valid.tenant_id, "72f988bf-86f1-41af-91ab-2d7cd011db47");
+        assert_eq!(valid.vault_url(), "https://msp-api-keyvault.vault.azure.net");
+        assert_eq!(valid.authority_host(), "https://login.microsoftonline.com");
+        let gov = settings(Cloud::AzureUsGovernment).validated().expect("valid");
+        assert_eq!(gov.vault_url(), "https://msp-api-keyvault.vault.usgovcloudapi.net");
+        assert_eq!(gov.authority_host(), "https://login.microsoftonline.us");
+        let china = settings(Cloud::AzureChina).validated().expect("valid");
+        assert_eq!(china.vault_url(), "https://msp-api-keyvault.vault.azure.cn");
+    }
+
+    #[test]
+    fn custom_cloud_needs_https_urls() {
+        let mut custom = settings(Cloud::Custom);
+        assert_eq!(custom.validated().expect_err("missing").field.as_deref(), Some("authorityHost"));
+        custom.authority_host = Some("https://127.0.0.1:8443/".into());
+        custom.vault_url = Some("http://127.0.0.1:8443".into());
+        assert_eq!(custom.validated().expect_err("http").field.as_deref(), Some("vaultUrl"));
+        custom.vault_url = Some("https://127.0.0.1:8443".into());
+        custom.ca_pem = Some("not a pem".into());
+        assert_eq!(custom.validated().expect_err("pem").field.as_deref(), Some("caPem"));
+        custom.ca_pem = Some("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----".into());
+        let valid = custom.validated().expect("valid");
+        assert_eq!(valid.vault_url(), "https://127.0.0.1:8443");
+        assert_eq!(valid.authority_host(), "https://127.0.0.1:8443");
+    }
+
+    #[test]
+    fn bad_ids_name_their_field() {
+        let mut bad = settings(Cloud::AzurePublic);
+        bad.client_id = "my-app".into();
+        assert_eq!(bad.validated().expect_err("guid").field.as_deref(), Some("clientId"));
+    }
+}

@@ -1,0 +1,11 @@
+//! Domain logic with no Tauri imports: the catalog, key records and status rules, secret values,
+//! validation, roles, the value generator and expiry reminders.
+
+pub mod catalog;
+pub mod connection;
+pub mod generator;
+pub mod keys;
+pub mod policy;
+pub mod reminders;
+pub mod secret;
+pub mod validation;

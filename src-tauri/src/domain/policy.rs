@@ -1,0 +1,321 @@
+//! Technician roles and the role access policy (which role may use which vendor's key).
+//!
+//! This is console-side enforcement: every technician's console signs in with the same app
+//! registration, so Azure sees one identity. The policy decides what the console lets an operator
+//! do; Azure RBAC per identity remains the hard boundary.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::domain::catalog::{self, Category};
+use crate::error::{AppError, AppResult, ErrorCode};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub enum Role {
+    Admin,
+    L2,
+    L1,
+    #[serde(rename = "NOC")]
+    Noc,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::L2, Role::L1, Role::Noc];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::L2 => "L2",
+            Role::L1 => "L1",
+            Role::Noc => "NOC",
+        }
+    }
+
+    pub fn intended_for(self) -> &'static str {
+        match self {
+            Role::Admin => "Senior engineers and security leads",
+            Role::L2 => "Level 2 technicians",
+            Role::L1 => "Level 1 and helpdesk",
+            Role::Noc => "NOC analysts (monitoring)",
+        }
+    }
+
+    /// Categories a role gets by default (product manual, "Distributing Keys to Technicians").
+    pub fn default_categories(self) -> &'static [Category] {
+        match self {
+            Role::Admin => &Category::ALL,
+            Role::L2 => &[
+                Category::Rmm,
+                Category::Psa,
+                Category::SecurityEdr,
+                Category::Network,
+                Category::Backup,
+            ],
+            Role::L1 => &[Category::Rmm, Category::Psa],
+            Role::Noc => &[Category::Rmm, Category::SecurityEdr, Category::EmailSecurity],
+        }
+    }
+}
+
+/// What an operator tries to do with one vendor's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum KeyAction {
+    Copy,
+    Test,
+    Add,
+    Rotate,
+    Restore,
+    Update,
+    Disable,
+    Enable,
+    Delete,
+    Recover,
+    Purge,
+}
+
+impl KeyAction {
+    pub const ALL: [KeyAction; 11] = [
+        KeyAction::Copy,
+        KeyAction::Test,
+        KeyAction::Add,
+        KeyAction::Rotate,
+        KeyAction::Restore,
+        KeyAction::Update,
+        KeyAction::Disable,
+        KeyAction::Enable,
+        KeyAction::Delete,
+        KeyAction::Recover,
+        KeyAction::Purge,
+    ];
+
+    fn verb(self) -> &'static str {
+        match self {
+            KeyAction::Copy => "copy",
+            KeyAction::Test => "test",
+            KeyAction::Add => "add",
+            KeyAction::Rotate => "rotate",
+            KeyAction::Restore => "restore a version of",
+            KeyAction::Update => "change the settings of",
+            KeyAction::Disable => "disable",
+            KeyAction::Enable => "enable",
+            KeyAction::Delete => "delete",
+            KeyAction::Recover => "recover",
+            KeyAction::Purge => "purge",
+        }
+    }
+}
+
+/// The shared policy document, stored as a console secret in the vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessPolicy {
+    /// Format version of this document.
+    pub version: u32,
+    /// Vendor ids each non-Admin role may use. Admin always has every vendor.
+    pub grants: BTreeMap<Role, BTreeSet<String>>,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub updated_by: Option<String>,
+}
+
+pub const POLICY_FORMAT_VERSION: u32 = 1;
+
+impl Default for AccessPolicy {
+    fn default() -> Self {
+        let mut grants = BTreeMap::new();
+        for role in [Role::L2, Role::L1, Role::Noc] {
+            let vendors = catalog::catalog()
+                .iter()
+                .filter(|v| role.default_categories().contains(&v.category))
+                .map(|v| v.id.clone())
+                .collect();
+            grants.insert(role, vendors);
+        }
+        AccessPolicy {
+            version: POLICY_FORMAT_VERSION,
+            grants,
+            updated_at: None,
+            updated_by: None,
+        }
+    }
+}
+
+impl AccessPolicy {
+    pub fn allows(&self, role: Role, vendor_id: &str) -> bool {
+        role == Role::Admin
+            || self
+                .grants
+                .get(&role)
+                .is_some_and(|vendors| vendors.contains(vendor_id))
+    }
+
+    /// Grant or revoke one vendor for one role. Admin's access cannot be narrowed, so the
+    /// console can never lock every operator out of a key.
+    pub fn set(&mut self, role: Role, vendor_id: &str, allowed: bool) -> AppResult<()> {
+        if role == Role::Admin {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "Admin always has access to every key.",
+                "Narrow access for L2, L1 or NOC instead.",
+            ));
+        }
+        if catalog::vendor(vendor_id).is_none() {
+            return Err(AppError::new(
+                ErrorCode::UnknownVendor,
+                format!("'{vendor_id}' is not a vendor of the catalog."),
+                "Reload the Distribute tab and try again.",
+            ));
+        }
+        let vendors = self.grants.entry(role).or_default();
+        if allowed {
+            vendors.insert(vendor_id.to_string());
+        } else {
+            vendors.remove(vendor_id);
+        }
+        Ok(())
+    }
+
+    pub fn from_json(text: &str) -> AppResult<AccessPolicy> {
+        serde_json::from_str(text).map_err(|error| {
+            AppError::new(
+                ErrorCode::UnexpectedResponse,
+                format!("The role policy stored in the vault could not be read ({error})."),
+                "An Admin can reset it from the Distribute tab; until then the default policy applies.",
+            )
+        })
+    }
+
+    pub fn to_json(&self) -> String {
+        // A struct of maps and strings always serializes.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Refuse a key action the role lacks. Purge is Admin-only whatever the grants say.
+pub fn check_key_action(
+    policy: &AccessPolicy,
+    role: Role,
+    vendor_id: &str,
+    vendor_name: &str,
+    action: KeyAction,
+) -> AppResult<()> {
+    if action == KeyAction::Purge && role != Role::Admin {
+        return Err(admin_only("purge keys"));
+    }
+    if policy.allows(role, vendor_id) {
+        return Ok(());
+    }
+    Err(AppError::new(
+        ErrorCode::AccessDenied,
+        format!(
+            "Your role ({}) may not {} the {vendor_name} key.",
+            role.label(),
+            action.verb()
+        ),
+        "Access is set per role on the Distribute tab. Ask an Admin to grant your role this vendor.",
+    ))
+}
+
+/// Console-wide actions only an Admin may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminAction {
+    ChangePolicy,
+    ChangeRole,
+}
+
+pub fn check_admin(role: Role, action: AdminAction) -> AppResult<()> {
+    if role == Role::Admin {
+        return Ok(());
+    }
+    Err(admin_only(match action {
+        AdminAction::ChangePolicy => "change which roles may use which keys",
+        AdminAction::ChangeRole => "change an operator's role",
+    }))
+}
+
+fn admin_only(what: &str) -> AppError {
+    AppError::new(
+        ErrorCode::AdminOnly,
+        format!("Only an Admin may {what}."),
+        "Ask an Admin to do it from their console.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vendor_in(category: Category) -> &'static str {
+        catalog::catalog()
+            .iter()
+            .find(|v| v.category == category)
+            .map(|v| v.id.as_str())
+            .expect("catalog covers every category")
+    }
+
+    #[test]
+    fn default_policy_follows_the_manual() {
+        let policy = AccessPolicy::default();
+        for category in Category::ALL {
+            let vendor = vendor_in(category);
+            assert!(policy.allows(Role::Admin, vendor));
+            let l2 = matches!(
+                category,
+                Category::Rmm | Category::Psa | Category::SecurityEdr | Category::Network | Category::Backup
+            );
+            let l1 = matches!(category, Category::Rmm | Category::Psa);
+            let noc = matches!(category, Category::Rmm | Category::SecurityEdr | Category::EmailSecurity);
+            assert_eq!(policy.allows(Role::L2, vendor), l2, "L2 {category:?}");
+            assert_eq!(policy.allows(Role::L1, vendor), l1, "L1 {category:?}");
+            assert_eq!(policy.allows(Role::Noc, vendor), noc, "NOC {category:?}");
+        }
+    }
+
+    #[test]
+    fn enforcement_matrix_every_role_and_action() {
+        let policy = AccessPolicy::default();
+        let rmm = vendor_in(Category::Rmm);
+        let backup = vendor_in(Category::Backup);
+        for role in Role::ALL {
+            for action in KeyAction::ALL {
+                for vendor in [rmm, backup] {
+                    let result = check_key_action(&policy, role, vendor, "Vendor", action);
+                    let expected = if action == KeyAction::Purge {
+                        role == Role::Admin
+                    } else {
+                        policy.allows(role, vendor)
+                    };
+                    assert_eq!(result.is_ok(), expected, "{role:?} {action:?} {vendor}");
+                    if let Err(error) = result {
+                        let code = if action == KeyAction::Purge {
+                            ErrorCode::AdminOnly
+                        } else {
+                            ErrorCode::AccessDenied
+                        };
+                        assert_eq!(error.code, code);
+                    }
+                }
+            }
+            assert_eq!(check_admin(role, AdminAction::ChangePolicy).is_ok(), role == Role::Admin);
+            assert_eq!(check_admin(role, AdminAction::ChangeRole).is_ok(), role == Role::Admin);
+        }
+    }
+
+    #[test]
+    fn toggles_change_access_and_survive_json() {
+        let mut policy = AccessPolicy::default();
+        let rmm = vendor_in(Category::Rmm);
+        policy.set(Role::L1, rmm, false).expect("toggle off");
+        assert!(!policy.allows(Role::L1, rmm));
+        let reloaded = AccessPolicy::from_json(&policy.to_json()).expect("round trip");
+        assert!(!reloaded.allows(Role::L1, rmm));
+        assert!(policy.set(Role::Admin, rmm, false).is_err());
+        assert!(policy.set(Role::L1, "not-a-vendor", true).is_err());
+    }
+}

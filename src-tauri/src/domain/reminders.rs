@@ -1,0 +1,252 @@
+//! Expiry reminders: a desktop notification when a key crosses 30, 14, 7 and 1 days before its
+//! expiry, and when it expires. Each threshold fires once per key per expiry date; the ledger
+//! that remembers this holds secret names, expiry timestamps and thresholds — never a value.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::keys::{KeyRecord, days_between};
+
+/// Reminder thresholds, least urgent first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Threshold {
+    Days30,
+    Days14,
+    Days7,
+    Days1,
+    Expired,
+}
+
+impl Threshold {
+    pub const ALL: [Threshold; 5] = [
+        Threshold::Days30,
+        Threshold::Days14,
+        Threshold::Days7,
+        Threshold::Days1,
+        Threshold::Expired,
+    ];
+
+    /// Days before expiry at which the threshold is crossed (`None` = at expiry).
+    fn days(self) -> Option<i64> {
+        match self {
+            Threshold::Days30 => Some(30),
+            Threshold::Days14 => Some(14),
+            Threshold::Days7 => Some(7),
+            Threshold::Days1 => Some(1),
+            Threshold::Expired => None,
+        }
+    }
+
+    fn crossed(self, days_left: i64, expired: bool) -> bool {
+        match self.days() {
+            Some(days) => days_left <= days,
+            None => expired,
+        }
+    }
+}
+
+/// One notification to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reminder {
+    pub secret_name: String,
+    pub threshold: Threshold,
+    pub title: String,
+    pub body: String,
+}
+
+/// Which thresholds already fired, per key and expiry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderLedger {
+    fired: BTreeSet<(String, i64, Threshold)>,
+}
+
+impl ReminderLedger {
+    fn has(&self, name: &str, expiry: i64, threshold: Threshold) -> bool {
+        self.fired.contains(&(name.to_string(), expiry, threshold))
+    }
+
+    fn mark(&mut self, name: &str, expiry: i64, threshold: Threshold) {
+        self.fired.insert((name.to_string(), expiry, threshold));
+    }
+
+    /// Forget entries of keys that no longer exist or whose expiry changed (rotation sets a new one).
+    fn retain_current(&mut self, current: &BTreeSet<(String, i64)>) {
+        self.fired
+            .retain(|(name, expiry, _)| current.contains(&(name.clone(), *expiry)));
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> ReminderLedger {
+        // A damaged ledger only means some reminders repeat once; start afresh.
+        serde_json::from_str(text).unwrap_or_default()
+    }
+}
+
+/// The reminders due now. Marks them (and any less urgent threshold skipped over) as fired, so a
+/// key first seen at 5 days left gets one "7 days" reminder, not three.
+pub fn due_reminders(
+    records: &[KeyRecord],
+    vendor_name: impl Fn(&KeyRecord) -> String,
+    now: DateTime<Utc>,
+    ledger: &mut ReminderLedger,
+) -> Vec<Reminder> {
+    let current: BTreeSet<(String, i64)> = records
+        .iter()
+        .filter_map(|r| r.expires.map(|e| (r.secret_name.clone(), e.timestamp())))
+        .collect();
+    ledger.retain_current(&current);
+
+    let mut due = Vec::new();
+    for record in records.iter().filter(|r| r.enabled) {
+        let Some(expires) = record.expires else {
+            continue;
+        };
+        let key = expires.timestamp();
+        let days_left = days_between(now, expires);
+        let expired = expires <= now;
+        let crossed: Vec<Threshold> = Threshold::ALL
+            .into_iter()
+            .filter(|t| t.crossed(days_left, expired))
+            .collect();
+        let Some(&most_urgent) = crossed.last() else {
+            continue;
+        };
+        if ledger.has(&record.secret_name, key, most_urgent) {
+            continue;
+        }
+        for threshold in &crossed {
+            ledger.mark(&record.secret_name, key, *threshold);
+        }
+        let name = vendor_name(record);
+        let date = expires.format("%Y-%m-%d");
+        let (title, body) = match most_urgent {
+            Threshold::Days30 => (
+                format!("{name} key expires in {days_left} days"),
+                format!("Plan the rotation: it expires on {date}."),
+            ),
+            Threshold::Days14 => (
+                format!("{name} key is due: {days_left} days left"),
+                format!("Generate a new key at the vendor and rotate it before {date}."),
+            ),
+            Threshold::Days7 => (
+                format!("Action needed: {name} key expires in {days_left} days"),
+                format!("Rotate it this week; integrations stop working on {date}."),
+            ),
+            Threshold::Days1 => (
+                format!(
+                    "URGENT: {name} key expires {}",
+                    if days_left <= 0 { "today" } else { "tomorrow" }
+                ),
+                format!("Rotate it now; it stops working on {date}."),
+            ),
+            Threshold::Expired => (
+                format!("EXPIRED: {name} key"),
+                format!(
+                    "It expired on {date}. Anything still using it is failing; rotate it now."
+                ),
+            ),
+        };
+        due.push(Reminder {
+            secret_name: record.secret_name.clone(),
+            threshold: most_urgent,
+            title,
+            body,
+        });
+    }
+    due
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::keys::tests::{at, record};
+    use chrono::Duration;
+
+    fn name(r: &KeyRecord) -> String {
+        r.vendor_id.clone()
+    }
+
+    #[test]
+    fn each_threshold_fires_once_as_time_passes() {
+        let start = at(2026, 11, 1, 9);
+        let expiry = start + Duration::days(40);
+        let keys = vec![record(start, 90, Some(expiry))];
+        let mut ledger = ReminderLedger::default();
+        let mut fired = Vec::new();
+        // Check every 6 hours for 45 days.
+        for step in 0..(45 * 4) {
+            let now = start + Duration::hours(6 * step);
+            for reminder in due_reminders(&keys, name, now, &mut ledger) {
+                fired.push(reminder.threshold);
+            }
+        }
+        assert_eq!(fired, Threshold::ALL.to_vec());
+    }
+
+    #[test]
+    fn first_seen_late_fires_only_the_most_urgent() {
+        let now = at(2026, 11, 23, 9);
+        let keys = vec![record(now, 90, Some(now + Duration::days(5)))];
+        let mut ledger = ReminderLedger::default();
+        let due = due_reminders(&keys, name, now, &mut ledger);
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].threshold, Threshold::Days7);
+        assert!(due[0].title.starts_with("Action needed"));
+        assert!(due_reminders(&keys, name, now + Duration::hours(3), &mut ledger).is_empty());
+    }
+
+    #[test]
+    fn wording_escalates() {
+        let now = at(2026, 11, 23, 9);
+        let mut ledger = ReminderLedger::default();
+        let keys = vec![
+            record(now, 90, Some(now + Duration::days(30))),
+            record(now, 90, Some(now + Duration::days(1))),
+            record(now, 90, Some(now - Duration::days(2))),
+        ];
+        let keys: Vec<KeyRecord> = keys
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                r.secret_name = format!("k{i}");
+                r
+            })
+            .collect();
+        let titles: Vec<String> = due_reminders(&keys, name, now, &mut ledger)
+            .into_iter()
+            .map(|r| r.title)
+            .collect();
+        assert!(titles[0].contains("expires in 30 days"));
+        assert!(titles[1].starts_with("URGENT"));
+        assert!(titles[2].starts_with("EXPIRED"));
+    }
+
+    #[test]
+    fn a_new_expiry_after_rotation_starts_over_and_survives_json() {
+        let now = at(2026, 11, 23, 9);
+        let mut keys = vec![record(now, 90, Some(now + Duration::days(10)))];
+        let mut ledger = ReminderLedger::default();
+        assert_eq!(due_reminders(&keys, name, now, &mut ledger).len(), 1);
+        let mut ledger = ReminderLedger::from_json(&ledger.to_json());
+        assert!(due_reminders(&keys, name, now, &mut ledger).is_empty());
+        keys[0].expires = Some(now + Duration::days(20));
+        let again = due_reminders(&keys, name, now, &mut ledger);
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].threshold, Threshold::Days30);
+    }
+
+    #[test]
+    fn disabled_and_undated_keys_are_silent() {
+        let now = at(2026, 11, 23, 9);
+        let mut disabled = record(now, 90, Some(now + Duration::days(1)));
+        disabled.enabled = false;
+        let undated = record(now, 90, None);
+        let mut ledger = ReminderLedger::default();
+        assert!(due_reminders(&[disabled, undated], name, now, &mut ledger).is_empty());
+    }
+}

@@ -1,0 +1,139 @@
+//! The one error type the webview sees: `{ code, message, hint, field }`. Every failure a
+//! technician can hit maps to a named code with a hint they can act on.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// Named error codes. The UI switches on a few (e.g. to open the Connect modal) and shows the
+/// message and hint of all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum ErrorCode {
+    // Input
+    InvalidInput,
+    UnknownVendor,
+    KeyExists,
+    KeyNotFound,
+    // Connection and identity
+    NotConnected,
+    InvalidClientSecret,
+    ClientSecretExpired,
+    AppNotFound,
+    TenantNotFound,
+    CredentialFailed,
+    VaultNotFound,
+    NetworkUnreachable,
+    TlsFailure,
+    Timeout,
+    // Key Vault answers
+    ForbiddenByRbac,
+    ForbiddenByPolicy,
+    Forbidden,
+    SecretDisabled,
+    SecretNotFound,
+    Conflict,
+    Throttled,
+    ServiceUnavailable,
+    PurgeProtected,
+    UnexpectedResponse,
+    // Console rules
+    AccessDenied,
+    AdminOnly,
+    ProfileRequired,
+    ConfirmationMismatch,
+    // Local resources
+    AuditWriteFailed,
+    ClipboardUnavailable,
+    KeychainUnavailable,
+    ConfigUnreadable,
+    FileWriteFailed,
+    SaveCancelled,
+    ReportFailed,
+    Internal,
+}
+
+/// An error as the webview receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub hint: String,
+    /// The form field the error belongs to, when it is a validation error.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        AppError {
+            code,
+            message: message.into(),
+            hint: hint.into(),
+            field: None,
+        }
+    }
+
+    /// A validation error on one form field.
+    pub fn field(field: &str, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        AppError {
+            code: ErrorCode::InvalidInput,
+            message: message.into(),
+            hint: hint.into(),
+            field: Some(field.to_string()),
+        }
+    }
+
+    pub fn not_connected() -> Self {
+        AppError::new(
+            ErrorCode::NotConnected,
+            "No vault is connected.",
+            "Connect to your Azure Key Vault, or start demo mode to explore the console.",
+        )
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        AppError::new(
+            ErrorCode::Internal,
+            message,
+            "This is a defect in the console. Nothing stored was changed; please report it.",
+        )
+    }
+
+    /// Short text for the audit log's error column.
+    pub fn audit_code(&self) -> String {
+        serde_json::to_value(self.code)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "internal".to_string())
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.message, self.hint)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_as_code_message_hint() {
+        let error = AppError::field("expiry", "The expiry date is in the past.", "Pick a later date.");
+        let json = serde_json::to_value(&error).expect("json");
+        assert_eq!(json["code"], "invalid-input");
+        assert_eq!(json["field"], "expiry");
+        assert_eq!(json["hint"], "Pick a later date.");
+        let plain = serde_json::to_value(AppError::not_connected()).expect("json");
+        assert!(plain.get("field").is_none());
+        assert_eq!(AppError::not_connected().audit_code(), "not-connected");
+    }
+}

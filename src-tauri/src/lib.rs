@@ -1,0 +1,126 @@
+//! API Key Vault Console: the app crate. Domain modules (`domain`, `audit`, `report`, `ping`)
+//! hold no Tauri imports; `store` talks to Azure Key Vault or the in-memory demo; `service` holds
+//! the use cases per tab; `session` the app's connection state; `commands` adapts them to the
+//! webview.
+
+pub mod audit;
+pub mod commands;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod ping;
+pub mod report;
+pub mod service;
+pub mod session;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tauri::{Emitter, Manager};
+use tauri_plugin_notification::NotificationExt;
+
+use crate::commands::{events, vault::ClipboardState};
+use crate::service::{Notice, Notifier};
+use crate::session::{AppCore, AppPaths};
+
+/// Expiry reminders are checked at start and this often while the console is open.
+const REMINDER_INTERVAL: Duration = Duration::from_secs(4 * 60 * 60);
+
+/// `--demo` (or `AKV_DEMO=1`) starts in demo mode and keeps the whole session in memory.
+fn demo_requested() -> bool {
+    std::env::args().any(|a| a == "--demo")
+        || std::env::var("AKV_DEMO").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+fn show_reminders(app: &tauri::AppHandle, core: &Arc<AppCore>) {
+    let app = app.clone();
+    let core = core.clone();
+    tauri::async_runtime::spawn(async move {
+        for reminder in core.due_reminders().await {
+            // Notifications fail quietly where no notification service runs (headless CI).
+            let _ = app
+                .notification()
+                .builder()
+                .title(&reminder.title)
+                .body(&reminder.body)
+                .show();
+        }
+    });
+}
+
+pub fn run() {
+    let demo = demo_requested();
+    tauri::Builder::default()
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .setup(move |app| {
+            let paths = AppPaths {
+                config_dir: app.path().app_config_dir()?,
+                data_dir: app.path().app_data_dir()?,
+            };
+            let handle = app.handle().clone();
+            let notifier: Notifier = Arc::new(move |notice: Notice| {
+                let _ = handle.emit(events::NOTICE, notice);
+            });
+            let core = Arc::new(AppCore::new(paths, demo, notifier).with_test_hooks());
+            app.manage(core.clone());
+            app.manage(ClipboardState::default());
+
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                if demo {
+                    if let Err(error) = core.start_demo().await {
+                        let _ = handle.emit(events::NOTICE, Notice::from_error(&error));
+                    }
+                } else if let Some(Err(error)) = core.connect_remembered().await {
+                    let _ = handle.emit(events::NOTICE, Notice::from_error(&error));
+                }
+                commands::announce_status(&handle);
+                loop {
+                    show_reminders(&handle, &core);
+                    tokio::time::sleep(REMINDER_INTERVAL).await;
+                }
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_status,
+            commands::app::start_demo,
+            commands::app::set_profile,
+            commands::connection::connect,
+            commands::connection::disconnect,
+            commands::connection::forget_connection,
+            commands::connection::choose_ca_file,
+            commands::vault::vendor_catalog,
+            commands::vault::vault_view,
+            commands::vault::key_detail,
+            commands::vault::add_key,
+            commands::vault::update_key_settings,
+            commands::vault::copy_key,
+            commands::vault::test_key,
+            commands::vault::key_versions,
+            commands::vault::set_key_enabled,
+            commands::vault::delete_key,
+            commands::vault::deleted_keys,
+            commands::vault::recover_key,
+            commands::vault::purge_key,
+            commands::vault::export_report_pdf,
+            commands::vault::export_inventory_csv,
+            commands::rotation::rotation_view,
+            commands::rotation::rotate_key,
+            commands::rotation::rotate_all_due,
+            commands::rotation::restore_version,
+            commands::distribute::distribution_view,
+            commands::distribute::set_role_access,
+            commands::audit::audit_view,
+            commands::audit::verify_audit,
+            commands::audit::export_audit_csv,
+            commands::setup::setup_guide_view,
+            commands::setup::copy_setup_command,
+        ])
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|error| panic!("the console could not start: {error}"));
+}

@@ -1,0 +1,155 @@
+//! Print / PDF and the Vault inventory CSV, built from the same rows the Vault tab shows.
+
+use chrono::{DateTime, Utc};
+
+use super::vault::{VaultRow, build_rows, count_statuses};
+use super::{AuditResult, Console, Operator};
+use crate::audit::AuditAction;
+use crate::domain::catalog::Category;
+use crate::domain::keys::KeyStatus;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::report::csv::CsvWriter;
+use crate::report::{ReportInput, ReportRow, ReportSummary, ScheduleRow, pdf};
+
+const NONE: &str = "—";
+
+fn report_row(row: &VaultRow) -> ReportRow {
+    let or_none = |value: &Option<String>| value.clone().unwrap_or_else(|| NONE.to_string());
+    ReportRow {
+        vendor: match &row.label {
+            Some(label) => format!("{} ({label})", row.vendor_name),
+            None => row.vendor_name.clone(),
+        },
+        category: row.category,
+        status: row.status,
+        masked_preview: or_none(&row.masked_preview),
+        expiry: or_none(&row.expiry),
+        days_left: row.days_left_label.clone(),
+        interval: format!("{} d", row.interval_days),
+        last_rotated: or_none(&row.last_rotated),
+        next_due: or_none(&row.next_due),
+        owner: if row.owner.is_empty() { NONE.to_string() } else { row.owner.clone() },
+    }
+}
+
+/// The rotation schedule by category, for the report's last section.
+pub fn schedule(rows: &[VaultRow]) -> Vec<ScheduleRow> {
+    Category::ALL
+        .into_iter()
+        .map(|category| {
+            let keys: Vec<&VaultRow> = rows
+                .iter()
+                .filter(|r| r.category == category && r.secret_name.is_some())
+                .collect();
+            let due = keys
+                .iter()
+                .filter(|r| matches!(r.status, KeyStatus::DueSoon | KeyStatus::Overdue | KeyStatus::Expired))
+                .count();
+            let next_due = keys
+                .iter()
+                .filter(|r| r.status != KeyStatus::Disabled)
+                .filter_map(|r| r.next_due.clone())
+                .min()
+                .unwrap_or_else(|| NONE.to_string());
+            ScheduleRow {
+                category,
+                interval_days: category.default_interval_days(),
+                rationale: category.interval_rationale().to_string(),
+                keys: keys.len(),
+                due,
+                next_due,
+            }
+        })
+        .collect()
+}
+
+pub fn report_input(rows: &[VaultRow], vault_label: String, operator: &Operator, now: DateTime<Utc>) -> ReportInput {
+    let counts = count_statuses(rows);
+    ReportInput {
+        vault_label,
+        generated_at: now,
+        operator: format!("{} ({})", operator.name, operator.role.label()),
+        summary: ReportSummary {
+            keys_stored: counts.keys_stored,
+            healthy: counts.healthy,
+            due_soon: counts.due_soon,
+            overdue: counts.overdue,
+            expired: counts.expired,
+            disabled: counts.disabled,
+            vendors_without_key: counts.vendors_without_key,
+        },
+        rows: rows.iter().map(report_row).collect(),
+        schedule: schedule(rows),
+    }
+}
+
+/// Vault inventory CSV: the same facts as the table, one line per vendor or key.
+pub fn inventory_csv(rows: &[VaultRow]) -> Vec<u8> {
+    let mut csv = CsvWriter::new(&[
+        "Vendor",
+        "Label",
+        "Category",
+        "Status",
+        "Masked preview",
+        "Expiry",
+        "Days left",
+        "Rotation interval (days)",
+        "Last rotated",
+        "Next due",
+        "Owner",
+        "Note",
+        "Secret name",
+    ]);
+    for row in rows {
+        csv.row([
+            row.vendor_name.clone(),
+            row.label.clone().unwrap_or_default(),
+            row.category.label().to_string(),
+            row.status_label.clone(),
+            row.masked_preview.clone().unwrap_or_default(),
+            row.expiry.clone().unwrap_or_default(),
+            row.days_left.map(|d| d.to_string()).unwrap_or_default(),
+            row.interval_days.to_string(),
+            row.last_rotated.clone().unwrap_or_default(),
+            row.next_due.clone().unwrap_or_default(),
+            row.owner.clone(),
+            row.note.clone(),
+            row.secret_name.clone().unwrap_or_default(),
+        ]);
+    }
+    csv.finish()
+}
+
+impl Console {
+    async fn current_rows(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<Vec<VaultRow>> {
+        let keys = self.refresh_keys().await?;
+        Ok(build_rows(self, operator, &keys, now))
+    }
+
+    /// The PDF report's bytes; the report is audited.
+    pub async fn report_pdf(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<Vec<u8>> {
+        let rows = self.current_rows(operator, now).await?;
+        let input = report_input(&rows, self.vault_label(), operator, now);
+        let result = pdf::render_pdf(&input).map_err(|e| {
+            AppError::new(ErrorCode::ReportFailed, format!("The PDF could not be built: {e}"), e.hint())
+        });
+        self.record(
+            operator,
+            AuditAction::Report,
+            None,
+            None,
+            result.as_ref().map(|_| ()).map_err(|e| e),
+            format!("PDF report, {} rows", rows.len()),
+        )
+        .await;
+        result
+    }
+
+    pub async fn inventory_csv(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<Vec<u8>> {
+        let rows = self.current_rows(operator, now).await?;
+        let bytes = inventory_csv(&rows);
+        self.record(operator, AuditAction::Export, None, None, AuditResult::Ok, "vault inventory CSV")
+            .await;
+        Ok(bytes)
+    }
+}

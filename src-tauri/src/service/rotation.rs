@@ -1,0 +1,490 @@
+//! The Rotation tab: the schedule, rotating one key, Rotate All Due (bounded concurrency, one
+//! failure never stops the others), and restoring an older version.
+
+use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::vault::{VaultRow, row_for_key, validate_key_shape};
+use super::{Console, Operator, format_date, vendor_name};
+use crate::audit::AuditAction;
+use crate::domain::catalog::Category;
+use crate::domain::generator::generate_value;
+use crate::domain::keys::{KeyRecord, KeyStatus, expiry_from_date};
+use crate::domain::policy::KeyAction;
+use crate::domain::secret::SecretValue;
+use crate::domain::validation::{validate_expiry, validate_value};
+use crate::error::{AppError, AppResult};
+use crate::ping::PingReport;
+
+/// Rotate All Due keeps this many rotations in flight: enough to finish a maintenance window
+/// quickly, few enough to stay clear of Key Vault's throttling.
+pub const BULK_CONCURRENCY: usize = 6;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RotationRow {
+    pub secret_name: String,
+    pub vendor_id: String,
+    pub vendor_name: String,
+    pub label: Option<String>,
+    pub category: Category,
+    pub category_colour: String,
+    pub interval_days: u32,
+    /// True when the interval differs from the vendor's default.
+    pub interval_overridden: bool,
+    pub default_interval_days: u32,
+    pub last_rotated: String,
+    pub next_due: String,
+    pub days_to_due: i64,
+    pub due_label: String,
+    pub status: KeyStatus,
+    pub status_label: String,
+    pub expiry: Option<String>,
+    /// Expiry the rotation dialog proposes: today plus the key's previous validity period.
+    pub suggested_expiry: Option<String>,
+    pub needs_rotation: bool,
+    pub masked_preview: String,
+    pub key_hint: String,
+    /// Keys we choose ourselves (no vendor portal generates them) can use Generate.
+    pub allowed: Vec<KeyAction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RotationCounts {
+    pub keys: usize,
+    pub overdue: usize,
+    pub due_soon: usize,
+    pub expired: usize,
+    pub healthy: usize,
+    /// Keys Rotate All Due would take.
+    pub due_total: usize,
+}
+
+/// A category's default interval and why, for the schedule legend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CategoryDefault {
+    pub category: Category,
+    pub category_colour: String,
+    pub interval_days: u32,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RotationView {
+    pub rows: Vec<RotationRow>,
+    pub counts: RotationCounts,
+    pub defaults: Vec<CategoryDefault>,
+}
+
+pub fn category_defaults() -> Vec<CategoryDefault> {
+    Category::ALL
+        .into_iter()
+        .map(|category| CategoryDefault {
+            category,
+            category_colour: category.colour_hex(),
+            interval_days: category.default_interval_days(),
+            rationale: category.interval_rationale().to_string(),
+        })
+        .collect()
+}
+
+pub fn due_label(days_to_due: i64) -> String {
+    match days_to_due {
+        d if d < -1 => format!("overdue by {} days", -d),
+        -1 => "overdue by 1 day".to_string(),
+        0 => "due today".to_string(),
+        1 => "due tomorrow".to_string(),
+        d => format!("due in {d} days"),
+    }
+}
+
+/// Today plus the validity the key had (its expiry minus its last rotation).
+pub fn suggested_expiry(record: &KeyRecord, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let expires = record.expires?;
+    let validity = expires - record.last_rotated;
+    let validity = if validity < Duration::days(1) {
+        Duration::days(i64::from(record.interval_days))
+    } else {
+        validity
+    };
+    Some(expiry_from_date((now + validity).date_naive()))
+}
+
+/// One key to rotate: a pasted value, or `generate` for a value made in Rust.
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RotateRequest {
+    pub secret_name: String,
+    #[serde(default)]
+    #[ts(optional, type = "string")]
+    pub value: Option<SecretValue>,
+    #[serde(default)]
+    pub generate: bool,
+    #[serde(default)]
+    #[ts(optional)]
+    pub expiry: Option<String>,
+    /// Ping the vendor with the new value before saving; do not save if it is not accepted.
+    #[serde(default)]
+    pub test_first: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RotateOutcome {
+    pub saved: bool,
+    pub row: Option<VaultRow>,
+    pub ping: Option<PingReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BulkItemResult {
+    pub secret_name: String,
+    pub vendor_name: String,
+    pub ok: bool,
+    pub error: Option<AppError>,
+    pub ping: Option<PingReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BulkProgress {
+    pub done: usize,
+    pub total: usize,
+    pub succeeded: usize,
+    pub failed: usize,
+    pub item: BulkItemResult,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BulkResult {
+    pub total: usize,
+    pub succeeded: usize,
+    pub failed: usize,
+    pub items: Vec<BulkItemResult>,
+}
+
+fn rotation_row(console: &Console, operator: &Operator, record: &KeyRecord, now: DateTime<Utc>) -> RotationRow {
+    let timing = record.timing(now);
+    let vendor = record.vendor();
+    let category = vendor.map(|v| v.category).unwrap_or(Category::Rmm);
+    let default_interval = vendor.map(|v| v.default_interval_days()).unwrap_or(record.interval_days);
+    RotationRow {
+        secret_name: record.secret_name.clone(),
+        vendor_id: record.vendor_id.clone(),
+        vendor_name: vendor_name(&record.vendor_id),
+        label: record.label.clone(),
+        category,
+        category_colour: category.colour_hex(),
+        interval_days: record.interval_days,
+        interval_overridden: record.interval_days != default_interval,
+        default_interval_days: default_interval,
+        last_rotated: format_date(record.last_rotated),
+        next_due: format_date(timing.next_due),
+        days_to_due: timing.days_to_due,
+        due_label: due_label(timing.days_to_due),
+        status: timing.status,
+        status_label: timing.status.label().to_string(),
+        expiry: record.expires.map(format_date),
+        suggested_expiry: suggested_expiry(record, now).map(format_date),
+        needs_rotation: timing.needs_rotation(),
+        masked_preview: record.masked_preview.clone(),
+        key_hint: vendor.map(|v| v.key_hint.clone()).unwrap_or_default(),
+        allowed: super::vault::allowed_actions(console, operator, &record.vendor_id),
+    }
+}
+
+pub fn count_rotation(rows: &[RotationRow]) -> RotationCounts {
+    let mut counts = RotationCounts {
+        keys: rows.len(),
+        ..Default::default()
+    };
+    for row in rows {
+        match row.status {
+            KeyStatus::Overdue => counts.overdue += 1,
+            KeyStatus::DueSoon => counts.due_soon += 1,
+            KeyStatus::Expired => counts.expired += 1,
+            KeyStatus::Healthy => counts.healthy += 1,
+            KeyStatus::Disabled | KeyStatus::NoKey => {}
+        }
+        if row.needs_rotation {
+            counts.due_total += 1;
+        }
+    }
+    counts
+}
+
+impl Console {
+    pub async fn rotation_view(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<RotationView> {
+        let keys = self.refresh_keys().await?;
+        self.refresh_policy().await?;
+        let mut rows: Vec<RotationRow> = keys.iter().map(|k| rotation_row(self, operator, k, now)).collect();
+        rows.sort_by(|a, b| {
+            a.days_to_due
+                .cmp(&b.days_to_due)
+                .then_with(|| a.vendor_name.cmp(&b.vendor_name))
+        });
+        let counts = count_rotation(&rows);
+        Ok(RotationView {
+            rows,
+            counts,
+            defaults: category_defaults(),
+        })
+    }
+
+    /// Rotate one key: a new version with the new value, last-rotated reset, the new expiry.
+    /// The old version stays in the vault.
+    pub async fn rotate_key(
+        &self,
+        operator: &Operator,
+        request: RotateRequest,
+        bulk: bool,
+        now: DateTime<Utc>,
+    ) -> AppResult<RotateOutcome> {
+        let record = self.key(&request.secret_name).await?;
+        let vendor = record.vendor().ok_or_else(|| AppError::internal("key of an unknown vendor"))?;
+        let (value, generated) = match (request.value, request.generate) {
+            (_, true) => (generate_value(), true),
+            (Some(value), false) => (value, false),
+            (None, false) => {
+                return Err(AppError::field(
+                    "value",
+                    "Paste the new key, or use Generate for a secret you choose yourself.",
+                    "Generate the new key in the vendor's portal first; rotating here does not create it there.",
+                ));
+            }
+        };
+        validate_value(&value)?;
+        if !generated {
+            validate_key_shape(vendor, &value)?;
+        }
+        let expiry = validate_expiry(request.expiry.as_deref(), now)?.map(expiry_from_date);
+        self.authorize(operator, &record, KeyAction::Rotate, AuditAction::Rotate)?;
+
+        let ping = if request.test_first {
+            let report = self.ping_value(&record, &value).await;
+            if !report.authenticated() {
+                self.record(
+                    operator,
+                    AuditAction::Test,
+                    Some(&record.vendor_id),
+                    Some(&record.secret_name),
+                    super::AuditResult::Failed(ping_code(&report)),
+                    format!("new value not saved: {}", report.message),
+                )
+                .await;
+                return Ok(RotateOutcome {
+                    saved: false,
+                    row: None,
+                    ping: Some(report),
+                });
+            }
+            Some(report)
+        } else {
+            None
+        };
+
+        let mut next = record.clone();
+        next.last_rotated = now;
+        next.expires = expiry;
+        next.enabled = true;
+        next.masked_preview = value.masked_preview();
+        let result = self.store.write_key(&next, &value).await;
+        let mut note = Vec::new();
+        if bulk {
+            note.push("Rotate All Due".to_string());
+        }
+        if generated {
+            note.push("value generated in the console".to_string());
+        }
+        if ping.is_some() {
+            note.push("tested before saving".to_string());
+        }
+        self.record(
+            operator,
+            AuditAction::Rotate,
+            Some(&record.vendor_id),
+            Some(&record.secret_name),
+            result.as_ref().map(|_| ()),
+            note.join("; "),
+        )
+        .await;
+        let stored = result?;
+        self.remember_key(&stored);
+        Ok(RotateOutcome {
+            saved: true,
+            row: Some(row_for_key(self, operator, &stored, now)),
+            ping,
+        })
+    }
+
+    /// Rotate All Due: every request runs, at most [`BULK_CONCURRENCY`] at once. A failed key keeps
+    /// its old value and stays due; its error is in the result list for a retry.
+    pub async fn rotate_many(
+        &self,
+        operator: &Operator,
+        requests: Vec<RotateRequest>,
+        now: DateTime<Utc>,
+        on_progress: impl Fn(BulkProgress) + Send + Sync,
+    ) -> BulkResult {
+        let total = requests.len();
+        let mut items = Vec::with_capacity(total);
+        let mut succeeded = 0;
+        let mut failed = 0;
+        let mut running = futures::stream::iter(requests.into_iter().map(|request| async move {
+            let secret_name = request.secret_name.clone();
+            let vendor = match self.key(&secret_name).await {
+                Ok(record) => vendor_name(&record.vendor_id),
+                Err(_) => secret_name.clone(),
+            };
+            let outcome = self.rotate_key(operator, request, true, now).await;
+            match outcome {
+                Ok(RotateOutcome { saved: true, ping, .. }) => BulkItemResult {
+                    secret_name,
+                    vendor_name: vendor,
+                    ok: true,
+                    error: None,
+                    ping,
+                },
+                Ok(RotateOutcome { ping, .. }) => BulkItemResult {
+                    error: ping.as_ref().map(|p| {
+                        AppError::new(
+                            crate::error::ErrorCode::InvalidInput,
+                            format!("Not saved: the vendor did not accept the new key ({}).", p.message),
+                            p.hint.clone(),
+                        )
+                    }),
+                    secret_name,
+                    vendor_name: vendor,
+                    ok: false,
+                    ping,
+                },
+                Err(error) => BulkItemResult {
+                    secret_name,
+                    vendor_name: vendor,
+                    ok: false,
+                    error: Some(error),
+                    ping: None,
+                },
+            }
+        }))
+        .buffer_unordered(BULK_CONCURRENCY);
+        while let Some(item) = running.next().await {
+            if item.ok {
+                succeeded += 1;
+            } else {
+                failed += 1;
+            }
+            on_progress(BulkProgress {
+                done: succeeded + failed,
+                total,
+                succeeded,
+                failed,
+                item: item.clone(),
+            });
+            items.push(item);
+        }
+        BulkResult {
+            total,
+            succeeded,
+            failed,
+            items,
+        }
+    }
+
+    /// Make an older version current again, as a new version. The value is read and written in
+    /// Rust; its rotation date is the one that version had.
+    pub async fn restore_version(
+        &self,
+        operator: &Operator,
+        secret_name: &str,
+        version: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<VaultRow> {
+        let record = self.key(secret_name).await?;
+        self.authorize(operator, &record, KeyAction::Restore, AuditAction::Restore)?;
+        let versions = self.store.list_versions(secret_name).await?;
+        let chosen = versions.iter().find(|v| v.version == version).cloned();
+        let result = async {
+            let chosen = chosen.ok_or_else(|| {
+                AppError::new(
+                    crate::error::ErrorCode::SecretNotFound,
+                    "That version no longer exists.",
+                    "Refresh the versions list.",
+                )
+            })?;
+            let value = self.store.read_value(secret_name, Some(version)).await?;
+            let mut next = record.clone();
+            next.last_rotated = chosen.last_rotated.unwrap_or(now);
+            next.expires = chosen.expires;
+            next.enabled = true;
+            next.masked_preview = value.masked_preview();
+            self.store.write_key(&next, &value).await
+        }
+        .await;
+        self.record(
+            operator,
+            AuditAction::Restore,
+            Some(&record.vendor_id),
+            Some(secret_name),
+            result.as_ref().map(|_| ()),
+            format!("restored version {}", short_version(version)),
+        )
+        .await;
+        let stored = result?;
+        self.remember_key(&stored);
+        Ok(row_for_key(self, operator, &stored, now))
+    }
+}
+
+/// Audit error code of a failed ping, e.g. `ping-rejected`.
+pub(crate) fn ping_code(report: &PingReport) -> String {
+    let outcome = serde_json::to_value(report.outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    format!("ping-{outcome}")
+}
+
+fn short_version(version: &str) -> &str {
+    version.get(..8).unwrap_or(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::keys::tests::{at, record};
+
+    #[test]
+    fn labels() {
+        assert_eq!(due_label(-5), "overdue by 5 days");
+        assert_eq!(due_label(-1), "overdue by 1 day");
+        assert_eq!(due_label(0), "due today");
+        assert_eq!(due_label(1), "due tomorrow");
+        assert_eq!(due_label(30), "due in 30 days");
+    }
+
+    #[test]
+    fn suggested_expiry_keeps_the_validity_period() {
+        let now = at(2026, 11, 23, 10);
+        let r = record(at(2026, 1, 1, 0), 90, Some(at(2027, 1, 1, 0)));
+        // Valid for 365 days before; valid for 365 days again from today.
+        assert_eq!(suggested_expiry(&r, now).map(format_date).as_deref(), Some("2027-11-23"));
+        assert!(suggested_expiry(&record(now, 90, None), now).is_none());
+    }
+}

@@ -1,0 +1,458 @@
+//! The offline demo store: in memory only, seeded with a realistic spread of keys. Nothing of it
+//! is ever written to disk; closing the app forgets everything, by design.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+
+use super::{ConsoleDocument, DeletedKey, KeyVersion, SecretStore, StoreKind};
+use crate::domain::catalog::{self, Vendor};
+use crate::domain::generator;
+use crate::domain::keys::{KeyRecord, expiry_from_date};
+use crate::domain::secret::SecretValue;
+use crate::error::{AppError, AppResult, ErrorCode};
+
+/// Soft-deleted demo keys stay recoverable for this long, as in a vault with 90-day retention.
+const RETENTION_DAYS: i64 = 90;
+
+struct DemoVersion {
+    id: String,
+    record: KeyRecord,
+    value: SecretValue,
+    created: DateTime<Utc>,
+}
+
+#[derive(Default)]
+struct DemoSecret {
+    /// Oldest first; the last one is current.
+    versions: Vec<DemoVersion>,
+}
+
+impl DemoSecret {
+    fn current(&self) -> AppResult<&DemoVersion> {
+        self.versions.last().ok_or_else(|| AppError::internal("demo key without versions"))
+    }
+}
+
+#[derive(Default)]
+struct DemoState {
+    secrets: BTreeMap<String, DemoSecret>,
+    deleted: BTreeMap<String, (DemoSecret, DateTime<Utc>)>,
+    documents: HashMap<String, String>,
+}
+
+pub struct DemoStore {
+    state: Mutex<DemoState>,
+}
+
+impl Default for DemoStore {
+    fn default() -> Self {
+        DemoStore::empty()
+    }
+}
+
+impl DemoStore {
+    /// An empty store (tests build their own content).
+    pub fn empty() -> Self {
+        DemoStore {
+            state: Mutex::new(DemoState::default()),
+        }
+    }
+
+    /// The store the demo mode opens with: keys in every state, and vendors without a key.
+    pub fn seeded(now: DateTime<Utc>) -> Self {
+        let store = DemoStore::empty();
+        {
+            let mut state = store.lock();
+            for (index, vendor) in catalog::catalog().iter().enumerate() {
+                let Some(plan) = seed_plan(index) else {
+                    continue;
+                };
+                let secret = seed_secret(vendor, &plan, index, now);
+                state.secrets.insert(vendor.id.clone(), secret);
+            }
+        }
+        store
+    }
+
+    fn lock(&self) -> MutexGuard<'_, DemoState> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that matters
+        // for a demo, so recover the guard instead of failing every later call.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// How one seeded key looks: days since the last rotation, days to expiry, enabled.
+struct SeedPlan {
+    rotated_days_ago: i64,
+    expires_in_days: Option<i64>,
+    enabled: bool,
+    versions: usize,
+}
+
+/// A fixed pattern over the catalog order so demos (and tests) always show the same mix:
+/// 24 keys — healthy, due within 14 days, overdue, expired, disabled — and 8 vendors with none.
+fn seed_plan(index: usize) -> Option<SeedPlan> {
+    let plan = |rotated_days_ago, expires_in_days, enabled, versions| {
+        Some(SeedPlan {
+            rotated_days_ago,
+            expires_in_days,
+            enabled,
+            versions,
+        })
+    };
+    match index % 32 {
+        // No key yet.
+        5 | 11 | 17 | 20 | 24 | 27 | 29 | 31 => None,
+        // Overdue rotation.
+        2 => plan(118, Some(200), true, 3),
+        9 => plan(104, None, true, 2),
+        22 => plan(400, Some(150), true, 1),
+        // Due within 14 days (rotation or expiry).
+        0 => plan(80, Some(240), true, 2),
+        7 => plan(86, Some(120), true, 2),
+        14 => plan(20, Some(9), true, 1),
+        19 => plan(170, Some(300), true, 1),
+        // Expired.
+        4 => plan(60, Some(-3), true, 2),
+        13 => plan(30, Some(-18), true, 1),
+        // Disabled (revoked, kept for reference).
+        26 => plan(40, Some(200), false, 1),
+        // Healthy, at various points of their cycle.
+        other => plan(
+            5 + (other as i64 * 7) % 60,
+            if other % 3 == 0 { None } else { Some(120 + other as i64 * 5) },
+            true,
+            1 + other % 3,
+        ),
+    }
+}
+
+const OWNERS: [&str; 5] = ["Dana Reyes", "Sam Okafor", "Priya Nair", "Marcus Lee", "Elena Varga"];
+
+const NOTES: [&str; 6] = [
+    "Used by the nightly PSA ticket sync.",
+    "Read-only key for the NOC dashboard.",
+    "Scoped to device inventory only.",
+    "Shared with the onboarding automation runbook.",
+    "",
+    "Created for the quarterly billing reconciliation.",
+];
+
+/// A fake value shaped like the vendor's real ones, so copy and masking look right in demos.
+fn demo_value(vendor: &Vendor) -> SecretValue {
+    let random = generator::generate_value();
+    let body = &random.expose()[..40];
+    let prefix: String = vendor
+        .id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(5)
+        .collect();
+    let parts = vendor.auth.key_parts();
+    if parts == 1 {
+        return SecretValue::new(format!("{prefix}_{body}"));
+    }
+    // Multi-part keys (user:password, client_id:client_secret, ...): split the random body.
+    let chunk = body.len() / parts;
+    let pieces: Vec<&str> = (0..parts)
+        .map(|i| {
+            let end = if i + 1 == parts { body.len() } else { (i + 1) * chunk };
+            &body[i * chunk..end]
+        })
+        .collect();
+    SecretValue::new(format!("{prefix}-{}", pieces.join(":")))
+}
+
+fn new_version_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+fn seed_secret(vendor: &Vendor, plan: &SeedPlan, index: usize, now: DateTime<Utc>) -> DemoSecret {
+    let interval = vendor.default_interval_days();
+    let mut secret = DemoSecret::default();
+    for step in (0..plan.versions).rev() {
+        // Older versions sit one interval apart before the current one.
+        let rotated = now
+            - Duration::days(plan.rotated_days_ago + step as i64 * i64::from(interval))
+            - Duration::hours(index as i64);
+        let value = demo_value(vendor);
+        let record = KeyRecord {
+            secret_name: vendor.id.clone(),
+            vendor_id: vendor.id.clone(),
+            label: None,
+            interval_days: interval,
+            last_rotated: rotated,
+            expires: plan
+                .expires_in_days
+                .map(|days| expiry_from_date((now + Duration::days(days)).date_naive())),
+            enabled: step > 0 || plan.enabled,
+            owner: OWNERS[index % OWNERS.len()].to_string(),
+            note: NOTES[index % NOTES.len()].to_string(),
+            masked_preview: value.masked_preview(),
+            endpoint_override: None,
+            token_url_override: None,
+            version: new_version_id(),
+            created: Some(rotated),
+            updated: Some(rotated),
+        };
+        secret.versions.push(DemoVersion {
+            id: record.version.clone(),
+            created: rotated,
+            record,
+            value,
+        });
+    }
+    secret
+}
+
+fn not_found(name: &str) -> AppError {
+    AppError::new(
+        ErrorCode::SecretNotFound,
+        format!("No key named '{name}' is stored."),
+        "It may have been deleted from another console; refresh the Vault tab.",
+    )
+}
+
+fn deleted_view(name: &str, secret: &DemoSecret, deleted_on: DateTime<Utc>) -> DeletedKey {
+    let current = secret.versions.last();
+    DeletedKey {
+        secret_name: name.to_string(),
+        vendor_id: current.map(|v| v.record.vendor_id.clone()).unwrap_or_default(),
+        masked_preview: current.map(|v| v.record.masked_preview.clone()).unwrap_or_default(),
+        deleted_on: Some(deleted_on),
+        scheduled_purge: Some(deleted_on + Duration::days(RETENTION_DAYS)),
+        purge_protected: false,
+    }
+}
+
+#[async_trait]
+impl SecretStore for DemoStore {
+    fn kind(&self) -> StoreKind {
+        StoreKind::Demo
+    }
+
+    async fn list_keys(&self) -> AppResult<Vec<KeyRecord>> {
+        let state = self.lock();
+        state
+            .secrets
+            .values()
+            .map(|s| s.current().map(|v| v.record.clone()))
+            .collect()
+    }
+
+    async fn read_value(&self, secret_name: &str, version: Option<&str>) -> AppResult<SecretValue> {
+        let state = self.lock();
+        let secret = state.secrets.get(secret_name).ok_or_else(|| not_found(secret_name))?;
+        let chosen = match version {
+            Some(id) => secret
+                .versions
+                .iter()
+                .find(|v| v.id == id)
+                .ok_or_else(|| not_found(&format!("{secret_name}/{id}")))?,
+            None => secret.current()?,
+        };
+        if !chosen.record.enabled {
+            return Err(AppError::new(
+                ErrorCode::SecretDisabled,
+                "This key is disabled, so its value cannot be read.",
+                "Enable it first if it should be usable again.",
+            ));
+        }
+        Ok(chosen.value.duplicate())
+    }
+
+    async fn write_key(&self, record: &KeyRecord, value: &SecretValue) -> AppResult<KeyRecord> {
+        let mut state = self.lock();
+        if state.deleted.contains_key(&record.secret_name) {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!("'{}' is deleted but still recoverable.", record.secret_name),
+                "Recover it from the Deleted view, or purge it first.",
+            ));
+        }
+        let now = Utc::now();
+        let mut stored = record.clone();
+        stored.version = new_version_id();
+        stored.created = Some(now);
+        stored.updated = Some(now);
+        let secret = state.secrets.entry(record.secret_name.clone()).or_default();
+        secret.versions.push(DemoVersion {
+            id: stored.version.clone(),
+            record: stored.clone(),
+            value: value.duplicate(),
+            created: now,
+        });
+        Ok(stored)
+    }
+
+    async fn update_key(&self, record: &KeyRecord) -> AppResult<KeyRecord> {
+        let mut state = self.lock();
+        let secret = state
+            .secrets
+            .get_mut(&record.secret_name)
+            .ok_or_else(|| not_found(&record.secret_name))?;
+        let current = secret
+            .versions
+            .last_mut()
+            .ok_or_else(|| AppError::internal("demo key without versions"))?;
+        let mut updated = record.clone();
+        updated.version = current.id.clone();
+        updated.created = current.record.created;
+        updated.updated = Some(Utc::now());
+        current.record = updated.clone();
+        Ok(updated)
+    }
+
+    async fn list_versions(&self, secret_name: &str) -> AppResult<Vec<KeyVersion>> {
+        let state = self.lock();
+        let secret = state.secrets.get(secret_name).ok_or_else(|| not_found(secret_name))?;
+        Ok(secret
+            .versions
+            .iter()
+            .rev()
+            .map(|v| KeyVersion {
+                version: v.id.clone(),
+                created: Some(v.created),
+                enabled: v.record.enabled,
+                expires: v.record.expires,
+                masked_preview: v.record.masked_preview.clone(),
+                last_rotated: Some(v.record.last_rotated),
+            })
+            .collect())
+    }
+
+    async fn delete_key(&self, secret_name: &str) -> AppResult<DeletedKey> {
+        let mut state = self.lock();
+        let secret = state.secrets.remove(secret_name).ok_or_else(|| not_found(secret_name))?;
+        let now = Utc::now();
+        let view = deleted_view(secret_name, &secret, now);
+        state.deleted.insert(secret_name.to_string(), (secret, now));
+        Ok(view)
+    }
+
+    async fn list_deleted(&self) -> AppResult<Vec<DeletedKey>> {
+        let state = self.lock();
+        Ok(state
+            .deleted
+            .iter()
+            .map(|(name, (secret, when))| deleted_view(name, secret, *when))
+            .collect())
+    }
+
+    async fn recover_key(&self, secret_name: &str) -> AppResult<()> {
+        let mut state = self.lock();
+        let (secret, _) = state.deleted.remove(secret_name).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::SecretNotFound,
+                format!("'{secret_name}' is not in the deleted keys."),
+                "It may have been recovered or purged from another console; refresh the list.",
+            )
+        })?;
+        state.secrets.insert(secret_name.to_string(), secret);
+        Ok(())
+    }
+
+    async fn purge_key(&self, secret_name: &str) -> AppResult<()> {
+        let mut state = self.lock();
+        state.deleted.remove(secret_name).map(|_| ()).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::SecretNotFound,
+                format!("'{secret_name}' is not in the deleted keys."),
+                "It may have been recovered or purged already; refresh the list.",
+            )
+        })
+    }
+
+    async fn read_document(&self, document: &ConsoleDocument) -> AppResult<Option<String>> {
+        Ok(self.lock().documents.get(&document.secret_name()).cloned())
+    }
+
+    async fn write_document(&self, document: &ConsoleDocument, json: &str) -> AppResult<()> {
+        self.lock()
+            .documents
+            .insert(document.secret_name(), json.to_string());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::keys::KeyStatus;
+    use std::collections::HashMap;
+
+    fn now() -> DateTime<Utc> {
+        crate::domain::keys::tests::at(2026, 11, 23, 10)
+    }
+
+    #[tokio::test]
+    async fn seed_has_a_realistic_spread() {
+        let store = DemoStore::seeded(now());
+        let keys = store.list_keys().await.expect("list");
+        assert_eq!(keys.len(), 24);
+        let mut counts: HashMap<KeyStatus, usize> = HashMap::new();
+        for key in &keys {
+            *counts.entry(key.timing(now()).status).or_default() += 1;
+        }
+        assert_eq!(counts.get(&KeyStatus::Overdue), Some(&3), "{counts:?}");
+        assert_eq!(counts.get(&KeyStatus::DueSoon), Some(&4), "{counts:?}");
+        assert_eq!(counts.get(&KeyStatus::Expired), Some(&2), "{counts:?}");
+        assert_eq!(counts.get(&KeyStatus::Disabled), Some(&1), "{counts:?}");
+        assert_eq!(counts.get(&KeyStatus::Healthy), Some(&14), "{counts:?}");
+    }
+
+    #[tokio::test]
+    async fn rotation_keeps_old_versions_and_values() {
+        let store = DemoStore::seeded(now());
+        let keys = store.list_keys().await.expect("list");
+        let key = keys.iter().find(|k| k.enabled).expect("an enabled key").clone();
+        let old_value = store.read_value(&key.secret_name, None).await.expect("read");
+        let versions_before = store.list_versions(&key.secret_name).await.expect("versions").len();
+        let new_value = SecretValue::new("rotated-value-0123456789");
+        let written = store.write_key(&key, &new_value).await.expect("write");
+        assert_ne!(written.version, key.version);
+        let versions = store.list_versions(&key.secret_name).await.expect("versions");
+        assert_eq!(versions.len(), versions_before + 1);
+        assert_eq!(store.read_value(&key.secret_name, None).await.expect("read").expose(), new_value.expose());
+        let old = store
+            .read_value(&key.secret_name, Some(&key.version))
+            .await
+            .expect("old version");
+        assert_eq!(old.expose(), old_value.expose());
+    }
+
+    #[tokio::test]
+    async fn delete_recover_purge() {
+        let store = DemoStore::seeded(now());
+        let name = store.list_keys().await.expect("list")[0].secret_name.clone();
+        store.delete_key(&name).await.expect("delete");
+        assert_eq!(store.list_deleted().await.expect("deleted").len(), 1);
+        assert!(store.list_keys().await.expect("list").iter().all(|k| k.secret_name != name));
+        store.recover_key(&name).await.expect("recover");
+        assert!(store.list_keys().await.expect("list").iter().any(|k| k.secret_name == name));
+        store.delete_key(&name).await.expect("delete again");
+        store.purge_key(&name).await.expect("purge");
+        assert!(store.list_deleted().await.expect("deleted").is_empty());
+        assert_eq!(
+            store.recover_key(&name).await.expect_err("gone").code,
+            ErrorCode::SecretNotFound
+        );
+    }
+
+    #[tokio::test]
+    async fn disabled_values_cannot_be_read() {
+        let store = DemoStore::seeded(now());
+        let disabled = store
+            .list_keys()
+            .await
+            .expect("list")
+            .into_iter()
+            .find(|k| !k.enabled)
+            .expect("a disabled key");
+        let error = store.read_value(&disabled.secret_name, None).await.expect_err("disabled");
+        assert_eq!(error.code, ErrorCode::SecretDisabled);
+    }
+}

@@ -1,0 +1,104 @@
+//! Where keys live. One trait, two homes: [`azure::AzureStore`] (the official Key Vault SDK) and
+//! [`demo::DemoStore`] (in memory, seeded, nothing on disk).
+//!
+//! A store deals in [`KeyRecord`]s (metadata) and [`SecretValue`]s. Listing returns records only;
+//! a value is read only when the operator copies, tests, or restores a key.
+
+pub mod azure;
+pub mod demo;
+pub mod tags;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::keys::KeyRecord;
+use crate::domain::secret::SecretValue;
+use crate::error::AppResult;
+
+/// Secrets the console keeps for itself in the vault. Their names start with `akv-console-`, which
+/// no vendor id may, so they are never listed as vendor keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsoleDocument {
+    /// The role access policy (JSON), shared by every console on the vault.
+    RolePolicy,
+    /// The audit chain head (JSON `{seq, hash}`) of one console installation's log, one new
+    /// version per append. Each installation keeps its own log file, so each has its own anchor.
+    AuditAnchor { console_id: String },
+}
+
+impl ConsoleDocument {
+    pub fn secret_name(&self) -> String {
+        match self {
+            ConsoleDocument::RolePolicy => "akv-console-role-policy".to_string(),
+            ConsoleDocument::AuditAnchor { console_id } => {
+                format!("akv-console-audit-anchor-{console_id}")
+            }
+        }
+    }
+}
+
+/// Prefix reserved for the console's own documents.
+pub const RESERVED_PREFIX: &str = "akv-console-";
+
+/// One version of a key, for the versions list in the detail panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyVersion {
+    pub version: String,
+    pub created: Option<DateTime<Utc>>,
+    pub enabled: bool,
+    pub expires: Option<DateTime<Utc>>,
+    pub masked_preview: String,
+    pub last_rotated: Option<DateTime<Utc>>,
+}
+
+/// A soft-deleted key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedKey {
+    pub secret_name: String,
+    pub vendor_id: String,
+    pub masked_preview: String,
+    pub deleted_on: Option<DateTime<Utc>>,
+    pub scheduled_purge: Option<DateTime<Utc>>,
+    /// True when the vault's purge protection forbids purging before the retention ends.
+    pub purge_protected: bool,
+}
+
+/// Which kind of store is active, for the connection badge and the report header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreKind {
+    Demo,
+    Azure { vault_name: String, vault_url: String },
+}
+
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    fn kind(&self) -> StoreKind;
+
+    /// Every vendor key with its metadata. Reads no value.
+    async fn list_keys(&self) -> AppResult<Vec<KeyRecord>>;
+
+    /// The value of the current version, or of `version`.
+    async fn read_value(&self, secret_name: &str, version: Option<&str>) -> AppResult<SecretValue>;
+
+    /// Write a value as a new version carrying `record`'s metadata. Earlier versions are kept.
+    async fn write_key(&self, record: &KeyRecord, value: &SecretValue) -> AppResult<KeyRecord>;
+
+    /// Change the metadata (tags, expiry, enabled) of the current version without touching the value.
+    async fn update_key(&self, record: &KeyRecord) -> AppResult<KeyRecord>;
+
+    async fn list_versions(&self, secret_name: &str) -> AppResult<Vec<KeyVersion>>;
+
+    /// Soft-delete (the caller disables first).
+    async fn delete_key(&self, secret_name: &str) -> AppResult<DeletedKey>;
+
+    async fn list_deleted(&self) -> AppResult<Vec<DeletedKey>>;
+
+    async fn recover_key(&self, secret_name: &str) -> AppResult<()>;
+
+    async fn purge_key(&self, secret_name: &str) -> AppResult<()>;
+
+    /// A console document, or `None` if it was never written.
+    async fn read_document(&self, document: &ConsoleDocument) -> AppResult<Option<String>>;
+
+    async fn write_document(&self, document: &ConsoleDocument, json: &str) -> AppResult<()>;
+}

@@ -1,0 +1,141 @@
+//! How a [`KeyRecord`]'s metadata rides in Key Vault tags, so listing keys reads no value.
+//! Key Vault allows 15 tags of at most 256 characters; we use at most 10.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::keys::KeyRecord;
+
+/// Marks a secret as an API key managed by this console.
+pub const CONTENT_TYPE: &str = "application/vnd.akv-console.api-key";
+
+pub const TAG_SCHEMA: &str = "akv-schema";
+pub const TAG_VENDOR: &str = "akv-vendor";
+pub const TAG_LABEL: &str = "akv-label";
+pub const TAG_INTERVAL: &str = "akv-interval-days";
+pub const TAG_ROTATED: &str = "akv-last-rotated";
+pub const TAG_OWNER: &str = "akv-owner";
+pub const TAG_NOTE: &str = "akv-note";
+pub const TAG_PREVIEW: &str = "akv-preview";
+pub const TAG_ENDPOINT: &str = "akv-endpoint";
+pub const TAG_TOKEN_URL: &str = "akv-token-url";
+
+const SCHEMA_VERSION: &str = "1";
+
+/// Tags for a record. Empty optional fields are left out.
+pub fn record_to_tags(record: &KeyRecord) -> HashMap<String, String> {
+    let mut tags = HashMap::new();
+    tags.insert(TAG_SCHEMA.into(), SCHEMA_VERSION.into());
+    tags.insert(TAG_VENDOR.into(), record.vendor_id.clone());
+    tags.insert(TAG_INTERVAL.into(), record.interval_days.to_string());
+    tags.insert(TAG_ROTATED.into(), record.last_rotated.to_rfc3339());
+    tags.insert(TAG_PREVIEW.into(), record.masked_preview.clone());
+    let optional = [
+        (TAG_LABEL, record.label.clone().unwrap_or_default()),
+        (TAG_OWNER, record.owner.clone()),
+        (TAG_NOTE, record.note.clone()),
+        (TAG_ENDPOINT, record.endpoint_override.clone().unwrap_or_default()),
+        (TAG_TOKEN_URL, record.token_url_override.clone().unwrap_or_default()),
+    ];
+    for (name, value) in optional {
+        if !value.is_empty() {
+            tags.insert(name.into(), value);
+        }
+    }
+    tags
+}
+
+/// Attributes of a secret as Key Vault reports them, next to its tags.
+#[derive(Debug, Clone, Default)]
+pub struct SecretParts {
+    pub name: String,
+    pub content_type: Option<String>,
+    pub tags: HashMap<String, String>,
+    pub enabled: bool,
+    pub expires: Option<DateTime<Utc>>,
+    pub created: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub version: String,
+}
+
+/// Rebuild a record from a secret, or `None` if the secret is not a key of this console (other
+/// applications may share the vault).
+pub fn record_from_parts(parts: SecretParts) -> Option<KeyRecord> {
+    if parts.content_type.as_deref() != Some(CONTENT_TYPE) {
+        return None;
+    }
+    let vendor_id = parts.tags.get(TAG_VENDOR)?.clone();
+    let tag = |name: &str| parts.tags.get(name).cloned().unwrap_or_default();
+    let non_empty = |name: &str| parts.tags.get(name).filter(|v| !v.is_empty()).cloned();
+    let interval_days = tag(TAG_INTERVAL).parse().unwrap_or_else(|_| {
+        crate::domain::catalog::vendor(&vendor_id)
+            .map(|v| v.default_interval_days())
+            .unwrap_or(90)
+    });
+    let last_rotated = DateTime::parse_from_rfc3339(&tag(TAG_ROTATED))
+        .map(|d| d.with_timezone(&Utc))
+        .ok()
+        .or(parts.created)
+        .unwrap_or_else(Utc::now);
+    Some(KeyRecord {
+        secret_name: parts.name,
+        label: non_empty(TAG_LABEL),
+        interval_days,
+        last_rotated,
+        expires: parts.expires,
+        enabled: parts.enabled,
+        owner: tag(TAG_OWNER),
+        note: tag(TAG_NOTE),
+        masked_preview: tag(TAG_PREVIEW),
+        endpoint_override: non_empty(TAG_ENDPOINT),
+        token_url_override: non_empty(TAG_TOKEN_URL),
+        version: parts.version,
+        created: parts.created,
+        updated: parts.updated,
+        vendor_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::keys::tests::{at, record};
+
+    #[test]
+    fn round_trip_keeps_every_field() {
+        let mut original = record(at(2026, 9, 1, 8), 120, Some(at(2027, 3, 1, 23)));
+        original.label = Some("client-b".into());
+        original.owner = "Dana Reyes".into();
+        original.note = "Used by the PSA sync, señal ✓".into();
+        original.endpoint_override = Some("https://acme.sentinelone.net/web/api/v2.1".into());
+        original.token_url_override = Some("https://login.microsoftonline.com/acme/oauth2/v2.0/token".into());
+        original.secret_name = "ninjaone--client-b".into();
+        original.version = "abc".into();
+        let tags = record_to_tags(&original);
+        assert!(tags.len() <= 15);
+        assert!(tags.values().all(|v| v.chars().count() <= 256));
+        let rebuilt = record_from_parts(SecretParts {
+            name: original.secret_name.clone(),
+            content_type: Some(CONTENT_TYPE.into()),
+            tags,
+            enabled: true,
+            expires: original.expires,
+            created: None,
+            updated: None,
+            version: "abc".into(),
+        })
+        .expect("ours");
+        assert_eq!(rebuilt, original);
+    }
+
+    #[test]
+    fn foreign_secrets_are_ignored() {
+        let parts = SecretParts {
+            name: "db-password".into(),
+            content_type: Some("text/plain".into()),
+            ..Default::default()
+        };
+        assert!(record_from_parts(parts).is_none());
+    }
+}

@@ -1,0 +1,553 @@
+//! HTTPS stand-in for vendor APIs (NinjaOne, SentinelOne, Pax8, ...), so the app's
+//! "test key" ping never leaves the machine in tests.
+//!
+//! Every path answers. The credential a request carries is looked for in the
+//! `Authorization` header (`Bearer x`, `Basic base64(user:pass)`, any `<Prefix> <token>`
+//! such as `ApiToken x`, or a bare value), in the configured credential headers, and in every
+//! query parameter. The answer is 200 if one is in the accepted set, 403 if one is in the
+//! "missing scope" set, and 401 otherwise. `POST` to a path ending in `/token` (or a
+//! configured token path) carrying client credentials (form fields, JSON body, or Basic auth;
+//! also `username`/`password` form fields for password grants) is an OAuth token request: a
+//! known client gets a bearer token that is accepted from then on. Every request is recorded.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Method, Response};
+use serde_json::{Value, json};
+
+use crate::tls::{Handler, HttpsServer, IncomingRequest, Outcome, TestCa};
+
+/// Header names checked for a credential unless configured otherwise (lowercase).
+pub const DEFAULT_CREDENTIAL_HEADERS: [&str; 8] = [
+    "x-api-key",
+    "api-key",
+    "apikey",
+    "x-apikey",
+    "x-auth-token",
+    "x-api-token",
+    "x-cisco-meraki-api-key",
+    "clientid",
+];
+
+/// One request as the stub saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    /// Percent-decoded query pairs in order.
+    pub query: Vec<(String, String)>,
+    /// Header names lowercased, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Status the stub answered with (0 when the connection was dropped).
+    pub status: u16,
+}
+
+impl RecordedRequest {
+    /// First value of a header (name case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ClientPair {
+    id: String,
+    secret: String,
+    with_scope: bool,
+}
+
+#[derive(Debug, Default)]
+struct StubState {
+    accepted: HashSet<String>,
+    missing_scope: HashSet<String>,
+    clients: Vec<ClientPair>,
+    credential_headers: Vec<String>,
+    token_paths: Vec<String>,
+    forced_statuses: VecDeque<u16>,
+    issued_tokens: Vec<String>,
+    requests: Vec<RecordedRequest>,
+}
+
+struct StubShared {
+    state: Mutex<StubState>,
+}
+
+impl StubShared {
+    fn lock(&self) -> MutexGuard<'_, StubState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+struct BackgroundRuntime {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// A running vendor stub; dropping it stops the server.
+pub struct VendorStub {
+    shared: Arc<StubShared>,
+    server: Option<HttpsServer>,
+    ca: Arc<TestCa>,
+    background: Option<BackgroundRuntime>,
+}
+
+impl std::fmt::Debug for VendorStub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VendorStub")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
+    }
+}
+
+fn tls_to_io(err: crate::tls::TlsError) -> std::io::Error {
+    std::io::Error::other(err)
+}
+
+impl VendorStub {
+    /// Starts on a free port with its own CA, on the current tokio runtime.
+    pub async fn start() -> std::io::Result<VendorStub> {
+        let ca = TestCa::generate("akv-tests vendor stub CA").map_err(tls_to_io)?;
+        VendorStub::start_with_ca(Arc::new(ca)).await
+    }
+
+    /// Starts with a certificate from `ca` (e.g. the emulator's, so clients trust one PEM).
+    pub async fn start_with_ca(ca: Arc<TestCa>) -> std::io::Result<VendorStub> {
+        let identity = ca.issue_server_identity(&[]).map_err(tls_to_io)?;
+        let tls = identity.server_config().map_err(tls_to_io)?;
+        let shared = Arc::new(StubShared {
+            state: Mutex::new(StubState {
+                credential_headers: DEFAULT_CREDENTIAL_HEADERS
+                    .iter()
+                    .map(|name| name.to_string())
+                    .collect(),
+                ..StubState::default()
+            }),
+        });
+        let handler_shared = shared.clone();
+        let handler: Handler = Arc::new(move |request: IncomingRequest| {
+            let shared = handler_shared.clone();
+            Box::pin(async move { Outcome::Respond(handle(&shared, request)) })
+        });
+        let server = HttpsServer::start(0, tls, handler).await?;
+        Ok(VendorStub {
+            shared,
+            server: Some(server),
+            ca,
+            background: None,
+        })
+    }
+
+    /// Starts on its own runtime thread (for callers without a tokio runtime).
+    pub fn start_blocking(ca: Option<Arc<TestCa>>) -> std::io::Result<VendorStub> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("vendor-stub".to_string())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(err) => {
+                        let _ = ready_tx.send(Err(err));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let started = match ca {
+                        Some(ca) => VendorStub::start_with_ca(ca).await,
+                        None => VendorStub::start().await,
+                    };
+                    let ok = started.is_ok();
+                    let _ = ready_tx.send(started);
+                    if ok {
+                        let _ = stop_rx.await;
+                    }
+                });
+            })?;
+        let mut stub = ready_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("vendor stub thread exited early"))??;
+        stub.background = Some(BackgroundRuntime {
+            stop: stop_tx,
+            thread,
+        });
+        Ok(stub)
+    }
+
+    /// `https://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port())
+    }
+
+    pub fn port(&self) -> u16 {
+        self.server.as_ref().map(HttpsServer::port).unwrap_or(0)
+    }
+
+    pub fn ca_pem(&self) -> String {
+        self.ca.ca_pem().to_string()
+    }
+
+    /// Requests carrying this credential get 200.
+    pub fn accept(&self, credential: &str) {
+        self.shared.lock().accepted.insert(credential.to_string());
+    }
+
+    /// Requests carrying this credential get 403 (valid key, missing permission/scope).
+    pub fn accept_without_scope(&self, credential: &str) {
+        self.shared
+            .lock()
+            .missing_scope
+            .insert(credential.to_string());
+    }
+
+    /// Stops accepting a credential (e.g. a key revoked at the vendor).
+    pub fn revoke(&self, credential: &str) {
+        let mut state = self.shared.lock();
+        state.accepted.remove(credential);
+        state.missing_scope.remove(credential);
+    }
+
+    /// OAuth client whose token requests succeed; its tokens are accepted (200).
+    pub fn accept_client(&self, client_id: &str, client_secret: &str) {
+        self.add_client(client_id, client_secret, true);
+    }
+
+    /// OAuth client whose token requests succeed but whose tokens get 403.
+    pub fn accept_client_without_scope(&self, client_id: &str, client_secret: &str) {
+        self.add_client(client_id, client_secret, false);
+    }
+
+    fn add_client(&self, client_id: &str, client_secret: &str, with_scope: bool) {
+        self.shared.lock().clients.push(ClientPair {
+            id: client_id.to_string(),
+            secret: client_secret.to_string(),
+            with_scope,
+        });
+    }
+
+    /// Also look for a credential in this header.
+    pub fn add_credential_header(&self, name: &str) {
+        let name = name.to_ascii_lowercase();
+        let mut state = self.shared.lock();
+        if !state.credential_headers.contains(&name) {
+            state.credential_headers.push(name);
+        }
+    }
+
+    /// Treat `POST {path}` as a token endpoint too (paths ending in `/token` always are).
+    pub fn add_token_path(&self, path: &str) {
+        self.shared.lock().token_paths.push(path.to_string());
+    }
+
+    /// Answer the next `times` requests with `status` regardless of credentials (429s get
+    /// `Retry-After: 1`).
+    pub fn respond_next_with(&self, status: u16, times: usize) {
+        let mut state = self.shared.lock();
+        for _ in 0..times {
+            state.forced_statuses.push_back(status);
+        }
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared.lock().requests.clear();
+    }
+
+    /// Bearer tokens handed out by the token route.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared.lock().issued_tokens.clone()
+    }
+
+    pub fn shutdown(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown();
+        }
+        if let Some(background) = self.background.take() {
+            let _ = background.stop.send(());
+            let _ = background.thread.join();
+        }
+    }
+}
+
+impl Drop for VendorStub {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn json_response(status: u16, body: &Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn with_header(
+    mut response: Response<Full<Bytes>>,
+    name: &'static str,
+    value: &'static str,
+) -> Response<Full<Bytes>> {
+    response.headers_mut().insert(
+        HeaderName::from_static(name),
+        HeaderValue::from_static(value),
+    );
+    response
+}
+
+fn decode_basic(value: &str) -> Option<(String, String)> {
+    let decoded = STANDARD.decode(value.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, pass) = text.split_once(':')?;
+    Some((user.to_string(), pass.to_string()))
+}
+
+/// Every value in the request that might be the credential.
+fn credential_candidates(
+    request: &IncomingRequest,
+    query: &[(String, String)],
+    credential_headers: &[String],
+) -> Vec<String> {
+    let mut candidates = Vec::new();
+    if let Some(auth) = request
+        .headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+    {
+        let auth = auth.trim();
+        match auth.split_once(' ') {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("basic") => {
+                if let Some((user, pass)) = decode_basic(rest) {
+                    candidates.push(format!("{user}:{pass}"));
+                    candidates.push(user);
+                    candidates.push(pass);
+                }
+            }
+            Some((_, rest)) => candidates.push(rest.trim().to_string()),
+            None => {}
+        }
+        candidates.push(auth.to_string());
+    }
+    for name in credential_headers {
+        for value in request.headers.get_all(name.as_str()) {
+            if let Ok(value) = value.to_str() {
+                candidates.push(value.trim().to_string());
+            }
+        }
+    }
+    candidates.extend(query.iter().map(|(_, value)| value.clone()));
+    candidates.retain(|candidate| !candidate.is_empty());
+    candidates
+}
+
+/// (id, secret) pairs a token request carries.
+fn client_pairs(request: &IncomingRequest) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let mut push = |id: Option<String>, secret: Option<String>| {
+        if let (Some(id), Some(secret)) = (id, secret) {
+            pairs.push((id, secret));
+        }
+    };
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&request.body)
+        .into_owned()
+        .collect();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    };
+    let basic = request
+        .headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            let (scheme, rest) = value.split_once(' ')?;
+            if scheme.eq_ignore_ascii_case("basic") {
+                decode_basic(rest)
+            } else {
+                None
+            }
+        });
+    // Form fields, with the Basic header filling in whichever half is missing.
+    push(
+        field("client_id").or_else(|| basic.as_ref().map(|pair| pair.0.clone())),
+        field("client_secret").or_else(|| basic.as_ref().map(|pair| pair.1.clone())),
+    );
+    push(field("username"), field("password"));
+    if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(&request.body) {
+        let text = |names: &[&str]| {
+            names.iter().find_map(|name| {
+                object
+                    .get(*name)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+        };
+        push(
+            text(&["client_id", "clientId"]),
+            text(&["client_secret", "clientSecret"]),
+        );
+        push(text(&["username"]), text(&["password"]));
+    }
+    if let Some((id, secret)) = basic {
+        push(Some(id), Some(secret));
+    }
+    pairs
+}
+
+fn handle(shared: &StubShared, request: IncomingRequest) -> Response<Full<Bytes>> {
+    let query: Vec<(String, String)> = request
+        .uri
+        .query()
+        .map(|raw| {
+            url::form_urlencoded::parse(raw.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut state = shared.lock();
+    let (status, response) = decide(&mut state, &request, &query);
+    state.requests.push(RecordedRequest {
+        method: request.method.to_string(),
+        path: request.uri.path().to_string(),
+        query,
+        headers: request
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_string(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: request.body.to_vec(),
+        status,
+    });
+    response
+}
+
+fn decide(
+    state: &mut StubState,
+    request: &IncomingRequest,
+    query: &[(String, String)],
+) -> (u16, Response<Full<Bytes>>) {
+    if let Some(status) = state.forced_statuses.pop_front() {
+        let response = json_response(status, &json!({"error": "forced_status", "status": status}));
+        let response = if status == 429 {
+            with_header(response, "retry-after", "1")
+        } else {
+            response
+        };
+        return (status, response);
+    }
+    let path = request.uri.path();
+    let token_route = request.method == Method::POST
+        && (path.ends_with("/token") || state.token_paths.iter().any(|known| known == path));
+    if token_route {
+        let pairs = client_pairs(request);
+        if !pairs.is_empty() {
+            let known = pairs.iter().find_map(|(id, secret)| {
+                state
+                    .clients
+                    .iter()
+                    .find(|client| &client.id == id && &client.secret == secret)
+                    .cloned()
+            });
+            return match known {
+                Some(client) => {
+                    let token = format!(
+                        "stub-token-{}",
+                        URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>())
+                    );
+                    if client.with_scope {
+                        state.accepted.insert(token.clone());
+                    } else {
+                        state.missing_scope.insert(token.clone());
+                    }
+                    state.issued_tokens.push(token.clone());
+                    (
+                        200,
+                        json_response(
+                            200,
+                            &json!({
+                                "access_token": token,
+                                "token_type": "Bearer",
+                                "expires_in": 3600,
+                            }),
+                        ),
+                    )
+                }
+                None => (
+                    401,
+                    json_response(
+                        401,
+                        &json!({"error": "invalid_client", "error_description": "Client authentication failed"}),
+                    ),
+                ),
+            };
+        }
+    }
+    let candidates = credential_candidates(request, query, &state.credential_headers);
+    if candidates
+        .iter()
+        .any(|candidate| state.accepted.contains(candidate))
+    {
+        return (200, json_response(200, &json!({"ok": true})));
+    }
+    if candidates
+        .iter()
+        .any(|candidate| state.missing_scope.contains(candidate))
+    {
+        return (
+            403,
+            json_response(
+                403,
+                &json!({"error": "insufficient_scope", "message": "The credential is valid but lacks the required permission"}),
+            ),
+        );
+    }
+    (
+        401,
+        with_header(
+            json_response(
+                401,
+                &json!({"error": "unauthorized", "message": "Missing or invalid credentials"}),
+            ),
+            "www-authenticate",
+            "Bearer",
+        ),
+    )
+}

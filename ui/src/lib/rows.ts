@@ -1,0 +1,104 @@
+// Pure view logic for the Vault tab: search, filters and column sorting. Facts (status, labels,
+// dates) come from Rust; this only decides which rows to show and in what order.
+import type { Category } from "./bindings/Category";
+import type { KeyStatus } from "./bindings/KeyStatus";
+import type { VaultRow } from "./bindings/VaultRow";
+
+export interface RowFilter {
+  query: string;
+  status: KeyStatus | "all";
+  category: Category | "all";
+}
+
+export const emptyFilter = (): RowFilter => ({ query: "", status: "all", category: "all" });
+
+function normalise(text: string): string {
+  return text
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase();
+}
+
+/** Search matches vendor name, label, category and note; every word must match somewhere. */
+export function matchesQuery(row: VaultRow, query: string): boolean {
+  const words = normalise(query).split(/\s+/).filter((w) => w.length > 0);
+  if (words.length === 0) {
+    return true;
+  }
+  const haystack = normalise([row.vendorName, row.label ?? "", row.category, row.note].join(" "));
+  return words.every((word) => haystack.includes(word));
+}
+
+export function filterRows(rows: VaultRow[], filter: RowFilter): VaultRow[] {
+  return rows.filter(
+    (row) =>
+      (filter.status === "all" || row.status === filter.status) &&
+      (filter.category === "all" || row.category === filter.category) &&
+      matchesQuery(row, filter.query),
+  );
+}
+
+export type SortKey = "vendor" | "category" | "status" | "expiry" | "daysLeft" | "interval";
+
+export interface Sort {
+  key: SortKey;
+  ascending: boolean;
+}
+
+// Most urgent first when sorting by status ascending.
+const statusRank: Record<KeyStatus, number> = {
+  expired: 0,
+  overdue: 1,
+  "due-soon": 2,
+  disabled: 3,
+  healthy: 4,
+  "no-key": 5,
+};
+
+function compare(a: VaultRow, b: VaultRow, key: SortKey): number {
+  switch (key) {
+    case "vendor":
+      return a.vendorName.localeCompare(b.vendorName) || (a.label ?? "").localeCompare(b.label ?? "");
+    case "category":
+      return a.category.localeCompare(b.category) || a.vendorName.localeCompare(b.vendorName);
+    case "status":
+      return statusRank[a.status] - statusRank[b.status] || a.vendorName.localeCompare(b.vendorName);
+    case "expiry":
+      // Rows without an expiry sort last either way.
+      if (!a.expiry || !b.expiry) {
+        return a.expiry ? -1 : b.expiry ? 1 : 0;
+      }
+      return a.expiry.localeCompare(b.expiry);
+    case "daysLeft": {
+      const left = a.daysLeft ?? Number.POSITIVE_INFINITY;
+      const right = b.daysLeft ?? Number.POSITIVE_INFINITY;
+      return left === right ? 0 : left < right ? -1 : 1;
+    }
+    case "interval":
+      return a.intervalDays - b.intervalDays;
+  }
+}
+
+export function sortRows(rows: VaultRow[], sort: Sort | null): VaultRow[] {
+  if (!sort) {
+    return rows;
+  }
+  const sorted = [...rows].sort((a, b) => compare(a, b, sort.key));
+  if (!sort.ascending) {
+    sorted.reverse();
+  }
+  return sorted;
+}
+
+/** Clicking a header: first ascending, then descending, then back to catalog order. */
+export function nextSort(current: Sort | null, key: SortKey): Sort | null {
+  if (!current || current.key !== key) {
+    return { key, ascending: true };
+  }
+  return current.ascending ? { key, ascending: false } : null;
+}
+
+/** The key for Svelte's keyed each: vendor rows without a key have no secret name yet. */
+export function rowKey(row: VaultRow): string {
+  return row.secretName ?? `vendor:${row.vendorId}`;
+}
