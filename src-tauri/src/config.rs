@@ -34,7 +34,10 @@ pub struct ConsoleConfig {
 fn unreadable(path: &Path, error: impl std::fmt::Display) -> AppError {
     AppError::new(
         ErrorCode::ConfigUnreadable,
-        format!("The console's settings file {} could not be read ({error}).", path.display()),
+        format!(
+            "The console's settings file {} could not be read ({error}).",
+            path.display()
+        ),
         "Fix or delete the file; the console then starts with no remembered connection and asks for your name again.",
     )
 }
@@ -90,12 +93,12 @@ fn keychain_error(error: keyring::Error) -> AppError {
     AppError::new(
         ErrorCode::KeychainUnavailable,
         format!("The operating system's keychain could not be used ({error})."),
-        "The connection works without it, but you will have to paste the client secret again next time. On Linux the kernel keyring must be available.",
+        "The connection works without it, but you will have to paste the client secret again next time. On Linux a Secret Service (GNOME Keyring or KWallet) must be running and unlocked.",
     )
 }
 
 /// Keep the client secret in the OS keychain (Windows Credential Manager, macOS Keychain, the
-/// Linux kernel keyring), never in a file.
+/// Secret Service of GNOME Keyring or KWallet on Linux), never in a file.
 pub fn store_client_secret(settings: &ConnectionSettings, secret: &SecretValue) -> AppResult<()> {
     keyring::Entry::new(KEYCHAIN_SERVICE, &keychain_user(settings))
         .and_then(|entry| entry.set_password(secret.expose()))
@@ -103,7 +106,8 @@ pub fn store_client_secret(settings: &ConnectionSettings, secret: &SecretValue) 
 }
 
 pub fn load_client_secret(settings: &ConnectionSettings) -> AppResult<Option<SecretValue>> {
-    let entry = keyring::Entry::new(KEYCHAIN_SERVICE, &keychain_user(settings)).map_err(keychain_error)?;
+    let entry =
+        keyring::Entry::new(KEYCHAIN_SERVICE, &keychain_user(settings)).map_err(keychain_error)?;
     match entry.get_password() {
         Ok(secret) => {
             let value = SecretValue::new(secret.as_str());
@@ -116,7 +120,8 @@ pub fn load_client_secret(settings: &ConnectionSettings) -> AppResult<Option<Sec
 }
 
 pub fn forget_client_secret(settings: &ConnectionSettings) -> AppResult<()> {
-    let entry = keyring::Entry::new(KEYCHAIN_SERVICE, &keychain_user(settings)).map_err(keychain_error)?;
+    let entry =
+        keyring::Entry::new(KEYCHAIN_SERVICE, &keychain_user(settings)).map_err(keychain_error)?;
     match entry.delete_credential() {
         Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
         Err(error) => Err(keychain_error(error)),
@@ -135,7 +140,10 @@ mod tests {
         assert_eq!(load(dir.path()).expect("empty"), ConsoleConfig::default());
         let config = ConsoleConfig {
             console_id: Some("abc".into()),
-            operator: Some(Operator { name: "Dana Reyes".into(), role: Role::L2 }),
+            operator: Some(Operator {
+                name: "Dana Reyes".into(),
+                role: Role::L2,
+            }),
             remembered: Some(ConnectionSettings {
                 tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
                 client_id: "11111111-2222-3333-4444-555555555555".into(),
@@ -156,6 +164,9 @@ mod tests {
     fn damaged_config_is_a_named_error() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join(CONFIG_FILE), "{not json").expect("write");
-        assert_eq!(load(dir.path()).expect_err("damaged").code, ErrorCode::ConfigUnreadable);
+        assert_eq!(
+            load(dir.path()).expect_err("damaged").code,
+            ErrorCode::ConfigUnreadable
+        );
     }
 }

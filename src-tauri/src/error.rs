@@ -127,7 +127,11 @@ mod tests {
 
     #[test]
     fn serializes_as_code_message_hint() {
-        let error = AppError::field("expiry", "The expiry date is in the past.", "Pick a later date.");
+        let error = AppError::field(
+            "expiry",
+            "The expiry date is in the past.",
+            "Pick a later date.",
+        );
         let json = serde_json::to_value(&error).expect("json");
         assert_eq!(json["code"], "invalid-input");
         assert_eq!(json["field"], "expiry");

@@ -124,7 +124,9 @@ pub fn token_url_for(vendor: &Vendor, record: Option<&KeyRecord>) -> Option<Stri
     if let Some(url) = record.and_then(|r| r.token_url_override.clone()) {
         return Some(url);
     }
-    let endpoint = record.map(|r| r.endpoint()).unwrap_or_else(|| vendor.endpoint.clone());
+    let endpoint = record
+        .map(|r| r.endpoint())
+        .unwrap_or_else(|| vendor.endpoint.clone());
     Some(fill_from_template(&vendor.endpoint, &endpoint, template))
 }
 
@@ -142,10 +144,7 @@ fn report(outcome: PingOutcome, status: Option<u16>, target: &str, started: Inst
 
 fn describe(outcome: PingOutcome, status: Option<u16>) -> (String, String) {
     let (message, hint) = match outcome {
-        PingOutcome::Authenticated => (
-            "The vendor accepted the key.",
-            "Nothing to do.",
-        ),
+        PingOutcome::Authenticated => ("The vendor accepted the key.", "Nothing to do."),
         PingOutcome::Rejected => (
             "The vendor rejected the key (401).",
             "Check that the key was copied whole and has not been revoked or regenerated at the vendor. If you just rotated, make sure the new key was saved here.",
@@ -245,7 +244,9 @@ pub async fn ping(
 
     // Styles that first exchange the key for a bearer token.
     let bearer = match &vendor.auth {
-        AuthStyle::OauthClientCredentials { scope, audience, .. } => {
+        AuthStyle::OauthClientCredentials {
+            scope, audience, ..
+        } => {
             let url = token_url.unwrap_or_default();
             let mut form = vec![
                 ("grant_type", "client_credentials"),
@@ -315,7 +316,9 @@ pub async fn ping(
     let mut request_headers: Vec<(String, String)> = Vec::new();
     let mut basic: Option<(&str, &str)> = None;
     match (&vendor.auth, &bearer) {
-        (_, Some(token)) => request_headers.push(("Authorization".into(), format!("Bearer {token}"))),
+        (_, Some(token)) => {
+            request_headers.push(("Authorization".into(), format!("Bearer {token}")))
+        }
         (AuthStyle::Bearer, None) => {
             request_headers.push(("Authorization".into(), format!("Bearer {}", pieces[0])))
         }
@@ -344,7 +347,8 @@ pub async fn ping(
         request = request.header(name.as_str(), header_value.as_str());
     }
     if let Some((user, password)) = basic {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
         request = request.header("Authorization", format!("Basic {encoded}"));
     }
     // Header values held copies of the key; clear them once the request is built.
@@ -380,7 +384,12 @@ async fn exchange(
                 Ok(TokenAnswer {
                     access_token: Some(token),
                 }) => Ok(token),
-                _ => Err(report(PingOutcome::UnexpectedStatus, Some(status), url, started)),
+                _ => Err(report(
+                    PingOutcome::UnexpectedStatus,
+                    Some(status),
+                    url,
+                    started,
+                )),
             }
         }
         Err(error) => Err(report(classify_error(&error), None, url, started)),
@@ -452,7 +461,10 @@ mod tests {
         assert_eq!(classify_status(401), PingOutcome::Rejected);
         assert_eq!(classify_status(403), PingOutcome::ScopeMissing);
         assert_eq!(classify_status(404), PingOutcome::UnexpectedStatus);
-        assert_eq!(describe(PingOutcome::UnexpectedStatus, Some(404)).0, "The vendor answered with HTTP 404.");
+        assert_eq!(
+            describe(PingOutcome::UnexpectedStatus, Some(404)).0,
+            "The vendor answered with HTTP 404."
+        );
     }
 
     #[tokio::test]

@@ -104,7 +104,9 @@ pub struct AppCore {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl AppCore {
@@ -162,8 +164,8 @@ impl AppCore {
         } else {
             AzureOptions::default()
         };
-        let ping_ca = std::env::var_os("AKV_E2E_PING_CA")
-            .and_then(|path| std::fs::read_to_string(path).ok());
+        let ping_ca =
+            std::env::var_os("AKV_E2E_PING_CA").and_then(|path| std::fs::read_to_string(path).ok());
         self.with_options(azure, ping_ca)
     }
 
@@ -176,7 +178,13 @@ impl AppCore {
         let operator = lock(&self.operator).clone();
         let remembered = lock(&self.config).remembered.clone();
         let (mode, badge, vault_name, vault_url, cloud) = match &*session {
-            Session::NotConnected => (Mode::NotConnected, "NOT CONNECTED".to_string(), None, None, None),
+            Session::NotConnected => (
+                Mode::NotConnected,
+                "NOT CONNECTED".to_string(),
+                None,
+                None,
+                None,
+            ),
             Session::Demo(_) => (Mode::Demo, "DEMO MODE".to_string(), None, None, None),
             Session::Azure { settings, .. } => (
                 Mode::Connected,
@@ -230,7 +238,14 @@ impl AppCore {
         };
         console.refresh_keys().await?;
         console
-            .record(&operator, crate::audit::AuditAction::Connect, None, None, crate::service::AuditResult::Ok, "demo mode (in memory only)")
+            .record(
+                &operator,
+                crate::audit::AuditAction::Connect,
+                None,
+                None,
+                crate::service::AuditResult::Ok,
+                "demo mode (in memory only)",
+            )
             .await;
         self.close_session().await;
         *self.session.write().await = Session::Demo(console);
@@ -279,9 +294,8 @@ impl AppCore {
             .data_dir
             .join("audit")
             .join(format!("{}.jsonl", settings.vault_name));
-        let (log, opened) = AuditLog::open(&log_path).map_err(|e| {
-            AppError::new(ErrorCode::AuditWriteFailed, e.to_string(), e.hint())
-        })?;
+        let (log, opened) = AuditLog::open(&log_path)
+            .map_err(|e| AppError::new(ErrorCode::AuditWriteFailed, e.to_string(), e.hint()))?;
         let console = Arc::new(Console::new(
             Arc::new(store),
             log,
@@ -296,7 +310,9 @@ impl AppCore {
                     "The audit log's last line was incomplete (an interrupted write); {} bytes were moved to {}.",
                     torn.bytes, torn.moved_to
                 ),
-                hint: Some("The log continues safely; the recovery is recorded as an entry.".into()),
+                hint: Some(
+                    "The log continues safely; the recovery is recorded as an entry.".into(),
+                ),
             });
         }
         console.refresh_policy().await?;
@@ -361,7 +377,14 @@ impl AppCore {
         let operator = lock(&self.operator).clone();
         if let (Session::Azure { console, .. }, Some(operator)) = (previous, operator) {
             console
-                .record(&operator, crate::audit::AuditAction::Disconnect, None, None, crate::service::AuditResult::Ok, "")
+                .record(
+                    &operator,
+                    crate::audit::AuditAction::Disconnect,
+                    None,
+                    None,
+                    crate::service::AuditResult::Ok,
+                    "",
+                )
                 .await;
         }
     }
@@ -416,7 +439,14 @@ impl AppCore {
         {
             if let Some(console) = &console {
                 console
-                    .record(previous, crate::audit::AuditAction::ProfileChange, None, None, &error, format!("tried role {} → {}", previous.role.label(), role.label()))
+                    .record(
+                        previous,
+                        crate::audit::AuditAction::ProfileChange,
+                        None,
+                        None,
+                        &error,
+                        format!("tried role {} → {}", previous.role.label(), role.label()),
+                    )
                     .await;
             }
             return Err(error);
@@ -429,7 +459,9 @@ impl AppCore {
             config::save(&self.paths.config_dir, &config)?;
         }
         if let Some(console) = console {
-            console.record_profile_change(&operator, before.as_ref()).await;
+            console
+                .record_profile_change(&operator, before.as_ref())
+                .await;
         }
         Ok(self.status().await)
     }
@@ -446,7 +478,12 @@ impl AppCore {
             Err(_) => console.cached_keys(),
         };
         let mut ledger = lock(&self.reminders);
-        let due = due_reminders(&keys, |r| vendor_name(&r.vendor_id), Utc::now(), &mut ledger);
+        let due = due_reminders(
+            &keys,
+            |r| vendor_name(&r.vendor_id),
+            Utc::now(),
+            &mut ledger,
+        );
         if !demo
             && !due.is_empty()
             && let Err(error) = config::save_reminders(&self.paths.data_dir, &ledger)

@@ -9,7 +9,7 @@
 //! secret.
 //!
 //! **Chain.** Entry #1's `prev_hash` is 64 zeros; every later entry stores the SHA-256 of the
-//! previous entry's canonical form (defined in [`chain`]: fixed-order JSON of all fields but
+//! previous entry's canonical form (defined in `chain.rs`: fixed-order JSON of all fields but
 //! `hash`, with a format version marker `v`). Editing, deleting or reordering lines breaks the
 //! chain. Cutting lines off the end does not, so when connected the caller anchors [`Anchor`]
 //! (`head()` after each append) in the vault and passes it to [`AuditLog::verify`].
@@ -17,11 +17,11 @@
 //! **File.** One append-only JSON Lines file per vault, at a path the caller chooses. Each append
 //! writes the whole line and `sync_data`s it before returning (`append_batch` writes several
 //! lines, e.g. a bulk rotation's one-per-key entries, with one fsync, all or nothing); creating
-//! the file also syncs its directory. A
-//! failed append returns a named [`AuditError`] and cuts the file back to its previous length, so
-//! it never leaves a half line that would later read as tampering (if even the cut fails, the
-//! log refuses further appends until it can make that cut). A `<log>.lock` file next to the log
-//! is locked while it is open, so two console windows cannot fork the chain.
+//! the file also syncs its directory. A failed append returns a named [`AuditError`] and cuts the
+//! file back to its previous length, so it never leaves a half line that would later read as
+//! tampering (if even the cut fails, the log refuses further appends until it can make that
+//! cut). A `<log>.lock` file next to the log is locked while it is open, so two console windows
+//! cannot fork the chain.
 //!
 //! **Torn last line (crash mid-write).** [`AuditLog::verify`] reports it as
 //! [`ProblemKind::TornLine`]. [`AuditLog::open`] repairs it: the incomplete bytes are appended to
@@ -31,6 +31,8 @@
 //! naming the moved bytes, then the action itself, so the chain continues and verifies intact
 //! while the recovery stays visible. The torn line was never acknowledged (an append returns only
 //! after fsync), so it was never anchored, and moving it aside cannot make the anchor disagree.
+//! (A crash in the middle of a batch may leave the batch's first lines complete: they are sound,
+//! correctly chained entries and stay.)
 //! Lines that are complete but unreadable are left where they are for verify to report; the log
 //! keeps appending after the last readable entry.
 //!
@@ -248,6 +250,7 @@ pub struct Actor {
 
 /// One recorded action, as the UI lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct AuditEntry {
     /// 1, 2, 3, ... in file order.
@@ -278,6 +281,7 @@ pub struct Anchor {
 
 /// An incomplete last line found (and moved aside) when the log was opened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct TornTail {
     pub bytes: u64,
@@ -287,6 +291,7 @@ pub struct TornTail {
 
 /// What opening the log found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct OpenReport {
     /// The file did not exist and was created.

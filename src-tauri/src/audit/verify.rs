@@ -64,6 +64,7 @@ impl ProblemKind {
 
 /// The first thing found wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct Problem {
     pub kind: ProblemKind,
@@ -76,6 +77,7 @@ pub struct Problem {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct VerifyReport {
     pub intact: bool,

@@ -21,7 +21,10 @@ pub async fn verify_audit(core: Core<'_>) -> AppResult<VerifyReport> {
 }
 
 #[tauri::command]
-pub async fn export_audit_csv<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppResult<Option<SavedFile>> {
+pub async fn export_audit_csv<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+) -> AppResult<Option<SavedFile>> {
     let (console, operator) = core.console().await?;
     let bytes = console.audit_csv(&operator).await?;
     let name = format!("api-key-vault-audit-{}.csv", Utc::now().format("%Y-%m-%d"));

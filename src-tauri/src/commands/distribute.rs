@@ -19,5 +19,7 @@ pub async fn set_role_access(
     allowed: bool,
 ) -> AppResult<DistributionView> {
     let (console, operator) = core.console().await?;
-    console.set_access(&operator, role, &vendor_id, allowed).await
+    console
+        .set_access(&operator, role, &vendor_id, allowed)
+        .await
 }

@@ -17,7 +17,9 @@ pub async fn rotation_view(core: Core<'_>) -> AppResult<RotationView> {
 #[tauri::command]
 pub async fn rotate_key(core: Core<'_>, request: RotateRequest) -> AppResult<RotateOutcome> {
     let (console, operator) = core.console().await?;
-    console.rotate_key(&operator, request, false, Utc::now()).await
+    console
+        .rotate_key(&operator, request, false, Utc::now())
+        .await
 }
 
 /// Rotate All Due: progress arrives as `bulk-progress` events; the reply is the result list.
@@ -36,7 +38,11 @@ pub async fn rotate_all_due<R: Runtime>(
 }
 
 #[tauri::command]
-pub async fn restore_version(core: Core<'_>, secret_name: String, version: String) -> AppResult<VaultRow> {
+pub async fn restore_version(
+    core: Core<'_>,
+    secret_name: String,
+    version: String,
+) -> AppResult<VaultRow> {
     let (console, operator) = core.console().await?;
     console
         .restore_version(&operator, &secret_name, &version, Utc::now())

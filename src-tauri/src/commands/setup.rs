@@ -13,9 +13,17 @@ pub fn setup_guide_view(names: Option<SetupNames>) -> SetupGuide {
 
 /// Copy one Azure CLI command (public text) to the clipboard.
 #[tauri::command]
-pub fn copy_setup_command<R: Runtime>(app: AppHandle<R>, names: SetupNames, id: String) -> AppResult<()> {
+pub fn copy_setup_command<R: Runtime>(
+    app: AppHandle<R>,
+    names: SetupNames,
+    id: String,
+) -> AppResult<()> {
     let text = command_text(&names, &id).ok_or_else(|| {
-        AppError::new(ErrorCode::InvalidInput, "No such command in the guide.", "Reload the Setup Guide tab.")
+        AppError::new(
+            ErrorCode::InvalidInput,
+            "No such command in the guide.",
+            "Reload the Setup Guide tab.",
+        )
     })?;
     app.clipboard().write_text(text).map_err(|e| {
         AppError::new(

@@ -15,7 +15,8 @@ use super::{Core, SavedFile, events, open_saved, save_with_dialog};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ping::PingReport;
 use crate::service::vault::{
-    AddKeyRequest, CatalogEntry, catalog_entries, DeletedView, KeyDetail, KeySettingsRequest, VaultRow, VaultView, VersionView,
+    AddKeyRequest, CatalogEntry, DeletedView, KeyDetail, KeySettingsRequest, VaultRow, VaultView,
+    VersionView, catalog_entries,
 };
 
 /// The clipboard is cleared this long after a copy, if it still holds the copied value.
@@ -77,9 +78,14 @@ pub async fn add_key(core: Core<'_>, request: AddKeyRequest) -> AppResult<VaultR
 }
 
 #[tauri::command]
-pub async fn update_key_settings(core: Core<'_>, request: KeySettingsRequest) -> AppResult<VaultRow> {
+pub async fn update_key_settings(
+    core: Core<'_>,
+    request: KeySettingsRequest,
+) -> AppResult<VaultRow> {
     let (console, operator) = core.console().await?;
-    console.update_settings(&operator, request, Utc::now()).await
+    console
+        .update_settings(&operator, request, Utc::now())
+        .await
 }
 
 /// Copy a key to the clipboard from Rust, then clear it after 30 s if it still holds that value.
@@ -134,7 +140,12 @@ pub async fn copy_key<R: Runtime>(
             let _ = handle.clipboard().clear();
         }
         *state.held.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        let _ = handle.emit(events::CLIPBOARD, ClipboardCleared { cleared: still_ours });
+        let _ = handle.emit(
+            events::CLIPBOARD,
+            ClipboardCleared {
+                cleared: still_ours,
+            },
+        );
     });
     Ok(CopyReceipt {
         vendor_name: crate::service::vendor_name(&record.vendor_id),
@@ -155,9 +166,15 @@ pub async fn key_versions(core: Core<'_>, secret_name: String) -> AppResult<Vec<
 }
 
 #[tauri::command]
-pub async fn set_key_enabled(core: Core<'_>, secret_name: String, enabled: bool) -> AppResult<VaultRow> {
+pub async fn set_key_enabled(
+    core: Core<'_>,
+    secret_name: String,
+    enabled: bool,
+) -> AppResult<VaultRow> {
     let (console, operator) = core.console().await?;
-    console.set_enabled(&operator, &secret_name, enabled, Utc::now()).await
+    console
+        .set_enabled(&operator, &secret_name, enabled, Utc::now())
+        .await
 }
 
 #[tauri::command]
@@ -181,7 +198,9 @@ pub async fn recover_key(core: Core<'_>, secret_name: String) -> AppResult<()> {
 #[tauri::command]
 pub async fn purge_key(core: Core<'_>, secret_name: String, confirmation: String) -> AppResult<()> {
     let (console, operator) = core.console().await?;
-    console.purge_key(&operator, &secret_name, &confirmation).await
+    console
+        .purge_key(&operator, &secret_name, &confirmation)
+        .await
 }
 
 fn file_stamp() -> String {
@@ -206,7 +225,10 @@ pub async fn export_report_pdf<R: Runtime>(
 }
 
 #[tauri::command]
-pub async fn export_inventory_csv<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppResult<Option<SavedFile>> {
+pub async fn export_inventory_csv<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+) -> AppResult<Option<SavedFile>> {
     let (console, operator) = core.console().await?;
     let bytes = console.inventory_csv(&operator, Utc::now()).await?;
     let name = format!("api-key-vault-inventory-{}.csv", file_stamp());

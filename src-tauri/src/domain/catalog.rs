@@ -307,7 +307,11 @@ mod tests {
     fn every_category_is_represented_and_valid() {
         let used: HashSet<Category> = catalog().iter().map(|v| v.category).collect();
         for category in Category::ALL {
-            assert!(used.contains(&category), "no vendor in {}", category.label());
+            assert!(
+                used.contains(&category),
+                "no vendor in {}",
+                category.label()
+            );
         }
     }
 
@@ -317,7 +321,9 @@ mod tests {
             assert!(
                 !v.id.is_empty()
                     && v.id.len() <= 100
-                    && v.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && v.id
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                     && !v.id.contains("--")
                     && !v.id.starts_with("akv-console"),
                 "bad vendor id {:?}",
@@ -329,7 +335,12 @@ mod tests {
     #[test]
     fn endpoints_are_https_and_placeholders_are_known() {
         for v in catalog() {
-            assert!(v.endpoint.starts_with("https://"), "{} endpoint {}", v.id, v.endpoint);
+            assert!(
+                v.endpoint.starts_with("https://"),
+                "{} endpoint {}",
+                v.id,
+                v.endpoint
+            );
             let token_url = v.auth.token_url().unwrap_or_default();
             for p in endpoint_placeholders(&v.endpoint)
                 .into_iter()
@@ -341,8 +352,16 @@ mod tests {
                     v.id
                 );
             }
-            assert!(token_url.is_empty() || token_url.starts_with("https://"), "{}", v.id);
-            assert!(v.test_path.is_empty() || v.test_path.starts_with('/'), "{}", v.id);
+            assert!(
+                token_url.is_empty() || token_url.starts_with("https://"),
+                "{}",
+                v.id
+            );
+            assert!(
+                v.test_path.is_empty() || v.test_path.starts_with('/'),
+                "{}",
+                v.id
+            );
             assert!(!v.key_hint.is_empty() && !v.docs.is_empty(), "{}", v.id);
         }
     }

@@ -77,12 +77,24 @@ fn https_url(field: &str, label: &str, text: Option<&str>) -> AppResult<String> 
     let trimmed = text.unwrap_or_default().trim().trim_end_matches('/');
     let hint = "Custom clouds need full https URLs, e.g. https://login.contoso.example and https://myvault.vault.contoso.example.";
     if trimmed.is_empty() {
-        return Err(AppError::field(field, format!("{label} is required for a custom cloud."), hint));
+        return Err(AppError::field(
+            field,
+            format!("{label} is required for a custom cloud."),
+            hint,
+        ));
     }
     match url::Url::parse(trimmed) {
         Ok(url) if url.scheme() == "https" && url.host_str().is_some() => Ok(trimmed.to_string()),
-        Ok(_) => Err(AppError::field(field, format!("{label} must be an https URL."), hint)),
-        Err(_) => Err(AppError::field(field, format!("{label} is not a URL."), hint)),
+        Ok(_) => Err(AppError::field(
+            field,
+            format!("{label} must be an https URL."),
+            hint,
+        )),
+        Err(_) => Err(AppError::field(
+            field,
+            format!("{label} is not a URL."),
+            hint,
+        )),
     }
 }
 
@@ -93,7 +105,11 @@ impl ConnectionSettings {
         let client_id = guid_field("clientId", "Client ID", &self.client_id)?;
         let vault_name = normalise_vault_name(&self.vault_name)?;
         let (authority_host, vault_url, ca_pem) = if self.cloud == Cloud::Custom {
-            let pem = self.ca_pem.as_deref().map(str::trim).filter(|p| !p.is_empty());
+            let pem = self
+                .ca_pem
+                .as_deref()
+                .map(str::trim)
+                .filter(|p| !p.is_empty());
             if let Some(pem) = pem
                 && !pem.contains("-----BEGIN CERTIFICATE-----")
             {
@@ -104,8 +120,16 @@ impl ConnectionSettings {
                 ));
             }
             (
-                Some(https_url("authorityHost", "Authority host", self.authority_host.as_deref())?),
-                Some(https_url("vaultUrl", "Vault URL", self.vault_url.as_deref())?),
+                Some(https_url(
+                    "authorityHost",
+                    "Authority host",
+                    self.authority_host.as_deref(),
+                )?),
+                Some(https_url(
+                    "vaultUrl",
+                    "Vault URL",
+                    self.vault_url.as_deref(),
+                )?),
                 pem.map(str::to_string),
             )
         } else {
@@ -161,10 +185,18 @@ mod tests {
         let valid = settings(Cloud::AzurePublic).validated().expect("valid");
         assert_eq!(valid.vault_name, "msp-api-keyvault");
         assert_eq!(valid.tenant_id, "72f988bf-86f1-41af-91ab-2d7cd011db47");
-        assert_eq!(valid.vault_url(), "https://msp-api-keyvault.vault.azure.net");
+        assert_eq!(
+            valid.vault_url(),
+            "https://msp-api-keyvault.vault.azure.net"
+        );
         assert_eq!(valid.authority_host(), "https://login.microsoftonline.com");
-        let gov = settings(Cloud::AzureUsGovernment).validated().expect("valid");
-        assert_eq!(gov.vault_url(), "https://msp-api-keyvault.vault.usgovcloudapi.net");
+        let gov = settings(Cloud::AzureUsGovernment)
+            .validated()
+            .expect("valid");
+        assert_eq!(
+            gov.vault_url(),
+            "https://msp-api-keyvault.vault.usgovcloudapi.net"
+        );
         assert_eq!(gov.authority_host(), "https://login.microsoftonline.us");
         let china = settings(Cloud::AzureChina).validated().expect("valid");
         assert_eq!(china.vault_url(), "https://msp-api-keyvault.vault.azure.cn");
@@ -173,13 +205,22 @@ mod tests {
     #[test]
     fn custom_cloud_needs_https_urls() {
         let mut custom = settings(Cloud::Custom);
-        assert_eq!(custom.validated().expect_err("missing").field.as_deref(), Some("authorityHost"));
+        assert_eq!(
+            custom.validated().expect_err("missing").field.as_deref(),
+            Some("authorityHost")
+        );
         custom.authority_host = Some("https://127.0.0.1:8443/".into());
         custom.vault_url = Some("http://127.0.0.1:8443".into());
-        assert_eq!(custom.validated().expect_err("http").field.as_deref(), Some("vaultUrl"));
+        assert_eq!(
+            custom.validated().expect_err("http").field.as_deref(),
+            Some("vaultUrl")
+        );
         custom.vault_url = Some("https://127.0.0.1:8443".into());
         custom.ca_pem = Some("not a pem".into());
-        assert_eq!(custom.validated().expect_err("pem").field.as_deref(), Some("caPem"));
+        assert_eq!(
+            custom.validated().expect_err("pem").field.as_deref(),
+            Some("caPem")
+        );
         custom.ca_pem = Some("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----".into());
         let valid = custom.validated().expect("valid");
         assert_eq!(valid.vault_url(), "https://127.0.0.1:8443");
@@ -190,6 +231,9 @@ mod tests {
     fn bad_ids_name_their_field() {
         let mut bad = settings(Cloud::AzurePublic);
         bad.client_id = "my-app".into();
-        assert_eq!(bad.validated().expect_err("guid").field.as_deref(), Some("clientId"));
+        assert_eq!(
+            bad.validated().expect_err("guid").field.as_deref(),
+            Some("clientId")
+        );
     }
 }

@@ -164,8 +164,7 @@ impl KeyTiming {
             KeyStatus::Expired
         } else if days_to_due < 0 {
             KeyStatus::Overdue
-        } else if days_to_due <= DUE_SOON_DAYS
-            || days_to_expiry.is_some_and(|d| d <= DUE_SOON_DAYS)
+        } else if days_to_due <= DUE_SOON_DAYS || days_to_expiry.is_some_and(|d| d <= DUE_SOON_DAYS)
         {
             KeyStatus::DueSoon
         } else {
@@ -193,10 +192,16 @@ pub(crate) mod tests {
     use super::*;
 
     pub fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("valid date")
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+            .single()
+            .expect("valid date")
     }
 
-    pub fn record(last_rotated: DateTime<Utc>, interval: u32, expires: Option<DateTime<Utc>>) -> KeyRecord {
+    pub fn record(
+        last_rotated: DateTime<Utc>,
+        interval: u32,
+        expires: Option<DateTime<Utc>>,
+    ) -> KeyRecord {
         KeyRecord {
             secret_name: "ninjaone".into(),
             vendor_id: "ninjaone".into(),
@@ -225,12 +230,20 @@ pub(crate) mod tests {
     #[test]
     fn expiry_in_exactly_14_days_is_due_soon_and_15_is_healthy() {
         let fresh = now() - Duration::days(1);
-        let r14 = record(fresh, 90, Some(expiry_from_date(now().date_naive() + Duration::days(14))));
+        let r14 = record(
+            fresh,
+            90,
+            Some(expiry_from_date(now().date_naive() + Duration::days(14))),
+        );
         let t = r14.timing(now());
         assert_eq!(t.days_to_expiry, Some(14));
         assert_eq!(t.status, KeyStatus::DueSoon);
 
-        let r15 = record(fresh, 90, Some(expiry_from_date(now().date_naive() + Duration::days(15))));
+        let r15 = record(
+            fresh,
+            90,
+            Some(expiry_from_date(now().date_naive() + Duration::days(15))),
+        );
         assert_eq!(r15.timing(now()).status, KeyStatus::Healthy);
     }
 
@@ -247,7 +260,11 @@ pub(crate) mod tests {
 
     #[test]
     fn expiring_today_has_zero_days_left_and_is_due_soon() {
-        let r = record(now() - Duration::days(1), 90, Some(expiry_from_date(now().date_naive())));
+        let r = record(
+            now() - Duration::days(1),
+            90,
+            Some(expiry_from_date(now().date_naive())),
+        );
         let t = r.timing(now());
         assert_eq!(t.days_to_expiry, Some(0));
         assert_eq!(t.status, KeyStatus::DueSoon);
@@ -266,11 +283,19 @@ pub(crate) mod tests {
 
     #[test]
     fn past_expiry_is_expired_even_when_rotation_is_fresh() {
-        let r = record(now() - Duration::days(1), 90, Some(now() - Duration::hours(1)));
+        let r = record(
+            now() - Duration::days(1),
+            90,
+            Some(now() - Duration::hours(1)),
+        );
         let t = r.timing(now());
         assert_eq!(t.status, KeyStatus::Expired);
         assert!(t.needs_rotation());
-        let r = record(now(), 90, Some(expiry_from_date(now().date_naive() - Duration::days(3))));
+        let r = record(
+            now(),
+            90,
+            Some(expiry_from_date(now().date_naive() - Duration::days(3))),
+        );
         assert_eq!(r.timing(now()).days_to_expiry, Some(-3));
         assert_eq!(r.timing(now()).status, KeyStatus::Expired);
     }
@@ -286,7 +311,11 @@ pub(crate) mod tests {
 
     #[test]
     fn disabled_wins_over_everything() {
-        let mut r = record(now() - Duration::days(400), 90, Some(now() - Duration::days(2)));
+        let mut r = record(
+            now() - Duration::days(400),
+            90,
+            Some(now() - Duration::days(2)),
+        );
         r.enabled = false;
         let t = r.timing(now());
         assert_eq!(t.status, KeyStatus::Disabled);
@@ -296,8 +325,14 @@ pub(crate) mod tests {
     #[test]
     fn interval_override_moves_the_due_date() {
         let rotated = now() - Duration::days(100);
-        assert_eq!(record(rotated, 90, None).timing(now()).status, KeyStatus::Overdue);
-        assert_eq!(record(rotated, 180, None).timing(now()).status, KeyStatus::Healthy);
+        assert_eq!(
+            record(rotated, 90, None).timing(now()).status,
+            KeyStatus::Overdue
+        );
+        assert_eq!(
+            record(rotated, 180, None).timing(now()).status,
+            KeyStatus::Healthy
+        );
         assert_eq!(record(rotated, 180, None).timing(now()).days_to_due, 80);
     }
 

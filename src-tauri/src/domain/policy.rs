@@ -56,7 +56,11 @@ impl Role {
                 Category::Backup,
             ],
             Role::L1 => &[Category::Rmm, Category::Psa],
-            Role::Noc => &[Category::Rmm, Category::SecurityEdr, Category::EmailSecurity],
+            Role::Noc => &[
+                Category::Rmm,
+                Category::SecurityEdr,
+                Category::EmailSecurity,
+            ],
         }
     }
 }
@@ -267,10 +271,17 @@ mod tests {
             assert!(policy.allows(Role::Admin, vendor));
             let l2 = matches!(
                 category,
-                Category::Rmm | Category::Psa | Category::SecurityEdr | Category::Network | Category::Backup
+                Category::Rmm
+                    | Category::Psa
+                    | Category::SecurityEdr
+                    | Category::Network
+                    | Category::Backup
             );
             let l1 = matches!(category, Category::Rmm | Category::Psa);
-            let noc = matches!(category, Category::Rmm | Category::SecurityEdr | Category::EmailSecurity);
+            let noc = matches!(
+                category,
+                Category::Rmm | Category::SecurityEdr | Category::EmailSecurity
+            );
             assert_eq!(policy.allows(Role::L2, vendor), l2, "L2 {category:?}");
             assert_eq!(policy.allows(Role::L1, vendor), l1, "L1 {category:?}");
             assert_eq!(policy.allows(Role::Noc, vendor), noc, "NOC {category:?}");
@@ -302,8 +313,14 @@ mod tests {
                     }
                 }
             }
-            assert_eq!(check_admin(role, AdminAction::ChangePolicy).is_ok(), role == Role::Admin);
-            assert_eq!(check_admin(role, AdminAction::ChangeRole).is_ok(), role == Role::Admin);
+            assert_eq!(
+                check_admin(role, AdminAction::ChangePolicy).is_ok(),
+                role == Role::Admin
+            );
+            assert_eq!(
+                check_admin(role, AdminAction::ChangeRole).is_ok(),
+                role == Role::Admin
+            );
         }
     }
 

@@ -146,9 +146,7 @@ pub fn due_reminders(
             ),
             Threshold::Expired => (
                 format!("EXPIRED: {name} key"),
-                format!(
-                    "It expired on {date}. Anything still using it is failing; rotate it now."
-                ),
+                format!("It expired on {date}. Anything still using it is failing; rotate it now."),
             ),
         };
         due.push(Reminder {

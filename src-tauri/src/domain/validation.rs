@@ -81,7 +81,10 @@ pub fn validate_vault_name(name: &str) -> AppResult<()> {
     let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     let len = name.chars().count();
     let starts = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
-    let ends = name.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
+    let ends = name
+        .chars()
+        .last()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
     if !(3..=24).contains(&len) || !ok_chars || !starts || !ends || name.contains("--") {
         return Err(AppError::field(
             "vaultName",
@@ -150,7 +153,9 @@ pub fn validate_interval(days: u32) -> AppResult<u32> {
     if !(MIN_INTERVAL_DAYS..=MAX_INTERVAL_DAYS).contains(&days) {
         return Err(AppError::field(
             "intervalDays",
-            format!("Rotation interval must be between {MIN_INTERVAL_DAYS} and {MAX_INTERVAL_DAYS} days."),
+            format!(
+                "Rotation interval must be between {MIN_INTERVAL_DAYS} and {MAX_INTERVAL_DAYS} days."
+            ),
             "The category default is a good start: 90 days for RMM, PSA, EDR and backup keys.",
         ));
     }
@@ -204,7 +209,8 @@ pub fn validate_endpoint(text: &str) -> AppResult<Option<String>> {
     if trimmed.is_empty() {
         return Ok(None);
     }
-    let hint = "Use the vendor's https API base URL, e.g. https://acme.sentinelone.net/web/api/v2.1.";
+    let hint =
+        "Use the vendor's https API base URL, e.g. https://acme.sentinelone.net/web/api/v2.1.";
     let url = url::Url::parse(trimmed)
         .map_err(|_| AppError::field("endpoint", "That is not a URL.", hint))?;
     if url.scheme() != "https" {
@@ -222,7 +228,11 @@ pub fn validate_endpoint(text: &str) -> AppResult<Option<String>> {
         ));
     }
     if trimmed.chars().count() > MAX_NOTE_CHARS {
-        return Err(AppError::field("endpoint", "The endpoint is too long.", hint));
+        return Err(AppError::field(
+            "endpoint",
+            "The endpoint is too long.",
+            hint,
+        ));
     }
     Ok(Some(trimmed.to_string()))
 }
@@ -234,16 +244,31 @@ mod tests {
 
     #[test]
     fn vault_names_from_name_or_uri() {
-        assert_eq!(normalise_vault_name("msp-api-keyvault").ok().as_deref(), Some("msp-api-keyvault"));
         assert_eq!(
-            normalise_vault_name("https://MSP-api-keyvault.vault.azure.net/").ok().as_deref(),
+            normalise_vault_name("msp-api-keyvault").ok().as_deref(),
             Some("msp-api-keyvault")
         );
         assert_eq!(
-            normalise_vault_name("msp-api-keyvault.vault.usgovcloudapi.net").ok().as_deref(),
+            normalise_vault_name("https://MSP-api-keyvault.vault.azure.net/")
+                .ok()
+                .as_deref(),
             Some("msp-api-keyvault")
         );
-        for bad in ["ab", "1vault", "vault-", "va--ult", "a-very-long-vault-name-over-24", "vault_name", ""] {
+        assert_eq!(
+            normalise_vault_name("msp-api-keyvault.vault.usgovcloudapi.net")
+                .ok()
+                .as_deref(),
+            Some("msp-api-keyvault")
+        );
+        for bad in [
+            "ab",
+            "1vault",
+            "vault-",
+            "va--ult",
+            "a-very-long-vault-name-over-24",
+            "vault_name",
+            "",
+        ] {
             let error = normalise_vault_name(bad).expect_err(bad);
             assert_eq!(error.field.as_deref(), Some("vaultName"));
         }
@@ -255,18 +280,39 @@ mod tests {
         assert!(!is_guid("72f988bf86f141af91ab2d7cd011db47"));
         assert!(!is_guid("72f988bf-86f1-41af-91ab-2d7cd011db4g"));
         assert_eq!(
-            guid_field("tenantId", "Tenant ID", " 72F988BF-86F1-41AF-91AB-2D7CD011DB47 ").ok().as_deref(),
+            guid_field(
+                "tenantId",
+                "Tenant ID",
+                " 72F988BF-86F1-41AF-91AB-2D7CD011DB47 "
+            )
+            .ok()
+            .as_deref(),
             Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
         );
     }
 
     #[test]
     fn expiry_rules() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).single().expect("date");
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
+            .single()
+            .expect("date");
         assert!(validate_expiry(Some("2026-11-23"), now).is_ok());
         assert!(validate_expiry(None, now).ok().flatten().is_none());
-        assert_eq!(validate_expiry(Some("2026-11-22"), now).expect_err("past").field.as_deref(), Some("expiry"));
-        assert_eq!(validate_expiry(Some("23/11/2026"), now).expect_err("format").field.as_deref(), Some("expiry"));
+        assert_eq!(
+            validate_expiry(Some("2026-11-22"), now)
+                .expect_err("past")
+                .field
+                .as_deref(),
+            Some("expiry")
+        );
+        assert_eq!(
+            validate_expiry(Some("23/11/2026"), now)
+                .expect_err("format")
+                .field
+                .as_deref(),
+            Some("expiry")
+        );
     }
 
     #[test]
@@ -281,13 +327,19 @@ mod tests {
 
     #[test]
     fn labels_and_endpoints() {
-        assert_eq!(validate_label("Client-B").ok().flatten().as_deref(), Some("client-b"));
+        assert_eq!(
+            validate_label("Client-B").ok().flatten().as_deref(),
+            Some("client-b")
+        );
         assert!(validate_label("a--b").is_err());
         assert!(validate_label("").ok().flatten().is_none());
         assert!(validate_endpoint("http://x.example").is_err());
         assert!(validate_endpoint("https://user:pw@x.example").is_err());
         assert_eq!(
-            validate_endpoint("https://acme.sentinelone.net/web/api/v2.1/").ok().flatten().as_deref(),
+            validate_endpoint("https://acme.sentinelone.net/web/api/v2.1/")
+                .ok()
+                .flatten()
+                .as_deref(),
             Some("https://acme.sentinelone.net/web/api/v2.1")
         );
         assert!(validate_interval(0).is_err());

@@ -121,13 +121,19 @@ mod tests {
 
     #[test]
     fn formula_injection_is_neutralised() {
-        assert_eq!(neutralise_formula("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(
+            neutralise_formula("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
         assert_eq!(neutralise_formula("+1+1"), "'+1+1");
         assert_eq!(neutralise_formula("-2+3"), "'-2+3");
         assert_eq!(neutralise_formula("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise_formula("\tcmd"), "'\tcmd");
         assert_eq!(neutralise_formula("\rcmd"), "'\rcmd");
-        assert_eq!(neutralise_formula("-cmd|' /C calc'!A0"), "'-cmd|' /C calc'!A0");
+        assert_eq!(
+            neutralise_formula("-cmd|' /C calc'!A0"),
+            "'-cmd|' /C calc'!A0"
+        );
     }
 
     #[test]

@@ -53,13 +53,20 @@ pub struct AuditView {
 fn parse_day(field: &str, text: Option<&str>) -> AppResult<Option<NaiveDate>> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
-        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").map(Some).map_err(|_| {
-            AppError::field(field, format!("'{t}' is not a date."), "Use YYYY-MM-DD.")
-        }),
+        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                AppError::field(field, format!("'{t}' is not a date."), "Use YYYY-MM-DD.")
+            }),
     }
 }
 
-fn matches(entry: &AuditEntry, filter: &AuditFilter, from: Option<NaiveDate>, to: Option<NaiveDate>) -> bool {
+fn matches(
+    entry: &AuditEntry,
+    filter: &AuditFilter,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> bool {
     let day = entry.timestamp.date_naive();
     filter.action.is_none_or(|a| entry.action == a)
         && filter
@@ -143,8 +150,15 @@ impl Console {
     pub async fn audit_csv(&self, operator: &Operator) -> AppResult<Vec<u8>> {
         let report = self.verify_audit().await?;
         let bytes = self.audit_log().to_csv(&report);
-        self.record(operator, AuditAction::Export, None, None, AuditResult::Ok, "audit log CSV")
-            .await;
+        self.record(
+            operator,
+            AuditAction::Export,
+            None,
+            None,
+            AuditResult::Ok,
+            "audit log CSV",
+        )
+        .await;
         Ok(bytes)
     }
 }

@@ -97,9 +97,21 @@ impl Console {
         vendor_id: &str,
         allowed: bool,
     ) -> AppResult<DistributionView> {
-        let note = format!("{}: {}", role.label(), if allowed { "granted" } else { "revoked" });
+        let note = format!(
+            "{}: {}",
+            role.label(),
+            if allowed { "granted" } else { "revoked" }
+        );
         if let Err(error) = check_admin(operator.role, AdminAction::ChangePolicy) {
-            self.record(operator, AuditAction::Distribute, Some(vendor_id), None, Err(&error), note).await;
+            self.record(
+                operator,
+                AuditAction::Distribute,
+                Some(vendor_id),
+                None,
+                Err(&error),
+                note,
+            )
+            .await;
             return Err(error);
         }
         let result = async {
@@ -115,7 +127,15 @@ impl Console {
             Ok(())
         }
         .await;
-        self.record(operator, AuditAction::Distribute, Some(vendor_id), None, result.as_ref().map(|_| ()), note).await;
+        self.record(
+            operator,
+            AuditAction::Distribute,
+            Some(vendor_id),
+            None,
+            result.as_ref().map(|_| ()),
+            note,
+        )
+        .await;
         result?;
         self.distribution_view(operator).await
     }
@@ -123,18 +143,24 @@ impl Console {
     /// Audit a change of the operator profile (name or role).
     pub async fn record_profile_change(&self, operator: &Operator, before: Option<&Operator>) {
         let note = match before {
-            Some(previous) if previous.role != operator.role => format!(
-                "role {} → {}",
-                previous.role.label(),
-                operator.role.label()
-            ),
+            Some(previous) if previous.role != operator.role => {
+                format!("role {} → {}", previous.role.label(), operator.role.label())
+            }
             Some(previous) if previous.name != operator.name => {
                 format!("name {} → {}", previous.name, operator.name)
             }
             Some(_) => "profile saved".to_string(),
             None => format!("profile created ({})", operator.role.label()),
         };
-        self.record(operator, AuditAction::ProfileChange, None, None, super::AuditResult::Ok, note).await;
+        self.record(
+            operator,
+            AuditAction::ProfileChange,
+            None,
+            None,
+            super::AuditResult::Ok,
+            note,
+        )
+        .await;
     }
 }
 
@@ -143,7 +169,11 @@ pub fn describe_grant(role: Role, vendor_id: &str, allowed: bool) -> String {
     format!(
         "{} {} {}",
         role.label(),
-        if allowed { "may now use" } else { "may no longer use" },
+        if allowed {
+            "may now use"
+        } else {
+            "may no longer use"
+        },
         vendor_name(vendor_id)
     )
 }

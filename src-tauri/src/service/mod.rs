@@ -172,7 +172,12 @@ impl Console {
         }
     }
 
-    pub(crate) fn notify(&self, level: NoticeLevel, message: impl Into<String>, hint: Option<String>) {
+    pub(crate) fn notify(
+        &self,
+        level: NoticeLevel,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
         (self.notifier)(Notice {
             level,
             message: message.into(),
@@ -183,7 +188,9 @@ impl Console {
     fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         // Every critical section here is a short in-memory update; a panic inside one leaves data
         // that is still consistent enough to keep serving.
-        mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        mutex
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     // ----- keys cache -----
@@ -223,7 +230,10 @@ impl Console {
 
     pub(crate) fn remember_key(&self, record: &KeyRecord) {
         let mut keys = Self::lock(&self.keys);
-        match keys.iter_mut().find(|k| k.secret_name == record.secret_name) {
+        match keys
+            .iter_mut()
+            .find(|k| k.secret_name == record.secret_name)
+        {
             Some(existing) => *existing = record.clone(),
             None => keys.push(record.clone()),
         }
@@ -237,11 +247,19 @@ impl Console {
 
     /// Load the shared role policy from the store (the default applies until an Admin saves one).
     pub async fn refresh_policy(&self) -> AppResult<AccessPolicy> {
-        let policy = match self.store.read_document(&ConsoleDocument::RolePolicy).await? {
+        let policy = match self
+            .store
+            .read_document(&ConsoleDocument::RolePolicy)
+            .await?
+        {
             Some(json) => match AccessPolicy::from_json(&json) {
                 Ok(policy) => policy,
                 Err(error) => {
-                    self.notify(NoticeLevel::Warning, error.message.clone(), Some(error.hint.clone()));
+                    self.notify(
+                        NoticeLevel::Warning,
+                        error.message.clone(),
+                        Some(error.hint.clone()),
+                    );
                     AccessPolicy::default()
                 }
             },
@@ -267,7 +285,13 @@ impl Console {
         action: KeyAction,
         audit_action: AuditAction,
     ) -> AppResult<()> {
-        self.authorize_vendor(operator, &record.vendor_id, Some(&record.secret_name), action, audit_action)
+        self.authorize_vendor(
+            operator,
+            &record.vendor_id,
+            Some(&record.secret_name),
+            action,
+            audit_action,
+        )
     }
 
     pub(crate) fn authorize_vendor(
@@ -279,7 +303,13 @@ impl Console {
         audit_action: AuditAction,
     ) -> AppResult<()> {
         let vendor_name = vendor_name(vendor_id);
-        let result = check_key_action(&self.policy(), operator.role, vendor_id, &vendor_name, action);
+        let result = check_key_action(
+            &self.policy(),
+            operator.role,
+            vendor_id,
+            &vendor_name,
+            action,
+        );
         if let Err(error) = &result {
             self.record_sync(
                 operator,
@@ -358,10 +388,17 @@ impl Console {
             return;
         };
         let json = serde_json::to_string(&head).unwrap_or_default();
-        if let Err(error) = self.store.write_document(&self.anchor_document, &json).await {
+        if let Err(error) = self
+            .store
+            .write_document(&self.anchor_document, &json)
+            .await
+        {
             self.notify(
                 NoticeLevel::Warning,
-                format!("The audit log's anchor could not be saved in the vault: {}", error.message),
+                format!(
+                    "The audit log's anchor could not be saved in the vault: {}",
+                    error.message
+                ),
                 Some(error.hint),
             );
         }

@@ -28,7 +28,11 @@ fn report_row(row: &VaultRow) -> ReportRow {
         interval: format!("{} d", row.interval_days),
         last_rotated: or_none(&row.last_rotated),
         next_due: or_none(&row.next_due),
-        owner: if row.owner.is_empty() { NONE.to_string() } else { row.owner.clone() },
+        owner: if row.owner.is_empty() {
+            NONE.to_string()
+        } else {
+            row.owner.clone()
+        },
     }
 }
 
@@ -43,7 +47,12 @@ pub fn schedule(rows: &[VaultRow]) -> Vec<ScheduleRow> {
                 .collect();
             let due = keys
                 .iter()
-                .filter(|r| matches!(r.status, KeyStatus::DueSoon | KeyStatus::Overdue | KeyStatus::Expired))
+                .filter(|r| {
+                    matches!(
+                        r.status,
+                        KeyStatus::DueSoon | KeyStatus::Overdue | KeyStatus::Expired
+                    )
+                })
                 .count();
             let next_due = keys
                 .iter()
@@ -63,7 +72,12 @@ pub fn schedule(rows: &[VaultRow]) -> Vec<ScheduleRow> {
         .collect()
 }
 
-pub fn report_input(rows: &[VaultRow], vault_label: String, operator: &Operator, now: DateTime<Utc>) -> ReportInput {
+pub fn report_input(
+    rows: &[VaultRow],
+    vault_label: String,
+    operator: &Operator,
+    now: DateTime<Utc>,
+) -> ReportInput {
     let counts = count_statuses(rows);
     ReportInput {
         vault_label,
@@ -121,7 +135,11 @@ pub fn inventory_csv(rows: &[VaultRow]) -> Vec<u8> {
 }
 
 impl Console {
-    async fn current_rows(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<Vec<VaultRow>> {
+    async fn current_rows(
+        &self,
+        operator: &Operator,
+        now: DateTime<Utc>,
+    ) -> AppResult<Vec<VaultRow>> {
         let keys = self.refresh_keys().await?;
         Ok(build_rows(self, operator, &keys, now))
     }
@@ -130,26 +148,47 @@ impl Console {
     pub async fn report_pdf(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<Vec<u8>> {
         let rows = self.current_rows(operator, now).await?;
         let input = report_input(&rows, self.vault_label(), operator, now);
-        let result = pdf::render_pdf(&input).map_err(|e| {
-            AppError::new(ErrorCode::ReportFailed, format!("The PDF could not be built: {e}"), e.hint())
-        });
+        // Laying out a thousand rows takes a moment of CPU; keep it off the async workers.
+        let result = tokio::task::spawn_blocking(move || pdf::render_pdf(&input))
+            .await
+            .map_err(|e| AppError::internal(format!("the PDF task stopped: {e}")))
+            .and_then(|rendered| {
+                rendered.map_err(|e| {
+                    AppError::new(
+                        ErrorCode::ReportFailed,
+                        format!("The PDF could not be built: {e}"),
+                        e.hint(),
+                    )
+                })
+            });
         self.record(
             operator,
             AuditAction::Report,
             None,
             None,
-            result.as_ref().map(|_| ()).map_err(|e| e),
+            result.as_ref().map(|_| ()),
             format!("PDF report, {} rows", rows.len()),
         )
         .await;
         result
     }
 
-    pub async fn inventory_csv(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<Vec<u8>> {
+    pub async fn inventory_csv(
+        &self,
+        operator: &Operator,
+        now: DateTime<Utc>,
+    ) -> AppResult<Vec<u8>> {
         let rows = self.current_rows(operator, now).await?;
         let bytes = inventory_csv(&rows);
-        self.record(operator, AuditAction::Export, None, None, AuditResult::Ok, "vault inventory CSV")
-            .await;
+        self.record(
+            operator,
+            AuditAction::Export,
+            None,
+            None,
+            AuditResult::Ok,
+            "vault inventory CSV",
+        )
+        .await;
         Ok(bytes)
     }
 }

@@ -179,11 +179,18 @@ pub struct BulkResult {
     pub items: Vec<BulkItemResult>,
 }
 
-fn rotation_row(console: &Console, operator: &Operator, record: &KeyRecord, now: DateTime<Utc>) -> RotationRow {
+fn rotation_row(
+    console: &Console,
+    operator: &Operator,
+    record: &KeyRecord,
+    now: DateTime<Utc>,
+) -> RotationRow {
     let timing = record.timing(now);
     let vendor = record.vendor();
     let category = vendor.map(|v| v.category).unwrap_or(Category::Rmm);
-    let default_interval = vendor.map(|v| v.default_interval_days()).unwrap_or(record.interval_days);
+    let default_interval = vendor
+        .map(|v| v.default_interval_days())
+        .unwrap_or(record.interval_days);
     RotationRow {
         secret_name: record.secret_name.clone(),
         vendor_id: record.vendor_id.clone(),
@@ -230,10 +237,17 @@ pub fn count_rotation(rows: &[RotationRow]) -> RotationCounts {
 }
 
 impl Console {
-    pub async fn rotation_view(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<RotationView> {
+    pub async fn rotation_view(
+        &self,
+        operator: &Operator,
+        now: DateTime<Utc>,
+    ) -> AppResult<RotationView> {
         let keys = self.refresh_keys().await?;
         self.refresh_policy().await?;
-        let mut rows: Vec<RotationRow> = keys.iter().map(|k| rotation_row(self, operator, k, now)).collect();
+        let mut rows: Vec<RotationRow> = keys
+            .iter()
+            .map(|k| rotation_row(self, operator, k, now))
+            .collect();
         rows.sort_by(|a, b| {
             a.days_to_due
                 .cmp(&b.days_to_due)
@@ -257,7 +271,9 @@ impl Console {
         now: DateTime<Utc>,
     ) -> AppResult<RotateOutcome> {
         let record = self.key(&request.secret_name).await?;
-        let vendor = record.vendor().ok_or_else(|| AppError::internal("key of an unknown vendor"))?;
+        let vendor = record
+            .vendor()
+            .ok_or_else(|| AppError::internal("key of an unknown vendor"))?;
         let (value, generated) = match (request.value, request.generate) {
             (_, true) => (generate_value(), true),
             (Some(value), false) => (value, false),
@@ -354,7 +370,9 @@ impl Console {
             };
             let outcome = self.rotate_key(operator, request, true, now).await;
             match outcome {
-                Ok(RotateOutcome { saved: true, ping, .. }) => BulkItemResult {
+                Ok(RotateOutcome {
+                    saved: true, ping, ..
+                }) => BulkItemResult {
                     secret_name,
                     vendor_name: vendor,
                     ok: true,
@@ -365,7 +383,10 @@ impl Console {
                     error: ping.as_ref().map(|p| {
                         AppError::new(
                             crate::error::ErrorCode::InvalidInput,
-                            format!("Not saved: the vendor did not accept the new key ({}).", p.message),
+                            format!(
+                                "Not saved: the vendor did not accept the new key ({}).",
+                                p.message
+                            ),
                             p.hint.clone(),
                         )
                     }),
@@ -484,7 +505,10 @@ mod tests {
         let now = at(2026, 11, 23, 10);
         let r = record(at(2026, 1, 1, 0), 90, Some(at(2027, 1, 1, 0)));
         // Valid for 365 days before; valid for 365 days again from today.
-        assert_eq!(suggested_expiry(&r, now).map(format_date).as_deref(), Some("2027-11-23"));
+        assert_eq!(
+            suggested_expiry(&r, now).map(format_date).as_deref(),
+            Some("2027-11-23")
+        );
         assert!(suggested_expiry(&record(now, 90, None), now).is_none());
     }
 }

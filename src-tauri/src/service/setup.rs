@@ -37,7 +37,11 @@ impl SetupNames {
                 .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
                 .take(90)
                 .collect();
-            if kept.is_empty() { fallback.to_string() } else { kept }
+            if kept.is_empty() {
+                fallback.to_string()
+            } else {
+                kept
+            }
         };
         let defaults = SetupNames::default();
         SetupNames {
@@ -245,7 +249,14 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
         step(
             "Turn on purge protection",
             "Deleted secrets then cannot be purged before the retention period ends, even by an Admin. Some compliance frameworks require it; it cannot be turned off again.",
-            vec![cmd("purge-protection", "Enable purge protection", format!("az keyvault update --name {} --enable-purge-protection true", n.vault_name))],
+            vec![cmd(
+                "purge-protection",
+                "Enable purge protection",
+                format!(
+                    "az keyvault update --name {} --enable-purge-protection true",
+                    n.vault_name
+                ),
+            )],
         ),
         step(
             "Send vault audit events to Log Analytics",
@@ -347,14 +358,24 @@ mod tests {
             .chain(guide.hardening.iter())
             .flat_map(|s| s.commands.iter())
             .collect();
-        let text = |id: &str| all.iter().find(|c| c.id == id).map(|c| c.command.clone()).unwrap_or_default();
+        let text = |id: &str| {
+            all.iter()
+                .find(|c| c.id == id)
+                .map(|c| c.command.clone())
+                .unwrap_or_default()
+        };
         assert!(text("create-vault").contains("--enable-rbac-authorization true"));
         assert!(text("create-vault").contains("--retention-days 90"));
         assert!(text("assign-officer").contains("Key Vault Secrets Officer"));
         assert!(text("assign-user").contains("Key Vault Secrets User"));
         assert!(text("purge-protection").contains("--enable-purge-protection true"));
         assert!(text("diagnostics").contains("AuditEvent"));
-        assert!(guide.hardening.iter().any(|s| s.text.contains("Entra App Secret")));
+        assert!(
+            guide
+                .hardening
+                .iter()
+                .any(|s| s.text.contains("Entra App Secret"))
+        );
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct VaultRow {
     pub label: Option<String>,
     pub status: KeyStatus,
     pub status_label: String,
+    /// Why the key has its status, e.g. "Rotation overdue by 28 days (due 2026-10-26)".
+    pub status_reason: String,
     pub masked_preview: Option<String>,
     pub expiry: Option<String>,
     pub days_left: Option<i64>,
@@ -83,17 +85,60 @@ fn plural(n: i64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-pub(crate) fn allowed_actions(console: &Console, operator: &Operator, vendor_id: &str) -> Vec<KeyAction> {
+pub(crate) fn allowed_actions(
+    console: &Console,
+    operator: &Operator,
+    vendor_id: &str,
+) -> Vec<KeyAction> {
     let policy = console.policy();
     KeyAction::ALL
         .into_iter()
         .filter(|action| {
-            crate::domain::policy::check_key_action(&policy, operator.role, vendor_id, "", *action).is_ok()
+            crate::domain::policy::check_key_action(&policy, operator.role, vendor_id, "", *action)
+                .is_ok()
         })
         .collect()
 }
 
-pub(crate) fn row_for_key(console: &Console, operator: &Operator, record: &KeyRecord, now: DateTime<Utc>) -> VaultRow {
+/// One sentence on why a key has its status.
+pub fn status_reason(record: &KeyRecord, now: DateTime<Utc>) -> String {
+    let timing = record.timing(now);
+    let due = format_date(timing.next_due);
+    match timing.status {
+        KeyStatus::NoKey => "No key stored yet.".to_string(),
+        KeyStatus::Disabled => {
+            "Disabled: its value cannot be read until it is enabled again.".to_string()
+        }
+        KeyStatus::Expired => format!(
+            "Expired on {}.",
+            record.expires.map(format_date).unwrap_or_default()
+        ),
+        KeyStatus::Overdue => format!(
+            "Rotation overdue by {} day{} (was due {due}).",
+            -timing.days_to_due,
+            plural(-timing.days_to_due)
+        ),
+        KeyStatus::DueSoon if timing.days_to_due <= crate::domain::keys::DUE_SOON_DAYS => {
+            match timing.days_to_due {
+                0 => format!("Rotation due today ({due})."),
+                d => format!("Rotation due in {d} day{} ({due}).", plural(d)),
+            }
+        }
+        KeyStatus::DueSoon => format!(
+            "Expires in {} ({}).",
+            days_left_label(timing.days_to_expiry, false),
+            record.expires.map(format_date).unwrap_or_default()
+        ),
+        KeyStatus::Healthy => format!("Next rotation due {due}."),
+    }
+}
+
+pub(crate) fn row_for_key(
+    console: &Console,
+    operator: &Operator,
+    record: &KeyRecord,
+    now: DateTime<Utc>,
+) -> VaultRow {
     let timing = record.timing(now);
     let vendor = record.vendor();
     let category = vendor.map(|v| v.category).unwrap_or(Category::Rmm);
@@ -107,6 +152,7 @@ pub(crate) fn row_for_key(console: &Console, operator: &Operator, record: &KeyRe
         label: record.label.clone(),
         status: timing.status,
         status_label: timing.status.label().to_string(),
+        status_reason: status_reason(record, now),
         masked_preview: Some(record.masked_preview.clone()),
         expiry: record.expires.map(format_date),
         days_left: timing.days_to_expiry,
@@ -131,6 +177,7 @@ fn row_without_key(console: &Console, operator: &Operator, vendor: &Vendor) -> V
         label: None,
         status: KeyStatus::NoKey,
         status_label: KeyStatus::NoKey.label().to_string(),
+        status_reason: "No key stored yet.".to_string(),
         masked_preview: None,
         expiry: None,
         days_left: None,
@@ -146,7 +193,12 @@ fn row_without_key(console: &Console, operator: &Operator, vendor: &Vendor) -> V
 }
 
 /// Rows in catalog order: each vendor's keys (unlabelled first), or one "no key" row.
-pub fn build_rows(console: &Console, operator: &Operator, keys: &[KeyRecord], now: DateTime<Utc>) -> Vec<VaultRow> {
+pub fn build_rows(
+    console: &Console,
+    operator: &Operator,
+    keys: &[KeyRecord],
+    now: DateTime<Utc>,
+) -> Vec<VaultRow> {
     let mut rows = Vec::new();
     for vendor in catalog::catalog() {
         let mut own: Vec<&KeyRecord> = keys.iter().filter(|k| k.vendor_id == vendor.id).collect();
@@ -155,7 +207,10 @@ pub fn build_rows(console: &Console, operator: &Operator, keys: &[KeyRecord], no
             continue;
         }
         own.sort_by(|a, b| a.label.cmp(&b.label));
-        rows.extend(own.into_iter().map(|k| row_for_key(console, operator, k, now)));
+        rows.extend(
+            own.into_iter()
+                .map(|k| row_for_key(console, operator, k, now)),
+        );
     }
     rows
 }
@@ -323,10 +378,20 @@ pub struct KeySettingsRequest {
 /// Check that a multi-part key (user:password, client_id:client_secret) has all its parts.
 pub fn validate_key_shape(vendor: &Vendor, value: &SecretValue) -> AppResult<()> {
     let parts = vendor.auth.key_parts();
-    if parts > 1 && value.expose().splitn(parts, ':').filter(|p| !p.is_empty()).count() < parts {
+    if parts > 1
+        && value
+            .expose()
+            .splitn(parts, ':')
+            .filter(|p| !p.is_empty())
+            .count()
+            < parts
+    {
         return Err(AppError::field(
             "value",
-            format!("{} keys are pasted as {} parts separated by ':'.", vendor.name, parts),
+            format!(
+                "{} keys are pasted as {} parts separated by ':'.",
+                vendor.name, parts
+            ),
             vendor.key_hint.clone(),
         ));
     }
@@ -334,7 +399,11 @@ pub fn validate_key_shape(vendor: &Vendor, value: &SecretValue) -> AppResult<()>
 }
 
 impl Console {
-    pub async fn vault_view(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<VaultView> {
+    pub async fn vault_view(
+        &self,
+        operator: &Operator,
+        now: DateTime<Utc>,
+    ) -> AppResult<VaultView> {
         let keys = self.refresh_keys().await?;
         self.refresh_policy().await?;
         let rows = build_rows(self, operator, &keys, now);
@@ -358,10 +427,17 @@ impl Console {
             Some(r) => row_for_key(self, operator, r, now),
             None => row_without_key(self, operator, vendor),
         };
-        let endpoint = record.as_ref().map(|r| r.endpoint()).unwrap_or_else(|| vendor.endpoint.clone());
+        let endpoint = record
+            .as_ref()
+            .map(|r| r.endpoint())
+            .unwrap_or_else(|| vendor.endpoint.clone());
         let token_url = token_url_for(vendor, record.as_ref());
         let mut unfilled = endpoint_placeholders(&endpoint);
-        for p in token_url.as_deref().map(endpoint_placeholders).unwrap_or_default() {
+        for p in token_url
+            .as_deref()
+            .map(endpoint_placeholders)
+            .unwrap_or_default()
+        {
             if !unfilled.contains(&p) {
                 unfilled.push(p);
             }
@@ -371,15 +447,19 @@ impl Console {
             .map(|r| r.secret_name.clone())
             .unwrap_or_else(|| secret_name_for(vendor, None));
         let secret_uri = match self.kind() {
-            StoreKind::Azure { vault_url, .. } => {
-                Some(format!("{}/secrets/{}", vault_url.trim_end_matches('/'), name))
-            }
+            StoreKind::Azure { vault_url, .. } => Some(format!(
+                "{}/secrets/{}",
+                vault_url.trim_end_matches('/'),
+                name
+            )),
             StoreKind::Demo => None,
         };
         Ok(KeyDetail {
             row,
             catalog_endpoint: vendor.endpoint.clone(),
-            endpoint_overridden: record.as_ref().is_some_and(|r| r.endpoint_override.is_some()),
+            endpoint_overridden: record
+                .as_ref()
+                .is_some_and(|r| r.endpoint_override.is_some()),
             endpoint,
             unfilled_placeholders: unfilled,
             token_url,
@@ -395,18 +475,33 @@ impl Console {
     }
 
     /// Add Key: validate, store the value as a new secret, return the new row.
-    pub async fn add_key(&self, operator: &Operator, request: AddKeyRequest, now: DateTime<Utc>) -> AppResult<VaultRow> {
+    pub async fn add_key(
+        &self,
+        operator: &Operator,
+        request: AddKeyRequest,
+        now: DateTime<Utc>,
+    ) -> AppResult<VaultRow> {
         let vendor = validate_vendor(&request.vendor_id)?;
         let label = validate_label(request.label.as_deref().unwrap_or_default())?;
         validate_value(&request.value)?;
         validate_key_shape(vendor, &request.value)?;
         let expiry = validate_expiry(request.expiry.as_deref(), now)?;
-        let interval = validate_interval(request.interval_days.unwrap_or_else(|| vendor.default_interval_days()))?;
+        let interval = validate_interval(
+            request
+                .interval_days
+                .unwrap_or_else(|| vendor.default_interval_days()),
+        )?;
         let owner = validate_text("owner", "Owner", &request.owner, MAX_OWNER_CHARS)?;
         let note = validate_text("note", "Note", &request.note, MAX_NOTE_CHARS)?;
         let name = secret_name_for(vendor, label.as_deref());
 
-        self.authorize_vendor(operator, &vendor.id, Some(&name), KeyAction::Add, AuditAction::Add)?;
+        self.authorize_vendor(
+            operator,
+            &vendor.id,
+            Some(&name),
+            KeyAction::Add,
+            AuditAction::Add,
+        )?;
         let existing = self.refresh_keys().await?;
         if existing.iter().any(|k| k.secret_name == name) {
             return Err(AppError::field(
@@ -433,7 +528,15 @@ impl Console {
             updated: None,
         };
         let result = self.store.write_key(&record, &request.value).await;
-        self.record(operator, AuditAction::Add, Some(&vendor.id), Some(&name), result.as_ref().map(|_| ()), "").await;
+        self.record(
+            operator,
+            AuditAction::Add,
+            Some(&vendor.id),
+            Some(&name),
+            result.as_ref().map(|_| ()),
+            "",
+        )
+        .await;
         let stored = result?;
         self.remember_key(&stored);
         Ok(row_for_key(self, operator, &stored, now))
@@ -450,25 +553,38 @@ impl Console {
         let interval = validate_interval(request.interval_days)?;
         let expiry = match request.expiry.as_deref().map(str::trim) {
             // An unchanged past expiry stays as it is; a newly typed one must not be in the past.
-            Some(text) if record.expires.map(format_date).as_deref() == Some(text) => record.expires,
+            Some(text) if record.expires.map(format_date).as_deref() == Some(text) => {
+                record.expires
+            }
             other => validate_expiry(other, now)?.map(expiry_from_date),
         };
         let owner = validate_text("owner", "Owner", &request.owner, MAX_OWNER_CHARS)?;
         let note = validate_text("note", "Note", &request.note, MAX_NOTE_CHARS)?;
         let endpoint = validate_endpoint(&request.endpoint)?;
-        let token_url = validate_endpoint(&request.token_url)
-            .map_err(|e| AppError { field: Some("tokenUrl".into()), ..e })?;
+        let token_url = validate_endpoint(&request.token_url).map_err(|e| AppError {
+            field: Some("tokenUrl".into()),
+            ..e
+        })?;
         self.authorize(operator, &record, KeyAction::Update, AuditAction::Update)?;
 
-        let catalog_endpoint = record.vendor().map(|v| v.endpoint.clone()).unwrap_or_default();
+        let catalog_endpoint = record
+            .vendor()
+            .map(|v| v.endpoint.clone())
+            .unwrap_or_default();
         let mut changes = Vec::new();
         if record.interval_days != interval {
-            changes.push(format!("interval {} → {} days", record.interval_days, interval));
+            changes.push(format!(
+                "interval {} → {} days",
+                record.interval_days, interval
+            ));
         }
         if record.expires != expiry {
             changes.push(format!(
                 "expiry {} → {}",
-                record.expires.map(format_date).unwrap_or_else(|| "none".into()),
+                record
+                    .expires
+                    .map(format_date)
+                    .unwrap_or_else(|| "none".into()),
                 expiry.map(format_date).unwrap_or_else(|| "none".into())
             ));
         }
@@ -546,7 +662,15 @@ impl Console {
         let report = match self.store.read_value(secret_name, None).await {
             Ok(value) => self.ping_value(&record, &value).await,
             Err(error) => {
-                self.record(operator, AuditAction::Test, Some(&record.vendor_id), Some(secret_name), Err(&error), "").await;
+                self.record(
+                    operator,
+                    AuditAction::Test,
+                    Some(&record.vendor_id),
+                    Some(secret_name),
+                    Err(&error),
+                    "",
+                )
+                .await;
                 return Err(error);
             }
         };
@@ -555,7 +679,15 @@ impl Console {
         } else {
             super::AuditResult::Failed(super::rotation::ping_code(&report))
         };
-        self.record(operator, AuditAction::Test, Some(&record.vendor_id), Some(secret_name), outcome, report.message.clone()).await;
+        self.record(
+            operator,
+            AuditAction::Test,
+            Some(&record.vendor_id),
+            Some(secret_name),
+            outcome,
+            report.message.clone(),
+        )
+        .await;
         Ok(report)
     }
 
@@ -572,7 +704,14 @@ impl Console {
             };
         };
         let token_url = token_url_for(vendor, Some(record));
-        ping(self.ping_client(), vendor, &record.endpoint(), token_url.as_deref(), value).await
+        ping(
+            self.ping_client(),
+            vendor,
+            &record.endpoint(),
+            token_url.as_deref(),
+            value,
+        )
+        .await
     }
 
     pub async fn versions(&self, secret_name: &str) -> AppResult<Vec<VersionView>> {
@@ -591,7 +730,13 @@ impl Console {
             .collect())
     }
 
-    pub async fn set_enabled(&self, operator: &Operator, secret_name: &str, enabled: bool, now: DateTime<Utc>) -> AppResult<VaultRow> {
+    pub async fn set_enabled(
+        &self,
+        operator: &Operator,
+        secret_name: &str,
+        enabled: bool,
+        now: DateTime<Utc>,
+    ) -> AppResult<VaultRow> {
         let mut record = self.key(secret_name).await?;
         let (action, audit) = if enabled {
             (KeyAction::Enable, AuditAction::Enable)
@@ -601,14 +746,26 @@ impl Console {
         self.authorize(operator, &record, action, audit)?;
         record.enabled = enabled;
         let result = self.store.update_key(&record).await;
-        self.record(operator, audit, Some(&record.vendor_id), Some(secret_name), result.as_ref().map(|_| ()), "").await;
+        self.record(
+            operator,
+            audit,
+            Some(&record.vendor_id),
+            Some(secret_name),
+            result.as_ref().map(|_| ()),
+            "",
+        )
+        .await;
         let stored = result?;
         self.remember_key(&stored);
         Ok(row_for_key(self, operator, &stored, now))
     }
 
     /// Revoke: disable first (blocks use at once), then soft-delete.
-    pub async fn delete_key(&self, operator: &Operator, secret_name: &str) -> AppResult<DeletedView> {
+    pub async fn delete_key(
+        &self,
+        operator: &Operator,
+        secret_name: &str,
+    ) -> AppResult<DeletedView> {
         let mut record = self.key(secret_name).await?;
         self.authorize(operator, &record, KeyAction::Delete, AuditAction::Delete)?;
         let result = async {
@@ -634,23 +791,54 @@ impl Console {
     }
 
     pub async fn deleted_keys(&self) -> AppResult<Vec<DeletedView>> {
-        Ok(self.store.list_deleted().await?.into_iter().map(deleted_view).collect())
+        Ok(self
+            .store
+            .list_deleted()
+            .await?
+            .into_iter()
+            .map(deleted_view)
+            .collect())
     }
 
     pub async fn recover_key(&self, operator: &Operator, secret_name: &str) -> AppResult<()> {
         let vendor_id = self.deleted_vendor(secret_name).await?;
-        self.authorize_vendor(operator, &vendor_id, Some(secret_name), KeyAction::Recover, AuditAction::Recover)?;
+        self.authorize_vendor(
+            operator,
+            &vendor_id,
+            Some(secret_name),
+            KeyAction::Recover,
+            AuditAction::Recover,
+        )?;
         let result = self.store.recover_key(secret_name).await;
-        self.record(operator, AuditAction::Recover, Some(&vendor_id), Some(secret_name), result.as_ref().map(|_| ()), "").await;
+        self.record(
+            operator,
+            AuditAction::Recover,
+            Some(&vendor_id),
+            Some(secret_name),
+            result.as_ref().map(|_| ()),
+            "",
+        )
+        .await;
         result?;
         self.refresh_keys().await?;
         Ok(())
     }
 
     /// Purge (destroy): Admin only, and the operator must type the secret name to confirm.
-    pub async fn purge_key(&self, operator: &Operator, secret_name: &str, confirmation: &str) -> AppResult<()> {
+    pub async fn purge_key(
+        &self,
+        operator: &Operator,
+        secret_name: &str,
+        confirmation: &str,
+    ) -> AppResult<()> {
         let vendor_id = self.deleted_vendor(secret_name).await?;
-        self.authorize_vendor(operator, &vendor_id, Some(secret_name), KeyAction::Purge, AuditAction::Purge)?;
+        self.authorize_vendor(
+            operator,
+            &vendor_id,
+            Some(secret_name),
+            KeyAction::Purge,
+            AuditAction::Purge,
+        )?;
         if confirmation.trim() != secret_name {
             return Err(AppError::field(
                 "confirmation",
@@ -659,7 +847,15 @@ impl Console {
             ));
         }
         let result = self.store.purge_key(secret_name).await;
-        self.record(operator, AuditAction::Purge, Some(&vendor_id), Some(secret_name), result.as_ref().map(|_| ()), "").await;
+        self.record(
+            operator,
+            AuditAction::Purge,
+            Some(&vendor_id),
+            Some(secret_name),
+            result.as_ref().map(|_| ()),
+            "",
+        )
+        .await;
         result
     }
 
@@ -687,6 +883,26 @@ pub(crate) fn secret_name_for(vendor: &Vendor, label: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_reasons_say_why() {
+        use crate::domain::keys::tests::{at, record};
+        use chrono::Duration;
+        let now = at(2026, 11, 23, 10);
+        assert_eq!(
+            status_reason(&record(now - Duration::days(100), 90, None), now),
+            "Rotation overdue by 10 days (was due 2026-11-13)."
+        );
+        assert_eq!(
+            status_reason(&record(now - Duration::days(80), 90, None), now),
+            "Rotation due in 10 days (2026-12-03)."
+        );
+        let expiring = record(now - Duration::days(1), 90, Some(now + Duration::days(5)));
+        assert_eq!(
+            status_reason(&expiring, now),
+            "Expires in 5 days (2026-11-28)."
+        );
+    }
 
     #[test]
     fn day_labels() {

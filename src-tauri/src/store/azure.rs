@@ -62,7 +62,9 @@ impl Default for AzureOptions {
 impl AzureOptions {
     fn retry(&self) -> RetryOptions {
         let to_time = |d: Duration| {
-            azure_core::time::Duration::milliseconds(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            azure_core::time::Duration::milliseconds(
+                i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            )
         };
         RetryOptions::exponential(ExponentialRetryOptions {
             initial_delay: to_time(self.initial_delay),
@@ -88,7 +90,10 @@ pub struct AccessCheck {
     pub policy_found: bool,
 }
 
-fn http_client(settings: &ConnectionSettings, options: &AzureOptions) -> AppResult<reqwest::Client> {
+fn http_client(
+    settings: &ConnectionSettings,
+    options: &AzureOptions,
+) -> AppResult<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .timeout(options.request_timeout)
         .connect_timeout(Duration::from_secs(10))
@@ -200,7 +205,10 @@ impl AzureStore {
         {
             listed = 1;
         }
-        let policy_found = self.read_document(&ConsoleDocument::RolePolicy).await?.is_some();
+        let policy_found = self
+            .read_document(&ConsoleDocument::RolePolicy)
+            .await?
+            .is_some();
         Ok(AccessCheck {
             listed,
             policy_found,
@@ -262,7 +270,12 @@ fn deleted_from_properties(properties: &DeletedSecretProperties) -> DeletedKey {
         .and_then(|a| a.recovery_level.as_ref())
         .is_some_and(|level| !format!("{level:?}").contains("Purgeable"));
     DeletedKey {
-        secret_name: name_from_id(properties.id.as_deref().or(properties.recovery_id.as_deref())),
+        secret_name: name_from_id(
+            properties
+                .id
+                .as_deref()
+                .or(properties.recovery_id.as_deref()),
+        ),
         vendor_id: tags.get(tags::TAG_VENDOR).cloned().unwrap_or_default(),
         masked_preview: tags.get(tags::TAG_PREVIEW).cloned().unwrap_or_default(),
         deleted_on: to_chrono(properties.deleted_date),
@@ -289,7 +302,11 @@ impl SecretStore for AzureStore {
             }))
             .map_err(|e| map_error(e, "list keys"))?;
         let mut keys = Vec::new();
-        while let Some(properties) = pager.try_next().await.map_err(|e| map_error(e, "list keys"))? {
+        while let Some(properties) = pager
+            .try_next()
+            .await
+            .map_err(|e| map_error(e, "list keys"))?
+        {
             let Some(parts) = parts_from_properties(&properties) else {
                 continue;
             };
@@ -315,7 +332,9 @@ impl SecretStore for AzureStore {
             )
             .await
             .map_err(|e| map_error(e, "read the key"))?;
-        let secret = response.into_model().map_err(|e| map_error(e, "read the key"))?;
+        let secret = response
+            .into_model()
+            .map_err(|e| map_error(e, "read the key"))?;
         let value = secret.value.unwrap_or_default();
         let wrapped = SecretValue::new(value.as_str());
         drop(zeroize::Zeroizing::new(value));
@@ -337,7 +356,9 @@ impl SecretStore for AzureStore {
             .set_secret(&record.secret_name, body, None)
             .await
             .map_err(|e| map_error(e, "save the key"))?;
-        let mut secret = response.into_model().map_err(|e| map_error(e, "save the key"))?;
+        let mut secret = response
+            .into_model()
+            .map_err(|e| map_error(e, "save the key"))?;
         // The service echoes the value; clear our copy of it at once.
         if let Some(echo) = secret.value.take() {
             drop(zeroize::Zeroizing::new(echo));
@@ -377,7 +398,9 @@ impl SecretStore for AzureStore {
             )
             .await
             .map_err(|e| map_error(e, "update the key"))?;
-        let secret = response.into_model().map_err(|e| map_error(e, "update the key"))?;
+        let secret = response
+            .into_model()
+            .map_err(|e| map_error(e, "update the key"))?;
         let mut stored = record.clone();
         stored.updated = to_chrono(secret.attributes.as_ref().and_then(|a| a.updated));
         Ok(stored)
@@ -409,7 +432,11 @@ impl SecretStore for AzureStore {
                 .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
                 .map(|d| d.with_timezone(&Utc));
             versions.push(KeyVersion {
-                masked_preview: parts.tags.get(tags::TAG_PREVIEW).cloned().unwrap_or_default(),
+                masked_preview: parts
+                    .tags
+                    .get(tags::TAG_PREVIEW)
+                    .cloned()
+                    .unwrap_or_default(),
                 version: parts.version,
                 created: parts.created,
                 enabled: parts.enabled,
@@ -418,7 +445,7 @@ impl SecretStore for AzureStore {
             });
         }
         // Newest first.
-        versions.sort_by(|a, b| b.created.cmp(&a.created));
+        versions.sort_by_key(|v| std::cmp::Reverse(v.created));
         Ok(versions)
     }
 
@@ -428,7 +455,9 @@ impl SecretStore for AzureStore {
             .delete_secret(secret_name, None)
             .await
             .map_err(|e| map_error(e, "delete the key"))?;
-        let deleted = response.into_model().map_err(|e| map_error(e, "delete the key"))?;
+        let deleted = response
+            .into_model()
+            .map_err(|e| map_error(e, "delete the key"))?;
         let tags: HashMap<String, String> = deleted.tags.clone().unwrap_or_default();
         let protected = deleted
             .attributes
@@ -535,7 +564,10 @@ fn service_error(raw: Option<&azure_core::http::RawResponse>) -> ServiceError {
     let error = &body["error"];
     ServiceError {
         code: error["code"].as_str().unwrap_or_default().to_string(),
-        inner: error["innererror"]["code"].as_str().unwrap_or_default().to_string(),
+        inner: error["innererror"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
         message: error["message"].as_str().unwrap_or_default().to_string(),
     }
 }
@@ -614,7 +646,9 @@ fn map_entra(text: &str) -> Option<AppError> {
         ));
     }
     let code = text.split("AADSTS").nth(1).map(|rest| {
-        rest.chars().take_while(|c| c.is_ascii_digit()).collect::<String>()
+        rest.chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect::<String>()
     })?;
     Some(AppError::new(
         ErrorCode::CredentialFailed,
@@ -629,7 +663,11 @@ fn map_http(status: u16, code: &str, body: &ServiceError, doing: &str) -> AppErr
     } else {
         format!(" ({})", body.message)
     };
-    let inner = if body.inner.is_empty() { code } else { body.inner.as_str() };
+    let inner = if body.inner.is_empty() {
+        code
+    } else {
+        body.inner.as_str()
+    };
     match status {
         401 => AppError::new(
             ErrorCode::CredentialFailed,
@@ -651,11 +689,17 @@ fn map_http(status: u16, code: &str, body: &ServiceError, doing: &str) -> AppErr
             "This key is disabled, so its value cannot be read.",
             "Enable it first if it should be usable again.",
         ),
-        403 if body.message.to_ascii_lowercase().contains("purge protection") => AppError::new(
-            ErrorCode::PurgeProtected,
-            "The vault's purge protection forbids purging this key before its retention period ends.",
-            "Purge protection cannot be turned off. The key stays recoverable until its scheduled purge date, then Azure removes it.",
-        ),
+        403 if body
+            .message
+            .to_ascii_lowercase()
+            .contains("purge protection") =>
+        {
+            AppError::new(
+                ErrorCode::PurgeProtected,
+                "The vault's purge protection forbids purging this key before its retention period ends.",
+                "Purge protection cannot be turned off. The key stays recoverable until its scheduled purge date, then Azure removes it.",
+            )
+        }
         403 => AppError::new(
             ErrorCode::Forbidden,
             format!("Key Vault refused to {doing}{detail}."),
@@ -668,7 +712,9 @@ fn map_http(status: u16, code: &str, body: &ServiceError, doing: &str) -> AppErr
         ),
         409 => {
             let hint = match inner {
-                "ObjectIsDeletedButRecoverable" => "A deleted key with this name is still recoverable. Recover it from the Deleted view, or purge it first.",
+                "ObjectIsDeletedButRecoverable" => {
+                    "A deleted key with this name is still recoverable. Recover it from the Deleted view, or purge it first."
+                }
                 _ => "The key is being deleted or recovered. Wait a few seconds and try again.",
             };
             AppError::new(
@@ -679,7 +725,9 @@ fn map_http(status: u16, code: &str, body: &ServiceError, doing: &str) -> AppErr
         }
         429 => AppError::new(
             ErrorCode::Throttled,
-            format!("Key Vault is throttling requests; the console waited as asked and retried, but could not {doing}."),
+            format!(
+                "Key Vault is throttling requests; the console waited as asked and retried, but could not {doing}."
+            ),
             "Wait a minute and retry. Bulk work runs a few keys at a time to stay under Key Vault's limits.",
         ),
         400 => AppError::new(
@@ -689,7 +737,9 @@ fn map_http(status: u16, code: &str, body: &ServiceError, doing: &str) -> AppErr
         ),
         500..=599 => AppError::new(
             ErrorCode::ServiceUnavailable,
-            format!("Key Vault had a server error (HTTP {status}) and the retries were used up; could not {doing}."),
+            format!(
+                "Key Vault had a server error (HTTP {status}) and the retries were used up; could not {doing}."
+            ),
             "Nothing was changed. Check the Azure status page and retry in a few minutes.",
         ),
         other => AppError::new(
@@ -728,7 +778,11 @@ fn map_transport(text: &str, doing: &str) -> AppError {
             "Check your network or VPN and retry.",
         );
     }
-    if lower.contains("connect") || lower.contains("connection") || lower.contains("error sending request") || lower.contains("io error") {
+    if lower.contains("connect")
+        || lower.contains("connection")
+        || lower.contains("error sending request")
+        || lower.contains("io error")
+    {
         return AppError::new(
             ErrorCode::NetworkUnreachable,
             format!("Could not reach Azure while trying to {doing}."),
@@ -749,10 +803,22 @@ mod tests {
     #[test]
     fn aadsts_codes_are_named() {
         let cases = [
-            ("ClientSecretCredential authentication failed. AADSTS7000215: Invalid client secret.", ErrorCode::InvalidClientSecret),
-            ("AADSTS7000222: The provided client secret keys for app 'x' are expired.", ErrorCode::ClientSecretExpired),
-            ("AADSTS700016: Application with identifier 'x' was not found", ErrorCode::AppNotFound),
-            ("AADSTS90002: Tenant 'x' not found.", ErrorCode::TenantNotFound),
+            (
+                "ClientSecretCredential authentication failed. AADSTS7000215: Invalid client secret.",
+                ErrorCode::InvalidClientSecret,
+            ),
+            (
+                "AADSTS7000222: The provided client secret keys for app 'x' are expired.",
+                ErrorCode::ClientSecretExpired,
+            ),
+            (
+                "AADSTS700016: Application with identifier 'x' was not found",
+                ErrorCode::AppNotFound,
+            ),
+            (
+                "AADSTS90002: Tenant 'x' not found.",
+                ErrorCode::TenantNotFound,
+            ),
             ("AADSTS50034: something else", ErrorCode::CredentialFailed),
         ];
         for (text, code) in cases {
@@ -768,28 +834,71 @@ mod tests {
             inner: inner.into(),
             message: message.into(),
         };
-        assert_eq!(map_http(403, "Forbidden", &body("ForbiddenByRbac", ""), "list").code, ErrorCode::ForbiddenByRbac);
-        assert_eq!(map_http(403, "Forbidden", &body("ForbiddenByPolicy", ""), "list").code, ErrorCode::ForbiddenByPolicy);
+        assert_eq!(
+            map_http(403, "Forbidden", &body("ForbiddenByRbac", ""), "list").code,
+            ErrorCode::ForbiddenByRbac
+        );
+        assert_eq!(
+            map_http(403, "Forbidden", &body("ForbiddenByPolicy", ""), "list").code,
+            ErrorCode::ForbiddenByPolicy
+        );
         assert_eq!(
             map_http(403, "Forbidden", &body("", "Operation \"purge\" is not allowed because purge protection is enabled for this vault."), "purge").code,
             ErrorCode::PurgeProtected
         );
-        assert_eq!(map_http(429, "Throttled", &body("", ""), "list").code, ErrorCode::Throttled);
-        assert_eq!(map_http(503, "", &body("", ""), "list").code, ErrorCode::ServiceUnavailable);
-        assert_eq!(map_http(409, "Conflict", &body("ObjectIsDeletedButRecoverable", ""), "save").code, ErrorCode::Conflict);
+        assert_eq!(
+            map_http(429, "Throttled", &body("", ""), "list").code,
+            ErrorCode::Throttled
+        );
+        assert_eq!(
+            map_http(503, "", &body("", ""), "list").code,
+            ErrorCode::ServiceUnavailable
+        );
+        assert_eq!(
+            map_http(
+                409,
+                "Conflict",
+                &body("ObjectIsDeletedButRecoverable", ""),
+                "save"
+            )
+            .code,
+            ErrorCode::Conflict
+        );
     }
 
     #[test]
     fn transport_failures_are_named() {
-        assert_eq!(map_transport("error sending request | dns error: failed to lookup address", "list").code, ErrorCode::VaultNotFound);
-        assert_eq!(map_transport("invalid peer certificate: UnknownIssuer", "list").code, ErrorCode::TlsFailure);
-        assert_eq!(map_transport("operation timed out", "list").code, ErrorCode::Timeout);
-        assert_eq!(map_transport("error sending request | connection refused", "list").code, ErrorCode::NetworkUnreachable);
+        assert_eq!(
+            map_transport(
+                "error sending request | dns error: failed to lookup address",
+                "list"
+            )
+            .code,
+            ErrorCode::VaultNotFound
+        );
+        assert_eq!(
+            map_transport("invalid peer certificate: UnknownIssuer", "list").code,
+            ErrorCode::TlsFailure
+        );
+        assert_eq!(
+            map_transport("operation timed out", "list").code,
+            ErrorCode::Timeout
+        );
+        assert_eq!(
+            map_transport("error sending request | connection refused", "list").code,
+            ErrorCode::NetworkUnreachable
+        );
     }
 
     #[test]
     fn names_from_ids() {
-        assert_eq!(name_from_id(Some("https://v.vault.azure.net/deletedsecrets/ninjaone")), "ninjaone");
-        assert_eq!(name_from_id(Some("https://127.0.0.1:8443/secrets/a--b/0123")), "a--b");
+        assert_eq!(
+            name_from_id(Some("https://v.vault.azure.net/deletedsecrets/ninjaone")),
+            "ninjaone"
+        );
+        assert_eq!(
+            name_from_id(Some("https://127.0.0.1:8443/secrets/a--b/0123")),
+            "a--b"
+        );
     }
 }

@@ -32,7 +32,9 @@ struct DemoSecret {
 
 impl DemoSecret {
     fn current(&self) -> AppResult<&DemoVersion> {
-        self.versions.last().ok_or_else(|| AppError::internal("demo key without versions"))
+        self.versions
+            .last()
+            .ok_or_else(|| AppError::internal("demo key without versions"))
     }
 }
 
@@ -67,7 +69,7 @@ impl DemoStore {
         {
             let mut state = store.lock();
             for (index, vendor) in catalog::catalog().iter().enumerate() {
-                let Some(plan) = seed_plan(index) else {
+                let Some(plan) = seed_plan(&vendor.id) else {
                     continue;
                 };
                 let secret = seed_secret(vendor, &plan, index, now);
@@ -80,7 +82,9 @@ impl DemoStore {
     fn lock(&self) -> MutexGuard<'_, DemoState> {
         // A panic while holding the lock cannot leave the maps half-updated in a way that matters
         // for a demo, so recover the guard instead of failing every later call.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -92,9 +96,9 @@ struct SeedPlan {
     versions: usize,
 }
 
-/// A fixed pattern over the catalog order so demos (and tests) always show the same mix:
-/// 24 keys — healthy, due within 14 days, overdue, expired, disabled — and 8 vendors with none.
-fn seed_plan(index: usize) -> Option<SeedPlan> {
+/// A fixed plan per vendor so demos (and tests) always show the same mix: 24 keys — 14 healthy,
+/// 4 due within 14 days, 3 overdue, 2 expired, 1 disabled — and 8 vendors with none.
+fn seed_plan(vendor_id: &str) -> Option<SeedPlan> {
     let plan = |rotated_days_ago, expires_in_days, enabled, versions| {
         Some(SeedPlan {
             rotated_days_ago,
@@ -103,34 +107,48 @@ fn seed_plan(index: usize) -> Option<SeedPlan> {
             versions,
         })
     };
-    match index % 32 {
-        // No key yet.
-        5 | 11 | 17 | 20 | 24 | 27 | 29 | 31 => None,
+    match vendor_id {
         // Overdue rotation.
-        2 => plan(118, Some(200), true, 3),
-        9 => plan(104, None, true, 2),
-        22 => plan(400, Some(150), true, 1),
-        // Due within 14 days (rotation or expiry).
-        0 => plan(80, Some(240), true, 2),
-        7 => plan(86, Some(120), true, 2),
-        14 => plan(20, Some(9), true, 1),
-        19 => plan(170, Some(300), true, 1),
+        "datto-rmm" => plan(118, Some(200), true, 3),
+        "huntress" => plan(104, None, true, 2),
+        "fortigate" => plan(400, Some(150), true, 1),
+        // Due within 14 days: rotation due, or expiry close.
+        "atera" => plan(86, Some(240), true, 2),
+        "halopsa" => plan(20, Some(9), true, 1),
+        "auvik" => plan(170, Some(300), true, 1),
+        "entra-app-secret" => plan(82, Some(283), true, 3),
         // Expired.
-        4 => plan(60, Some(-3), true, 2),
-        13 => plan(30, Some(-18), true, 1),
+        "mimecast" => plan(60, Some(-3), true, 2),
+        "okta" => plan(30, Some(-18), true, 1),
         // Disabled (revoked, kept for reference).
-        26 => plan(40, Some(200), false, 1),
+        "sophos-central" => plan(40, Some(200), false, 1),
         // Healthy, at various points of their cycle.
-        other => plan(
-            5 + (other as i64 * 7) % 60,
-            if other % 3 == 0 { None } else { Some(120 + other as i64 * 5) },
-            true,
-            1 + other % 3,
-        ),
+        "ninjaone" => plan(12, Some(353), true, 3),
+        "connectwise-automate" => plan(33, Some(160), true, 2),
+        "connectwise-psa" => plan(45, None, true, 2),
+        "crowdstrike" => plan(9, Some(172), true, 1),
+        "defender-endpoint" => plan(51, Some(130), true, 2),
+        "sentinelone" => plan(21, Some(344), true, 3),
+        "proofpoint-essentials" => plan(64, None, true, 1),
+        "cisco-meraki" => plan(70, Some(290), true, 2),
+        "ubiquiti-unifi" => plan(15, None, true, 1),
+        "datto-bcdr" => plan(38, Some(190), true, 2),
+        "veeam-spc" => plan(5, Some(360), true, 1),
+        "microsoft-graph" => plan(95, Some(85), true, 2),
+        "twilio" => plan(120, None, true, 1),
+        "pax8" => plan(200, Some(165), true, 1),
+        // No key yet.
+        _ => None,
     }
 }
 
-const OWNERS: [&str; 5] = ["Dana Reyes", "Sam Okafor", "Priya Nair", "Marcus Lee", "Elena Varga"];
+const OWNERS: [&str; 5] = [
+    "Dana Reyes",
+    "Sam Okafor",
+    "Priya Nair",
+    "Marcus Lee",
+    "Elena Varga",
+];
 
 const NOTES: [&str; 6] = [
     "Used by the nightly PSA ticket sync.",
@@ -159,7 +177,11 @@ fn demo_value(vendor: &Vendor) -> SecretValue {
     let chunk = body.len() / parts;
     let pieces: Vec<&str> = (0..parts)
         .map(|i| {
-            let end = if i + 1 == parts { body.len() } else { (i + 1) * chunk };
+            let end = if i + 1 == parts {
+                body.len()
+            } else {
+                (i + 1) * chunk
+            };
             &body[i * chunk..end]
         })
         .collect();
@@ -220,8 +242,12 @@ fn deleted_view(name: &str, secret: &DemoSecret, deleted_on: DateTime<Utc>) -> D
     let current = secret.versions.last();
     DeletedKey {
         secret_name: name.to_string(),
-        vendor_id: current.map(|v| v.record.vendor_id.clone()).unwrap_or_default(),
-        masked_preview: current.map(|v| v.record.masked_preview.clone()).unwrap_or_default(),
+        vendor_id: current
+            .map(|v| v.record.vendor_id.clone())
+            .unwrap_or_default(),
+        masked_preview: current
+            .map(|v| v.record.masked_preview.clone())
+            .unwrap_or_default(),
         deleted_on: Some(deleted_on),
         scheduled_purge: Some(deleted_on + Duration::days(RETENTION_DAYS)),
         purge_protected: false,
@@ -245,7 +271,10 @@ impl SecretStore for DemoStore {
 
     async fn read_value(&self, secret_name: &str, version: Option<&str>) -> AppResult<SecretValue> {
         let state = self.lock();
-        let secret = state.secrets.get(secret_name).ok_or_else(|| not_found(secret_name))?;
+        let secret = state
+            .secrets
+            .get(secret_name)
+            .ok_or_else(|| not_found(secret_name))?;
         let chosen = match version {
             Some(id) => secret
                 .versions
@@ -308,7 +337,10 @@ impl SecretStore for DemoStore {
 
     async fn list_versions(&self, secret_name: &str) -> AppResult<Vec<KeyVersion>> {
         let state = self.lock();
-        let secret = state.secrets.get(secret_name).ok_or_else(|| not_found(secret_name))?;
+        let secret = state
+            .secrets
+            .get(secret_name)
+            .ok_or_else(|| not_found(secret_name))?;
         Ok(secret
             .versions
             .iter()
@@ -326,7 +358,10 @@ impl SecretStore for DemoStore {
 
     async fn delete_key(&self, secret_name: &str) -> AppResult<DeletedKey> {
         let mut state = self.lock();
-        let secret = state.secrets.remove(secret_name).ok_or_else(|| not_found(secret_name))?;
+        let secret = state
+            .secrets
+            .remove(secret_name)
+            .ok_or_else(|| not_found(secret_name))?;
         let now = Utc::now();
         let view = deleted_view(secret_name, &secret, now);
         state.deleted.insert(secret_name.to_string(), (secret, now));
@@ -357,13 +392,17 @@ impl SecretStore for DemoStore {
 
     async fn purge_key(&self, secret_name: &str) -> AppResult<()> {
         let mut state = self.lock();
-        state.deleted.remove(secret_name).map(|_| ()).ok_or_else(|| {
-            AppError::new(
-                ErrorCode::SecretNotFound,
-                format!("'{secret_name}' is not in the deleted keys."),
-                "It may have been recovered or purged already; refresh the list.",
-            )
-        })
+        state
+            .deleted
+            .remove(secret_name)
+            .map(|_| ())
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::SecretNotFound,
+                    format!("'{secret_name}' is not in the deleted keys."),
+                    "It may have been recovered or purged already; refresh the list.",
+                )
+            })
     }
 
     async fn read_document(&self, document: &ConsoleDocument) -> AppResult<Option<String>> {
@@ -408,15 +447,36 @@ mod tests {
     async fn rotation_keeps_old_versions_and_values() {
         let store = DemoStore::seeded(now());
         let keys = store.list_keys().await.expect("list");
-        let key = keys.iter().find(|k| k.enabled).expect("an enabled key").clone();
-        let old_value = store.read_value(&key.secret_name, None).await.expect("read");
-        let versions_before = store.list_versions(&key.secret_name).await.expect("versions").len();
+        let key = keys
+            .iter()
+            .find(|k| k.enabled)
+            .expect("an enabled key")
+            .clone();
+        let old_value = store
+            .read_value(&key.secret_name, None)
+            .await
+            .expect("read");
+        let versions_before = store
+            .list_versions(&key.secret_name)
+            .await
+            .expect("versions")
+            .len();
         let new_value = SecretValue::new("rotated-value-0123456789");
         let written = store.write_key(&key, &new_value).await.expect("write");
         assert_ne!(written.version, key.version);
-        let versions = store.list_versions(&key.secret_name).await.expect("versions");
+        let versions = store
+            .list_versions(&key.secret_name)
+            .await
+            .expect("versions");
         assert_eq!(versions.len(), versions_before + 1);
-        assert_eq!(store.read_value(&key.secret_name, None).await.expect("read").expose(), new_value.expose());
+        assert_eq!(
+            store
+                .read_value(&key.secret_name, None)
+                .await
+                .expect("read")
+                .expose(),
+            new_value.expose()
+        );
         let old = store
             .read_value(&key.secret_name, Some(&key.version))
             .await
@@ -427,12 +487,28 @@ mod tests {
     #[tokio::test]
     async fn delete_recover_purge() {
         let store = DemoStore::seeded(now());
-        let name = store.list_keys().await.expect("list")[0].secret_name.clone();
+        let name = store.list_keys().await.expect("list")[0]
+            .secret_name
+            .clone();
         store.delete_key(&name).await.expect("delete");
         assert_eq!(store.list_deleted().await.expect("deleted").len(), 1);
-        assert!(store.list_keys().await.expect("list").iter().all(|k| k.secret_name != name));
+        assert!(
+            store
+                .list_keys()
+                .await
+                .expect("list")
+                .iter()
+                .all(|k| k.secret_name != name)
+        );
         store.recover_key(&name).await.expect("recover");
-        assert!(store.list_keys().await.expect("list").iter().any(|k| k.secret_name == name));
+        assert!(
+            store
+                .list_keys()
+                .await
+                .expect("list")
+                .iter()
+                .any(|k| k.secret_name == name)
+        );
         store.delete_key(&name).await.expect("delete again");
         store.purge_key(&name).await.expect("purge");
         assert!(store.list_deleted().await.expect("deleted").is_empty());
@@ -452,7 +528,10 @@ mod tests {
             .into_iter()
             .find(|k| !k.enabled)
             .expect("a disabled key");
-        let error = store.read_value(&disabled.secret_name, None).await.expect_err("disabled");
+        let error = store
+            .read_value(&disabled.secret_name, None)
+            .await
+            .expect_err("disabled");
         assert_eq!(error.code, ErrorCode::SecretDisabled);
     }
 }

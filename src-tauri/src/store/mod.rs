@@ -67,7 +67,10 @@ pub struct DeletedKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreKind {
     Demo,
-    Azure { vault_name: String, vault_url: String },
+    Azure {
+        vault_name: String,
+        vault_url: String,
+    },
 }
 
 #[async_trait]

@@ -35,8 +35,14 @@ pub fn record_to_tags(record: &KeyRecord) -> HashMap<String, String> {
         (TAG_LABEL, record.label.clone().unwrap_or_default()),
         (TAG_OWNER, record.owner.clone()),
         (TAG_NOTE, record.note.clone()),
-        (TAG_ENDPOINT, record.endpoint_override.clone().unwrap_or_default()),
-        (TAG_TOKEN_URL, record.token_url_override.clone().unwrap_or_default()),
+        (
+            TAG_ENDPOINT,
+            record.endpoint_override.clone().unwrap_or_default(),
+        ),
+        (
+            TAG_TOKEN_URL,
+            record.token_url_override.clone().unwrap_or_default(),
+        ),
     ];
     for (name, value) in optional {
         if !value.is_empty() {
@@ -109,7 +115,8 @@ mod tests {
         original.owner = "Dana Reyes".into();
         original.note = "Used by the PSA sync, señal ✓".into();
         original.endpoint_override = Some("https://acme.sentinelone.net/web/api/v2.1".into());
-        original.token_url_override = Some("https://login.microsoftonline.com/acme/oauth2/v2.0/token".into());
+        original.token_url_override =
+            Some("https://login.microsoftonline.com/acme/oauth2/v2.0/token".into());
         original.secret_name = "ninjaone--client-b".into();
         original.version = "abc".into();
         let tags = record_to_tags(&original);

@@ -13,11 +13,11 @@ seq: number,
 /**
  * UTC, millisecond precision (the caller's `now`, truncated).
  */
-timestamp: string, action: AuditAction, vendor: string | null, key_name: string | null, user: string, role: string, outcome: Outcome, error_code: string | null, note: string, 
+timestamp: string, action: AuditAction, vendor: string | null, keyName: string | null, user: string, role: string, outcome: Outcome, errorCode: string | null, note: string, 
 /**
  * Hex SHA-256 of the previous entry's canonical form (64 zeros for #1).
  */
-prev_hash: string, 
+prevHash: string, 
 /**
  * Hex SHA-256 of this entry's canonical form.
  */

@@ -16,4 +16,4 @@ entries: number,
 /**
  * Complete lines that could not be read (left in place; verify reports them).
  */
-unreadable_lines: number, torn_tail: TornTail | null, };
+unreadableLines: number, tornTail: TornTail | null, };

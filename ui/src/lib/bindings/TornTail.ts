@@ -7,4 +7,4 @@ export type TornTail = { bytes: number,
 /**
  * The `.torn` file next to the log that now holds those bytes.
  */
-moved_to: string, };
+movedTo: string, };

@@ -6,7 +6,11 @@ import type { KeyStatus } from "./KeyStatus";
 /**
  * One row of the Vault tab (a vendor without a key, or one stored key).
  */
-export type VaultRow = { vendorId: string, vendorName: string, category: Category, categoryColour: string, secretName: string | null, label: string | null, status: KeyStatus, statusLabel: string, maskedPreview: string | null, expiry: string | null, daysLeft: number | null, daysLeftLabel: string, intervalDays: number, lastRotated: string | null, nextDue: string | null, daysToDue: number | null, owner: string, note: string, 
+export type VaultRow = { vendorId: string, vendorName: string, category: Category, categoryColour: string, secretName: string | null, label: string | null, status: KeyStatus, statusLabel: string, 
+/**
+ * Why the key has its status, e.g. "Rotation overdue by 28 days (due 2026-10-26)".
+ */
+statusReason: string, maskedPreview: string | null, expiry: string | null, daysLeft: number | null, daysLeftLabel: string, intervalDays: number, lastRotated: string | null, nextDue: string | null, daysToDue: number | null, owner: string, note: string, 
 /**
  * Actions the operator's role may take on this vendor's key (the console enforces them again).
  */

@@ -6,7 +6,7 @@ export type VerifyReport = { intact: boolean,
 /**
  * Entries read and found sound before the first problem (all of them when intact).
  */
-entries_checked: number, anchor: AnchorCheck, problem: Problem | null, 
+entriesChecked: number, anchor: AnchorCheck, problem: Problem | null, 
 /**
  * One sentence for the UI.
  */

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Installs what the console needs to build, run and be tested, and only what is missing:
+# Debian/Ubuntu packages, the UI's npm packages, tauri-driver and the Python virtualenv of the
+# emulator fidelity test. Safe to run again and again.
+#
+#   scripts/setup.sh            everything (build, run, test)
+#   scripts/setup.sh --run      only what building and running the app needs
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mode="${1:-all}"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+fail() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || fail "run as root or install sudo"
+    sudo_cmd=(sudo)
+fi
+
+# Packages to build and run a Tauri 2 app on WebKitGTK 4.1, plus the keychain's D-Bus library.
+run_packages=(build-essential pkg-config curl file git libwebkit2gtk-4.1-dev libxdo-dev libssl-dev
+    libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev python3 python3-venv)
+# The end-to-end and report tests: a virtual display, WebKit's WebDriver, PDF tools, and a
+# Secret Service (GNOME Keyring on its own D-Bus session) for "remember this connection".
+test_packages=(xvfb webkit2gtk-driver poppler-utils dbus-daemon dbus-x11 gnome-keyring)
+
+packages=("${run_packages[@]}")
+if [ "${mode}" != "--run" ]; then
+    packages+=("${test_packages[@]}")
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "${package}" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("${package}")
+    fi
+done
+if ! command -v node >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+    say "Debian packages: all present"
+fi
+
+# Toolchains we cannot fetch from a package registry: say exactly what is wrong.
+command -v cargo >/dev/null 2>&1 || fail "cargo not found: install Rust 1.90 or newer with rustup (https://rustup.rs)"
+rust_version="$(rustc --version | awk '{print $2}')"
+if ! printf '1.90.0\n%s\n' "${rust_version}" | sort -V -C; then
+    fail "Rust ${rust_version} is too old; Tauri 2 needs 1.90 or newer (rustup update stable)"
+fi
+node_version="$(node --version | tr -d v)"
+if ! printf '20.19.0\n%s\n' "${node_version}" | sort -V -C; then
+    fail "Node.js ${node_version} is too old; Vite 8 needs 20.19 or newer (install Node 20 LTS or 22)"
+fi
+
+# The UI's packages, exactly as locked.
+stamp="${repo_root}/ui/node_modules/.package-lock.sha256"
+wanted="$(sha256sum "${repo_root}/ui/package-lock.json" | cut -d' ' -f1)"
+if [ ! -f "${stamp}" ] || [ "$(cat "${stamp}")" != "${wanted}" ]; then
+    say "installing UI packages (npm ci)"
+    (cd "${repo_root}/ui" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "${wanted}" > "${stamp}"
+else
+    say "UI packages: up to date"
+fi
+
+if [ "${mode}" = "--run" ]; then
+    exit 0
+fi
+
+# tauri-driver bridges WebDriver clients to WebKitWebDriver for the end-to-end tests.
+if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "${HOME}/.cargo/bin/tauri-driver" ]; then
+    say "installing tauri-driver (cargo install)"
+    cargo install tauri-driver --version "^2" --locked --quiet
+else
+    say "tauri-driver: present"
+fi
+
+# Microsoft's Python clients for the emulator fidelity check.
+"${repo_root}/scripts/python-venv.sh"

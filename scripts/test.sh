@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test: UI checks and unit tests (svelte-check, Vitest), Rust unit tests, the Key
+# Vault emulator's protocol tests and Microsoft's Python clients against it, the app's Azure
+# store against the emulator, the PDF report tests, and the end-to-end tests that drive the
+# real window under Xvfb. Installs whatever is missing first. Artifacts (screenshots, PDFs)
+# land in test-artifacts/.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${repo_root}"
+started=$(date +%s)
+step() { printf '\n\033[1;34m==> %s\033[0m (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
+
+step "installing what is missing"
+scripts/setup.sh
+
+step "formatting (cargo fmt --check)"
+cargo fmt --all -- --check
+
+step "UI type check (svelte-check)"
+npm --prefix ui run check --silent
+
+step "UI unit tests (Vitest)"
+npm --prefix ui test --silent
+
+step "building the UI"
+npm --prefix ui run build --silent
+
+step "building the app (UI embedded)"
+cargo build --workspace --quiet
+
+step "Rust tests: unit, emulator, Azure store, PDF, end-to-end"
+rm -rf test-artifacts && mkdir -p test-artifacts
+cargo test --workspace --quiet -- --test-threads=2
+
+step "TypeScript bindings match the Rust types"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    if ! git diff --exit-code --stat -- ui/src/lib/bindings; then
+        echo "The generated bindings in ui/src/lib/bindings changed: commit them." >&2
+        exit 1
+    fi
+fi
+
+step "all tests passed; artifacts in test-artifacts/"

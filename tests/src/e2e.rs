@@ -1,0 +1,480 @@
+//! End-to-end harness: the real app window under Xvfb, driven through `tauri-driver` and
+//! `WebKitWebDriver` (W3C WebDriver, via `fantoccini`).
+//!
+//! Each [`Profile`] is a throw-away home directory with its own D-Bus session and an unlocked
+//! GNOME Keyring, so "remember this connection" uses a real Secret Service and survives an app
+//! restart within the profile. Each [`App`] owns its Xvfb display and `tauri-driver`; dropping it
+//! ends them (the WebDriver session is deleted first, which closes the app).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The app binary built with the UI embedded (`cargo build` at the workspace root).
+pub fn app_binary() -> Result<PathBuf> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let binary = target.join("debug").join("api-key-vault-console");
+    if !binary.exists() {
+        return Err(format!(
+            "{} is missing: build the app first (`cargo build` at the repository root, after `npm --prefix ui run build`)",
+            binary.display()
+        )
+        .into());
+    }
+    Ok(binary)
+}
+
+/// Where end-to-end screenshots and files go (kept as test artifacts).
+pub fn artifacts_dir() -> PathBuf {
+    let dir = workspace_root().join("test-artifacts").join("e2e");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn find_tool(name: &str) -> Result<PathBuf> {
+    let candidates = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain(std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin")))
+        .chain(std::iter::once(PathBuf::from("/usr/bin")));
+    for dir in candidates {
+        let path = dir.join(name);
+        if path.is_file() {
+            return Ok(path);
+        }
+    }
+    Err(format!("{name} was not found; run the README's test command, which installs it").into())
+}
+
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A private home for one simulated technician PC: config, data and cache dirs, a D-Bus session
+/// and an unlocked GNOME Keyring (the Secret Service the app keeps a remembered secret in).
+pub struct Profile {
+    pub home: PathBuf,
+    _dir: tempfile::TempDir,
+    dbus_address: String,
+    dbus_pid: Option<u32>,
+}
+
+impl Profile {
+    pub fn new(name: &str) -> Result<Profile> {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("akv-e2e-{name}-"))
+            .tempdir()?;
+        let home = dir.path().to_path_buf();
+        for sub in [".config", ".local/share", ".cache"] {
+            std::fs::create_dir_all(home.join(sub))?;
+        }
+        let mut profile = Profile {
+            home,
+            _dir: dir,
+            dbus_address: String::new(),
+            dbus_pid: None,
+        };
+        profile.start_keyring()?;
+        Ok(profile)
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        let home = self.home.display().to_string();
+        vec![
+            ("HOME".into(), home.clone()),
+            ("XDG_CONFIG_HOME".into(), format!("{home}/.config")),
+            ("XDG_DATA_HOME".into(), format!("{home}/.local/share")),
+            ("XDG_CACHE_HOME".into(), format!("{home}/.cache")),
+            ("XDG_RUNTIME_DIR".into(), format!("{home}/.cache")),
+            ("DBUS_SESSION_BUS_ADDRESS".into(), self.dbus_address.clone()),
+        ]
+    }
+
+    fn start_keyring(&mut self) -> Result<()> {
+        let output = Command::new("dbus-daemon")
+            .args([
+                "--session",
+                "--fork",
+                "--print-address=1",
+                "--print-pid=1",
+                "--nosyslog",
+            ])
+            .env("HOME", &self.home)
+            .stderr(Stdio::null())
+            .output()?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let mut lines = text.lines();
+        self.dbus_address = lines.next().unwrap_or_default().trim().to_string();
+        self.dbus_pid = lines.next().and_then(|l| l.trim().parse().ok());
+        if self.dbus_address.is_empty() {
+            return Err("dbus-daemon did not start (package dbus-daemon)".into());
+        }
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--unlock", "--components=secrets"])
+            .envs(self.env())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                format!("gnome-keyring-daemon could not start ({e}); install gnome-keyring")
+            })?;
+        if let Some(mut stdin) = keyring.stdin.take() {
+            use std::io::Write;
+            stdin.write_all(b"e2e-keyring-password")?;
+        }
+        // The daemon forks and exits; wait for the launcher.
+        let _ = keyring.wait();
+        Ok(())
+    }
+
+    /// Every regular file under the profile, for "no marker on disk" checks.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let mut pending = vec![self.home.clone()];
+        while let Some(dir) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                match entry.file_type() {
+                    Ok(t) if t.is_dir() => pending.push(path),
+                    Ok(t) if t.is_file() => found.push(path),
+                    _ => {}
+                }
+            }
+        }
+        found
+    }
+
+    /// Files under the profile containing `needle` (raw bytes, any encoding of UTF-8 text).
+    pub fn files_containing(&self, needle: &str) -> Vec<PathBuf> {
+        self.files()
+            .into_iter()
+            .filter(|path| {
+                std::fs::read(path)
+                    .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                    .unwrap_or(false)
+            })
+            .collect()
+    }
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        if let Some(pid) = self.dbus_pid {
+            // Ends the session bus; gnome-keyring-daemon exits with it.
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+        let _ = Command::new("pkill")
+            .args([
+                "-f",
+                &format!("gnome-keyring-daemon.*{}", self.home.display()),
+            ])
+            .status();
+    }
+}
+
+/// How to start the app.
+#[derive(Default, Clone)]
+pub struct Launch {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl Launch {
+    pub fn demo() -> Launch {
+        Launch {
+            args: vec!["--demo".into()],
+            env: Vec::new(),
+        }
+    }
+
+    pub fn with_env(mut self, key: &str, value: impl Into<String>) -> Launch {
+        self.env.push((key.to_string(), value.into()));
+        self
+    }
+}
+
+/// The running app under test.
+pub struct App {
+    pub client: Client,
+    driver: Child,
+    xvfb: Child,
+    pub name: String,
+}
+
+/// Records every IPC reply the page receives, so tests can assert what reached the webview.
+const RECORD_REPLIES: &str = r#"
+    if (!window.__akvReplies) {
+      window.__akvReplies = [];
+      const internals = window.__TAURI_INTERNALS__;
+      const original = internals.invoke.bind(internals);
+      internals.invoke = async (...args) => {
+        try {
+          const reply = await original(...args);
+          window.__akvReplies.push(JSON.stringify({ command: args[0], reply }));
+          return reply;
+        } catch (error) {
+          window.__akvReplies.push(JSON.stringify({ command: args[0], error }));
+          throw error;
+        }
+      };
+    }
+    return true;
+"#;
+
+impl App {
+    /// Start Xvfb, tauri-driver and the app in `profile`.
+    pub async fn launch(name: &str, profile: &Profile, launch: Launch) -> Result<App> {
+        let binary = app_binary()?;
+        let (xvfb, display) = start_xvfb()?;
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let log = std::fs::File::create(artifacts_dir().join(format!("{name}-driver.log")))?;
+        let driver = Command::new(find_tool("tauri-driver")?)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .args([
+                "--native-driver",
+                &find_tool("WebKitWebDriver")?.display().to_string(),
+            ])
+            .env("DISPLAY", &display)
+            .envs(profile.env())
+            .envs(launch.env.iter().cloned())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        let mut app = App {
+            client: connect(port, &binary, &launch.args).await?,
+            driver,
+            xvfb,
+            name: name.to_string(),
+        };
+        app.wait_for("[data-testid=connection-badge]", Duration::from_secs(30))
+            .await?;
+        app.client.execute(RECORD_REPLIES, vec![]).await?;
+        app.name = name.to_string();
+        Ok(app)
+    }
+
+    pub async fn wait_for(
+        &self,
+        css: &str,
+        timeout: Duration,
+    ) -> Result<fantoccini::elements::Element> {
+        Ok(self
+            .client
+            .wait()
+            .at_most(timeout)
+            .for_element(Locator::Css(css))
+            .await
+            .map_err(|e| format!("{css} did not appear within {timeout:?}: {e}"))?)
+    }
+
+    pub async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        self.wait_for(css, Duration::from_secs(10)).await
+    }
+
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.find(css).await?.click().await?;
+        Ok(())
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let element = self.find(css).await?;
+        element.clear().await?;
+        element.send_keys(text).await?;
+        Ok(())
+    }
+
+    pub async fn text(&self, css: &str) -> Result<String> {
+        Ok(self.find(css).await?.text().await?)
+    }
+
+    pub async fn count(&self, css: &str) -> Result<usize> {
+        Ok(self.client.find_all(Locator::Css(css)).await?.len())
+    }
+
+    /// Poll `check` until it returns true.
+    pub async fn eventually<F, Fut>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut check: F,
+    ) -> Result<()>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<bool>>,
+    {
+        let started = Instant::now();
+        loop {
+            if check().await.unwrap_or(false) {
+                return Ok(());
+            }
+            if started.elapsed() > timeout {
+                return Err(format!("timed out waiting for {what}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn eval(&self, script: &str) -> Result<Value> {
+        Ok(self.client.execute(script, vec![]).await?)
+    }
+
+    /// Everything the page could hold: the DOM, both storages, and every IPC reply recorded.
+    pub async fn webview_contents(&self) -> Result<String> {
+        let dom = self
+            .eval("return document.documentElement.outerHTML;")
+            .await?;
+        let storage = self
+            .eval("return JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } });")
+            .await?;
+        let replies = self
+            .eval("return JSON.stringify(window.__akvReplies || []);")
+            .await?;
+        let values = self
+            .eval("return JSON.stringify(Array.from(document.querySelectorAll('input,textarea')).map(e => e.value));")
+            .await?;
+        Ok(format!("{dom}\n{storage}\n{replies}\n{values}"))
+    }
+
+    /// The IPC replies recorded so far (one JSON document per reply).
+    pub async fn replies(&self) -> Result<Vec<Value>> {
+        let raw = self
+            .eval("return JSON.stringify(window.__akvReplies || []);")
+            .await?;
+        let list: Vec<String> = serde_json::from_str(raw.as_str().unwrap_or("[]"))?;
+        Ok(list
+            .iter()
+            .filter_map(|r| serde_json::from_str(r).ok())
+            .collect())
+    }
+
+    pub async fn screenshot(&self, file: &str) -> Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let path = artifacts_dir().join(file);
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Delete the WebDriver session (closes the app), then stop the driver and the display.
+    pub async fn quit(mut self) {
+        let client = self.client.clone();
+        let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
+        kill(&mut self.driver);
+        kill(&mut self.xvfb);
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        kill(&mut self.driver);
+        kill(&mut self.xvfb);
+    }
+}
+
+fn start_xvfb() -> Result<(Child, String)> {
+    for number in 140..240 {
+        if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
+            continue;
+        }
+        let display = format!(":{number}");
+        let child = Command::new(find_tool("Xvfb")?)
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1440x900x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if socket.exists() {
+                return Ok((child, display));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut child = child;
+        kill(&mut child);
+    }
+    Err("no free X display for Xvfb".into())
+}
+
+async fn connect(port: u16, binary: &Path, args: &[String]) -> Result<Client> {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "tauri:options".into(),
+        json!({ "application": binary.display().to_string(), "args": args }),
+    );
+    capabilities.insert("browserName".into(), json!("wry"));
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    // tauri-driver answers before WebKitWebDriver behind it is ready: retry for a while.
+    loop {
+        let attempt = ClientBuilder::rustls()?
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await;
+        match attempt {
+            Ok(client) => return Ok(client),
+            Err(error) if started.elapsed() < Duration::from_secs(30) => {
+                let _ = error;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(error) => return Err(format!("no WebDriver session after 30 s: {error}").into()),
+        }
+    }
+}
+
+/// A unique marker value for "this must never reach the webview" checks.
+pub fn marker(label: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "MARKER{}x{}x{nanos}",
+        label.to_ascii_uppercase(),
+        std::process::id()
+    )
+}
+
+/// End-to-end tests share the machine's two cores and one keyring daemon binary; run them one at
+/// a time.
+pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}

@@ -1,0 +1,184 @@
+//! End-to-end, demo mode: the real app window under Xvfb, driven like a technician would.
+
+use std::time::Duration;
+
+use akv_tests::e2e::{App, Launch, Profile, Result, marker};
+
+const VENDORS: usize = 32;
+
+async fn vault_rows(app: &App) -> Result<usize> {
+    app.count("[data-testid=vault-row]").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vault_tab_lists_vendors_searches_and_adds_a_key_without_leaking_it() -> Result<()> {
+    let _serial = akv_tests::e2e::exclusive().await;
+    let profile = Profile::new("demo-vault")?;
+    let app = App::launch("demo-vault", &profile, Launch::demo()).await?;
+
+    // The demo opens on the Vault tab with every catalog vendor and a mix of statuses.
+    app.eventually("the 32 vendor rows", Duration::from_secs(20), || async {
+        Ok(vault_rows(&app).await? == VENDORS)
+    })
+    .await?;
+    assert_eq!(
+        app.text("[data-testid=connection-badge]").await?,
+        "DEMO MODE"
+    );
+    for status in [
+        "healthy", "due-soon", "overdue", "expired", "disabled", "no-key",
+    ] {
+        let count = app
+            .count(&format!("[data-testid=vault-row] [data-status={status}]"))
+            .await?;
+        assert!(count > 0, "no {status} row in the demo");
+    }
+
+    // Search narrows the list; "/" focuses the search box from anywhere.
+    app.click("[data-testid=tab-vault]").await?;
+    app.client
+        .find(fantoccini::Locator::Css("body"))
+        .await?
+        .send_keys("/")
+        .await?;
+    let focused = app
+        .eval("return document.activeElement?.dataset?.testid ?? '';")
+        .await?;
+    assert_eq!(
+        focused.as_str(),
+        Some("vault-search"),
+        "'/' should focus the search box"
+    );
+    app.type_into("[data-testid=vault-search]", "sentinel")
+        .await?;
+    app.eventually("one row for 'sentinel'", Duration::from_secs(5), || async {
+        Ok(vault_rows(&app).await? == 1)
+    })
+    .await?;
+    let only = app.find("[data-testid=vault-row]").await?;
+    assert_eq!(
+        only.attr("data-vendor").await?.as_deref(),
+        Some("sentinelone")
+    );
+    app.type_into("[data-testid=vault-search]", "network")
+        .await?;
+    app.eventually("the Network vendors", Duration::from_secs(5), || async {
+        let n = vault_rows(&app).await?;
+        Ok(n > 1 && n < VENDORS)
+    })
+    .await?;
+    app.type_into("[data-testid=vault-search]", "no vendor is called this")
+        .await?;
+    app.wait_for("[data-testid=vault-empty]", Duration::from_secs(5))
+        .await?;
+    app.type_into("[data-testid=vault-search]", "").await?;
+    app.eventually("all rows again", Duration::from_secs(5), || async {
+        Ok(vault_rows(&app).await? == VENDORS)
+    })
+    .await?;
+
+    // Add a key with a unique marker value for a vendor that has none yet.
+    let secret = marker("demo");
+    app.click("[data-testid=add-key]").await?;
+    app.find("[data-testid=add-key-modal]").await?;
+    app.find("[data-testid=add-vendor]")
+        .await?
+        .select_by_value("jumpcloud")
+        .await?;
+    app.find("[data-testid=add-hint]").await?;
+    app.type_into("[data-testid=add-value]", &secret).await?;
+    app.type_into("[data-testid=add-owner]", "E2E Technician")
+        .await?;
+    app.type_into("[data-testid=add-note]", "added by the end-to-end test")
+        .await?;
+    app.click("[data-testid=add-save]").await?;
+    app.eventually(
+        "the Add Key modal to close",
+        Duration::from_secs(10),
+        || async { Ok(app.count("[data-testid=add-key-modal]").await? == 0) },
+    )
+    .await?;
+
+    // The new row shows a masked preview derived from the value, never the value.
+    let row = "[data-testid=vault-row][data-vendor=jumpcloud]";
+    app.eventually(
+        "a masked preview on the JumpCloud row",
+        Duration::from_secs(10),
+        || async {
+            let preview = app
+                .text(&format!("{row} [data-testid=masked-preview]"))
+                .await?;
+            Ok(preview.contains('•'))
+        },
+    )
+    .await?;
+    let preview = app
+        .text(&format!("{row} [data-testid=masked-preview]"))
+        .await?;
+    let tail: String = secret
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert!(
+        preview.ends_with(&tail),
+        "preview {preview} should end like the value"
+    );
+    assert!(!preview.contains(&secret));
+    assert_eq!(
+        app.find(&format!("{row} [data-status]"))
+            .await?
+            .attr("data-status")
+            .await?
+            .as_deref(),
+        Some("healthy")
+    );
+
+    // The marker is nowhere in the page: DOM, input values, storage, or any IPC reply.
+    let replies = app.replies().await?;
+    assert!(
+        replies.iter().any(|r| r["command"] == "add_key"),
+        "the invoke recorder must have seen the add_key reply"
+    );
+    let contents = app.webview_contents().await?;
+    assert!(
+        !contents.contains(&secret),
+        "the key value reached the webview"
+    );
+    app.screenshot("vault-tab-demo.png").await?;
+
+    // Copy puts the value on the clipboard from Rust and shows the countdown.
+    app.click(&format!("{row} [data-testid=copy-key]")).await?;
+    let countdown = app.text("[data-testid=copy-countdown]").await?;
+    assert!(
+        countdown.contains("JumpCloud") && countdown.contains(" s"),
+        "{countdown}"
+    );
+    let contents = app.webview_contents().await?;
+    assert!(
+        !contents.contains(&secret),
+        "copying leaked the value to the webview"
+    );
+
+    app.quit().await;
+
+    // Demo mode writes nothing of the session to disk.
+    let leaked = profile.files_containing(&secret);
+    assert!(leaked.is_empty(), "marker found on disk: {leaked:?}");
+    let ours: Vec<_> = profile
+        .files()
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("com.msp.apikeyvaultconsole"))
+        .filter(|p| {
+            let name = p.to_string_lossy();
+            name.ends_with("config.json")
+                || name.ends_with(".jsonl")
+                || name.ends_with("reminders.json")
+        })
+        .collect();
+    assert!(ours.is_empty(), "demo mode wrote console files: {ours:?}");
+    Ok(())
+}
