@@ -226,21 +226,27 @@ pub struct App {
     pub name: String,
 }
 
-/// Records every IPC reply the page receives, so tests can assert what reached the webview.
+/// Records every IPC reply (and event payload) the page receives. Tauri defines `invoke` as a
+/// read-only property, so the recorder hooks the one place every reply passes through: the
+/// callback table that `runCallback` looks replies up in.
 const RECORD_REPLIES: &str = r#"
     if (!window.__akvReplies) {
       window.__akvReplies = [];
-      const internals = window.__TAURI_INTERNALS__;
-      const original = internals.invoke.bind(internals);
-      internals.invoke = async (...args) => {
-        try {
-          const reply = await original(...args);
-          window.__akvReplies.push(JSON.stringify({ command: args[0], reply }));
-          return reply;
-        } catch (error) {
-          window.__akvReplies.push(JSON.stringify({ command: args[0], error }));
-          throw error;
+      const table = window.__TAURI_INTERNALS__.callbacks;
+      const lookup = table.get.bind(table);
+      table.get = (id) => {
+        const callback = lookup(id);
+        if (!callback) {
+          return callback;
         }
+        return (data) => {
+          try {
+            window.__akvReplies.push(JSON.stringify(data) ?? "undefined");
+          } catch (error) {
+            window.__akvReplies.push(String(data));
+          }
+          return callback(data);
+        };
       };
     }
     return true;
@@ -302,15 +308,30 @@ impl App {
         self.wait_for(css, Duration::from_secs(10)).await
     }
 
+    /// Click like a person: bring the element to the middle of the window first (WebDriver's own
+    /// scrolling stops at the edge, where toasts may sit).
     pub async fn click(&self, css: &str) -> Result<()> {
-        self.find(css).await?.click().await?;
+        let element = self.find(css).await?;
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'center', inline: 'center' });",
+                vec![serde_json::to_value(&element)?],
+            )
+            .await?;
+        element.click().await?;
         Ok(())
     }
 
     pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
         let element = self.find(css).await?;
         element.clear().await?;
-        element.send_keys(text).await?;
+        if text.is_empty() {
+            // WebKitWebDriver rejects an empty "text", and Clear fires no input event: type a
+            // character and delete it, as a person emptying the field would.
+            element.send_keys("x\u{E003}").await?;
+        } else {
+            element.send_keys(text).await?;
+        }
         Ok(())
     }
 
@@ -366,16 +387,12 @@ impl App {
         Ok(format!("{dom}\n{storage}\n{replies}\n{values}"))
     }
 
-    /// The IPC replies recorded so far (one JSON document per reply).
-    pub async fn replies(&self) -> Result<Vec<Value>> {
+    /// The IPC replies recorded so far, as the JSON text each arrived as.
+    pub async fn replies(&self) -> Result<Vec<String>> {
         let raw = self
             .eval("return JSON.stringify(window.__akvReplies || []);")
             .await?;
-        let list: Vec<String> = serde_json::from_str(raw.as_str().unwrap_or("[]"))?;
-        Ok(list
-            .iter()
-            .filter_map(|r| serde_json::from_str(r).ok())
-            .collect())
+        Ok(serde_json::from_str(raw.as_str().unwrap_or("[]"))?)
     }
 
     pub async fn screenshot(&self, file: &str) -> Result<PathBuf> {
