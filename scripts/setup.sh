@@ -23,8 +23,9 @@ fi
 run_packages=(build-essential pkg-config curl file git libwebkit2gtk-4.1-dev libxdo-dev libssl-dev
     libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev python3 python3-venv)
 # The end-to-end and report tests: a virtual display, WebKit's WebDriver, PDF tools, and a
-# Secret Service (GNOME Keyring on its own D-Bus session) for "remember this connection".
-test_packages=(xvfb webkit2gtk-driver poppler-utils dbus-daemon dbus-x11 gnome-keyring)
+# Secret Service (GNOME Keyring on its own D-Bus session) for "remember this connection", and
+# ImageMagick to take screenshots of the virtual display.
+test_packages=(xvfb webkit2gtk-driver poppler-utils dbus-daemon dbus-x11 gnome-keyring imagemagick)
 
 packages=("${run_packages[@]}")
 if [ "${mode}" != "--run" ]; then

@@ -224,6 +224,8 @@ pub struct App {
     driver: Child,
     xvfb: Child,
     pub name: String,
+    /// The X display the app runs on (e.g. `:140`).
+    pub display: String,
 }
 
 /// Records every IPC reply (and event payload) the page receives. Tauri defines `invoke` as a
@@ -282,6 +284,7 @@ impl App {
             driver,
             xvfb,
             name: name.to_string(),
+            display: display.clone(),
         };
         app.wait_for("[data-testid=connection-badge]", Duration::from_secs(30))
             .await?;
@@ -295,13 +298,37 @@ impl App {
         css: &str,
         timeout: Duration,
     ) -> Result<fantoccini::elements::Element> {
-        Ok(self
+        match self
             .client
             .wait()
             .at_most(timeout)
             .for_element(Locator::Css(css))
             .await
-            .map_err(|e| format!("{css} did not appear within {timeout:?}: {e}"))?)
+        {
+            Ok(element) => Ok(element),
+            Err(error) => {
+                let shot = self.failure_screenshot().await;
+                Err(
+                    format!("{css} did not appear within {timeout:?}: {error} (screen: {shot})")
+                        .into(),
+                )
+            }
+        }
+    }
+
+    /// Keep a picture of the window when a wait fails, so a red test shows what the user saw.
+    async fn failure_screenshot(&self) -> String {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        match self
+            .screenshot(&format!("{}-failure-{millis}.png", self.name))
+            .await
+        {
+            Ok(path) => path.display().to_string(),
+            Err(error) => format!("no screenshot: {error}"),
+        }
     }
 
     pub async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
@@ -330,7 +357,8 @@ impl App {
             // character and delete it, as a person emptying the field would.
             element.send_keys("x\u{E003}").await?;
         } else {
-            element.send_keys(text).await?;
+            // A line break is typed as the Enter key, as a person pasting multi-line text would.
+            element.send_keys(&text.replace('\n', "\u{E007}")).await?;
         }
         Ok(())
     }
@@ -360,7 +388,8 @@ impl App {
                 return Ok(());
             }
             if started.elapsed() > timeout {
-                return Err(format!("timed out waiting for {what}").into());
+                let shot = self.failure_screenshot().await;
+                return Err(format!("timed out waiting for {what} (screen: {shot})").into());
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -395,11 +424,40 @@ impl App {
         Ok(serde_json::from_str(raw.as_str().unwrap_or("[]"))?)
     }
 
+    /// Save what is on the app's screen. The picture is taken from the X display (what a person
+    /// would see): WebKitWebDriver's own screenshot sometimes returns an earlier frame of the page.
     pub async fn screenshot(&self, file: &str) -> Result<PathBuf> {
-        let png = self.client.screenshot().await?;
+        // Let the page paint what the DOM already holds: two animation frames, then a moment
+        // for the window to reach the X server (painting lags the DOM on a busy machine).
+        let _ = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(1200)).await;
         let path = artifacts_dir().join(file);
-        std::fs::write(&path, png)?;
-        Ok(path)
+        let taken = Command::new("import")
+            .args([
+                "-display",
+                &self.display,
+                "-window",
+                "root",
+                "-trim",
+                "+repage",
+            ])
+            .arg(&path)
+            .status();
+        match taken {
+            Ok(status) if status.success() => Ok(path),
+            _ => {
+                // Without ImageMagick, fall back to WebDriver's screenshot.
+                let png = self.client.screenshot().await?;
+                std::fs::write(&path, png)?;
+                Ok(path)
+            }
+        }
     }
 
     /// Delete the WebDriver session (closes the app), then stop the driver and the display.

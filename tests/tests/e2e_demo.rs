@@ -140,7 +140,9 @@ async fn vault_tab_lists_vendors_searches_and_adds_a_key_without_leaking_it() ->
     // The marker is nowhere in the page: DOM, input values, storage, or any IPC reply.
     let replies = app.replies().await?;
     assert!(
-        replies.iter().any(|r| r.contains("\"vendorId\":\"jumpcloud\"") && r.contains(&preview)),
+        replies
+            .iter()
+            .any(|r| r.contains("\"vendorId\":\"jumpcloud\"") && r.contains(&preview)),
         "the IPC recorder must have seen the add_key reply (with the masked preview)"
     );
     let contents = app.webview_contents().await?;

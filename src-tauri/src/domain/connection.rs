@@ -73,6 +73,39 @@ pub struct ConnectionSettings {
     pub ca_pem: Option<String>,
 }
 
+const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+const PEM_END: &str = "-----END CERTIFICATE-----";
+
+/// Rebuild PEM certificates from pasted text: line breaks lost or added on the way (a chat
+/// window, a web form) are repaired, anything outside the certificate blocks is dropped.
+/// `None` when no well-formed certificate block is found.
+pub fn normalise_pem(text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(PEM_BEGIN) {
+        let after = &rest[start + PEM_BEGIN.len()..];
+        let end = after.find(PEM_END)?;
+        let body: String = after[..end]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
+        if body.is_empty() || !body.chars().all(base64) {
+            return None;
+        }
+        out.push_str(PEM_BEGIN);
+        out.push('\n');
+        for chunk in body.as_bytes().chunks(64) {
+            out.push_str(std::str::from_utf8(chunk).ok()?);
+            out.push('\n');
+        }
+        out.push_str(PEM_END);
+        out.push('\n');
+        rest = &after[end + PEM_END.len()..];
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 fn https_url(field: &str, label: &str, text: Option<&str>) -> AppResult<String> {
     let trimmed = text.unwrap_or_default().trim().trim_end_matches('/');
     let hint = "Custom clouds need full https URLs, e.g. https://login.contoso.example and https://myvault.vault.contoso.example.";
@@ -225,6 +258,33 @@ mod tests {
         let valid = custom.validated().expect("valid");
         assert_eq!(valid.vault_url(), "https://127.0.0.1:8443");
         assert_eq!(valid.authority_host(), "https://127.0.0.1:8443");
+    }
+
+    #[test]
+    fn pasted_pem_is_repaired() {
+        let body =
+            "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODk=";
+        let flattened =
+            format!("junk -----BEGIN CERTIFICATE-----{body}-----END CERTIFICATE----- trailing");
+        let repaired = normalise_pem(&flattened).expect("repaired");
+        assert!(repaired.starts_with("-----BEGIN CERTIFICATE-----\n"));
+        assert!(repaired.ends_with("-----END CERTIFICATE-----\n"));
+        assert!(
+            repaired
+                .lines()
+                .all(|l| l.len() <= 64 || l.starts_with("-----"))
+        );
+        let two = format!("{flattened}\n{flattened}");
+        assert_eq!(
+            normalise_pem(&two).map(|p| p.matches("BEGIN").count()),
+            Some(2)
+        );
+        assert!(
+            normalise_pem("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----")
+                .is_none()
+        );
+        assert!(normalise_pem("-----BEGIN CERTIFICATE-----\nAAAA").is_none());
+        assert!(normalise_pem("hello").is_none());
     }
 
     #[test]

@@ -1,0 +1,109 @@
+//! Shared set-up for the tests that drive the app's own code against the emulator.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use akv_console::audit::AuditLog;
+use akv_console::domain::connection::{Cloud, ConnectionSettings};
+use akv_console::domain::policy::Role as OperatorRole;
+use akv_console::domain::secret::SecretValue;
+use akv_console::ping::PingClient;
+use akv_console::service::{Console, Notice, Notifier, Operator};
+use akv_console::store::azure::{AzureOptions, AzureStore};
+use akv_tests::emulator::{AppRegistration, DEFAULT_TENANT, Emulator, EmulatorConfig, Role};
+
+pub const TENANT: &str = DEFAULT_TENANT;
+pub const CLIENT: &str = "22222222-2222-4222-8222-222222222222";
+pub const SECRET: &str = "console-client-secret~value.42";
+pub const VAULT: &str = "msp-test-vault";
+
+/// An emulator with the console's app registered as Key Vault Secrets Officer.
+pub async fn emulator() -> Emulator {
+    let emulator = Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emulator starts");
+    emulator.register_app(AppRegistration::new(
+        TENANT,
+        CLIENT,
+        SECRET,
+        Some(Role::SecretsOfficer),
+    ));
+    emulator
+}
+
+/// The Connect modal's values for a Custom cloud pointing at the emulator.
+pub fn settings(emulator: &Emulator) -> ConnectionSettings {
+    ConnectionSettings {
+        tenant_id: TENANT.into(),
+        client_id: CLIENT.into(),
+        vault_name: VAULT.into(),
+        cloud: Cloud::Custom,
+        authority_host: Some(emulator.authority_host()),
+        vault_url: Some(emulator.vault_url()),
+        ca_pem: Some(emulator.ca_pem()),
+    }
+    .validated()
+    .expect("valid settings")
+}
+
+/// Short retries so fault tests finish quickly; still exponential and Retry-After aware.
+pub fn fast_options() -> AzureOptions {
+    AzureOptions {
+        max_retries: 3,
+        initial_delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(400),
+        max_total_elapsed: Duration::from_secs(8),
+        request_timeout: Duration::from_secs(2),
+    }
+}
+
+pub fn store_with(emulator: &Emulator, secret: &str) -> AzureStore {
+    AzureStore::connect(
+        &settings(emulator),
+        &SecretValue::new(secret),
+        &fast_options(),
+    )
+    .expect("store builds")
+}
+
+pub fn store(emulator: &Emulator) -> AzureStore {
+    store_with(emulator, SECRET)
+}
+
+/// A console on the emulator with an in-memory audit log; notices are collected.
+pub fn console(emulator: &Emulator) -> (Console, Arc<Mutex<Vec<Notice>>>) {
+    console_with_ping(emulator, None)
+}
+
+pub fn console_with_ping(
+    emulator: &Emulator,
+    ping_ca: Option<&str>,
+) -> (Console, Arc<Mutex<Vec<Notice>>>) {
+    let notices = Arc::new(Mutex::new(Vec::new()));
+    let sink = notices.clone();
+    let notifier: Notifier = Arc::new(move |notice| {
+        if let Ok(mut list) = sink.lock() {
+            list.push(notice);
+        }
+    });
+    let console = Console::new(
+        Arc::new(store(emulator)),
+        AuditLog::in_memory(),
+        notifier,
+        PingClient::new(ping_ca).expect("ping client"),
+        "integration",
+    );
+    (console, notices)
+}
+
+pub fn operator(role: OperatorRole) -> Operator {
+    Operator {
+        name: format!("{} tester", role.label()),
+        role,
+    }
+}
+
+pub fn admin() -> Operator {
+    operator(OperatorRole::Admin)
+}
