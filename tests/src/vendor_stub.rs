@@ -419,7 +419,8 @@ fn client_pairs(request: &IncomingRequest) -> Vec<(String, String)> {
             text(&["client_id", "clientId"]),
             text(&["client_secret", "clientSecret"]),
         );
-        push(text(&["username"]), text(&["password"]));
+        // JSON logins such as ConnectWise Automate's `{UserName, Password}`.
+        push(text(&["username", "UserName"]), text(&["password", "Password"]));
     }
     if let Some((id, secret)) = basic {
         push(Some(id), Some(secret));
@@ -504,6 +505,8 @@ fn decide(
                             200,
                             &json!({
                                 "access_token": token,
+                                // ConnectWise Automate's login answers with this name.
+                                "AccessToken": token,
                                 "token_type": "Bearer",
                                 "expires_in": 3600,
                             }),

@@ -491,6 +491,102 @@ mod tests {
     use super::*;
     use crate::domain::keys::tests::{at, record};
 
+    use crate::domain::policy::Role;
+    use crate::domain::secret::SecretValue;
+    use crate::store::demo::DemoStore;
+    use crate::store::{ConsoleDocument, DeletedKey, KeyVersion, SecretStore, StoreKind};
+    use async_trait::async_trait;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The demo store, with slow writes that count how many run at once.
+    struct SlowStore {
+        inner: DemoStore,
+        in_flight: AtomicUsize,
+        peak: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl SecretStore for SlowStore {
+        fn kind(&self) -> StoreKind {
+            StoreKind::Demo
+        }
+        async fn list_keys(&self) -> crate::error::AppResult<Vec<KeyRecord>> {
+            self.inner.list_keys().await
+        }
+        async fn read_value(&self, name: &str, version: Option<&str>) -> crate::error::AppResult<SecretValue> {
+            self.inner.read_value(name, version).await
+        }
+        async fn write_key(&self, record: &KeyRecord, value: &SecretValue) -> crate::error::AppResult<KeyRecord> {
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.peak.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            self.inner.write_key(record, value).await
+        }
+        async fn update_key(&self, record: &KeyRecord) -> crate::error::AppResult<KeyRecord> {
+            self.inner.update_key(record).await
+        }
+        async fn list_versions(&self, name: &str) -> crate::error::AppResult<Vec<KeyVersion>> {
+            self.inner.list_versions(name).await
+        }
+        async fn delete_key(&self, name: &str) -> crate::error::AppResult<DeletedKey> {
+            self.inner.delete_key(name).await
+        }
+        async fn list_deleted(&self) -> crate::error::AppResult<Vec<DeletedKey>> {
+            self.inner.list_deleted().await
+        }
+        async fn recover_key(&self, name: &str) -> crate::error::AppResult<()> {
+            self.inner.recover_key(name).await
+        }
+        async fn purge_key(&self, name: &str) -> crate::error::AppResult<()> {
+            self.inner.purge_key(name).await
+        }
+        async fn read_document(&self, d: &ConsoleDocument) -> crate::error::AppResult<Option<String>> {
+            self.inner.read_document(d).await
+        }
+        async fn write_document(&self, d: &ConsoleDocument, json: &str) -> crate::error::AppResult<()> {
+            self.inner.write_document(d, json).await
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rotate_all_due_keeps_a_bounded_number_in_flight() {
+        let now = at(2026, 11, 23, 10);
+        let store = Arc::new(SlowStore {
+            inner: DemoStore::seeded(now),
+            in_flight: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        });
+        let console = Console::new(
+            store.clone(),
+            crate::audit::AuditLog::in_memory(),
+            Arc::new(|_| {}),
+            crate::ping::PingClient::new(None).expect("client"),
+            "test",
+        );
+        let operator = Operator { name: "Test".into(), role: Role::Admin };
+        let keys = console.refresh_keys().await.expect("keys");
+        let requests: Vec<RotateRequest> = keys
+            .iter()
+            .filter(|k| k.enabled)
+            .map(|k| RotateRequest {
+                secret_name: k.secret_name.clone(),
+                value: None,
+                generate: true,
+                expiry: None,
+                test_first: false,
+            })
+            .collect();
+        let total = requests.len();
+        assert!(total > BULK_CONCURRENCY * 2);
+        let result = console.rotate_many(&operator, requests, now, |_| {}).await;
+        assert_eq!(result.succeeded, total);
+        let peak = store.peak.load(Ordering::SeqCst);
+        assert!(peak <= BULK_CONCURRENCY, "{peak} rotations ran at once");
+        assert!(peak > 1, "rotations should overlap");
+    }
+
     #[test]
     fn labels() {
         assert_eq!(due_label(-5), "overdue by 5 days");
