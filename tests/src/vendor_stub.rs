@@ -420,7 +420,10 @@ fn client_pairs(request: &IncomingRequest) -> Vec<(String, String)> {
             text(&["client_secret", "clientSecret"]),
         );
         // JSON logins such as ConnectWise Automate's `{UserName, Password}`.
-        push(text(&["username", "UserName"]), text(&["password", "Password"]));
+        push(
+            text(&["username", "UserName"]),
+            text(&["password", "Password"]),
+        );
     }
     if let Some((id, secret)) = basic {
         push(Some(id), Some(secret));

@@ -12,7 +12,13 @@ use chrono::{Duration, Utc};
 use support::*;
 
 /// A key of this console, rotated `days_ago` days ago on a 90-day interval.
-fn seed_key(emulator: &akv_tests::emulator::Emulator, name: &str, label: &str, value: &str, days_ago: i64) {
+fn seed_key(
+    emulator: &akv_tests::emulator::Emulator,
+    name: &str,
+    label: &str,
+    value: &str,
+    days_ago: i64,
+) {
     let rotated = (Utc::now() - Duration::days(days_ago)).to_rfc3339();
     emulator
         .seed(
@@ -43,16 +49,33 @@ async fn rotate_all_due_rotates_seventeen_and_keeps_three_failures_due_and_intac
     let emulator = emulator().await;
     let names: Vec<String> = (1..=20).map(|i| format!("ninjaone--site-{i:02}")).collect();
     for (i, name) in names.iter().enumerate() {
-        seed_key(&emulator, name, &format!("site-{:02}", i + 1), &format!("old-value-{i:02}"), 100);
+        seed_key(
+            &emulator,
+            name,
+            &format!("site-{:02}", i + 1),
+            &format!("old-value-{i:02}"),
+            100,
+        );
     }
     let (console, _) = console(&emulator);
     let admin = admin();
-    let view = console.rotation_view(&admin, Utc::now()).await.expect("view");
+    let view = console
+        .rotation_view(&admin, Utc::now())
+        .await
+        .expect("view");
     assert_eq!(view.counts.due_total, 20);
 
     // Three keys fail three different ways; the rest must not notice.
-    emulator.inject_fault(Fault::server_error(500).for_secret("ninjaone--site-03").for_method("PUT"));
-    emulator.inject_fault(Fault::throttle(1).for_secret("ninjaone--site-07").for_method("PUT"));
+    emulator.inject_fault(
+        Fault::server_error(500)
+            .for_secret("ninjaone--site-03")
+            .for_method("PUT"),
+    );
+    emulator.inject_fault(
+        Fault::throttle(1)
+            .for_secret("ninjaone--site-07")
+            .for_method("PUT"),
+    );
     emulator.inject_fault(
         Fault::error(403, "Forbidden", Some("ForbiddenByRbac"))
             .for_secret("ninjaone--site-11")
@@ -63,7 +86,12 @@ async fn rotate_all_due_rotates_seventeen_and_keeps_three_failures_due_and_intac
     let requests = names
         .iter()
         .enumerate()
-        .map(|(i, name)| request(name, &format!("ninja-client:new-value-{i:02}-abcdefghijklmnop")))
+        .map(|(i, name)| {
+            request(
+                name,
+                &format!("ninja-client:new-value-{i:02}-abcdefghijklmnop"),
+            )
+        })
         .collect();
     let result = console
         .rotate_many(&admin, requests, Utc::now(), |p| {
@@ -75,45 +103,94 @@ async fn rotate_all_due_rotates_seventeen_and_keeps_three_failures_due_and_intac
 
     assert_eq!((result.total, result.succeeded, result.failed), (20, 17, 3));
     let seen = progress.into_inner().expect("progress");
-    assert_eq!(seen, (1..=20).collect::<Vec<_>>(), "one progress event per key, in order of completion");
+    assert_eq!(
+        seen,
+        (1..=20).collect::<Vec<_>>(),
+        "one progress event per key, in order of completion"
+    );
     let failed: Vec<(&str, ErrorCode)> = result
         .items
         .iter()
         .filter(|i| !i.ok)
-        .map(|i| (i.secret_name.as_str(), i.error.as_ref().map(|e| e.code).unwrap_or(ErrorCode::Internal)))
+        .map(|i| {
+            (
+                i.secret_name.as_str(),
+                i.error
+                    .as_ref()
+                    .map(|e| e.code)
+                    .unwrap_or(ErrorCode::Internal),
+            )
+        })
         .collect();
     let code_of = |name: &str| failed.iter().find(|(n, _)| *n == name).map(|(_, c)| *c);
-    assert_eq!(code_of("ninjaone--site-03"), Some(ErrorCode::ServiceUnavailable));
+    assert_eq!(
+        code_of("ninjaone--site-03"),
+        Some(ErrorCode::ServiceUnavailable)
+    );
     assert_eq!(code_of("ninjaone--site-07"), Some(ErrorCode::Throttled));
-    assert_eq!(code_of("ninjaone--site-11"), Some(ErrorCode::ForbiddenByRbac));
+    assert_eq!(
+        code_of("ninjaone--site-11"),
+        Some(ErrorCode::ForbiddenByRbac)
+    );
 
     for (i, name) in names.iter().enumerate() {
-        let failed = ["ninjaone--site-03", "ninjaone--site-07", "ninjaone--site-11"].contains(&name.as_str());
+        let failed = [
+            "ninjaone--site-03",
+            "ninjaone--site-07",
+            "ninjaone--site-11",
+        ]
+        .contains(&name.as_str());
         let value = emulator.secret_value(name).expect("still stored");
         if failed {
             assert_eq!(value, format!("old-value-{i:02}"), "{name} lost its value");
             assert_eq!(emulator.secret_versions(name).len(), 1);
         } else {
-            assert_eq!(value, format!("ninja-client:new-value-{i:02}-abcdefghijklmnop"));
-            assert_eq!(emulator.secret_versions(name).len(), 2, "{name} keeps its old version");
+            assert_eq!(
+                value,
+                format!("ninja-client:new-value-{i:02}-abcdefghijklmnop")
+            );
+            assert_eq!(
+                emulator.secret_versions(name).len(),
+                2,
+                "{name} keeps its old version"
+            );
         }
     }
 
     // The failed ones are still due and can be retried from the result list.
     emulator.clear_faults();
-    let view = console.rotation_view(&admin, Utc::now()).await.expect("view");
-    let still_due: Vec<&str> = view.rows.iter().filter(|r| r.needs_rotation).map(|r| r.secret_name.as_str()).collect();
+    let view = console
+        .rotation_view(&admin, Utc::now())
+        .await
+        .expect("view");
+    let still_due: Vec<&str> = view
+        .rows
+        .iter()
+        .filter(|r| r.needs_rotation)
+        .map(|r| r.secret_name.as_str())
+        .collect();
     assert_eq!(still_due.len(), 3, "{still_due:?}");
     let retry = console
         .rotate_many(
             &admin,
-            still_due.iter().map(|n| request(n, "ninja-client:retried-value-0123456789abcdef")).collect(),
+            still_due
+                .iter()
+                .map(|n| request(n, "ninja-client:retried-value-0123456789abcdef"))
+                .collect(),
             Utc::now(),
             |_| {},
         )
         .await;
     assert_eq!(retry.succeeded, 3);
-    assert_eq!(console.rotation_view(&admin, Utc::now()).await.expect("view").counts.due_total, 0);
+    assert_eq!(
+        console
+            .rotation_view(&admin, Utc::now())
+            .await
+            .expect("view")
+            .counts
+            .due_total,
+        0
+    );
 
     // Every rotation is one audit entry.
     let rotations = console
@@ -129,11 +206,22 @@ async fn rotate_all_due_rotates_seventeen_and_keeps_three_failures_due_and_intac
 #[tokio::test]
 async fn versions_are_listed_and_an_old_one_restored_as_a_new_version() {
     let emulator = emulator().await;
-    seed_key(&emulator, "ninjaone", "", "first-value-0123456789abcdef", 10);
+    seed_key(
+        &emulator,
+        "ninjaone",
+        "",
+        "first-value-0123456789abcdef",
+        10,
+    );
     let (console, _) = console(&emulator);
     let admin = admin();
     console
-        .rotate_key(&admin, request("ninjaone", "ninja-client:second-value-0123456789abcdef"), false, Utc::now())
+        .rotate_key(
+            &admin,
+            request("ninjaone", "ninja-client:second-value-0123456789abcdef"),
+            false,
+            Utc::now(),
+        )
         .await
         .expect("rotate");
     let versions = console.versions("ninjaone").await.expect("versions");
@@ -146,8 +234,15 @@ async fn versions_are_listed_and_an_old_one_restored_as_a_new_version() {
         .restore_version(&admin, "ninjaone", &old.version, Utc::now())
         .await
         .expect("restore");
-    assert_eq!(emulator.secret_value("ninjaone").as_deref(), Some("first-value-0123456789abcdef"));
-    assert_eq!(emulator.secret_versions("ninjaone").len(), 3, "restoring adds a version");
+    assert_eq!(
+        emulator.secret_value("ninjaone").as_deref(),
+        Some("first-value-0123456789abcdef")
+    );
+    assert_eq!(
+        emulator.secret_versions("ninjaone").len(),
+        3,
+        "restoring adds a version"
+    );
     // The old value was read by Rust (one get by version) and written back.
     assert_eq!(emulator.request_count(RouteKind::GetSecret), 1);
 }
@@ -155,7 +250,13 @@ async fn versions_are_listed_and_an_old_one_restored_as_a_new_version() {
 #[tokio::test]
 async fn the_role_policy_lives_in_the_vault_and_binds_every_console() {
     let emulator = emulator().await;
-    seed_key(&emulator, "ninjaone", "", "ninja-value-0123456789abcdef", 10);
+    seed_key(
+        &emulator,
+        "ninjaone",
+        "",
+        "ninja-value-0123456789abcdef",
+        10,
+    );
     let (admin_console, _) = console(&emulator);
     let (l1_console, _) = console(&emulator);
     let admin = admin();
@@ -174,17 +275,25 @@ async fn the_role_policy_lives_in_the_vault_and_binds_every_console() {
     assert!(*copied.lock().expect("flag"));
 
     // Only an Admin may change the policy.
-    let refused = l1_console.set_access(&l1, OperatorRole::L1, "ninjaone", true).await.expect_err("L1");
+    let refused = l1_console
+        .set_access(&l1, OperatorRole::L1, "ninjaone", true)
+        .await
+        .expect_err("L1");
     assert_eq!(refused.code, ErrorCode::AdminOnly);
 
     // The Admin revokes it on their console; the policy is saved in the vault.
-    admin_console.set_access(&admin, OperatorRole::L1, "ninjaone", false).await.expect("revoke");
+    admin_console
+        .set_access(&admin, OperatorRole::L1, "ninjaone", false)
+        .await
+        .expect("revoke");
     assert!(emulator.secret_value("akv-console-role-policy").is_some());
 
     // The L1 technician's console reads the shared policy and refuses the copy.
     l1_console.refresh_policy().await.expect("policy");
     let denied = l1_console
-        .copy_key(&l1, "ninjaone", |_| panic!("the value must not be delivered"))
+        .copy_key(&l1, "ninjaone", |_| {
+            panic!("the value must not be delivered")
+        })
         .await
         .expect_err("refused");
     assert_eq!(denied.code, ErrorCode::AccessDenied);
@@ -194,41 +303,80 @@ async fn the_role_policy_lives_in_the_vault_and_binds_every_console() {
     assert_eq!(refusal.outcome, akv_console::audit::Outcome::Refused);
     assert_eq!(refusal.error_code.as_deref(), Some("access-denied"));
     // The role policy secret is not a key.
-    let keys = admin_console.vault_view(&admin, Utc::now()).await.expect("view");
+    let keys = admin_console
+        .vault_view(&admin, Utc::now())
+        .await
+        .expect("view");
     assert_eq!(keys.counts.keys_stored, 1);
 }
 
 #[tokio::test]
 async fn revoke_recover_and_destroy() {
     let emulator = emulator().await;
-    seed_key(&emulator, "ninjaone", "", "ninja-value-0123456789abcdef", 10);
+    seed_key(
+        &emulator,
+        "ninjaone",
+        "",
+        "ninja-value-0123456789abcdef",
+        10,
+    );
     let (console, _) = console(&emulator);
     let admin = admin();
     let l2 = operator(OperatorRole::L2);
     console.refresh_keys().await.expect("keys");
 
     // Disable blocks use but keeps the key.
-    console.set_enabled(&admin, "ninjaone", false, Utc::now()).await.expect("disable");
-    let blocked = console.copy_key(&admin, "ninjaone", |_| Ok(())).await.expect_err("disabled");
+    console
+        .set_enabled(&admin, "ninjaone", false, Utc::now())
+        .await
+        .expect("disable");
+    let blocked = console
+        .copy_key(&admin, "ninjaone", |_| Ok(()))
+        .await
+        .expect_err("disabled");
     assert_eq!(blocked.code, ErrorCode::SecretDisabled);
-    console.set_enabled(&admin, "ninjaone", true, Utc::now()).await.expect("enable");
+    console
+        .set_enabled(&admin, "ninjaone", true, Utc::now())
+        .await
+        .expect("enable");
 
     // Delete disables first, then soft-deletes.
-    console.delete_key(&admin, "ninjaone").await.expect("delete");
+    console
+        .delete_key(&admin, "ninjaone")
+        .await
+        .expect("delete");
     let deleted = console.deleted_keys().await.expect("deleted");
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0].vendor_name, "NinjaOne");
     let snapshot = emulator.secret_snapshot("ninjaone").expect("kept");
     assert!(snapshot.deleted);
-    assert!(!snapshot.versions.last().expect("version").enabled, "disabled before deletion");
+    assert!(
+        !snapshot.versions.last().expect("version").enabled,
+        "disabled before deletion"
+    );
 
     // Recover, delete again, purge: Admin only, with the typed confirmation.
-    console.recover_key(&admin, "ninjaone").await.expect("recover");
-    console.delete_key(&admin, "ninjaone").await.expect("delete");
-    let l2_purge = console.purge_key(&l2, "ninjaone", "ninjaone").await.expect_err("L2 may not purge");
+    console
+        .recover_key(&admin, "ninjaone")
+        .await
+        .expect("recover");
+    console
+        .delete_key(&admin, "ninjaone")
+        .await
+        .expect("delete");
+    let l2_purge = console
+        .purge_key(&l2, "ninjaone", "ninjaone")
+        .await
+        .expect_err("L2 may not purge");
     assert_eq!(l2_purge.code, ErrorCode::AdminOnly);
-    let mistyped = console.purge_key(&admin, "ninjaone", "ninja").await.expect_err("confirmation");
+    let mistyped = console
+        .purge_key(&admin, "ninjaone", "ninja")
+        .await
+        .expect_err("confirmation");
     assert_eq!(mistyped.field.as_deref(), Some("confirmation"));
-    console.purge_key(&admin, "ninjaone", "ninjaone").await.expect("purge");
+    console
+        .purge_key(&admin, "ninjaone", "ninjaone")
+        .await
+        .expect("purge");
     assert!(emulator.secret_snapshot("ninjaone").is_none());
 }

@@ -41,6 +41,8 @@ pub struct RotationRow {
     pub days_to_due: i64,
     pub due_label: String,
     pub status: KeyStatus,
+    /// Why the key has its status (rotation due, expiring, expired).
+    pub reason: String,
     pub status_label: String,
     pub expiry: Option<String>,
     /// Expiry the rotation dialog proposes: today plus the key's previous validity period.
@@ -48,7 +50,8 @@ pub struct RotationRow {
     pub needs_rotation: bool,
     pub masked_preview: String,
     pub key_hint: String,
-    /// Keys we choose ourselves (no vendor portal generates them) can use Generate.
+    /// Generate makes one value; keys of several parts (client_id:client_secret) cannot use it.
+    pub can_generate: bool,
     pub allowed: Vec<KeyAction>,
 }
 
@@ -107,15 +110,12 @@ pub fn due_label(days_to_due: i64) -> String {
     }
 }
 
-/// Today plus the validity the key had (its expiry minus its last rotation).
+/// Today plus the validity the key had (its expiry minus its last rotation), and never less than
+/// its rotation interval: a new key should not expire before it is next due for rotation.
 pub fn suggested_expiry(record: &KeyRecord, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let expires = record.expires?;
-    let validity = expires - record.last_rotated;
-    let validity = if validity < Duration::days(1) {
-        Duration::days(i64::from(record.interval_days))
-    } else {
-        validity
-    };
+    let validity =
+        (expires - record.last_rotated).max(Duration::days(i64::from(record.interval_days)));
     Some(expiry_from_date((now + validity).date_naive()))
 }
 
@@ -206,12 +206,14 @@ fn rotation_row(
         days_to_due: timing.days_to_due,
         due_label: due_label(timing.days_to_due),
         status: timing.status,
+        reason: super::vault::status_reason(record, now),
         status_label: timing.status.label().to_string(),
         expiry: record.expires.map(format_date),
         suggested_expiry: suggested_expiry(record, now).map(format_date),
         needs_rotation: timing.needs_rotation(),
         masked_preview: record.masked_preview.clone(),
         key_hint: vendor.map(|v| v.key_hint.clone()).unwrap_or_default(),
+        can_generate: vendor.is_none_or(|v| v.auth.key_parts() == 1),
         allowed: super::vault::allowed_actions(console, operator, &record.vendor_id),
     }
 }
@@ -275,6 +277,17 @@ impl Console {
             .vendor()
             .ok_or_else(|| AppError::internal("key of an unknown vendor"))?;
         let (value, generated) = match (request.value, request.generate) {
+            (_, true) if vendor.auth.key_parts() > 1 => {
+                return Err(AppError::field(
+                    "value",
+                    format!(
+                        "Generate makes a single value, but {} keys have {} parts.",
+                        vendor.name,
+                        vendor.auth.key_parts()
+                    ),
+                    vendor.key_hint.clone(),
+                ));
+            }
             (_, true) => (generate_value(), true),
             (Some(value), false) => (value, false),
             (None, false) => {
@@ -514,10 +527,18 @@ mod tests {
         async fn list_keys(&self) -> crate::error::AppResult<Vec<KeyRecord>> {
             self.inner.list_keys().await
         }
-        async fn read_value(&self, name: &str, version: Option<&str>) -> crate::error::AppResult<SecretValue> {
+        async fn read_value(
+            &self,
+            name: &str,
+            version: Option<&str>,
+        ) -> crate::error::AppResult<SecretValue> {
             self.inner.read_value(name, version).await
         }
-        async fn write_key(&self, record: &KeyRecord, value: &SecretValue) -> crate::error::AppResult<KeyRecord> {
+        async fn write_key(
+            &self,
+            record: &KeyRecord,
+            value: &SecretValue,
+        ) -> crate::error::AppResult<KeyRecord> {
             let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             self.peak.fetch_max(now, Ordering::SeqCst);
             tokio::time::sleep(std::time::Duration::from_millis(30)).await;
@@ -542,10 +563,17 @@ mod tests {
         async fn purge_key(&self, name: &str) -> crate::error::AppResult<()> {
             self.inner.purge_key(name).await
         }
-        async fn read_document(&self, d: &ConsoleDocument) -> crate::error::AppResult<Option<String>> {
+        async fn read_document(
+            &self,
+            d: &ConsoleDocument,
+        ) -> crate::error::AppResult<Option<String>> {
             self.inner.read_document(d).await
         }
-        async fn write_document(&self, d: &ConsoleDocument, json: &str) -> crate::error::AppResult<()> {
+        async fn write_document(
+            &self,
+            d: &ConsoleDocument,
+            json: &str,
+        ) -> crate::error::AppResult<()> {
             self.inner.write_document(d, json).await
         }
     }
@@ -565,15 +593,19 @@ mod tests {
             crate::ping::PingClient::new(None).expect("client"),
             "test",
         );
-        let operator = Operator { name: "Test".into(), role: Role::Admin };
+        let operator = Operator {
+            name: "Test".into(),
+            role: Role::Admin,
+        };
         let keys = console.refresh_keys().await.expect("keys");
         let requests: Vec<RotateRequest> = keys
             .iter()
             .filter(|k| k.enabled)
             .map(|k| RotateRequest {
                 secret_name: k.secret_name.clone(),
-                value: None,
-                generate: true,
+                // Three parts suit every style: fewer-part keys keep the rest in their last part.
+                value: Some(SecretValue::new("new-user:new-secret:new-extra-0123456789")),
+                generate: false,
                 expiry: None,
                 test_first: false,
             })
@@ -585,6 +617,49 @@ mod tests {
         let peak = store.peak.load(Ordering::SeqCst);
         assert!(peak <= BULK_CONCURRENCY, "{peak} rotations ran at once");
         assert!(peak > 1, "rotations should overlap");
+    }
+
+    #[tokio::test]
+    async fn generate_is_refused_for_keys_of_several_parts() {
+        let now = at(2026, 11, 23, 10);
+        let console = Console::new(
+            Arc::new(DemoStore::seeded(now)),
+            crate::audit::AuditLog::in_memory(),
+            Arc::new(|_| {}),
+            crate::ping::PingClient::new(None).expect("client"),
+            "test",
+        );
+        let operator = Operator {
+            name: "Test".into(),
+            role: Role::Admin,
+        };
+        let generate = |name: &str| RotateRequest {
+            secret_name: name.into(),
+            value: None,
+            generate: true,
+            expiry: None,
+            test_first: false,
+        };
+        // Pax8 keys are client_id:client_secret; Atera keys are one value.
+        let refused = console
+            .rotate_key(&operator, generate("pax8"), false, now)
+            .await
+            .expect_err("two parts");
+        assert_eq!(refused.field.as_deref(), Some("value"));
+        let rotated = console
+            .rotate_key(&operator, generate("atera"), false, now)
+            .await
+            .expect("one part");
+        assert!(rotated.saved);
+        let value = console
+            .store()
+            .read_value("atera", None)
+            .await
+            .expect("read");
+        assert_eq!(
+            value.expose().len(),
+            crate::domain::generator::GENERATED_LENGTH
+        );
     }
 
     #[test]
@@ -606,5 +681,11 @@ mod tests {
             Some("2027-11-23")
         );
         assert!(suggested_expiry(&record(now, 90, None), now).is_none());
+        // A key that was valid for only 12 days gets at least its 90-day interval.
+        let short = record(at(2026, 10, 24, 0), 90, Some(at(2026, 11, 5, 0)));
+        assert_eq!(
+            suggested_expiry(&short, now).map(format_date).as_deref(),
+            Some("2027-02-21")
+        );
     }
 }

@@ -7,12 +7,16 @@ export type RotationRow = { secretName: string, vendorId: string, vendorName: st
 /**
  * True when the interval differs from the vendor's default.
  */
-intervalOverridden: boolean, defaultIntervalDays: number, lastRotated: string, nextDue: string, daysToDue: number, dueLabel: string, status: KeyStatus, statusLabel: string, expiry: string | null, 
+intervalOverridden: boolean, defaultIntervalDays: number, lastRotated: string, nextDue: string, daysToDue: number, dueLabel: string, status: KeyStatus, 
+/**
+ * Why the key has its status (rotation due, expiring, expired).
+ */
+reason: string, statusLabel: string, expiry: string | null, 
 /**
  * Expiry the rotation dialog proposes: today plus the key's previous validity period.
  */
 suggestedExpiry: string | null, needsRotation: boolean, maskedPreview: string, keyHint: string, 
 /**
- * Keys we choose ourselves (no vendor portal generates them) can use Generate.
+ * Generate makes one value; keys of several parts (client_id:client_secret) cannot use it.
  */
-allowed: Array<KeyAction>, };
+canGenerate: boolean, allowed: Array<KeyAction>, };
