@@ -68,6 +68,7 @@ pub fn run() {
             let core = Arc::new(AppCore::new(paths, demo, notifier).with_test_hooks());
             app.manage(core.clone());
             app.manage(ClipboardState::default());
+            app.manage(commands::LastSaved::default());
 
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -109,6 +110,7 @@ pub fn run() {
             commands::vault::purge_key,
             commands::vault::export_report_pdf,
             commands::vault::export_inventory_csv,
+            commands::open_last_saved,
             commands::rotation::rotation_view,
             commands::rotation::rotate_key,
             commands::rotation::rotate_all_due,

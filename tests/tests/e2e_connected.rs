@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use akv_tests::e2e::{App, Launch, Profile, Result, marker};
+use akv_tests::e2e::{App, ConnectForm, Launch, Profile, Result, marker};
 use akv_tests::emulator::{AppRegistration, DEFAULT_TENANT, Emulator, EmulatorConfig, Role};
 
 const CLIENT: &str = "77777777-7777-4777-8777-777777777777";
@@ -22,64 +22,14 @@ async fn emulator() -> Result<Emulator> {
     Ok(emulator)
 }
 
-/// First start: the console asks who is using it.
-async fn set_profile(app: &App, name: &str) -> Result<()> {
-    app.find("[data-testid=profile-modal]").await?;
-    app.type_into("[data-testid=profile-name]", name).await?;
-    app.find("[data-testid=profile-role]")
-        .await?
-        .select_by_value("Admin")
-        .await?;
-    app.click("[data-testid=profile-save]").await?;
-    app.eventually(
-        "the profile modal to close",
-        Duration::from_secs(10),
-        || async { Ok(app.count("[data-testid=profile-modal]").await? == 0) },
-    )
-    .await
-}
-
-async fn fill_connect_modal(
-    app: &App,
-    emulator: &Emulator,
-    secret: &str,
-    remember: bool,
-) -> Result<()> {
-    app.click("[data-testid=open-connect]").await?;
-    app.find("[data-testid=connect-modal]").await?;
-    app.type_into("[data-testid=connect-tenant]", DEFAULT_TENANT)
-        .await?;
-    app.type_into("[data-testid=connect-client]", CLIENT)
-        .await?;
-    app.type_into("[data-testid=connect-secret]", secret)
-        .await?;
-    app.type_into("[data-testid=connect-vault]", VAULT).await?;
-    app.find("[data-testid=connect-cloud]")
-        .await?
-        .select_by_value("custom")
-        .await?;
-    app.type_into(
-        "[data-testid=connect-authority]",
-        &emulator.authority_host(),
-    )
-    .await?;
-    app.type_into("[data-testid=connect-vault-url]", &emulator.vault_url())
-        .await?;
-    app.type_into("[data-testid=connect-ca]", &emulator.ca_pem())
-        .await?;
-    if remember {
-        app.click("[data-testid=connect-remember]").await?;
+fn form(secret: &str, remember: bool) -> ConnectForm<'_> {
+    ConnectForm {
+        tenant: DEFAULT_TENANT,
+        client: CLIENT,
+        secret,
+        vault: VAULT,
+        remember,
     }
-    app.click("[data-testid=connect-submit]").await
-}
-
-async fn badge_is(app: &App, expected: &str) -> Result<()> {
-    app.eventually(
-        &format!("the badge to read {expected}"),
-        Duration::from_secs(30),
-        || async { Ok(app.text("[data-testid=connection-badge]").await? == expected) },
-    )
-    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,10 +42,10 @@ async fn connects_through_the_modal_adds_a_key_and_stays_connected_after_restart
         app.text("[data-testid=connection-badge]").await?,
         "NOT CONNECTED"
     );
-    set_profile(&app, "Dana Reyes").await?;
+    app.set_profile("Dana Reyes", "Admin").await?;
 
-    fill_connect_modal(&app, &emulator, SECRET, true).await?;
-    badge_is(&app, "VAULT: MSP-E2E-VAULT").await?;
+    app.connect_to(&emulator, &form(SECRET, true)).await?;
+    app.badge_is("VAULT: MSP-E2E-VAULT").await?;
 
     // Add a key: it is stored in the vault, and the window only ever sees its masked preview.
     let value = marker("vault");
@@ -131,7 +81,7 @@ async fn connects_through_the_modal_adds_a_key_and_stays_connected_after_restart
 
     // Restart with the remembered connection: the key is listed again, read from the vault.
     let app = App::launch("connected-restart", &profile, Launch::default()).await?;
-    badge_is(&app, "VAULT: MSP-E2E-VAULT").await?;
+    app.badge_is("VAULT: MSP-E2E-VAULT").await?;
     app.eventually(
         "the Meraki row after restart",
         Duration::from_secs(15),
@@ -169,8 +119,8 @@ async fn a_wrong_client_secret_is_explained_in_the_modal() -> Result<()> {
     let emulator = emulator().await?;
     let profile = Profile::new("wrong-secret")?;
     let app = App::launch("wrong-secret", &profile, Launch::default()).await?;
-    set_profile(&app, "Sam Okafor").await?;
-    fill_connect_modal(&app, &emulator, "not-the-right-secret", false).await?;
+    app.set_profile("Sam Okafor", "Admin").await?;
+    app.connect_to(&emulator, &form("not-the-right-secret", false)).await?;
     let error = app
         .wait_for("[data-testid=connect-error]", Duration::from_secs(30))
         .await?;

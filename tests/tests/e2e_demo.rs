@@ -184,3 +184,71 @@ async fn vault_tab_lists_vendors_searches_and_adds_a_key_without_leaking_it() ->
     assert!(ours.is_empty(), "demo mode wrote console files: {ours:?}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_guide_audit_log_and_report_work_offline_in_demo_mode() -> Result<()> {
+    let _serial = akv_tests::e2e::exclusive().await;
+    let profile = Profile::new("demo-offline")?;
+    let saves = tempfile::tempdir()?;
+    let launch = Launch::demo().with_env("AKV_E2E_SAVE_DIR", saves.path().display().to_string());
+    let app = App::launch("demo-offline", &profile, launch).await?;
+    app.find("[data-testid=vault-row]").await?;
+
+    // The Setup Guide: four phases, CLI commands with copy buttons.
+    app.click("[data-testid=tab-setup]").await?;
+    app.eventually("the four setup phases", Duration::from_secs(10), || async {
+        Ok(app.count("[data-testid=setup-phase]").await? == 4)
+    })
+    .await?;
+    let guide = app.text("[data-testid=setup-tab]").await?;
+    for expected in [
+        "Key Vault Secrets Officer",
+        "--enable-rbac-authorization true",
+        "--enable-purge-protection true",
+        "AuditEvent",
+        "Entra App Secret",
+    ] {
+        assert!(guide.contains(expected), "the guide should mention {expected}");
+    }
+    app.click("[data-testid=copy-command]").await?;
+    app.eventually("the copy confirmation", Duration::from_secs(5), || async {
+        Ok(app.text("[data-testid=toast]").await?.contains("Command copied"))
+    })
+    .await?;
+    app.screenshot("setup-guide.png").await?;
+
+    // The Audit Log in demo mode lives in memory and has no vault anchor.
+    app.click("[data-testid=tab-audit]").await?;
+    let audit = app.text("[data-testid=audit-tab]").await?;
+    assert!(audit.contains("kept in memory only"), "{audit}");
+    app.click("[data-testid=verify-audit]").await?;
+    let result = app.find("[data-testid=verify-result]").await?;
+    assert_eq!(result.attr("data-intact").await?.as_deref(), Some("true"));
+
+    // Print / PDF from the top bar, saved where the test says.
+    app.click("[data-testid=print-pdf]").await?;
+    let mut pdf = None;
+    for _ in 0..50 {
+        pdf = std::fs::read_dir(saves.path())?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "pdf"));
+        if pdf.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let pdf = pdf.ok_or("the PDF report was not saved")?;
+    let text = std::process::Command::new("pdftotext").args(["-layout"]).arg(&pdf).arg("-").output()?;
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("DEMO") && text.contains("NinjaOne") && text.contains("Page 1 of"));
+    let page_one = akv_tests::e2e::artifacts_dir().join("demo-report-page1");
+    let rendered = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&pdf)
+        .arg(&page_one)
+        .status()?;
+    assert!(rendered.success(), "pdftoppm renders page 1");
+    app.quit().await;
+    Ok(())
+}

@@ -27,6 +27,7 @@ pub const COMMANDS: &[&str] = &[
     "purge_key",
     "export_report_pdf",
     "export_inventory_csv",
+    "open_last_saved",
     // Rotation tab
     "rotation_view",
     "rotate_key",

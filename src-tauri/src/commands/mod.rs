@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_opener::OpenerExt;
 use ts_rs::TS;
@@ -40,6 +40,21 @@ pub mod events {
 pub struct SavedFile {
     pub path: String,
     pub bytes: usize,
+}
+
+/// The last file the console saved, so "Open" can show it without the webview naming a path
+/// (the webview can open nothing but what the console itself just wrote).
+#[derive(Default)]
+pub struct LastSaved(std::sync::Mutex<Option<PathBuf>>);
+
+impl LastSaved {
+    fn set(&self, path: PathBuf) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(path);
+    }
+
+    fn get(&self) -> Option<PathBuf> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 /// Debug builds let end-to-end tests name the folder instead of answering a native dialog, which
@@ -92,24 +107,34 @@ pub async fn save_with_dialog<R: Runtime>(
     };
     let size = bytes.len();
     crate::config::write_atomically(&path, &bytes)?;
+    app.state::<LastSaved>().set(path.clone());
     Ok(Some(SavedFile {
         path: path.display().to_string(),
         bytes: size,
     }))
 }
 
-/// Open a file the console itself just wrote in the system's viewer.
-pub fn open_saved<R: Runtime>(app: &AppHandle<R>, saved: &SavedFile) -> AppResult<()> {
+/// Open the file the console last saved in the system's viewer (PDF reader, spreadsheet).
+#[tauri::command]
+pub fn open_last_saved<R: Runtime>(app: AppHandle<R>, saved: tauri::State<'_, LastSaved>) -> AppResult<()> {
+    let path = saved.get().ok_or_else(|| {
+        AppError::new(
+            ErrorCode::FileWriteFailed,
+            "Nothing has been saved yet in this session.",
+            "Export a report or CSV first.",
+        )
+    })?;
     if test_save_dir().is_some() {
+        // End-to-end runs have no desktop to open a viewer on.
         return Ok(());
     }
     app.opener()
-        .open_path(&saved.path, None::<&str>)
+        .open_path(path.display().to_string(), None::<&str>)
         .map_err(|e| {
             AppError::new(
                 ErrorCode::FileWriteFailed,
                 format!("The file was saved but could not be opened ({e})."),
-                format!("Open {} yourself.", saved.path),
+                format!("Open {} yourself.", path.display()),
             )
         })
 }

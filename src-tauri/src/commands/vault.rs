@@ -11,7 +11,7 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use ts_rs::TS;
 
-use super::{Core, SavedFile, events, open_saved, save_with_dialog};
+use super::{Core, SavedFile, events, save_with_dialog};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ping::PingReport;
 use crate::service::vault::{
@@ -207,21 +207,14 @@ fn file_stamp() -> String {
     Utc::now().format("%Y-%m-%d").to_string()
 }
 
-/// Print / PDF: the native report, saved where the technician chooses, optionally opened.
+/// Print / PDF: the native report, saved where the technician chooses (open it afterwards with
+/// `open_last_saved`).
 #[tauri::command]
-pub async fn export_report_pdf<R: Runtime>(
-    app: AppHandle<R>,
-    core: Core<'_>,
-    open: bool,
-) -> AppResult<Option<SavedFile>> {
+pub async fn export_report_pdf<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppResult<Option<SavedFile>> {
     let (console, operator) = core.console().await?;
     let bytes = console.report_pdf(&operator, Utc::now()).await?;
     let name = format!("api-key-vault-report-{}.pdf", file_stamp());
-    let saved = save_with_dialog(&app, &name, ("PDF document", &["pdf"]), bytes).await?;
-    if let (Some(saved), true) = (&saved, open) {
-        open_saved(&app, saved)?;
-    }
-    Ok(saved)
+    save_with_dialog(&app, &name, ("PDF document", &["pdf"]), bytes).await
 }
 
 #[tauri::command]

@@ -24,7 +24,7 @@ fn report_row(row: &VaultRow) -> ReportRow {
         status: row.status,
         masked_preview: or_none(&row.masked_preview),
         expiry: or_none(&row.expiry),
-        days_left: row.days_left_label.clone(),
+        days_left: compact_days(row),
         interval: format!("{} d", row.interval_days),
         last_rotated: or_none(&row.last_rotated),
         next_due: or_none(&row.next_due),
@@ -33,6 +33,16 @@ fn report_row(row: &VaultRow) -> ReportRow {
         } else {
             row.owner.clone()
         },
+    }
+}
+
+/// Days left in a report cell: "240 d", "today", "expired" or "—".
+fn compact_days(row: &VaultRow) -> String {
+    match row.days_left {
+        None => NONE.to_string(),
+        Some(_) if row.status == KeyStatus::Expired => "expired".to_string(),
+        Some(0) => "today".to_string(),
+        Some(days) => format!("{days} d"),
     }
 }
 

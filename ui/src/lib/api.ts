@@ -88,7 +88,8 @@ export const api = {
   recoverKey: (secretName: string) => call<null>("recover_key", { secretName }),
   purgeKey: (secretName: string, confirmation: string) =>
     call<null>("purge_key", { secretName, confirmation }),
-  exportReportPdf: (open: boolean) => call<SavedFile | null>("export_report_pdf", { open }),
+  exportReportPdf: () => call<SavedFile | null>("export_report_pdf"),
+  openLastSaved: () => call<null>("open_last_saved"),
   exportInventoryCsv: () => call<SavedFile | null>("export_inventory_csv"),
 
   rotationView: () => call<RotationView>("rotation_view"),

@@ -15,11 +15,17 @@ export const tabs: { id: TabId; label: string; icon: IconName }[] = [
   { id: "setup", label: "Setup Guide", icon: "setup" },
 ];
 
+export interface ToastAction {
+  label: string;
+  run: () => void;
+}
+
 export interface Toast {
   id: number;
   level: NoticeLevel | "success";
   message: string;
   hint?: string;
+  action?: ToastAction;
 }
 
 class Shell {
@@ -47,13 +53,19 @@ class Shell {
     this.revision += 1;
   }
 
-  toast(level: Toast["level"], message: string, hint?: string): void {
+  toast(level: Toast["level"], message: string, hint?: string, action?: ToastAction): void {
     const id = this.nextToast++;
-    const toast: Toast = hint === undefined ? { id, level, message } : { id, level, message, hint };
+    const toast: Toast = { id, level, message };
+    if (hint !== undefined) {
+      toast.hint = hint;
+    }
+    if (action !== undefined) {
+      toast.action = action;
+    }
     this.toasts = [...this.toasts, toast];
     // Errors stay until dismissed; the rest fade after a while.
     if (level !== "error") {
-      setTimeout(() => this.dismiss(id), level === "warning" ? 9000 : 5000);
+      setTimeout(() => this.dismiss(id), level === "warning" || action ? 9000 : 5000);
     }
   }
 
