@@ -478,29 +478,43 @@ impl App {
             .select_by_value(role)
             .await?;
         self.click("[data-testid=profile-save]").await?;
-        self.eventually("the profile modal to close", Duration::from_secs(10), || async {
-            Ok(self.count("[data-testid=profile-modal]").await? == 0)
-        })
+        self.eventually(
+            "the profile modal to close",
+            Duration::from_secs(10),
+            || async { Ok(self.count("[data-testid=profile-modal]").await? == 0) },
+        )
         .await
     }
 
     /// Fill the Connect modal for a Custom cloud pointing at `emulator` and submit it.
-    pub async fn connect_to(&self, emulator: &crate::emulator::Emulator, form: &ConnectForm<'_>) -> Result<()> {
+    pub async fn connect_to(
+        &self,
+        emulator: &crate::emulator::Emulator,
+        form: &ConnectForm<'_>,
+    ) -> Result<()> {
         self.click("[data-testid=open-connect]").await?;
         self.find("[data-testid=connect-modal]").await?;
-        self.type_into("[data-testid=connect-tenant]", form.tenant).await?;
-        self.type_into("[data-testid=connect-client]", form.client).await?;
-        self.type_into("[data-testid=connect-secret]", form.secret).await?;
-        self.type_into("[data-testid=connect-vault]", form.vault).await?;
+        self.type_into("[data-testid=connect-tenant]", form.tenant)
+            .await?;
+        self.type_into("[data-testid=connect-client]", form.client)
+            .await?;
+        self.type_into("[data-testid=connect-secret]", form.secret)
+            .await?;
+        self.type_into("[data-testid=connect-vault]", form.vault)
+            .await?;
         self.find("[data-testid=connect-cloud]")
             .await?
             .select_by_value("custom")
             .await?;
-        self.type_into("[data-testid=connect-authority]", &emulator.authority_host())
-            .await?;
+        self.type_into(
+            "[data-testid=connect-authority]",
+            &emulator.authority_host(),
+        )
+        .await?;
         self.type_into("[data-testid=connect-vault-url]", &emulator.vault_url())
             .await?;
-        self.type_into("[data-testid=connect-ca]", &emulator.ca_pem()).await?;
+        self.type_into("[data-testid=connect-ca]", &emulator.ca_pem())
+            .await?;
         if form.remember {
             self.click("[data-testid=connect-remember]").await?;
         }
@@ -509,9 +523,11 @@ impl App {
 
     /// Wait until the connection badge reads `expected`.
     pub async fn badge_is(&self, expected: &str) -> Result<()> {
-        self.eventually(&format!("the badge to read {expected}"), Duration::from_secs(30), || async {
-            Ok(self.text("[data-testid=connection-badge]").await? == expected)
-        })
+        self.eventually(
+            &format!("the badge to read {expected}"),
+            Duration::from_secs(30),
+            || async { Ok(self.text("[data-testid=connection-badge]").await? == expected) },
+        )
         .await
     }
 
@@ -524,10 +540,16 @@ impl App {
             .await?;
         self.type_into("[data-testid=add-value]", value).await?;
         self.click("[data-testid=add-save]").await?;
-        let preview = format!("[data-testid=vault-row][data-vendor={vendor}] [data-testid=masked-preview]");
-        self.eventually(&format!("a masked preview for {vendor}"), Duration::from_secs(15), || async {
-            Ok(self.count("[data-testid=add-key-modal]").await? == 0 && self.text(&preview).await?.contains('•'))
-        })
+        let preview =
+            format!("[data-testid=vault-row][data-vendor={vendor}] [data-testid=masked-preview]");
+        self.eventually(
+            &format!("a masked preview for {vendor}"),
+            Duration::from_secs(15),
+            || async {
+                Ok(self.count("[data-testid=add-key-modal]").await? == 0
+                    && self.text(&preview).await?.contains('•'))
+            },
+        )
         .await
     }
 

@@ -36,7 +36,12 @@ async fn saved_file(dir: &Path, suffix: &str) -> Result<std::path::PathBuf> {
 async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> {
     let _serial = akv_tests::e2e::exclusive().await;
     let emulator = Emulator::start(EmulatorConfig::default()).await?;
-    emulator.register_app(AppRegistration::new(DEFAULT_TENANT, CLIENT, SECRET, Some(Role::SecretsOfficer)));
+    emulator.register_app(AppRegistration::new(
+        DEFAULT_TENANT,
+        CLIENT,
+        SECRET,
+        Some(Role::SecretsOfficer),
+    ));
     let profile = Profile::new("audit")?;
     let saves = tempfile::tempdir()?;
     let launch = Launch::default().with_env("AKV_E2E_SAVE_DIR", saves.path().display().to_string());
@@ -44,7 +49,13 @@ async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> 
     app.set_profile("Priya Nair", "Admin").await?;
     app.connect_to(
         &emulator,
-        &ConnectForm { tenant: DEFAULT_TENANT, client: CLIENT, secret: SECRET, vault: "msp-audit-vault", remember: false },
+        &ConnectForm {
+            tenant: DEFAULT_TENANT,
+            client: CLIENT,
+            secret: SECRET,
+            vault: "msp-audit-vault",
+            remember: false,
+        },
     )
     .await?;
     app.badge_is("VAULT: MSP-AUDIT-VAULT").await?;
@@ -55,12 +66,16 @@ async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> 
     let row = "[data-testid=vault-row][data-vendor=ubiquiti-unifi]";
     app.click(&format!("{row} [data-testid=copy-key]")).await?;
     app.find("[data-testid=copy-countdown]").await?;
-    app.click(&format!("{row} [data-testid=rotate-row]")).await?;
-    app.type_into("[data-testid=rotate-value]", &marker("rotated")).await?;
+    app.click(&format!("{row} [data-testid=rotate-row]"))
+        .await?;
+    app.type_into("[data-testid=rotate-value]", &marker("rotated"))
+        .await?;
     app.click("[data-testid=rotate-save]").await?;
-    app.eventually("the rotate dialog to close", Duration::from_secs(10), || async {
-        Ok(app.count("[data-testid=rotate-dialog]").await? == 0)
-    })
+    app.eventually(
+        "the rotate dialog to close",
+        Duration::from_secs(10),
+        || async { Ok(app.count("[data-testid=rotate-dialog]").await? == 0) },
+    )
     .await?;
 
     // Newest first: rotate, retrieve, add, connect.
@@ -68,34 +83,58 @@ async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> 
     app.find("[data-testid=audit-table]").await?;
     let actions: Vec<String> = {
         let mut found = Vec::new();
-        for row in app.client.find_all(Locator::Css("[data-testid=audit-row]")).await? {
+        for row in app
+            .client
+            .find_all(Locator::Css("[data-testid=audit-row]"))
+            .await?
+        {
             found.push(row.attr("data-action").await?.unwrap_or_default());
         }
         found
     };
-    assert_eq!(actions, vec!["rotate", "retrieve", "add", "connect"], "{actions:?}");
+    assert_eq!(
+        actions,
+        vec!["rotate", "retrieve", "add", "connect"],
+        "{actions:?}"
+    );
     let newest = app.text("[data-testid=audit-row]").await?;
-    assert!(newest.contains("Priya Nair") && newest.contains("Ubiquiti UniFi"), "{newest}");
+    assert!(
+        newest.contains("Priya Nair") && newest.contains("Ubiquiti UniFi"),
+        "{newest}"
+    );
 
     // The action filter narrows the list.
-    app.find("[aria-label='Filter by action']").await?.select_by_value("add").await?;
+    app.find("[aria-label='Filter by action']")
+        .await?
+        .select_by_value("add")
+        .await?;
     app.eventually("only the add entry", Duration::from_secs(5), || async {
         Ok(app.count("[data-testid=audit-row]").await? == 1)
     })
     .await?;
-    app.find("[aria-label='Filter by action']").await?.select_by_value("").await?;
+    app.find("[aria-label='Filter by action']")
+        .await?
+        .select_by_value("")
+        .await?;
 
     app.click("[data-testid=verify-audit]").await?;
     let result = app.find("[data-testid=verify-result]").await?;
     assert_eq!(result.attr("data-intact").await?.as_deref(), Some("true"));
-    assert!(result.text().await?.contains("anchor matches"), "{}", result.text().await?);
+    assert!(
+        result.text().await?.contains("anchor matches"),
+        "{}",
+        result.text().await?
+    );
     app.screenshot("audit-log-intact.png").await?;
 
     // Exports through the app's save path.
     app.click("[data-testid=export-audit]").await?;
     let csv = saved_file(saves.path(), ".csv").await?;
     let text = std::fs::read_to_string(&csv)?;
-    assert!(text.contains("prev hash") && text.contains("hash"), "hash columns");
+    assert!(
+        text.contains("prev hash") && text.contains("hash"),
+        "hash columns"
+    );
     assert!(text.contains("rotate") && text.contains("verification"));
     assert!(!text.contains(&value));
     std::fs::remove_file(&csv)?;
@@ -103,7 +142,11 @@ async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> 
     app.click("[data-testid=print-pdf]").await?;
     let pdf = saved_file(saves.path(), ".pdf").await?;
     assert!(!contains(&pdf, &value), "the key value is in the PDF");
-    let pdftext = std::process::Command::new("pdftotext").args(["-layout"]).arg(&pdf).arg("-").output()?;
+    let pdftext = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()?;
     let pdftext = String::from_utf8_lossy(&pdftext.stdout);
     assert!(pdftext.contains("Ubiquiti UniFi") && pdftext.contains("VAULT: MSP-AUDIT-VAULT"));
     assert!(pdftext.contains("Page 1 of"));
@@ -112,7 +155,10 @@ async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> 
     app.click("[data-testid=export-inventory]").await?;
     let inventory = saved_file(saves.path(), ".csv").await?;
     let inventory = std::fs::read_to_string(&inventory)?;
-    assert!(inventory.contains("Ubiquiti UniFi") && inventory.lines().count() == 33, "header + 32 vendors");
+    assert!(
+        inventory.contains("Ubiquiti UniFi") && inventory.lines().count() == 33,
+        "header + 32 vendors"
+    );
 
     // Edit one byte of entry #2 in the log file on disk.
     let log = profile
@@ -130,13 +176,20 @@ async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> 
 
     app.click("[data-testid=tab-audit]").await?;
     app.click("[data-testid=verify-audit]").await?;
-    app.eventually("Verify to report the edit", Duration::from_secs(10), || async {
-        let result = app.find("[data-testid=verify-result]").await?;
-        Ok(result.attr("data-intact").await?.as_deref() == Some("false"))
-    })
+    app.eventually(
+        "Verify to report the edit",
+        Duration::from_secs(10),
+        || async {
+            let result = app.find("[data-testid=verify-result]").await?;
+            Ok(result.attr("data-intact").await?.as_deref() == Some("false"))
+        },
+    )
     .await?;
     let problem = app.text("[data-testid=verify-problem]").await?;
-    assert!(problem.contains("#2") && problem.contains("edited"), "{problem}");
+    assert!(
+        problem.contains("#2") && problem.contains("edited"),
+        "{problem}"
+    );
     app.screenshot("audit-log-tampered.png").await?;
     app.quit().await;
     Ok(())

@@ -120,7 +120,8 @@ async fn a_wrong_client_secret_is_explained_in_the_modal() -> Result<()> {
     let profile = Profile::new("wrong-secret")?;
     let app = App::launch("wrong-secret", &profile, Launch::default()).await?;
     app.set_profile("Sam Okafor", "Admin").await?;
-    app.connect_to(&emulator, &form("not-the-right-secret", false)).await?;
+    app.connect_to(&emulator, &form("not-the-right-secret", false))
+        .await?;
     let error = app
         .wait_for("[data-testid=connect-error]", Duration::from_secs(30))
         .await?;

@@ -208,11 +208,17 @@ async fn setup_guide_audit_log_and_report_work_offline_in_demo_mode() -> Result<
         "AuditEvent",
         "Entra App Secret",
     ] {
-        assert!(guide.contains(expected), "the guide should mention {expected}");
+        assert!(
+            guide.contains(expected),
+            "the guide should mention {expected}"
+        );
     }
     app.click("[data-testid=copy-command]").await?;
     app.eventually("the copy confirmation", Duration::from_secs(5), || async {
-        Ok(app.text("[data-testid=toast]").await?.contains("Command copied"))
+        Ok(app
+            .text("[data-testid=toast]")
+            .await?
+            .contains("Command copied"))
     })
     .await?;
     app.screenshot("setup-guide.png").await?;
@@ -239,7 +245,11 @@ async fn setup_guide_audit_log_and_report_work_offline_in_demo_mode() -> Result<
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let pdf = pdf.ok_or("the PDF report was not saved")?;
-    let text = std::process::Command::new("pdftotext").args(["-layout"]).arg(&pdf).arg("-").output()?;
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()?;
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("DEMO") && text.contains("NinjaOne") && text.contains("Page 1 of"));
     let page_one = akv_tests::e2e::artifacts_dir().join("demo-report-page1");

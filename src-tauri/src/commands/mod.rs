@@ -116,7 +116,10 @@ pub async fn save_with_dialog<R: Runtime>(
 
 /// Open the file the console last saved in the system's viewer (PDF reader, spreadsheet).
 #[tauri::command]
-pub fn open_last_saved<R: Runtime>(app: AppHandle<R>, saved: tauri::State<'_, LastSaved>) -> AppResult<()> {
+pub fn open_last_saved<R: Runtime>(
+    app: AppHandle<R>,
+    saved: tauri::State<'_, LastSaved>,
+) -> AppResult<()> {
     let path = saved.get().ok_or_else(|| {
         AppError::new(
             ErrorCode::FileWriteFailed,

@@ -210,7 +210,10 @@ fn file_stamp() -> String {
 /// Print / PDF: the native report, saved where the technician chooses (open it afterwards with
 /// `open_last_saved`).
 #[tauri::command]
-pub async fn export_report_pdf<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppResult<Option<SavedFile>> {
+pub async fn export_report_pdf<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+) -> AppResult<Option<SavedFile>> {
     let (console, operator) = core.console().await?;
     let bytes = console.report_pdf(&operator, Utc::now()).await?;
     let name = format!("api-key-vault-report-{}.pdf", file_stamp());
