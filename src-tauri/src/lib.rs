@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tauri::{Emitter, Manager};
-use tauri_plugin_notification::NotificationExt;
 
 use crate::commands::{events, vault::ClipboardState};
 use crate::service::{Notice, Notifier};
@@ -31,22 +30,6 @@ const REMINDER_INTERVAL: Duration = Duration::from_secs(4 * 60 * 60);
 fn demo_requested() -> bool {
     std::env::args().any(|a| a == "--demo")
         || std::env::var("AKV_DEMO").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
-}
-
-fn show_reminders(app: &tauri::AppHandle, core: &Arc<AppCore>) {
-    let app = app.clone();
-    let core = core.clone();
-    tauri::async_runtime::spawn(async move {
-        for reminder in core.due_reminders().await {
-            // Notifications fail quietly where no notification service runs (headless CI).
-            let _ = app
-                .notification()
-                .builder()
-                .title(&reminder.title)
-                .body(&reminder.body)
-                .show();
-        }
-    });
 }
 
 pub fn run() {
@@ -81,7 +64,7 @@ pub fn run() {
                 }
                 commands::announce_status(&handle);
                 loop {
-                    show_reminders(&handle, &core);
+                    commands::show_reminders(&handle);
                     tokio::time::sleep(REMINDER_INTERVAL).await;
                 }
             });

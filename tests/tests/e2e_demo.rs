@@ -262,3 +262,27 @@ async fn setup_guide_audit_log_and_report_work_offline_in_demo_mode() -> Result<
     app.quit().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_theme_follows_the_operating_system() -> Result<()> {
+    let _serial = akv_tests::e2e::exclusive().await;
+    let background = "return getComputedStyle(document.body).backgroundColor;";
+    for (theme, expected, shot) in [
+        ("Adwaita", "rgb(244, 246, 250)", "vault-tab-light.png"),
+        ("Adwaita:dark", "rgb(11, 18, 32)", "vault-tab-dark.png"),
+    ] {
+        let profile = Profile::new("theme")?;
+        let app = App::launch(
+            "theme",
+            &profile,
+            Launch::demo().with_env("GTK_THEME", theme),
+        )
+        .await?;
+        app.find("[data-testid=vault-row]").await?;
+        let colour = app.eval(background).await?;
+        assert_eq!(colour.as_str(), Some(expected), "{theme}");
+        app.screenshot(shot).await?;
+        app.quit().await;
+    }
+    Ok(())
+}

@@ -2,7 +2,7 @@
 
 use tauri::{AppHandle, Runtime};
 
-use super::{Core, announce_status};
+use super::{Core, announce_status, show_reminders};
 use crate::domain::policy::Role;
 use crate::error::AppResult;
 use crate::session::AppStatus;
@@ -16,6 +16,7 @@ pub async fn app_status(core: Core<'_>) -> AppResult<AppStatus> {
 pub async fn start_demo<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppResult<AppStatus> {
     let status = core.start_demo().await?;
     announce_status(&app);
+    show_reminders(&app);
     Ok(status)
 }
 

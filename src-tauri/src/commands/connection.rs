@@ -3,7 +3,7 @@
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_dialog::DialogExt;
 
-use super::{Core, announce_status};
+use super::{Core, announce_status, show_reminders};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::session::{AppStatus, ConnectRequest};
 
@@ -15,6 +15,9 @@ pub async fn connect<R: Runtime>(
 ) -> AppResult<AppStatus> {
     let result = core.connect(request).await;
     announce_status(&app);
+    if result.is_ok() {
+        show_reminders(&app);
+    }
     result
 }
 

@@ -142,6 +142,24 @@ pub fn open_last_saved<R: Runtime>(
         })
 }
 
+/// Show the expiry reminders due now as desktop notifications (sent from Rust; notifications
+/// fail quietly where no notification service runs, e.g. headless CI).
+pub fn show_reminders<R: Runtime>(app: &AppHandle<R>) {
+    use tauri_plugin_notification::NotificationExt;
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let core = app.state::<Arc<AppCore>>().inner().clone();
+        for reminder in core.due_reminders().await {
+            let _ = app
+                .notification()
+                .builder()
+                .title(&reminder.title)
+                .body(&reminder.body)
+                .show();
+        }
+    });
+}
+
 /// Tell the webview the session changed (connected, disconnected, demo started).
 pub fn announce_status<R: Runtime>(app: &AppHandle<R>) {
     let _ = app.emit(events::STATUS, ());
