@@ -217,11 +217,6 @@ fn parts(value: &SecretValue, count: usize) -> Option<Vec<&str>> {
     (pieces.len() == count && pieces.iter().all(|p| !p.is_empty())).then_some(pieces)
 }
 
-#[derive(serde::Deserialize)]
-struct TokenAnswer {
-    access_token: Option<String>,
-}
-
 /// Ping `vendor` at `endpoint` with `value`.
 pub async fn ping(
     client: &PingClient,
@@ -259,7 +254,7 @@ pub async fn ping(
             if let Some(audience) = audience {
                 form.push(("audience", audience));
             }
-            Some(exchange(http.post(url).form(&form), url, started).await)
+            Some(exchange(http.post(url).form(&form), "access_token", url, started).await)
         }
         AuthStyle::OauthPassword {
             client_id,
@@ -276,7 +271,7 @@ pub async fn ping(
                 .post(url)
                 .basic_auth(client_id, Some(client_secret))
                 .form(&form);
-            Some(exchange(request, url, started).await)
+            Some(exchange(request, "access_token", url, started).await)
         }
         AuthStyle::JsonLogin {
             token_path,
@@ -291,7 +286,7 @@ pub async fn ping(
             if let (Some(header), Some(extra)) = (extra_header, pieces.get(2)) {
                 request = request.header(header.as_str(), *extra);
             }
-            Some(json_login(request, token_field, &url, started).await)
+            Some(exchange(request, token_field, &url, started).await)
         }
         _ => None,
     };
@@ -364,62 +359,32 @@ pub async fn ping(
     }
 }
 
+/// Send a token request (OAuth or a vendor's JSON login) and return the token found under
+/// `token_field` of the JSON answer.
 async fn exchange(
-    request: reqwest::RequestBuilder,
-    url: &str,
-    started: Instant,
-) -> Result<String, PingReport> {
-    match request.send().await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            if !(200..300).contains(&status) {
-                // OAuth servers answer a bad client with 400 or 401.
-                let outcome = match status {
-                    400 | 401 => PingOutcome::Rejected,
-                    other => classify_status(other),
-                };
-                return Err(report(outcome, Some(status), url, started));
-            }
-            match response.json::<TokenAnswer>().await {
-                Ok(TokenAnswer {
-                    access_token: Some(token),
-                }) => Ok(token),
-                _ => Err(report(
-                    PingOutcome::UnexpectedStatus,
-                    Some(status),
-                    url,
-                    started,
-                )),
-            }
-        }
-        Err(error) => Err(report(classify_error(&error), None, url, started)),
-    }
-}
-
-async fn json_login(
     request: reqwest::RequestBuilder,
     token_field: &str,
     url: &str,
     started: Instant,
 ) -> Result<String, PingReport> {
-    match request.send().await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            if !(200..300).contains(&status) {
-                let outcome = match status {
-                    400 | 401 => PingOutcome::Rejected,
-                    other => classify_status(other),
-                };
-                return Err(report(outcome, Some(status), url, started));
-            }
-            let body: serde_json::Value = response.json().await.unwrap_or_default();
-            body.get(token_field)
-                .and_then(|t| t.as_str())
-                .map(str::to_string)
-                .ok_or_else(|| report(PingOutcome::UnexpectedStatus, Some(status), url, started))
-        }
-        Err(error) => Err(report(classify_error(&error), None, url, started)),
+    let response = request
+        .send()
+        .await
+        .map_err(|error| report(classify_error(&error), None, url, started))?;
+    let status = response.status().as_u16();
+    if !(200..300).contains(&status) {
+        // Token endpoints answer bad credentials with 400 or 401.
+        let outcome = match status {
+            400 | 401 => PingOutcome::Rejected,
+            other => classify_status(other),
+        };
+        return Err(report(outcome, Some(status), url, started));
     }
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    body.get(token_field)
+        .and_then(|t| t.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| report(PingOutcome::UnexpectedStatus, Some(status), url, started))
 }
 
 #[cfg(test)]

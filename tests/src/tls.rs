@@ -304,3 +304,67 @@ async fn accept_loop(
         });
     }
 }
+
+/// Keeps a server started on its own thread and runtime alive, for callers without a tokio
+/// runtime (end-to-end tests that drive a separate app process). Shared by the emulator and the
+/// vendor stub.
+pub struct BackgroundRuntime {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl BackgroundRuntime {
+    /// Run `start` on a new thread's runtime and return what it started, with the runtime that
+    /// keeps it serving until [`BackgroundRuntime::stop`].
+    pub fn spawn<T, E, F, Fut>(name: &str, start: F) -> Result<(T, BackgroundRuntime), E>
+    where
+        T: Send + 'static,
+        E: From<std::io::Error> + Send + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(err) => {
+                        let _ = ready_tx.send(Err(E::from(err)));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let started = start().await;
+                    let ok = started.is_ok();
+                    let _ = ready_tx.send(started);
+                    if ok {
+                        // Keep serving until stopped.
+                        let _ = stop_rx.await;
+                    }
+                });
+            })
+            .map_err(E::from)?;
+        let started = ready_rx
+            .recv()
+            .map_err(|_| E::from(std::io::Error::other(format!("{name} thread exited early"))))??;
+        Ok((
+            started,
+            BackgroundRuntime {
+                stop: stop_tx,
+                thread,
+            },
+        ))
+    }
+
+    /// Stop serving and wait for the thread.
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}

@@ -21,7 +21,7 @@ use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Method, Response};
 use serde_json::{Value, json};
 
-use crate::tls::{Handler, HttpsServer, IncomingRequest, Outcome, TestCa};
+use crate::tls::{BackgroundRuntime, Handler, HttpsServer, IncomingRequest, Outcome, TestCa};
 
 /// Header names checked for a credential unless configured otherwise (lowercase).
 pub const DEFAULT_CREDENTIAL_HEADERS: [&str; 8] = [
@@ -101,11 +101,6 @@ impl StubShared {
     }
 }
 
-struct BackgroundRuntime {
-    stop: tokio::sync::oneshot::Sender<()>,
-    thread: std::thread::JoinHandle<()>,
-}
-
 /// A running vendor stub; dropping it stops the server.
 pub struct VendorStub {
     shared: Arc<StubShared>,
@@ -162,40 +157,13 @@ impl VendorStub {
 
     /// Starts on its own runtime thread (for callers without a tokio runtime).
     pub fn start_blocking(ca: Option<Arc<TestCa>>) -> std::io::Result<VendorStub> {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("vendor-stub".to_string())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(err) => {
-                        let _ = ready_tx.send(Err(err));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let started = match ca {
-                        Some(ca) => VendorStub::start_with_ca(ca).await,
-                        None => VendorStub::start().await,
-                    };
-                    let ok = started.is_ok();
-                    let _ = ready_tx.send(started);
-                    if ok {
-                        let _ = stop_rx.await;
-                    }
-                });
-            })?;
-        let mut stub = ready_rx
-            .recv()
-            .map_err(|_| std::io::Error::other("vendor stub thread exited early"))??;
-        stub.background = Some(BackgroundRuntime {
-            stop: stop_tx,
-            thread,
-        });
+        let (mut stub, background) = BackgroundRuntime::spawn("vendor-stub", move || async move {
+            match ca {
+                Some(ca) => VendorStub::start_with_ca(ca).await,
+                None => VendorStub::start().await,
+            }
+        })?;
+        stub.background = Some(background);
         Ok(stub)
     }
 
@@ -292,8 +260,7 @@ impl VendorStub {
             server.shutdown();
         }
         if let Some(background) = self.background.take() {
-            let _ = background.stop.send(());
-            let _ = background.thread.join();
+            background.stop();
         }
     }
 }

@@ -38,7 +38,7 @@ use self::routes::{Route, RouteError};
 use self::state::{ActiveFault, Identity, State};
 use self::store::{DeletedItem, RECOVERABLE_DAYS, SecretItem, SecretVersion, now_unix, store_key};
 use self::vault::{Query, VaultCall};
-use crate::tls::{Handler, HttpsServer, IncomingRequest, Outcome, TestCa};
+use crate::tls::{BackgroundRuntime, Handler, HttpsServer, IncomingRequest, Outcome, TestCa};
 
 /// The resource Key Vault's challenge names (tokens must be for `{this}/.default`).
 pub const VAULT_RESOURCE: &str = "https://vault.azure.net";
@@ -56,12 +56,6 @@ impl Shared {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
-
-/// Keeps the runtime thread of [`Emulator::start_blocking`] alive until the emulator drops.
-struct BackgroundRuntime {
-    stop: tokio::sync::oneshot::Sender<()>,
-    thread: std::thread::JoinHandle<()>,
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -158,40 +152,9 @@ impl Emulator {
     /// Starts the emulator on its own runtime thread, for callers without a tokio runtime
     /// (e.g. tests that drive a separate app process). Dropping the emulator stops the thread.
     pub fn start_blocking(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("kv-emulator".to_string())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(err) => {
-                        let _ = ready_tx.send(Err(EmulatorError::Io(err)));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let started = Emulator::start(config).await;
-                    let ok = started.is_ok();
-                    let _ = ready_tx.send(started);
-                    if ok {
-                        // Keep serving until the emulator is dropped.
-                        let _ = stop_rx.await;
-                    }
-                });
-            })
-            .map_err(EmulatorError::Io)?;
-        let mut emulator = ready_rx
-            .recv()
-            .map_err(|_| EmulatorError::Runtime("emulator thread exited early".to_string()))??;
-        emulator.background = Some(BackgroundRuntime {
-            stop: stop_tx,
-            thread,
-        });
+        let (mut emulator, background) =
+            BackgroundRuntime::spawn("kv-emulator", move || Emulator::start(config))?;
+        emulator.background = Some(background);
         Ok(emulator)
     }
 
@@ -453,8 +416,7 @@ impl Emulator {
             server.shutdown();
         }
         if let Some(background) = self.background.take() {
-            let _ = background.stop.send(());
-            let _ = background.thread.join();
+            background.stop();
         }
     }
 }
