@@ -15,7 +15,8 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::service::Operator;
 
 pub const CONFIG_FILE: &str = "config.json";
-pub const REMINDERS_FILE: &str = "reminders.json";
+/// Reminder ledgers live in `<data>/reminders/<vault>.json`, one per vault.
+pub const REMINDERS_DIR: &str = "reminders";
 const KEYCHAIN_SERVICE: &str = "com.msp.apikeyvaultconsole";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,18 +76,32 @@ pub fn save(dir: &Path, config: &ConsoleConfig) -> AppResult<()> {
     write_atomically(&dir.join(CONFIG_FILE), &json)
 }
 
-pub fn load_reminders(dir: &Path) -> ReminderLedger {
-    std::fs::read_to_string(dir.join(REMINDERS_FILE))
+fn reminders_path(dir: &Path, vault: &str) -> PathBuf {
+    dir.join(REMINDERS_DIR).join(format!("{vault}.json"))
+}
+
+pub fn load_reminders(dir: &Path, vault: &str) -> ReminderLedger {
+    std::fs::read_to_string(reminders_path(dir, vault))
         .map(|text| ReminderLedger::from_json(&text))
         .unwrap_or_default()
 }
 
-pub fn save_reminders(dir: &Path, ledger: &ReminderLedger) -> AppResult<()> {
-    write_atomically(&dir.join(REMINDERS_FILE), ledger.to_json().as_bytes())
+pub fn save_reminders(dir: &Path, vault: &str, ledger: &ReminderLedger) -> AppResult<()> {
+    write_atomically(&reminders_path(dir, vault), ledger.to_json().as_bytes())
 }
 
+/// The keychain entry's name. Custom endpoints are part of it, so editing the config file to
+/// point the console elsewhere cannot make it hand the remembered secret to another host.
 fn keychain_user(settings: &ConnectionSettings) -> String {
-    format!("{}/{}", settings.tenant_id, settings.client_id)
+    match (&settings.authority_host, &settings.vault_url) {
+        (Some(authority), Some(vault)) => {
+            format!(
+                "{}/{}@{authority}|{vault}",
+                settings.tenant_id, settings.client_id
+            )
+        }
+        _ => format!("{}/{}", settings.tenant_id, settings.client_id),
+    }
 }
 
 fn keychain_error(error: keyring::Error) -> AppError {

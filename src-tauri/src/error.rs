@@ -42,6 +42,7 @@ pub enum ErrorCode {
     AdminOnly,
     ProfileRequired,
     ConfirmationMismatch,
+    DemoOnly,
     // Local resources
     AuditWriteFailed,
     ClipboardUnavailable,

@@ -290,16 +290,14 @@ pub async fn ping(
         }
         _ => None,
     };
+    // The token is wiped when the ping ends, whichever way it ends.
     let bearer = match bearer {
-        Some(Ok(token)) => Some(token),
+        Some(Ok(token)) => Some(zeroize::Zeroizing::new(token)),
         Some(Err(failed)) => return failed,
         None => None,
     };
-    if let Some(token) = &bearer
-        && vendor.test_path.is_empty()
-    {
+    if bearer.is_some() && vendor.test_path.is_empty() {
         // The token exchange itself proved the credentials.
-        drop(zeroize::Zeroizing::new(token.clone()));
         let token_target = token_url.unwrap_or(&target);
         return report(PingOutcome::Authenticated, Some(200), token_target, started);
     }
@@ -312,7 +310,7 @@ pub async fn ping(
     let mut basic: Option<(&str, &str)> = None;
     match (&vendor.auth, &bearer) {
         (_, Some(token)) => {
-            request_headers.push(("Authorization".into(), format!("Bearer {token}")))
+            request_headers.push(("Authorization".into(), format!("Bearer {}", token.as_str())))
         }
         (AuthStyle::Bearer, None) => {
             request_headers.push(("Authorization".into(), format!("Bearer {}", pieces[0])))

@@ -1,6 +1,7 @@
 //! The app's session: demo, not connected, or connected to a vault; the operator profile; and
 //! the remembered connection. No Tauri imports — the commands and the tests drive it alike.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -59,6 +60,8 @@ pub struct AppStatus {
     pub last_error: Option<AppError>,
     /// May the operator change their own role now (Admin, first start, or demo mode)?
     pub can_change_role: bool,
+    /// Started with `--demo`: this window keeps everything in memory and cannot connect a vault.
+    pub demo_launch: bool,
 }
 
 /// The Connect modal's request.
@@ -92,12 +95,18 @@ fn demo_operator() -> Operator {
 
 pub struct AppCore {
     paths: AppPaths,
+    demo_launch: bool,
     session: RwLock<Session>,
     config: Mutex<ConsoleConfig>,
+    /// The technician's own profile (from the config file).
     operator: Mutex<Option<Operator>>,
+    /// Who acts inside the demo: starts as the real profile (or a demo Admin) and may switch
+    /// roles freely for training, without touching the real profile.
+    demo_operator: Mutex<Option<Operator>>,
     connecting: Mutex<bool>,
     last_error: Mutex<Option<AppError>>,
-    reminders: Mutex<ReminderLedger>,
+    /// Reminder ledgers per store ("demo" or the vault name), loaded on first use.
+    reminders: Mutex<HashMap<String, ReminderLedger>>,
     notifier: Notifier,
     azure_options: AzureOptions,
     ping_ca: Option<String>,
@@ -120,19 +129,16 @@ impl AppCore {
                 Err(error) => (ConsoleConfig::default(), Some(error)),
             }
         };
-        let reminders = if demo_launch {
-            ReminderLedger::default()
-        } else {
-            config::load_reminders(&paths.data_dir)
-        };
         AppCore {
+            demo_launch,
             operator: Mutex::new(config.operator.clone()),
+            demo_operator: Mutex::new(None),
             config: Mutex::new(config),
             paths,
             session: RwLock::new(Session::NotConnected),
             connecting: Mutex::new(false),
             last_error: Mutex::new(config_error),
-            reminders: Mutex::new(reminders),
+            reminders: Mutex::new(HashMap::new()),
             notifier,
             azure_options: AzureOptions::default(),
             ping_ca: None,
@@ -173,9 +179,17 @@ impl AppCore {
         &self.paths
     }
 
+    /// The operator acting in `session`.
+    fn operator_in(&self, session: &Session) -> Option<Operator> {
+        match session {
+            Session::Demo(_) => lock(&self.demo_operator).clone(),
+            _ => lock(&self.operator).clone(),
+        }
+    }
+
     pub async fn status(&self) -> AppStatus {
         let session = self.session.read().await;
-        let operator = lock(&self.operator).clone();
+        let operator = self.operator_in(&session);
         let remembered = lock(&self.config).remembered.clone();
         let (mode, badge, vault_name, vault_url, cloud) = match &*session {
             Session::NotConnected => (
@@ -206,16 +220,18 @@ impl AppCore {
             remembered,
             connecting: *lock(&self.connecting),
             last_error: lock(&self.last_error).clone(),
+            demo_launch: self.demo_launch,
         }
     }
 
     /// The open console and the operator acting on it.
     pub async fn console(&self) -> AppResult<(Arc<Console>, Operator)> {
-        let console = match &*self.session.read().await {
+        let session = self.session.read().await;
+        let console = match &*session {
             Session::NotConnected => return Err(AppError::not_connected()),
             Session::Demo(console) | Session::Azure { console, .. } => console.clone(),
         };
-        let operator = lock(&self.operator).clone().ok_or_else(profile_required)?;
+        let operator = self.operator_in(&session).ok_or_else(profile_required)?;
         Ok((console, operator))
     }
 
@@ -232,10 +248,8 @@ impl AppCore {
             self.ping_client()?,
             "demo",
         ));
-        let operator = {
-            let mut slot = lock(&self.operator);
-            slot.get_or_insert_with(demo_operator).clone()
-        };
+        let operator = lock(&self.operator).clone().unwrap_or_else(demo_operator);
+        *lock(&self.demo_operator) = Some(operator.clone());
         console.refresh_keys().await?;
         console
             .record(
@@ -283,10 +297,25 @@ impl AppCore {
     }
 
     async fn try_connect(&self, request: ConnectRequest) -> AppResult<()> {
+        if self.demo_launch {
+            return Err(AppError::new(
+                ErrorCode::DemoOnly,
+                "This window was started in demo mode, which never touches a vault or the disk.",
+                "Close it and start the console normally (without --demo) to connect your Azure Key Vault.",
+            ));
+        }
         let settings = request.settings.validated()?;
         let operator = lock(&self.operator).clone().ok_or_else(profile_required)?;
         let store = AzureStore::connect(&settings, &request.client_secret, &self.azure_options)?;
         store.check_access().await?;
+
+        // Reconnecting to the vault already open: its audit log is locked by the current
+        // session, so end that session before opening the log again.
+        let same_vault = matches!(&*self.session.read().await,
+            Session::Azure { settings: open, .. } if open.vault_name == settings.vault_name);
+        if same_vault {
+            self.close_session().await;
+        }
 
         let console_id = self.console_id()?;
         let log_path = self
@@ -329,7 +358,10 @@ impl AppCore {
             .await;
 
         if request.remember {
-            self.remember(&settings, &request.client_secret)?;
+            // The connection works; failing to remember it is worth a warning, not a failure.
+            if let Err(error) = self.remember(&settings, &request.client_secret) {
+                (self.notifier)(crate::service::Notice::from_error(&error));
+            }
         }
         self.close_session().await;
         *self.session.write().await = Session::Azure { console, settings };
@@ -409,10 +441,6 @@ impl AppCore {
         Ok(self.status().await)
     }
 
-    fn is_demo_session(session: &Session) -> bool {
-        matches!(session, Session::Demo(_))
-    }
-
     /// Set the operator profile. A role change needs an Admin, except at first start and in the
     /// demo (where trainers switch roles to show the policy at work).
     pub async fn set_profile(&self, name: &str, role: Role) -> AppResult<AppStatus> {
@@ -425,8 +453,8 @@ impl AppCore {
             ));
         }
         let session = self.session.read().await;
-        let demo = Self::is_demo_session(&session);
-        let before = lock(&self.operator).clone();
+        let demo = matches!(&*session, Session::Demo(_));
+        let before = self.operator_in(&session);
         let console = match &*session {
             Session::Demo(console) | Session::Azure { console, .. } => Some(console.clone()),
             Session::NotConnected => None,
@@ -452,8 +480,11 @@ impl AppCore {
             return Err(error);
         }
         let operator = Operator { name, role };
-        *lock(&self.operator) = Some(operator.clone());
-        if !demo {
+        if demo {
+            // A role picked for a demo stays in the demo.
+            *lock(&self.demo_operator) = Some(operator.clone());
+        } else {
+            *lock(&self.operator) = Some(operator.clone());
             let mut config = lock(&self.config);
             config.operator = Some(operator.clone());
             config::save(&self.paths.config_dir, &config)?;
@@ -468,31 +499,32 @@ impl AppCore {
 
     /// Expiry reminders due now (each threshold once per key and expiry).
     pub async fn due_reminders(&self) -> Vec<Reminder> {
-        let (console, demo) = match &*self.session.read().await {
+        // Each store has its own ledger, so a demo visit or another vault never makes this
+        // vault's reminders fire again.
+        let (console, store) = match &*self.session.read().await {
             Session::NotConnected => return Vec::new(),
-            Session::Demo(console) => (console.clone(), true),
-            Session::Azure { console, .. } => (console.clone(), false),
+            Session::Demo(console) => (console.clone(), None),
+            Session::Azure { console, settings } => {
+                (console.clone(), Some(settings.vault_name.clone()))
+            }
         };
         let keys = match console.refresh_keys().await {
             Ok(keys) => keys,
             Err(_) => console.cached_keys(),
         };
-        let mut ledger = lock(&self.reminders);
-        let due = due_reminders(
-            &keys,
-            |r| vendor_name(&r.vendor_id),
-            Utc::now(),
-            &mut ledger,
-        );
-        if !demo
-            && !due.is_empty()
-            && let Err(error) = config::save_reminders(&self.paths.data_dir, &ledger)
-        {
-            (self.notifier)(crate::service::Notice {
-                level: NoticeLevel::Warning,
-                message: error.message,
-                hint: Some(error.hint),
+        let mut ledgers = lock(&self.reminders);
+        let ledger = ledgers
+            .entry(store.clone().unwrap_or_else(|| "demo".to_string()))
+            .or_insert_with(|| match &store {
+                Some(vault) => config::load_reminders(&self.paths.data_dir, vault),
+                None => ReminderLedger::default(),
             });
+        let due = due_reminders(&keys, |r| vendor_name(&r.vendor_id), Utc::now(), ledger);
+        if let Some(vault) = &store
+            && !due.is_empty()
+            && let Err(error) = config::save_reminders(&self.paths.data_dir, vault, ledger)
+        {
+            (self.notifier)(crate::service::Notice::from_error(&error));
         }
         due
     }
@@ -512,4 +544,122 @@ fn profile_required() -> AppError {
         "Tell the console who you are first.",
         "Enter your name and role; every action is recorded under them in the audit log.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::connection::Cloud;
+
+    fn core(dir: &std::path::Path, demo_launch: bool) -> AppCore {
+        AppCore::new(
+            AppPaths {
+                config_dir: dir.join("config"),
+                data_dir: dir.join("data"),
+            },
+            demo_launch,
+            Arc::new(|_| {}),
+        )
+    }
+
+    fn request() -> ConnectRequest {
+        ConnectRequest {
+            settings: ConnectionSettings {
+                tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+                client_id: "11111111-2222-3333-4444-555555555555".into(),
+                vault_name: "msp-api-keyvault".into(),
+                cloud: Cloud::AzurePublic,
+                authority_host: None,
+                vault_url: None,
+                ca_pem: None,
+            },
+            client_secret: SecretValue::new("secret"),
+            remember: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_demo_launch_refuses_to_connect_and_writes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let core = core(dir.path(), true);
+        core.start_demo().await.expect("demo");
+        core.set_profile("Trainer", Role::L1)
+            .await
+            .expect("any role in demo");
+        let error = core
+            .connect(request())
+            .await
+            .expect_err("no vault from a demo launch");
+        assert_eq!(error.code, ErrorCode::DemoOnly);
+        assert!(core.status().await.demo_launch);
+        assert!(!dir.path().join("config").exists() && !dir.path().join("data").exists());
+    }
+
+    #[tokio::test]
+    async fn a_role_picked_in_the_demo_stays_in_the_demo() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let l1 = Operator {
+            name: "Lee".into(),
+            role: Role::L1,
+        };
+        config::save(
+            &dir.path().join("config"),
+            &ConsoleConfig {
+                operator: Some(l1.clone()),
+                ..Default::default()
+            },
+        )
+        .expect("config");
+        let core = core(dir.path(), false);
+        core.start_demo().await.expect("demo");
+        assert_eq!(
+            core.status().await.operator,
+            Some(l1.clone()),
+            "the demo starts as you"
+        );
+        core.set_profile("Lee", Role::Admin)
+            .await
+            .expect("demo role switch");
+        assert_eq!(core.console().await.expect("console").1.role, Role::Admin);
+
+        core.disconnect().await;
+        let status = core.status().await;
+        assert_eq!(
+            status.operator,
+            Some(l1.clone()),
+            "back to the real profile"
+        );
+        assert!(!status.can_change_role);
+        let error = core
+            .set_profile("Lee", Role::Admin)
+            .await
+            .expect_err("L1 cannot promote");
+        assert_eq!(error.code, ErrorCode::AdminOnly);
+        assert_eq!(
+            config::load(&dir.path().join("config"))
+                .expect("load")
+                .operator,
+            Some(l1)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_first_profile_is_saved_and_role_changes_then_need_an_admin() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let core = core(dir.path(), false);
+        assert!(core.status().await.can_change_role);
+        core.set_profile("Dana", Role::Admin)
+            .await
+            .expect("first start");
+        core.set_profile("Dana", Role::L2)
+            .await
+            .expect("an Admin may change roles");
+        let error = core
+            .set_profile("Dana", Role::Admin)
+            .await
+            .expect_err("L2 may not");
+        assert_eq!(error.code, ErrorCode::AdminOnly);
+        let saved = config::load(&dir.path().join("config")).expect("load");
+        assert_eq!(saved.operator.map(|o| o.role), Some(Role::L2));
+    }
 }

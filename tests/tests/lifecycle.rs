@@ -245,6 +245,95 @@ async fn versions_are_listed_and_an_old_one_restored_as_a_new_version() {
     );
     // The old value was read by Rust (one get by version) and written back.
     assert_eq!(emulator.request_count(RouteKind::GetSecret), 1);
+
+    // Another console (or this one after a restart) lists the versions from the vault alone:
+    // exactly one is current, the newest, and the others can be restored.
+    let (fresh, _) = support::console(&emulator);
+    fresh.refresh_keys().await.expect("keys");
+    let listed = fresh.versions("ninjaone").await.expect("versions");
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed.iter().filter(|v| v.current).count(), 1);
+    assert!(listed[0].current, "the newest version is the current one");
+}
+
+#[tokio::test]
+async fn a_delete_that_fails_after_disabling_says_the_key_is_disabled() {
+    let emulator = emulator().await;
+    seed_key(
+        &emulator,
+        "ninjaone",
+        "",
+        "ninja-value-0123456789abcdef",
+        10,
+    );
+    let (console, _) = console(&emulator);
+    emulator.inject_fault(
+        Fault::server_error(500)
+            .on_route(RouteKind::DeleteSecret)
+            .for_secret("ninjaone"),
+    );
+    let error = console
+        .delete_key(&admin(), "ninjaone")
+        .await
+        .expect_err("delete fails");
+    assert_eq!(error.code, ErrorCode::ServiceUnavailable);
+    assert!(error.message.contains("was disabled"), "{}", error.message);
+    // Nothing was lost: the key is still there (disabled), and the console knows it.
+    let snapshot = emulator.secret_snapshot("ninjaone").expect("still stored");
+    assert!(!snapshot.deleted);
+    assert!(!snapshot.versions.last().expect("version").enabled);
+    let row = console
+        .vault_view(&admin(), Utc::now())
+        .await
+        .expect("view")
+        .rows
+        .into_iter()
+        .find(|r| r.secret_name.as_deref() == Some("ninjaone"))
+        .expect("row");
+    assert_eq!(row.status, akv_console::domain::keys::KeyStatus::Disabled);
+}
+
+#[tokio::test]
+async fn settings_are_written_over_the_vaults_current_state_not_a_stale_copy() {
+    let emulator = emulator().await;
+    seed_key(
+        &emulator,
+        "ninjaone",
+        "",
+        "ninja-value-0123456789abcdef",
+        10,
+    );
+    let (mine, _) = console(&emulator);
+    let (theirs, _) = console(&emulator);
+    let admin = admin();
+    mine.refresh_keys().await.expect("keys");
+    // Another console disables the key after this one listed it.
+    theirs.refresh_keys().await.expect("keys");
+    theirs
+        .set_enabled(&admin, "ninjaone", false, Utc::now())
+        .await
+        .expect("disable");
+    // Editing the note here must not re-enable it.
+    mine.update_settings(
+        &admin,
+        akv_console::service::vault::KeySettingsRequest {
+            secret_name: "ninjaone".into(),
+            interval_days: 90,
+            expiry: None,
+            owner: String::new(),
+            note: "edited elsewhere".into(),
+            endpoint: String::new(),
+            token_url: String::new(),
+        },
+        Utc::now(),
+    )
+    .await
+    .expect("update");
+    let snapshot = emulator.secret_snapshot("ninjaone").expect("stored");
+    assert!(
+        !snapshot.versions.last().expect("version").enabled,
+        "still disabled"
+    );
 }
 
 #[tokio::test]

@@ -58,12 +58,14 @@ pub async fn choose_ca_file<R: Runtime>(app: AppHandle<R>) -> AppResult<Option<S
             "Choose a PEM text file.",
         )
     })?;
-    if !text.contains("-----BEGIN CERTIFICATE-----") {
-        return Err(AppError::new(
+    // Only the certificates go back to the window; a private key in the same file stays behind.
+    let certificates = crate::domain::connection::normalise_pem(&text);
+    drop(zeroize::Zeroizing::new(text));
+    certificates.map(Some).ok_or_else(|| {
+        AppError::new(
             ErrorCode::InvalidInput,
-            format!("{} is not a PEM certificate.", path.display()),
+            format!("{} holds no PEM certificate.", path.display()),
             "Choose the CA file in PEM format (it starts with -----BEGIN CERTIFICATE-----).",
-        ));
-    }
-    Ok(Some(text))
+        )
+    })
 }

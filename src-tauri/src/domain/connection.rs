@@ -138,20 +138,23 @@ impl ConnectionSettings {
         let client_id = guid_field("clientId", "Client ID", &self.client_id)?;
         let vault_name = normalise_vault_name(&self.vault_name)?;
         let (authority_host, vault_url, ca_pem) = if self.cloud == Cloud::Custom {
-            let pem = self
+            // Only certificate blocks are kept: a private key pasted or picked with the CA (proxy
+            // exports often hold both) never reaches the config file or the window.
+            let pasted = self
                 .ca_pem
                 .as_deref()
                 .map(str::trim)
                 .filter(|p| !p.is_empty());
-            if let Some(pem) = pem
-                && !pem.contains("-----BEGIN CERTIFICATE-----")
-            {
-                return Err(AppError::field(
-                    "caPem",
-                    "That is not a PEM certificate.",
-                    "Choose the CA file in PEM format (it starts with -----BEGIN CERTIFICATE-----).",
-                ));
-            }
+            let pem = match pasted {
+                None => None,
+                Some(text) => Some(normalise_pem(text).ok_or_else(|| {
+                    AppError::field(
+                        "caPem",
+                        "That is not a PEM certificate.",
+                        "Choose the CA file in PEM format (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----).",
+                    )
+                })?),
+            };
             (
                 Some(https_url(
                     "authorityHost",
@@ -163,7 +166,7 @@ impl ConnectionSettings {
                     "Vault URL",
                     self.vault_url.as_deref(),
                 )?),
-                pem.map(str::to_string),
+                pem,
             )
         } else {
             (None, None, None)
@@ -285,6 +288,19 @@ mod tests {
         );
         assert!(normalise_pem("-----BEGIN CERTIFICATE-----\nAAAA").is_none());
         assert!(normalise_pem("hello").is_none());
+    }
+
+    #[test]
+    fn private_keys_next_to_the_ca_are_dropped() {
+        let mut custom = settings(Cloud::Custom);
+        custom.authority_host = Some("https://127.0.0.1:8443".into());
+        custom.vault_url = Some("https://127.0.0.1:8443".into());
+        custom.ca_pem = Some(
+            "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg==\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n".into(),
+        );
+        let kept = custom.validated().expect("valid").ca_pem.expect("pem");
+        assert!(!kept.contains("PRIVATE"));
+        assert!(kept.contains("BEGIN CERTIFICATE"));
     }
 
     #[test]

@@ -153,7 +153,11 @@ pub struct KeyTiming {
 
 impl KeyTiming {
     pub fn of(record: &KeyRecord, now: DateTime<Utc>) -> KeyTiming {
-        let next_due = record.last_rotated + Duration::days(i64::from(record.interval_days));
+        // Saturate instead of overflowing on absurd dates from a hand-edited vault.
+        let next_due = record
+            .last_rotated
+            .checked_add_signed(Duration::days(i64::from(record.interval_days)))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let days_to_due = days_between(now, next_due);
         let days_to_expiry = record.expires.map(|exp| days_between(now, exp));
         let expired = record.expires.is_some_and(|exp| exp <= now);

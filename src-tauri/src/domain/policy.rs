@@ -151,6 +151,17 @@ impl Default for AccessPolicy {
 }
 
 impl AccessPolicy {
+    /// What applies when the stored policy cannot be read: only Admin may use keys, so a damaged
+    /// or tampered document never grants more than the Admin set.
+    pub fn admin_only() -> AccessPolicy {
+        AccessPolicy {
+            version: POLICY_FORMAT_VERSION,
+            grants: BTreeMap::new(),
+            updated_at: None,
+            updated_by: None,
+        }
+    }
+
     pub fn allows(&self, role: Role, vendor_id: &str) -> bool {
         role == Role::Admin
             || self
@@ -190,7 +201,7 @@ impl AccessPolicy {
             AppError::new(
                 ErrorCode::UnexpectedResponse,
                 format!("The role policy stored in the vault could not be read ({error})."),
-                "An Admin can reset it from the Distribute tab; until then the default policy applies.",
+                "An Admin can save it again from the Distribute tab (toggle any vendor).",
             )
         })
     }

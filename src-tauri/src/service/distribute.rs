@@ -114,6 +114,7 @@ impl Console {
             .await;
             return Err(error);
         }
+        let _serial = self.policy_lock.lock().await;
         let result = async {
             // Start from the vault's copy so a change made at another console is not overwritten.
             let mut policy = self.refresh_policy().await?;

@@ -107,6 +107,8 @@ pub struct Console {
     audit: Mutex<AuditLog>,
     /// Serialises anchor writes so the vault's anchor never goes backwards.
     anchor_lock: tokio::sync::Mutex<()>,
+    /// Serialises policy changes (read, change, write) made at this console.
+    pub(crate) policy_lock: tokio::sync::Mutex<()>,
     policy: Mutex<AccessPolicy>,
     keys: Mutex<Vec<KeyRecord>>,
     notifier: Notifier,
@@ -127,6 +129,7 @@ impl Console {
             store,
             audit: Mutex::new(audit),
             anchor_lock: tokio::sync::Mutex::new(()),
+            policy_lock: tokio::sync::Mutex::new(()),
             policy: Mutex::new(AccessPolicy::default()),
             keys: Mutex::new(Vec::new()),
             notifier,
@@ -228,6 +231,22 @@ impl Console {
             })
     }
 
+    /// A key's record as the store has it now. Used before writing metadata back, so a change
+    /// made at another console (disabled, tags edited) is not overwritten with a stale copy.
+    pub async fn fresh_key(&self, secret_name: &str) -> AppResult<KeyRecord> {
+        self.refresh_keys()
+            .await?
+            .into_iter()
+            .find(|k| k.secret_name == secret_name)
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::KeyNotFound,
+                    format!("No key named '{secret_name}' is stored."),
+                    "It may have been deleted from another console. Refresh the Vault tab.",
+                )
+            })
+    }
+
     pub(crate) fn remember_key(&self, record: &KeyRecord) {
         let mut keys = Self::lock(&self.keys);
         match keys
@@ -257,10 +276,13 @@ impl Console {
                 Err(error) => {
                     self.notify(
                         NoticeLevel::Warning,
-                        error.message.clone(),
+                        format!(
+                            "{} Until it is fixed only Admin may use keys.",
+                            error.message
+                        ),
                         Some(error.hint.clone()),
                     );
-                    AccessPolicy::default()
+                    AccessPolicy::admin_only()
                 }
             },
             None => AccessPolicy::default(),

@@ -116,7 +116,8 @@ pub fn suggested_expiry(record: &KeyRecord, now: DateTime<Utc>) -> Option<DateTi
     let expires = record.expires?;
     let validity =
         (expires - record.last_rotated).max(Duration::days(i64::from(record.interval_days)));
-    Some(expiry_from_date((now + validity).date_naive()))
+    now.checked_add_signed(validity)
+        .map(|date| expiry_from_date(date.date_naive()))
 }
 
 /// One key to rotate: a pasted value, or `generate` for a value made in Rust.
@@ -272,7 +273,13 @@ impl Console {
         bulk: bool,
         now: DateTime<Utc>,
     ) -> AppResult<RotateOutcome> {
-        let record = self.key(&request.secret_name).await?;
+        // Rotate All Due refreshes once for the whole batch; a single rotation reads the key now.
+        let record = if bulk {
+            self.key(&request.secret_name).await?
+        } else {
+            self.refresh_policy().await?;
+            self.fresh_key(&request.secret_name).await?
+        };
         let vendor = record
             .vendor()
             .ok_or_else(|| AppError::internal("key of an unknown vendor"))?;
@@ -372,6 +379,9 @@ impl Console {
         on_progress: impl Fn(BulkProgress) + Send + Sync,
     ) -> BulkResult {
         let total = requests.len();
+        // Read keys and policy once; each rotation then works from this state.
+        let _ = self.refresh_keys().await;
+        let _ = self.refresh_policy().await;
         let mut items = Vec::with_capacity(total);
         let mut succeeded = 0;
         let mut failed = 0;
@@ -450,7 +460,7 @@ impl Console {
         version: &str,
         now: DateTime<Utc>,
     ) -> AppResult<VaultRow> {
-        let record = self.key(secret_name).await?;
+        let record = self.fresh_key(secret_name).await?;
         self.authorize(operator, &record, KeyAction::Restore, AuditAction::Restore)?;
         let versions = self.store.list_versions(secret_name).await?;
         let chosen = versions.iter().find(|v| v.version == version).cloned();

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{Console, Operator, format_date, vendor_name};
+use super::{AuditResult, Console, Operator, format_date, vendor_name};
 use crate::audit::AuditAction;
 use crate::domain::catalog::{self, Category, Vendor, endpoint_placeholders};
 use crate::domain::keys::{KeyRecord, KeyStatus, expiry_from_date, secret_name};
@@ -118,7 +118,13 @@ pub fn status_reason(record: &KeyRecord, now: DateTime<Utc>) -> String {
             -timing.days_to_due,
             plural(-timing.days_to_due)
         ),
-        KeyStatus::DueSoon if timing.days_to_due <= crate::domain::keys::DUE_SOON_DAYS => {
+        // Name whichever comes first: the rotation or the expiry.
+        KeyStatus::DueSoon
+            if timing.days_to_due <= crate::domain::keys::DUE_SOON_DAYS
+                && timing
+                    .days_to_expiry
+                    .is_none_or(|e| timing.days_to_due <= e) =>
+        {
             match timing.days_to_due {
                 0 => format!("Rotation due today ({due})."),
                 d => format!("Rotation due in {d} day{} ({due}).", plural(d)),
@@ -549,7 +555,7 @@ impl Console {
         request: KeySettingsRequest,
         now: DateTime<Utc>,
     ) -> AppResult<VaultRow> {
-        let mut record = self.key(&request.secret_name).await?;
+        let mut record = self.fresh_key(&request.secret_name).await?;
         let interval = validate_interval(request.interval_days)?;
         let expiry = match request.expiry.as_deref().map(str::trim) {
             // An unchanged past expiry stays as it is; a newly typed one must not be in the past.
@@ -638,6 +644,8 @@ impl Console {
         deliver: impl FnOnce(&SecretValue) -> AppResult<()>,
     ) -> AppResult<()> {
         let record = self.key(secret_name).await?;
+        // A revocation made at another console applies at once.
+        self.refresh_policy().await?;
         self.authorize(operator, &record, KeyAction::Copy, AuditAction::Retrieve)?;
         let result = match self.store.read_value(secret_name, None).await {
             Ok(value) => deliver(&value),
@@ -658,6 +666,7 @@ impl Console {
     /// The vendor test ping with the stored key.
     pub async fn test_key(&self, operator: &Operator, secret_name: &str) -> AppResult<PingReport> {
         let record = self.key(secret_name).await?;
+        self.refresh_policy().await?;
         self.authorize(operator, &record, KeyAction::Test, AuditAction::Test)?;
         let report = match self.store.read_value(secret_name, None).await {
             Ok(value) => self.ping_value(&record, &value).await,
@@ -715,12 +724,15 @@ impl Console {
     }
 
     pub async fn versions(&self, secret_name: &str) -> AppResult<Vec<VersionView>> {
-        let record = self.key(secret_name).await?;
+        self.key(secret_name).await?;
+        // Stores list versions newest first, and Key Vault's newest version is the current one
+        // (the list of keys carries no version id to compare with).
         let versions: Vec<KeyVersion> = self.store.list_versions(secret_name).await?;
         Ok(versions
             .into_iter()
-            .map(|v| VersionView {
-                current: v.version == record.version,
+            .enumerate()
+            .map(|(index, v)| VersionView {
+                current: index == 0,
                 created: v.created.map(format_date),
                 enabled: v.enabled,
                 expiry: v.expires.map(format_date),
@@ -737,7 +749,7 @@ impl Console {
         enabled: bool,
         now: DateTime<Utc>,
     ) -> AppResult<VaultRow> {
-        let mut record = self.key(secret_name).await?;
+        let mut record = self.fresh_key(secret_name).await?;
         let (action, audit) = if enabled {
             (KeyAction::Enable, AuditAction::Enable)
         } else {
@@ -766,28 +778,73 @@ impl Console {
         operator: &Operator,
         secret_name: &str,
     ) -> AppResult<DeletedView> {
-        let mut record = self.key(secret_name).await?;
+        let mut record = self.fresh_key(secret_name).await?;
         self.authorize(operator, &record, KeyAction::Delete, AuditAction::Delete)?;
-        let result = async {
-            if record.enabled {
-                record.enabled = false;
-                self.store.update_key(&record).await?;
+        let mut disabled_now = false;
+        if record.enabled {
+            record.enabled = false;
+            match self.store.update_key(&record).await {
+                Ok(updated) => {
+                    disabled_now = true;
+                    self.remember_key(&updated);
+                }
+                Err(error) => {
+                    self.record(
+                        operator,
+                        AuditAction::Delete,
+                        Some(&record.vendor_id),
+                        Some(secret_name),
+                        Err(&error),
+                        "could not disable; nothing changed",
+                    )
+                    .await;
+                    return Err(error);
+                }
             }
-            self.store.delete_key(secret_name).await
         }
-        .await;
-        self.record(
-            operator,
-            AuditAction::Delete,
-            Some(&record.vendor_id),
-            Some(secret_name),
-            result.as_ref().map(|_| ()),
-            "disabled, then soft-deleted",
-        )
-        .await;
-        let deleted = result?;
-        self.forget_key(secret_name);
-        Ok(deleted_view(deleted))
+        match self.store.delete_key(secret_name).await {
+            Ok(deleted) => {
+                self.record(
+                    operator,
+                    AuditAction::Delete,
+                    Some(&record.vendor_id),
+                    Some(secret_name),
+                    AuditResult::Ok,
+                    "disabled, then soft-deleted",
+                )
+                .await;
+                self.forget_key(secret_name);
+                Ok(deleted_view(deleted))
+            }
+            Err(mut error) => {
+                // The key is already disabled in the vault: say so rather than hide it.
+                let note = if disabled_now {
+                    "disabled, but the delete failed"
+                } else {
+                    "the delete failed"
+                };
+                self.record(
+                    operator,
+                    AuditAction::Delete,
+                    Some(&record.vendor_id),
+                    Some(secret_name),
+                    Err(&error),
+                    note,
+                )
+                .await;
+                if disabled_now {
+                    error.message = format!(
+                        "The key was disabled, but deleting it failed: {}",
+                        error.message
+                    );
+                    error.hint = format!(
+                        "{} It stays disabled until you enable it or retry the delete.",
+                        error.hint
+                    );
+                }
+                Err(error)
+            }
+        }
     }
 
     pub async fn deleted_keys(&self) -> AppResult<Vec<DeletedView>> {

@@ -445,7 +445,8 @@ impl SecretStore for AzureStore {
             });
         }
         // Newest first.
-        versions.sort_by_key(|v| std::cmp::Reverse(v.created));
+        // Newest first. `created` has whole seconds only; the rotation time breaks ties.
+        versions.sort_by_key(|v| std::cmp::Reverse((v.created, v.last_rotated)));
         Ok(versions)
     }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::domain::keys::KeyRecord;
+use crate::domain::validation::{MAX_INTERVAL_DAYS, MIN_INTERVAL_DAYS};
 
 /// Marks a secret as an API key managed by this console.
 pub const CONTENT_TYPE: &str = "application/vnd.akv-console.api-key";
@@ -74,11 +75,17 @@ pub fn record_from_parts(parts: SecretParts) -> Option<KeyRecord> {
     let vendor_id = parts.tags.get(TAG_VENDOR)?.clone();
     let tag = |name: &str| parts.tags.get(name).cloned().unwrap_or_default();
     let non_empty = |name: &str| parts.tags.get(name).filter(|v| !v.is_empty()).cloned();
-    let interval_days = tag(TAG_INTERVAL).parse().unwrap_or_else(|_| {
-        crate::domain::catalog::vendor(&vendor_id)
-            .map(|v| v.default_interval_days())
-            .unwrap_or(90)
-    });
+    // A tag edited outside the console may hold anything; keep the interval in the range the
+    // console itself allows.
+    let interval_days = tag(TAG_INTERVAL)
+        .parse::<u32>()
+        .ok()
+        .filter(|days| (MIN_INTERVAL_DAYS..=MAX_INTERVAL_DAYS).contains(days))
+        .unwrap_or_else(|| {
+            crate::domain::catalog::vendor(&vendor_id)
+                .map(|v| v.default_interval_days())
+                .unwrap_or(90)
+        });
     let last_rotated = DateTime::parse_from_rfc3339(&tag(TAG_ROTATED))
         .map(|d| d.with_timezone(&Utc))
         .ok()
@@ -134,6 +141,23 @@ mod tests {
         })
         .expect("ours");
         assert_eq!(rebuilt, original);
+    }
+
+    #[test]
+    fn out_of_range_intervals_fall_back_to_the_vendor_default() {
+        let mut tags = record_to_tags(&record(at(2026, 9, 1, 8), 90, None));
+        tags.insert(TAG_INTERVAL.into(), "4000000000".into());
+        let rebuilt = record_from_parts(SecretParts {
+            name: "ninjaone".into(),
+            content_type: Some(CONTENT_TYPE.into()),
+            tags,
+            enabled: true,
+            ..Default::default()
+        })
+        .expect("ours");
+        assert_eq!(rebuilt.interval_days, 90);
+        // Status computation must not overflow on it either.
+        let _ = rebuilt.timing(at(2026, 11, 23, 10));
     }
 
     #[test]

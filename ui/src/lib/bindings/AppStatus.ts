@@ -28,4 +28,8 @@ lastError: AppError | null,
 /**
  * May the operator change their own role now (Admin, first start, or demo mode)?
  */
-canChangeRole: boolean, };
+canChangeRole: boolean, 
+/**
+ * Started with `--demo`: this window keeps everything in memory and cannot connect a vault.
+ */
+demoLaunch: boolean, };
