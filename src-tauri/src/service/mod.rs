@@ -218,17 +218,7 @@ impl Console {
         {
             return Ok(found);
         }
-        self.refresh_keys()
-            .await?
-            .into_iter()
-            .find(|k| k.secret_name == secret_name)
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::KeyNotFound,
-                    format!("No key named '{secret_name}' is stored."),
-                    "It may have been deleted from another console. Refresh the Vault tab.",
-                )
-            })
+        self.fresh_key(secret_name).await
     }
 
     /// A key's record as the store has it now. Used before writing metadata back, so a change
