@@ -34,6 +34,11 @@ fn seed_key(
         .expect("seed");
 }
 
+/// The one NinjaOne key most tests start from.
+fn seed_ninjaone(emulator: &akv_tests::emulator::Emulator) {
+    seed_key(emulator, "ninjaone", "", "ninja-value-0123456789abcdef", 10);
+}
+
 fn request(name: &str, value: &str) -> RotateRequest {
     RotateRequest {
         secret_name: name.into(),
@@ -259,13 +264,7 @@ async fn versions_are_listed_and_an_old_one_restored_as_a_new_version() {
 #[tokio::test]
 async fn a_delete_that_fails_after_disabling_says_the_key_is_disabled() {
     let emulator = emulator().await;
-    seed_key(
-        &emulator,
-        "ninjaone",
-        "",
-        "ninja-value-0123456789abcdef",
-        10,
-    );
+    seed_ninjaone(&emulator);
     let (console, _) = console(&emulator);
     emulator.inject_fault(
         Fault::server_error(500)
@@ -296,13 +295,7 @@ async fn a_delete_that_fails_after_disabling_says_the_key_is_disabled() {
 #[tokio::test]
 async fn settings_are_written_over_the_vaults_current_state_not_a_stale_copy() {
     let emulator = emulator().await;
-    seed_key(
-        &emulator,
-        "ninjaone",
-        "",
-        "ninja-value-0123456789abcdef",
-        10,
-    );
+    seed_ninjaone(&emulator);
     let (mine, _) = console(&emulator);
     let (theirs, _) = console(&emulator);
     let admin = admin();
@@ -339,13 +332,7 @@ async fn settings_are_written_over_the_vaults_current_state_not_a_stale_copy() {
 #[tokio::test]
 async fn the_role_policy_lives_in_the_vault_and_binds_every_console() {
     let emulator = emulator().await;
-    seed_key(
-        &emulator,
-        "ninjaone",
-        "",
-        "ninja-value-0123456789abcdef",
-        10,
-    );
+    seed_ninjaone(&emulator);
     let (admin_console, _) = console(&emulator);
     let (l1_console, _) = console(&emulator);
     let admin = admin();
@@ -402,13 +389,7 @@ async fn the_role_policy_lives_in_the_vault_and_binds_every_console() {
 #[tokio::test]
 async fn revoke_recover_and_destroy() {
     let emulator = emulator().await;
-    seed_key(
-        &emulator,
-        "ninjaone",
-        "",
-        "ninja-value-0123456789abcdef",
-        10,
-    );
+    seed_ninjaone(&emulator);
     let (console, _) = console(&emulator);
     let admin = admin();
     let l2 = operator(OperatorRole::L2);

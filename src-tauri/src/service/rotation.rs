@@ -522,6 +522,22 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    /// A console on `store` with an in-memory log, and an Admin to act in it.
+    fn admin_console(store: Arc<dyn SecretStore>) -> (Console, Operator) {
+        let console = Console::new(
+            store,
+            crate::audit::AuditLog::in_memory(),
+            Arc::new(|_| {}),
+            crate::ping::PingClient::new(None).expect("client"),
+            "test",
+        );
+        let operator = Operator {
+            name: "Test".into(),
+            role: Role::Admin,
+        };
+        (console, operator)
+    }
+
     /// The demo store, with slow writes that count how many run at once.
     struct SlowStore {
         inner: DemoStore,
@@ -596,17 +612,7 @@ mod tests {
             in_flight: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
         });
-        let console = Console::new(
-            store.clone(),
-            crate::audit::AuditLog::in_memory(),
-            Arc::new(|_| {}),
-            crate::ping::PingClient::new(None).expect("client"),
-            "test",
-        );
-        let operator = Operator {
-            name: "Test".into(),
-            role: Role::Admin,
-        };
+        let (console, operator) = admin_console(store.clone());
         let keys = console.refresh_keys().await.expect("keys");
         let requests: Vec<RotateRequest> = keys
             .iter()
@@ -632,17 +638,7 @@ mod tests {
     #[tokio::test]
     async fn generate_is_refused_for_keys_of_several_parts() {
         let now = at(2026, 11, 23, 10);
-        let console = Console::new(
-            Arc::new(DemoStore::seeded(now)),
-            crate::audit::AuditLog::in_memory(),
-            Arc::new(|_| {}),
-            crate::ping::PingClient::new(None).expect("client"),
-            "test",
-        );
-        let operator = Operator {
-            name: "Test".into(),
-            role: Role::Admin,
-        };
+        let (console, operator) = admin_console(Arc::new(DemoStore::seeded(now)));
         let generate = |name: &str| RotateRequest {
             secret_name: name.into(),
             value: None,
