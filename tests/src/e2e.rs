@@ -558,20 +558,53 @@ impl App {
         let client = self.client.clone();
         let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
         kill(&mut self.driver);
-        kill(&mut self.xvfb);
+        stop_xvfb(&mut self.xvfb);
     }
 }
 
 impl Drop for App {
     fn drop(&mut self) {
         kill(&mut self.driver);
-        kill(&mut self.xvfb);
+        stop_xvfb(&mut self.xvfb);
     }
+}
+
+/// A display whose lock file is missing or names a process that is gone (a killed Xvfb leaves
+/// its lock behind) can be used; stale locks and sockets are cleared first.
+fn display_free(number: u32) -> bool {
+    let lock = PathBuf::from(format!("/tmp/.X{number}-lock"));
+    let Ok(text) = std::fs::read_to_string(&lock) else {
+        return !lock.exists();
+    };
+    let alive = text
+        .trim()
+        .parse::<u32>()
+        .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+    if alive {
+        return false;
+    }
+    let _ = std::fs::remove_file(&lock);
+    let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{number}"));
+    true
+}
+
+/// Ask Xvfb to exit so it removes its own lock file; kill it if it does not.
+fn stop_xvfb(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    for _ in 0..20 {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    kill(child);
 }
 
 fn start_xvfb() -> Result<(Child, String)> {
     for number in 140..240 {
-        if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
+        if !display_free(number) {
             continue;
         }
         let display = format!(":{number}");
