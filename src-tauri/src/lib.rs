@@ -1,18 +1,8 @@
-//! API Key Vault Console: the app crate. Domain modules (`domain`, `audit`, `report`, `ping`)
-//! hold no Tauri imports; `store` talks to Azure Key Vault or the in-memory demo; `service` holds
-//! the use cases per tab; `session` the app's connection state; `commands` adapts them to the
-//! webview.
+//! API Key Vault Console: the desktop app. Everything but the window lives in the Tauri-free
+//! core library (`akv_core`); this crate holds the thin `commands` that adapt it to the webview
+//! and builds the Tauri app (plugins, managed state, background tasks).
 
-pub mod audit;
 pub mod commands;
-pub mod config;
-pub mod domain;
-pub mod error;
-pub mod ping;
-pub mod report;
-pub mod service;
-pub mod session;
-pub mod store;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,8 +10,8 @@ use std::time::Duration;
 use tauri::{Emitter, Manager};
 
 use crate::commands::{events, vault::ClipboardState};
-use crate::service::{Notice, Notifier};
-use crate::session::{AppCore, AppPaths};
+use akv_core::service::{Notice, Notifier};
+use akv_core::session::{AppCore, AppPaths};
 
 /// Expiry reminders are checked at start and this often while the console is open.
 const REMINDER_INTERVAL: Duration = Duration::from_secs(4 * 60 * 60);

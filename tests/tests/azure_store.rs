@@ -5,13 +5,13 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use akv_console::domain::connection::ConnectionSettings;
-use akv_console::domain::secret::SecretValue;
-use akv_console::error::ErrorCode;
-use akv_console::service::rotation::RotateRequest;
-use akv_console::service::vault::{AddKeyRequest, KeySettingsRequest};
-use akv_console::store::azure::AzureStore;
-use akv_console::store::{ConsoleDocument, SecretStore};
+use akv_core::domain::connection::ConnectionSettings;
+use akv_core::domain::secret::SecretValue;
+use akv_core::error::ErrorCode;
+use akv_core::service::rotation::RotateRequest;
+use akv_core::service::vault::{AddKeyRequest, KeySettingsRequest};
+use akv_core::store::azure::AzureStore;
+use akv_core::store::{ConsoleDocument, SecretStore};
 use akv_tests::emulator::{
     AppRegistration, ClientSecret, Fault, PermissionModel, Role, RouteKind, SeedSecret,
 };

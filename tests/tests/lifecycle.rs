@@ -3,10 +3,10 @@
 
 mod support;
 
-use akv_console::domain::policy::Role as OperatorRole;
-use akv_console::domain::secret::SecretValue;
-use akv_console::error::ErrorCode;
-use akv_console::service::rotation::RotateRequest;
+use akv_core::domain::policy::Role as OperatorRole;
+use akv_core::domain::secret::SecretValue;
+use akv_core::error::ErrorCode;
+use akv_core::service::rotation::RotateRequest;
 use akv_tests::emulator::{Fault, RouteKind, SeedSecret};
 use chrono::{Duration, Utc};
 use support::*;
@@ -203,7 +203,7 @@ async fn rotate_all_due_rotates_seventeen_and_keeps_three_failures_due_and_intac
         .expect("audit")
         .entries
         .iter()
-        .filter(|e| e.action == akv_console::audit::AuditAction::Rotate)
+        .filter(|e| e.action == akv_core::audit::AuditAction::Rotate)
         .count();
     assert_eq!(rotations, 23);
 }
@@ -289,7 +289,7 @@ async fn a_delete_that_fails_after_disabling_says_the_key_is_disabled() {
         .into_iter()
         .find(|r| r.secret_name.as_deref() == Some("ninjaone"))
         .expect("row");
-    assert_eq!(row.status, akv_console::domain::keys::KeyStatus::Disabled);
+    assert_eq!(row.status, akv_core::domain::keys::KeyStatus::Disabled);
 }
 
 #[tokio::test]
@@ -309,7 +309,7 @@ async fn settings_are_written_over_the_vaults_current_state_not_a_stale_copy() {
     // Editing the note here must not re-enable it.
     mine.update_settings(
         &admin,
-        akv_console::service::vault::KeySettingsRequest {
+        akv_core::service::vault::KeySettingsRequest {
             secret_name: "ninjaone".into(),
             interval_days: 90,
             expiry: None,
@@ -376,7 +376,7 @@ async fn the_role_policy_lives_in_the_vault_and_binds_every_console() {
     assert!(denied.message.contains("L1"));
     let audit = l1_console.audit_view(&Default::default()).expect("audit");
     let refusal = audit.entries.first().expect("newest entry");
-    assert_eq!(refusal.outcome, akv_console::audit::Outcome::Refused);
+    assert_eq!(refusal.outcome, akv_core::audit::Outcome::Refused);
     assert_eq!(refusal.error_code.as_deref(), Some("access-denied"));
     // The role policy secret is not a key.
     let keys = admin_console

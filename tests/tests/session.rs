@@ -5,9 +5,9 @@ mod support;
 
 use std::sync::Arc;
 
-use akv_console::domain::policy::Role as OperatorRole;
-use akv_console::domain::secret::SecretValue;
-use akv_console::session::{AppCore, AppPaths, ConnectRequest, Mode};
+use akv_core::domain::policy::Role as OperatorRole;
+use akv_core::domain::secret::SecretValue;
+use akv_core::session::{AppCore, AppPaths, ConnectRequest, Mode};
 use support::*;
 
 #[tokio::test]
@@ -51,10 +51,7 @@ async fn reconnecting_to_the_open_vault_works_and_keeps_one_audit_log() {
         })
         .await
         .expect_err("wrong secret");
-    assert_eq!(
-        error.code,
-        akv_console::error::ErrorCode::InvalidClientSecret
-    );
+    assert_eq!(error.code, akv_core::error::ErrorCode::InvalidClientSecret);
     let status = core.status().await;
     assert_eq!(
         status.mode,

@@ -4,9 +4,9 @@
 
 mod support;
 
-use akv_console::domain::catalog::{Vendor, vendor};
-use akv_console::domain::secret::SecretValue;
-use akv_console::ping::{PingClient, PingOutcome, PingReport, ping};
+use akv_core::domain::catalog::{Vendor, vendor};
+use akv_core::domain::secret::SecretValue;
+use akv_core::ping::{PingClient, PingOutcome, PingReport, ping};
 use akv_tests::vendor_stub::{RecordedRequest, VendorStub};
 
 fn catalog(id: &str) -> &'static Vendor {

@@ -3,9 +3,9 @@
 use tauri::{AppHandle, Runtime};
 
 use super::{Core, announce_status, show_reminders};
-use crate::domain::policy::Role;
-use crate::error::AppResult;
-use crate::session::AppStatus;
+use akv_core::domain::policy::Role;
+use akv_core::error::AppResult;
+use akv_core::session::AppStatus;
 
 #[tauri::command]
 pub async fn app_status(core: Core<'_>) -> AppResult<AppStatus> {

@@ -4,9 +4,9 @@ use chrono::Utc;
 use tauri::{AppHandle, Runtime};
 
 use super::{Core, SavedFile, save_with_dialog};
-use crate::audit::VerifyReport;
-use crate::error::AppResult;
-use crate::service::audit::{AuditFilter, AuditView};
+use akv_core::audit::VerifyReport;
+use akv_core::error::AppResult;
+use akv_core::service::audit::{AuditFilter, AuditView};
 
 #[tauri::command]
 pub async fn audit_view(core: Core<'_>, filter: AuditFilter) -> AppResult<AuditView> {

@@ -4,8 +4,8 @@ use tauri::{AppHandle, Runtime};
 use tauri_plugin_dialog::DialogExt;
 
 use super::{Core, announce_status, show_reminders};
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::session::{AppStatus, ConnectRequest};
+use akv_core::error::{AppError, AppResult, ErrorCode};
+use akv_core::session::{AppStatus, ConnectRequest};
 
 #[tauri::command]
 pub async fn connect<R: Runtime>(
@@ -59,7 +59,7 @@ pub async fn choose_ca_file<R: Runtime>(app: AppHandle<R>) -> AppResult<Option<S
         )
     })?;
     // Only the certificates go back to the window; a private key in the same file stays behind.
-    let certificates = crate::domain::connection::normalise_pem(&text);
+    let certificates = akv_core::domain::connection::normalise_pem(&text);
     drop(zeroize::Zeroizing::new(text));
     certificates.map(Some).ok_or_else(|| {
         AppError::new(

@@ -1,9 +1,9 @@
 //! The Distribute tab: role cards and toggles (Admin only).
 
 use super::Core;
-use crate::domain::policy::Role;
-use crate::error::AppResult;
-use crate::service::distribute::DistributionView;
+use akv_core::domain::policy::Role;
+use akv_core::error::AppResult;
+use akv_core::service::distribute::DistributionView;
 
 #[tauri::command]
 pub async fn distribution_view(core: Core<'_>) -> AppResult<DistributionView> {

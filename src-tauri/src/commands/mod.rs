@@ -1,5 +1,5 @@
-//! Thin `#[tauri::command]` adapters, one module per tab, over [`crate::session::AppCore`] and
-//! [`crate::service::Console`]. They turn domain results into views and errors into
+//! Thin `#[tauri::command]` adapters, one module per tab, over [`akv_core::session::AppCore`] and
+//! [`akv_core::service::Console`]. They turn domain results into views and errors into
 //! `{ code, message, hint }`; no rule lives here.
 
 pub mod app;
@@ -20,8 +20,8 @@ use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_opener::OpenerExt;
 use ts_rs::TS;
 
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::session::AppCore;
+use akv_core::error::{AppError, AppResult, ErrorCode};
+use akv_core::session::AppCore;
 
 pub type Core<'a> = tauri::State<'a, Arc<AppCore>>;
 
@@ -106,7 +106,7 @@ pub async fn save_with_dialog<R: Runtime>(
         return Ok(None);
     };
     let size = bytes.len();
-    crate::config::write_atomically(&path, &bytes)?;
+    akv_core::config::write_atomically(&path, &bytes)?;
     app.state::<LastSaved>().set(path.clone());
     Ok(Some(SavedFile {
         path: path.display().to_string(),

@@ -4,9 +4,9 @@ use chrono::Utc;
 use tauri::{AppHandle, Emitter, Runtime};
 
 use super::{Core, events};
-use crate::error::AppResult;
-use crate::service::rotation::{BulkResult, RotateOutcome, RotateRequest, RotationView};
-use crate::service::vault::VaultRow;
+use akv_core::error::AppResult;
+use akv_core::service::rotation::{BulkResult, RotateOutcome, RotateRequest, RotationView};
+use akv_core::service::vault::VaultRow;
 
 #[tauri::command]
 pub async fn rotation_view(core: Core<'_>) -> AppResult<RotationView> {

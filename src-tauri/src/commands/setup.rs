@@ -3,8 +3,8 @@
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::service::setup::{SetupGuide, SetupNames, command_text, setup_guide};
+use akv_core::error::{AppError, AppResult, ErrorCode};
+use akv_core::service::setup::{SetupGuide, SetupNames, command_text, setup_guide};
 
 #[tauri::command]
 pub fn setup_guide_view(names: Option<SetupNames>) -> SetupGuide {

@@ -12,9 +12,9 @@ use tauri_plugin_clipboard_manager::ClipboardExt;
 use ts_rs::TS;
 
 use super::{Core, SavedFile, events, save_with_dialog};
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ping::PingReport;
-use crate::service::vault::{
+use akv_core::error::{AppError, AppResult, ErrorCode};
+use akv_core::ping::PingReport;
+use akv_core::service::vault::{
     AddKeyRequest, CatalogEntry, DeletedView, KeyDetail, KeySettingsRequest, VaultRow, VaultView,
     VersionView, catalog_entries,
 };
@@ -148,7 +148,7 @@ pub async fn copy_key<R: Runtime>(
         );
     });
     Ok(CopyReceipt {
-        vendor_name: crate::service::vendor_name(&record.vendor_id),
+        vendor_name: akv_core::service::vendor_name(&record.vendor_id),
         clear_after_seconds: CLIPBOARD_SECONDS,
     })
 }

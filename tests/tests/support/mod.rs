@@ -4,13 +4,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use akv_console::audit::AuditLog;
-use akv_console::domain::connection::{Cloud, ConnectionSettings};
-use akv_console::domain::policy::Role as OperatorRole;
-use akv_console::domain::secret::SecretValue;
-use akv_console::ping::PingClient;
-use akv_console::service::{Console, Notice, Notifier, Operator};
-use akv_console::store::azure::{AzureOptions, AzureStore};
+use akv_core::audit::AuditLog;
+use akv_core::domain::connection::{Cloud, ConnectionSettings};
+use akv_core::domain::policy::Role as OperatorRole;
+use akv_core::domain::secret::SecretValue;
+use akv_core::ping::PingClient;
+use akv_core::service::{Console, Notice, Notifier, Operator};
+use akv_core::store::azure::{AzureOptions, AzureStore};
 use akv_tests::emulator::{AppRegistration, DEFAULT_TENANT, Emulator, EmulatorConfig, Role};
 
 pub const TENANT: &str = DEFAULT_TENANT;

@@ -4,15 +4,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use akv_console::audit::AuditLog;
-use akv_console::domain::catalog::catalog;
-use akv_console::domain::keys::KeyRecord;
-use akv_console::domain::policy::Role;
-use akv_console::domain::secret::SecretValue;
-use akv_console::ping::PingClient;
-use akv_console::service::{Console, Operator};
-use akv_console::store::SecretStore;
-use akv_console::store::demo::DemoStore;
+use akv_core::audit::AuditLog;
+use akv_core::domain::catalog::catalog;
+use akv_core::domain::keys::KeyRecord;
+use akv_core::domain::policy::Role;
+use akv_core::domain::secret::SecretValue;
+use akv_core::ping::PingClient;
+use akv_core::service::{Console, Operator};
+use akv_core::store::SecretStore;
+use akv_core::store::demo::DemoStore;
 use chrono::{Duration, Utc};
 
 const KEYS: usize = 1_000;

@@ -1215,7 +1215,7 @@ mod tests {
     fn artifacts_dir() -> PathBuf {
         let root = std::env::var_os("AKV_TEST_ARTIFACTS_DIR")
             .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("test-artifacts"));
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts"));
         let dir = root.join("pdf");
         std::fs::create_dir_all(&dir).expect("create the test-artifacts/pdf directory");
         dir

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use akv_console::audit::{Actor, AuditAction, AuditLog, NewEntry};
+use akv_core::audit::{Actor, AuditAction, AuditLog, NewEntry};
 use chrono::{TimeZone, Utc};
 
 fn per_second(count: u64, elapsed: Duration) -> f64 {

@@ -1,0 +1,14 @@
+//! API Key Vault Console's core, with no Tauri dependency: the domain rules (`domain`, `audit`,
+//! `report`, `ping`), the stores (`store`: Azure Key Vault through the official SDK, or the
+//! in-memory demo), the use cases per tab (`service`) and the app's connection state
+//! (`session`). The desktop app's commands and the integration tests both drive it.
+
+pub mod audit;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod ping;
+pub mod report;
+pub mod service;
+pub mod session;
+pub mod store;
