@@ -96,6 +96,16 @@ pub fn run() {
             commands::setup::setup_guide_view,
             commands::setup::copy_setup_command,
         ])
-        .run(tauri::generate_context!())
-        .unwrap_or_else(|error| panic!("the console could not start: {error}"));
+        .on_window_event(|window, event| {
+            if matches!(event, tauri::WindowEvent::CloseRequested { .. }) {
+                commands::vault::clear_clipboard_on_exit(window.app_handle());
+            }
+        })
+        .build(tauri::generate_context!())
+        .unwrap_or_else(|error| panic!("the console could not start: {error}"))
+        .run(|app, event| {
+            if matches!(event, tauri::RunEvent::Exit) {
+                commands::vault::clear_clipboard_on_exit(app);
+            }
+        });
 }

@@ -519,3 +519,81 @@ async fn purge_is_refused_under_purge_protection() {
         .expect("purged");
     assert!(emulator.deleted_secret_names().is_empty());
 }
+
+/// A 307/308 between the console and Azure must never make the SDK resend a request body (the
+/// client secret in the token request, a key value in a set) to the redirect's host.
+#[tokio::test]
+async fn redirects_are_never_followed_so_no_secret_is_resent_elsewhere() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use akv_tests::tls::{Handler, HttpsServer, Outcome, TestCa};
+    use bytes::Bytes;
+    use http_body_util::Full;
+
+    let ca = TestCa::generate("redirect test CA").expect("ca");
+    let tls = ca
+        .issue_server_identity(&[])
+        .and_then(|identity| identity.server_config())
+        .expect("tls");
+    // The host a redirect points at: it must see no request at all.
+    let elsewhere_hits = Arc::new(AtomicUsize::new(0));
+    let hits = elsewhere_hits.clone();
+    let elsewhere: Handler = Arc::new(move |_request| {
+        hits.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async {
+            Outcome::Respond(
+                hyper::Response::builder()
+                    .status(200)
+                    .body(Full::new(Bytes::from_static(b"{}")))
+                    .expect("response"),
+            )
+        })
+    });
+    let elsewhere = HttpsServer::start(0, tls.clone(), elsewhere)
+        .await
+        .expect("server");
+    let target = format!("https://127.0.0.1:{}/stolen", elsewhere.port());
+    for status in [307u16, 308] {
+        let target = target.clone();
+        let redirecting: Handler = Arc::new(move |_request| {
+            let target = target.clone();
+            Box::pin(async move {
+                Outcome::Respond(
+                    hyper::Response::builder()
+                        .status(status)
+                        .header("location", target)
+                        .body(Full::new(Bytes::new()))
+                        .expect("response"),
+                )
+            })
+        });
+        let server = HttpsServer::start(0, tls.clone(), redirecting)
+            .await
+            .expect("server");
+        let base = format!("https://127.0.0.1:{}", server.port());
+        let settings = ConnectionSettings {
+            tenant_id: TENANT.into(),
+            client_id: CLIENT.into(),
+            vault_name: VAULT.into(),
+            cloud: akv_core::domain::connection::Cloud::Custom,
+            authority_host: Some(base.clone()),
+            vault_url: Some(base),
+            ca_pem: Some(ca.ca_pem().to_string()),
+        }
+        .validated()
+        .expect("settings");
+        let store = AzureStore::connect(&settings, &SecretValue::new(SECRET), &fast_options())
+            .expect("store builds");
+        let error = store
+            .check_access()
+            .await
+            .expect_err("a redirect is an error, not a new destination");
+        assert_ne!(error.code, ErrorCode::Internal, "{error:?}");
+    }
+    assert_eq!(
+        elsewhere_hits.load(Ordering::SeqCst),
+        0,
+        "the redirect target received a request"
+    );
+}

@@ -104,7 +104,8 @@ async fn rotate_all_due_rotates_seventeen_and_keeps_three_failures_due_and_intac
                 seen.push(p.done);
             }
         })
-        .await;
+        .await
+        .expect("the batch is accepted");
 
     assert_eq!((result.total, result.succeeded, result.failed), (20, 17, 3));
     let seen = progress.into_inner().expect("progress");
@@ -185,7 +186,8 @@ async fn rotate_all_due_rotates_seventeen_and_keeps_three_failures_due_and_intac
             Utc::now(),
             |_| {},
         )
-        .await;
+        .await
+        .expect("the retry batch is accepted");
     assert_eq!(retry.succeeded, 3);
     assert_eq!(
         console

@@ -53,8 +53,12 @@ pub fn load(dir: &Path) -> AppResult<ConsoleConfig> {
     }
 }
 
-/// Write a file atomically (temporary file + rename), so a crash never leaves half a file.
+/// Write a file atomically: a uniquely named temporary file in the same folder (created
+/// exclusively, so a planted symlink or file at a predictable name is never followed or reused),
+/// fsynced, then renamed over `path` (which replaces a symlink at `path` rather than writing
+/// through it), and the folder fsynced so the rename survives a crash.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> AppResult<()> {
+    use std::io::Write;
     let failed = |e: std::io::Error| {
         AppError::new(
             ErrorCode::FileWriteFailed,
@@ -62,12 +66,30 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> AppResult<()> {
             "Check free disk space and that the folder is writable.",
         )
     };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(failed)?;
-    }
-    let temporary: PathBuf = path.with_extension("tmp");
-    std::fs::write(&temporary, bytes).map_err(failed)?;
-    std::fs::rename(&temporary, path).map_err(failed)
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent).map_err(failed)?;
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".akv-write-")
+        .suffix(".tmp")
+        .tempfile_in(parent)
+        .map_err(failed)?;
+    temporary.write_all(bytes).map_err(failed)?;
+    temporary.as_file().sync_all().map_err(failed)?;
+    temporary.persist(path).map_err(|e| failed(e.error))?;
+    sync_dir(parent).map_err(failed)
+}
+
+/// Make a rename in `dir` durable (POSIX needs the folder fsynced; Windows makes the entry durable
+/// with the file and has no folder handles for this).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 pub fn save(dir: &Path, config: &ConsoleConfig) -> AppResult<()> {
@@ -92,16 +114,19 @@ pub fn save_reminders(dir: &Path, vault: &str, ledger: &ReminderLedger) -> AppRe
 
 /// The keychain entry's name. Custom endpoints are part of it, so editing the config file to
 /// point the console elsewhere cannot make it hand the remembered secret to another host.
+///
+/// The entry is bound to the whole connection: every field (cloud, endpoints, the extra CA, the
+/// vault) goes into a fingerprint in its name, so editing any of them in `config.json` (say, adding
+/// a CA that lets a proxy read the traffic) finds no stored secret and asks for it again.
 fn keychain_user(settings: &ConnectionSettings) -> String {
-    match (&settings.authority_host, &settings.vault_url) {
-        (Some(authority), Some(vault)) => {
-            format!(
-                "{}/{}@{authority}|{vault}",
-                settings.tenant_id, settings.client_id
-            )
-        }
-        _ => format!("{}/{}", settings.tenant_id, settings.client_id),
-    }
+    use sha2::{Digest, Sha256};
+    // A struct of strings and enums always serializes.
+    let canonical = serde_json::to_vec(settings).unwrap_or_default();
+    let fingerprint = hex::encode(&Sha256::digest(&canonical)[..12]);
+    format!(
+        "{}/{}#{fingerprint}",
+        settings.tenant_id, settings.client_id
+    )
 }
 
 fn keychain_error(error: keyring::Error) -> AppError {
@@ -173,6 +198,56 @@ mod tests {
         assert_eq!(load(dir.path()).expect("load"), config);
         let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).expect("file");
         assert!(!text.to_ascii_lowercase().contains("secret"));
+    }
+
+    #[test]
+    fn the_keychain_entry_changes_with_any_part_of_the_connection() {
+        let base = ConnectionSettings {
+            tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+            client_id: "11111111-2222-3333-4444-555555555555".into(),
+            vault_name: "msp-api-keyvault".into(),
+            cloud: Cloud::Custom,
+            authority_host: Some("https://login.contoso.example".into()),
+            vault_url: Some("https://vault.contoso.example".into()),
+            ca_pem: None,
+        };
+        let mut with_ca = base.clone();
+        with_ca.ca_pem =
+            Some("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".into());
+        let mut other_vault = base.clone();
+        other_vault.vault_name = "other-vault".into();
+        let mut other_authority = base.clone();
+        other_authority.authority_host = Some("https://login.evil.example".into());
+        let names = [&base, &with_ca, &other_vault, &other_authority].map(keychain_user);
+        for (i, a) in names.iter().enumerate() {
+            for b in &names[i + 1..] {
+                assert_ne!(a, b, "two different connections share a keychain entry");
+            }
+        }
+        assert_eq!(keychain_user(&base), keychain_user(&base.clone()));
+    }
+
+    #[test]
+    fn atomic_writes_replace_a_planted_symlink_instead_of_following_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outside = dir.path().join("outside.txt");
+        std::fs::write(&outside, "untouched").expect("write");
+        let target = dir.path().join("config.json");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&outside, &target).expect("symlink");
+        write_atomically(&target, b"{}").expect("write");
+        assert_eq!(
+            std::fs::read_to_string(&outside).expect("read"),
+            "untouched"
+        );
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "{}");
+        // No temporary file is left behind.
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
     }
 
     #[test]

@@ -30,11 +30,11 @@ pub async fn rotate_all_due<R: Runtime>(
     requests: Vec<RotateRequest>,
 ) -> AppResult<BulkResult> {
     let (console, operator) = core.console().await?;
-    Ok(console
+    console
         .rotate_many(&operator, requests, Utc::now(), |progress| {
             let _ = app.emit(events::BULK_PROGRESS, progress);
         })
-        .await)
+        .await
 }
 
 #[tauri::command]

@@ -1,12 +1,10 @@
 //! The Vault tab: rows, details, Add Key, settings, copy (clipboard from Rust), test ping,
 //! versions, revoke/recover/purge, and the report exports.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::Utc;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use ts_rs::TS;
@@ -14,6 +12,7 @@ use ts_rs::TS;
 use super::{Core, SavedFile, events, save_with_dialog};
 use akv_core::error::{AppError, AppResult, ErrorCode};
 use akv_core::ping::PingReport;
+use akv_core::service::clipboard::{Clipboard, ClipboardGuard};
 use akv_core::service::vault::{
     AddKeyRequest, CatalogEntry, DeletedView, KeyDetail, KeySettingsRequest, VaultRow, VaultView,
     VersionView, catalog_entries,
@@ -24,8 +23,33 @@ pub const CLIPBOARD_SECONDS: u64 = 30;
 
 /// What the console remembers about its last copy: a hash to recognise the value, never the value.
 #[derive(Default)]
-pub struct ClipboardState {
-    held: Mutex<Option<(u64, [u8; 32])>>,
+pub struct ClipboardState(ClipboardGuard);
+
+/// The system clipboard through the plugin, for the guard.
+struct SystemClipboard<'a, R: Runtime>(&'a AppHandle<R>);
+
+impl<R: Runtime> Clipboard for SystemClipboard<'_, R> {
+    fn read_text(&self) -> Option<zeroize::Zeroizing<String>> {
+        self.0
+            .clipboard()
+            .read_text()
+            .ok()
+            .map(zeroize::Zeroizing::new)
+    }
+
+    fn clear(&self) {
+        let _ = self.0.clipboard().clear();
+    }
+}
+
+/// On window close and app exit: clear a copied key the clipboard still holds, so it does not
+/// outlive the console (the 30-second timer dies with the app).
+pub fn clear_clipboard_on_exit<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(state) = app.try_state::<ClipboardState>()
+        && state.0.pending()
+    {
+        state.0.clear_if_still_ours(&SystemClipboard(app), None);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -42,10 +66,6 @@ pub struct CopyReceipt {
 pub struct ClipboardCleared {
     /// False when the clipboard held something else by then (left alone).
     pub cleared: bool,
-}
-
-fn digest(text: &str) -> [u8; 32] {
-    Sha256::digest(text.as_bytes()).into()
 }
 
 #[tauri::command]
@@ -108,9 +128,7 @@ pub async fn copy_key<R: Runtime>(
                     "Close any program that holds the clipboard and try again.",
                 )
             })?;
-            let mut held = clipboard.held.lock().unwrap_or_else(|p| p.into_inner());
-            generation = held.map(|(g, _)| g + 1).unwrap_or(1);
-            *held = Some((generation, digest(value.expose())));
+            generation = clipboard.0.copied(value);
             Ok(())
         })
         .await?;
@@ -119,33 +137,13 @@ pub async fn copy_key<R: Runtime>(
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(Duration::from_secs(CLIPBOARD_SECONDS)).await;
         let state = handle.state::<ClipboardState>();
-        let hash = {
-            let held = state.held.lock().unwrap_or_else(|p| p.into_inner());
-            match *held {
-                // A newer copy owns the clipboard now; its own timer will clear it.
-                Some((g, hash)) if g == generation => hash,
-                _ => return,
-            }
-        };
-        let still_ours = handle
-            .clipboard()
-            .read_text()
-            .map(|current| {
-                let ours = digest(&current) == hash;
-                drop(zeroize::Zeroizing::new(current));
-                ours
-            })
-            .unwrap_or(false);
-        if still_ours {
-            let _ = handle.clipboard().clear();
+        // `None`: a newer copy owns the clipboard now, and its own timer clears it.
+        if let Some(cleared) = state
+            .0
+            .clear_if_still_ours(&SystemClipboard(&handle), Some(generation))
+        {
+            let _ = handle.emit(events::CLIPBOARD, ClipboardCleared { cleared });
         }
-        *state.held.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        let _ = handle.emit(
-            events::CLIPBOARD,
-            ClipboardCleared {
-                cleared: still_ours,
-            },
-        );
     });
     Ok(CopyReceipt {
         vendor_name: akv_core::service::vendor_name(&record.vendor_id),

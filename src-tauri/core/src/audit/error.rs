@@ -32,6 +32,11 @@ pub enum AuditError {
     )]
     Unusable { path: PathBuf, source: io::Error },
 
+    #[error(
+        "The audit log's last entry number (#{last}) leaves no room for another entry: the log was edited."
+    )]
+    SequenceExhausted { last: u64 },
+
     #[error("The audit entry could not be encoded: {0}.")]
     Encode(#[from] serde_json::Error),
 }
@@ -45,6 +50,7 @@ impl AuditError {
             AuditError::Write { .. } => "audit-write-failed",
             AuditError::Repair { .. } => "audit-repair-failed",
             AuditError::Unusable { .. } => "audit-log-unusable",
+            AuditError::SequenceExhausted { .. } => "audit-sequence-exhausted",
             AuditError::Encode(_) => "audit-encode-failed",
         }
     }
@@ -73,6 +79,11 @@ impl AuditError {
             AuditError::Unusable { .. } => {
                 "Restart the console: opening the log again moves any partial line aside and \
                  records the recovery."
+                    .to_string()
+            }
+            AuditError::SequenceExhausted { .. } => {
+                "Run Verify on the Audit Log tab: no console writes such a number, so the file was \
+                 changed by hand. Nothing was appended."
                     .to_string()
             }
             AuditError::Encode(_) => {

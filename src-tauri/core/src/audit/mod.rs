@@ -398,7 +398,13 @@ impl AuditLog {
         let timestamp = now.trunc_subsecs(3);
         let stamp = format_timestamp(timestamp);
         let (mut seq, mut prev_hash) = match self.entries.last() {
-            Some(last) => (last.seq + 1, last.hash.clone()),
+            // A line read from disk can carry any number: never let it wrap or panic.
+            Some(last) => (
+                last.seq
+                    .checked_add(1)
+                    .ok_or(AuditError::SequenceExhausted { last: last.seq })?,
+                last.hash.clone(),
+            ),
             None => (1, GENESIS_HASH.to_string()),
         };
         let mut lines = Vec::new();
@@ -421,7 +427,9 @@ impl AuditLog {
             }
             .seal()?;
             lines.extend_from_slice(&record.to_line()?);
-            seq += 1;
+            seq = seq
+                .checked_add(1)
+                .ok_or(AuditError::SequenceExhausted { last: seq })?;
             prev_hash = record.hash.clone();
             sealed.push(AuditEntry {
                 seq: record.seq,

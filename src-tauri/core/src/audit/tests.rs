@@ -888,3 +888,26 @@ fn action_ids_match_the_stored_names() {
     assert_eq!(AuditAction::ProfileChange.id(), "profile-change");
     assert_eq!(AuditAction::LogRecovery.id(), "log-recovery");
 }
+
+#[test]
+fn a_last_entry_number_edited_to_the_maximum_is_refused_without_a_panic() {
+    let dir = TempDir::new().expect("tempdir");
+    let path = log_path(&dir);
+    drop(file_log(&dir, 2));
+    let mut lines = read_lines(&path);
+    let mut last: LineRecord = serde_json::from_str(&lines[1]).expect("parse");
+    last.seq = u64::MAX;
+    let resealed = last.seal().expect("seal");
+    lines[1] = String::from_utf8(resealed.to_line().expect("line"))
+        .expect("utf-8")
+        .trim_end()
+        .to_string();
+    write_lines(&path, &lines);
+
+    let (mut log, _) = AuditLog::open(&path).expect("open");
+    let error = log
+        .append(sample(3), &actor(), at(3))
+        .expect_err("no entry after #u64::MAX");
+    assert_eq!(error.code(), "audit-sequence-exhausted");
+    assert_eq!(read_lines(&path).len(), 2, "nothing was appended");
+}

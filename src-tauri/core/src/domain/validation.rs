@@ -200,7 +200,24 @@ pub fn validate_text(field: &str, label: &str, text: &str, max_chars: usize) -> 
             "Keep it to one line.",
         ));
     }
+    if trimmed.chars().any(is_bidi_control) {
+        return Err(AppError::field(
+            field,
+            format!("{label} cannot contain bidirectional-text control characters."),
+            "They can make text display in a different order than it is stored (e.g. in the audit log or the report). Retype it without them.",
+        ));
+    }
     Ok(trimmed.to_string())
+}
+
+/// Unicode's explicit bidirectional formatting characters (embeddings, overrides, isolates and
+/// marks). Invisible, they reorder how the text around them is displayed, so a note or owner
+/// could read differently in the report than what is stored.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// An endpoint override: https only, no credentials in it.
@@ -323,6 +340,18 @@ mod tests {
         assert!(validate_text("note", "Note", &"é".repeat(256), MAX_NOTE_CHARS).is_ok());
         assert!(validate_text("note", "Note", &"é".repeat(257), MAX_NOTE_CHARS).is_err());
         assert!(validate_text("owner", "Owner", "a\nb", MAX_OWNER_CHARS).is_err());
+        for bidi in ['\u{202E}', '\u{2066}', '\u{200F}', '\u{061C}'] {
+            let error = validate_text(
+                "note",
+                "Note",
+                &format!("invoice{bidi}fdp.exe"),
+                MAX_NOTE_CHARS,
+            )
+            .expect_err("bidi control refused");
+            assert_eq!(error.field.as_deref(), Some("note"));
+            assert!(error.message.contains("bidirectional"));
+        }
+        assert!(validate_text("owner", "Owner", "عمر الفاروق", MAX_OWNER_CHARS).is_ok());
     }
 
     #[test]

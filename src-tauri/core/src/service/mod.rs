@@ -5,6 +5,7 @@
 //! log, and a cache of key records (metadata only).
 
 pub mod audit;
+pub mod clipboard;
 pub mod distribute;
 pub mod report;
 pub mod rotation;

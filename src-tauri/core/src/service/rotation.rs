@@ -219,6 +219,42 @@ fn rotation_row(
     }
 }
 
+/// Rotate All Due takes each due key at most once, and only keys that are due.
+pub fn check_bulk_requests(
+    keys: &[KeyRecord],
+    requests: &[RotateRequest],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut seen = std::collections::HashSet::new();
+    for request in requests {
+        if !seen.insert(request.secret_name.as_str()) {
+            return Err(AppError::new(
+                crate::error::ErrorCode::InvalidInput,
+                format!(
+                    "'{}' appears twice in this Rotate All Due batch.",
+                    request.secret_name
+                ),
+                "Each due key is rotated once per batch. Close the dialog and open Rotate All Due again.",
+            ));
+        }
+        let due = keys
+            .iter()
+            .find(|k| k.secret_name == request.secret_name)
+            .is_some_and(|k| k.timing(now).needs_rotation());
+        if !due {
+            return Err(AppError::new(
+                crate::error::ErrorCode::InvalidInput,
+                format!(
+                    "'{}' is not due for rotation, so Rotate All Due does not take it.",
+                    request.secret_name
+                ),
+                "Rotate it on its own from the Vault or Rotation tab. Rotate All Due only takes keys due within 14 days, overdue or expired.",
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn count_rotation(rows: &[RotationRow]) -> RotationCounts {
     let mut counts = RotationCounts {
         keys: rows.len(),
@@ -371,17 +407,22 @@ impl Console {
 
     /// Rotate All Due: every request runs, at most [`BULK_CONCURRENCY`] at once. A failed key keeps
     /// its old value and stays due; its error is in the result list for a retry.
+    ///
+    /// The batch is refused as a whole when it names a key twice or a key that is not due (so a
+    /// crafted request cannot turn "Rotate All Due" into a mass overwrite), or when the keys or the
+    /// role policy cannot be read (fail closed: no rotation runs on a stale policy).
     pub async fn rotate_many(
         &self,
         operator: &Operator,
         requests: Vec<RotateRequest>,
         now: DateTime<Utc>,
         on_progress: impl Fn(BulkProgress) + Send + Sync,
-    ) -> BulkResult {
+    ) -> AppResult<BulkResult> {
         let total = requests.len();
         // Read keys and policy once; each rotation then works from this state.
-        let _ = self.refresh_keys().await;
-        let _ = self.refresh_policy().await;
+        let keys = self.refresh_keys().await?;
+        self.refresh_policy().await?;
+        check_bulk_requests(&keys, &requests, now)?;
         let mut items = Vec::with_capacity(total);
         let mut succeeded = 0;
         let mut failed = 0;
@@ -443,12 +484,12 @@ impl Console {
             });
             items.push(item);
         }
-        BulkResult {
+        Ok(BulkResult {
             total,
             succeeded,
             failed,
             items,
-        }
+        })
     }
 
     /// Make an older version current again, as a new version. The value is read and written in
@@ -612,6 +653,12 @@ mod tests {
             in_flight: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
         });
+        // Make every enabled key overdue, so Rotate All Due may take them all.
+        for mut key in store.inner.list_keys().await.expect("keys") {
+            key.last_rotated = now - Duration::days(400);
+            key.expires = None;
+            store.inner.update_key(&key).await.expect("age the key");
+        }
         let (console, operator) = admin_console(store.clone());
         let keys = console.refresh_keys().await.expect("keys");
         let requests: Vec<RotateRequest> = keys
@@ -628,11 +675,67 @@ mod tests {
             .collect();
         let total = requests.len();
         assert!(total > BULK_CONCURRENCY * 2);
-        let result = console.rotate_many(&operator, requests, now, |_| {}).await;
+        let result = console
+            .rotate_many(&operator, requests, now, |_| {})
+            .await
+            .expect("batch accepted");
         assert_eq!(result.succeeded, total);
         let peak = store.peak.load(Ordering::SeqCst);
         assert!(peak <= BULK_CONCURRENCY, "{peak} rotations ran at once");
         assert!(peak > 1, "rotations should overlap");
+    }
+
+    fn paste(name: &str) -> RotateRequest {
+        RotateRequest {
+            secret_name: name.into(),
+            value: Some(SecretValue::new("new-user:new-secret:new-extra-0123456789")),
+            generate: false,
+            expiry: None,
+            test_first: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn rotate_all_due_refuses_duplicates_and_keys_that_are_not_due_and_changes_nothing() {
+        let now = at(2026, 11, 23, 10);
+        let (console, operator) = admin_console(Arc::new(DemoStore::seeded(now)));
+        let keys = console.refresh_keys().await.expect("keys");
+        let due: Vec<&KeyRecord> = keys
+            .iter()
+            .filter(|k| k.timing(now).needs_rotation())
+            .collect();
+        let healthy = keys
+            .iter()
+            .find(|k| k.enabled && !k.timing(now).needs_rotation())
+            .expect("a healthy key");
+        let before: Vec<String> = keys.iter().map(|k| k.masked_preview.clone()).collect();
+
+        let twice = vec![paste(&due[0].secret_name), paste(&due[0].secret_name)];
+        let error = console
+            .rotate_many(&operator, twice, now, |_| {})
+            .await
+            .expect_err("duplicate refused");
+        assert!(error.message.contains("appears twice"), "{}", error.message);
+
+        let mut more = due
+            .iter()
+            .map(|k| paste(&k.secret_name))
+            .collect::<Vec<_>>();
+        more.push(paste(&healthy.secret_name));
+        let error = console
+            .rotate_many(&operator, more, now, |_| {})
+            .await
+            .expect_err("a key that is not due refused");
+        assert!(error.message.contains("not due"), "{}", error.message);
+
+        let after: Vec<String> = console
+            .refresh_keys()
+            .await
+            .expect("keys")
+            .iter()
+            .map(|k| k.masked_preview.clone())
+            .collect();
+        assert_eq!(before, after, "a refused batch rotates nothing");
     }
 
     #[tokio::test]

@@ -90,38 +90,39 @@ pub struct AccessCheck {
     pub policy_found: bool,
 }
 
-fn http_client(
+/// The HTTP client under the SDK: https only, with timeouts, and **never following redirects**:
+/// a 307/308 from anything between here and Azure would make reqwest resend the request body —
+/// which holds the client secret (token request) or a key value (set secret) — to the new host.
+pub(crate) fn http_client(
     settings: &ConnectionSettings,
     options: &AzureOptions,
 ) -> AppResult<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .timeout(options.request_timeout)
-        .connect_timeout(Duration::from_secs(10))
-        .https_only(true);
-    if let Some(pem) = settings.ca_pem.as_deref() {
-        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
-            AppError::field(
-                "caPem",
-                format!("The CA certificate could not be read: {e}"),
-                "Choose a PEM file with one or more BEGIN CERTIFICATE blocks.",
-            )
-        })?;
-        // Trust the extra CA in addition to the system's roots; fall back to the CA alone where
-        // the platform verifier cannot merge roots.
-        match builder.tls_certs_merge(certs.clone()).build() {
-            Ok(client) => return Ok(client),
-            Err(_) => {
-                builder = reqwest::Client::builder()
-                    .timeout(options.request_timeout)
-                    .connect_timeout(Duration::from_secs(10))
-                    .https_only(true)
-                    .tls_certs_only(certs);
-            }
+    let builder = || {
+        reqwest::Client::builder()
+            .timeout(options.request_timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(true)
+    };
+    let client = match settings.ca_pem.as_deref() {
+        None => builder().build(),
+        Some(pem) => {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+                AppError::field(
+                    "caPem",
+                    format!("The CA certificate could not be read: {e}"),
+                    "Choose a PEM file with one or more BEGIN CERTIFICATE blocks.",
+                )
+            })?;
+            // Trust the extra CA in addition to the system's roots; fall back to the CA alone
+            // where the platform verifier cannot merge roots.
+            builder()
+                .tls_certs_merge(certs.clone())
+                .build()
+                .or_else(|_| builder().tls_certs_only(certs).build())
         }
-    }
-    builder
-        .build()
-        .map_err(|e| AppError::internal(format!("HTTP client could not be built: {e}")))
+    };
+    client.map_err(|e| AppError::internal(format!("HTTP client could not be built: {e}")))
 }
 
 impl AzureStore {
