@@ -11,7 +11,7 @@ use tauri::{Emitter, Manager};
 
 use crate::commands::{events, vault::ClipboardState};
 use akv_core::service::{Notice, Notifier};
-use akv_core::session::{AppCore, AppPaths};
+use akv_core::session::{AppCore, AppPaths, BrowserOpener, StatusListener};
 
 /// Expiry reminders are checked at start and this often while the console is open.
 const REMINDER_INTERVAL: Duration = Duration::from_secs(4 * 60 * 60);
@@ -38,7 +38,24 @@ pub fn run() {
             let notifier: Notifier = Arc::new(move |notice: Notice| {
                 let _ = handle.emit(events::NOTICE, notice);
             });
-            let core = Arc::new(AppCore::new(paths, demo, notifier).with_test_hooks());
+            // "Sign in with Microsoft" opens the system browser from Rust; the window learns of
+            // sign-in progress (a device code, the end of a wait) through the status event.
+            let opener_handle = app.handle().clone();
+            let browser: BrowserOpener = Arc::new(move |url: &str| {
+                use tauri_plugin_opener::OpenerExt;
+                opener_handle
+                    .opener()
+                    .open_url(url, None::<&str>)
+                    .map_err(|e| e.to_string())
+            });
+            let status_handle = app.handle().clone();
+            let on_status: StatusListener =
+                Arc::new(move || commands::announce_status(&status_handle));
+            let core = Arc::new(
+                AppCore::new(paths, demo, notifier)
+                    .with_front_end(browser, on_status)
+                    .with_test_hooks(),
+            );
             app.manage(core.clone());
             app.manage(ClipboardState::default());
             app.manage(commands::LastSaved::default());
@@ -65,6 +82,7 @@ pub fn run() {
             commands::app::start_demo,
             commands::app::set_profile,
             commands::connection::connect,
+            commands::connection::cancel_sign_in,
             commands::connection::disconnect,
             commands::connection::forget_connection,
             commands::connection::choose_ca_file,
@@ -90,8 +108,11 @@ pub fn run() {
             commands::rotation::restore_version,
             commands::distribute::distribution_view,
             commands::distribute::set_role_access,
+            commands::distribute::save_default_policy,
+            commands::distribute::set_roster_role,
             commands::audit::audit_view,
             commands::audit::verify_audit,
+            commands::audit::acknowledge_tamper,
             commands::audit::export_audit_csv,
             commands::setup::setup_guide_view,
             commands::setup::copy_setup_command,

@@ -31,6 +31,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let actor = Actor {
         user: "Dana Reyes".to_string(),
         role: "Admin".to_string(),
+        identity: Some("entra".to_string()),
+        upn: Some("dana@contoso.com".to_string()),
+        oid: Some("00000000-0000-4000-8000-00000000d4a4".to_string()),
     };
     let start_time = Utc
         .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)

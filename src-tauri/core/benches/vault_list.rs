@@ -73,10 +73,7 @@ async fn run() {
         ping,
         "bench",
     );
-    let operator = Operator {
-        name: "Bench".into(),
-        role: Role::L2,
-    };
+    let operator = Operator::demo("Bench", Role::L2);
 
     let timed = |label: &str, started: Instant, detail: String| {
         println!("{label:<28} {:>10.2?}  {detail}", started.elapsed());

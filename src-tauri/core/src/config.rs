@@ -1,8 +1,10 @@
-//! The console's small config file (operator profile, remembered connection) and the keychain
-//! entry for a remembered client secret. No Tauri imports; the caller gives the directory.
+//! The console's small config file (the technician's typed name, the remembered connection, the
+//! installation id) and the keychain entries of a remembered connection (its client secret, or a
+//! signed-in technician's refresh token). No Tauri imports; the caller gives the directory.
 //!
-//! The file never holds a secret: only names, GUIDs, the vault name, the cloud and (for custom
-//! clouds) a public CA certificate.
+//! The file never holds a secret, and nothing in it decides a role: it holds names, GUIDs, the
+//! vault name, the cloud and (for custom clouds) a public CA certificate. Anyone can edit it while
+//! the console is closed, so everything read from it is treated as a claim, not a fact.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +14,6 @@ use crate::domain::connection::ConnectionSettings;
 use crate::domain::reminders::ReminderLedger;
 use crate::domain::secret::SecretValue;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::service::Operator;
 
 pub const CONFIG_FILE: &str = "config.json";
 /// Reminder ledgers live in `<data>/reminders/<vault>.json`, one per vault.
@@ -25,11 +26,19 @@ pub struct ConsoleConfig {
     /// Random id of this installation; names its audit anchor in the vault.
     #[serde(default)]
     pub console_id: Option<String>,
+    /// The name typed in the profile. Files written before roles came from Entra and the
+    /// vault's roster also hold a `role` here: it is ignored.
     #[serde(default)]
-    pub operator: Option<Operator>,
+    pub operator: Option<Profile>,
     /// Set only when the technician ticked "Remember this connection".
     #[serde(default)]
     pub remembered: Option<ConnectionSettings>,
+}
+
+/// The profile as the config file keeps it: a name, never a role.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub name: String,
 }
 
 fn unreadable(path: &Path, error: impl std::fmt::Display) -> AppError {
@@ -137,18 +146,40 @@ fn keychain_error(error: keyring::Error) -> AppError {
     )
 }
 
-/// Keep the client secret in the OS keychain (Windows Credential Manager, macOS Keychain, the
-/// Secret Service of GNOME Keyring or KWallet on Linux), never in a file.
-pub fn store_client_secret(settings: &ConnectionSettings, secret: &SecretValue) -> AppResult<()> {
-    keyring::Entry::new(KEYCHAIN_SERVICE, &keychain_user(settings))
-        .and_then(|entry| entry.set_password(secret.expose()))
+/// What a remembered connection keeps in the keychain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeychainItem {
+    /// App-secret mode: the app registration's client secret.
+    ClientSecret,
+    /// Signed in with "Remember me": the technician's refresh token (rotated on every renewal).
+    RefreshToken,
+}
+
+fn keychain_entry(settings: &ConnectionSettings, item: KeychainItem) -> AppResult<keyring::Entry> {
+    let user = match item {
+        KeychainItem::ClientSecret => keychain_user(settings),
+        KeychainItem::RefreshToken => format!("{}#refresh-token", keychain_user(settings)),
+    };
+    keyring::Entry::new(KEYCHAIN_SERVICE, &user).map_err(keychain_error)
+}
+
+/// Keep a secret of a remembered connection in the OS keychain (Windows Credential Manager,
+/// macOS Keychain, the Secret Service of GNOME Keyring or KWallet on Linux), never in a file.
+pub fn store_secret(
+    settings: &ConnectionSettings,
+    item: KeychainItem,
+    secret: &SecretValue,
+) -> AppResult<()> {
+    keychain_entry(settings, item)?
+        .set_password(secret.expose())
         .map_err(keychain_error)
 }
 
-pub fn load_client_secret(settings: &ConnectionSettings) -> AppResult<Option<SecretValue>> {
-    let entry =
-        keyring::Entry::new(KEYCHAIN_SERVICE, &keychain_user(settings)).map_err(keychain_error)?;
-    match entry.get_password() {
+pub fn load_secret(
+    settings: &ConnectionSettings,
+    item: KeychainItem,
+) -> AppResult<Option<SecretValue>> {
+    match keychain_entry(settings, item)?.get_password() {
         Ok(secret) => {
             let value = SecretValue::new(secret.as_str());
             drop(zeroize::Zeroizing::new(secret));
@@ -159,10 +190,8 @@ pub fn load_client_secret(settings: &ConnectionSettings) -> AppResult<Option<Sec
     }
 }
 
-pub fn forget_client_secret(settings: &ConnectionSettings) -> AppResult<()> {
-    let entry =
-        keyring::Entry::new(KEYCHAIN_SERVICE, &keychain_user(settings)).map_err(keychain_error)?;
-    match entry.delete_credential() {
+pub fn forget_secret(settings: &ConnectionSettings, item: KeychainItem) -> AppResult<()> {
+    match keychain_entry(settings, item)?.delete_credential() {
         Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
         Err(error) => Err(keychain_error(error)),
     }
@@ -172,7 +201,6 @@ pub fn forget_client_secret(settings: &ConnectionSettings) -> AppResult<()> {
 mod tests {
     use super::*;
     use crate::domain::connection::Cloud;
-    use crate::domain::policy::Role;
 
     #[test]
     fn config_round_trip_without_secrets() {
@@ -180,9 +208,8 @@ mod tests {
         assert_eq!(load(dir.path()).expect("empty"), ConsoleConfig::default());
         let config = ConsoleConfig {
             console_id: Some("abc".into()),
-            operator: Some(Operator {
+            operator: Some(Profile {
                 name: "Dana Reyes".into(),
-                role: Role::L2,
             }),
             remembered: Some(ConnectionSettings {
                 tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
@@ -192,6 +219,7 @@ mod tests {
                 authority_host: None,
                 vault_url: None,
                 ca_pem: None,
+                auth: crate::domain::connection::AuthMode::SignIn,
             }),
         };
         save(dir.path(), &config).expect("save");
@@ -210,6 +238,7 @@ mod tests {
             authority_host: Some("https://login.contoso.example".into()),
             vault_url: Some("https://vault.contoso.example".into()),
             ca_pem: None,
+            auth: crate::domain::connection::AuthMode::AppSecret,
         };
         let mut with_ca = base.clone();
         with_ca.ca_pem =
@@ -218,7 +247,10 @@ mod tests {
         other_vault.vault_name = "other-vault".into();
         let mut other_authority = base.clone();
         other_authority.authority_host = Some("https://login.evil.example".into());
-        let names = [&base, &with_ca, &other_vault, &other_authority].map(keychain_user);
+        let mut signed_in = base.clone();
+        signed_in.auth = crate::domain::connection::AuthMode::SignIn;
+        let names =
+            [&base, &with_ca, &other_vault, &other_authority, &signed_in].map(keychain_user);
         for (i, a) in names.iter().enumerate() {
             for b in &names[i + 1..] {
                 assert_ne!(a, b, "two different connections share a keychain entry");
@@ -248,6 +280,28 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn a_role_written_into_the_config_file_is_ignored() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            r#"{"consoleId":"abc","operator":{"name":"Mallory","role":"Admin"}}"#,
+        )
+        .expect("write");
+        let config = load(dir.path()).expect("an old or edited file still loads");
+        assert_eq!(
+            config.operator,
+            Some(Profile {
+                name: "Mallory".into()
+            })
+        );
+        let saved = {
+            save(dir.path(), &config).expect("save");
+            std::fs::read_to_string(dir.path().join(CONFIG_FILE)).expect("read")
+        };
+        assert!(!saved.contains("Admin"), "no role is written back: {saved}");
     }
 
     #[test]

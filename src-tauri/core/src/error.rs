@@ -40,6 +40,14 @@ pub enum ErrorCode {
     // Console rules
     AccessDenied,
     AdminOnly,
+    /// Signed in, but no console app role is assigned to the user in Entra.
+    NoAppRole,
+    /// App-secret mode: the typed name is not on the vault's roster.
+    NotOnRoster,
+    /// The vault's role policy could not be read: only Admin may act.
+    PolicyUnavailable,
+    /// This PC's audit log no longer matches the vault.
+    AuditTampered,
     ProfileRequired,
     ConfirmationMismatch,
     DemoOnly,
@@ -47,6 +55,10 @@ pub enum ErrorCode {
     AuditWriteFailed,
     ClipboardUnavailable,
     KeychainUnavailable,
+    /// Interactive sign-in: cancelled, timed out, refused, or the session expired.
+    SignInFailed,
+    SignInCancelled,
+    SessionExpired,
     ConfigUnreadable,
     FileWriteFailed,
     SaveCancelled,

@@ -11,4 +11,5 @@ pub mod ping;
 pub mod report;
 pub mod service;
 pub mod session;
+pub mod signin;
 pub mod store;

@@ -1,5 +1,7 @@
-//! The app's session: demo, not connected, or connected to a vault; the operator profile; and
-//! the remembered connection. No Tauri imports — the commands and the tests drive it alike.
+//! The app's session: demo, not connected, or connected to a vault — signed in as the technician
+//! (roles from Entra) or with the app registration's secret (typed name, roles from the vault's
+//! roster) — plus the remembered connection. No Tauri imports: the commands and the tests drive
+//! it alike.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -10,19 +12,26 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 use ts_rs::TS;
 
-use crate::audit::AuditLog;
-use crate::config::{self, ConsoleConfig};
-use crate::domain::connection::{Cloud, ConnectionSettings};
-use crate::domain::policy::{AdminAction, Role, check_admin};
+use crate::audit::{AuditAction, AuditLog, LogContext};
+use crate::config::{self, ConsoleConfig, KeychainItem, Profile};
+use crate::domain::connection::{AuthMode, Cloud, ConnectionSettings};
+use crate::domain::identity::{IdentityKind, Operator};
+use crate::domain::policy::Role;
 use crate::domain::reminders::{Reminder, ReminderLedger, due_reminders};
 use crate::domain::secret::SecretValue;
 use crate::domain::validation::{MAX_OWNER_CHARS, validate_text};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ping::PingClient;
-use crate::service::{Console, NoticeLevel, Notifier, Operator, vendor_name};
-use crate::store::StoreKind;
-use crate::store::azure::{AzureOptions, AzureStore};
+use crate::service::trust::TamperAlert;
+use crate::service::{
+    AuditResult, Console, Notice, NoticeLevel, Notifier, PolicySource, vendor_name,
+};
+use crate::signin::{
+    self, DeviceCodePrompt, SignInCancel, SignInMethod, SignInTarget, SignInUi, UserCredential,
+};
+use crate::store::azure::{AzureOptions, AzureStore, http_client};
 use crate::store::demo::DemoStore;
+use crate::store::{ANCHOR_PREFIX, ConsoleDocument, StoreKind};
 
 /// Where the console keeps its files (never used in demo mode).
 #[derive(Debug, Clone)]
@@ -40,6 +49,16 @@ pub enum Mode {
     Connected,
 }
 
+/// An interactive sign-in that is waiting for the technician.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SignInProgress {
+    pub method: SignInMethod,
+    /// The device code flow's code and address, once Entra issued them.
+    pub device_code: Option<DeviceCodePrompt>,
+}
+
 /// What the top bar and the shell need to know.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -51,17 +70,25 @@ pub struct AppStatus {
     pub vault_name: Option<String>,
     pub vault_url: Option<String>,
     pub cloud: Option<Cloud>,
+    /// How the open connection authenticates.
+    pub auth: Option<AuthMode>,
+    /// The technician as Rust resolved them (name, role, how verified). `None` before connecting.
     pub operator: Option<Operator>,
+    /// The name typed in the profile (app-secret mode), if any.
+    pub profile_name: Option<String>,
     /// The remembered connection (no secret), to prefill the Connect modal.
     pub remembered: Option<ConnectionSettings>,
     /// A connection attempt is running (e.g. the remembered one at start).
     pub connecting: bool,
+    pub sign_in: Option<SignInProgress>,
     /// Why the last connection attempt failed, until the next success.
     pub last_error: Option<AppError>,
-    /// May the operator change their own role now (Admin, first start, or demo mode)?
+    /// Roles can be picked by hand only in the demo.
     pub can_change_role: bool,
     /// Started with `--demo`: this window keeps everything in memory and cannot connect a vault.
     pub demo_launch: bool,
+    /// This PC's audit log no longer matched the vault and no Admin has acknowledged it.
+    pub audit_alert: Option<TamperAlert>,
 }
 
 /// The Connect modal's request.
@@ -70,27 +97,46 @@ pub struct AppStatus {
 #[ts(export)]
 pub struct ConnectRequest {
     pub settings: ConnectionSettings,
-    #[ts(type = "string")]
-    pub client_secret: SecretValue,
+    /// App-secret mode only.
+    #[serde(default)]
+    #[ts(optional, type = "string")]
+    pub client_secret: Option<SecretValue>,
+    /// Sign-in mode: browser (default) or device code.
+    #[serde(default)]
+    #[ts(optional)]
+    pub method: Option<SignInMethod>,
     #[serde(default)]
     pub remember: bool,
+}
+
+/// Opens the system browser at a URL (the front end provides it: Tauri's opener in the app, an
+/// HTTP client in tests).
+pub type BrowserOpener = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
+/// Told when the status changed outside a reply (a device code arrived, a sign-in ended).
+pub type StatusListener = Arc<dyn Fn() + Send + Sync>;
+
+/// How an open connection proves who it is.
+enum ConnectionIdentity {
+    AppSecret,
+    SignedIn(Arc<UserCredential>),
+}
+
+struct Connection {
+    console: Arc<Console>,
+    settings: ConnectionSettings,
+    identity: ConnectionIdentity,
 }
 
 enum Session {
     NotConnected,
     Demo(Arc<Console>),
-    Azure {
-        console: Arc<Console>,
-        settings: ConnectionSettings,
-    },
+    Azure(Connection),
 }
 
-/// The operator the demo mode uses until the technician sets their own.
-fn demo_operator() -> Operator {
-    Operator {
-        name: "Demo Technician".to_string(),
-        role: Role::Admin,
-    }
+/// The operator the demo mode uses until the technician picks another role.
+fn demo_operator(name: Option<&str>) -> Operator {
+    Operator::demo(name.unwrap_or("Demo Technician"), Role::Admin)
 }
 
 pub struct AppCore {
@@ -98,24 +144,42 @@ pub struct AppCore {
     demo_launch: bool,
     session: RwLock<Session>,
     config: Mutex<ConsoleConfig>,
-    /// The technician's own profile (from the config file).
-    operator: Mutex<Option<Operator>>,
-    /// Who acts inside the demo: starts as the real profile (or a demo Admin) and may switch
-    /// roles freely for training, without touching the real profile.
+    /// Who acts inside the demo: a name and a freely chosen role, for training.
     demo_operator: Mutex<Option<Operator>>,
     connecting: Mutex<bool>,
+    sign_in: Mutex<Option<(SignInCancel, SignInProgress)>>,
     last_error: Mutex<Option<AppError>>,
     /// Reminder ledgers per store ("demo" or the vault name), loaded on first use.
     reminders: Mutex<HashMap<String, ReminderLedger>>,
     notifier: Notifier,
+    browser: BrowserOpener,
+    on_status: StatusListener,
     azure_options: AzureOptions,
     ping_ca: Option<String>,
+    /// This computer's name, for the vault's registry of installations.
+    host: String,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The sign-in flows' view of the front end.
+struct CoreUi<'a>(&'a AppCore);
+
+impl SignInUi for CoreUi<'_> {
+    fn open_browser(&self, url: &str) -> Result<(), String> {
+        (self.0.browser)(url)
+    }
+
+    fn show_device_code(&self, prompt: &DeviceCodePrompt) {
+        if let Some((_, progress)) = lock(&self.0.sign_in).as_mut() {
+            progress.device_code = Some(prompt.clone());
+        }
+        (self.0.on_status)();
+    }
 }
 
 impl AppCore {
@@ -131,17 +195,22 @@ impl AppCore {
         };
         AppCore {
             demo_launch,
-            operator: Mutex::new(config.operator.clone()),
             demo_operator: Mutex::new(None),
             config: Mutex::new(config),
             paths,
             session: RwLock::new(Session::NotConnected),
             connecting: Mutex::new(false),
+            sign_in: Mutex::new(None),
             last_error: Mutex::new(config_error),
             reminders: Mutex::new(HashMap::new()),
             notifier,
+            browser: Arc::new(|_| Err("no browser is available to this console".to_string())),
+            on_status: Arc::new(|| {}),
             azure_options: AzureOptions::default(),
             ping_ca: None,
+            host: hostname::get()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_default(),
         }
     }
 
@@ -149,6 +218,14 @@ impl AppCore {
     pub fn with_options(mut self, azure: AzureOptions, ping_ca: Option<String>) -> AppCore {
         self.azure_options = azure;
         self.ping_ca = ping_ca;
+        self
+    }
+
+    /// How the front end opens the system browser for "Sign in with Microsoft", and learns of
+    /// status changes that happen while a command is still running.
+    pub fn with_front_end(mut self, browser: BrowserOpener, on_status: StatusListener) -> AppCore {
+        self.browser = browser;
+        self.on_status = on_status;
         self
     }
 
@@ -179,11 +256,32 @@ impl AppCore {
         &self.paths
     }
 
-    /// The operator acting in `session`.
+    fn profile_name(&self) -> Option<String> {
+        lock(&self.config).operator.as_ref().map(|p| p.name.clone())
+    }
+
+    /// The operator acting in `session`, resolved by Rust: the demo's chosen role, the signed-in
+    /// user's app roles, or the typed name's role on the vault's roster. Never from a local file.
     fn operator_in(&self, session: &Session) -> Option<Operator> {
         match session {
+            Session::NotConnected => None,
             Session::Demo(_) => lock(&self.demo_operator).clone(),
-            _ => lock(&self.operator).clone(),
+            Session::Azure(connection) => match &connection.identity {
+                ConnectionIdentity::SignedIn(credential) => {
+                    let user = credential.user();
+                    Some(Operator {
+                        role: user.role(),
+                        name: user.name,
+                        identity: IdentityKind::Entra,
+                        upn: Some(user.upn),
+                        oid: Some(user.oid),
+                    })
+                }
+                ConnectionIdentity::AppSecret => self.profile_name().map(|name| {
+                    let role = connection.console.policy().roster_role(&name);
+                    Operator::unverified(name, role)
+                }),
+            },
         }
     }
 
@@ -191,36 +289,51 @@ impl AppCore {
         let session = self.session.read().await;
         let operator = self.operator_in(&session);
         let remembered = lock(&self.config).remembered.clone();
-        let (mode, badge, vault_name, vault_url, cloud) = match &*session {
+        let (mode, badge, vault_name, vault_url, cloud, auth, alert) = match &*session {
             Session::NotConnected => (
                 Mode::NotConnected,
                 "NOT CONNECTED".to_string(),
                 None,
                 None,
                 None,
+                None,
+                None,
             ),
-            Session::Demo(_) => (Mode::Demo, "DEMO MODE".to_string(), None, None, None),
-            Session::Azure { settings, .. } => (
+            Session::Demo(_) => (
+                Mode::Demo,
+                "DEMO MODE".to_string(),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+            Session::Azure(connection) => (
                 Mode::Connected,
-                format!("VAULT: {}", settings.vault_name.to_uppercase()),
-                Some(settings.vault_name.clone()),
-                Some(settings.vault_url()),
-                Some(settings.cloud),
+                format!("VAULT: {}", connection.settings.vault_name.to_uppercase()),
+                Some(connection.settings.vault_name.clone()),
+                Some(connection.settings.vault_url()),
+                Some(connection.settings.cloud),
+                Some(connection.settings.auth),
+                connection.console.tamper_alert(),
             ),
         };
         AppStatus {
-            can_change_role: mode == Mode::Demo
-                || operator.as_ref().is_none_or(|o| o.role == Role::Admin),
+            can_change_role: mode == Mode::Demo,
             mode,
             badge,
             vault_name,
             vault_url,
             cloud,
+            auth,
             operator,
+            profile_name: self.profile_name(),
             remembered,
             connecting: *lock(&self.connecting),
+            sign_in: lock(&self.sign_in).as_ref().map(|(_, p)| p.clone()),
             last_error: lock(&self.last_error).clone(),
             demo_launch: self.demo_launch,
+            audit_alert: alert,
         }
     }
 
@@ -229,7 +342,8 @@ impl AppCore {
         let session = self.session.read().await;
         let console = match &*session {
             Session::NotConnected => return Err(AppError::not_connected()),
-            Session::Demo(console) | Session::Azure { console, .. } => console.clone(),
+            Session::Demo(console) => console.clone(),
+            Session::Azure(connection) => connection.console.clone(),
         };
         let operator = self.operator_in(&session).ok_or_else(profile_required)?;
         Ok((console, operator))
@@ -248,16 +362,17 @@ impl AppCore {
             self.ping_client()?,
             "demo",
         ));
-        let operator = lock(&self.operator).clone().unwrap_or_else(demo_operator);
+        console.refresh_policy().await?;
+        let operator = demo_operator(self.profile_name().as_deref());
         *lock(&self.demo_operator) = Some(operator.clone());
         console.refresh_keys().await?;
         console
             .record(
                 &operator,
-                crate::audit::AuditAction::Connect,
+                AuditAction::Connect,
                 None,
                 None,
-                crate::service::AuditResult::Ok,
+                AuditResult::Ok,
                 "demo mode (in memory only)",
             )
             .await;
@@ -278,13 +393,34 @@ impl AppCore {
         Ok(id)
     }
 
-    /// "Test and connect": sign in, list a page, check get permission, open the audit log. The
-    /// badge turns to the vault only when all of that worked; a failure keeps the old session.
-    pub async fn connect(&self, request: ConnectRequest) -> AppResult<AppStatus> {
+    fn sign_in_target(&self, settings: &ConnectionSettings) -> AppResult<SignInTarget> {
+        Ok(SignInTarget {
+            authority_host: settings.authority_host(),
+            tenant_id: settings.tenant_id.clone(),
+            client_id: settings.client_id.clone(),
+            vault_scope: settings.vault_scope(),
+            http: http_client(settings, &self.azure_options)?,
+        })
+    }
+
+    /// Stop a sign-in that is waiting for the browser or the device code.
+    pub fn cancel_sign_in(&self) {
+        if let Some((cancel, _)) = lock(&self.sign_in).as_ref() {
+            cancel.cancel();
+        }
+    }
+
+    /// Run a connection attempt with the "connecting" flag and the last error kept up to date.
+    async fn attempt(
+        &self,
+        work: impl std::future::Future<Output = AppResult<()>>,
+    ) -> AppResult<AppStatus> {
         *lock(&self.connecting) = true;
-        let result = self.try_connect(request).await;
+        (self.on_status)();
+        let result = work.await;
         *lock(&self.connecting) = false;
-        match result {
+        *lock(&self.sign_in) = None;
+        let outcome = match result {
             Ok(()) => {
                 *lock(&self.last_error) = None;
                 Ok(self.status().await)
@@ -293,7 +429,16 @@ impl AppCore {
                 *lock(&self.last_error) = Some(error.clone());
                 Err(error)
             }
-        }
+        };
+        (self.on_status)();
+        outcome
+    }
+
+    /// "Test and connect" (app secret) or "Sign in with Microsoft": authenticate, list a page,
+    /// check get permission, verify the audit log against the vault, open the session. The badge
+    /// turns to the vault only when all of that worked; a failure keeps the old session.
+    pub async fn connect(&self, request: ConnectRequest) -> AppResult<AppStatus> {
+        self.attempt(self.try_connect(request)).await
     }
 
     async fn try_connect(&self, request: ConnectRequest) -> AppResult<()> {
@@ -305,14 +450,78 @@ impl AppCore {
             ));
         }
         let settings = request.settings.validated()?;
-        let operator = lock(&self.operator).clone().ok_or_else(profile_required)?;
-        let store = AzureStore::connect(&settings, &request.client_secret, &self.azure_options)?;
-        store.check_access().await?;
+        match settings.auth {
+            AuthMode::AppSecret => {
+                if self.profile_name().is_none() {
+                    return Err(profile_required());
+                }
+                let secret = request
+                    .client_secret
+                    .unwrap_or_else(|| SecretValue::new(""));
+                let store = AzureStore::connect(&settings, &secret, &self.azure_options)?;
+                store.check_access().await?;
+                self.open_connection(settings.clone(), store, ConnectionIdentity::AppSecret)
+                    .await?;
+                if request.remember {
+                    self.remember(&settings, |settings| {
+                        config::store_secret(settings, KeychainItem::ClientSecret, &secret)
+                    });
+                }
+            }
+            AuthMode::SignIn => {
+                let method = request.method.unwrap_or(SignInMethod::Browser);
+                let target = self.sign_in_target(&settings)?;
+                let cancel = SignInCancel::default();
+                *lock(&self.sign_in) = Some((
+                    cancel.clone(),
+                    SignInProgress {
+                        method,
+                        device_code: None,
+                    },
+                ));
+                (self.on_status)();
+                let credential = signin::sign_in(&target, method, &CoreUi(self), &cancel).await?;
+                self.open_signed_in(&settings, credential.clone()).await?;
+                if request.remember {
+                    self.remember_sign_in(&settings, &credential).await;
+                }
+            }
+        }
+        Ok(())
+    }
 
+    async fn open_signed_in(
+        &self,
+        settings: &ConnectionSettings,
+        credential: Arc<UserCredential>,
+    ) -> AppResult<()> {
+        let store = AzureStore::with_credential(
+            settings,
+            credential.clone(),
+            Some(credential.user().upn),
+            &self.azure_options,
+        )?;
+        store.check_access().await?;
+        self.open_connection(
+            settings.clone(),
+            store,
+            ConnectionIdentity::SignedIn(credential),
+        )
+        .await
+    }
+
+    /// The shared second half of every connect: the audit log, the policy (and the roster's
+    /// first Admin in app-secret mode), the trust check against the vault, then the session.
+    async fn open_connection(
+        &self,
+        settings: ConnectionSettings,
+        store: AzureStore,
+        identity: ConnectionIdentity,
+    ) -> AppResult<()> {
         // Reconnecting to the vault already open: its audit log is locked by the current
         // session, so end that session before opening the log again.
         let same_vault = matches!(&*self.session.read().await,
-            Session::Azure { settings: open, .. } if open.vault_name == settings.vault_name);
+            Session::Azure(open) if open.settings.vault_name == settings.vault_name);
         if same_vault {
             self.close_session().await;
         }
@@ -323,8 +532,13 @@ impl AppCore {
             .data_dir
             .join("audit")
             .join(format!("{}.jsonl", settings.vault_name));
-        let (log, opened) = AuditLog::open(&log_path)
+        let (mut log, opened) = AuditLog::open(&log_path)
             .map_err(|e| AppError::new(ErrorCode::AuditWriteFailed, e.to_string(), e.hint()))?;
+        log.set_context(LogContext {
+            client: Some(settings.vault_name.clone()),
+            vault: Some(settings.vault_name.clone()),
+            installation: Some(console_id.clone()),
+        });
         let console = Arc::new(Console::new(
             Arc::new(store),
             log,
@@ -333,7 +547,7 @@ impl AppCore {
             &console_id,
         ));
         if let Some(torn) = &opened.torn_tail {
-            (self.notifier)(crate::service::Notice {
+            (self.notifier)(Notice {
                 level: NoticeLevel::Warning,
                 message: format!(
                     "The audit log's last line was incomplete (an interrupted write); {} bytes were moved to {}.",
@@ -345,48 +559,130 @@ impl AppCore {
             });
         }
         console.refresh_policy().await?;
+        let connection = Connection {
+            console: console.clone(),
+            settings: settings.clone(),
+            identity,
+        };
+        let bootstrap = match &connection.identity {
+            ConnectionIdentity::AppSecret => self.bootstrap_roster(&console).await?,
+            ConnectionIdentity::SignedIn(_) => None,
+        };
+        let session = Session::Azure(connection);
+        let operator = self.operator_in(&session).ok_or_else(profile_required)?;
+
+        // Before the first entry of this session: the whole chain against the vault.
+        console
+            .open_session_trust(&operator, &self.host, Utc::now())
+            .await?;
+        if let Some(note) = bootstrap {
+            console.record_bootstrap(&operator, &note).await;
+        }
         console.refresh_keys().await?;
+        let how = match settings.auth {
+            AuthMode::SignIn => "signed in with Microsoft",
+            AuthMode::AppSecret => "app registration secret, identity not verified",
+        };
         console
             .record(
                 &operator,
-                crate::audit::AuditAction::Connect,
+                AuditAction::Connect,
                 None,
                 None,
-                crate::service::AuditResult::Ok,
-                format!("{} ({})", settings.vault_url(), settings.cloud.label()),
+                AuditResult::Ok,
+                format!(
+                    "{} ({}; {how})",
+                    settings.vault_url(),
+                    settings.cloud.label()
+                ),
             )
             .await;
-
-        if request.remember {
-            // The connection works; failing to remember it is worth a warning, not a failure.
-            if let Err(error) = self.remember(&settings, &request.client_secret) {
-                (self.notifier)(crate::service::Notice::from_error(&error));
-            }
-        }
         self.close_session().await;
-        *self.session.write().await = Session::Azure { console, settings };
+        *self.session.write().await = session;
         Ok(())
     }
 
-    fn remember(&self, settings: &ConnectionSettings, secret: &SecretValue) -> AppResult<()> {
-        let keychain = config::store_client_secret(settings, secret);
-        let mut config = lock(&self.config);
-        config.remembered = Some(settings.clone());
-        config::save(&self.paths.config_dir, &config)?;
-        if let Err(error) = keychain {
-            (self.notifier)(crate::service::Notice {
-                level: NoticeLevel::Warning,
-                message: error.message,
-                hint: Some(error.hint),
-            });
+    /// App-secret mode: make the first operator the roster's Admin on a vault the console has
+    /// never used (no policy, no anchors, no registry), or on a policy from before the roster.
+    /// A policy missing from a vault that consoles have used is not re-created: that would let
+    /// whoever deleted it become Admin. Returns the audit note of a bootstrap.
+    async fn bootstrap_roster(&self, console: &Console) -> AppResult<Option<String>> {
+        let Some(name) = self.profile_name() else {
+            return Ok(None);
+        };
+        match console.policy_source() {
+            PolicySource::Stored if console.policy().roster.is_none() => {
+                console.bootstrap_roster(&name).await?;
+                Ok(Some(format!(
+                    "{name} became Admin of the roster (the vault's policy predates the roster)"
+                )))
+            }
+            PolicySource::Missing => {
+                let used_before = console.store().list_documents().await?.iter().any(|d| {
+                    d.name.starts_with(ANCHOR_PREFIX)
+                        || d.name == ConsoleDocument::AuditRegistry.secret_name()
+                });
+                if used_before {
+                    (self.notifier)(Notice {
+                        level: NoticeLevel::Error,
+                        message: "The role policy is missing from a vault that consoles have used before, so only an Admin may act and nobody is Admin.".into(),
+                        hint: Some("Recover the soft-deleted secret akv-console-role-policy (Azure Portal → the vault → Secrets → Manage deleted secrets, or az keyvault secret recover), then reconnect.".into()),
+                    });
+                    return Ok(None);
+                }
+                console.bootstrap_policy(&name).await?;
+                Ok(Some(format!(
+                    "{name} became the first Admin of this vault; the manual's default grants were saved as its policy"
+                )))
+            }
+            _ => Ok(None),
         }
-        Ok(())
     }
 
-    /// At start: connect with the remembered settings and the keychain's secret, if both exist.
+    /// "Remember this connection": the settings in the config file, the secret in the keychain.
+    /// The connection works either way; failing to remember it is a warning, not a failure.
+    fn remember(
+        &self,
+        settings: &ConnectionSettings,
+        store_secret: impl FnOnce(&ConnectionSettings) -> AppResult<()>,
+    ) {
+        let keychain = store_secret(settings);
+        let saved = {
+            let mut config = lock(&self.config);
+            config.remembered = Some(settings.clone());
+            config::save(&self.paths.config_dir, &config)
+        };
+        for error in [keychain.err(), saved.err()].into_iter().flatten() {
+            (self.notifier)(Notice::from_error(&error));
+        }
+    }
+
+    /// Signed in with "Remember me": only the refresh token goes to the keychain, and each new
+    /// one replaces it as it rotates.
+    async fn remember_sign_in(&self, settings: &ConnectionSettings, credential: &UserCredential) {
+        let notifier = self.notifier.clone();
+        let keychain_settings = settings.clone();
+        self.remember(settings, |_| Ok(()));
+        credential
+            .remember_with(Box::new(move |token| {
+                if let Err(error) =
+                    config::store_secret(&keychain_settings, KeychainItem::RefreshToken, token)
+                {
+                    notifier(Notice::from_error(&error));
+                }
+            }))
+            .await;
+    }
+
+    /// At start: connect with the remembered settings and the keychain's secret or refresh
+    /// token, if both exist.
     pub async fn connect_remembered(&self) -> Option<AppResult<AppStatus>> {
         let settings = lock(&self.config).remembered.clone()?;
-        let secret = match config::load_client_secret(&settings) {
+        let item = match settings.auth {
+            AuthMode::AppSecret => KeychainItem::ClientSecret,
+            AuthMode::SignIn => KeychainItem::RefreshToken,
+        };
+        let secret = match config::load_secret(&settings, item) {
             Ok(Some(secret)) => secret,
             Ok(None) => return None,
             Err(error) => {
@@ -394,44 +690,65 @@ impl AppCore {
                 return Some(Err(error));
             }
         };
-        Some(
-            self.connect(ConnectRequest {
-                settings,
-                client_secret: secret,
-                remember: false,
-            })
-            .await,
-        )
+        Some(match settings.auth {
+            AuthMode::AppSecret => {
+                self.connect(ConnectRequest {
+                    settings,
+                    client_secret: Some(secret),
+                    method: None,
+                    remember: false,
+                })
+                .await
+            }
+            AuthMode::SignIn => {
+                self.attempt(async {
+                    let settings = settings.validated()?;
+                    let target = self.sign_in_target(&settings)?;
+                    let credential = signin::resume(&target, secret).await?;
+                    self.open_signed_in(&settings, credential.clone()).await?;
+                    self.remember_sign_in(&settings, &credential).await;
+                    Ok(())
+                })
+                .await
+            }
+        })
     }
 
     async fn close_session(&self) {
         let previous = std::mem::replace(&mut *self.session.write().await, Session::NotConnected);
-        let operator = lock(&self.operator).clone();
-        if let (Session::Azure { console, .. }, Some(operator)) = (previous, operator) {
-            console
-                .record(
-                    &operator,
-                    crate::audit::AuditAction::Disconnect,
-                    None,
-                    None,
-                    crate::service::AuditResult::Ok,
-                    "",
-                )
-                .await;
+        if let Session::Azure(connection) = &previous {
+            let operator = self.operator_in(&previous);
+            if let Some(operator) = operator {
+                connection
+                    .console
+                    .record(
+                        &operator,
+                        AuditAction::Disconnect,
+                        None,
+                        None,
+                        AuditResult::Ok,
+                        "",
+                    )
+                    .await;
+            }
+            if let ConnectionIdentity::SignedIn(credential) = &connection.identity {
+                credential.sign_out().await;
+            }
         }
     }
 
-    /// Disconnect: the client (with the SDK's copy of the secret) and the token are dropped.
+    /// Disconnect (sign out): the client and every token or secret are dropped from memory.
     pub async fn disconnect(&self) -> AppStatus {
         self.close_session().await;
         self.status().await
     }
 
-    /// Forget the remembered connection: the config entry and the keychain's secret.
+    /// Forget the remembered connection: the config entry and the keychain's secret or token.
     pub async fn forget(&self) -> AppResult<AppStatus> {
         let remembered = lock(&self.config).remembered.clone();
         if let Some(settings) = &remembered {
-            config::forget_client_secret(settings)?;
+            config::forget_secret(settings, KeychainItem::ClientSecret)?;
+            config::forget_secret(settings, KeychainItem::RefreshToken)?;
         }
         {
             let mut config = lock(&self.config);
@@ -441,9 +758,9 @@ impl AppCore {
         Ok(self.status().await)
     }
 
-    /// Set the operator profile. A role change needs an Admin, except at first start and in the
-    /// demo (where trainers switch roles to show the policy at work).
-    pub async fn set_profile(&self, name: &str, role: Role) -> AppResult<AppStatus> {
+    /// Set the operator's name. A role can be picked only in the demo (for training); connected,
+    /// it comes from Entra (signed in) or the vault's roster (app secret), never from here.
+    pub async fn set_profile(&self, name: &str, role: Option<Role>) -> AppResult<AppStatus> {
         let name = validate_text("name", "Name", name, MAX_OWNER_CHARS)?;
         if name.is_empty() {
             return Err(AppError::field(
@@ -453,45 +770,63 @@ impl AppCore {
             ));
         }
         let session = self.session.read().await;
-        let demo = matches!(&*session, Session::Demo(_));
-        let before = self.operator_in(&session);
-        let console = match &*session {
-            Session::Demo(console) | Session::Azure { console, .. } => Some(console.clone()),
-            Session::NotConnected => None,
-        };
-        drop(session);
-        if let Some(previous) = &before
-            && previous.role != role
-            && !demo
-            && let Err(error) = check_admin(previous.role, AdminAction::ChangeRole)
-        {
-            if let Some(console) = &console {
+        match &*session {
+            Session::Demo(console) => {
+                let before = lock(&self.demo_operator).clone();
+                let operator = Operator::demo(
+                    name,
+                    role.or(before.as_ref().and_then(|o| o.role))
+                        .unwrap_or(Role::Admin),
+                );
+                *lock(&self.demo_operator) = Some(operator.clone());
+                let console = console.clone();
+                drop(session);
                 console
                     .record(
-                        previous,
-                        crate::audit::AuditAction::ProfileChange,
+                        &operator,
+                        AuditAction::ProfileChange,
                         None,
                         None,
-                        &error,
-                        format!("tried role {} → {}", previous.role.label(), role.label()),
+                        AuditResult::Ok,
+                        format!("demo: {} as {}", operator.name, operator.role_label()),
                     )
                     .await;
+                return Ok(self.status().await);
             }
-            return Err(error);
+            Session::Azure(Connection {
+                identity: ConnectionIdentity::SignedIn(_),
+                ..
+            }) => {
+                return Err(AppError::new(
+                    ErrorCode::InvalidInput,
+                    "Your name and role come from your Microsoft sign-in.",
+                    "Change your display name in Entra ID; an Entra admin assigns console roles (Enterprise applications → the console's app → Users and groups).",
+                ));
+            }
+            _ => {}
         }
-        let operator = Operator { name, role };
-        if demo {
-            // A role picked for a demo stays in the demo.
-            *lock(&self.demo_operator) = Some(operator.clone());
-        } else {
-            *lock(&self.operator) = Some(operator.clone());
+        if role.is_some() {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "Roles are not picked in the profile.",
+                "Signed in with Microsoft, your role comes from Entra ID; with the app secret, an Admin sets it on the vault's roster (Distribute tab).",
+            ));
+        }
+        let console = match &*session {
+            Session::Azure(connection) => Some(connection.console.clone()),
+            _ => None,
+        };
+        drop(session);
+        let previous = self.profile_name();
+        {
             let mut config = lock(&self.config);
-            config.operator = Some(operator.clone());
+            config.operator = Some(Profile { name: name.clone() });
             config::save(&self.paths.config_dir, &config)?;
         }
         if let Some(console) = console {
+            let role = console.policy().roster_role(&name);
             console
-                .record_profile_change(&operator, before.as_ref())
+                .record_profile_change(&Operator::unverified(name, role), previous.as_deref())
                 .await;
         }
         Ok(self.status().await)
@@ -504,9 +839,10 @@ impl AppCore {
         let (console, store) = match &*self.session.read().await {
             Session::NotConnected => return Vec::new(),
             Session::Demo(console) => (console.clone(), None),
-            Session::Azure { console, settings } => {
-                (console.clone(), Some(settings.vault_name.clone()))
-            }
+            Session::Azure(connection) => (
+                connection.console.clone(),
+                Some(connection.settings.vault_name.clone()),
+            ),
         };
         let keys = match console.refresh_keys().await {
             Ok(keys) => keys,
@@ -524,7 +860,7 @@ impl AppCore {
             && !due.is_empty()
             && let Err(error) = config::save_reminders(&self.paths.data_dir, vault, ledger)
         {
-            (self.notifier)(crate::service::Notice::from_error(&error));
+            (self.notifier)(Notice::from_error(&error));
         }
         due
     }
@@ -533,7 +869,8 @@ impl AppCore {
     pub async fn store_kind(&self) -> Option<StoreKind> {
         match &*self.session.read().await {
             Session::NotConnected => None,
-            Session::Demo(console) | Session::Azure { console, .. } => Some(console.kind()),
+            Session::Demo(console) => Some(console.kind()),
+            Session::Azure(connection) => Some(connection.console.kind()),
         }
     }
 }
@@ -542,14 +879,13 @@ fn profile_required() -> AppError {
     AppError::new(
         ErrorCode::ProfileRequired,
         "Tell the console who you are first.",
-        "Enter your name and role; every action is recorded under them in the audit log.",
+        "Enter your name: with the app registration's secret every action is recorded under it (not verified). Or sign in with Microsoft, which names you itself.",
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::connection::Cloud;
 
     fn core(dir: &std::path::Path, demo_launch: bool) -> AppCore {
         AppCore::new(
@@ -572,8 +908,10 @@ mod tests {
                 authority_host: None,
                 vault_url: None,
                 ca_pem: None,
+                auth: AuthMode::AppSecret,
             },
-            client_secret: SecretValue::new("secret"),
+            client_secret: Some(SecretValue::new("secret")),
+            method: None,
             remember: true,
         }
     }
@@ -583,7 +921,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let core = core(dir.path(), true);
         core.start_demo().await.expect("demo");
-        core.set_profile("Trainer", Role::L1)
+        core.set_profile("Trainer", Some(Role::L1))
             .await
             .expect("any role in demo");
         let error = core
@@ -596,70 +934,41 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_role_picked_in_the_demo_stays_in_the_demo() {
+    async fn roles_are_picked_only_in_the_demo_and_never_stored() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let l1 = Operator {
-            name: "Lee".into(),
-            role: Role::L1,
-        };
-        config::save(
-            &dir.path().join("config"),
-            &ConsoleConfig {
-                operator: Some(l1.clone()),
-                ..Default::default()
-            },
-        )
-        .expect("config");
         let core = core(dir.path(), false);
+        let refused = core
+            .set_profile("Lee", Some(Role::Admin))
+            .await
+            .expect_err("no role outside the demo");
+        assert_eq!(refused.code, ErrorCode::InvalidInput);
+        core.set_profile("Lee", None).await.expect("a name");
+        let status = core.status().await;
+        assert_eq!(status.profile_name.as_deref(), Some("Lee"));
+        assert_eq!(status.operator, None, "no role before connecting");
+        assert!(!status.can_change_role);
+
         core.start_demo().await.expect("demo");
-        assert_eq!(
-            core.status().await.operator,
-            Some(l1.clone()),
-            "the demo starts as you"
-        );
-        core.set_profile("Lee", Role::Admin)
+        core.set_profile("Lee", Some(Role::Noc))
             .await
             .expect("demo role switch");
-        assert_eq!(core.console().await.expect("console").1.role, Role::Admin);
-
-        core.disconnect().await;
-        let status = core.status().await;
-        assert_eq!(
-            status.operator,
-            Some(l1.clone()),
-            "back to the real profile"
-        );
-        assert!(!status.can_change_role);
-        let error = core
-            .set_profile("Lee", Role::Admin)
-            .await
-            .expect_err("L1 cannot promote");
-        assert_eq!(error.code, ErrorCode::AdminOnly);
-        assert_eq!(
-            config::load(&dir.path().join("config"))
-                .expect("load")
-                .operator,
-            Some(l1)
+        let (_, operator) = core.console().await.expect("console");
+        assert_eq!(operator.role, Some(Role::Noc));
+        assert_eq!(operator.identity, IdentityKind::Demo);
+        assert!(core.status().await.can_change_role);
+        let saved = std::fs::read_to_string(dir.path().join("config").join(config::CONFIG_FILE))
+            .expect("config");
+        assert!(
+            !saved.contains("NOC") && !saved.contains("Admin"),
+            "no role in the config file: {saved}"
         );
     }
 
     #[tokio::test]
-    async fn the_first_profile_is_saved_and_role_changes_then_need_an_admin() {
+    async fn app_secret_mode_needs_a_name_first() {
         let dir = tempfile::tempdir().expect("tempdir");
         let core = core(dir.path(), false);
-        assert!(core.status().await.can_change_role);
-        core.set_profile("Dana", Role::Admin)
-            .await
-            .expect("first start");
-        core.set_profile("Dana", Role::L2)
-            .await
-            .expect("an Admin may change roles");
-        let error = core
-            .set_profile("Dana", Role::Admin)
-            .await
-            .expect_err("L2 may not");
-        assert_eq!(error.code, ErrorCode::AdminOnly);
-        let saved = config::load(&dir.path().join("config")).expect("load");
-        assert_eq!(saved.operator.map(|o| o.role), Some(Role::L2));
+        let error = core.connect(request()).await.expect_err("who are you?");
+        assert_eq!(error.code, ErrorCode::ProfileRequired);
     }
 }

@@ -20,7 +20,8 @@ pub async fn start_demo<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppRes
     Ok(status)
 }
 
+/// The operator's name; a role only in the demo (Rust refuses one anywhere else).
 #[tauri::command]
-pub async fn set_profile(core: Core<'_>, name: String, role: Role) -> AppResult<AppStatus> {
+pub async fn set_profile(core: Core<'_>, name: String, role: Option<Role>) -> AppResult<AppStatus> {
     core.set_profile(&name, role).await
 }

@@ -4,9 +4,9 @@ use chrono::Utc;
 use tauri::{AppHandle, Runtime};
 
 use super::{Core, SavedFile, save_with_dialog};
-use akv_core::audit::VerifyReport;
 use akv_core::error::AppResult;
 use akv_core::service::audit::{AuditFilter, AuditView};
+use akv_core::service::trust::Verification;
 
 #[tauri::command]
 pub async fn audit_view(core: Core<'_>, filter: AuditFilter) -> AppResult<AuditView> {
@@ -15,9 +15,21 @@ pub async fn audit_view(core: Core<'_>, filter: AuditFilter) -> AppResult<AuditV
 }
 
 #[tauri::command]
-pub async fn verify_audit(core: Core<'_>) -> AppResult<VerifyReport> {
-    let (console, _) = core.console().await?;
-    console.verify_audit().await
+pub async fn verify_audit(core: Core<'_>) -> AppResult<Verification> {
+    let (console, operator) = core.console().await?;
+    console.verify_audit(&operator).await
+}
+
+/// An Admin acknowledges a detected tampering of this PC's audit log.
+#[tauri::command]
+pub async fn acknowledge_tamper<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+) -> AppResult<Verification> {
+    let (console, operator) = core.console().await?;
+    let result = console.acknowledge_tamper(&operator).await;
+    super::announce_status(&app);
+    result
 }
 
 #[tauri::command]

@@ -21,6 +21,12 @@ pub async fn connect<R: Runtime>(
     result
 }
 
+/// Stop a "Sign in with Microsoft" that is waiting for the browser or the device code.
+#[tauri::command]
+pub fn cancel_sign_in(core: Core<'_>) {
+    core.cancel_sign_in();
+}
+
 #[tauri::command]
 pub async fn disconnect<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppResult<AppStatus> {
     let status = core.disconnect().await;

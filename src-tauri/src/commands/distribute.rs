@@ -1,4 +1,5 @@
-//! The Distribute tab: role cards and toggles (Admin only).
+//! The Distribute tab: role cards and toggles, the default policy, and the roster of app-secret
+//! mode (all Admin only).
 
 use super::Core;
 use akv_core::domain::policy::Role;
@@ -22,4 +23,21 @@ pub async fn set_role_access(
     console
         .set_access(&operator, role, &vendor_id, allowed)
         .await
+}
+
+#[tauri::command]
+pub async fn save_default_policy(core: Core<'_>) -> AppResult<DistributionView> {
+    let (console, operator) = core.console().await?;
+    console.save_default_policy(&operator).await
+}
+
+/// Put a name on the roster with a role, or take it off (`role: null`).
+#[tauri::command]
+pub async fn set_roster_role(
+    core: Core<'_>,
+    name: String,
+    role: Option<Role>,
+) -> AppResult<DistributionView> {
+    let (console, operator) = core.console().await?;
+    console.set_roster_role(&operator, &name, role).await
 }

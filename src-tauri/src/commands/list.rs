@@ -8,6 +8,7 @@ pub const COMMANDS: &[&str] = &[
     "set_profile",
     // Connection
     "connect",
+    "cancel_sign_in",
     "disconnect",
     "forget_connection",
     "choose_ca_file",
@@ -36,9 +37,12 @@ pub const COMMANDS: &[&str] = &[
     // Distribute tab
     "distribution_view",
     "set_role_access",
+    "save_default_policy",
+    "set_roster_role",
     // Audit Log tab
     "audit_view",
     "verify_audit",
+    "acknowledge_tamper",
     "export_audit_csv",
     // Setup Guide tab
     "setup_guide_view",

@@ -7,14 +7,20 @@ use super::chain::format_timestamp;
 use super::{AuditEntry, VerifyReport};
 use crate::report::csv::CsvWriter;
 
-pub const HEADER: [&str; 12] = [
+pub const HEADER: [&str; 18] = [
     "seq",
     "timestamp (UTC)",
     "action",
     "vendor",
     "key name",
     "user",
+    "identity",
+    "upn",
+    "object id",
     "role",
+    "client",
+    "vault",
+    "installation",
     "outcome",
     "error code",
     "note",
@@ -35,7 +41,13 @@ pub(crate) fn render(entries: &[AuditEntry], report: &VerifyReport) -> Vec<u8> {
             entry.vendor.clone().unwrap_or_default(),
             entry.key_name.clone().unwrap_or_default(),
             entry.user.clone(),
+            entry.identity.clone().unwrap_or_default(),
+            entry.upn.clone().unwrap_or_default(),
+            entry.oid.clone().unwrap_or_default(),
             entry.role.clone(),
+            entry.client.clone().unwrap_or_default(),
+            entry.vault.clone().unwrap_or_default(),
+            entry.installation.clone().unwrap_or_default(),
             entry.outcome.id().to_string(),
             entry.error_code.clone().unwrap_or_default(),
             entry.note.clone(),

@@ -38,7 +38,10 @@ pub enum AuditError {
     SequenceExhausted { last: u64 },
 
     #[error("The audit entry could not be encoded: {0}.")]
-    Encode(#[from] serde_json::Error),
+    Encode(String),
+
+    #[error("A log that already holds entries cannot start a new chain segment.")]
+    NotEmpty,
 }
 
 impl AuditError {
@@ -52,6 +55,7 @@ impl AuditError {
             AuditError::Unusable { .. } => "audit-log-unusable",
             AuditError::SequenceExhausted { .. } => "audit-sequence-exhausted",
             AuditError::Encode(_) => "audit-encode-failed",
+            AuditError::NotEmpty => "audit-not-empty",
         }
     }
 
@@ -86,7 +90,7 @@ impl AuditError {
                  changed by hand. Nothing was appended."
                     .to_string()
             }
-            AuditError::Encode(_) => {
+            AuditError::Encode(_) | AuditError::NotEmpty => {
                 "This is a defect in the console; nothing was written. Please report it."
                     .to_string()
             }

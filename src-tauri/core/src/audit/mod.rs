@@ -44,6 +44,7 @@ mod chain;
 mod csv;
 mod error;
 mod file;
+pub mod registry;
 mod verify;
 
 #[cfg(test)]
@@ -58,7 +59,9 @@ use ts_rs::TS;
 pub use chain::{FORMAT_VERSION, GENESIS_HASH};
 pub use csv::{HEADER as CSV_HEADER, VERIFICATION_MARKER as CSV_VERIFICATION_MARKER};
 pub use error::AuditError;
-pub use verify::{AnchorCheck, Problem, ProblemKind, VerifyReport};
+pub use verify::{
+    AnchorCheck, AnchorExpectation, Expectations, Problem, ProblemKind, VerifyReport,
+};
 
 use chain::{LineRecord, format_timestamp};
 
@@ -91,10 +94,18 @@ pub enum AuditAction {
     Report,
     /// Written by the log itself after moving a torn last line aside.
     LogRecovery,
+    /// The log on this PC no longer matched the vault's anchor; a new chain segment starts here.
+    TamperDetected,
+    /// An Admin acknowledged a detected tampering.
+    TamperAcknowledged,
+    /// The first operator of a vault without a policy became its Admin (app-secret mode).
+    PolicyBootstrap,
+    /// The role roster (name → role, app-secret mode) changed.
+    RosterChange,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::Connect,
         AuditAction::Disconnect,
         AuditAction::Add,
@@ -113,6 +124,10 @@ impl AuditAction {
         AuditAction::Export,
         AuditAction::Report,
         AuditAction::LogRecovery,
+        AuditAction::TamperDetected,
+        AuditAction::TamperAcknowledged,
+        AuditAction::PolicyBootstrap,
+        AuditAction::RosterChange,
     ];
 
     /// The stored id (kebab-case, as in the JSON line and the CSV).
@@ -136,6 +151,10 @@ impl AuditAction {
             AuditAction::Export => "export",
             AuditAction::Report => "report",
             AuditAction::LogRecovery => "log-recovery",
+            AuditAction::TamperDetected => "tamper-detected",
+            AuditAction::TamperAcknowledged => "tamper-acknowledged",
+            AuditAction::PolicyBootstrap => "policy-bootstrap",
+            AuditAction::RosterChange => "roster-change",
         }
     }
 
@@ -160,6 +179,10 @@ impl AuditAction {
             AuditAction::Export => "Export",
             AuditAction::Report => "Report",
             AuditAction::LogRecovery => "Log recovery",
+            AuditAction::TamperDetected => "Tampering detected",
+            AuditAction::TamperAcknowledged => "Tampering acknowledged",
+            AuditAction::PolicyBootstrap => "First Admin of the vault",
+            AuditAction::RosterChange => "Change roster",
         }
     }
 }
@@ -241,11 +264,25 @@ impl NewEntry {
     }
 }
 
-/// Who did it: the technician's name from the console profile and their role.
+/// Who did it: the technician's name and role, and how the console knows who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub user: String,
     pub role: String,
+    /// `entra` (signed in: name, UPN and object id come from a verified token), `unverified`
+    /// (app-secret mode: the name was typed at the console) or `demo`.
+    pub identity: Option<String>,
+    pub upn: Option<String>,
+    pub oid: Option<String>,
+}
+
+/// Where a log's entries happen: the client, its vault and this installation. Set once per log
+/// and written into every entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogContext {
+    pub client: Option<String>,
+    pub vault: Option<String>,
+    pub installation: Option<String>,
 }
 
 /// One recorded action, as the UI lists it.
@@ -261,7 +298,14 @@ pub struct AuditEntry {
     pub vendor: Option<String>,
     pub key_name: Option<String>,
     pub user: String,
+    /// `entra`, `unverified` or `demo`; absent in entries written before format 2.
+    pub identity: Option<String>,
+    pub upn: Option<String>,
+    pub oid: Option<String>,
     pub role: String,
+    pub client: Option<String>,
+    pub vault: Option<String>,
+    pub installation: Option<String>,
     pub outcome: Outcome,
     pub error_code: Option<String>,
     pub note: String,
@@ -277,6 +321,16 @@ pub struct AuditEntry {
 pub struct Anchor {
     pub seq: u64,
     pub hash: String,
+}
+
+impl Anchor {
+    /// "Before entry #1": where every log's first segment starts.
+    pub fn genesis() -> Anchor {
+        Anchor {
+            seq: 0,
+            hash: GENESIS_HASH.to_string(),
+        }
+    }
 }
 
 /// An incomplete last line found (and moved aside) when the log was opened.
@@ -314,6 +368,10 @@ pub struct AuditLog {
     store: Store,
     /// A torn tail moved aside at open, recorded by the next append.
     pending_recovery: Option<TornTail>,
+    context: LogContext,
+    /// Where the chain starts when the log is empty: genesis, or the vault-anchored head a new
+    /// segment links to (after tampering was detected).
+    start: Anchor,
 }
 
 impl AuditLog {
@@ -323,6 +381,8 @@ impl AuditLog {
             entries: Vec::new(),
             store: Store::Memory(Vec::new()),
             pending_recovery: None,
+            context: LogContext::default(),
+            start: Anchor::genesis(),
         }
     }
 
@@ -333,8 +393,29 @@ impl AuditLog {
             entries: opened.entries,
             store: Store::File(opened.log),
             pending_recovery: opened.report.torn_tail.clone(),
+            context: LogContext::default(),
+            start: Anchor::genesis(),
         };
         Ok((log, opened.report))
+    }
+
+    /// Name the client, vault and installation in every entry written from now on.
+    pub fn set_context(&mut self, context: LogContext) {
+        self.context = context;
+    }
+
+    pub fn context(&self) -> &LogContext {
+        &self.context
+    }
+
+    /// Start an empty log as a new chain segment linked to `link` (the last entry the vault's
+    /// anchor vouches for), instead of at genesis. Only for a log with no entries yet.
+    pub fn link_to(&mut self, link: Anchor) -> Result<(), AuditError> {
+        if !self.entries.is_empty() {
+            return Err(AuditError::NotEmpty);
+        }
+        self.start = link;
+        Ok(())
     }
 
     /// The log file, or `None` in demo mode.
@@ -405,7 +486,15 @@ impl AuditLog {
                     .ok_or(AuditError::SequenceExhausted { last: last.seq })?,
                 last.hash.clone(),
             ),
-            None => (1, GENESIS_HASH.to_string()),
+            None => (
+                self.start
+                    .seq
+                    .checked_add(1)
+                    .ok_or(AuditError::SequenceExhausted {
+                        last: self.start.seq,
+                    })?,
+                self.start.hash.clone(),
+            ),
         };
         let mut lines = Vec::new();
         let mut sealed = Vec::with_capacity(to_write.len());
@@ -418,15 +507,26 @@ impl AuditLog {
                 vendor: entry.vendor,
                 key_name: entry.key_name,
                 user: actor.user.clone(),
+                identity: actor.identity.clone(),
+                upn: actor.upn.clone(),
+                oid: actor.oid.clone(),
                 role: actor.role.clone(),
+                client: self.context.client.clone(),
+                vault: self.context.vault.clone(),
+                installation: self.context.installation.clone(),
                 outcome: entry.outcome,
                 error_code: entry.error_code,
                 note: entry.note,
                 prev_hash,
                 hash: String::new(),
             }
-            .seal()?;
-            lines.extend_from_slice(&record.to_line()?);
+            .seal()
+            .map_err(|e| AuditError::Encode(e.to_string()))?;
+            lines.extend_from_slice(
+                &record
+                    .to_line()
+                    .map_err(|e| AuditError::Encode(e.to_string()))?,
+            );
             seq = seq
                 .checked_add(1)
                 .ok_or(AuditError::SequenceExhausted { last: seq })?;
@@ -438,7 +538,13 @@ impl AuditLog {
                 vendor: record.vendor,
                 key_name: record.key_name,
                 user: record.user,
+                identity: record.identity,
+                upn: record.upn,
+                oid: record.oid,
                 role: record.role,
+                client: record.client,
+                vault: record.vault,
+                installation: record.installation,
                 outcome: record.outcome,
                 error_code: record.error_code,
                 note: record.note,
@@ -470,13 +576,20 @@ impl AuditLog {
         })
     }
 
-    /// Re-read the log (from disk for a file log) and check the chain, and the anchor if given.
+    /// Re-read the log (from disk for a file log) and check the chain from genesis, and the
+    /// anchor if given.
     pub fn verify(&self, anchor: Option<&Anchor>) -> VerifyReport {
+        self.verify_against(&Expectations::from_genesis(anchor))
+    }
+
+    /// Re-read the log and check it against what the vault expects (chain start, anchor,
+    /// installation).
+    pub fn verify_against(&self, expect: &Expectations) -> VerifyReport {
         match &self.store {
-            Store::Memory(bytes) => verify::verify_bytes(bytes, anchor),
+            Store::Memory(bytes) => verify::verify_bytes(bytes, expect),
             Store::File(file) => match std::fs::read(file.path()) {
-                Ok(bytes) => verify::verify_bytes(&bytes, anchor),
-                Err(e) => VerifyReport::unreadable_file(&e.to_string(), anchor),
+                Ok(bytes) => verify::verify_bytes(&bytes, expect),
+                Err(e) => VerifyReport::unreadable_file(&e.to_string(), expect),
             },
         }
     }

@@ -13,6 +13,9 @@ fn actor() -> Actor {
     Actor {
         user: "Dana Reyes".into(),
         role: "Admin".into(),
+        identity: Some("entra".into()),
+        upn: Some("dana@contoso.com".into()),
+        oid: Some("00000000-0000-4000-8000-00000000d4a4".into()),
     }
 }
 
@@ -623,8 +626,8 @@ fn damaged_lines_extra_fields_and_unknown_versions_are_unreadable() {
         ("not a valid log entry", |l| {
             l.replacen("{", "{\"token\":\"abc\",", 1)
         }),
-        ("log format version 2", |l| {
-            l.replacen("{\"v\":1,", "{\"v\":2,\"new_field\":0,", 1)
+        ("log format version 3", |l| {
+            l.replacen("{\"v\":2,", "{\"v\":3,\"new_field\":0,", 1)
         }),
         ("it is blank", |_| String::new()),
     ];
@@ -725,6 +728,9 @@ fn entries_hold_only_what_the_caller_gave() {
     let who = Actor {
         user: "Sam Lee".into(),
         role: "L2".into(),
+        identity: Some("unverified".into()),
+        upn: None,
+        oid: None,
     };
     let stored = log.append(new_entry.clone(), &who, at(7)).expect("append");
 
@@ -741,7 +747,13 @@ fn entries_hold_only_what_the_caller_gave() {
         "vendor",
         "key_name",
         "user",
+        "identity",
+        "upn",
+        "oid",
         "role",
+        "client",
+        "vault",
+        "installation",
         "outcome",
         "error_code",
         "note",
@@ -761,7 +773,9 @@ fn entries_hold_only_what_the_caller_gave() {
     assert_eq!(line["error_code"], "purge-protected");
     assert_eq!(line["note"], "Purge refused: purge protection is on");
     assert_eq!(line["timestamp"], "2025-03-01T09:30:07.000Z");
-    assert_eq!(line["v"], 1);
+    assert_eq!(line["v"], 2);
+    assert_eq!(line["identity"], "unverified");
+    assert!(line["upn"].is_null());
     assert_eq!(stored.note, new_entry.note);
 
     // Absent optional fields stay absent (null), nothing is filled in for them.
@@ -785,19 +799,21 @@ fn csv_has_hash_columns_and_the_verification_result() {
     let rows: Vec<&str> = text.split("\r\n").filter(|r| !r.is_empty()).collect();
     assert_eq!(
         rows[0],
-        "seq,timestamp (UTC),action,vendor,key name,user,role,outcome,error code,note,prev hash,hash"
+        "seq,timestamp (UTC),action,vendor,key name,user,identity,upn,object id,role,client,vault,installation,outcome,error code,note,prev hash,hash"
     );
     assert_eq!(rows.len(), 1 + 3 + 1);
     let first = log.entries()[0].clone();
     assert_eq!(
         rows[1],
         format!(
-            "1,2025-03-01T09:30:01.000Z,retrieve,sentinelone,sentinelone--eu,Dana Reyes,Admin,ok,,\
+            "1,2025-03-01T09:30:01.000Z,retrieve,sentinelone,sentinelone--eu,Dana Reyes,entra,\
+             dana@contoso.com,00000000-0000-4000-8000-00000000d4a4,Admin,,,,ok,,\
              Copied to clipboard 1,{GENESIS_HASH},{}",
             first.hash
         )
     );
-    assert!(rows[2].contains(",test,meraki,meraki,Dana Reyes,Admin,failed,forbidden-by-rbac,"));
+    assert!(rows[2].contains(",test,meraki,meraki,Dana Reyes,entra,"));
+    assert!(rows[2].contains(",Admin,,,,failed,forbidden-by-rbac,"));
     assert!(rows[3].ends_with(&log.entries()[2].hash));
     assert!(
         rows[4].starts_with("verification,intact,\"Intact: all 3 entries are unchanged"),
@@ -805,8 +821,9 @@ fn csv_has_hash_columns_and_the_verification_result() {
         rows[4]
     );
     assert!(
-        rows.iter().all(|r| r.matches(',').count() >= 11),
-        "every row has 12 cells"
+        rows.iter()
+            .all(|r| r.matches(',').count() >= 17 || r.starts_with("verification")),
+        "every entry row has 18 cells"
     );
 
     // A tampered log exports the failure.
@@ -864,7 +881,7 @@ fn every_error_has_its_own_code_and_a_hint() {
             path: path.clone(),
             source: io(),
         },
-        AuditError::Encode(serde_json::from_str::<u8>("x").expect_err("bad json")),
+        AuditError::Encode("bad json".into()),
     ];
     let mut codes: Vec<&str> = errors.iter().map(AuditError::code).collect();
     codes.sort_unstable();
@@ -910,4 +927,98 @@ fn a_last_entry_number_edited_to_the_maximum_is_refused_without_a_panic() {
         .expect_err("no entry after #u64::MAX");
     assert_eq!(error.code(), "audit-sequence-exhausted");
     assert_eq!(read_lines(&path).len(), 2, "nothing was appended");
+}
+
+#[test]
+fn a_new_segment_links_to_the_anchored_head_and_verifies_only_from_there() {
+    let dir = TempDir::new().expect("tempdir");
+    let path = log_path(&dir);
+    let link = Anchor {
+        seq: 41,
+        hash: "ab".repeat(32),
+    };
+    let (mut log, _) = AuditLog::open(&path).expect("open");
+    log.link_to(link.clone()).expect("empty log links");
+    for i in 1..=3 {
+        log.append(sample(i), &actor(), at(i as u32))
+            .expect("append");
+    }
+    assert_eq!(log.entries()[0].seq, 42);
+    assert_eq!(log.entries()[0].prev_hash, link.hash);
+    let expect = Expectations {
+        start: link.clone(),
+        anchor: AnchorExpectation::Present(log.head().expect("head")),
+        installation: None,
+    };
+    assert!(
+        log.verify_against(&expect).intact,
+        "{:?}",
+        log.verify_against(&expect)
+    );
+    // Nothing of the segment anchored yet: the link itself is the anchor.
+    let unanchored = Expectations {
+        anchor: AnchorExpectation::Present(link.clone()),
+        ..expect.clone()
+    };
+    let report = log.verify_against(&unanchored);
+    assert!(report.intact);
+    assert!(
+        report.summary.contains("could not be anchored"),
+        "{}",
+        report.summary
+    );
+    // The same file checked from genesis is not a chain start.
+    assert!(!log.verify(None).intact);
+    // A log with entries cannot be relinked.
+    assert!(log.link_to(Anchor::genesis()).is_err());
+}
+
+#[test]
+fn a_log_with_entries_and_no_anchor_in_the_vault_is_not_intact() {
+    let dir = TempDir::new().expect("tempdir");
+    let log = file_log(&dir, 3);
+    let report = log.verify_against(&Expectations {
+        start: Anchor::genesis(),
+        anchor: AnchorExpectation::Missing,
+        installation: None,
+    });
+    assert!(!report.intact);
+    assert_eq!(report.anchor, AnchorCheck::Missing);
+    assert_eq!(problem(&report).kind, ProblemKind::AnchorMissing);
+    // An empty log with no anchor is a new installation, not a problem.
+    let empty_dir = TempDir::new().expect("tempdir");
+    let (empty, _) = AuditLog::open(&log_path(&empty_dir)).expect("open");
+    assert!(
+        empty
+            .verify_against(&Expectations {
+                start: Anchor::genesis(),
+                anchor: AnchorExpectation::Missing,
+                installation: None,
+            })
+            .intact
+    );
+}
+
+#[test]
+fn entries_of_another_installation_are_not_this_pcs_log() {
+    let dir = TempDir::new().expect("tempdir");
+    let (mut log, _) = AuditLog::open(&log_path(&dir)).expect("open");
+    log.set_context(LogContext {
+        client: Some("Contoso".into()),
+        vault: Some("contoso-kv".into()),
+        installation: Some("pc-original".into()),
+    });
+    for i in 1..=2 {
+        log.append(sample(i), &actor(), at(i as u32))
+            .expect("append");
+    }
+    let head = log.head().expect("head");
+    let report = log.verify_against(&Expectations {
+        start: Anchor::genesis(),
+        anchor: AnchorExpectation::Present(head),
+        installation: Some("pc-renamed".into()),
+    });
+    assert!(!report.intact);
+    assert_eq!(problem(&report).kind, ProblemKind::OtherInstallation);
+    assert!(problem(&report).message.contains("pc-original"));
 }

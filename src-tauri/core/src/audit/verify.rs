@@ -13,7 +13,43 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::Anchor;
-use super::chain::{FORMAT_VERSION, GENESIS_HASH, LineRecord, VersionProbe};
+use super::chain::{LineRecord, READABLE_VERSIONS, VersionProbe};
+
+/// What the vault says about this installation's log, for [`verify_bytes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnchorExpectation {
+    /// Not connected (demo mode, or no vault at hand): a cut-off tail cannot be ruled out.
+    NotAvailable,
+    /// Connected, and the vault holds no anchor for this installation's log.
+    Missing,
+    /// The head the vault last recorded.
+    Present(Anchor),
+}
+
+/// Everything the file is compared with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectations {
+    /// Where the chain must start: genesis, or the vault-anchored head that a segment begun after
+    /// detected tampering links to (from the vault's registry, never from a local file).
+    pub start: Anchor,
+    pub anchor: AnchorExpectation,
+    /// This installation's id: an entry naming another installation is not this PC's log.
+    pub installation: Option<String>,
+}
+
+impl Expectations {
+    /// Chain from genesis, with or without an anchor (the simple case, e.g. demo mode).
+    pub fn from_genesis(anchor: Option<&Anchor>) -> Expectations {
+        Expectations {
+            start: Anchor::genesis(),
+            anchor: match anchor {
+                Some(anchor) => AnchorExpectation::Present(anchor.clone()),
+                None => AnchorExpectation::NotAvailable,
+            },
+            installation: None,
+        }
+    }
+}
 
 /// What comparing the log with the vault's anchor showed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -26,6 +62,8 @@ pub enum AnchorCheck {
     Matched,
     /// The anchored entry is missing or hashes differently.
     Mismatch,
+    /// Connected, but the vault holds no anchor for a log that has entries.
+    Missing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -46,6 +84,12 @@ pub enum ProblemKind {
     TornLine,
     /// A line (or the file) cannot be read as a log entry.
     Unreadable,
+    /// The log has entries but the vault has no anchor for it.
+    AnchorMissing,
+    /// An entry names another installation: this is not this PC's log (or its id was changed).
+    OtherInstallation,
+    /// Tampering was detected earlier and no Admin has acknowledged it yet.
+    TamperUnacknowledged,
 }
 
 impl ProblemKind {
@@ -58,6 +102,9 @@ impl ProblemKind {
             ProblemKind::Rewritten => "rewritten",
             ProblemKind::TornLine => "torn last line",
             ProblemKind::Unreadable => "unreadable",
+            ProblemKind::AnchorMissing => "anchor missing",
+            ProblemKind::OtherInstallation => "another installation's log",
+            ProblemKind::TamperUnacknowledged => "tampering not yet acknowledged",
         }
     }
 }
@@ -91,14 +138,14 @@ pub struct VerifyReport {
 
 impl VerifyReport {
     /// The log could not be read at all.
-    pub(crate) fn unreadable_file(reason: &str, anchor: Option<&Anchor>) -> VerifyReport {
+    pub(crate) fn unreadable_file(reason: &str, expect: &Expectations) -> VerifyReport {
         VerifyReport {
             intact: false,
             entries_checked: 0,
-            anchor: if anchor.is_some() {
-                AnchorCheck::Mismatch
-            } else {
-                AnchorCheck::NotAvailable
+            anchor: match expect.anchor {
+                AnchorExpectation::NotAvailable => AnchorCheck::NotAvailable,
+                AnchorExpectation::Missing => AnchorCheck::Missing,
+                AnchorExpectation::Present(_) => AnchorCheck::Mismatch,
             },
             problem: Some(Problem {
                 kind: ProblemKind::Unreadable,
@@ -120,6 +167,7 @@ struct Checked {
     stored_hash: String,
     computed_hash: String,
     prev_hash: String,
+    installation: Option<String>,
 }
 
 fn check_line(line: &[u8]) -> Result<Checked, String> {
@@ -130,17 +178,12 @@ fn check_line(line: &[u8]) -> Result<Checked, String> {
         Ok(record) => record,
         Err(parse_error) => {
             return Err(match serde_json::from_slice::<VersionProbe>(line) {
-                Ok(probe) if probe.v != FORMAT_VERSION => unknown_version(probe.v),
+                Ok(probe) if !READABLE_VERSIONS.contains(&probe.v) => unknown_version(probe.v),
                 _ => format!("it is not a valid log entry: {parse_error}"),
             });
         }
     };
-    if record.v != FORMAT_VERSION {
-        return Err(unknown_version(record.v));
-    }
-    let computed_hash = record
-        .computed_hash()
-        .map_err(|e| format!("it could not be re-encoded: {e}"))?;
+    let computed_hash = record.computed_hash().map_err(|e| e.to_string())?;
     if record.to_entry().is_none() {
         return Err(format!(
             "its timestamp \"{}\" is not a valid date",
@@ -152,6 +195,7 @@ fn check_line(line: &[u8]) -> Result<Checked, String> {
         stored_hash: record.hash,
         computed_hash,
         prev_hash: record.prev_hash,
+        installation: record.installation,
     })
 }
 
@@ -186,8 +230,12 @@ fn found(
     }
 }
 
-/// Verify the bytes of a log file.
-pub(crate) fn verify_bytes(bytes: &[u8], anchor: Option<&Anchor>) -> VerifyReport {
+/// Verify the bytes of a log file against what the vault expects.
+pub(crate) fn verify_bytes(bytes: &[u8], expect: &Expectations) -> VerifyReport {
+    let anchor = match &expect.anchor {
+        AnchorExpectation::Present(anchor) => Some(anchor),
+        _ => None,
+    };
     let (complete, torn) = match bytes.iter().rposition(|&b| b == b'\n') {
         Some(i) => (&bytes[..=i], &bytes[i + 1..]),
         None => (&bytes[..0], bytes),
@@ -201,8 +249,10 @@ pub(crate) fn verify_bytes(bytes: &[u8], anchor: Option<&Anchor>) -> VerifyRepor
             .collect()
     };
 
-    let mut expected_seq = 1u64;
-    let mut prev_hash = GENESIS_HASH;
+    let start = &expect.start;
+    let first_seq = start.seq.saturating_add(1);
+    let mut expected_seq = first_seq;
+    let mut prev_hash = start.hash.as_str();
     let mut first: Option<Found> = None;
     for (index, checked) in lines.iter().enumerate() {
         let line_no = index as u64 + 1;
@@ -222,6 +272,22 @@ pub(crate) fn verify_bytes(bytes: &[u8], anchor: Option<&Anchor>) -> VerifyRepor
             }
         };
         let seq = record.seq;
+        if let (Some(wanted), Some(found_id)) = (&expect.installation, &record.installation)
+            && wanted != found_id
+        {
+            first = Some(found(
+                ProblemKind::OtherInstallation,
+                Some(seq),
+                Some(line_no),
+                format!(
+                    "Entry #{seq} was written by console installation {found_id}, but this console \
+                     is installation {wanted}: the log was copied from another PC, or this \
+                     console's installation id was changed in its settings file."
+                ),
+                "Not intact: this is not this installation's log.".to_string(),
+            ));
+            break;
+        }
         if record.computed_hash != record.stored_hash {
             first = Some(found(
                 ProblemKind::Edited,
@@ -255,7 +321,7 @@ pub(crate) fn verify_bytes(bytes: &[u8], anchor: Option<&Anchor>) -> VerifyRepor
                 } else {
                     format!("Entries #{expected_seq} to #{} are missing", seq - 1)
                 };
-                let jump = if expected_seq == 1 {
+                let jump = if expected_seq == first_seq {
                     format!("the log starts at #{seq}")
                 } else {
                     format!("the log jumps from #{} to #{seq}", expected_seq - 1)
@@ -298,10 +364,16 @@ pub(crate) fn verify_bytes(bytes: &[u8], anchor: Option<&Anchor>) -> VerifyRepor
             break;
         }
         if record.prev_hash != prev_hash {
-            let message = if seq == 1 {
+            let message = if seq == first_seq && first_seq == 1 {
                 "Entry #1 does not start the chain (its previous-entry hash is not the genesis value): \
                  the start of the log was replaced."
                     .to_string()
+            } else if seq == first_seq {
+                format!(
+                    "Entry #{seq} does not link to entry #{} that the vault vouches for: the start \
+                     of this log segment was replaced.",
+                    start.seq
+                )
             } else {
                 format!(
                     "Entry #{seq} no longer links to entry #{} (it records a different hash for it): \
@@ -322,8 +394,8 @@ pub(crate) fn verify_bytes(bytes: &[u8], anchor: Option<&Anchor>) -> VerifyRepor
         prev_hash = &record.stored_hash;
     }
 
-    let sound = expected_seq - 1;
-    let last_seq = sound;
+    let sound = expected_seq - first_seq;
+    let last_seq = expected_seq - 1;
     if first.is_none() && !torn.is_empty() {
         let line_no = lines.len() as u64 + 1;
         first = Some(found(
@@ -344,16 +416,18 @@ pub(crate) fn verify_bytes(bytes: &[u8], anchor: Option<&Anchor>) -> VerifyRepor
         ));
     }
 
-    let anchor_check = match anchor {
-        None => AnchorCheck::NotAvailable,
-        Some(anchor) => {
+    let anchor_check = match (&expect.anchor, anchor) {
+        (AnchorExpectation::Missing, _) => AnchorCheck::Missing,
+        (_, None) => AnchorCheck::NotAvailable,
+        (_, Some(anchor)) => {
             let anchored = lines
                 .iter()
                 .filter_map(|l| l.as_ref().ok())
                 .find(|r| r.seq == anchor.seq);
             let matches = match anchored {
                 Some(record) => record.stored_hash == anchor.hash,
-                None => anchor.seq == 0 && anchor.hash == GENESIS_HASH,
+                // An anchor at the chain's start: nothing of this segment anchored yet.
+                None => anchor.seq == start.seq && anchor.hash == start.hash,
             };
             if matches {
                 AnchorCheck::Matched
@@ -363,12 +437,27 @@ pub(crate) fn verify_bytes(bytes: &[u8], anchor: Option<&Anchor>) -> VerifyRepor
         }
     };
 
+    if first.is_none() && anchor_check == AnchorCheck::Missing && sound > 0 {
+        first = Some(found(
+            ProblemKind::AnchorMissing,
+            None,
+            None,
+            format!(
+                "The log holds {sound} {} but the vault has no anchor for it: the anchor was deleted, \
+                 or this console's installation id was changed so it looks for another one. Entries \
+                 removed from the end cannot be ruled out.",
+                entries_word(sound)
+            ),
+            "Not intact: the vault's anchor for this log is missing.".to_string(),
+        ));
+    }
+
     if first.is_none()
         && let (Some(anchor), AnchorCheck::Mismatch) = (anchor, anchor_check)
     {
         first = Some(if anchor.seq > last_seq {
             let cut = anchor.seq - last_seq;
-            let message = if last_seq == 0 {
+            let message = if sound == 0 {
                 format!(
                     "The log is empty but the vault's anchor says #{} was written: all {cut} {} were removed.",
                     anchor.seq,
@@ -423,10 +512,13 @@ pub(crate) fn verify_bytes(bytes: &[u8], anchor: Option<&Anchor>) -> VerifyRepor
         },
         None => {
             let summary = match (anchor_check, anchor) {
-                _ if sound == 0 && anchor.is_none() => {
+                _ if sound == 0 && anchor.is_none() && anchor_check != AnchorCheck::Missing => {
                     "Intact: the log is empty. The vault's anchor was not available, so removed \
                      entries could not be ruled out."
                         .to_string()
+                }
+                _ if sound == 0 && anchor.is_none() => {
+                    "Intact: the log is empty and the vault has no anchor for it yet.".to_string()
                 }
                 _ if sound == 0 => {
                     "Intact: the log is empty, as the vault's anchor expects.".to_string()
@@ -435,12 +527,17 @@ pub(crate) fn verify_bytes(bytes: &[u8], anchor: Option<&Anchor>) -> VerifyRepor
                     "Intact: all {sound} {} are unchanged, correctly linked and match the vault's anchor.",
                     entries_word(sound)
                 ),
-                (AnchorCheck::Matched, Some(anchor)) => format!(
-                    "Intact: all {sound} {} are unchanged and correctly linked; #{} matches the vault's \
-                     anchor (later entries were written while the vault was not connected).",
-                    entries_word(sound),
-                    anchor.seq
-                ),
+                (AnchorCheck::Matched, Some(anchor)) => {
+                    let unconfirmed = last_seq - anchor.seq;
+                    format!(
+                        "Intact: all {sound} {} are unchanged and correctly linked; #{} matches the \
+                         vault's anchor. The last {unconfirmed} {} could not be anchored (the vault \
+                         was unreachable when they were written), so the vault cannot vouch for them yet.",
+                        entries_word(sound),
+                        anchor.seq,
+                        entries_word(unconfirmed)
+                    )
+                }
                 _ => format!(
                     "Intact: all {sound} {} are unchanged and correctly linked. The vault's anchor was \
                      not available (not connected), so a cut-off tail could not be ruled out.",

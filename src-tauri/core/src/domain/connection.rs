@@ -48,6 +48,19 @@ impl Cloud {
     }
 }
 
+/// How the console authenticates to Entra ID for a connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum AuthMode {
+    /// Each technician signs in as themselves (public client; roles from Entra).
+    SignIn,
+    /// The app registration's client secret (client credentials); identities not verified.
+    /// Remembered connections from before sign-in existed read as this.
+    #[default]
+    AppSecret,
+}
+
 /// A connection as the Connect modal collects it and as "Remember this connection" stores it.
 /// The client secret is not part of it: it lives in Rust memory and, if remembered, in the OS
 /// keychain only.
@@ -71,6 +84,8 @@ pub struct ConnectionSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub ca_pem: Option<String>,
+    #[serde(default)]
+    pub auth: AuthMode,
 }
 
 const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
@@ -179,7 +194,19 @@ impl ConnectionSettings {
             authority_host,
             vault_url,
             ca_pem,
+            auth: self.auth,
         })
+    }
+
+    /// The Key Vault token scope of the cloud (`{resource}/.default`). Custom endpoints (private
+    /// link, the emulator) use the public resource, as Key Vault's challenge names it.
+    pub fn vault_scope(&self) -> String {
+        let resource = match self.cloud {
+            Cloud::AzureUsGovernment => "https://vault.usgovcloudapi.net",
+            Cloud::AzureChina => "https://vault.azure.cn",
+            Cloud::AzurePublic | Cloud::Custom => "https://vault.azure.net",
+        };
+        format!("{resource}/.default")
     }
 
     /// `https://{name}.vault.azure.net` and the like, or the custom URL.
@@ -213,6 +240,7 @@ mod tests {
             authority_host: None,
             vault_url: None,
             ca_pem: None,
+            auth: AuthMode::SignIn,
         }
     }
 

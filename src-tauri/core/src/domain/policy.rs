@@ -1,8 +1,11 @@
-//! Technician roles and the role access policy (which role may use which vendor's key).
+//! Technician roles and the role access policy (which role may use which vendor's key), with the
+//! roster of app-secret mode (typed name → role).
 //!
-//! This is console-side enforcement: every technician's console signs in with the same app
-//! registration, so Azure sees one identity. The policy decides what the console lets an operator
-//! do; Azure RBAC per identity remains the hard boundary.
+//! The policy is console-side enforcement, stored in the vault and shared by every console. Signed
+//! in with Microsoft, each technician's role comes from Entra and their Key Vault calls carry their
+//! own identity, so Azure RBAC (Secrets Officer vs Secrets User) is the hard boundary under it. In
+//! app-secret mode every console is the same app to Azure, and the roster is only as strong as the
+//! honesty of the name typed at the console.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::domain::catalog::{self, Category};
+use crate::domain::identity::{Operator, roster_key};
 use crate::error::{AppError, AppResult, ErrorCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
@@ -115,6 +119,18 @@ impl KeyAction {
     }
 }
 
+/// One name on the roster (app-secret mode).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterEntry {
+    /// The name as the Admin entered it.
+    pub name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub added_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub added_by: Option<String>,
+}
+
 /// The shared policy document, stored as a console secret in the vault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessPolicy {
@@ -122,16 +138,23 @@ pub struct AccessPolicy {
     pub version: u32,
     /// Vendor ids each non-Admin role may use. Admin always has every vendor.
     pub grants: BTreeMap<Role, BTreeSet<String>>,
+    /// App-secret mode: who holds which role, keyed by [`roster_key`]. `None` in documents
+    /// written before the roster existed.
+    #[serde(default)]
+    pub roster: Option<BTreeMap<String, RosterEntry>>,
     #[serde(default)]
     pub updated_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub updated_by: Option<String>,
 }
 
-pub const POLICY_FORMAT_VERSION: u32 = 1;
+pub const POLICY_FORMAT_VERSION: u32 = 2;
 
-impl Default for AccessPolicy {
-    fn default() -> Self {
+impl AccessPolicy {
+    /// The product manual's default grants (Admin all; L2 RMM, PSA, EDR, Network, Backup; L1 RMM,
+    /// PSA; NOC RMM, EDR, Email Security). Only ever saved on purpose: a vault without a policy
+    /// document is admin-only.
+    pub fn manual_defaults() -> AccessPolicy {
         let mut grants = BTreeMap::new();
         for role in [Role::L2, Role::L1, Role::Noc] {
             let vendors = catalog::catalog()
@@ -144,22 +167,76 @@ impl Default for AccessPolicy {
         AccessPolicy {
             version: POLICY_FORMAT_VERSION,
             grants,
+            roster: None,
             updated_at: None,
             updated_by: None,
         }
     }
-}
 
-impl AccessPolicy {
-    /// What applies when the stored policy cannot be read: only Admin may use keys, so a damaged
-    /// or tampered document never grants more than the Admin set.
+    /// What applies when no policy is stored, or it cannot be read: only Admin may use keys, so a
+    /// missing, damaged or tampered document never grants more than the Admin set.
     pub fn admin_only() -> AccessPolicy {
         AccessPolicy {
             version: POLICY_FORMAT_VERSION,
             grants: BTreeMap::new(),
+            roster: None,
             updated_at: None,
             updated_by: None,
         }
+    }
+
+    /// The roster's role for a typed name (app-secret mode).
+    pub fn roster_role(&self, name: &str) -> Option<Role> {
+        self.roster
+            .as_ref()
+            .and_then(|roster| roster.get(&roster_key(name)))
+            .map(|entry| entry.role)
+    }
+
+    /// Put a name on the roster with a role, or take it off (`None`). Refuses to remove or demote
+    /// the last Admin, so the roster can never lock every operator out of the policy.
+    pub fn set_roster(
+        &mut self,
+        name: &str,
+        role: Option<Role>,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> AppResult<()> {
+        let key = roster_key(name);
+        if key.is_empty() {
+            return Err(AppError::field(
+                "rosterName",
+                "Enter the technician's name.",
+                "Use the name they type into their console's profile.",
+            ));
+        }
+        let roster = self.roster.get_or_insert_with(BTreeMap::new);
+        let was_admin = roster.get(&key).is_some_and(|e| e.role == Role::Admin);
+        let admins = roster.values().filter(|e| e.role == Role::Admin).count();
+        if was_admin && role != Some(Role::Admin) && admins <= 1 {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "This is the roster's only Admin.",
+                "Add another Admin first; the roster always keeps at least one.",
+            ));
+        }
+        match role {
+            Some(role) => {
+                roster.insert(
+                    key,
+                    RosterEntry {
+                        name: name.split_whitespace().collect::<Vec<_>>().join(" "),
+                        role,
+                        added_at: Some(at),
+                        added_by: Some(by.to_string()),
+                    },
+                );
+            }
+            None => {
+                roster.remove(&key);
+            }
+        }
+        Ok(())
     }
 
     pub fn allows(&self, role: Role, vendor_id: &str) -> bool {
@@ -212,6 +289,19 @@ impl AccessPolicy {
     }
 }
 
+/// Refuse a key action the operator's role lacks (or any, without a role). Purge is Admin-only
+/// whatever the grants say.
+pub fn check_operator_action(
+    policy: &AccessPolicy,
+    operator: &Operator,
+    vendor_id: &str,
+    vendor_name: &str,
+    action: KeyAction,
+) -> AppResult<()> {
+    let role = operator.require_role()?;
+    check_key_action(policy, role, vendor_id, vendor_name, action)
+}
+
 /// Refuse a key action the role lacks. Purge is Admin-only whatever the grants say.
 pub fn check_key_action(
     policy: &AccessPolicy,
@@ -242,15 +332,17 @@ pub fn check_key_action(
 pub enum AdminAction {
     ChangePolicy,
     ChangeRole,
+    AcknowledgeTamper,
 }
 
-pub fn check_admin(role: Role, action: AdminAction) -> AppResult<()> {
-    if role == Role::Admin {
+pub fn check_admin(role: Option<Role>, action: AdminAction) -> AppResult<()> {
+    if role == Some(Role::Admin) {
         return Ok(());
     }
     Err(admin_only(match action {
         AdminAction::ChangePolicy => "change which roles may use which keys",
         AdminAction::ChangeRole => "change an operator's role",
+        AdminAction::AcknowledgeTamper => "acknowledge a detected tampering of the audit log",
     }))
 }
 
@@ -276,7 +368,7 @@ mod tests {
 
     #[test]
     fn default_policy_follows_the_manual() {
-        let policy = AccessPolicy::default();
+        let policy = AccessPolicy::manual_defaults();
         for category in Category::ALL {
             let vendor = vendor_in(category);
             assert!(policy.allows(Role::Admin, vendor));
@@ -301,7 +393,7 @@ mod tests {
 
     #[test]
     fn enforcement_matrix_every_role_and_action() {
-        let policy = AccessPolicy::default();
+        let policy = AccessPolicy::manual_defaults();
         let rmm = vendor_in(Category::Rmm);
         let backup = vendor_in(Category::Backup);
         for role in Role::ALL {
@@ -325,19 +417,84 @@ mod tests {
                 }
             }
             assert_eq!(
-                check_admin(role, AdminAction::ChangePolicy).is_ok(),
+                check_admin(Some(role), AdminAction::ChangePolicy).is_ok(),
                 role == Role::Admin
             );
             assert_eq!(
-                check_admin(role, AdminAction::ChangeRole).is_ok(),
+                check_admin(Some(role), AdminAction::ChangeRole).is_ok(),
                 role == Role::Admin
             );
+        }
+        assert!(check_admin(None, AdminAction::ChangePolicy).is_err());
+    }
+
+    #[test]
+    fn without_a_role_nothing_is_allowed() {
+        let policy = AccessPolicy::manual_defaults();
+        let nobody = Operator::unverified("Sam", None);
+        for action in KeyAction::ALL {
+            let error =
+                check_operator_action(&policy, &nobody, vendor_in(Category::Rmm), "RMM", action)
+                    .expect_err("no role, no access");
+            assert_eq!(error.code, ErrorCode::NotOnRoster);
         }
     }
 
     #[test]
+    fn a_missing_policy_is_admin_only_not_the_defaults() {
+        let policy = AccessPolicy::admin_only();
+        for role in [Role::L2, Role::L1, Role::Noc] {
+            assert!(!policy.allows(role, vendor_in(Category::Rmm)));
+        }
+        assert!(policy.allows(Role::Admin, vendor_in(Category::Rmm)));
+    }
+
+    #[test]
+    fn the_roster_keeps_one_admin_and_ignores_case() {
+        let now = chrono::Utc::now();
+        let mut policy = AccessPolicy::manual_defaults();
+        policy
+            .set_roster("Dana Reyes", Some(Role::Admin), "bootstrap", now)
+            .expect("add");
+        policy
+            .set_roster("Lee", Some(Role::L1), "Dana Reyes", now)
+            .expect("add");
+        assert_eq!(policy.roster_role("dana  reyes"), Some(Role::Admin));
+        assert_eq!(policy.roster_role("LEE"), Some(Role::L1));
+        assert_eq!(policy.roster_role("Mallory"), None);
+        assert!(
+            policy
+                .set_roster("Dana Reyes", Some(Role::L2), "Dana Reyes", now)
+                .is_err()
+        );
+        assert!(
+            policy
+                .set_roster("dana reyes", None, "Dana Reyes", now)
+                .is_err()
+        );
+        policy
+            .set_roster("Lee", Some(Role::Admin), "Dana Reyes", now)
+            .expect("second admin");
+        policy
+            .set_roster("Dana Reyes", None, "Lee", now)
+            .expect("now removable");
+        let reloaded = AccessPolicy::from_json(&policy.to_json()).expect("round trip");
+        assert_eq!(reloaded.roster_role("lee"), Some(Role::Admin));
+        assert_eq!(reloaded.roster_role("dana reyes"), None);
+    }
+
+    #[test]
+    fn a_policy_written_before_the_roster_existed_still_reads() {
+        let old =
+            r#"{"version":1,"grants":{"L1":["ninjaone"]},"updated_at":null,"updated_by":null}"#;
+        let policy = AccessPolicy::from_json(old).expect("old document");
+        assert!(policy.allows(Role::L1, "ninjaone"));
+        assert_eq!(policy.roster, None);
+    }
+
+    #[test]
     fn toggles_change_access_and_survive_json() {
-        let mut policy = AccessPolicy::default();
+        let mut policy = AccessPolicy::manual_defaults();
         let rmm = vendor_in(Category::Rmm);
         policy.set(Role::L1, rmm, false).expect("toggle off");
         assert!(!policy.allows(Role::L1, rmm));

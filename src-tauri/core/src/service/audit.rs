@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{AuditResult, Console, Operator};
-use crate::audit::{Anchor, AuditAction, AuditEntry, VerifyReport};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::audit::{AuditAction, AuditEntry};
+use crate::error::{AppError, AppResult};
 
 /// The tab shows at most this many matching entries at once (the export has them all).
 pub const AUDIT_PAGE: usize = 500;
@@ -123,32 +123,9 @@ impl Console {
         })
     }
 
-    /// The vault's anchor, when connected (demo mode has none).
-    async fn anchor_from_vault(&self) -> AppResult<Option<Anchor>> {
-        if self.is_demo() {
-            return Ok(None);
-        }
-        match self.store.read_document(self.anchor_document()).await? {
-            Some(json) => serde_json::from_str(&json).map(Some).map_err(|e| {
-                AppError::new(
-                    ErrorCode::UnexpectedResponse,
-                    format!("The audit anchor stored in the vault could not be read ({e})."),
-                    "Someone may have changed the akv-console-audit-anchor secret; treat the log as suspect.",
-                )
-            }),
-            None => Ok(None),
-        }
-    }
-
-    /// Check the chain on disk (and against the vault's anchor when connected).
-    pub async fn verify_audit(&self) -> AppResult<VerifyReport> {
-        let anchor = self.anchor_from_vault().await?;
-        Ok(self.audit_log().verify(anchor.as_ref()))
-    }
-
     /// The audit CSV with every entry's hash and the verification result; the export is audited.
     pub async fn audit_csv(&self, operator: &Operator) -> AppResult<Vec<u8>> {
-        let report = self.verify_audit().await?;
+        let report = self.verify_audit(operator).await?.report;
         let bytes = self.audit_log().to_csv(&report);
         self.record(
             operator,

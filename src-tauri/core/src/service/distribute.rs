@@ -1,18 +1,44 @@
 //! The Distribute tab: a card per role listing every vendor with a stored key and whether the
-//! role may use it. Only an Admin changes the policy; every change is audited.
+//! role may use it, and (app-secret mode) the roster of who holds which role. Only an Admin
+//! changes either; every change is audited.
 
+use chrono::Utc;
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::{Console, Operator, format_date, vendor_name};
+use super::{AuditResult, Console, Operator, PolicySource, format_date, vendor_name};
 use crate::audit::AuditAction;
 use crate::domain::catalog::{self, Category};
-use crate::domain::policy::{AdminAction, Role, check_admin};
-use crate::error::AppResult;
+use crate::domain::identity::IdentityKind;
+use crate::domain::policy::{AccessPolicy, AdminAction, Role, check_admin};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::ConsoleDocument;
 
-/// Shown on the tab and in the README: what the enforcement is and is not.
-pub const ENFORCEMENT_NOTE: &str = "These toggles are enforced by the console: every technician's console signs in with the same app registration, so Azure sees one identity. For a hard boundary, give each group its own app registration and Key Vault role (Azure RBAC).";
+/// What the enforcement is and is not, by how the operator signed in (shown on the tab).
+pub fn enforcement_note(identity: IdentityKind) -> &'static str {
+    match identity {
+        IdentityKind::Entra => {
+            "Roles come from Entra ID: the app roles Console.Admin, Console.L2, Console.L1 and Console.NOC assigned to each technician or their group. These toggles decide which vendors each role may use in the console. Every technician's Key Vault calls carry their own identity, so Azure RBAC (Secrets Officer or Secrets User) remains the hard boundary underneath."
+        }
+        IdentityKind::Unverified => {
+            "App-secret mode: every console signs in as the same app registration, so Azure sees one identity and the console cannot verify who is typing. The roster below decides each typed name's role; names are not verified. Sign in with Microsoft for identities and roles that Entra vouches for."
+        }
+        IdentityKind::Demo => {
+            "Demo mode: switch roles from your profile to see what each may do. Nothing here leaves memory."
+        }
+    }
+}
+
+/// One name on the roster, as the tab lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RosterRow {
+    pub name: String,
+    pub role: Role,
+    pub added_at: Option<String>,
+    pub added_by: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -47,6 +73,9 @@ pub struct DistributionView {
     pub updated_at: Option<String>,
     pub updated_by: Option<String>,
     pub enforcement_note: String,
+    pub policy_source: PolicySource,
+    /// App-secret mode: the roster (name → role). `None` when roles come from Entra or the demo.
+    pub roster: Option<Vec<RosterRow>>,
 }
 
 impl Console {
@@ -80,13 +109,180 @@ impl Console {
                 }
             })
             .collect();
+        let roster = (operator.identity == IdentityKind::Unverified).then(|| {
+            policy
+                .roster
+                .iter()
+                .flat_map(|roster| roster.values())
+                .map(|entry| RosterRow {
+                    name: entry.name.clone(),
+                    role: entry.role,
+                    added_at: entry.added_at.map(format_date),
+                    added_by: entry.added_by.clone(),
+                })
+                .collect()
+        });
         Ok(DistributionView {
             roles,
-            can_edit: operator.role == Role::Admin,
+            can_edit: operator.role == Some(Role::Admin),
             updated_at: policy.updated_at.map(format_date),
             updated_by: policy.updated_by.clone(),
-            enforcement_note: ENFORCEMENT_NOTE.to_string(),
+            enforcement_note: enforcement_note(operator.identity).to_string(),
+            policy_source: self.policy_source(),
+            roster,
         })
+    }
+
+    /// Change the stored policy with `change` (Admin only): read the vault's copy first so a change
+    /// made at another console is not overwritten, save it for every console, and audit it.
+    async fn change_policy(
+        &self,
+        operator: &Operator,
+        action: AuditAction,
+        vendor_id: Option<&str>,
+        note: String,
+        change: impl FnOnce(&mut AccessPolicy, PolicySource) -> AppResult<()>,
+    ) -> AppResult<()> {
+        if let Err(error) = check_admin(operator.role, AdminAction::ChangePolicy) {
+            self.record(operator, action, vendor_id, None, Err(&error), note)
+                .await;
+            return Err(error);
+        }
+        let _serial = self.policy_lock.lock().await;
+        let result = async {
+            let mut policy = self.refresh_policy().await?;
+            change(&mut policy, self.policy_source())?;
+            policy.version = crate::domain::policy::POLICY_FORMAT_VERSION;
+            policy.updated_at = Some(Utc::now());
+            policy.updated_by = Some(operator.name.clone());
+            self.store
+                .write_document(&ConsoleDocument::RolePolicy, &policy.to_json())
+                .await?;
+            self.set_policy(policy);
+            Ok(())
+        }
+        .await;
+        self.record(
+            operator,
+            action,
+            vendor_id,
+            None,
+            result.as_ref().map(|_| ()),
+            note,
+        )
+        .await;
+        result
+    }
+
+    /// Save the product manual's default grants as the vault's policy (Admin only, when the vault
+    /// has none yet: until then only Admin may use keys).
+    pub async fn save_default_policy(&self, operator: &Operator) -> AppResult<DistributionView> {
+        self.change_policy(
+            operator,
+            AuditAction::Distribute,
+            None,
+            "saved the manual's default grants as the policy".into(),
+            |policy, source| {
+                if source != PolicySource::Missing {
+                    return Err(AppError::new(
+                        ErrorCode::InvalidInput,
+                        "This vault already has a role policy.",
+                        "Change single grants with the toggles instead.",
+                    ));
+                }
+                let roster = policy.roster.take();
+                *policy = AccessPolicy::manual_defaults();
+                policy.roster = roster;
+                Ok(())
+            },
+        )
+        .await?;
+        self.distribution_view(operator).await
+    }
+
+    /// Put a name on the roster with a role, or take it off (app-secret mode, Admin only).
+    pub async fn set_roster_role(
+        &self,
+        operator: &Operator,
+        name: &str,
+        role: Option<Role>,
+    ) -> AppResult<DistributionView> {
+        let name = crate::domain::validation::validate_text(
+            "rosterName",
+            "Name",
+            name,
+            crate::domain::validation::MAX_OWNER_CHARS,
+        )?;
+        let note = match role {
+            Some(role) => format!("{name}: {}", role.label()),
+            None => format!("{name}: removed from the roster"),
+        };
+        let by = operator.name.clone();
+        self.change_policy(
+            operator,
+            AuditAction::RosterChange,
+            None,
+            note,
+            |policy, _| policy.set_roster(&name, role, &by, Utc::now()),
+        )
+        .await?;
+        self.distribution_view(operator).await
+    }
+
+    /// App-secret mode on a vault the console has never used: no policy document at all. The first
+    /// operator becomes its Admin, the manual's default grants are saved, and the bootstrap is an
+    /// audit entry. Returns the policy now in force.
+    pub async fn bootstrap_policy(&self, name: &str) -> AppResult<AccessPolicy> {
+        let _serial = self.policy_lock.lock().await;
+        let mut policy = AccessPolicy::manual_defaults();
+        policy.set_roster(
+            name,
+            Some(Role::Admin),
+            "first operator of this vault",
+            Utc::now(),
+        )?;
+        policy.updated_at = Some(Utc::now());
+        policy.updated_by = Some(name.to_string());
+        self.store
+            .write_document(&ConsoleDocument::RolePolicy, &policy.to_json())
+            .await?;
+        self.set_policy(policy.clone());
+        Ok(policy)
+    }
+
+    /// The same for a policy written before the roster existed: its grants stay, and the first
+    /// operator becomes the roster's Admin.
+    pub async fn bootstrap_roster(&self, name: &str) -> AppResult<AccessPolicy> {
+        let _serial = self.policy_lock.lock().await;
+        let mut policy = self.refresh_policy().await?;
+        if policy.roster.is_some() {
+            return Ok(policy);
+        }
+        policy.set_roster(
+            name,
+            Some(Role::Admin),
+            "first operator after the roster was introduced",
+            Utc::now(),
+        )?;
+        policy.version = crate::domain::policy::POLICY_FORMAT_VERSION;
+        self.store
+            .write_document(&ConsoleDocument::RolePolicy, &policy.to_json())
+            .await?;
+        self.set_policy(policy.clone());
+        Ok(policy)
+    }
+
+    /// Audit a bootstrap done by [`Console::bootstrap_policy`] or [`Console::bootstrap_roster`].
+    pub async fn record_bootstrap(&self, operator: &Operator, note: &str) {
+        self.record(
+            operator,
+            AuditAction::PolicyBootstrap,
+            None,
+            None,
+            AuditResult::Ok,
+            note,
+        )
+        .await;
     }
 
     /// Grant or revoke one vendor for one role, and save the policy in the vault for every console.
@@ -102,63 +298,32 @@ impl Console {
             role.label(),
             if allowed { "granted" } else { "revoked" }
         );
-        if let Err(error) = check_admin(operator.role, AdminAction::ChangePolicy) {
-            self.record(
-                operator,
-                AuditAction::Distribute,
-                Some(vendor_id),
-                None,
-                Err(&error),
-                note,
-            )
-            .await;
-            return Err(error);
-        }
-        let _serial = self.policy_lock.lock().await;
-        let result = async {
-            // Start from the vault's copy so a change made at another console is not overwritten.
-            let mut policy = self.refresh_policy().await?;
-            policy.set(role, vendor_id, allowed)?;
-            policy.updated_at = Some(chrono::Utc::now());
-            policy.updated_by = Some(operator.name.clone());
-            self.store
-                .write_document(&ConsoleDocument::RolePolicy, &policy.to_json())
-                .await?;
-            self.set_policy(policy);
-            Ok(())
-        }
-        .await;
-        self.record(
+        self.change_policy(
             operator,
             AuditAction::Distribute,
             Some(vendor_id),
-            None,
-            result.as_ref().map(|_| ()),
             note,
+            |policy, _| policy.set(role, vendor_id, allowed),
         )
-        .await;
-        result?;
+        .await?;
         self.distribution_view(operator).await
     }
 
-    /// Audit a change of the operator profile (name or role).
-    pub async fn record_profile_change(&self, operator: &Operator, before: Option<&Operator>) {
-        let note = match before {
-            Some(previous) if previous.role != operator.role => {
-                format!("role {} → {}", previous.role.label(), operator.role.label())
-            }
-            Some(previous) if previous.name != operator.name => {
-                format!("name {} → {}", previous.name, operator.name)
+    /// Audit a change of the operator's name (app-secret mode; the role is never the profile's).
+    pub async fn record_profile_change(&self, operator: &Operator, previous_name: Option<&str>) {
+        let note = match previous_name {
+            Some(previous) if previous != operator.name => {
+                format!("name {previous} → {}", operator.name)
             }
             Some(_) => "profile saved".to_string(),
-            None => format!("profile created ({})", operator.role.label()),
+            None => "profile created".to_string(),
         };
         self.record(
             operator,
             AuditAction::ProfileChange,
             None,
             None,
-            super::AuditResult::Ok,
+            AuditResult::Ok,
             note,
         )
         .await;

@@ -10,18 +10,19 @@ pub mod distribute;
 pub mod report;
 pub mod rotation;
 pub mod setup;
+pub mod trust;
 pub mod vault;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use ts_rs::TS;
 
 use crate::audit::{Actor, AuditAction, AuditLog, NewEntry, Outcome};
 use crate::domain::catalog;
 use crate::domain::keys::KeyRecord;
-use crate::domain::policy::{AccessPolicy, KeyAction, Role, check_key_action};
+use crate::domain::policy::{AccessPolicy, KeyAction, check_operator_action};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ping::PingClient;
 use crate::store::{ConsoleDocument, SecretStore, StoreKind};
@@ -52,21 +53,30 @@ impl From<&AppError> for AuditResult {
     }
 }
 
-/// The technician at this console.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct Operator {
-    pub name: String,
-    pub role: Role,
+pub use crate::domain::identity::Operator;
+
+/// The operator as the audit log records them.
+fn actor(operator: &Operator) -> Actor {
+    Actor {
+        user: operator.name.clone(),
+        role: operator.role_label().to_string(),
+        identity: Some(operator.identity.id().to_string()),
+        upn: operator.upn.clone(),
+        oid: operator.oid.clone(),
+    }
 }
 
-impl Operator {
-    fn actor(&self) -> Actor {
-        Actor {
-            user: self.name.clone(),
-            role: self.role.label().to_string(),
-        }
-    }
+/// Where the role policy the console enforces came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum PolicySource {
+    /// Read from the vault.
+    Stored,
+    /// The vault holds no policy document: only Admin may use keys until an Admin saves one.
+    Missing,
+    /// The document could not be read or parsed, or the last refresh failed: only Admin may act.
+    Unavailable,
 }
 
 /// Something the technician should see now, outside the reply to what they clicked (anchor
@@ -110,12 +120,20 @@ pub struct Console {
     anchor_lock: tokio::sync::Mutex<()>,
     /// Serialises policy changes (read, change, write) made at this console.
     pub(crate) policy_lock: tokio::sync::Mutex<()>,
-    policy: Mutex<AccessPolicy>,
+    policy: Mutex<(AccessPolicy, PolicySource)>,
     keys: Mutex<Vec<KeyRecord>>,
     notifier: Notifier,
     ping_client: PingClient,
-    /// Where this installation's audit chain head is anchored in the vault.
-    anchor_document: ConsoleDocument,
+    /// This console installation's id (names its anchors in the vault).
+    installation: String,
+    /// Where this installation's audit chain head is anchored in the vault (the registry decides
+    /// which segment's anchor: see `trust`).
+    anchor_document: Mutex<ConsoleDocument>,
+    /// Set when the vault refused an anchor write (e.g. a Secrets User identity): no more
+    /// attempts this session, one notice.
+    anchoring_refused: Mutex<bool>,
+    /// An open (unacknowledged) tampering of this installation's log, for the banner.
+    tamper_alert: Mutex<Option<trust::TamperAlert>>,
 }
 
 impl Console {
@@ -131,18 +149,57 @@ impl Console {
             audit: Mutex::new(audit),
             anchor_lock: tokio::sync::Mutex::new(()),
             policy_lock: tokio::sync::Mutex::new(()),
-            policy: Mutex::new(AccessPolicy::default()),
+            policy: Mutex::new((AccessPolicy::admin_only(), PolicySource::Missing)),
             keys: Mutex::new(Vec::new()),
             notifier,
             ping_client,
-            anchor_document: ConsoleDocument::AuditAnchor {
+            installation: console_id.to_string(),
+            anchor_document: Mutex::new(ConsoleDocument::AuditAnchor {
                 console_id: console_id.to_string(),
-            },
+                segment: 0,
+            }),
+            anchoring_refused: Mutex::new(false),
+            tamper_alert: Mutex::new(None),
         }
     }
 
-    pub(crate) fn anchor_document(&self) -> &ConsoleDocument {
-        &self.anchor_document
+    pub fn installation(&self) -> &str {
+        &self.installation
+    }
+
+    pub(crate) fn set_anchor_document(&self, document: ConsoleDocument) {
+        *Self::lock(&self.anchor_document) = document;
+    }
+
+    /// The open tampering of this installation's log, if any (the window's banner).
+    pub fn tamper_alert(&self) -> Option<trust::TamperAlert> {
+        Self::lock(&self.tamper_alert).clone()
+    }
+
+    pub(crate) fn set_tamper_alert(&self, alert: Option<trust::TamperAlert>) {
+        *Self::lock(&self.tamper_alert) = alert;
+    }
+
+    /// The vault refused a console document write: stop anchoring for this session and say once
+    /// what it means.
+    pub(crate) fn anchoring_unavailable(&self, error: &AppError) {
+        let mut refused = Self::lock(&self.anchoring_refused);
+        if *refused {
+            return;
+        }
+        *refused = trust::forbidden(error);
+        self.notify(
+            NoticeLevel::Warning,
+            format!(
+                "The audit log's anchor could not be saved in the vault: {}",
+                error.message
+            ),
+            Some(if trust::forbidden(error) {
+                "Your identity may read the vault but not write the console's documents, so the vault cannot vouch for this PC's audit log (Verify will say so). Key Vault Secrets Officer on the vault lets the console anchor it.".to_string()
+            } else {
+                error.hint.clone()
+            }),
+        );
     }
 
     pub(crate) fn ping_client(&self) -> &PingClient {
@@ -255,15 +312,14 @@ impl Console {
 
     // ----- policy -----
 
-    /// Load the shared role policy from the store (the default applies until an Admin saves one).
+    /// Load the shared role policy from the store. A vault without a policy document, a damaged
+    /// document and a failed read all leave the console admin-only (fail closed): the cached copy
+    /// of an earlier read is never used after a failed refresh.
     pub async fn refresh_policy(&self) -> AppResult<AccessPolicy> {
-        let policy = match self
-            .store
-            .read_document(&ConsoleDocument::RolePolicy)
-            .await?
-        {
-            Some(json) => match AccessPolicy::from_json(&json) {
-                Ok(policy) => policy,
+        let read = self.store.read_document(&ConsoleDocument::RolePolicy).await;
+        let (policy, source, result) = match read {
+            Ok(Some(json)) => match AccessPolicy::from_json(&json) {
+                Ok(policy) => (policy.clone(), PolicySource::Stored, Ok(policy)),
                 Err(error) => {
                     self.notify(
                         NoticeLevel::Warning,
@@ -273,21 +329,34 @@ impl Console {
                         ),
                         Some(error.hint.clone()),
                     );
-                    AccessPolicy::admin_only()
+                    let fallback = AccessPolicy::admin_only();
+                    (fallback.clone(), PolicySource::Unavailable, Ok(fallback))
                 }
             },
-            None => AccessPolicy::default(),
+            Ok(None) => {
+                let fallback = AccessPolicy::admin_only();
+                (fallback.clone(), PolicySource::Missing, Ok(fallback))
+            }
+            Err(error) => (
+                AccessPolicy::admin_only(),
+                PolicySource::Unavailable,
+                Err(policy_unavailable(&error)),
+            ),
         };
-        *Self::lock(&self.policy) = policy.clone();
-        Ok(policy)
+        *Self::lock(&self.policy) = (policy, source);
+        result
     }
 
     pub fn policy(&self) -> AccessPolicy {
-        Self::lock(&self.policy).clone()
+        Self::lock(&self.policy).0.clone()
+    }
+
+    pub fn policy_source(&self) -> PolicySource {
+        Self::lock(&self.policy).1
     }
 
     pub(crate) fn set_policy(&self, policy: AccessPolicy) {
-        *Self::lock(&self.policy) = policy;
+        *Self::lock(&self.policy) = (policy, PolicySource::Stored);
     }
 
     /// Check an action on a key against the policy; a refusal is audited before it is returned.
@@ -316,13 +385,8 @@ impl Console {
         audit_action: AuditAction,
     ) -> AppResult<()> {
         let vendor_name = vendor_name(vendor_id);
-        let result = check_key_action(
-            &self.policy(),
-            operator.role,
-            vendor_id,
-            &vendor_name,
-            action,
-        );
+        let result =
+            check_operator_action(&self.policy(), operator, vendor_id, &vendor_name, action);
         if let Err(error) = &result {
             self.record_sync(
                 operator,
@@ -377,7 +441,7 @@ impl Console {
             error_code,
             note: note.into(),
         };
-        let appended = Self::lock(&self.audit).append(entry, &operator.actor(), Utc::now());
+        let appended = Self::lock(&self.audit).append(entry, &actor(operator), Utc::now());
         match appended {
             Ok(_) => true,
             Err(error) => {
@@ -391,9 +455,10 @@ impl Console {
         }
     }
 
-    /// Write the current chain head to the vault (a new version of the anchor secret).
+    /// Write the current chain head to the vault (a new version of the anchor secret, the head
+    /// also in its tags).
     async fn anchor(&self) {
-        if self.is_demo() {
+        if self.is_demo() || *Self::lock(&self.anchoring_refused) {
             return;
         }
         let _serial = self.anchor_lock.lock().await;
@@ -401,25 +466,39 @@ impl Console {
             return;
         };
         let json = serde_json::to_string(&head).unwrap_or_default();
+        let document = Self::lock(&self.anchor_document).clone();
         if let Err(error) = self
             .store
-            .write_document(&self.anchor_document, &json)
+            .write_document_tagged(
+                &document,
+                &json,
+                &trust::anchor_tags(&head, &self.installation),
+            )
             .await
         {
-            self.notify(
-                NoticeLevel::Warning,
-                format!(
-                    "The audit log's anchor could not be saved in the vault: {}",
-                    error.message
-                ),
-                Some(error.hint),
-            );
+            self.anchoring_unavailable(&error);
+            if !trust::forbidden(&error) {
+                // A passing failure (network): try again with the next entry.
+                *Self::lock(&self.anchoring_refused) = false;
+            }
         }
     }
 
     pub(crate) fn audit_log(&self) -> MutexGuard<'_, AuditLog> {
         Self::lock(&self.audit)
     }
+}
+
+/// The policy could not be read from the vault: the refusal every action gets until it can.
+fn policy_unavailable(cause: &AppError) -> AppError {
+    AppError::new(
+        ErrorCode::PolicyUnavailable,
+        format!(
+            "The vault's role policy could not be read ({}), so the console lets only an Admin act.",
+            cause.message
+        ),
+        cause.hint.clone(),
+    )
 }
 
 /// The display name of a vendor id (the id itself for unknown vendors).

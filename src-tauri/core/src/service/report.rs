@@ -92,7 +92,7 @@ pub fn report_input(
     ReportInput {
         vault_label,
         generated_at: now,
-        operator: format!("{} ({})", operator.name, operator.role.label()),
+        operator: format!("{} ({})", operator.name, operator.role_label()),
         summary: ReportSummary {
             keys_stored: counts.keys_stored,
             healthy: counts.healthy,

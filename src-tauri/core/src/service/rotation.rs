@@ -572,10 +572,7 @@ mod tests {
             crate::ping::PingClient::new(None).expect("client"),
             "test",
         );
-        let operator = Operator {
-            name: "Test".into(),
-            role: Role::Admin,
-        };
+        let operator = Operator::demo("Test", Role::Admin);
         (console, operator)
     }
 
@@ -636,12 +633,16 @@ mod tests {
         ) -> crate::error::AppResult<Option<String>> {
             self.inner.read_document(d).await
         }
-        async fn write_document(
+        async fn write_document_tagged(
             &self,
             d: &ConsoleDocument,
             json: &str,
+            tags: &std::collections::HashMap<String, String>,
         ) -> crate::error::AppResult<()> {
-            self.inner.write_document(d, json).await
+            self.inner.write_document_tagged(d, json, tags).await
+        }
+        async fn list_documents(&self) -> crate::error::AppResult<Vec<crate::store::DocumentInfo>> {
+            self.inner.list_documents().await
         }
     }
 

@@ -94,7 +94,7 @@ pub(crate) fn allowed_actions(
     KeyAction::ALL
         .into_iter()
         .filter(|action| {
-            crate::domain::policy::check_key_action(&policy, operator.role, vendor_id, "", *action)
+            crate::domain::policy::check_operator_action(&policy, operator, vendor_id, "", *action)
                 .is_ok()
         })
         .collect()

@@ -24,7 +24,9 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 
 use super::tags::{self, CONTENT_TYPE, SecretParts, record_from_parts, record_to_tags};
-use super::{ConsoleDocument, DeletedKey, KeyVersion, RESERVED_PREFIX, SecretStore, StoreKind};
+use super::{
+    ConsoleDocument, DeletedKey, DocumentInfo, KeyVersion, RESERVED_PREFIX, SecretStore, StoreKind,
+};
 use crate::domain::connection::{Cloud, ConnectionSettings};
 use crate::domain::keys::KeyRecord;
 use crate::domain::secret::SecretValue;
@@ -79,6 +81,8 @@ pub struct AzureStore {
     client: SecretClient,
     vault_name: String,
     vault_url: String,
+    /// The signed-in technician (UPN), named in Key Vault's refusals; `None` for the app secret.
+    caller: Option<String>,
 }
 
 /// What "Test and connect" found.
@@ -125,8 +129,33 @@ pub(crate) fn http_client(
     client.map_err(|e| AppError::internal(format!("HTTP client could not be built: {e}")))
 }
 
+/// The SDK's client options for `settings`: our HTTP client, retries and the cloud.
+fn client_options(
+    settings: &ConnectionSettings,
+    options: &AzureOptions,
+) -> AppResult<ClientOptions> {
+    let http = http_client(settings, options)?;
+    let cloud: CloudConfiguration = match settings.cloud {
+        Cloud::AzurePublic => CloudConfiguration::AzurePublic,
+        Cloud::AzureUsGovernment => CloudConfiguration::AzureGovernment,
+        Cloud::AzureChina => CloudConfiguration::AzureChina,
+        Cloud::Custom => {
+            let mut custom = CustomConfiguration::default();
+            custom.authority_host = settings.authority_host();
+            custom.into()
+        }
+    };
+    Ok(ClientOptions {
+        transport: Some(Transport::new(Arc::new(http))),
+        retry: options.retry(),
+        cloud: Some(Arc::new(cloud)),
+        ..Default::default()
+    })
+}
+
 impl AzureStore {
-    /// Build the credential and the client. Makes no request: [`AzureStore::check_access`] does.
+    /// Build the app-secret credential and the client. Makes no request:
+    /// [`AzureStore::check_access`] does.
     pub fn connect(
         settings: &ConnectionSettings,
         client_secret: &SecretValue,
@@ -139,24 +168,6 @@ impl AzureStore {
                 "Paste the secret's Value (not its ID) from App registrations → Certificates & secrets.",
             ));
         }
-        let http = http_client(settings, options)?;
-        let transport = Transport::new(Arc::new(http));
-        let cloud: CloudConfiguration = match settings.cloud {
-            Cloud::AzurePublic => CloudConfiguration::AzurePublic,
-            Cloud::AzureUsGovernment => CloudConfiguration::AzureGovernment,
-            Cloud::AzureChina => CloudConfiguration::AzureChina,
-            Cloud::Custom => {
-                let mut custom = CustomConfiguration::default();
-                custom.authority_host = settings.authority_host();
-                custom.into()
-            }
-        };
-        let client_options = ClientOptions {
-            transport: Some(transport),
-            retry: options.retry(),
-            cloud: Some(Arc::new(cloud)),
-            ..Default::default()
-        };
         // The SDK keeps its own copy for token refreshes; it is dropped with the client on
         // disconnect.
         let credential = ClientSecretCredential::new(
@@ -164,16 +175,27 @@ impl AzureStore {
             settings.client_id.clone(),
             Secret::new(client_secret.expose().to_string()),
             Some(ClientSecretCredentialOptions {
-                client_options: client_options.clone(),
+                client_options: client_options(settings, options)?,
             }),
         )
         .map_err(|e| map_error(e, "sign in"))?;
+        Self::with_credential(settings, credential, None, options)
+    }
+
+    /// The client on any credential, e.g. a signed-in technician's ([`crate::signin`]);
+    /// `caller` names them in Key Vault's refusals.
+    pub fn with_credential(
+        settings: &ConnectionSettings,
+        credential: Arc<dyn azure_core::credentials::TokenCredential>,
+        caller: Option<String>,
+        options: &AzureOptions,
+    ) -> AppResult<AzureStore> {
         let vault_url = settings.vault_url();
         let client = SecretClient::new(
             &vault_url,
             credential,
             Some(SecretClientOptions {
-                client_options,
+                client_options: client_options(settings, options)?,
                 // A custom endpoint (private link, emulator) does not end in a Key Vault domain.
                 verify_challenge_resource: Some(settings.cloud != Cloud::Custom),
                 ..Default::default()
@@ -184,7 +206,18 @@ impl AzureStore {
             client,
             vault_name: settings.vault_name.clone(),
             vault_url,
+            caller,
         })
+    }
+
+    /// An SDK error as a named error; a refusal names the signed-in technician and the role
+    /// they lack.
+    fn map(&self, error: azure_core::Error, doing: &str) -> AppError {
+        let mapped = map_error(error, doing);
+        match &self.caller {
+            Some(caller) => for_caller(mapped, caller, doing),
+            None => mapped,
+        }
     }
 
     /// "Test and connect": get a token, list one page, and check get permission (reading the
@@ -196,12 +229,12 @@ impl AzureStore {
                 maxresults: Some(1),
                 ..Default::default()
             }))
-            .map_err(|e| map_error(e, "list secrets"))?;
+            .map_err(|e| self.map(e, "list secrets"))?;
         let mut listed = 0;
         if pager
             .try_next()
             .await
-            .map_err(|e| map_error(e, "list secrets"))?
+            .map_err(|e| self.map(e, "list secrets"))?
             .is_some()
         {
             listed = 1;
@@ -301,12 +334,12 @@ impl SecretStore for AzureStore {
                 maxresults: Some(PAGE_SIZE),
                 ..Default::default()
             }))
-            .map_err(|e| map_error(e, "list keys"))?;
+            .map_err(|e| self.map(e, "list keys"))?;
         let mut keys = Vec::new();
         while let Some(properties) = pager
             .try_next()
             .await
-            .map_err(|e| map_error(e, "list keys"))?
+            .map_err(|e| self.map(e, "list keys"))?
         {
             let Some(parts) = parts_from_properties(&properties) else {
                 continue;
@@ -332,10 +365,10 @@ impl SecretStore for AzureStore {
                 }),
             )
             .await
-            .map_err(|e| map_error(e, "read the key"))?;
+            .map_err(|e| self.map(e, "read the key"))?;
         let secret = response
             .into_model()
-            .map_err(|e| map_error(e, "read the key"))?;
+            .map_err(|e| self.map(e, "read the key"))?;
         let value = secret.value.unwrap_or_default();
         let wrapped = SecretValue::new(value.as_str());
         drop(zeroize::Zeroizing::new(value));
@@ -351,15 +384,15 @@ impl SecretStore for AzureStore {
         };
         let body = parameters
             .try_into()
-            .map_err(|e| map_error(e, "save the key"))?;
+            .map_err(|e| self.map(e, "save the key"))?;
         let response = self
             .client
             .set_secret(&record.secret_name, body, None)
             .await
-            .map_err(|e| map_error(e, "save the key"))?;
+            .map_err(|e| self.map(e, "save the key"))?;
         let mut secret = response
             .into_model()
-            .map_err(|e| map_error(e, "save the key"))?;
+            .map_err(|e| self.map(e, "save the key"))?;
         // The service echoes the value; clear our copy of it at once.
         if let Some(echo) = secret.value.take() {
             drop(zeroize::Zeroizing::new(echo));
@@ -385,7 +418,7 @@ impl SecretStore for AzureStore {
         };
         let body = parameters
             .try_into()
-            .map_err(|e| map_error(e, "update the key"))?;
+            .map_err(|e| self.map(e, "update the key"))?;
         let version = (!record.version.is_empty()).then(|| record.version.clone());
         let response = self
             .client
@@ -398,10 +431,10 @@ impl SecretStore for AzureStore {
                 }),
             )
             .await
-            .map_err(|e| map_error(e, "update the key"))?;
+            .map_err(|e| self.map(e, "update the key"))?;
         let secret = response
             .into_model()
-            .map_err(|e| map_error(e, "update the key"))?;
+            .map_err(|e| self.map(e, "update the key"))?;
         let mut stored = record.clone();
         stored.updated = to_chrono(secret.attributes.as_ref().and_then(|a| a.updated));
         Ok(stored)
@@ -417,12 +450,12 @@ impl SecretStore for AzureStore {
                     ..Default::default()
                 }),
             )
-            .map_err(|e| map_error(e, "list versions"))?;
+            .map_err(|e| self.map(e, "list versions"))?;
         let mut versions = Vec::new();
         while let Some(properties) = pager
             .try_next()
             .await
-            .map_err(|e| map_error(e, "list versions"))?
+            .map_err(|e| self.map(e, "list versions"))?
         {
             let Some(parts) = parts_from_properties(&properties) else {
                 continue;
@@ -456,10 +489,10 @@ impl SecretStore for AzureStore {
             .client
             .delete_secret(secret_name, None)
             .await
-            .map_err(|e| map_error(e, "delete the key"))?;
+            .map_err(|e| self.map(e, "delete the key"))?;
         let deleted = response
             .into_model()
-            .map_err(|e| map_error(e, "delete the key"))?;
+            .map_err(|e| self.map(e, "delete the key"))?;
         let tags: HashMap<String, String> = deleted.tags.clone().unwrap_or_default();
         let protected = deleted
             .attributes
@@ -483,12 +516,12 @@ impl SecretStore for AzureStore {
                 maxresults: Some(PAGE_SIZE),
                 ..Default::default()
             }))
-            .map_err(|e| map_error(e, "list deleted keys"))?;
+            .map_err(|e| self.map(e, "list deleted keys"))?;
         let mut deleted = Vec::new();
         while let Some(properties) = pager
             .try_next()
             .await
-            .map_err(|e| map_error(e, "list deleted keys"))?
+            .map_err(|e| self.map(e, "list deleted keys"))?
         {
             if properties.content_type.as_deref() != Some(CONTENT_TYPE) {
                 continue;
@@ -502,7 +535,7 @@ impl SecretStore for AzureStore {
         self.client
             .recover_deleted_secret(secret_name, None)
             .await
-            .map_err(|e| map_error(e, "recover the key"))?;
+            .map_err(|e| self.map(e, "recover the key"))?;
         Ok(())
     }
 
@@ -510,7 +543,7 @@ impl SecretStore for AzureStore {
         self.client
             .purge_deleted_secret(secret_name, None)
             .await
-            .map_err(|e| map_error(e, "purge the key"))?;
+            .map_err(|e| self.map(e, "purge the key"))?;
         Ok(())
     }
 
@@ -519,11 +552,11 @@ impl SecretStore for AzureStore {
             Ok(response) => {
                 let secret = response
                     .into_model()
-                    .map_err(|e| map_error(e, "read the console's settings"))?;
+                    .map_err(|e| self.map(e, "read the console's settings"))?;
                 Ok(secret.value)
             }
             Err(error) => {
-                let mapped = map_error(error, "read the console's settings");
+                let mapped = self.map(error, "read the console's settings");
                 if mapped.code == ErrorCode::SecretNotFound {
                     Ok(None)
                 } else {
@@ -533,21 +566,93 @@ impl SecretStore for AzureStore {
         }
     }
 
-    async fn write_document(&self, document: &ConsoleDocument, json: &str) -> AppResult<()> {
+    async fn write_document_tagged(
+        &self,
+        document: &ConsoleDocument,
+        json: &str,
+        tags: &HashMap<String, String>,
+    ) -> AppResult<()> {
         let parameters = SetSecretParameters {
             value: Some(json.to_string()),
             content_type: Some(DOCUMENT_CONTENT_TYPE.to_string()),
+            tags: (!tags.is_empty()).then(|| tags.clone()),
             ..Default::default()
         };
         let body = parameters
             .try_into()
-            .map_err(|e| map_error(e, "save the console's settings"))?;
+            .map_err(|e| self.map(e, "save the console's settings"))?;
         self.client
             .set_secret(&document.secret_name(), body, None)
             .await
-            .map_err(|e| map_error(e, "save the console's settings"))?;
+            .map_err(|e| self.map(e, "save the console's settings"))?;
         Ok(())
     }
+
+    async fn list_documents(&self) -> AppResult<Vec<DocumentInfo>> {
+        let mut pager = self
+            .client
+            .list_secret_properties(Some(SecretClientListSecretPropertiesOptions {
+                maxresults: Some(PAGE_SIZE),
+                ..Default::default()
+            }))
+            .map_err(|e| self.map(e, "list the console's documents"))?;
+        let mut documents = Vec::new();
+        while let Some(properties) = pager
+            .try_next()
+            .await
+            .map_err(|e| self.map(e, "list the console's documents"))?
+        {
+            let Some(parts) = parts_from_properties(&properties) else {
+                continue;
+            };
+            if parts.name.starts_with(RESERVED_PREFIX) {
+                documents.push(DocumentInfo {
+                    name: parts.name,
+                    tags: parts.tags,
+                    updated: parts.updated,
+                });
+            }
+        }
+        Ok(documents)
+    }
+}
+
+/// Whether an operation writes (and so needs Secrets Officer rather than Secrets User).
+fn writes(doing: &str) -> bool {
+    [
+        "save", "update", "delete", "purge", "recover", "restore", "disable", "enable",
+    ]
+    .iter()
+    .any(|verb| doing.contains(verb))
+}
+
+/// Name the signed-in technician, and the Key Vault role they lack, in a refusal.
+fn for_caller(mut error: AppError, caller: &str, doing: &str) -> AppError {
+    let role = if writes(doing) {
+        "Key Vault Secrets Officer"
+    } else {
+        "Key Vault Secrets User (read) or Key Vault Secrets Officer (read and write)"
+    };
+    match error.code {
+        ErrorCode::ForbiddenByRbac => {
+            error.message =
+                format!("Key Vault's role-based access refused to let {caller} {doing}.");
+            error.hint = format!(
+                "{caller} needs the {role} role on this vault: Key Vault → Access control (IAM) → Add role assignment, for them or their group. If it was just assigned, wait 2–3 minutes for Azure RBAC to propagate and retry."
+            );
+        }
+        ErrorCode::ForbiddenByPolicy => {
+            error.message = format!("The vault's access policies do not let {caller} {doing}.");
+            error.hint = format!(
+                "The vault uses the Vault access policy model: add {caller} under Access policies with the secret permissions needed (get and list to read; set and delete to change keys), or switch the vault to Azure RBAC and assign {role}."
+            );
+        }
+        ErrorCode::Forbidden => {
+            error.message = format!("Key Vault refused to let {caller} {doing}.");
+        }
+        _ => {}
+    }
+    error
 }
 
 /// The parts of a Key Vault error body we act on.
@@ -866,6 +971,22 @@ mod tests {
             .code,
             ErrorCode::Conflict
         );
+    }
+
+    #[test]
+    fn refusals_name_the_signed_in_technician_and_the_missing_role() {
+        let rbac = AppError::new(ErrorCode::ForbiddenByRbac, "x", "y");
+        let named = for_caller(rbac.clone(), "lee@contoso.com", "save the key");
+        assert!(named.message.contains("lee@contoso.com"));
+        assert!(named.hint.contains("Key Vault Secrets Officer"));
+        let read = for_caller(rbac, "lee@contoso.com", "list keys");
+        assert!(read.hint.contains("Key Vault Secrets User"));
+        let other = for_caller(
+            AppError::new(ErrorCode::Timeout, "t", "h"),
+            "lee@contoso.com",
+            "list keys",
+        );
+        assert_eq!(other.message, "t");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
-use super::{ConsoleDocument, DeletedKey, KeyVersion, SecretStore, StoreKind};
+use super::{ConsoleDocument, DeletedKey, DocumentInfo, KeyVersion, SecretStore, StoreKind};
 use crate::domain::catalog::{self, Vendor};
 use crate::domain::generator;
 use crate::domain::keys::{KeyRecord, expiry_from_date};
@@ -42,7 +42,13 @@ impl DemoSecret {
 struct DemoState {
     secrets: BTreeMap<String, DemoSecret>,
     deleted: BTreeMap<String, (DemoSecret, DateTime<Utc>)>,
-    documents: HashMap<String, String>,
+    documents: HashMap<String, DemoDocument>,
+}
+
+struct DemoDocument {
+    json: String,
+    tags: HashMap<String, String>,
+    updated: DateTime<Utc>,
 }
 
 pub struct DemoStore {
@@ -75,6 +81,15 @@ impl DemoStore {
                 let secret = seed_secret(vendor, &plan, index, now);
                 state.secrets.insert(vendor.id.clone(), secret);
             }
+            // The demo's vault has the manual's default policy, so trainers can show each role.
+            state.documents.insert(
+                ConsoleDocument::RolePolicy.secret_name(),
+                DemoDocument {
+                    json: crate::domain::policy::AccessPolicy::manual_defaults().to_json(),
+                    tags: HashMap::new(),
+                    updated: now,
+                },
+            );
         }
         store
     }
@@ -406,14 +421,43 @@ impl SecretStore for DemoStore {
     }
 
     async fn read_document(&self, document: &ConsoleDocument) -> AppResult<Option<String>> {
-        Ok(self.lock().documents.get(&document.secret_name()).cloned())
+        Ok(self
+            .lock()
+            .documents
+            .get(&document.secret_name())
+            .map(|d| d.json.clone()))
     }
 
-    async fn write_document(&self, document: &ConsoleDocument, json: &str) -> AppResult<()> {
-        self.lock()
-            .documents
-            .insert(document.secret_name(), json.to_string());
+    async fn write_document_tagged(
+        &self,
+        document: &ConsoleDocument,
+        json: &str,
+        tags: &HashMap<String, String>,
+    ) -> AppResult<()> {
+        self.lock().documents.insert(
+            document.secret_name(),
+            DemoDocument {
+                json: json.to_string(),
+                tags: tags.clone(),
+                updated: Utc::now(),
+            },
+        );
         Ok(())
+    }
+
+    async fn list_documents(&self) -> AppResult<Vec<DocumentInfo>> {
+        let state = self.lock();
+        let mut listed: Vec<DocumentInfo> = state
+            .documents
+            .iter()
+            .map(|(name, d)| DocumentInfo {
+                name: name.clone(),
+                tags: d.tags.clone(),
+                updated: Some(d.updated),
+            })
+            .collect();
+        listed.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(listed)
     }
 }
 

@@ -21,20 +21,42 @@ use crate::error::AppResult;
 pub enum ConsoleDocument {
     /// The role access policy (JSON), shared by every console on the vault.
     RolePolicy,
-    /// The audit chain head (JSON `{seq, hash}`) of one console installation's log, one new
-    /// version per append. Each installation keeps its own log file, so each has its own anchor.
-    AuditAnchor { console_id: String },
+    /// The audit chain head (JSON `{seq, hash}`, also in tags so a listing shows every head) of
+    /// one console installation's log, one new version per append. Each installation keeps its
+    /// own log file, so each has its own anchor; a chain segment begun after detected tampering
+    /// (`segment` ≥ 1) gets its own, so the anchor the tampered log was compared with stays as the
+    /// vault last saw it.
+    AuditAnchor { console_id: String, segment: u32 },
+    /// Every installation's first sighting and chain segments (see `audit::registry`).
+    AuditRegistry,
 }
+
+/// Name prefix of every installation's audit anchor.
+pub const ANCHOR_PREFIX: &str = "akv-console-audit-anchor-";
 
 impl ConsoleDocument {
     pub fn secret_name(&self) -> String {
         match self {
             ConsoleDocument::RolePolicy => "akv-console-role-policy".to_string(),
-            ConsoleDocument::AuditAnchor { console_id } => {
-                format!("akv-console-audit-anchor-{console_id}")
-            }
+            ConsoleDocument::AuditAnchor {
+                console_id,
+                segment: 0,
+            } => format!("{ANCHOR_PREFIX}{console_id}"),
+            ConsoleDocument::AuditAnchor {
+                console_id,
+                segment,
+            } => format!("{ANCHOR_PREFIX}{console_id}-s{segment}"),
+            ConsoleDocument::AuditRegistry => "akv-console-audit-registry".to_string(),
         }
     }
+}
+
+/// A console document as a listing shows it: name, tags and when it was last written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentInfo {
+    pub name: String,
+    pub tags: std::collections::HashMap<String, String>,
+    pub updated: Option<DateTime<Utc>>,
 }
 
 /// Prefix reserved for the console's own documents.
@@ -103,5 +125,19 @@ pub trait SecretStore: Send + Sync {
     /// A console document, or `None` if it was never written.
     async fn read_document(&self, document: &ConsoleDocument) -> AppResult<Option<String>>;
 
-    async fn write_document(&self, document: &ConsoleDocument, json: &str) -> AppResult<()>;
+    async fn write_document(&self, document: &ConsoleDocument, json: &str) -> AppResult<()> {
+        self.write_document_tagged(document, json, &std::collections::HashMap::new())
+            .await
+    }
+
+    /// Write a console document with tags (readable from a listing, without a value read).
+    async fn write_document_tagged(
+        &self,
+        document: &ConsoleDocument,
+        json: &str,
+        tags: &std::collections::HashMap<String, String>,
+    ) -> AppResult<()>;
+
+    /// Every console document in the vault (names starting `akv-console-`), without values.
+    async fn list_documents(&self) -> AppResult<Vec<DocumentInfo>>;
 }

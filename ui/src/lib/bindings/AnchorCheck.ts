@@ -3,4 +3,4 @@
 /**
  * What comparing the log with the vault's anchor showed.
  */
-export type AnchorCheck = "not-available" | "matched" | "mismatch";
+export type AnchorCheck = "not-available" | "matched" | "mismatch" | "missing";

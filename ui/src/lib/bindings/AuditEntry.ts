@@ -13,7 +13,11 @@ seq: number,
 /**
  * UTC, millisecond precision (the caller's `now`, truncated).
  */
-timestamp: string, action: AuditAction, vendor: string | null, keyName: string | null, user: string, role: string, outcome: Outcome, errorCode: string | null, note: string, 
+timestamp: string, action: AuditAction, vendor: string | null, keyName: string | null, user: string, 
+/**
+ * `entra`, `unverified` or `demo`; absent in entries written before format 2.
+ */
+identity: string | null, upn: string | null, oid: string | null, role: string, client: string | null, vault: string | null, installation: string | null, outcome: Outcome, errorCode: string | null, note: string, 
 /**
  * Hex SHA-256 of the previous entry's canonical form (64 zeros for #1).
  */
