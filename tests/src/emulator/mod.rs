@@ -15,9 +15,17 @@
 //! # Ok(()) }
 //! ```
 
+mod control;
+mod directory;
+mod dispatch;
 mod entra;
+mod grants;
+mod graph;
+mod jwt;
 mod respond;
 mod routes;
+mod signin;
+mod signin_types;
 mod state;
 mod store;
 mod types;
@@ -27,17 +35,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use hyper::header::HeaderMap;
-use serde_json::json;
-
+pub use jwt::jwt_claims;
+pub use signin_types::*;
 pub use store::KvError;
 pub use types::*;
 
-use self::entra::EntraError;
-use self::routes::{Route, RouteError};
-use self::state::{ActiveFault, Identity, State};
+use self::state::{ActiveFault, State};
 use self::store::{DeletedItem, RECOVERABLE_DAYS, SecretItem, SecretVersion, now_unix, store_key};
-use self::vault::{Query, VaultCall};
 use crate::tls::{BackgroundRuntime, Handler, HttpsServer, IncomingRequest, Outcome, TestCa};
 
 /// The resource Key Vault's challenge names (tokens must be for `{this}/.default`).
@@ -101,7 +105,7 @@ impl Emulator {
             let shared = handler_slot.get().cloned();
             Box::pin(async move {
                 match shared {
-                    Some(shared) => dispatch(shared, request).await,
+                    Some(shared) => dispatch::dispatch(shared, request).await,
                     None => Outcome::Respond(respond::empty(503)),
                 }
             })
@@ -117,6 +121,12 @@ impl Emulator {
         );
         for app in &config.apps {
             state.register_app(app.clone());
+        }
+        for client in &config.public_clients {
+            directory::upsert_public(&mut state.apps, client);
+        }
+        for user in &config.users {
+            state.add_user(user.clone());
         }
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
@@ -274,9 +284,12 @@ impl Emulator {
         self.shared.lock().challenges
     }
 
+    /// Clears the route and grant counters, the challenge count and the request log.
     pub fn reset_counters(&self) {
         let mut state = self.shared.lock();
         state.counters.clear();
+        state.grant_counters.clear();
+        state.request_log.clear();
         state.challenges = 0;
     }
 
@@ -430,289 +443,3 @@ impl Drop for Emulator {
     }
 }
 
-/// `https://{Host}` of the request (ids and nextLinks are built from it, as Azure does).
-fn request_base(headers: &HeaderMap, port: u16) -> String {
-    let host = headers
-        .get(hyper::header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .filter(|host| {
-            !host.is_empty()
-                && host
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        });
-    match host {
-        Some(host) => format!("https://{host}"),
-        None => format!("https://127.0.0.1:{port}"),
-    }
-}
-
-async fn dispatch(shared: Arc<Shared>, request: IncomingRequest) -> Outcome {
-    let base = request_base(&request.headers, shared.port);
-    let route = routes::parse(&request.method, request.uri.path());
-    match route {
-        Ok(route) if route.is_entra() => handle_entra(&shared, route, &request, &base).await,
-        other => handle_vault(&shared, other, &request, &base).await,
-    }
-}
-
-async fn handle_entra(
-    shared: &Shared,
-    route: Route,
-    request: &IncomingRequest,
-    base: &str,
-) -> Outcome {
-    let decision = {
-        let mut state = shared.lock();
-        state.count(route.kind());
-        state.take_faults(route.kind(), None, &request.method)
-    };
-    if !decision.delay.is_zero() {
-        tokio::time::sleep(decision.delay).await;
-    }
-    if let Some(action) = decision.action {
-        return entra_fault(action, &shared.authority_host);
-    }
-    let mut state = shared.lock();
-    let result = match &route {
-        Route::Token { tenant } => entra::issue_token(&mut state, tenant, request),
-        Route::OpenIdConfiguration { tenant } => entra::openid_configuration(&state, tenant, base),
-        _ => Err(entra::unknown_tenant("", "invalid_request")),
-    };
-    drop(state);
-    Outcome::Respond(match result {
-        Ok(body) => respond::json(200, &body),
-        Err(error) => error.response(&shared.authority_host),
-    })
-}
-
-/// Identity behind the request's bearer token, or the 401 message explaining why not.
-fn authenticate(state: &State, headers: &HeaderMap) -> Result<Identity, String> {
-    let missing = || "AKV10000: Request is missing a Bearer or PoP token.".to_string();
-    let header = headers
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .ok_or_else(missing)?;
-    let (scheme, token) = header.split_once(' ').ok_or_else(missing)?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(missing());
-    }
-    let issued = state
-        .tokens
-        .get(token.trim())
-        .ok_or_else(|| "AKV10022: Invalid token: not issued by this authority.".to_string())?;
-    if issued.expires_at <= Instant::now() {
-        return Err("AKV10013: Token is expired.".to_string());
-    }
-    if !issued
-        .identity
-        .tenant
-        .eq_ignore_ascii_case(&state.vault_tenant)
-    {
-        return Err(format!(
-            "AKV10032: Invalid issuer. Expected one of https://sts.windows.net/{}/, found https://sts.windows.net/{}/.",
-            state.vault_tenant, issued.identity.tenant
-        ));
-    }
-    if issued.audience.trim_end_matches('/') != VAULT_RESOURCE {
-        return Err(format!(
-            "AKV10022: Invalid audience. Expected {VAULT_RESOURCE}, found: {}.",
-            issued.audience
-        ));
-    }
-    Ok(issued.identity.clone())
-}
-
-fn kv_error_response(error: &KvError) -> respond::HttpResponse {
-    let response = respond::json(error.status, &error.body());
-    match error.retry_after_secs {
-        Some(secs) => respond::with_header(response, "retry-after", &secs.to_string()),
-        None => response,
-    }
-}
-
-async fn handle_vault(
-    shared: &Shared,
-    route: Result<Route, RouteError>,
-    request: &IncomingRequest,
-    base: &str,
-) -> Outcome {
-    // Auth comes first, before routing or body parsing, as in Azure.
-    let identity = {
-        let mut state = shared.lock();
-        match authenticate(&state, &request.headers) {
-            Ok(identity) => identity,
-            Err(message) => {
-                state.challenges += 1;
-                let vault_tenant = state.vault_tenant.clone();
-                drop(state);
-                let body = json!({"error": {"code": "Unauthorized", "message": message}});
-                let challenge = format!(
-                    "Bearer authorization=\"{}/{vault_tenant}\", resource=\"{VAULT_RESOURCE}\"",
-                    shared.authority_host
-                );
-                return Outcome::Respond(respond::with_header(
-                    respond::json(401, &body),
-                    "www-authenticate",
-                    &challenge,
-                ));
-            }
-        }
-    };
-    let route = match route {
-        Ok(route) => route,
-        Err(RouteError::NotFound) => {
-            let error = KvError::new(
-                404,
-                "NotFound",
-                format!("The requested path {} does not exist.", request.uri.path()),
-                None,
-            );
-            return Outcome::Respond(kv_error_response(&error));
-        }
-        Err(RouteError::MethodNotAllowed) => {
-            let error = KvError::new(
-                405,
-                "MethodNotAllowed",
-                format!(
-                    "The requested method {} is not allowed on {}.",
-                    request.method,
-                    request.uri.path()
-                ),
-                None,
-            );
-            return Outcome::Respond(kv_error_response(&error));
-        }
-    };
-    let kind = route.kind();
-    let query = Query::parse(request.uri.query());
-    let (api_version, decision) = {
-        let mut state = shared.lock();
-        state.count(kind);
-        let api_version = match vault::check_api_version(&query) {
-            Ok(version) => version,
-            Err(error) => return Outcome::Respond(kv_error_response(&error)),
-        };
-        let decision = state.take_faults(kind, route.secret_name(), &request.method);
-        (api_version, decision)
-    };
-    if !decision.delay.is_zero() {
-        tokio::time::sleep(decision.delay).await;
-    }
-    if let Some(action) = decision.action {
-        return vault_fault(action, route.secret_name());
-    }
-    let call = VaultCall {
-        route: &route,
-        identity: &identity,
-        body: &request.body,
-        query: &query,
-        base,
-        api_version: &api_version,
-    };
-    let result = vault::execute(&mut shared.lock(), &call);
-    Outcome::Respond(match result {
-        Ok((status, Some(body))) => respond::json(status, &body),
-        Ok((status, None)) => respond::empty(status),
-        Err(error) => kv_error_response(&error),
-    })
-}
-
-fn server_error_code(status: u16) -> &'static str {
-    match status {
-        500 => "InternalServerError",
-        502 => "BadGateway",
-        503 => "ServiceUnavailable",
-        504 => "GatewayTimeout",
-        _ => "ServerError",
-    }
-}
-
-fn vault_fault(action: FaultKind, secret_name: Option<&str>) -> Outcome {
-    let error = match action {
-        FaultKind::DropConnection => return Outcome::DropConnection,
-        // Latency is applied before this point; a lone latency fault never gets here.
-        FaultKind::Latency { .. } => {
-            return Outcome::Respond(respond::empty(500));
-        }
-        FaultKind::Throttle { retry_after_secs } => KvError {
-            status: 429,
-            code: "Throttled".to_string(),
-            message: "Request was not processed because too many requests were received. \
-                      Reason: VaultRequestTypeLimitReached"
-                .to_string(),
-            inner_code: None,
-            retry_after_secs: Some(retry_after_secs),
-        },
-        FaultKind::ServerError { status } => KvError::new(
-            status,
-            server_error_code(status),
-            format!("Injected server error {status}."),
-            None,
-        ),
-        FaultKind::Error {
-            status,
-            code,
-            inner_code,
-            message,
-            retry_after_secs,
-        } => KvError {
-            status,
-            code,
-            message: message
-                .unwrap_or_else(|| "Injected fault for {name}.".to_string())
-                .replace("{name}", secret_name.unwrap_or("")),
-            inner_code,
-            retry_after_secs,
-        },
-    };
-    Outcome::Respond(kv_error_response(&error))
-}
-
-fn entra_fault(action: FaultKind, authority_host: &str) -> Outcome {
-    let (error, retry_after) = match action {
-        FaultKind::DropConnection => return Outcome::DropConnection,
-        FaultKind::Latency { .. } => return Outcome::Respond(respond::empty(500)),
-        FaultKind::Throttle { retry_after_secs } => (
-            EntraError {
-                status: 429,
-                error: "temporarily_unavailable".to_string(),
-                code: 90033,
-                description: "A transient error has occurred. Please try again.".to_string(),
-            },
-            Some(retry_after_secs),
-        ),
-        FaultKind::ServerError { status } => (
-            EntraError {
-                status,
-                error: "temporarily_unavailable".to_string(),
-                code: 90033,
-                description: "A transient error has occurred. Please try again.".to_string(),
-            },
-            None,
-        ),
-        FaultKind::Error {
-            status,
-            code,
-            inner_code,
-            message,
-            retry_after_secs,
-        } => (
-            EntraError {
-                status,
-                error: code,
-                code: inner_code
-                    .as_deref()
-                    .and_then(|inner| inner.trim_start_matches("AADSTS").parse().ok())
-                    .unwrap_or(0),
-                description: message.unwrap_or_else(|| "Injected fault.".to_string()),
-            },
-            retry_after_secs,
-        ),
-    };
-    let response = error.response(authority_host);
-    Outcome::Respond(match retry_after {
-        Some(secs) => respond::with_header(response, "retry-after", &secs.to_string()),
-        None => response,
-    })
-}
