@@ -423,8 +423,8 @@ pub fn refresh_token(
                      is needed. The user might have changed or reset their password. The grant \
                      was issued on '{}' and the TokensValidFrom date (before which tokens are \
                      not valid) for this user is '{}'.",
-                    entry.issued_at.format("%Y-%m-%dT%H:%M:%S%.7fZ"),
-                    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.7fZ")
+                    entra_time(entry.issued_at),
+                    entra_time(chrono::Utc::now())
                 ),
             ));
         }
@@ -434,7 +434,7 @@ pub fn refresh_token(
                 &format!(
                     "The refresh token has expired due to inactivity. The token was issued on {} \
                      and was inactive for 90.00:00:00.",
-                    entry.issued_at.format("%Y-%m-%dT%H:%M:%S%.7fZ")
+                    entra_time(entry.issued_at)
                 ),
             ));
         }
@@ -466,6 +466,15 @@ pub fn refresh_token(
         base,
     };
     mint_user_tokens(state, &grant)
+}
+
+/// `2024-05-01T12:00:00.1234567Z`, the way Entra writes times in error descriptions.
+fn entra_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "{}.{:07}Z",
+        at.format("%Y-%m-%dT%H:%M:%S"),
+        at.timestamp_subsec_nanos() / 100
+    )
 }
 
 /// Everything needed to mint a signed-in user's tokens.

@@ -1,0 +1,898 @@
+//! Technician sign-in against the emulator over plain HTTPS: authorization code + PKCE, device
+//! code, refresh-token rotation and revocation, the id token's claims, and Key Vault seeing the
+//! signed-in person.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use akv_tests::emulator::{
+    AppRegistration, CONSOLE_ADMIN, CONSOLE_L1, CONSOLE_L2, CONSOLE_NOC, Emulator, EmulatorConfig,
+    GrantType, PermissionModel, PublicClient, Role, RouteKind, TestUser, jwt_claims,
+};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const TENANT: &str = "6c1b2a3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+const CONSOLE: &str = "c0701e00-0000-4000-8000-00000000c0de";
+const VAULT_SCOPE: &str = "https://vault.azure.net/.default openid profile offline_access";
+const REDIRECT: &str = "http://localhost:53123/";
+const ADMIN: &str = "ada.admin@contoso.example";
+const TECH: &str = "lee.l1@contoso.example";
+const MULTI: &str = "max.multi@contoso.example";
+const NOROLE: &str = "nora.none@contoso.example";
+const API: &str = "2025-07-01";
+
+struct Harness {
+    emulator: Emulator,
+    http: reqwest::Client,
+}
+
+fn users() -> Vec<TestUser> {
+    vec![
+        TestUser::new(TENANT, ADMIN, "Ada Admin")
+            .with_vault_role(Role::SecretsOfficer)
+            .with_app_role(CONSOLE, CONSOLE_ADMIN),
+        TestUser::new(TENANT, TECH, "Lee Tech")
+            .with_vault_role(Role::SecretsUser)
+            .with_app_role(CONSOLE, CONSOLE_L1),
+        TestUser::new(TENANT, MULTI, "Max Multi")
+            .with_app_role(CONSOLE, CONSOLE_L2)
+            .with_app_role(CONSOLE, CONSOLE_NOC),
+        TestUser::new(TENANT, NOROLE, "Nora None").with_vault_role(Role::SecretsUser),
+    ]
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        let config = EmulatorConfig {
+            vault_tenant: TENANT.to_string(),
+            public_clients: vec![PublicClient::new(TENANT, CONSOLE)],
+            users: users(),
+            ..EmulatorConfig::default()
+        };
+        let emulator = Emulator::start(config).await.expect("emulator starts");
+        emulator.set_device_code_interval(1);
+        let ca = reqwest::Certificate::from_pem(emulator.ca_pem().as_bytes()).unwrap();
+        let http = reqwest::Client::builder()
+            .tls_certs_only([ca])
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap();
+        emulator
+            .seed_secret("ninjaone", "ninja_value")
+            .expect("seed");
+        Harness { emulator, http }
+    }
+
+    fn endpoint(&self, name: &str) -> String {
+        format!("{}/oauth2/v2.0/{name}", self.emulator.authority(TENANT))
+    }
+
+    async fn post_form(&self, url: &str, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        let response = self
+            .http
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.expect("JSON reply"))
+    }
+
+    async fn token(&self, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
+        self.post_form(&self.endpoint("token"), pairs).await
+    }
+
+    /// GET /authorize; returns status, the Location header and the body.
+    async fn authorize(&self, params: &[(&str, &str)]) -> (StatusCode, Option<url::Url>, String) {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        let response = self
+            .http
+            .get(format!("{}?{query}", self.endpoint("authorize")))
+            .send()
+            .await
+            .expect("authorize");
+        let status = response.status();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .map(|value| url::Url::parse(value).expect("absolute Location"));
+        (status, location, response.text().await.unwrap_or_default())
+    }
+
+    /// Signs `upn` in through /authorize; returns (code, verifier).
+    async fn code_for(&self, upn: &str, nonce: &str) -> (String, String) {
+        let (verifier, challenge) = pkce();
+        let (status, location, body) = self
+            .authorize(&[
+                ("client_id", CONSOLE),
+                ("response_type", "code"),
+                ("redirect_uri", REDIRECT),
+                ("scope", VAULT_SCOPE),
+                ("state", "st-1"),
+                ("nonce", nonce),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+                ("login_hint", upn),
+            ])
+            .await;
+        assert_eq!(status, StatusCode::FOUND, "{body}");
+        let query = query_of(&location.expect("Location"));
+        assert_eq!(query.get("state").map(String::as_str), Some("st-1"));
+        (query["code"].clone(), verifier)
+    }
+
+    async fn redeem(&self, code: &str, verifier: &str) -> (StatusCode, Value) {
+        self.token(&[
+            ("client_id", CONSOLE),
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+            ("scope", VAULT_SCOPE),
+        ])
+        .await
+    }
+
+    async fn sign_in(&self, upn: &str) -> Value {
+        let (code, verifier) = self.code_for(upn, "n-0").await;
+        let (status, body) = self.redeem(&code, &verifier).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    async fn refresh(&self, refresh_token: &str, scope: &str) -> (StatusCode, Value) {
+        self.token(&[
+            ("client_id", CONSOLE),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("scope", scope),
+        ])
+        .await
+    }
+
+    async fn vault(&self, token: &str, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .request(
+                method.clone(),
+                format!("{}{path}?api-version={API}", self.emulator.vault_url()),
+            )
+            .bearer_auth(token);
+        let response = if method == reqwest::Method::PUT {
+            response.json(&serde_json::json!({"value": "v"}))
+        } else {
+            response
+        };
+        let response = response.send().await.expect("vault request");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+fn pkce() -> (String, String) {
+    let verifier = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 48]>());
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn query_of(url: &url::Url) -> HashMap<String, String> {
+    url.query_pairs().into_owned().collect()
+}
+
+fn claims(token: &Value) -> Value {
+    jwt_claims(token.as_str().expect("token string")).expect("JWT claims")
+}
+
+fn assert_entra_error(status: StatusCode, body: &Value, error: &str, code: u64) {
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], error, "{body}");
+    assert_eq!(body["error_codes"][0], code, "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&format!("AADSTS{code}: ")),
+        "{body}"
+    );
+}
+
+// ---------------------------------------------------------------- discovery
+
+#[tokio::test]
+async fn discovery_names_every_sign_in_endpoint_and_the_jwks_signs_the_tokens() {
+    let h = Harness::start().await;
+    let discovery: Value = h
+        .http
+        .get(format!(
+            "{}/.well-known/openid-configuration",
+            h.emulator.issuer(TENANT)
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["issuer"], h.emulator.issuer(TENANT));
+    assert_eq!(discovery["authorization_endpoint"], h.endpoint("authorize"));
+    assert_eq!(discovery["token_endpoint"], h.endpoint("token"));
+    assert_eq!(
+        discovery["device_authorization_endpoint"],
+        h.endpoint("devicecode")
+    );
+    let jwks: Value = h
+        .http
+        .get(discovery["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "RSA");
+    assert_eq!(key["use"], "sig");
+
+    // The id token's signature verifies against that key (RS256), with the key's kid.
+    let tokens = h.sign_in(ADMIN).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let (signed, signature) = id_token.rsplit_once('.').unwrap();
+    let header: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(signed.split('.').next().unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["kid"], key["kid"]);
+    let n = URL_SAFE_NO_PAD.decode(key["n"].as_str().unwrap()).unwrap();
+    let e = URL_SAFE_NO_PAD.decode(key["e"].as_str().unwrap()).unwrap();
+    aws_lc_rs::signature::RsaPublicKeyComponents { n: &n, e: &e }
+        .verify(
+            &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            signed.as_bytes(),
+            &URL_SAFE_NO_PAD.decode(signature).unwrap(),
+        )
+        .expect("id token signature verifies against the JWKS");
+    let mut tampered = claims(&tokens["id_token"]);
+    tampered["roles"] = serde_json::json!([CONSOLE_ADMIN, "Console.Root"]);
+    let forged = format!(
+        "{}.{}",
+        signed.split('.').next().unwrap(),
+        URL_SAFE_NO_PAD.encode(tampered.to_string())
+    );
+    assert!(
+        aws_lc_rs::signature::RsaPublicKeyComponents { n: &n, e: &e }
+            .verify(
+                &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+                forged.as_bytes(),
+                &URL_SAFE_NO_PAD.decode(signature).unwrap(),
+            )
+            .is_err(),
+        "edited claims must not verify"
+    );
+}
+
+// ---------------------------------------------------------------- authorization code + PKCE
+
+#[tokio::test]
+async fn auth_code_with_pkce_signs_in_the_hinted_user_with_every_claim() {
+    let h = Harness::start().await;
+    let (code, verifier) = h.code_for(ADMIN, "nonce-42").await;
+    let (status, tokens) = h.redeem(&code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 3599);
+    assert!(tokens["refresh_token"].is_string());
+    assert!(
+        tokens["scope"]
+            .as_str()
+            .unwrap()
+            .contains("https://vault.azure.net/user_impersonation")
+    );
+    let admin = h.emulator.user(ADMIN).unwrap();
+    let info: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(tokens["client_info"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(info["uid"], admin.object_id.as_str());
+    assert_eq!(info["utid"], TENANT);
+
+    let id = claims(&tokens["id_token"]);
+    assert_eq!(id["aud"], CONSOLE);
+    assert_eq!(id["iss"], h.emulator.issuer(TENANT));
+    assert_eq!(id["nonce"], "nonce-42");
+    assert_eq!(id["name"], "Ada Admin");
+    assert_eq!(id["preferred_username"], ADMIN);
+    assert_eq!(id["oid"], admin.object_id.as_str());
+    assert_eq!(id["tid"], TENANT);
+    assert_eq!(id["roles"], serde_json::json!([CONSOLE_ADMIN]));
+    assert!(id["sub"].as_str().unwrap().len() >= 40);
+    let (iat, nbf, exp) = (
+        id["iat"].as_i64().unwrap(),
+        id["nbf"].as_i64().unwrap(),
+        id["exp"].as_i64().unwrap(),
+    );
+    assert!(nbf <= iat && exp - iat == 3599, "{id}");
+
+    let access = claims(&tokens["access_token"]);
+    assert_eq!(access["aud"], "https://vault.azure.net");
+    assert_eq!(access["upn"], ADMIN);
+    assert_eq!(access["oid"], admin.object_id.as_str());
+    assert_eq!(access["appid"], CONSOLE);
+    assert_eq!(access["appidacr"], "0", "public client, no secret");
+    assert_eq!(access["scp"], "user_impersonation");
+
+    // Key Vault accepts the user's token and records who called.
+    let token = tokens["access_token"].as_str().unwrap();
+    let (status, body) = h.vault(token, reqwest::Method::GET, "/secrets").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = h.vault(token, reqwest::Method::PUT, "/secrets/added").await;
+    assert_eq!(status, StatusCode::OK, "Secrets Officer may write");
+    let calls = h.emulator.requests_by(ADMIN);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[0].route, Some(RouteKind::ListSecrets));
+    assert_eq!(calls[1].secret_name.as_deref(), Some("added"));
+    let caller = calls[1].caller.as_ref().unwrap();
+    assert_eq!(caller.app_id, CONSOLE);
+    assert_eq!(caller.name.as_deref(), Some("Ada Admin"));
+    assert_eq!(h.emulator.grant_count(GrantType::AuthorizationCode), 1);
+    assert_eq!(h.emulator.live_vault_token_count_for(ADMIN), 1);
+}
+
+#[tokio::test]
+async fn codes_are_single_use_short_lived_and_bound_to_the_verifier_and_redirect() {
+    let h = Harness::start().await;
+    let (code, verifier) = h.code_for(TECH, "n").await;
+    let (status, body) = h.redeem(&code, "a-wrong-verifier-that-is-long-enough-0123456789").await;
+    assert_entra_error(status, &body, "invalid_grant", 501481);
+    let (status, body) = h
+        .token(&[
+            ("client_id", CONSOLE),
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ])
+        .await;
+    assert_entra_error(status, &body, "invalid_request", 900144);
+    let (status, body) = h
+        .token(&[
+            ("client_id", CONSOLE),
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://localhost:53124/"),
+            ("code_verifier", &verifier),
+        ])
+        .await;
+    assert_entra_error(status, &body, "invalid_grant", 70000);
+    // None of those used the code up; the right request still works, once.
+    let (status, body) = h.redeem(&code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = h.redeem(&code, &verifier).await;
+    assert_entra_error(status, &body, "invalid_grant", 54005);
+    let (status, body) = h.redeem("made-up-code", &verifier).await;
+    assert_entra_error(status, &body, "invalid_grant", 70000);
+
+    let (code, verifier) = h.code_for(TECH, "n").await;
+    h.emulator.expire_authorization_codes();
+    let (status, body) = h.redeem(&code, &verifier).await;
+    assert_entra_error(status, &body, "invalid_grant", 70008);
+    assert_eq!(h.emulator.grant_count(GrantType::AuthorizationCode), 7);
+}
+
+#[tokio::test]
+async fn authorize_refuses_like_entra_on_a_page_or_on_the_redirect() {
+    let h = Harness::start().await;
+    let (_, challenge) = pkce();
+    let base = |overrides: &[(&'static str, &'static str)]| {
+        let mut params: Vec<(&str, String)> = vec![
+            ("client_id", CONSOLE.to_string()),
+            ("response_type", "code".to_string()),
+            ("redirect_uri", REDIRECT.to_string()),
+            ("scope", VAULT_SCOPE.to_string()),
+            ("state", "keep-me".to_string()),
+            ("code_challenge", challenge.clone()),
+            ("code_challenge_method", "S256".to_string()),
+            ("login_hint", ADMIN.to_string()),
+        ];
+        for (key, value) in overrides {
+            params.retain(|(known, _)| known != key);
+            if !value.is_empty() {
+                params.push((key, value.to_string()));
+            }
+        }
+        params
+    };
+    async fn run(h: &Harness, params: Vec<(&str, String)>) -> (StatusCode, Option<url::Url>, String) {
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        h.authorize(&pairs).await
+    }
+
+    // No trustworthy redirect URI: Entra shows an error page instead of redirecting.
+    for (overrides, code) in [
+        (vec![("client_id", "00000000-dead-4000-8000-000000000000")], "AADSTS700016"),
+        (vec![("redirect_uri", "https://evil.example/callback")], "AADSTS50011"),
+        (vec![("redirect_uri", "http://localhost:53123/other")], "AADSTS50011"),
+    ] {
+        let (status, location, body) = run(&h, base(&overrides)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{overrides:?}");
+        assert!(location.is_none(), "{overrides:?} must not redirect");
+        assert!(body.contains(code), "{overrides:?}: {body}");
+    }
+
+    // Everything else comes back on the redirect, with the state echoed.
+    for (overrides, error, code) in [
+        (vec![("code_challenge", "")], "invalid_request", "AADSTS9002325"),
+        (vec![("code_challenge_method", "plain")], "invalid_request", "AADSTS9002325"),
+        (vec![("code_challenge", "short")], "invalid_request", "AADSTS501491"),
+        (vec![("response_type", "token")], "unsupported_response_type", "AADSTS700054"),
+        (vec![("scope", "api://someone-else/.default openid")], "invalid_resource", "AADSTS500011"),
+        (
+            vec![("scope", "https://vault.azure.net/.default https://graph.microsoft.com/User.Read")],
+            "invalid_scope",
+            "AADSTS28000",
+        ),
+        (vec![("login_hint", ""), ("prompt", "none")], "login_required", "AADSTS50058"),
+    ] {
+        let (status, location, _) = run(&h, base(&overrides)).await;
+        assert_eq!(status, StatusCode::FOUND, "{overrides:?}");
+        let location = location.unwrap();
+        assert!(location.as_str().starts_with(REDIRECT), "{location}");
+        let query = query_of(&location);
+        assert_eq!(query["error"], error, "{overrides:?}");
+        assert!(query["error_description"].starts_with(code), "{query:?}");
+        assert_eq!(query["state"], "keep-me");
+        assert!(!query.contains_key("code"));
+    }
+
+    // Loopback redirect URIs match on any port, as in Entra.
+    let (status, location, _) = run(&h, base(&[("redirect_uri", "http://localhost:61001")])).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(query_of(&location.unwrap()).contains_key("code"));
+    assert_eq!(h.emulator.request_count(RouteKind::Authorize), 11);
+}
+
+#[tokio::test]
+async fn without_a_hint_the_interactive_user_signs_in_else_a_picker_lists_the_users() {
+    let h = Harness::start().await;
+    let (verifier, challenge) = pkce();
+    let params = [
+        ("client_id", CONSOLE),
+        ("response_type", "code"),
+        ("redirect_uri", REDIRECT),
+        ("scope", VAULT_SCOPE),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let (status, location, page) = h.authorize(&params).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(location.is_none());
+    for upn in [ADMIN, TECH, MULTI, NOROLE] {
+        assert!(page.contains(upn), "{upn} missing from the picker: {page}");
+    }
+    // Following a user's link signs that user in.
+    let marker = format!("data-upn=\"{TECH}\"");
+    let anchor_end = page.find(&marker).expect("link for the tech");
+    let href_start = page[..anchor_end].rfind("href=\"").unwrap() + 6;
+    let href = page[href_start..anchor_end].trim_end_matches("\" ").replace("&amp;", "&");
+    let followed = h
+        .http
+        .get(format!("{}{href}", h.emulator.authority_host()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(followed.status(), StatusCode::FOUND);
+    let location = url::Url::parse(followed.headers()["location"].to_str().unwrap()).unwrap();
+    let (status, tokens) = h.redeem(&query_of(&location)["code"], &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(claims(&tokens["id_token"])["preferred_username"], TECH);
+
+    // With an interactive user set, /authorize signs that user in without a page.
+    h.emulator.set_interactive_user(Some(MULTI));
+    let (status, location, _) = h.authorize(&params).await;
+    assert_eq!(status, StatusCode::FOUND);
+    let (status, tokens) = h.redeem(&query_of(&location.unwrap())["code"], &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(claims(&tokens["id_token"])["preferred_username"], MULTI);
+
+    // A hint naming nobody shows the picker with Entra's "account does not exist".
+    let mut hinted = params.to_vec();
+    hinted.push(("login_hint", "ghost@contoso.example"));
+    let (status, _, page) = h.authorize(&hinted).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("AADSTS50034"), "{page}");
+}
+
+// ---------------------------------------------------------------- roles
+
+#[tokio::test]
+async fn roles_claim_lists_each_assigned_role_and_is_absent_without_one() {
+    let h = Harness::start().await;
+    let multi = claims(&h.sign_in(MULTI).await["id_token"]);
+    assert_eq!(multi["roles"], serde_json::json!([CONSOLE_L2, CONSOLE_NOC]));
+    let tokens = h.sign_in(NOROLE).await;
+    let none = claims(&tokens["id_token"]);
+    assert!(none.get("roles").is_none(), "no app role → no roles claim: {none}");
+    assert_eq!(none["preferred_username"], NOROLE);
+
+    // An assignment made now shows in the next refreshed id token; a role the app does not
+    // define never does.
+    h.emulator
+        .assign_app_role(NOROLE, CONSOLE, CONSOLE_L1)
+        .unwrap();
+    h.emulator
+        .assign_app_role(NOROLE, CONSOLE, "Console.Root")
+        .unwrap();
+    let (status, refreshed) = h
+        .refresh(tokens["refresh_token"].as_str().unwrap(), VAULT_SCOPE)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{refreshed}");
+    assert_eq!(
+        claims(&refreshed["id_token"])["roles"],
+        serde_json::json!([CONSOLE_L1])
+    );
+    h.emulator
+        .remove_app_role(NOROLE, CONSOLE, CONSOLE_L1)
+        .unwrap();
+    let (_, again) = h
+        .refresh(refreshed["refresh_token"].as_str().unwrap(), VAULT_SCOPE)
+        .await;
+    assert!(claims(&again["id_token"]).get("roles").is_none());
+    assert!(h.emulator.assign_app_role("ghost@x", CONSOLE, CONSOLE_L1).is_err());
+}
+
+// ---------------------------------------------------------------- device code
+
+async fn start_device_code(h: &Harness) -> Value {
+    let (status, body) = h
+        .post_form(
+            &h.endpoint("devicecode"),
+            &[("client_id", CONSOLE), ("scope", VAULT_SCOPE)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+async fn poll(h: &Harness, device_code: &str) -> (StatusCode, Value) {
+    h.token(&[
+        ("client_id", CONSOLE),
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ("device_code", device_code),
+    ])
+    .await
+}
+
+#[tokio::test]
+async fn device_code_polls_pending_then_slow_down_then_tokens_once() {
+    let h = Harness::start().await;
+    let flow = start_device_code(&h).await;
+    let user_code = flow["user_code"].as_str().unwrap();
+    assert_eq!(flow["verification_uri"], h.emulator.device_login_url());
+    assert_eq!(flow["interval"], 1);
+    assert_eq!(flow["expires_in"], 900);
+    assert!(flow["message"].as_str().unwrap().contains(user_code));
+    let device_code = flow["device_code"].as_str().unwrap();
+
+    let (status, body) = poll(&h, device_code).await;
+    assert_entra_error(status, &body, "authorization_pending", 70016);
+    let (status, body) = poll(&h, device_code).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "slow_down", "polled again at once");
+
+    let pending = h.emulator.pending_device_codes();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].user_code, user_code);
+    assert_eq!(pending[0].client_id, CONSOLE);
+    h.emulator
+        .approve_device_code(&user_code.to_lowercase(), TECH)
+        .expect("approve");
+    assert!(h.emulator.pending_device_codes().is_empty());
+
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let (status, tokens) = poll(&h, device_code).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let id = claims(&tokens["id_token"]);
+    assert_eq!(id["preferred_username"], TECH);
+    assert_eq!(id["roles"], serde_json::json!([CONSOLE_L1]));
+    assert!(id.get("nonce").is_none());
+    assert!(tokens["refresh_token"].is_string());
+
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let (status, body) = poll(&h, device_code).await;
+    assert_entra_error(status, &body, "invalid_grant", 54005);
+    assert_eq!(h.emulator.grant_count(GrantType::DeviceCode), 4);
+}
+
+#[tokio::test]
+async fn device_code_declined_expired_unknown_and_public_flows_off() {
+    let h = Harness::start().await;
+    let flow = start_device_code(&h).await;
+    h.emulator
+        .decline_device_code(flow["user_code"].as_str().unwrap())
+        .unwrap();
+    let (status, body) = poll(&h, flow["device_code"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "authorization_declined");
+
+    let flow = start_device_code(&h).await;
+    h.emulator.expire_device_codes();
+    let (status, body) = poll(&h, flow["device_code"].as_str().unwrap()).await;
+    assert_entra_error(status, &body, "expired_token", 70020);
+    assert!(
+        h.emulator
+            .approve_device_code(flow["user_code"].as_str().unwrap(), TECH)
+            .is_err(),
+        "an expired code cannot be approved"
+    );
+
+    let (status, body) = poll(&h, "not-a-device-code").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "bad_verification_code");
+
+    h.emulator
+        .register_public_client(PublicClient::new(TENANT, CONSOLE).without_public_client_flows());
+    let flow = start_device_code(&h).await;
+    let (status, body) = poll(&h, flow["device_code"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error_codes"][0], 7000218, "{body}");
+    assert!(h.emulator.approve_device_code("NOSUCHCODE", TECH).is_err());
+}
+
+#[tokio::test]
+async fn a_person_can_enter_the_device_code_on_the_verification_page() {
+    let h = Harness::start().await;
+    let flow = start_device_code(&h).await;
+    let page = h
+        .http
+        .get(flow["verification_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"user_code\"") && page.contains(ADMIN), "{page}");
+    let submit = |code: &str, action: &str| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([("user_code", code), ("upn", ADMIN), ("action", action)])
+            .finish()
+    };
+    let wrong = h
+        .http
+        .post(h.emulator.device_login_url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(submit("WRONG-CODE", "approve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    let done = h
+        .http
+        .post(h.emulator.device_login_url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(submit(flow["user_code"].as_str().unwrap(), "approve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(done.text().await.unwrap().contains("Ada Admin"));
+    let (status, tokens) = poll(&h, flow["device_code"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(
+        claims(&tokens["id_token"])["roles"],
+        serde_json::json!([CONSOLE_ADMIN])
+    );
+}
+
+// ---------------------------------------------------------------- refresh
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_the_used_one_stops_working() {
+    let h = Harness::start().await;
+    let first = h.sign_in(ADMIN).await;
+    let old = first["refresh_token"].as_str().unwrap().to_string();
+    let (status, second) = h.refresh(&old, VAULT_SCOPE).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let new = second["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    assert_ne!(second["access_token"], first["access_token"]);
+    assert_eq!(claims(&second["id_token"])["preferred_username"], ADMIN);
+    let (status, body) = h.refresh(&old, VAULT_SCOPE).await;
+    assert_entra_error(status, &body, "invalid_grant", 70000);
+    assert_eq!(h.emulator.active_refresh_token_count(ADMIN), 1);
+
+    // One session, several resources: the same refresh token gets a Graph token, which Key
+    // Vault refuses.
+    let (status, graph) = h
+        .refresh(&new, "https://graph.microsoft.com/.default openid profile offline_access")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{graph}");
+    let graph_claims = claims(&graph["access_token"]);
+    assert_eq!(graph_claims["aud"], "https://graph.microsoft.com");
+    assert_eq!(graph_claims["scp"], "User.Read");
+    let (status, _) = h
+        .vault(graph["access_token"].as_str().unwrap(), reqwest::Method::GET, "/secrets")
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Another app cannot use this app's refresh token.
+    h.emulator
+        .register_public_client(PublicClient::new(TENANT, "other-console"));
+    let (status, body) = h
+        .token(&[
+            ("client_id", "other-console"),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", graph["refresh_token"].as_str().unwrap()),
+            ("scope", VAULT_SCOPE),
+        ])
+        .await;
+    assert_entra_error(status, &body, "invalid_grant", 70000);
+    assert_eq!(h.emulator.grant_count(GrantType::RefreshToken), 4);
+}
+
+#[tokio::test]
+async fn revoked_and_inactive_sessions_are_refused() {
+    let h = Harness::start().await;
+    let tokens = h.sign_in(TECH).await;
+    let other = h.sign_in(ADMIN).await;
+    assert_eq!(h.emulator.revoke_refresh_tokens(TECH), 1);
+    let (status, body) = h
+        .refresh(tokens["refresh_token"].as_str().unwrap(), VAULT_SCOPE)
+        .await;
+    assert_entra_error(status, &body, "invalid_grant", 50173);
+    // Other people's sessions are untouched.
+    let (status, refreshed) = h
+        .refresh(other["refresh_token"].as_str().unwrap(), VAULT_SCOPE)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h.emulator.expire_refresh_tokens(ADMIN), 1);
+    let (status, body) = h
+        .refresh(refreshed["refresh_token"].as_str().unwrap(), VAULT_SCOPE)
+        .await;
+    assert_entra_error(status, &body, "invalid_grant", 700082);
+    assert_eq!(h.emulator.active_refresh_token_count(ADMIN), 0);
+}
+
+#[tokio::test]
+async fn replies_follow_the_requested_scopes_and_client_kind() {
+    let h = Harness::start().await;
+    // Without openid / offline_access: only an access token.
+    let (code, verifier) = {
+        let (verifier, challenge) = pkce();
+        let (_, location, _) = h
+            .authorize(&[
+                ("client_id", CONSOLE),
+                ("response_type", "code"),
+                ("redirect_uri", REDIRECT),
+                ("scope", "https://vault.azure.net/user_impersonation"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+                ("login_hint", TECH),
+            ])
+            .await;
+        (query_of(&location.unwrap())["code"].clone(), verifier)
+    };
+    let (status, body) = h.redeem(&code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.get("id_token").is_none() && body.get("refresh_token").is_none(), "{body}");
+
+    // A public client must not send a secret.
+    let (code, verifier) = h.code_for(TECH, "n").await;
+    let (status, body) = h
+        .token(&[
+            ("client_id", CONSOLE),
+            ("client_secret", "anything"),
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ])
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error_codes"][0], 700025, "{body}");
+
+    // The same registration with a secret is confidential too: the secret is checked and the
+    // token says so (appidacr 1).
+    h.emulator
+        .register_app(AppRegistration::new(TENANT, CONSOLE, "console-secret", None));
+    let (code, verifier) = h.code_for(TECH, "n").await;
+    let with_secret = |secret: &'static str| {
+        [
+            ("client_id", CONSOLE),
+            ("client_secret", secret),
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier.as_str()),
+        ]
+    };
+    let (status, body) = h.token(&with_secret("wrong")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error_codes"][0], 7000215);
+    let (status, body) = h.token(&with_secret("console-secret")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(claims(&body["access_token"])["appidacr"], "1");
+    // Client credentials for the same app still work as before.
+    let (status, body) = h
+        .token(&[
+            ("client_id", CONSOLE),
+            ("client_secret", "console-secret"),
+            ("grant_type", "client_credentials"),
+            ("scope", "https://vault.azure.net/.default"),
+        ])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(claims(&body["access_token"])["idtyp"], "app");
+    assert_eq!(h.emulator.grant_count(GrantType::ClientCredentials), 1);
+}
+
+// ---------------------------------------------------------------- the vault sees the person
+
+#[tokio::test]
+async fn key_vault_refuses_the_signed_in_user_by_name() {
+    let h = Harness::start().await;
+    let tech = h.sign_in(TECH).await;
+    let token = tech["access_token"].as_str().unwrap();
+    let tech_oid = h.emulator.user(TECH).unwrap().object_id;
+    let (status, body) = h.vault(token, reqwest::Method::GET, "/secrets/ninjaone").await;
+    assert_eq!(status, StatusCode::OK, "Secrets User reads: {body}");
+    assert_eq!(body["value"], "ninja_value");
+    let (status, body) = h.vault(token, reqwest::Method::PUT, "/secrets/ninjaone").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["innererror"]["code"], "ForbiddenByRbac");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("Caller: appid={CONSOLE};oid={tech_oid};name=Lee Tech;upn={TECH};")),
+        "{message}"
+    );
+    assert!(message.contains("secrets/setSecret/action"), "{message}");
+
+    // A user with an app role but no vault role gets nothing; granting one works at once.
+    let multi = h.sign_in(MULTI).await;
+    let multi_token = multi["access_token"].as_str().unwrap();
+    let (status, body) = h.vault(multi_token, reqwest::Method::GET, "/secrets").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body["error"]["message"].as_str().unwrap().contains(MULTI));
+    h.emulator
+        .set_user_vault_role(MULTI, Some(Role::SecretsOfficer))
+        .unwrap();
+    let (status, _) = h.vault(multi_token, reqwest::Method::PUT, "/secrets/ninjaone").await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Access policies name the user's object id; the console app's id does not cover its users.
+    h.emulator.set_permission_model(PermissionModel::AccessPolicy {
+        allowed: vec![tech_oid.clone(), CONSOLE.to_string()],
+    });
+    let (status, _) = h.vault(token, reqwest::Method::PUT, "/secrets/ninjaone").await;
+    assert_eq!(status, StatusCode::OK, "on the policy as a user");
+    let (status, body) = h.vault(multi_token, reqwest::Method::GET, "/secrets").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["innererror"]["code"], "ForbiddenByPolicy");
+    assert!(body["error"]["message"].as_str().unwrap().contains(&format!("upn={MULTI}")));
+
+    // The log says who made each call and what came back.
+    let statuses: Vec<u16> = h
+        .emulator
+        .requests_by(TECH)
+        .iter()
+        .map(|record| record.status)
+        .collect();
+    assert_eq!(statuses, vec![200, 403, 200]);
+    assert_eq!(h.emulator.requests_by(&tech_oid).len(), 3);
+    let multi_calls = h.emulator.requests_by(MULTI);
+    assert_eq!(multi_calls.len(), 3);
+    assert!(multi_calls.iter().all(|record| record.caller.as_ref().unwrap().is_user()));
+}
