@@ -447,7 +447,9 @@ fn authenticate(state: &State, headers: &HeaderMap) -> Result<IssuedToken, Graph
 
 fn fault_error(action: FaultKind) -> Option<GraphError> {
     Some(match action {
-        FaultKind::DropConnection | FaultKind::Latency { .. } => return None,
+        FaultKind::DropConnection => return None,
+        // Latency is applied before this point; a lone latency fault never gets here.
+        FaultKind::Latency { .. } => GraphError::new(500, "UnknownError", "Injected latency."),
         FaultKind::Throttle { retry_after_secs } => GraphError {
             retry_after_secs: Some(retry_after_secs),
             ..GraphError::new(
