@@ -462,7 +462,20 @@ async fn authorize_refuses_like_entra_on_a_page_or_on_the_redirect() {
     let (status, location, _) = run(&h, base(&[("redirect_uri", "http://localhost:61001")])).await;
     assert_eq!(status, StatusCode::FOUND);
     assert!(query_of(&location.unwrap()).contains_key("code"));
-    assert_eq!(h.emulator.request_count(RouteKind::Authorize), 11);
+
+    // response_mode=fragment puts the result after '#'; form_post (what MSAL's interactive
+    // flow asks for) answers with Entra's auto-submitting form.
+    let (status, location, _) = run(&h, base(&[("response_mode", "fragment")])).await;
+    assert_eq!(status, StatusCode::FOUND);
+    let location = location.unwrap();
+    assert!(location.query().is_none());
+    assert!(location.fragment().unwrap().contains("code="));
+    let (status, location, page) = run(&h, base(&[("response_mode", "form_post")])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(location.is_none());
+    assert!(page.contains(&format!("action=\"{REDIRECT}\"")), "{page}");
+    assert!(page.contains("name=\"code\"") && page.contains("value=\"keep-me\""), "{page}");
+    assert_eq!(h.emulator.request_count(RouteKind::Authorize), 13);
 }
 
 #[tokio::test]

@@ -41,20 +41,67 @@ fn error_page(error: &EntraError) -> HttpResponse {
     respond::html(error.status.max(400), page("Sign in failed", &body))
 }
 
-/// Appends `pairs` to a redirect URI as a query or a fragment.
-fn redirect_with(redirect_uri: &str, fragment: bool, pairs: &[(&str, &str)]) -> HttpResponse {
+/// How `/authorize` hands its result back (`response_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResponseMode {
+    Query,
+    Fragment,
+    /// An auto-submitting HTML form that POSTs the result to the redirect URI (MSAL's
+    /// interactive flow asks for this).
+    FormPost,
+}
+
+impl ResponseMode {
+    fn parse(raw: Option<&str>) -> ResponseMode {
+        match raw {
+            Some("fragment") => ResponseMode::Fragment,
+            Some("form_post") => ResponseMode::FormPost,
+            _ => ResponseMode::Query,
+        }
+    }
+}
+
+/// Sends `pairs` to the redirect URI in the query, the fragment, or a form post.
+fn redirect_with(redirect_uri: &str, mode: ResponseMode, pairs: &[(&str, &str)]) -> HttpResponse {
     let Ok(mut url) = url::Url::parse(redirect_uri) else {
         return error_page(&missing_parameter("redirect_uri"));
     };
-    if fragment {
-        let encoded = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish();
-        url.set_fragment(Some(&encoded));
-    } else {
-        url.query_pairs_mut().extend_pairs(pairs);
+    match mode {
+        ResponseMode::Fragment => {
+            let encoded = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish();
+            url.set_fragment(Some(&encoded));
+            respond::redirect(url.as_str())
+        }
+        ResponseMode::Query => {
+            url.query_pairs_mut().extend_pairs(pairs);
+            respond::redirect(url.as_str())
+        }
+        ResponseMode::FormPost => {
+            let inputs: String = pairs
+                .iter()
+                .map(|(name, value)| {
+                    format!(
+                        "<input type=\"hidden\" name=\"{}\" value=\"{}\" />",
+                        escape_html(name),
+                        escape_html(value)
+                    )
+                })
+                .collect();
+            respond::html(
+                200,
+                format!(
+                    "<html><head><title>Working...</title></head><body><form method=\"POST\" \
+                     name=\"hiddenform\" action=\"{}\">{inputs}<noscript><p>Script is disabled. \
+                     Click Submit to continue.</p><input type=\"submit\" value=\"Submit\" />\
+                     </noscript></form><script language=\"javascript\">document.forms[0].submit();\
+                     </script></body></html>",
+                    escape_html(redirect_uri)
+                ),
+            )
+        }
     }
-    respond::redirect(url.as_str())
 }
 
 /// `GET /{tenant}/oauth2/v2.0/authorize`.
@@ -94,7 +141,7 @@ pub fn authorize(state: &mut State, tenant: &str, request: &IncomingRequest) -> 
             ),
         ));
     }
-    let fragment = query.get("response_mode") == Some("fragment");
+    let mode = ResponseMode::parse(query.get("response_mode"));
     let client_state = query.get("state").map(str::to_string);
     let fail = |error: EntraError| {
         let description = error.description_text();
@@ -105,7 +152,7 @@ pub fn authorize(state: &mut State, tenant: &str, request: &IncomingRequest) -> 
         if let Some(value) = &client_state {
             pairs.push(("state", value.as_str()));
         }
-        redirect_with(&redirect_uri, fragment, &pairs)
+        redirect_with(&redirect_uri, mode, &pairs)
     };
     match query.get("response_type") {
         Some("code") => {}
@@ -202,7 +249,7 @@ pub fn authorize(state: &mut State, tenant: &str, request: &IncomingRequest) -> 
     if query.get("client_info") == Some("1") {
         pairs.push(("client_info", client_info.as_str()));
     }
-    redirect_with(&redirect_uri, fragment, &pairs)
+    redirect_with(&redirect_uri, mode, &pairs)
 }
 
 fn base64_client_info(user: &TestUser) -> String {
