@@ -374,11 +374,24 @@ fn python_msal_signs_technicians_in_and_key_vault_sees_them() {
         emulator.grant_count(GrantType::RefreshToken),
     );
     // What MSAL did is what the emulator saw.
-    assert!(emulator.grant_count(GrantType::DeviceCode) >= 2, "pending poll + tokens");
-    assert!(emulator.grant_count(GrantType::AuthorizationCode) >= 3, "PKCE, wrong verifier, loopback");
-    assert!(emulator.grant_count(GrantType::RefreshToken) >= 2, "Graph + forced refresh");
+    assert!(
+        emulator.grant_count(GrantType::DeviceCode) >= 2,
+        "pending poll + tokens"
+    );
+    assert!(
+        emulator.grant_count(GrantType::AuthorizationCode) >= 3,
+        "PKCE, wrong verifier, loopback"
+    );
+    assert!(
+        emulator.grant_count(GrantType::RefreshToken) >= 2,
+        "Graph + forced refresh"
+    );
     assert!(emulator.request_count(RouteKind::Authorize) >= 3);
-    assert_eq!(emulator.active_refresh_token_count(ADMIN_UPN), 1, "refresh tokens rotated");
+    assert_eq!(
+        emulator.active_refresh_token_count(ADMIN_UPN),
+        1,
+        "refresh tokens rotated"
+    );
     let tech_calls = emulator.requests_by(TECH_UPN);
     assert!(
         tech_calls
@@ -538,7 +551,11 @@ async fn openidconnect_crate_discovers_verifies_id_tokens_and_refreshes() {
 
     // What the verifier must refuse: another nonce, another audience, an expired token and an
     // edited payload.
-    assert!(id_token.claims(&verifier, &Nonce::new("other".into())).is_err());
+    assert!(
+        id_token
+            .claims(&verifier, &Nonce::new("other".into()))
+            .is_err()
+    );
     let other_audience = openidconnect::IdTokenVerifier::new_public_client(
         ClientId::new("someone-else".into()),
         IssuerUrl::new(emulator.issuer(TENANT)).unwrap(),
@@ -557,7 +574,10 @@ async fn openidconnect_crate_discovers_verifies_id_tokens_and_refreshes() {
         payload.to_string(),
     );
     let forged: EntraIdToken = parts.join(".").parse().unwrap();
-    assert!(forged.claims(&verifier, &nonce).is_err(), "signature is checked");
+    assert!(
+        forged.claims(&verifier, &nonce).is_err(),
+        "signature is checked"
+    );
 
     // The access token works at Key Vault; then refresh (rotating) and verify the new id token.
     assert!(!tokens.access_token().secret().is_empty());

@@ -93,7 +93,12 @@ impl Harness {
         (status, response.json().await.unwrap())
     }
 
-    async fn app_token_response(&self, client_id: &str, secret: &str, scope: &str) -> (StatusCode, Value) {
+    async fn app_token_response(
+        &self,
+        client_id: &str,
+        secret: &str,
+        scope: &str,
+    ) -> (StatusCode, Value) {
         self.form(
             format!("{}/oauth2/v2.0/token", self.emulator.authority(TENANT)),
             &[
@@ -114,7 +119,13 @@ impl Harness {
         body["access_token"].as_str().unwrap().to_string()
     }
 
-    async fn graph(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    async fn graph(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.emulator.graph_url()))
@@ -189,7 +200,8 @@ async fn the_console_rotates_its_own_secret_with_owned_by() {
     assert_eq!(old["displayName"], "console");
     assert_eq!(old["hint"], "old");
     assert!(old["secretText"].is_null());
-    let old_end = chrono::DateTime::parse_from_rfc3339(old["endDateTime"].as_str().unwrap()).unwrap();
+    let old_end =
+        chrono::DateTime::parse_from_rfc3339(old["endDateTime"].as_str().unwrap()).unwrap();
     let days_left = (old_end.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days();
     assert!((19..=20).contains(&days_left), "{days_left}");
     let old_key = old["keyId"].as_str().unwrap().to_string();
@@ -215,12 +227,20 @@ async fn the_console_rotates_its_own_secret_with_owned_by() {
     assert_eq!(status, StatusCode::OK, "the new secret signs in");
 
     let (status, app) = h
-        .graph(&token, Method::GET, &format!("/v1.0/applications(appId='{CONSOLE}')"), None)
+        .graph(
+            &token,
+            Method::GET,
+            &format!("/v1.0/applications(appId='{CONSOLE}')"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{app}");
     let credentials = app["passwordCredentials"].as_array().unwrap();
     assert_eq!(credentials.len(), 2);
-    assert!(credentials.iter().all(|c| c["secretText"].is_null()), "never the value again");
+    assert!(
+        credentials.iter().all(|c| c["secretText"].is_null()),
+        "never the value again"
+    );
 
     // Remove the old one: it stops working at once.
     let (status, body) = h
@@ -243,10 +263,16 @@ async fn the_console_rotates_its_own_secret_with_owned_by() {
 
     // The appId addressing form works for add and remove too.
     let (status, second) = h
-        .graph(&token, Method::POST, &format!("/v1.0/applications(appId='{CONSOLE}')/addPassword"), Some(json!({})))
+        .graph(
+            &token,
+            Method::POST,
+            &format!("/v1.0/applications(appId='{CONSOLE}')/addPassword"),
+            Some(json!({})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let two_years = chrono::DateTime::parse_from_rfc3339(second["endDateTime"].as_str().unwrap()).unwrap()
+    let two_years = chrono::DateTime::parse_from_rfc3339(second["endDateTime"].as_str().unwrap())
+        .unwrap()
         - chrono::DateTime::parse_from_rfc3339(second["startDateTime"].as_str().unwrap()).unwrap();
     assert_eq!(two_years.num_days(), 730, "Graph's default lifetime");
     let (status, _) = h
@@ -272,8 +298,16 @@ async fn graph_refuses_without_the_permission_or_ownership() {
     let defender_id = h.object_id(DEFENDER);
     for (method, path, body) in [
         (Method::GET, "/v1.0/applications".to_string(), None),
-        (Method::GET, format!("/v1.0/applications/{defender_id}"), None),
-        (Method::POST, format!("/v1.0/applications/{defender_id}/addPassword"), add_body("x")),
+        (
+            Method::GET,
+            format!("/v1.0/applications/{defender_id}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/v1.0/applications/{defender_id}/addPassword"),
+            add_body("x"),
+        ),
         (
             Method::POST,
             format!("/v1.0/applications/{defender_id}/removePassword"),
@@ -283,7 +317,10 @@ async fn graph_refuses_without_the_permission_or_ownership() {
         let (status, reply) = h.graph(&bystander, method.clone(), &path, body).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
         assert_eq!(graph_error(&reply), "Authorization_RequestDenied");
-        assert_eq!(reply["error"]["message"], "Insufficient privileges to complete the operation.");
+        assert_eq!(
+            reply["error"]["message"],
+            "Insufficient privileges to complete the operation."
+        );
         assert!(reply["error"]["innerError"]["request-id"].is_string());
     }
 
@@ -293,11 +330,21 @@ async fn graph_refuses_without_the_permission_or_ownership() {
         .unwrap();
     let owned_by = h.graph_token(BYSTANDER, BYSTANDER_SECRET).await;
     let (status, _) = h
-        .graph(&owned_by, Method::POST, &format!("/v1.0/applications/{defender_id}/addPassword"), add_body("x"))
+        .graph(
+            &owned_by,
+            Method::POST,
+            &format!("/v1.0/applications/{defender_id}/addPassword"),
+            add_body("x"),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, listed) = h
-        .graph(&owned_by, Method::GET, &format!("/v1.0/applications?$filter=appId eq '{DEFENDER}'"), None)
+        .graph(
+            &owned_by,
+            Method::GET,
+            &format!("/v1.0/applications?$filter=appId eq '{DEFENDER}'"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(listed["value"], json!([]), "not owned, not listed");
@@ -305,7 +352,12 @@ async fn graph_refuses_without_the_permission_or_ownership() {
         .add_application_owner(TENANT, DEFENDER, Owner::App(BYSTANDER.into()))
         .unwrap();
     let (status, _) = h
-        .graph(&owned_by, Method::POST, &format!("/v1.0/applications/{defender_id}/addPassword"), add_body("x"))
+        .graph(
+            &owned_by,
+            Method::POST,
+            &format!("/v1.0/applications/{defender_id}/addPassword"),
+            add_body("x"),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "an owner now");
 
@@ -324,7 +376,9 @@ async fn graph_refuses_without_the_permission_or_ownership() {
         .revoke_graph_permission(TENANT, BYSTANDER, APPLICATION_READWRITE_OWNEDBY)
         .unwrap();
     let none = h.graph_token(BYSTANDER, BYSTANDER_SECRET).await;
-    let (status, _) = h.graph(&none, Method::GET, "/v1.0/applications", None).await;
+    let (status, _) = h
+        .graph(&none, Method::GET, "/v1.0/applications", None)
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Tokens that are not Graph tokens get Graph's 401.
@@ -332,22 +386,32 @@ async fn graph_refuses_without_the_permission_or_ownership() {
         .app_token_response(CONSOLE, CONSOLE_SECRET, "https://vault.azure.net/.default")
         .await;
     for token in [vault["access_token"].as_str().unwrap(), "", "made-up"] {
-        let (status, reply) = h.graph(token, Method::GET, "/v1.0/applications", None).await;
+        let (status, reply) = h
+            .graph(token, Method::GET, "/v1.0/applications", None)
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:.12}");
         assert_eq!(graph_error(&reply), "InvalidAuthenticationToken");
     }
     let console = h.graph_token(CONSOLE, CONSOLE_SECRET).await;
     h.emulator.expire_tokens();
-    let (status, reply) = h.graph(&console, Method::GET, "/v1.0/applications", None).await;
+    let (status, reply) = h
+        .graph(&console, Method::GET, "/v1.0/applications", None)
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(reply["error"]["message"].as_str().unwrap().contains("expired"));
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
 }
 
 #[tokio::test]
 async fn a_signed_in_owner_rotates_another_apps_secret_with_delegated_permission() {
     let h = Harness::start().await;
     h.emulator.register_public_client(
-        PublicClient::new(TENANT, CONSOLE).with_graph_delegated_scopes(&["User.Read", APPLICATION_READWRITE_ALL]),
+        PublicClient::new(TENANT, CONSOLE)
+            .with_graph_delegated_scopes(&["User.Read", APPLICATION_READWRITE_ALL]),
     );
     h.emulator
         .add_application_owner(TENANT, DEFENDER, Owner::User(OWNER.into()))
@@ -360,7 +424,10 @@ async fn a_signed_in_owner_rotates_another_apps_secret_with_delegated_permission
                 ("client_id", CONSOLE),
                 ("response_type", "code"),
                 ("redirect_uri", "http://localhost:40000"),
-                ("scope", "https://graph.microsoft.com/.default openid profile"),
+                (
+                    "scope",
+                    "https://graph.microsoft.com/.default openid profile",
+                ),
                 ("code_challenge", &challenge),
                 ("code_challenge_method", "S256"),
                 ("login_hint", upn),
@@ -368,7 +435,10 @@ async fn a_signed_in_owner_rotates_another_apps_secret_with_delegated_permission
             .finish();
         let response = h
             .http
-            .get(format!("{}/oauth2/v2.0/authorize?{query}", h.emulator.authority(TENANT)))
+            .get(format!(
+                "{}/oauth2/v2.0/authorize?{query}",
+                h.emulator.authority(TENANT)
+            ))
             .send()
             .await
             .unwrap();
@@ -401,18 +471,31 @@ async fn a_signed_in_owner_rotates_another_apps_secret_with_delegated_permission
         format!("User.Read {APPLICATION_READWRITE_ALL}")
     );
     let path = format!("/v1.0/applications(appId='{DEFENDER}')/addPassword");
-    let (status, added) = h.graph(&owner, Method::POST, &path, add_body("by Olga")).await;
+    let (status, added) = h
+        .graph(&owner, Method::POST, &path, add_body("by Olga"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{added}");
     let (status, _) = h
-        .app_token_response(DEFENDER, added["secretText"].as_str().unwrap(), "https://vault.azure.net/.default")
+        .app_token_response(
+            DEFENDER,
+            added["secretText"].as_str().unwrap(),
+            "https://vault.azure.net/.default",
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let stranger = user_graph_token(&h, STRANGER).await;
-    let (status, reply) = h.graph(&stranger, Method::POST, &path, add_body("by Sam")).await;
+    let (status, reply) = h
+        .graph(&stranger, Method::POST, &path, add_body("by Sam"))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "not an owner");
     assert_eq!(graph_error(&reply), "Authorization_RequestDenied");
     let (status, _) = h
-        .graph(&stranger, Method::GET, &format!("/v1.0/applications(appId='{DEFENDER}')"), None)
+        .graph(
+            &stranger,
+            Method::GET,
+            &format!("/v1.0/applications(appId='{DEFENDER}')"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "reading needs no ownership");
     let logged = h.emulator.requests_by(OWNER);
@@ -428,56 +511,98 @@ async fn injected_faults_fail_each_graph_step_and_change_nothing() {
     let add_path = format!("/v1.0/applications/{object_id}/addPassword");
     let remove_path = format!("/v1.0/applications/{object_id}/removePassword");
 
-    h.emulator
-        .inject_fault(Fault::server_error(503).on_route(RouteKind::GraphAddPassword).times(1));
-    let (status, reply) = h.graph(&token, Method::POST, &add_path, add_body("x")).await;
+    h.emulator.inject_fault(
+        Fault::server_error(503)
+            .on_route(RouteKind::GraphAddPassword)
+            .times(1),
+    );
+    let (status, reply) = h
+        .graph(&token, Method::POST, &add_path, add_body("x"))
+        .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(graph_error(&reply), "serviceNotAvailable");
-    assert_eq!(h.emulator.password_credentials(TENANT, CONSOLE).len(), 1, "nothing added");
-    let (status, added) = h.graph(&token, Method::POST, &add_path, add_body("x")).await;
+    assert_eq!(
+        h.emulator.password_credentials(TENANT, CONSOLE).len(),
+        1,
+        "nothing added"
+    );
+    let (status, added) = h
+        .graph(&token, Method::POST, &add_path, add_body("x"))
+        .await;
     assert_eq!(status, StatusCode::OK, "the fault was used up");
 
-    let old_key = h.emulator.password_credentials(TENANT, CONSOLE)[0].key_id.clone();
+    let old_key = h.emulator.password_credentials(TENANT, CONSOLE)[0]
+        .key_id
+        .clone();
     h.emulator.inject_fault(
         Fault::error(409, "Request_MultipleObjectsWithSameKeyValue", None)
             .with_message("Injected remove failure.")
             .on_route(RouteKind::GraphRemovePassword),
     );
     let (status, reply) = h
-        .graph(&token, Method::POST, &remove_path, Some(json!({"keyId": old_key})))
+        .graph(
+            &token,
+            Method::POST,
+            &remove_path,
+            Some(json!({"keyId": old_key})),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(graph_error(&reply), "Request_MultipleObjectsWithSameKeyValue");
+    assert_eq!(
+        graph_error(&reply),
+        "Request_MultipleObjectsWithSameKeyValue"
+    );
     assert_eq!(reply["error"]["message"], "Injected remove failure.");
     let (status, _) = h
         .app_token_response(CONSOLE, CONSOLE_SECRET, "https://vault.azure.net/.default")
         .await;
-    assert_eq!(status, StatusCode::OK, "a failed remove leaves the old secret working");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a failed remove leaves the old secret working"
+    );
     h.emulator.clear_faults();
 
-    h.emulator
-        .inject_fault(Fault::throttle(7).on_route(RouteKind::GraphListApplications).times(1));
+    h.emulator.inject_fault(
+        Fault::throttle(7)
+            .on_route(RouteKind::GraphListApplications)
+            .times(1),
+    );
     let list = format!("/v1.0/applications?$filter=appId eq '{CONSOLE}'");
     let (status, reply) = h.graph(&token, Method::GET, &list, None).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(graph_error(&reply), "TooManyRequests");
     assert_eq!(reply["retry-after"], "7");
-    h.emulator
-        .inject_fault(Fault::drop_connection().on_route(RouteKind::GraphGetApplication).times(1));
+    h.emulator.inject_fault(
+        Fault::drop_connection()
+            .on_route(RouteKind::GraphGetApplication)
+            .times(1),
+    );
     let dropped = h
         .http
-        .get(format!("{}/v1.0/applications/{object_id}", h.emulator.graph_url()))
+        .get(format!(
+            "{}/v1.0/applications/{object_id}",
+            h.emulator.graph_url()
+        ))
         .bearer_auth(&token)
         .send()
         .await;
     assert!(dropped.is_err(), "connection dropped");
     let (status, app) = h
-        .graph(&token, Method::GET, &format!("/v1.0/applications/{object_id}"), None)
+        .graph(
+            &token,
+            Method::GET,
+            &format!("/v1.0/applications/{object_id}"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(app["passwordCredentials"].as_array().unwrap().len(), 2);
     assert!(added["secretText"].is_string());
-    assert_eq!(h.emulator.request_count(RouteKind::GraphListApplications), 1);
+    assert_eq!(
+        h.emulator.request_count(RouteKind::GraphListApplications),
+        1
+    );
     assert_eq!(h.emulator.request_count(RouteKind::GraphGetApplication), 2);
     assert_eq!(h.emulator.active_fault_count(), 0);
 }
@@ -489,7 +614,10 @@ async fn malformed_graph_requests_get_graphs_errors() {
     let object_id = h.object_id(CONSOLE);
     let bad_json = h
         .http
-        .post(format!("{}/v1.0/applications/{object_id}/addPassword", h.emulator.graph_url()))
+        .post(format!(
+            "{}/v1.0/applications/{object_id}/addPassword",
+            h.emulator.graph_url()
+        ))
         .bearer_auth(&token)
         .header("content-type", "application/json")
         .body("{not json")

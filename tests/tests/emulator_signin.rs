@@ -251,9 +251,12 @@ async fn discovery_names_every_sign_in_endpoint_and_the_jwks_signs_the_tokens() 
     let tokens = h.sign_in(ADMIN).await;
     let id_token = tokens["id_token"].as_str().unwrap();
     let (signed, signature) = id_token.rsplit_once('.').unwrap();
-    let header: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(signed.split('.').next().unwrap()).unwrap())
-            .unwrap();
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(signed.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(header["alg"], "RS256");
     assert_eq!(header["kid"], key["kid"]);
     let n = URL_SAFE_NO_PAD.decode(key["n"].as_str().unwrap()).unwrap();
@@ -357,7 +360,9 @@ async fn auth_code_with_pkce_signs_in_the_hinted_user_with_every_claim() {
 async fn codes_are_single_use_short_lived_and_bound_to_the_verifier_and_redirect() {
     let h = Harness::start().await;
     let (code, verifier) = h.code_for(TECH, "n").await;
-    let (status, body) = h.redeem(&code, "a-wrong-verifier-that-is-long-enough-0123456789").await;
+    let (status, body) = h
+        .redeem(&code, "a-wrong-verifier-that-is-long-enough-0123456789")
+        .await;
     assert_entra_error(status, &body, "invalid_grant", 501481);
     let (status, body) = h
         .token(&[
@@ -416,16 +421,28 @@ async fn authorize_refuses_like_entra_on_a_page_or_on_the_redirect() {
         }
         params
     };
-    async fn run(h: &Harness, params: Vec<(&str, String)>) -> (StatusCode, Option<url::Url>, String) {
+    async fn run(
+        h: &Harness,
+        params: Vec<(&str, String)>,
+    ) -> (StatusCode, Option<url::Url>, String) {
         let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
         h.authorize(&pairs).await
     }
 
     // No trustworthy redirect URI: Entra shows an error page instead of redirecting.
     for (overrides, code) in [
-        (vec![("client_id", "00000000-dead-4000-8000-000000000000")], "AADSTS700016"),
-        (vec![("redirect_uri", "https://evil.example/callback")], "AADSTS50011"),
-        (vec![("redirect_uri", "http://localhost:53123/other")], "AADSTS50011"),
+        (
+            vec![("client_id", "00000000-dead-4000-8000-000000000000")],
+            "AADSTS700016",
+        ),
+        (
+            vec![("redirect_uri", "https://evil.example/callback")],
+            "AADSTS50011",
+        ),
+        (
+            vec![("redirect_uri", "http://localhost:53123/other")],
+            "AADSTS50011",
+        ),
     ] {
         let (status, location, body) = run(&h, base(&overrides)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{overrides:?}");
@@ -435,17 +452,44 @@ async fn authorize_refuses_like_entra_on_a_page_or_on_the_redirect() {
 
     // Everything else comes back on the redirect, with the state echoed.
     for (overrides, error, code) in [
-        (vec![("code_challenge", "")], "invalid_request", "AADSTS9002325"),
-        (vec![("code_challenge_method", "plain")], "invalid_request", "AADSTS9002325"),
-        (vec![("code_challenge", "short")], "invalid_request", "AADSTS501491"),
-        (vec![("response_type", "token")], "unsupported_response_type", "AADSTS700054"),
-        (vec![("scope", "api://someone-else/.default openid")], "invalid_resource", "AADSTS500011"),
         (
-            vec![("scope", "https://vault.azure.net/.default https://graph.microsoft.com/User.Read")],
+            vec![("code_challenge", "")],
+            "invalid_request",
+            "AADSTS9002325",
+        ),
+        (
+            vec![("code_challenge_method", "plain")],
+            "invalid_request",
+            "AADSTS9002325",
+        ),
+        (
+            vec![("code_challenge", "short")],
+            "invalid_request",
+            "AADSTS501491",
+        ),
+        (
+            vec![("response_type", "token")],
+            "unsupported_response_type",
+            "AADSTS700054",
+        ),
+        (
+            vec![("scope", "api://someone-else/.default openid")],
+            "invalid_resource",
+            "AADSTS500011",
+        ),
+        (
+            vec![(
+                "scope",
+                "https://vault.azure.net/.default https://graph.microsoft.com/User.Read",
+            )],
             "invalid_scope",
             "AADSTS28000",
         ),
-        (vec![("login_hint", ""), ("prompt", "none")], "login_required", "AADSTS50058"),
+        (
+            vec![("login_hint", ""), ("prompt", "none")],
+            "login_required",
+            "AADSTS50058",
+        ),
     ] {
         let (status, location, _) = run(&h, base(&overrides)).await;
         assert_eq!(status, StatusCode::FOUND, "{overrides:?}");
@@ -474,7 +518,10 @@ async fn authorize_refuses_like_entra_on_a_page_or_on_the_redirect() {
     assert_eq!(status, StatusCode::OK);
     assert!(location.is_none());
     assert!(page.contains(&format!("action=\"{REDIRECT}\"")), "{page}");
-    assert!(page.contains("name=\"code\"") && page.contains("value=\"keep-me\""), "{page}");
+    assert!(
+        page.contains("name=\"code\"") && page.contains("value=\"keep-me\""),
+        "{page}"
+    );
     assert_eq!(h.emulator.request_count(RouteKind::Authorize), 13);
 }
 
@@ -500,7 +547,9 @@ async fn without_a_hint_the_interactive_user_signs_in_else_a_picker_lists_the_us
     let marker = format!("data-upn=\"{TECH}\"");
     let anchor_end = page.find(&marker).expect("link for the tech");
     let href_start = page[..anchor_end].rfind("href=\"").unwrap() + 6;
-    let href = page[href_start..anchor_end].trim_end_matches("\" ").replace("&amp;", "&");
+    let href = page[href_start..anchor_end]
+        .trim_end_matches("\" ")
+        .replace("&amp;", "&");
     let followed = h
         .http
         .get(format!("{}{href}", h.emulator.authority_host()))
@@ -517,7 +566,9 @@ async fn without_a_hint_the_interactive_user_signs_in_else_a_picker_lists_the_us
     h.emulator.set_interactive_user(Some(MULTI));
     let (status, location, _) = h.authorize(&params).await;
     assert_eq!(status, StatusCode::FOUND);
-    let (status, tokens) = h.redeem(&query_of(&location.unwrap())["code"], &verifier).await;
+    let (status, tokens) = h
+        .redeem(&query_of(&location.unwrap())["code"], &verifier)
+        .await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     assert_eq!(claims(&tokens["id_token"])["preferred_username"], MULTI);
 
@@ -538,7 +589,10 @@ async fn roles_claim_lists_each_assigned_role_and_is_absent_without_one() {
     assert_eq!(multi["roles"], serde_json::json!([CONSOLE_L2, CONSOLE_NOC]));
     let tokens = h.sign_in(NOROLE).await;
     let none = claims(&tokens["id_token"]);
-    assert!(none.get("roles").is_none(), "no app role → no roles claim: {none}");
+    assert!(
+        none.get("roles").is_none(),
+        "no app role → no roles claim: {none}"
+    );
     assert_eq!(none["preferred_username"], NOROLE);
 
     // An assignment made now shows in the next refreshed id token; a role the app does not
@@ -564,7 +618,11 @@ async fn roles_claim_lists_each_assigned_role_and_is_absent_without_one() {
         .refresh(refreshed["refresh_token"].as_str().unwrap(), VAULT_SCOPE)
         .await;
     assert!(claims(&again["id_token"]).get("roles").is_none());
-    assert!(h.emulator.assign_app_role("ghost@x", CONSOLE, CONSOLE_L1).is_err());
+    assert!(
+        h.emulator
+            .assign_app_role("ghost@x", CONSOLE, CONSOLE_L1)
+            .is_err()
+    );
 }
 
 // ---------------------------------------------------------------- device code
@@ -678,7 +736,10 @@ async fn a_person_can_enter_the_device_code_on_the_verification_page() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("name=\"user_code\"") && page.contains(ADMIN), "{page}");
+    assert!(
+        page.contains("name=\"user_code\"") && page.contains(ADMIN),
+        "{page}"
+    );
     let submit = |code: &str, action: &str| {
         url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs([("user_code", code), ("upn", ADMIN), ("action", action)])
@@ -731,14 +792,21 @@ async fn refresh_tokens_rotate_and_the_used_one_stops_working() {
     // One session, several resources: the same refresh token gets a Graph token, which Key
     // Vault refuses.
     let (status, graph) = h
-        .refresh(&new, "https://graph.microsoft.com/.default openid profile offline_access")
+        .refresh(
+            &new,
+            "https://graph.microsoft.com/.default openid profile offline_access",
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{graph}");
     let graph_claims = claims(&graph["access_token"]);
     assert_eq!(graph_claims["aud"], "https://graph.microsoft.com");
     assert_eq!(graph_claims["scp"], "User.Read");
     let (status, _) = h
-        .vault(graph["access_token"].as_str().unwrap(), reqwest::Method::GET, "/secrets")
+        .vault(
+            graph["access_token"].as_str().unwrap(),
+            reqwest::Method::GET,
+            "/secrets",
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Another app cannot use this app's refresh token.
@@ -800,7 +868,10 @@ async fn replies_follow_the_requested_scopes_and_client_kind() {
     };
     let (status, body) = h.redeem(&code, &verifier).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(body.get("id_token").is_none() && body.get("refresh_token").is_none(), "{body}");
+    assert!(
+        body.get("id_token").is_none() && body.get("refresh_token").is_none(),
+        "{body}"
+    );
 
     // A public client must not send a secret.
     let (code, verifier) = h.code_for(TECH, "n").await;
@@ -819,8 +890,12 @@ async fn replies_follow_the_requested_scopes_and_client_kind() {
 
     // The same registration with a secret is confidential too: the secret is checked and the
     // token says so (appidacr 1).
-    h.emulator
-        .register_app(AppRegistration::new(TENANT, CONSOLE, "console-secret", None));
+    h.emulator.register_app(AppRegistration::new(
+        TENANT,
+        CONSOLE,
+        "console-secret",
+        None,
+    ));
     let (code, verifier) = h.code_for(TECH, "n").await;
     let with_secret = |secret: &'static str| {
         [
@@ -860,15 +935,21 @@ async fn key_vault_refuses_the_signed_in_user_by_name() {
     let tech = h.sign_in(TECH).await;
     let token = tech["access_token"].as_str().unwrap();
     let tech_oid = h.emulator.user(TECH).unwrap().object_id;
-    let (status, body) = h.vault(token, reqwest::Method::GET, "/secrets/ninjaone").await;
+    let (status, body) = h
+        .vault(token, reqwest::Method::GET, "/secrets/ninjaone")
+        .await;
     assert_eq!(status, StatusCode::OK, "Secrets User reads: {body}");
     assert_eq!(body["value"], "ninja_value");
-    let (status, body) = h.vault(token, reqwest::Method::PUT, "/secrets/ninjaone").await;
+    let (status, body) = h
+        .vault(token, reqwest::Method::PUT, "/secrets/ninjaone")
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["error"]["innererror"]["code"], "ForbiddenByRbac");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains(&format!("Caller: appid={CONSOLE};oid={tech_oid};name=Lee Tech;upn={TECH};")),
+        message.contains(&format!(
+            "Caller: appid={CONSOLE};oid={tech_oid};name=Lee Tech;upn={TECH};"
+        )),
         "{message}"
     );
     assert!(message.contains("secrets/setSecret/action"), "{message}");
@@ -882,19 +963,29 @@ async fn key_vault_refuses_the_signed_in_user_by_name() {
     h.emulator
         .set_user_vault_role(MULTI, Some(Role::SecretsOfficer))
         .unwrap();
-    let (status, _) = h.vault(multi_token, reqwest::Method::PUT, "/secrets/ninjaone").await;
+    let (status, _) = h
+        .vault(multi_token, reqwest::Method::PUT, "/secrets/ninjaone")
+        .await;
     assert_eq!(status, StatusCode::OK);
 
     // Access policies name the user's object id; the console app's id does not cover its users.
-    h.emulator.set_permission_model(PermissionModel::AccessPolicy {
-        allowed: vec![tech_oid.clone(), CONSOLE.to_string()],
-    });
-    let (status, _) = h.vault(token, reqwest::Method::PUT, "/secrets/ninjaone").await;
+    h.emulator
+        .set_permission_model(PermissionModel::AccessPolicy {
+            allowed: vec![tech_oid.clone(), CONSOLE.to_string()],
+        });
+    let (status, _) = h
+        .vault(token, reqwest::Method::PUT, "/secrets/ninjaone")
+        .await;
     assert_eq!(status, StatusCode::OK, "on the policy as a user");
     let (status, body) = h.vault(multi_token, reqwest::Method::GET, "/secrets").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["error"]["innererror"]["code"], "ForbiddenByPolicy");
-    assert!(body["error"]["message"].as_str().unwrap().contains(&format!("upn={MULTI}")));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("upn={MULTI}"))
+    );
 
     // The log says who made each call and what came back.
     let statuses: Vec<u16> = h
@@ -907,5 +998,9 @@ async fn key_vault_refuses_the_signed_in_user_by_name() {
     assert_eq!(h.emulator.requests_by(&tech_oid).len(), 3);
     let multi_calls = h.emulator.requests_by(MULTI);
     assert_eq!(multi_calls.len(), 3);
-    assert!(multi_calls.iter().all(|record| record.caller.as_ref().unwrap().is_user()));
+    assert!(
+        multi_calls
+            .iter()
+            .all(|record| record.caller.as_ref().unwrap().is_user())
+    );
 }

@@ -17,8 +17,8 @@ use std::process::ExitCode;
 
 use akv_tests::emulator::{
     APPLICATION_READWRITE_OWNEDBY, AppRegistration, CONSOLE_ADMIN, CONSOLE_APP_ROLES, CONSOLE_L1,
-    CONSOLE_L2, CONSOLE_NOC, DEFAULT_TENANT, DEFAULT_TOKEN_LIFETIME_SECS, Emulator,
-    EmulatorConfig, Owner, PermissionModel, PublicClient, Role, TestUser,
+    CONSOLE_L2, CONSOLE_NOC, DEFAULT_TENANT, DEFAULT_TOKEN_LIFETIME_SECS, Emulator, EmulatorConfig,
+    Owner, PermissionModel, PublicClient, Role, TestUser,
 };
 
 const DEFAULT_CLIENT_ID: &str = "22222222-2222-4222-8222-222222222222";
@@ -125,11 +125,36 @@ fn parse_user(spec: &str, tenant: &str, client_id: &str) -> Result<TestUser, Str
 
 fn demo_users(tenant: &str, client_id: &str) -> Vec<TestUser> {
     [
-        ("admin@emulator.example", "Avery Admin", Some(CONSOLE_ADMIN), Role::SecretsOfficer),
-        ("l2@emulator.example", "Lou Level-Two", Some(CONSOLE_L2), Role::SecretsOfficer),
-        ("l1@emulator.example", "Lee Level-One", Some(CONSOLE_L1), Role::SecretsUser),
-        ("noc@emulator.example", "Noa Operations", Some(CONSOLE_NOC), Role::SecretsUser),
-        ("norole@emulator.example", "Nico No-Role", None, Role::SecretsUser),
+        (
+            "admin@emulator.example",
+            "Avery Admin",
+            Some(CONSOLE_ADMIN),
+            Role::SecretsOfficer,
+        ),
+        (
+            "l2@emulator.example",
+            "Lou Level-Two",
+            Some(CONSOLE_L2),
+            Role::SecretsOfficer,
+        ),
+        (
+            "l1@emulator.example",
+            "Lee Level-One",
+            Some(CONSOLE_L1),
+            Role::SecretsUser,
+        ),
+        (
+            "noc@emulator.example",
+            "Noa Operations",
+            Some(CONSOLE_NOC),
+            Role::SecretsUser,
+        ),
+        (
+            "norole@emulator.example",
+            "Nico No-Role",
+            None,
+            Role::SecretsUser,
+        ),
     ]
     .into_iter()
     .map(|(upn, name, app_role, vault)| {
@@ -269,7 +294,10 @@ async fn main() -> ExitCode {
             options.role,
         )],
         public_clients: if options.public_client {
-            vec![PublicClient::new(options.tenant.clone(), options.client_id.clone())]
+            vec![PublicClient::new(
+                options.tenant.clone(),
+                options.client_id.clone(),
+            )]
         } else {
             Vec::new()
         },
@@ -290,7 +318,11 @@ async fn main() -> ExitCode {
     emulator.set_interactive_user(options.interactive_user.as_deref());
     if options.graph_owned_by {
         let granted = emulator
-            .grant_graph_permission(&options.tenant, &options.client_id, APPLICATION_READWRITE_OWNEDBY)
+            .grant_graph_permission(
+                &options.tenant,
+                &options.client_id,
+                APPLICATION_READWRITE_OWNEDBY,
+            )
             .and_then(|()| {
                 emulator.add_application_owner(
                     &options.tenant,
@@ -369,14 +401,20 @@ async fn main() -> ExitCode {
 
 fn print_sign_in(emulator: &Emulator, options: &Options) {
     println!();
-    println!("Sign in with Microsoft (public client {}):", options.client_id);
+    println!(
+        "Sign in with Microsoft (public client {}):",
+        options.client_id
+    );
     println!("  authority       {}", emulator.authority(&options.tenant));
     println!(
         "  OIDC discovery  {}/.well-known/openid-configuration",
         emulator.issuer(&options.tenant)
     );
     println!("  redirect URI    http://localhost (any port)");
-    println!("  device code     open {} and enter the code", emulator.device_login_url());
+    println!(
+        "  device code     open {} and enter the code",
+        emulator.device_login_url()
+    );
     match &options.interactive_user {
         Some(upn) => println!("  browser sign-in signs in {upn} at once"),
         None => println!("  browser sign-in shows an account picker (or honours login_hint)"),

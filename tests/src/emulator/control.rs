@@ -113,7 +113,9 @@ impl Emulator {
     /// Graph's `id` of the application object.
     pub fn application_object_id(&self, tenant: &str, client_id: &str) -> Option<String> {
         let state = self.shared.lock();
-        state.find_app(tenant, client_id).map(|app| app.object_id.clone())
+        state
+            .find_app(tenant, client_id)
+            .map(|app| app.object_id.clone())
     }
 
     /// Object id of the app's service principal (the `oid` of its app-only tokens).
@@ -175,7 +177,11 @@ impl Emulator {
     }
 
     /// The app's client secrets as Graph lists them (no values), oldest first.
-    pub fn password_credentials(&self, tenant: &str, client_id: &str) -> Vec<PasswordCredentialInfo> {
+    pub fn password_credentials(
+        &self,
+        tenant: &str,
+        client_id: &str,
+    ) -> Vec<PasswordCredentialInfo> {
         let state = self.shared.lock();
         state
             .find_app(tenant, client_id)

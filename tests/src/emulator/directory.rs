@@ -330,15 +330,42 @@ mod tests {
 
     #[test]
     fn loopback_redirects_match_any_port_only() {
-        assert!(redirect_matches("http://localhost", "http://localhost:53211/"));
-        assert!(redirect_matches("http://localhost", "http://localhost:8400"));
-        assert!(redirect_matches("http://127.0.0.1/cb", "http://127.0.0.1:1/cb"));
-        assert!(!redirect_matches("http://localhost", "http://127.0.0.1:5000"));
-        assert!(!redirect_matches("http://localhost", "https://localhost:5000"));
-        assert!(!redirect_matches("http://localhost", "http://localhost:1/other"));
-        assert!(!redirect_matches("http://localhost", "http://evil.example:1/"));
-        assert!(!redirect_matches("https://app.example/cb", "https://app.example:444/cb"));
-        assert!(redirect_matches("https://app.example/cb", "https://app.example/cb"));
+        assert!(redirect_matches(
+            "http://localhost",
+            "http://localhost:53211/"
+        ));
+        assert!(redirect_matches(
+            "http://localhost",
+            "http://localhost:8400"
+        ));
+        assert!(redirect_matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:1/cb"
+        ));
+        assert!(!redirect_matches(
+            "http://localhost",
+            "http://127.0.0.1:5000"
+        ));
+        assert!(!redirect_matches(
+            "http://localhost",
+            "https://localhost:5000"
+        ));
+        assert!(!redirect_matches(
+            "http://localhost",
+            "http://localhost:1/other"
+        ));
+        assert!(!redirect_matches(
+            "http://localhost",
+            "http://evil.example:1/"
+        ));
+        assert!(!redirect_matches(
+            "https://app.example/cb",
+            "https://app.example:444/cb"
+        ));
+        assert!(redirect_matches(
+            "https://app.example/cb",
+            "https://app.example/cb"
+        ));
     }
 
     #[test]

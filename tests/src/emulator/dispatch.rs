@@ -69,7 +69,9 @@ async fn handle_entra(
         result.map(|body| respond::json(200, &body))
     };
     let result = match &route {
-        Route::Token { tenant } => json_reply(entra::issue_token(&mut state, tenant, request, base)),
+        Route::Token { tenant } => {
+            json_reply(entra::issue_token(&mut state, tenant, request, base))
+        }
         Route::OpenIdConfiguration { tenant } => {
             json_reply(entra::openid_configuration(&state, tenant, base))
         }
@@ -215,7 +217,13 @@ async fn handle_vault(
         let api_version = match vault::check_api_version(&query) {
             Ok(version) => version,
             Err(error) => {
-                log_vault(&mut state, request, Some(&route), Some(&identity), error.status);
+                log_vault(
+                    &mut state,
+                    request,
+                    Some(&route),
+                    Some(&identity),
+                    error.status,
+                );
                 return Outcome::Respond(kv_error_response(&error));
             }
         };
@@ -231,7 +239,13 @@ async fn handle_vault(
             Outcome::Respond(response) => response.status().as_u16(),
             Outcome::DropConnection => 0,
         };
-        log_vault(&mut shared.lock(), request, Some(&route), Some(&identity), status);
+        log_vault(
+            &mut shared.lock(),
+            request,
+            Some(&route),
+            Some(&identity),
+            status,
+        );
         return outcome;
     }
     let call = VaultCall {

@@ -274,7 +274,9 @@ fn client_credentials(
         )
     })?;
     check_client_secret(&app, &presented)?;
-    let scope = form.get("scope").ok_or_else(|| missing_parameter("scope"))?;
+    let scope = form
+        .get("scope")
+        .ok_or_else(|| missing_parameter("scope"))?;
     let Some(audience) = scope.trim().strip_suffix("/.default") else {
         return Err(EntraError::new(
             400,

@@ -65,9 +65,7 @@ pub fn parse_scope(raw: &str, tenant: &str) -> Result<ScopeRequest, EntraError> 
                     Some(scheme_end) => {
                         let after = scheme_end + 3;
                         match scope[after..].find('/') {
-                            Some(slash) => {
-                                (&scope[..after + slash], &scope[after + slash + 1..])
-                            }
+                            Some(slash) => (&scope[..after + slash], &scope[after + slash + 1..]),
                             None => return Err(invalid_scope(scope)),
                         }
                     }
@@ -572,8 +570,8 @@ fn mint_user_tokens(state: &mut State, grant: &UserGrant<'_>) -> Result<Value, E
             granted.push(name.to_string());
         }
     }
-    let client_info = URL_SAFE_NO_PAD
-        .encode(json!({"uid": user.object_id, "utid": user.tenant}).to_string());
+    let client_info =
+        URL_SAFE_NO_PAD.encode(json!({"uid": user.object_id, "utid": user.tenant}).to_string());
     let mut reply = json!({
         "token_type": "Bearer",
         "scope": granted.join(" "),
@@ -645,17 +643,17 @@ mod tests {
 
     #[test]
     fn scopes_name_one_resource() {
-        let vault = parse_scope("https://vault.azure.net/.default offline_access openid", "t")
-            .unwrap();
+        let vault = parse_scope(
+            "https://vault.azure.net/.default offline_access openid",
+            "t",
+        )
+        .unwrap();
         assert_eq!(vault.resource, VAULT_RESOURCE);
         assert!(vault.openid && vault.offline_access && !vault.profile);
         let graph = parse_scope("User.Read openid profile", "t").unwrap();
         assert_eq!(graph.resource, GRAPH_RESOURCE);
         assert_eq!(graph.permissions, vec!["User.Read"]);
-        assert_eq!(
-            parse_scope("openid", "t").unwrap().resource,
-            GRAPH_RESOURCE
-        );
+        assert_eq!(parse_scope("openid", "t").unwrap().resource, GRAPH_RESOURCE);
         let two = parse_scope("https://vault.azure.net/.default User.Read", "t").unwrap_err();
         assert_eq!(two.code, 28000);
         let unknown = parse_scope("api://elsewhere/.default", "t").unwrap_err();

@@ -20,8 +20,8 @@ use super::directory::{AppRecord, PasswordCredential, never_expires, random_text
 use super::respond::{self, HttpResponse, pseudo_uuid};
 use super::routes::{AppRef, Route, RouteError};
 use super::signin_types::{
-    APPLICATION_READ_ALL, APPLICATION_READWRITE_ALL, APPLICATION_READWRITE_OWNEDBY,
-    GRAPH_RESOURCE, Owner, RequestRecord,
+    APPLICATION_READ_ALL, APPLICATION_READWRITE_ALL, APPLICATION_READWRITE_OWNEDBY, GRAPH_RESOURCE,
+    Owner, RequestRecord,
 };
 use super::state::{IssuedToken, State};
 use super::types::FaultKind;
@@ -176,7 +176,8 @@ fn may(token: &IssuedToken, app: &AppRecord, access: Access) -> bool {
     if !same_id(&token.identity.tenant, &app.tenant) {
         return false;
     }
-    let has = |list: &[String], name: &str| list.iter().any(|entry| entry.eq_ignore_ascii_case(name));
+    let has =
+        |list: &[String], name: &str| list.iter().any(|entry| entry.eq_ignore_ascii_case(name));
     match &token.identity.user {
         None => {
             let roles = &token.roles;
@@ -276,7 +277,10 @@ fn parse_body(body: &[u8]) -> Result<Map<String, Value>, GraphError> {
     }
 }
 
-fn date_property(object: &Map<String, Value>, name: &str) -> Result<Option<DateTime<Utc>>, GraphError> {
+fn date_property(
+    object: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<DateTime<Utc>>, GraphError> {
     match object.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => DateTime::parse_from_rfc3339(text)
@@ -292,12 +296,18 @@ fn date_property(object: &Map<String, Value>, name: &str) -> Result<Option<DateT
             }),
         Some(_) => Err(GraphError::bad_request(
             "Request_BadRequest",
-            format!("Invalid value specified for property '{name}' of resource 'PasswordCredential'."),
+            format!(
+                "Invalid value specified for property '{name}' of resource 'PasswordCredential'."
+            ),
         )),
     }
 }
 
-fn add_password(app: &mut AppRecord, body: &[u8], base: &str) -> Result<(u16, Option<Value>), GraphError> {
+fn add_password(
+    app: &mut AppRecord,
+    body: &[u8],
+    base: &str,
+) -> Result<(u16, Option<Value>), GraphError> {
     let body = parse_body(body)?;
     let requested = match body.get("passwordCredential") {
         None | Some(Value::Null) => Map::new(),
@@ -352,7 +362,8 @@ fn remove_password(app: &mut AppRecord, body: &[u8]) -> Result<(u16, Option<Valu
         ));
     };
     let before = app.passwords.len();
-    app.passwords.retain(|password| !same_id(&password.key_id, key_id));
+    app.passwords
+        .retain(|password| !same_id(&password.key_id, key_id));
     if app.passwords.len() == before {
         return Err(GraphError::bad_request(
             "Request_BadRequest",
@@ -382,7 +393,11 @@ fn execute(
                 .apps
                 .iter()
                 .filter(|app| same_id(&app.tenant, &tenant))
-                .filter(|app| wanted.as_deref().is_none_or(|id| same_id(&app.client_id, id)))
+                .filter(|app| {
+                    wanted
+                        .as_deref()
+                        .is_none_or(|id| same_id(&app.client_id, id))
+                })
                 .filter(|app| may(token, app, Access::Read))
                 .map(|app| select(application_json(app), &query))
                 .collect();
@@ -432,15 +447,22 @@ fn authenticate(state: &State, headers: &HeaderMap) -> Result<IssuedToken, Graph
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty())
         .ok_or_else(|| unauthorized("Access token is empty."))?;
-    let issued = state
-        .tokens
-        .get(token)
-        .ok_or_else(|| unauthorized("Invalid JWT token. The token is not issued by this emulator."))?;
+    let issued = state.tokens.get(token).ok_or_else(|| {
+        unauthorized("Invalid JWT token. The token is not issued by this emulator.")
+    })?;
     if issued.expires_at <= Instant::now() {
-        return Err(unauthorized("Lifetime validation failed, the token is expired."));
+        return Err(unauthorized(
+            "Lifetime validation failed, the token is expired.",
+        ));
     }
-    if !issued.audience.trim_end_matches('/').eq_ignore_ascii_case(GRAPH_RESOURCE) {
-        return Err(unauthorized("Access token validation failure. Invalid audience."));
+    if !issued
+        .audience
+        .trim_end_matches('/')
+        .eq_ignore_ascii_case(GRAPH_RESOURCE)
+    {
+        return Err(unauthorized(
+            "Access token validation failure. Invalid audience.",
+        ));
     }
     Ok(issued.clone())
 }
@@ -460,7 +482,11 @@ fn fault_error(action: FaultKind) -> Option<GraphError> {
         },
         FaultKind::ServerError { status } => GraphError::new(
             status,
-            if status == 503 { "serviceNotAvailable" } else { "UnknownError" },
+            if status == 503 {
+                "serviceNotAvailable"
+            } else {
+                "UnknownError"
+            },
             format!("Injected server error {status}."),
         ),
         FaultKind::Error {
@@ -471,7 +497,11 @@ fn fault_error(action: FaultKind) -> Option<GraphError> {
             ..
         } => GraphError {
             retry_after_secs,
-            ..GraphError::new(status, &code, message.unwrap_or_else(|| "Injected fault.".to_string()))
+            ..GraphError::new(
+                status,
+                &code,
+                message.unwrap_or_else(|| "Injected fault.".to_string()),
+            )
         },
     })
 }
@@ -489,14 +519,20 @@ pub async fn handle(
         Err(RouteError::MethodNotAllowed) => {
             let error = GraphError::bad_request(
                 "Request_BadRequest",
-                format!("Specified HTTP method is not allowed for the request target: {}.", request.method),
+                format!(
+                    "Specified HTTP method is not allowed for the request target: {}.",
+                    request.method
+                ),
             );
             return Outcome::Respond(error.response(headers));
         }
         Err(RouteError::NotFound) => {
             let error = GraphError::bad_request(
                 "BadRequest",
-                format!("Resource not found for the segment '{}'.", request.uri.path()),
+                format!(
+                    "Resource not found for the segment '{}'.",
+                    request.uri.path()
+                ),
             );
             return Outcome::Respond(error.response(headers));
         }

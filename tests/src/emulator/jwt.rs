@@ -80,7 +80,6 @@ impl SigningKey {
             }]
         })
     }
-
 }
 
 /// Reads one DER element (tag, contents) from the front of `input`; returns it and the rest.

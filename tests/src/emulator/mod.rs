@@ -1,9 +1,10 @@
-//! Local Azure Key Vault (secrets data plane) + Entra ID (client credentials) emulator.
+//! Local Azure Key Vault (secrets data plane) + Entra ID + a slice of Microsoft Graph.
 //!
-//! One HTTPS listener on 127.0.0.1 serves both the token endpoint and the vault, with real
-//! token issuance and checks, per-identity permissions (RBAC roles or access policies),
-//! soft delete / recover / purge, paging, and fault injection. Control methods are
-//! synchronous so tests can call them from any thread while the server runs.
+//! One HTTPS listener on 127.0.0.1 serves the token endpoint, technician sign-in, the vault and
+//! Graph's app-password API, with real token issuance and checks, per-identity permissions
+//! (RBAC roles or access policies, for apps and for signed-in users), soft delete / recover /
+//! purge, paging, and fault injection. Control methods are synchronous so tests can call them
+//! from any thread while the server runs.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), akv_tests::emulator::EmulatorError> {
@@ -14,6 +15,114 @@
 //! emulator.inject_fault(Fault::throttle(1).on_route(RouteKind::SetSecret).times(2));
 //! # Ok(()) }
 //! ```
+//!
+//! # Technician sign-in (public client)
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), akv_tests::emulator::EmulatorError> {
+//! use akv_tests::emulator::*;
+//! let tenant = DEFAULT_TENANT;
+//! let emulator = Emulator::start(EmulatorConfig {
+//!     public_clients: vec![PublicClient::new(tenant, "console-client-id")],
+//!     users: vec![
+//!         TestUser::new(tenant, "ada@contoso.example", "Ada Admin")
+//!             .with_vault_role(Role::SecretsOfficer)
+//!             .with_app_role("console-client-id", CONSOLE_ADMIN),
+//!         TestUser::new(tenant, "nora@contoso.example", "Nora None"), // no app role, no vault role
+//!     ],
+//!     ..EmulatorConfig::default()
+//! }).await?;
+//! emulator.set_device_code_interval(1);            // tests need not wait 5 s per poll
+//! // A test completes a device-code sign-in the way a person would:
+//! for pending in emulator.pending_device_codes() {
+//!     emulator.approve_device_code(&pending.user_code, "ada@contoso.example").ok();
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Served for every known tenant `{t}` (a tenant is known if the vault, an app or a user is in it):
+//! - `GET {authority_host}/{t}/v2.0/.well-known/openid-configuration`: `issuer` =
+//!   [`Emulator::issuer`] (`{authority_host}/{t}/v2.0`), `authorization_endpoint`,
+//!   `token_endpoint`, `device_authorization_endpoint`, `jwks_uri`; accepted by MSAL and by the
+//!   strict `openidconnect` 4.x crate.
+//! - `GET /{t}/discovery/v2.0/keys`: one RSA-2048 key (`kty`, `use`, `kid`, `n`, `e`, `alg`).
+//!   The key is made on first use and shared by the emulators of one process (never stored).
+//! - `GET /{t}/oauth2/v2.0/authorize`: `response_type=code`, a registered `redirect_uri`
+//!   (loopback `http://localhost` / `http://127.0.0.1` match any port), `code_challenge` +
+//!   `code_challenge_method=S256` (required), `scope`, `state` (echoed), `nonce` (into the id
+//!   token), `response_mode` `query` (default), `fragment` or `form_post`. The user is the one
+//!   `login_hint` names, else [`Emulator::set_interactive_user`], else an HTML account picker
+//!   whose links add `login_hint`. `prompt=none` without a user → `login_required`. Unknown app
+//!   (AADSTS700016) or unregistered redirect URI (AADSTS50011) → an HTML error page (400), no
+//!   redirect; other errors → the redirect with `error`, `error_description` (`AADSTS…`) and
+//!   `state`. Codes are single-use and live [`Emulator::set_auth_code_lifetime`] (600 s).
+//! - `POST /{t}/oauth2/v2.0/devicecode` (`client_id`, `scope`) → `device_code`, `user_code`,
+//!   `verification_uri` ([`Emulator::device_login_url`], a page where a person types the code
+//!   and picks a user), `expires_in` (900), `interval` (5), `message`.
+//! - `POST /{t}/oauth2/v2.0/token`, by `grant_type`:
+//!   - `client_credentials`: unchanged (secret → AADSTS7000215 / 7000222; unknown app 700016;
+//!     unknown tenant 90002); the token's `roles` carry the app's Graph permissions.
+//!   - `authorization_code`: `code`, identical `redirect_uri`, `code_verifier` (wrong →
+//!     `invalid_grant` AADSTS501481; missing → 900144), reused code 54005, expired 70008.
+//!   - `urn:ietf:params:oauth:grant-type:device_code`: `authorization_pending` (70016) until
+//!     approved, `slow_down` if polled sooner than `interval`, `authorization_declined`,
+//!     `expired_token` (70020), `bad_verification_code` for an unknown code; tokens once.
+//!     Needs "allow public client flows" ([`PublicClient::allow_public_client_flows`]) unless a
+//!     client secret is sent (AADSTS7000218).
+//!   - `refresh_token`: rotates — the reply carries a new refresh token and the used one is
+//!     refused (`invalid_grant` 70000); revoked ([`Emulator::revoke_refresh_tokens`]) → 50173;
+//!     inactive ([`Emulator::expire_refresh_tokens`]) → 700082. One refresh token serves every
+//!     resource (ask `https://graph.microsoft.com/.default` to get a Graph token).
+//!
+//!   Public clients send no secret (a secret for an app without secrets → AADSTS700025); an app
+//!   that also has an [`AppRegistration`] may send its secret (then `appidacr` is `"1"`).
+//!
+//! User token replies: `token_type`, `scope`, `expires_in`, `ext_expires_in`, `access_token`
+//! (RS256 JWT, v1 shape for the resource: `aud` = `https://vault.azure.net` or
+//! `https://graph.microsoft.com`, `iss` = `https://sts.windows.net/{t}/`, `appid`, `oid`, `upn`,
+//! `name`, `scp`), `client_info` (base64url `{"uid","utid"}`), `refresh_token` when
+//! `offline_access` was asked, and `id_token` when `openid` was asked: RS256, `aud` = the
+//! console's client id, `iss` = [`Emulator::issuer`], `iat`, `nbf`, `exp`, `nonce` (auth code
+//! only), `oid`, `tid`, `sub` (pairwise), `ver` `2.0`; `name` and `preferred_username` (the
+//! UPN) when `profile` was asked; `roles` = the user's app roles on this app registration that
+//! the registration defines, **absent** when there are none. Roles are read at issue time, so
+//! [`Emulator::assign_app_role`] shows in the next refresh. Scopes name one resource: Key Vault
+//! (`.default` / `user_impersonation`) or Graph (`.default` = the app's consented delegated
+//! scopes, or named ones); only OIDC scopes mean Graph; another resource → AADSTS500011.
+//!
+//! Key Vault sees the person: a user token is authorized by the *user's* vault role
+//! ([`TestUser::vault_role`], [`Emulator::set_user_vault_role`]) or, in access-policy mode, by
+//! the user's object id or UPN on the list (the app's id does not cover its users). A refusal
+//! names the caller: `Caller: appid={client};oid={user oid};name={display name};upn={upn};iss=…`
+//! (app tokens keep Azure's `appid=…;oid=…;iss=…`; Azure's own user messages are only known to
+//! carry `appid`/`oid`, so a client should name the user from its own sign-in, not parse this).
+//! [`Emulator::request_log`] / [`Emulator::requests_by`] record route, status and caller of
+//! every vault and Graph request.
+//!
+//! # Microsoft Graph (app passwords)
+//!
+//! Under [`Emulator::graph_url`] (use it where `https://graph.microsoft.com` would go; tokens
+//! are still asked for `https://graph.microsoft.com/.default`):
+//! `GET /v1.0/applications[?$filter=appId eq '{id}'][&$select=…]`, `GET /v1.0/applications/{id}`,
+//! `POST /v1.0/applications/{id}/addPassword` (`{"passwordCredential":{"displayName",
+//! "endDateTime","startDateTime"}}` → 200 with `keyId`, `secretText` (only here), `hint`, dates;
+//! default end: start + 2 years), `POST …/removePassword` (`{"keyId"}` → 204; unknown key → 400
+//! ⚠), each also as `/v1.0/applications(appId='{client id}')/…`. `passwordCredentials` list
+//! `keyId`, `displayName`, `startDateTime`, `endDateTime` (2299-12-31 for secrets registered
+//! without expiry), `hint`, `secretText: null`. Added passwords are client secrets at once;
+//! removed ones fail at once (AADSTS7000215). Permissions: app tokens need
+//! `Application.ReadWrite.OwnedBy` ([`Emulator::grant_graph_permission`]) and ownership
+//! ([`Emulator::add_application_owner`] — an app may own itself) or `Application.ReadWrite.All`;
+//! delegated tokens need `Application.ReadWrite.All` in `scp` and the user as owner. Else 403
+//! `Authorization_RequestDenied` "Insufficient privileges to complete the operation."; a missing,
+//! expired or non-Graph token → 401 `InvalidAuthenticationToken`. Faults target Graph steps with
+//! [`RouteKind::GraphAddPassword`], [`RouteKind::GraphRemovePassword`],
+//! [`RouteKind::GraphListApplications`] and [`RouteKind::GraphGetApplication`] (Graph's error
+//! shape; `Fault::error`'s `code` becomes `error.code`).
+//!
+//! Counters: [`Emulator::request_count`] per route (vault and Graph requests once
+//! authenticated), [`Emulator::grant_count`] per grant type (every token request, failed ones
+//! and every device-code poll included).
 
 mod control;
 mod directory;
@@ -442,4 +551,3 @@ impl Drop for Emulator {
         }
     }
 }
-

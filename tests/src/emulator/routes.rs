@@ -410,7 +410,10 @@ mod tests {
             })
         );
         assert_eq!(
-            parse(&Method::POST, "/v1.0/applications(appId='c-1')/removePassword"),
+            parse(
+                &Method::POST,
+                "/v1.0/applications(appId='c-1')/removePassword"
+            ),
             Ok(Route::GraphRemovePassword {
                 app: AppRef::AppId("c-1".into())
             })

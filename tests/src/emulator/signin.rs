@@ -325,7 +325,9 @@ pub fn device_code(
         .find_app(tenant, client_id)
         .cloned()
         .ok_or_else(|| unknown_app(tenant, client_id))?;
-    let raw_scope = form.get("scope").ok_or_else(|| missing_parameter("scope"))?;
+    let raw_scope = form
+        .get("scope")
+        .ok_or_else(|| missing_parameter("scope"))?;
     let scope = parse_scope(raw_scope, tenant)?;
     let user_code = random_text(USER_CODE_ALPHABET, 9);
     let device_code = format!("DAQABAAEAAAEMU{}", random_token_id(96));

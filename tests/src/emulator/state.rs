@@ -344,7 +344,9 @@ impl State {
                 // user signed in through an app is matched as the user, never as the app.
                 let on_list = allowed.iter().any(|entry| match &identity.user {
                     Some(user) => same_id(entry, &identity.object_id) || same_id(entry, &user.upn),
-                    None => same_id(entry, &identity.client_id) || same_id(entry, &identity.object_id),
+                    None => {
+                        same_id(entry, &identity.client_id) || same_id(entry, &identity.object_id)
+                    }
                 });
                 if on_list {
                     return Ok(());
