@@ -291,3 +291,61 @@ async fn replies_follow_the_requested_scopes_and_client_kind() {
     assert_eq!(claims(&body["access_token"])["idtyp"], "app");
     assert_eq!(h.emulator.grant_count(GrantType::ClientCredentials), 1);
 }
+
+// ---------------------------------------------------------------- request errors
+
+#[tokio::test]
+async fn malformed_sign_in_requests_are_refused_with_entras_codes() {
+    let h = Harness::start().await;
+    let (status, body) = h
+        .token(&[("client_id", CONSOLE), ("grant_type", "password")])
+        .await;
+    assert_entra_error(status, &body, "unsupported_grant_type", 70003);
+    let (status, body) = h.token(&[("client_id", CONSOLE)]).await;
+    assert_entra_error(status, &body, "invalid_request", 900144);
+    let (status, body) = h
+        .token(&[
+            ("client_id", "00000000-0000-4000-8000-00000000f00d"),
+            ("grant_type", "authorization_code"),
+            ("code", "x"),
+            ("redirect_uri", REDIRECT),
+        ])
+        .await;
+    assert_entra_error(status, &body, "unauthorized_client", 700016);
+    let (status, body) = h
+        .token(&[("client_id", CONSOLE), ("grant_type", "refresh_token")])
+        .await;
+    assert_entra_error(status, &body, "invalid_request", 900144);
+
+    let devicecode = h.endpoint("devicecode");
+    let (status, body) = h.post_form(&devicecode, &[("client_id", CONSOLE)]).await;
+    assert_entra_error(status, &body, "invalid_request", 900144);
+    let (status, body) = h
+        .post_form(
+            &devicecode,
+            &[("client_id", "nobody"), ("scope", VAULT_SCOPE)],
+        )
+        .await;
+    assert_entra_error(status, &body, "unauthorized_client", 700016);
+    let (status, body) = h
+        .post_form(
+            &devicecode,
+            &[
+                ("client_id", CONSOLE),
+                ("scope", "api://elsewhere/.default"),
+            ],
+        )
+        .await;
+    assert_entra_error(status, &body, "invalid_resource", 500011);
+    let (status, body) = h
+        .post_form(
+            &devicecode.replace(TENANT, "00000000-0000-4000-8000-0000000000ff"),
+            &[("client_id", CONSOLE), ("scope", VAULT_SCOPE)],
+        )
+        .await;
+    assert_entra_error(status, &body, "invalid_request", 90002);
+    assert_eq!(h.emulator.grant_count(GrantType::Other), 2);
+    assert_eq!(h.emulator.grant_count(GrantType::AuthorizationCode), 1);
+    assert_eq!(h.emulator.grant_count(GrantType::RefreshToken), 1);
+    assert!(h.emulator.pending_device_codes().is_empty());
+}

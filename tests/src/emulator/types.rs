@@ -279,7 +279,9 @@ pub enum FaultKind {
     /// Close the connection without writing a response.
     DropConnection,
     /// Any error: status, `error.code`, optional `innererror.code`, optional message
-    /// (`{name}` in it becomes the secret name) and optional `Retry-After`.
+    /// (`{name}` in it becomes the secret name) and optional `Retry-After`. On Entra routes
+    /// `code` becomes the OAuth `error` and `inner_code` (`AADSTS…`) the AADSTS number; on Graph
+    /// routes `code` becomes Graph's `error.code`.
     Error {
         status: u16,
         code: String,
@@ -294,7 +296,7 @@ pub enum FaultKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
     pub kind: FaultKind,
-    /// Only this kind of request (None = any, including token requests).
+    /// Only this kind of request (None = any, including token, sign-in and Graph requests).
     pub route: Option<RouteKind>,
     /// Only requests for this secret name (case-insensitive). Requests without a secret
     /// name (lists, token) never match when this is set.
@@ -339,7 +341,8 @@ impl Fault {
         Fault::new(FaultKind::DropConnection)
     }
 
-    /// Any error status with Key Vault's error body `{"error":{"code","message","innererror"}}`.
+    /// Any error status with Key Vault's error body `{"error":{"code","message","innererror"}}`
+    /// (Graph's `{"error":{"code","message"}}` on Graph routes, OAuth's on Entra routes).
     pub fn error(status: u16, code: &str, inner_code: Option<&str>) -> Fault {
         Fault::new(FaultKind::Error {
             status,
