@@ -42,7 +42,8 @@
 //!
 //! Served for every known tenant `{t}` (a tenant is known if the vault, an app or a user is in it):
 //! - `GET {authority_host}/{t}/v2.0/.well-known/openid-configuration`: `issuer` =
-//!   [`Emulator::issuer`] (`{authority_host}/{t}/v2.0`), `authorization_endpoint`,
+//!   [`Emulator::issuer`] (`{authority_host}/{t}/v2.0`; URLs follow the `Host` the client used,
+//!   so a client that says `localhost` sees `https://localhost:PORT/…`), `authorization_endpoint`,
 //!   `token_endpoint`, `device_authorization_endpoint`, `jwks_uri`; accepted by MSAL and by the
 //!   strict `openidconnect` 4.x crate.
 //! - `GET /{t}/discovery/v2.0/keys`: one RSA-2048 key (`kty`, `use`, `kid`, `n`, `e`, `alg`).
@@ -310,7 +311,8 @@ impl Emulator {
         self.ca.clone()
     }
 
-    /// Adds or replaces (same tenant + client id) an app registration and its role.
+    /// Adds an app registration, or replaces the secrets and vault role of the one with the same
+    /// tenant + client id (its object ids, public-client side, Graph permissions and owners stay).
     pub fn register_app(&self, app: AppRegistration) {
         self.shared.lock().register_app(app);
     }
