@@ -1,6 +1,8 @@
 //! The emulator must be accepted by Microsoft's own clients: the Python SDK
-//! (azure-identity + azure-keyvault-secrets, in `.venv`, see scripts/python-venv.sh) and the
-//! Rust SDK (azure_identity + azure_security_keyvault_secrets, what the app uses).
+//! (azure-identity + azure-keyvault-secrets, in `.venv`, see scripts/python-venv.sh), the
+//! Rust SDK (azure_identity + azure_security_keyvault_secrets, what the app uses), MSAL for
+//! Python signing technicians in (device code, auth code + PKCE), and the strict Rust OpenID
+//! Connect client (`openidconnect` 4.x) discovering, verifying id tokens and refreshing.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -8,7 +10,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use akv_tests::emulator::{
-    AppRegistration, ClientSecret, Emulator, EmulatorConfig, Role, RouteKind,
+    AppRegistration, CONSOLE_ADMIN, CONSOLE_L1, ClientSecret, Emulator, EmulatorConfig, GrantType,
+    PublicClient, Role, RouteKind, TestUser,
 };
 use azure_core::http::{ClientOptions, Transport};
 use azure_security_keyvault_secrets::models::{
@@ -304,4 +307,319 @@ async fn rust_sdk_keeps_challenge_verification_with_a_vault_like_host() {
         emulator.secret_value("verified").as_deref(),
         Some("kept-check")
     );
+}
+
+// ---------------------------------------------------------------- technician sign-in
+
+const CONSOLE: &str = "c0701e00-0000-4000-8000-0000000000f1";
+const ADMIN_UPN: &str = "ada.admin@fidelity.example";
+const TECH_UPN: &str = "lee.l1@fidelity.example";
+
+fn sign_in_config() -> EmulatorConfig {
+    let mut config = fidelity_config();
+    config.public_clients = vec![PublicClient::new(TENANT, CONSOLE)];
+    config.users = vec![
+        TestUser::new(TENANT, ADMIN_UPN, "Ada Admin")
+            .with_vault_role(Role::SecretsOfficer)
+            .with_app_role(CONSOLE, CONSOLE_ADMIN),
+        TestUser::new(TENANT, TECH_UPN, "Lee Tech")
+            .with_vault_role(Role::SecretsUser)
+            .with_app_role(CONSOLE, CONSOLE_L1),
+    ];
+    config
+}
+
+#[test]
+fn python_msal_signs_technicians_in_and_key_vault_sees_them() {
+    let root = repo_root();
+    let python = root.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "Python venv missing at {}: run scripts/python-venv.sh",
+        python.display()
+    );
+    let emulator = Emulator::start_blocking(sign_in_config()).expect("emulator starts");
+    emulator.set_device_code_interval(1);
+    emulator
+        .seed_secret("signin-fidelity", "seeded-value")
+        .expect("seed");
+    let started = Instant::now();
+    let output = Command::new(&python)
+        .arg(root.join("tests/python/signin_fidelity.py"))
+        .args(["--authority-host", &emulator.authority_host()])
+        .arg("--ca")
+        .arg(emulator.ca_pem_path())
+        .args(["--tenant", TENANT, "--client-id", CONSOLE])
+        .args(["--vault-url", &emulator.vault_url()])
+        .args(["--admin", ADMIN_UPN, "--tech", TECH_UPN])
+        .args(["--seeded", "signin-fidelity"])
+        // A headless run must not try a real browser before the scripted one.
+        .env("BROWSER", "")
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("--- signin_fidelity.py stdout ---\n{stdout}--- stderr ---\n{stderr}");
+    assert!(
+        output.status.success(),
+        "signin_fidelity.py failed ({}): {stderr}",
+        output.status
+    );
+    assert!(stdout.contains("SUMMARY "), "no summary line: {stdout}");
+    eprintln!(
+        "MSAL sign-in run: {:.2}s wall; grants: code {} device {} refresh {}",
+        started.elapsed().as_secs_f64(),
+        emulator.grant_count(GrantType::AuthorizationCode),
+        emulator.grant_count(GrantType::DeviceCode),
+        emulator.grant_count(GrantType::RefreshToken),
+    );
+    // What MSAL did is what the emulator saw.
+    assert!(
+        emulator.grant_count(GrantType::DeviceCode) >= 2,
+        "pending poll + tokens"
+    );
+    assert!(
+        emulator.grant_count(GrantType::AuthorizationCode) >= 3,
+        "PKCE, wrong verifier, loopback"
+    );
+    assert!(
+        emulator.grant_count(GrantType::RefreshToken) >= 2,
+        "Graph + forced refresh"
+    );
+    assert!(emulator.request_count(RouteKind::Authorize) >= 3);
+    assert_eq!(
+        emulator.active_refresh_token_count(ADMIN_UPN),
+        1,
+        "refresh tokens rotated"
+    );
+    let tech_calls = emulator.requests_by(TECH_UPN);
+    assert!(
+        tech_calls
+            .iter()
+            .any(|call| call.route == Some(RouteKind::ListSecrets) && call.status == 200),
+        "{tech_calls:?}"
+    );
+    assert!(
+        tech_calls
+            .iter()
+            .any(|call| call.route == Some(RouteKind::SetSecret) && call.status == 403),
+        "{tech_calls:?}"
+    );
+    assert_eq!(
+        emulator.secret_value("msal-admin-wrote").as_deref(),
+        Some("written-by-admin")
+    );
+    assert!(emulator.secret_value("msal-tech-tried").is_none());
+}
+
+/// reqwest 0.13 as the `openidconnect` crate's HTTP client (it is built without one). Never
+/// follows redirects, as the crate's documentation asks.
+struct OidcHttp(reqwest::Client);
+
+impl<'c> openidconnect::AsyncHttpClient<'c> for OidcHttp {
+    type Error = openidconnect::HttpClientError<reqwest::Error>;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<openidconnect::HttpResponse, Self::Error>>
+                + Send
+                + 'c,
+        >,
+    >;
+
+    fn call(&'c self, request: openidconnect::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let response = self
+                .0
+                .request(parts.method, parts.uri.to_string())
+                .headers(parts.headers)
+                .body(body)
+                .send()
+                .await
+                .map_err(Box::new)?;
+            let mut builder = http::Response::builder().status(response.status());
+            for (name, value) in response.headers() {
+                builder = builder.header(name, value);
+            }
+            let body = response.bytes().await.map_err(Box::new)?;
+            builder
+                .body(body.to_vec())
+                .map_err(openidconnect::HttpClientError::Http)
+        })
+    }
+}
+
+/// The Entra claims the console reads, on top of the standard ones.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+struct EntraClaims {
+    oid: String,
+    tid: String,
+    #[serde(default)]
+    roles: Option<Vec<String>>,
+}
+
+impl openidconnect::AdditionalClaims for EntraClaims {}
+
+type EntraIdToken = openidconnect::IdToken<
+    EntraClaims,
+    openidconnect::core::CoreGenderClaim,
+    openidconnect::core::CoreJweContentEncryptionAlgorithm,
+    openidconnect::core::CoreJwsSigningAlgorithm,
+>;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openidconnect_crate_discovers_verifies_id_tokens_and_refreshes() {
+    use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+    use openidconnect::{
+        AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+        PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+    };
+
+    let emulator = Emulator::start(sign_in_config()).await.expect("emulator");
+    let ca = reqwest::Certificate::from_pem(emulator.ca_pem().as_bytes()).expect("CA");
+    let plain = reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("reqwest");
+    let http = OidcHttp(plain.clone());
+
+    let issuer = IssuerUrl::new(emulator.issuer(TENANT)).expect("issuer URL");
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http)
+        .await
+        .expect("strict OIDC discovery accepts the emulator");
+    let client = CoreClient::from_provider_metadata(metadata, ClientId::new(CONSOLE.into()), None)
+        .set_redirect_uri(RedirectUrl::new("http://localhost:47123/".into()).expect("redirect"));
+
+    // The browser side: follow the authorize URL to the loopback redirect.
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (authorize_url, csrf, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("offline_access".into()))
+        .add_scope(Scope::new("https://vault.azure.net/.default".into()))
+        .add_extra_param("login_hint", ADMIN_UPN)
+        .set_pkce_challenge(challenge)
+        .url();
+    let redirect = plain
+        .get(authorize_url.as_str())
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(redirect.status(), reqwest::StatusCode::FOUND);
+    let location = url::Url::parse(redirect.headers()["location"].to_str().unwrap()).unwrap();
+    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(query["state"], *csrf.secret());
+
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(query["code"].clone()))
+        .expect("token endpoint known")
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("code exchange");
+    let raw_id_token = tokens.id_token().expect("id token").to_string();
+    let id_token: EntraIdToken = raw_id_token.parse().expect("id token parses");
+    let verifier = client.id_token_verifier();
+    let claims = id_token
+        .claims(&verifier, &nonce)
+        .expect("signature, iss, aud, nonce and exp verify");
+    assert_eq!(
+        claims.preferred_username().map(|name| name.as_str()),
+        Some(ADMIN_UPN)
+    );
+    assert_eq!(
+        claims
+            .name()
+            .and_then(|name| name.get(None))
+            .map(|name| name.as_str()),
+        Some("Ada Admin")
+    );
+    assert_eq!(claims.additional_claims().tid, TENANT);
+    assert_eq!(
+        claims.additional_claims().roles.as_deref(),
+        Some([CONSOLE_ADMIN.to_string()].as_slice())
+    );
+    assert_eq!(
+        claims.additional_claims().oid,
+        emulator.user(ADMIN_UPN).unwrap().object_id
+    );
+
+    // What the verifier must refuse: another nonce, another audience, an expired token and an
+    // edited payload.
+    assert!(
+        id_token
+            .claims(&verifier, &Nonce::new("other".into()))
+            .is_err()
+    );
+    let other_audience = openidconnect::IdTokenVerifier::new_public_client(
+        ClientId::new("someone-else".into()),
+        IssuerUrl::new(emulator.issuer(TENANT)).unwrap(),
+        verifier_keys(&plain, &emulator).await,
+    );
+    assert!(id_token.claims(&other_audience, &nonce).is_err());
+    let later = client
+        .id_token_verifier()
+        .set_time_fn(|| chrono::Utc::now() + chrono::Duration::hours(2));
+    assert!(id_token.claims(&later, &nonce).is_err(), "exp is checked");
+    let mut parts: Vec<String> = raw_id_token.split('.').map(str::to_string).collect();
+    let mut payload = akv_tests::emulator::jwt_claims(&raw_id_token).unwrap();
+    payload["roles"] = serde_json::json!(["Console.Admin", "Console.Root"]);
+    parts[1] = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        payload.to_string(),
+    );
+    let forged: EntraIdToken = parts.join(".").parse().unwrap();
+    assert!(
+        forged.claims(&verifier, &nonce).is_err(),
+        "signature is checked"
+    );
+
+    // The access token works at Key Vault; then refresh (rotating) and verify the new id token.
+    assert!(!tokens.access_token().secret().is_empty());
+    let refresh_token = tokens.refresh_token().expect("refresh token").clone();
+    let refreshed = client
+        .exchange_refresh_token(&refresh_token)
+        .expect("token endpoint known")
+        .add_scope(Scope::new("https://vault.azure.net/.default".into()))
+        .add_scope(Scope::new("openid".into()))
+        .add_scope(Scope::new("profile".into()))
+        .request_async(&http)
+        .await
+        .expect("refresh");
+    let new_refresh = refreshed.refresh_token().expect("rotated refresh token");
+    assert_ne!(new_refresh.secret(), refresh_token.secret());
+    let refreshed_id: EntraIdToken = refreshed
+        .id_token()
+        .expect("id token on refresh")
+        .to_string()
+        .parse()
+        .unwrap();
+    let refreshed_claims = refreshed_id
+        .claims(&verifier, |nonce: Option<&Nonce>| match nonce {
+            None => Ok(()),
+            Some(_) => Err("no nonce expected on refresh".to_string()),
+        })
+        .expect("refreshed id token verifies");
+    assert_eq!(refreshed_claims.subject(), claims.subject());
+    let again = client
+        .exchange_refresh_token(&refresh_token)
+        .expect("token endpoint known")
+        .request_async(&http)
+        .await;
+    assert!(again.is_err(), "the used refresh token is refused");
+}
+
+/// The emulator's JWKS as the crate reads it.
+async fn verifier_keys(
+    http: &reqwest::Client,
+    emulator: &Emulator,
+) -> openidconnect::core::CoreJsonWebKeySet {
+    let url = format!("{}/{TENANT}/discovery/v2.0/keys", emulator.authority_host());
+    let text = http.get(url).send().await.unwrap().text().await.unwrap();
+    serde_json::from_str(&text).expect("JWKS parses")
 }

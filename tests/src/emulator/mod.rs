@@ -1,9 +1,10 @@
-//! Local Azure Key Vault (secrets data plane) + Entra ID (client credentials) emulator.
+//! Local Azure Key Vault (secrets data plane) + Entra ID + a slice of Microsoft Graph.
 //!
-//! One HTTPS listener on 127.0.0.1 serves both the token endpoint and the vault, with real
-//! token issuance and checks, per-identity permissions (RBAC roles or access policies),
-//! soft delete / recover / purge, paging, and fault injection. Control methods are
-//! synchronous so tests can call them from any thread while the server runs.
+//! One HTTPS listener on 127.0.0.1 serves the token endpoint, technician sign-in, the vault and
+//! Graph's app-password API, with real token issuance and checks, per-identity permissions
+//! (RBAC roles or access policies, for apps and for signed-in users), soft delete / recover /
+//! purge, paging, and fault injection. Control methods are synchronous so tests can call them
+//! from any thread while the server runs.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), akv_tests::emulator::EmulatorError> {
@@ -14,10 +15,127 @@
 //! emulator.inject_fault(Fault::throttle(1).on_route(RouteKind::SetSecret).times(2));
 //! # Ok(()) }
 //! ```
+//!
+//! # Technician sign-in (public client)
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), akv_tests::emulator::EmulatorError> {
+//! use akv_tests::emulator::*;
+//! let tenant = DEFAULT_TENANT;
+//! let emulator = Emulator::start(EmulatorConfig {
+//!     public_clients: vec![PublicClient::new(tenant, "console-client-id")],
+//!     users: vec![
+//!         TestUser::new(tenant, "ada@contoso.example", "Ada Admin")
+//!             .with_vault_role(Role::SecretsOfficer)
+//!             .with_app_role("console-client-id", CONSOLE_ADMIN),
+//!         TestUser::new(tenant, "nora@contoso.example", "Nora None"), // no app role, no vault role
+//!     ],
+//!     ..EmulatorConfig::default()
+//! }).await?;
+//! emulator.set_device_code_interval(1);            // tests need not wait 5 s per poll
+//! // A test completes a device-code sign-in the way a person would:
+//! for pending in emulator.pending_device_codes() {
+//!     emulator.approve_device_code(&pending.user_code, "ada@contoso.example").ok();
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Served for every known tenant `{t}` (a tenant is known if the vault, an app or a user is in it):
+//! - `GET {authority_host}/{t}/v2.0/.well-known/openid-configuration`: `issuer` =
+//!   [`Emulator::issuer`] (`{authority_host}/{t}/v2.0`; URLs follow the `Host` the client used,
+//!   so a client that says `localhost` sees `https://localhost:PORT/…`), `authorization_endpoint`,
+//!   `token_endpoint`, `device_authorization_endpoint`, `jwks_uri`; accepted by MSAL and by the
+//!   strict `openidconnect` 4.x crate.
+//! - `GET /{t}/discovery/v2.0/keys`: one RSA-2048 key (`kty`, `use`, `kid`, `n`, `e`, `alg`).
+//!   The key is made on first use and shared by the emulators of one process (never stored).
+//! - `GET /{t}/oauth2/v2.0/authorize`: `response_type=code`, a registered `redirect_uri`
+//!   (loopback `http://localhost` / `http://127.0.0.1` match any port), `code_challenge` +
+//!   `code_challenge_method=S256` (required), `scope`, `state` (echoed), `nonce` (into the id
+//!   token), `response_mode` `query` (default), `fragment` or `form_post`. The user is the one
+//!   `login_hint` names, else [`Emulator::set_interactive_user`], else an HTML account picker
+//!   whose links add `login_hint`. `prompt=none` without a user → `login_required`. Unknown app
+//!   (AADSTS700016) or unregistered redirect URI (AADSTS50011) → an HTML error page (400), no
+//!   redirect; other errors → the redirect with `error`, `error_description` (`AADSTS…`) and
+//!   `state`. Codes are single-use and live [`Emulator::set_auth_code_lifetime`] (600 s).
+//! - `POST /{t}/oauth2/v2.0/devicecode` (`client_id`, `scope`) → `device_code`, `user_code`,
+//!   `verification_uri` ([`Emulator::device_login_url`], a page where a person types the code
+//!   and picks a user), `expires_in` (900), `interval` (5), `message`.
+//! - `POST /{t}/oauth2/v2.0/token`, by `grant_type`:
+//!   - `client_credentials`: unchanged (secret → AADSTS7000215 / 7000222; unknown app 700016;
+//!     unknown tenant 90002); the token's `roles` carry the app's Graph permissions.
+//!   - `authorization_code`: `code`, identical `redirect_uri`, `code_verifier` (wrong →
+//!     `invalid_grant` AADSTS501481; missing → 900144), reused code 54005, expired 70008.
+//!   - `urn:ietf:params:oauth:grant-type:device_code`: `authorization_pending` (70016) until
+//!     approved, `slow_down` if polled sooner than `interval`, `authorization_declined`,
+//!     `expired_token` (70020), `bad_verification_code` for an unknown code; tokens once.
+//!     Needs "allow public client flows" ([`PublicClient::allow_public_client_flows`]) unless a
+//!     client secret is sent (AADSTS7000218).
+//!   - `refresh_token`: rotates — the reply carries a new refresh token and the used one is
+//!     refused (`invalid_grant` 70000); revoked ([`Emulator::revoke_refresh_tokens`]) → 50173;
+//!     inactive ([`Emulator::expire_refresh_tokens`]) → 700082. One refresh token serves every
+//!     resource (ask `https://graph.microsoft.com/.default` to get a Graph token).
+//!
+//!   Public clients send no secret (a secret for an app without secrets → AADSTS700025); an app
+//!   that also has an [`AppRegistration`] may send its secret (then `appidacr` is `"1"`).
+//!
+//! User token replies: `token_type`, `scope`, `expires_in`, `ext_expires_in`, `access_token`
+//! (RS256 JWT, v1 shape for the resource: `aud` = `https://vault.azure.net` or
+//! `https://graph.microsoft.com`, `iss` = `https://sts.windows.net/{t}/`, `appid`, `oid`, `upn`,
+//! `name`, `scp`), `client_info` (base64url `{"uid","utid"}`), `refresh_token` when
+//! `offline_access` was asked, and `id_token` when `openid` was asked: RS256, `aud` = the
+//! console's client id, `iss` = [`Emulator::issuer`], `iat`, `nbf`, `exp`, `nonce` (auth code
+//! only), `oid`, `tid`, `sub` (pairwise), `ver` `2.0`; `name` and `preferred_username` (the
+//! UPN) when `profile` was asked; `roles` = the user's app roles on this app registration that
+//! the registration defines, **absent** when there are none. Roles are read at issue time, so
+//! [`Emulator::assign_app_role`] shows in the next refresh. Scopes name one resource: Key Vault
+//! (`.default` / `user_impersonation`) or Graph (`.default` = the app's consented delegated
+//! scopes, or named ones); only OIDC scopes mean Graph; another resource → AADSTS500011.
+//!
+//! Key Vault sees the person: a user token is authorized by the *user's* vault role
+//! ([`TestUser::vault_role`], [`Emulator::set_user_vault_role`]) or, in access-policy mode, by
+//! the user's object id or UPN on the list (the app's id does not cover its users). A refusal
+//! names the caller: `Caller: appid={client};oid={user oid};name={display name};upn={upn};iss=…`
+//! (app tokens keep Azure's `appid=…;oid=…;iss=…`; Azure's own user messages are only known to
+//! carry `appid`/`oid`, so a client should name the user from its own sign-in, not parse this).
+//! [`Emulator::request_log`] / [`Emulator::requests_by`] record route, status and caller of
+//! every vault and Graph request.
+//!
+//! # Microsoft Graph (app passwords)
+//!
+//! Under [`Emulator::graph_url`] (use it where `https://graph.microsoft.com` would go; tokens
+//! are still asked for `https://graph.microsoft.com/.default`):
+//! `GET /v1.0/applications[?$filter=appId eq '{id}'][&$select=…]`, `GET /v1.0/applications/{id}`,
+//! `POST /v1.0/applications/{id}/addPassword` (`{"passwordCredential":{"displayName",
+//! "endDateTime","startDateTime"}}` → 200 with `keyId`, `secretText` (only here), `hint`, dates;
+//! default end: start + 2 years), `POST …/removePassword` (`{"keyId"}` → 204; unknown key → 400
+//! ⚠), each also as `/v1.0/applications(appId='{client id}')/…`. `passwordCredentials` list
+//! `keyId`, `displayName`, `startDateTime`, `endDateTime` (2299-12-31 for secrets registered
+//! without expiry), `hint`, `secretText: null`. Added passwords are client secrets at once;
+//! removed ones fail at once (AADSTS7000215). Permissions: app tokens need
+//! `Application.ReadWrite.OwnedBy` ([`Emulator::grant_graph_permission`]) and ownership
+//! ([`Emulator::add_application_owner`] — an app may own itself) or `Application.ReadWrite.All`;
+//! delegated tokens need `Application.ReadWrite.All` in `scp` and the user as owner. Else 403
+//! `Authorization_RequestDenied` "Insufficient privileges to complete the operation."; a missing,
+//! expired or non-Graph token → 401 `InvalidAuthenticationToken`. Faults target Graph steps with
+//! [`RouteKind::GraphAddPassword`], [`RouteKind::GraphRemovePassword`],
+//! [`RouteKind::GraphListApplications`] and [`RouteKind::GraphGetApplication`] (Graph's error
+//! shape; `Fault::error`'s `code` becomes `error.code`).
+//!
+//! Counters: [`Emulator::request_count`] per route (vault and Graph requests once
+//! authenticated), [`Emulator::grant_count`] per grant type (every token request, failed ones
+//! and every device-code poll included).
 
+mod control;
+mod directory;
+mod dispatch;
 mod entra;
+mod grants;
+mod graph;
+mod jwt;
 mod respond;
 mod routes;
+mod signin;
+mod signin_types;
 mod state;
 mod store;
 mod types;
@@ -27,17 +145,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use hyper::header::HeaderMap;
-use serde_json::json;
-
+pub use jwt::jwt_claims;
+pub use signin_types::*;
 pub use store::KvError;
 pub use types::*;
 
-use self::entra::EntraError;
-use self::routes::{Route, RouteError};
-use self::state::{ActiveFault, Identity, State};
+use self::state::{ActiveFault, State};
 use self::store::{DeletedItem, RECOVERABLE_DAYS, SecretItem, SecretVersion, now_unix, store_key};
-use self::vault::{Query, VaultCall};
 use crate::tls::{BackgroundRuntime, Handler, HttpsServer, IncomingRequest, Outcome, TestCa};
 
 /// The resource Key Vault's challenge names (tokens must be for `{this}/.default`).
@@ -101,7 +215,7 @@ impl Emulator {
             let shared = handler_slot.get().cloned();
             Box::pin(async move {
                 match shared {
-                    Some(shared) => dispatch(shared, request).await,
+                    Some(shared) => dispatch::dispatch(shared, request).await,
                     None => Outcome::Respond(respond::empty(503)),
                 }
             })
@@ -117,6 +231,12 @@ impl Emulator {
         );
         for app in &config.apps {
             state.register_app(app.clone());
+        }
+        for client in &config.public_clients {
+            directory::upsert_public(&mut state.apps, client);
+        }
+        for user in &config.users {
+            state.add_user(user.clone());
         }
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
@@ -191,7 +311,8 @@ impl Emulator {
         self.ca.clone()
     }
 
-    /// Adds or replaces (same tenant + client id) an app registration and its role.
+    /// Adds an app registration, or replaces the secrets and vault role of the one with the same
+    /// tenant + client id (its object ids, public-client side, Graph permissions and owners stay).
     pub fn register_app(&self, app: AppRegistration) {
         self.shared.lock().register_app(app);
     }
@@ -274,9 +395,12 @@ impl Emulator {
         self.shared.lock().challenges
     }
 
+    /// Clears the route and grant counters, the challenge count and the request log.
     pub fn reset_counters(&self) {
         let mut state = self.shared.lock();
         state.counters.clear();
+        state.grant_counters.clear();
+        state.request_log.clear();
         state.challenges = 0;
     }
 
@@ -428,291 +552,4 @@ impl Drop for Emulator {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
-}
-
-/// `https://{Host}` of the request (ids and nextLinks are built from it, as Azure does).
-fn request_base(headers: &HeaderMap, port: u16) -> String {
-    let host = headers
-        .get(hyper::header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .filter(|host| {
-            !host.is_empty()
-                && host
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        });
-    match host {
-        Some(host) => format!("https://{host}"),
-        None => format!("https://127.0.0.1:{port}"),
-    }
-}
-
-async fn dispatch(shared: Arc<Shared>, request: IncomingRequest) -> Outcome {
-    let base = request_base(&request.headers, shared.port);
-    let route = routes::parse(&request.method, request.uri.path());
-    match route {
-        Ok(route) if route.is_entra() => handle_entra(&shared, route, &request, &base).await,
-        other => handle_vault(&shared, other, &request, &base).await,
-    }
-}
-
-async fn handle_entra(
-    shared: &Shared,
-    route: Route,
-    request: &IncomingRequest,
-    base: &str,
-) -> Outcome {
-    let decision = {
-        let mut state = shared.lock();
-        state.count(route.kind());
-        state.take_faults(route.kind(), None, &request.method)
-    };
-    if !decision.delay.is_zero() {
-        tokio::time::sleep(decision.delay).await;
-    }
-    if let Some(action) = decision.action {
-        return entra_fault(action, &shared.authority_host);
-    }
-    let mut state = shared.lock();
-    let result = match &route {
-        Route::Token { tenant } => entra::issue_token(&mut state, tenant, request),
-        Route::OpenIdConfiguration { tenant } => entra::openid_configuration(&state, tenant, base),
-        _ => Err(entra::unknown_tenant("", "invalid_request")),
-    };
-    drop(state);
-    Outcome::Respond(match result {
-        Ok(body) => respond::json(200, &body),
-        Err(error) => error.response(&shared.authority_host),
-    })
-}
-
-/// Identity behind the request's bearer token, or the 401 message explaining why not.
-fn authenticate(state: &State, headers: &HeaderMap) -> Result<Identity, String> {
-    let missing = || "AKV10000: Request is missing a Bearer or PoP token.".to_string();
-    let header = headers
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .ok_or_else(missing)?;
-    let (scheme, token) = header.split_once(' ').ok_or_else(missing)?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(missing());
-    }
-    let issued = state
-        .tokens
-        .get(token.trim())
-        .ok_or_else(|| "AKV10022: Invalid token: not issued by this authority.".to_string())?;
-    if issued.expires_at <= Instant::now() {
-        return Err("AKV10013: Token is expired.".to_string());
-    }
-    if !issued
-        .identity
-        .tenant
-        .eq_ignore_ascii_case(&state.vault_tenant)
-    {
-        return Err(format!(
-            "AKV10032: Invalid issuer. Expected one of https://sts.windows.net/{}/, found https://sts.windows.net/{}/.",
-            state.vault_tenant, issued.identity.tenant
-        ));
-    }
-    if issued.audience.trim_end_matches('/') != VAULT_RESOURCE {
-        return Err(format!(
-            "AKV10022: Invalid audience. Expected {VAULT_RESOURCE}, found: {}.",
-            issued.audience
-        ));
-    }
-    Ok(issued.identity.clone())
-}
-
-fn kv_error_response(error: &KvError) -> respond::HttpResponse {
-    let response = respond::json(error.status, &error.body());
-    match error.retry_after_secs {
-        Some(secs) => respond::with_header(response, "retry-after", &secs.to_string()),
-        None => response,
-    }
-}
-
-async fn handle_vault(
-    shared: &Shared,
-    route: Result<Route, RouteError>,
-    request: &IncomingRequest,
-    base: &str,
-) -> Outcome {
-    // Auth comes first, before routing or body parsing, as in Azure.
-    let identity = {
-        let mut state = shared.lock();
-        match authenticate(&state, &request.headers) {
-            Ok(identity) => identity,
-            Err(message) => {
-                state.challenges += 1;
-                let vault_tenant = state.vault_tenant.clone();
-                drop(state);
-                let body = json!({"error": {"code": "Unauthorized", "message": message}});
-                let challenge = format!(
-                    "Bearer authorization=\"{}/{vault_tenant}\", resource=\"{VAULT_RESOURCE}\"",
-                    shared.authority_host
-                );
-                return Outcome::Respond(respond::with_header(
-                    respond::json(401, &body),
-                    "www-authenticate",
-                    &challenge,
-                ));
-            }
-        }
-    };
-    let route = match route {
-        Ok(route) => route,
-        Err(RouteError::NotFound) => {
-            let error = KvError::new(
-                404,
-                "NotFound",
-                format!("The requested path {} does not exist.", request.uri.path()),
-                None,
-            );
-            return Outcome::Respond(kv_error_response(&error));
-        }
-        Err(RouteError::MethodNotAllowed) => {
-            let error = KvError::new(
-                405,
-                "MethodNotAllowed",
-                format!(
-                    "The requested method {} is not allowed on {}.",
-                    request.method,
-                    request.uri.path()
-                ),
-                None,
-            );
-            return Outcome::Respond(kv_error_response(&error));
-        }
-    };
-    let kind = route.kind();
-    let query = Query::parse(request.uri.query());
-    let (api_version, decision) = {
-        let mut state = shared.lock();
-        state.count(kind);
-        let api_version = match vault::check_api_version(&query) {
-            Ok(version) => version,
-            Err(error) => return Outcome::Respond(kv_error_response(&error)),
-        };
-        let decision = state.take_faults(kind, route.secret_name(), &request.method);
-        (api_version, decision)
-    };
-    if !decision.delay.is_zero() {
-        tokio::time::sleep(decision.delay).await;
-    }
-    if let Some(action) = decision.action {
-        return vault_fault(action, route.secret_name());
-    }
-    let call = VaultCall {
-        route: &route,
-        identity: &identity,
-        body: &request.body,
-        query: &query,
-        base,
-        api_version: &api_version,
-    };
-    let result = vault::execute(&mut shared.lock(), &call);
-    Outcome::Respond(match result {
-        Ok((status, Some(body))) => respond::json(status, &body),
-        Ok((status, None)) => respond::empty(status),
-        Err(error) => kv_error_response(&error),
-    })
-}
-
-fn server_error_code(status: u16) -> &'static str {
-    match status {
-        500 => "InternalServerError",
-        502 => "BadGateway",
-        503 => "ServiceUnavailable",
-        504 => "GatewayTimeout",
-        _ => "ServerError",
-    }
-}
-
-fn vault_fault(action: FaultKind, secret_name: Option<&str>) -> Outcome {
-    let error = match action {
-        FaultKind::DropConnection => return Outcome::DropConnection,
-        // Latency is applied before this point; a lone latency fault never gets here.
-        FaultKind::Latency { .. } => {
-            return Outcome::Respond(respond::empty(500));
-        }
-        FaultKind::Throttle { retry_after_secs } => KvError {
-            status: 429,
-            code: "Throttled".to_string(),
-            message: "Request was not processed because too many requests were received. \
-                      Reason: VaultRequestTypeLimitReached"
-                .to_string(),
-            inner_code: None,
-            retry_after_secs: Some(retry_after_secs),
-        },
-        FaultKind::ServerError { status } => KvError::new(
-            status,
-            server_error_code(status),
-            format!("Injected server error {status}."),
-            None,
-        ),
-        FaultKind::Error {
-            status,
-            code,
-            inner_code,
-            message,
-            retry_after_secs,
-        } => KvError {
-            status,
-            code,
-            message: message
-                .unwrap_or_else(|| "Injected fault for {name}.".to_string())
-                .replace("{name}", secret_name.unwrap_or("")),
-            inner_code,
-            retry_after_secs,
-        },
-    };
-    Outcome::Respond(kv_error_response(&error))
-}
-
-fn entra_fault(action: FaultKind, authority_host: &str) -> Outcome {
-    let (error, retry_after) = match action {
-        FaultKind::DropConnection => return Outcome::DropConnection,
-        FaultKind::Latency { .. } => return Outcome::Respond(respond::empty(500)),
-        FaultKind::Throttle { retry_after_secs } => (
-            EntraError {
-                status: 429,
-                error: "temporarily_unavailable".to_string(),
-                code: 90033,
-                description: "A transient error has occurred. Please try again.".to_string(),
-            },
-            Some(retry_after_secs),
-        ),
-        FaultKind::ServerError { status } => (
-            EntraError {
-                status,
-                error: "temporarily_unavailable".to_string(),
-                code: 90033,
-                description: "A transient error has occurred. Please try again.".to_string(),
-            },
-            None,
-        ),
-        FaultKind::Error {
-            status,
-            code,
-            inner_code,
-            message,
-            retry_after_secs,
-        } => (
-            EntraError {
-                status,
-                error: code,
-                code: inner_code
-                    .as_deref()
-                    .and_then(|inner| inner.trim_start_matches("AADSTS").parse().ok())
-                    .unwrap_or(0),
-                description: message.unwrap_or_else(|| "Injected fault.".to_string()),
-            },
-            retry_after_secs,
-        ),
-    };
-    let response = error.response(authority_host);
-    Outcome::Respond(match retry_after {
-        Some(secs) => respond::with_header(response, "retry-after", &secs.to_string()),
-        None => response,
-    })
 }

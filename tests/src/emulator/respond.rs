@@ -65,3 +65,41 @@ pub fn with_header(mut response: HttpResponse, name: &'static str, value: &str) 
     }
     response
 }
+
+/// An HTML page (sign-in pages a person clicks through with `kv-emulator`).
+pub fn html(status: u16, body: String) -> HttpResponse {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status_code(status);
+    let headers = response.headers_mut();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        hyper::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    add_request_id(response)
+}
+
+/// `302 Found` to `location`.
+pub fn redirect(location: &str) -> HttpResponse {
+    let response = with_header(empty(302), "location", location);
+    with_header(response, "cache-control", "no-store")
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -12,6 +12,26 @@ pub enum Route {
     OpenIdConfiguration {
         tenant: String,
     },
+    Authorize {
+        tenant: String,
+    },
+    DeviceCode {
+        tenant: String,
+    },
+    DeviceLogin,
+    Jwks {
+        tenant: String,
+    },
+    GraphListApplications,
+    GraphGetApplication {
+        app: AppRef,
+    },
+    GraphAddPassword {
+        app: AppRef,
+    },
+    GraphRemovePassword {
+        app: AppRef,
+    },
     SetSecret {
         name: String,
     },
@@ -46,6 +66,14 @@ pub enum Route {
     Restore,
 }
 
+/// How a Graph path names an application: `/applications/{id}` (object id) or
+/// `/applications(appId='{appId}')` (client id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppRef {
+    ObjectId(String),
+    AppId(String),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RouteError {
     NotFound,
@@ -57,6 +85,14 @@ impl Route {
         match self {
             Route::Token { .. } => RouteKind::Token,
             Route::OpenIdConfiguration { .. } => RouteKind::OpenIdConfiguration,
+            Route::Authorize { .. } => RouteKind::Authorize,
+            Route::DeviceCode { .. } => RouteKind::DeviceCode,
+            Route::DeviceLogin => RouteKind::DeviceLogin,
+            Route::Jwks { .. } => RouteKind::Jwks,
+            Route::GraphListApplications => RouteKind::GraphListApplications,
+            Route::GraphGetApplication { .. } => RouteKind::GraphGetApplication,
+            Route::GraphAddPassword { .. } => RouteKind::GraphAddPassword,
+            Route::GraphRemovePassword { .. } => RouteKind::GraphRemovePassword,
             Route::SetSecret { .. } => RouteKind::SetSecret,
             Route::GetSecret { .. } => RouteKind::GetSecret,
             Route::UpdateSecret { .. } => RouteKind::UpdateSecret,
@@ -91,6 +127,91 @@ impl Route {
     pub fn is_entra(&self) -> bool {
         self.kind().is_entra()
     }
+
+    /// True for Microsoft Graph paths (`/v1.0/…`).
+    pub fn is_graph(&self) -> bool {
+        self.kind().is_graph()
+    }
+}
+
+/// True for paths in Graph's namespace, so an unknown one gets Graph's error shape.
+pub fn is_graph_path(path: &str) -> bool {
+    path.starts_with("/v1.0/") || path.starts_with("/beta/") || path == "/v1.0"
+}
+
+/// Percent-decodes a path segment (invalid escapes are kept as they are).
+pub fn percent_decode(segment: &str) -> String {
+    fn hex(byte: u8) -> Option<u8> {
+        (byte as char).to_digit(16).map(|digit| digit as u8)
+    }
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && let (Some(high), Some(low)) = (
+                bytes.get(index + 1).copied().and_then(hex),
+                bytes.get(index + 2).copied().and_then(hex),
+            )
+        {
+            out.push(high * 16 + low);
+            index += 3;
+            continue;
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `applications(appId='…')` → the app id.
+fn app_id_segment(segment: &str) -> Option<String> {
+    let decoded = percent_decode(segment);
+    let inner = decoded
+        .strip_prefix("applications(")?
+        .strip_suffix(')')?
+        .trim();
+    let (key, value) = inner.split_once('=')?;
+    if !key.trim().eq_ignore_ascii_case("appId") {
+        return None;
+    }
+    let value = value.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(value.to_string())
+}
+
+fn parse_graph(method: &Method, segments: &[&str]) -> Result<Route, RouteError> {
+    let not_allowed = Err(RouteError::MethodNotAllowed);
+    let (app, rest) = match segments {
+        ["applications"] => {
+            return match *method {
+                Method::GET => Ok(Route::GraphListApplications),
+                _ => not_allowed,
+            };
+        }
+        ["applications", id, rest @ ..] => (AppRef::ObjectId(percent_decode(id)), rest),
+        [first, rest @ ..] => match app_id_segment(first) {
+            Some(app_id) => (AppRef::AppId(app_id), rest),
+            None => return Err(RouteError::NotFound),
+        },
+        [] => return Err(RouteError::NotFound),
+    };
+    match (rest, method) {
+        ([], &Method::GET) => Ok(Route::GraphGetApplication { app }),
+        ([action], &Method::POST) if action.eq_ignore_ascii_case("addPassword") => {
+            Ok(Route::GraphAddPassword { app })
+        }
+        ([action], &Method::POST) if action.eq_ignore_ascii_case("removePassword") => {
+            Ok(Route::GraphRemovePassword { app })
+        }
+        ([], _) => not_allowed,
+        ([action], _)
+            if action.eq_ignore_ascii_case("addPassword")
+                || action.eq_ignore_ascii_case("removePassword") =>
+        {
+            not_allowed
+        }
+        _ => Err(RouteError::NotFound),
+    }
 }
 
 fn empty_to_none(version: &str) -> Option<String> {
@@ -107,11 +228,35 @@ pub fn parse(method: &Method, path: &str) -> Result<Route, RouteError> {
     let segments: Vec<&str> = trimmed.split('/').collect();
     let not_allowed = Err(RouteError::MethodNotAllowed);
     match segments.as_slice() {
+        // Microsoft Graph
+        ["v1.0", rest @ ..] => parse_graph(method, rest),
         // Entra
         [tenant, "oauth2", "v2.0", "token"] => match *method {
             Method::POST => Ok(Route::Token {
                 tenant: tenant.to_string(),
             }),
+            _ => not_allowed,
+        },
+        [tenant, "oauth2", "v2.0", "authorize"] => match *method {
+            Method::GET => Ok(Route::Authorize {
+                tenant: tenant.to_string(),
+            }),
+            _ => not_allowed,
+        },
+        [tenant, "oauth2", "v2.0", "devicecode"] => match *method {
+            Method::POST => Ok(Route::DeviceCode {
+                tenant: tenant.to_string(),
+            }),
+            _ => not_allowed,
+        },
+        [tenant, "discovery", "v2.0", "keys"] | [tenant, "discovery", "keys"] => match *method {
+            Method::GET => Ok(Route::Jwks {
+                tenant: tenant.to_string(),
+            }),
+            _ => not_allowed,
+        },
+        ["devicelogin"] => match *method {
+            Method::GET | Method::POST => Ok(Route::DeviceLogin),
             _ => not_allowed,
         },
         [tenant, "v2.0", ".well-known", "openid-configuration"]
@@ -233,6 +378,59 @@ mod tests {
             Ok(Route::OpenIdConfiguration {
                 tenant: "t1".into()
             })
+        );
+        assert_eq!(
+            parse(&Method::GET, "/t1/oauth2/v2.0/authorize"),
+            Ok(Route::Authorize {
+                tenant: "t1".into()
+            })
+        );
+        assert_eq!(
+            parse(&Method::GET, "/t1/discovery/v2.0/keys"),
+            Ok(Route::Jwks {
+                tenant: "t1".into()
+            })
+        );
+        assert_eq!(
+            parse(&Method::GET, "/t1/oauth2/v2.0/devicecode"),
+            Err(RouteError::MethodNotAllowed)
+        );
+    }
+
+    #[test]
+    fn graph_paths() {
+        assert_eq!(
+            parse(&Method::GET, "/v1.0/applications"),
+            Ok(Route::GraphListApplications)
+        );
+        assert_eq!(
+            parse(&Method::POST, "/v1.0/applications/abc/addPassword"),
+            Ok(Route::GraphAddPassword {
+                app: AppRef::ObjectId("abc".into())
+            })
+        );
+        assert_eq!(
+            parse(
+                &Method::POST,
+                "/v1.0/applications(appId='c-1')/removePassword"
+            ),
+            Ok(Route::GraphRemovePassword {
+                app: AppRef::AppId("c-1".into())
+            })
+        );
+        assert_eq!(
+            parse(&Method::GET, "/v1.0/applications(appId=%27c-1%27)"),
+            Ok(Route::GraphGetApplication {
+                app: AppRef::AppId("c-1".into())
+            })
+        );
+        assert_eq!(
+            parse(&Method::GET, "/v1.0/applications/abc/addPassword"),
+            Err(RouteError::MethodNotAllowed)
+        );
+        assert_eq!(
+            parse(&Method::GET, "/v1.0/users"),
+            Err(RouteError::NotFound)
         );
     }
 }

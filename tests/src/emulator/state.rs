@@ -1,10 +1,14 @@
-//! Mutable emulator state: apps, tokens, permissions, secrets, faults and counters.
+//! Mutable emulator state: directory, tokens, permissions, secrets, faults and counters.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hyper::Method;
 
+use super::directory::{AppRecord, Sessions, same_id, upsert_confidential};
+use super::jwt::SigningKey;
+use super::signin_types::{Caller, GrantType, RequestRecord, TestUser};
 use super::store::{KvError, SecretStore};
 use super::types::{AppRegistration, Fault, FaultKind, PermissionModel, Role, RouteKind};
 
@@ -13,6 +17,45 @@ use super::types::{AppRegistration, Fault, FaultKind, PermissionModel, Role, Rou
 pub struct Identity {
     pub tenant: String,
     pub client_id: String,
+    /// The user's object id, or the app's service principal object id.
+    pub object_id: String,
+    /// Set for delegated (signed-in user) tokens.
+    pub user: Option<UserRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRef {
+    pub upn: String,
+    pub name: String,
+}
+
+impl Identity {
+    pub fn caller(&self) -> Caller {
+        Caller {
+            tenant: self.tenant.clone(),
+            app_id: self.client_id.clone(),
+            object_id: self.object_id.clone(),
+            upn: self.user.as_ref().map(|user| user.upn.clone()),
+            name: self.user.as_ref().map(|user| user.name.clone()),
+        }
+    }
+
+    /// How Key Vault names the caller in 403 messages. App tokens give
+    /// `appid=…;oid=…;iss=…` as Azure does; user tokens also carry `name=` and `upn=` so the
+    /// person refused is named.
+    pub fn key_vault_caller(&self) -> String {
+        let issuer = format!("https://sts.windows.net/{}/", self.tenant);
+        match &self.user {
+            Some(user) => format!(
+                "appid={};oid={};name={};upn={};iss={issuer}",
+                self.client_id, self.object_id, user.name, user.upn
+            ),
+            None => format!(
+                "appid={};oid={};iss={issuer}",
+                self.client_id, self.object_id
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -21,7 +64,14 @@ pub struct IssuedToken {
     /// Resource the token was requested for (scope without `/.default`).
     pub audience: String,
     pub expires_at: Instant,
+    /// Application permissions (`roles`) on the resource, for app-only tokens.
+    pub roles: Vec<String>,
+    /// Delegated permissions (`scp`), for user tokens.
+    pub scopes: Vec<String>,
 }
+
+/// Most requests kept in the request log (oldest dropped first).
+pub const REQUEST_LOG_CAPACITY: usize = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct ActiveFault {
@@ -40,7 +90,12 @@ pub struct FaultDecision {
 pub struct State {
     pub vault_tenant: String,
     pub token_lifetime_secs: u64,
-    pub apps: Vec<AppRegistration>,
+    pub apps: Vec<AppRecord>,
+    pub users: Vec<TestUser>,
+    pub sessions: Sessions,
+    signing_key: Option<Arc<SigningKey>>,
+    pub request_log: VecDeque<RequestRecord>,
+    pub grant_counters: HashMap<GrantType, u64>,
     /// Keyed by (lowercased tenant, lowercased client id).
     pub roles: HashMap<(String, String), Role>,
     pub tokens: HashMap<String, IssuedToken>,
@@ -80,7 +135,7 @@ fn permission_names(kind: RouteKind) -> (&'static str, &'static str) {
             "Microsoft.KeyVault/vaults/secrets/restore/action",
             "restore",
         ),
-        RouteKind::Token | RouteKind::OpenIdConfiguration => ("", ""),
+        _ => ("", ""),
     }
 }
 
@@ -98,6 +153,11 @@ impl State {
             vault_tenant,
             token_lifetime_secs,
             apps: Vec::new(),
+            users: Vec::new(),
+            sessions: Sessions::default(),
+            signing_key: None,
+            request_log: VecDeque::new(),
+            grant_counters: HashMap::new(),
             roles: HashMap::new(),
             tokens: HashMap::new(),
             permission_model,
@@ -109,28 +169,15 @@ impl State {
         }
     }
 
+    /// Adds an app or replaces its secrets and vault role (its object ids, public-client
+    /// side, Graph permissions and owners stay).
     pub fn register_app(&mut self, app: AppRegistration) {
-        let key = identity_key(&app.tenant, &app.client_id);
-        self.apps
-            .retain(|known| identity_key(&known.tenant, &known.client_id) != key);
-        match app.role {
-            Some(role) => {
-                self.roles.insert(key, role);
-            }
-            None => {
-                self.roles.remove(&key);
-            }
-        }
-        self.apps.push(app);
+        upsert_confidential(&mut self.apps, &app);
+        self.set_role(&app.tenant, &app.client_id, app.role);
     }
 
     pub fn set_role(&mut self, tenant: &str, client_id: &str, role: Option<Role>) {
         let key = identity_key(tenant, client_id);
-        for app in &mut self.apps {
-            if identity_key(&app.tenant, &app.client_id) == key {
-                app.role = role;
-            }
-        }
         match role {
             Some(role) => {
                 self.roles.insert(key, role);
@@ -148,17 +195,83 @@ impl State {
                 .apps
                 .iter()
                 .any(|app| app.tenant.eq_ignore_ascii_case(tenant))
+            || self
+                .users
+                .iter()
+                .any(|user| user.tenant.eq_ignore_ascii_case(tenant))
     }
 
-    pub fn find_app(&self, tenant: &str, client_id: &str) -> Option<&AppRegistration> {
-        let key = identity_key(tenant, client_id);
-        self.apps
+    pub fn find_app(&self, tenant: &str, client_id: &str) -> Option<&AppRecord> {
+        self.apps.iter().find(|app| app.is(tenant, client_id))
+    }
+
+    pub fn find_app_mut(&mut self, tenant: &str, client_id: &str) -> Option<&mut AppRecord> {
+        self.apps.iter_mut().find(|app| app.is(tenant, client_id))
+    }
+
+    /// A user of `tenant` by UPN (case-insensitive).
+    pub fn find_user(&self, tenant: &str, upn: &str) -> Option<&TestUser> {
+        self.users
             .iter()
-            .find(|app| identity_key(&app.tenant, &app.client_id) == key)
+            .find(|user| same_id(&user.tenant, tenant) && same_id(&user.upn, upn))
+    }
+
+    /// A user of any tenant by UPN (case-insensitive).
+    pub fn find_user_any_tenant(&self, upn: &str) -> Option<&TestUser> {
+        self.users.iter().find(|user| same_id(&user.upn, upn))
+    }
+
+    pub fn find_user_mut(&mut self, upn: &str) -> Option<&mut TestUser> {
+        self.users.iter_mut().find(|user| same_id(&user.upn, upn))
+    }
+
+    pub fn find_user_by_oid(&self, object_id: &str) -> Option<&TestUser> {
+        self.users
+            .iter()
+            .find(|user| same_id(&user.object_id, object_id))
+    }
+
+    pub fn add_user(&mut self, user: TestUser) {
+        self.users.retain(|known| !same_id(&known.upn, &user.upn));
+        self.users.push(user);
+    }
+
+    /// The RSA signing key, made on first use. Generating one costs a few hundred
+    /// milliseconds, so every emulator of one process shares the key it made first; it is
+    /// never written anywhere, so each run (kv-emulator start, test binary run) has a new one.
+    pub fn signing_key(&mut self) -> Result<Arc<SigningKey>, String> {
+        static PROCESS_KEY: std::sync::Mutex<Option<Arc<SigningKey>>> = std::sync::Mutex::new(None);
+        if let Some(key) = &self.signing_key {
+            return Ok(key.clone());
+        }
+        let mut shared = PROCESS_KEY
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let key = match shared.as_ref() {
+            Some(key) => key.clone(),
+            None => {
+                let key = Arc::new(SigningKey::generate()?);
+                *shared = Some(key.clone());
+                key
+            }
+        };
+        self.signing_key = Some(key.clone());
+        Ok(key)
     }
 
     pub fn count(&mut self, kind: RouteKind) {
         *self.counters.entry(kind).or_insert(0) += 1;
+    }
+
+    pub fn count_grant(&mut self, grant: GrantType) {
+        *self.grant_counters.entry(grant).or_insert(0) += 1;
+    }
+
+    pub fn log_request(&mut self, record: RequestRecord) {
+        if self.request_log.len() >= REQUEST_LOG_CAPACITY {
+            self.request_log.pop_front();
+        }
+        self.request_log.push_back(record);
     }
 
     /// Picks the faults for a request: every matching latency adds up, and the first
@@ -208,35 +321,49 @@ impl State {
         decision
     }
 
+    /// The identity's vault role: a user's own role, or the app's (RBAC model).
+    fn vault_role(&self, identity: &Identity) -> Option<Role> {
+        match &identity.user {
+            Some(_) => self
+                .find_user_by_oid(&identity.object_id)
+                .and_then(|user| user.vault_role),
+            None => self
+                .roles
+                .get(&identity_key(&identity.tenant, &identity.client_id))
+                .copied(),
+        }
+    }
+
     /// Checks what the identity may do under the current permission model.
     pub fn authorize(&self, identity: &Identity, kind: RouteKind) -> Result<(), KvError> {
         let (action, permission) = permission_names(kind);
+        let caller = identity.key_vault_caller();
         match &self.permission_model {
             PermissionModel::AccessPolicy { allowed } => {
-                if allowed
-                    .iter()
-                    .any(|entry| entry.eq_ignore_ascii_case(&identity.client_id))
-                {
+                // Access policies name object ids; for apps the client id is accepted too. A
+                // user signed in through an app is matched as the user, never as the app.
+                let on_list = allowed.iter().any(|entry| match &identity.user {
+                    Some(user) => same_id(entry, &identity.object_id) || same_id(entry, &user.upn),
+                    None => {
+                        same_id(entry, &identity.client_id) || same_id(entry, &identity.object_id)
+                    }
+                });
+                if on_list {
                     return Ok(());
                 }
                 Err(KvError::new(
                     403,
                     "Forbidden",
                     format!(
-                        "The user, group or application 'appid={client};oid={client};iss=https://sts.windows.net/{tenant}/' \
-                         does not have secrets {permission} permission on key vault '{VAULT_DISPLAY}'. \
-                         For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
-                        client = identity.client_id,
-                        tenant = identity.tenant,
+                        "The user, group or application '{caller}' does not have secrets \
+                         {permission} permission on key vault '{VAULT_DISPLAY}'. For help resolving \
+                         this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
                     ),
                     Some("ForbiddenByPolicy"),
                 ))
             }
             PermissionModel::Rbac => {
-                let role = self
-                    .roles
-                    .get(&identity_key(&identity.tenant, &identity.client_id));
-                let allowed = match role {
+                let allowed = match self.vault_role(identity) {
                     Some(Role::SecretsOfficer) => true,
                     Some(Role::SecretsUser) => matches!(
                         kind,
@@ -253,15 +380,13 @@ impl State {
                     format!(
                         "Caller is not authorized to perform action on resource.\r\n\
                          If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\n\
-                         Caller: appid={client};oid={client};iss=https://sts.windows.net/{tenant}/\r\n\
+                         Caller: {caller}\r\n\
                          Action: '{action}'\r\n\
                          Resource: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/emulator/providers/microsoft.keyvault/vaults/emulator'\r\n\
                          Assignment: (not found)\r\n\
                          DenyAssignmentId: null\r\n\
                          DecisionReason: 'DeniedWithNoValidRBAC' \r\n\
                          Vault: {VAULT_DISPLAY}\r\n",
-                        client = identity.client_id,
-                        tenant = identity.tenant,
                     ),
                     Some("ForbiddenByRbac"),
                 ))

@@ -40,6 +40,8 @@ pub struct ClientSecret {
     pub value: String,
     /// After this instant Entra answers AADSTS7000222 (expired secret).
     pub expires: Option<DateTime<Utc>>,
+    /// Description shown by Graph as the credential's `displayName`.
+    pub display_name: Option<String>,
 }
 
 impl ClientSecret {
@@ -48,6 +50,7 @@ impl ClientSecret {
         ClientSecret {
             value: value.into(),
             expires: None,
+            display_name: None,
         }
     }
 
@@ -56,11 +59,20 @@ impl ClientSecret {
         ClientSecret {
             value: value.into(),
             expires: Some(expires),
+            display_name: None,
         }
+    }
+
+    /// The description Graph lists for this secret.
+    pub fn with_display_name(mut self, name: &str) -> ClientSecret {
+        self.display_name = Some(name.to_string());
+        self
     }
 }
 
-/// An Entra app registration (service principal) known to the emulator.
+/// An Entra app registration (service principal) with client secrets, for client credentials.
+/// Its public-client side (redirect URIs, app roles, device code) is a [`super::PublicClient`]
+/// registered under the same client id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppRegistration {
     pub tenant: String,
@@ -101,6 +113,10 @@ pub struct EmulatorConfig {
     pub permission_model: PermissionModel,
     /// Apps registered at start (more can be added with `Emulator::register_app`).
     pub apps: Vec<AppRegistration>,
+    /// Public clients (sign-in side of app registrations) registered at start.
+    pub public_clients: Vec<super::PublicClient>,
+    /// Users registered at start (more with `Emulator::add_user`).
+    pub users: Vec<super::TestUser>,
     /// Share a CA with other test servers (e.g. the vendor stub); a new one is made if None.
     pub ca: Option<Arc<TestCa>>,
     /// Where to write the CA PEM. None writes it into a temporary directory that is
@@ -120,6 +136,8 @@ impl Default for EmulatorConfig {
             purge_protection: false,
             permission_model: PermissionModel::Rbac,
             apps: Vec::new(),
+            public_clients: Vec::new(),
+            users: Vec::new(),
             ca: None,
             ca_out: None,
             extra_server_names: Vec::new(),
@@ -136,6 +154,8 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("purge_protection", &self.purge_protection)
             .field("permission_model", &self.permission_model)
             .field("apps", &self.apps.len())
+            .field("public_clients", &self.public_clients.len())
+            .field("users", &self.users.len())
             .field("ca_out", &self.ca_out)
             .field("extra_server_names", &self.extra_server_names)
             .finish_non_exhaustive()
@@ -173,10 +193,26 @@ pub enum RouteKind {
     Backup,
     /// `POST /secrets/restore`
     Restore,
+    /// `GET /{tenant}/oauth2/v2.0/authorize`
+    Authorize,
+    /// `POST /{tenant}/oauth2/v2.0/devicecode`
+    DeviceCode,
+    /// `GET|POST /devicelogin` (the page where a person enters a user code)
+    DeviceLogin,
+    /// `GET /{tenant}/discovery/v2.0/keys`
+    Jwks,
+    /// Graph `GET /v1.0/applications[?$filter=appId eq '…']`
+    GraphListApplications,
+    /// Graph `GET /v1.0/applications/{id}` or `/v1.0/applications(appId='…')`
+    GraphGetApplication,
+    /// Graph `POST /v1.0/applications/{id}/addPassword`
+    GraphAddPassword,
+    /// Graph `POST /v1.0/applications/{id}/removePassword`
+    GraphRemovePassword,
 }
 
 impl RouteKind {
-    pub const ALL: [RouteKind; 14] = [
+    pub const ALL: [RouteKind; 22] = [
         RouteKind::Token,
         RouteKind::OpenIdConfiguration,
         RouteKind::SetSecret,
@@ -191,11 +227,43 @@ impl RouteKind {
         RouteKind::Purge,
         RouteKind::Backup,
         RouteKind::Restore,
+        RouteKind::Authorize,
+        RouteKind::DeviceCode,
+        RouteKind::DeviceLogin,
+        RouteKind::Jwks,
+        RouteKind::GraphListApplications,
+        RouteKind::GraphGetApplication,
+        RouteKind::GraphAddPassword,
+        RouteKind::GraphRemovePassword,
     ];
 
-    /// True for the Entra (identity) routes, false for Key Vault routes.
+    /// True for the Entra (identity) routes.
     pub fn is_entra(self) -> bool {
-        matches!(self, RouteKind::Token | RouteKind::OpenIdConfiguration)
+        matches!(
+            self,
+            RouteKind::Token
+                | RouteKind::OpenIdConfiguration
+                | RouteKind::Authorize
+                | RouteKind::DeviceCode
+                | RouteKind::DeviceLogin
+                | RouteKind::Jwks
+        )
+    }
+
+    /// True for the Microsoft Graph routes.
+    pub fn is_graph(self) -> bool {
+        matches!(
+            self,
+            RouteKind::GraphListApplications
+                | RouteKind::GraphGetApplication
+                | RouteKind::GraphAddPassword
+                | RouteKind::GraphRemovePassword
+        )
+    }
+
+    /// True for the Key Vault data-plane routes.
+    pub fn is_vault(self) -> bool {
+        !self.is_entra() && !self.is_graph()
     }
 }
 
@@ -211,7 +279,9 @@ pub enum FaultKind {
     /// Close the connection without writing a response.
     DropConnection,
     /// Any error: status, `error.code`, optional `innererror.code`, optional message
-    /// (`{name}` in it becomes the secret name) and optional `Retry-After`.
+    /// (`{name}` in it becomes the secret name) and optional `Retry-After`. On Entra routes
+    /// `code` becomes the OAuth `error` and `inner_code` (`AADSTS…`) the AADSTS number; on Graph
+    /// routes `code` becomes Graph's `error.code`.
     Error {
         status: u16,
         code: String,
@@ -226,7 +296,7 @@ pub enum FaultKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
     pub kind: FaultKind,
-    /// Only this kind of request (None = any, including token requests).
+    /// Only this kind of request (None = any, including token, sign-in and Graph requests).
     pub route: Option<RouteKind>,
     /// Only requests for this secret name (case-insensitive). Requests without a secret
     /// name (lists, token) never match when this is set.
@@ -271,7 +341,8 @@ impl Fault {
         Fault::new(FaultKind::DropConnection)
     }
 
-    /// Any error status with Key Vault's error body `{"error":{"code","message","innererror"}}`.
+    /// Any error status with Key Vault's error body `{"error":{"code","message","innererror"}}`
+    /// (Graph's `{"error":{"code","message"}}` on Graph routes, OAuth's on Entra routes).
     pub fn error(status: u16, code: &str, inner_code: Option<&str>) -> Fault {
         Fault::new(FaultKind::Error {
             status,

@@ -151,7 +151,7 @@ pub fn execute(state: &mut State, call: &VaultCall<'_>) -> VaultResult {
             Ok((200, Some(json!({ "value": encode_backup(item)? }))))
         }
         Route::Restore => restore_secret(state, &shapes, call.body),
-        Route::Token { .. } | Route::OpenIdConfiguration { .. } => Err(KvError::new(
+        _ => Err(KvError::new(
             404,
             "NotFound",
             "Not a Key Vault route".to_string(),
