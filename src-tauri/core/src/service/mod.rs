@@ -5,7 +5,10 @@
 //! log, and a cache of key records (metadata only).
 
 pub mod audit;
+pub mod connector;
 pub mod distribute;
+pub mod endpoints;
+pub mod procedure;
 pub mod report;
 pub mod rotation;
 pub mod setup;
@@ -19,6 +22,7 @@ use ts_rs::TS;
 
 use crate::audit::{Actor, AuditAction, AuditLog, NewEntry, Outcome};
 use crate::domain::catalog;
+use crate::domain::key_value::KeyParts;
 use crate::domain::keys::KeyRecord;
 use crate::domain::policy::{AccessPolicy, KeyAction, Role, check_key_action};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -115,6 +119,9 @@ pub struct Console {
     ping_client: PingClient,
     /// Where this installation's audit chain head is anchored in the vault.
     anchor_document: ConsoleDocument,
+    /// New keys a vendor made while replacing the old one (SentinelOne) that are not stored yet:
+    /// kept in memory so a retry stores them instead of locking the key out.
+    pending_vendor_keys: Mutex<std::collections::HashMap<String, KeyParts>>,
 }
 
 impl Console {
@@ -137,7 +144,21 @@ impl Console {
             anchor_document: ConsoleDocument::AuditAnchor {
                 console_id: console_id.to_string(),
             },
+            pending_vendor_keys: Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    pub(crate) fn keep_pending(&self, secret_name: &str, parts: KeyParts) {
+        Self::lock(&self.pending_vendor_keys).insert(secret_name.to_string(), parts);
+    }
+
+    pub(crate) fn take_pending(&self, secret_name: &str) -> Option<KeyParts> {
+        Self::lock(&self.pending_vendor_keys).remove(secret_name)
+    }
+
+    /// Keys with a new vendor credential waiting to be stored.
+    pub fn has_pending(&self, secret_name: &str) -> bool {
+        Self::lock(&self.pending_vendor_keys).contains_key(secret_name)
     }
 
     pub(crate) fn anchor_document(&self) -> &ConsoleDocument {

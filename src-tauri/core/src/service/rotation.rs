@@ -6,15 +6,16 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::vault::{VaultRow, row_for_key, validate_key_shape};
+use super::vault::{VaultRow, row_for_key};
 use super::{Console, Operator, format_date, vendor_name};
 use crate::audit::AuditAction;
-use crate::domain::catalog::Category;
+use crate::domain::catalog::{Category, KeyPart};
 use crate::domain::generator::generate_value;
+use crate::domain::key_value::{KeyPartInput, KeyParts};
 use crate::domain::keys::{KeyRecord, KeyStatus, expiry_from_date};
 use crate::domain::policy::KeyAction;
 use crate::domain::secret::SecretValue;
-use crate::domain::validation::{validate_expiry, validate_value};
+use crate::domain::validation::validate_expiry;
 use crate::error::{AppError, AppResult};
 use crate::ping::PingReport;
 
@@ -50,8 +51,14 @@ pub struct RotationRow {
     pub needs_rotation: bool,
     pub masked_preview: String,
     pub key_hint: String,
-    /// Generate makes one value; keys of several parts (client_id:client_secret) cannot use it.
+    /// Generate makes one value; keys of several parts (client ID + secret) cannot use it.
     pub can_generate: bool,
+    /// One labelled field per part in the Rotate dialogs.
+    pub key_parts: Vec<KeyPart>,
+    /// The key can be rotated at the vendor in one click (create, test, store, revoke).
+    pub connector: bool,
+    /// Names of the systems that use the key (the full list is in its runbook).
+    pub used_by: String,
     pub allowed: Vec<KeyAction>,
 }
 
@@ -120,15 +127,19 @@ pub fn suggested_expiry(record: &KeyRecord, now: DateTime<Utc>) -> Option<DateTi
         .map(|date| expiry_from_date(date.date_naive()))
 }
 
-/// One key to rotate: a pasted value, or `generate` for a value made in Rust.
-#[derive(Debug, Deserialize, TS)]
+/// One key to rotate: pasted parts, or `generate` for a value made in Rust.
+#[derive(Debug, Default, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct RotateRequest {
     pub secret_name: String,
+    /// The new key of a single-part vendor.
     #[serde(default)]
     #[ts(optional, type = "string")]
     pub value: Option<SecretValue>,
+    /// The new key's labelled parts (multi-part vendors).
+    #[serde(default)]
+    pub parts: Vec<KeyPartInput>,
     #[serde(default)]
     pub generate: bool,
     #[serde(default)]
@@ -137,6 +148,9 @@ pub struct RotateRequest {
     /// Ping the vendor with the new value before saving; do not save if it is not accepted.
     #[serde(default)]
     pub test_first: bool,
+    /// The "used by" entries the technician ticked as updated (recorded in the audit note).
+    #[serde(default)]
+    pub used_by_checked: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -214,7 +228,10 @@ fn rotation_row(
         needs_rotation: timing.needs_rotation(),
         masked_preview: record.masked_preview.clone(),
         key_hint: vendor.map(|v| v.key_hint.clone()).unwrap_or_default(),
-        can_generate: vendor.is_none_or(|v| v.auth.key_parts() == 1),
+        can_generate: vendor.is_none_or(|v| !v.is_multi_part()),
+        key_parts: vendor.map(|v| v.key_parts.clone()).unwrap_or_default(),
+        connector: vendor.is_some_and(|v| crate::connectors::connector_for(v).is_some()),
+        used_by: record.settings.used_by.clone(),
         allowed: super::vault::allowed_actions(console, operator, &record.vendor_id),
     }
 }
@@ -283,37 +300,39 @@ impl Console {
         let vendor = record
             .vendor()
             .ok_or_else(|| AppError::internal("key of an unknown vendor"))?;
-        let (value, generated) = match (request.value, request.generate) {
-            (_, true) if vendor.auth.key_parts() > 1 => {
+        let (parts, generated) = if request.generate {
+            if vendor.is_multi_part() {
                 return Err(AppError::field(
                     "value",
                     format!(
                         "Generate makes a single value, but {} keys have {} parts.",
                         vendor.name,
-                        vendor.auth.key_parts()
+                        vendor.key_parts.len()
                     ),
                     vendor.key_hint.clone(),
                 ));
             }
-            (_, true) => (generate_value(), true),
-            (Some(value), false) => (value, false),
-            (None, false) => {
+            (KeyParts::single(vendor, generate_value()), true)
+        } else {
+            let nothing = request.value.as_ref().is_none_or(|v| v.is_empty())
+                && request.parts.iter().all(|p| p.value.is_empty());
+            if nothing {
                 return Err(AppError::field(
                     "value",
                     "Paste the new key, or use Generate for a secret you choose yourself.",
                     "Generate the new key in the vendor's portal first; rotating here does not create it there.",
                 ));
             }
+            (
+                KeyParts::from_input(vendor, request.value, request.parts)?,
+                false,
+            )
         };
-        validate_value(&value)?;
-        if !generated {
-            validate_key_shape(vendor, &value)?;
-        }
         let expiry = validate_expiry(request.expiry.as_deref(), now)?.map(expiry_from_date);
         self.authorize(operator, &record, KeyAction::Rotate, AuditAction::Rotate)?;
 
         let ping = if request.test_first {
-            let report = self.ping_value(&record, &value).await;
+            let report = self.ping_parts(&record, &parts).await;
             if !report.authenticated() {
                 self.record(
                     operator,
@@ -339,8 +358,8 @@ impl Console {
         next.last_rotated = now;
         next.expires = expiry;
         next.enabled = true;
-        next.masked_preview = value.masked_preview();
-        let result = self.store.write_key(&next, &value).await;
+        next.masked_preview = parts.masked_preview();
+        let result = self.store.write_key(&next, &parts.encode()).await;
         let mut note = Vec::new();
         if bulk {
             note.push("Rotate All Due".to_string());
@@ -350,6 +369,12 @@ impl Console {
         }
         if ping.is_some() {
             note.push("tested before saving".to_string());
+        }
+        if let Some(checklist) = self
+            .used_by_note(&record.secret_name, &request.used_by_checked)
+            .await
+        {
+            note.push(checklist);
         }
         self.record(
             operator,
@@ -617,13 +642,21 @@ mod tests {
         let requests: Vec<RotateRequest> = keys
             .iter()
             .filter(|k| k.enabled)
-            .map(|k| RotateRequest {
-                secret_name: k.secret_name.clone(),
-                // Three parts suit every style: fewer-part keys keep the rest in their last part.
-                value: Some(SecretValue::new("new-user:new-secret:new-extra-0123456789")),
-                generate: false,
-                expiry: None,
-                test_first: false,
+            .map(|k| {
+                let vendor = k.vendor().expect("catalog vendor");
+                let parts = vendor
+                    .key_parts
+                    .iter()
+                    .map(|p| KeyPartInput {
+                        id: p.id.clone(),
+                        value: SecretValue::new(format!("new-{}-0123456789", p.id)),
+                    })
+                    .collect();
+                RotateRequest {
+                    secret_name: k.secret_name.clone(),
+                    parts,
+                    ..Default::default()
+                }
             })
             .collect();
         let total = requests.len();
@@ -641,12 +674,10 @@ mod tests {
         let (console, operator) = admin_console(Arc::new(DemoStore::seeded(now)));
         let generate = |name: &str| RotateRequest {
             secret_name: name.into(),
-            value: None,
             generate: true,
-            expiry: None,
-            test_first: false,
+            ..Default::default()
         };
-        // Pax8 keys are client_id:client_secret; Atera keys are one value.
+        // Pax8 keys are a client ID and a secret; Atera keys are one value.
         let refused = console
             .rotate_key(&operator, generate("pax8"), false, now)
             .await

@@ -24,6 +24,11 @@ pub enum ConsoleDocument {
     /// The audit chain head (JSON `{seq, hash}`) of one console installation's log, one new
     /// version per append. Each installation keeps its own log file, so each has its own anchor.
     AuditAnchor { console_id: String },
+    /// A key's rotation runbook (JSON: Markdown procedure and the "used by" list). Never a value.
+    KeyRunbook { secret_name: String },
+    /// A key's extra CA (PEM), trusted by its ping next to the built-in roots; the key's
+    /// `akv-ca-sha256` tag binds it.
+    KeyCa { secret_name: String },
 }
 
 impl ConsoleDocument {
@@ -33,6 +38,10 @@ impl ConsoleDocument {
             ConsoleDocument::AuditAnchor { console_id } => {
                 format!("akv-console-audit-anchor-{console_id}")
             }
+            ConsoleDocument::KeyRunbook { secret_name } => {
+                format!("akv-console-runbook-{secret_name}")
+            }
+            ConsoleDocument::KeyCa { secret_name } => format!("akv-console-ca-{secret_name}"),
         }
     }
 }
