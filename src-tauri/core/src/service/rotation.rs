@@ -151,6 +151,9 @@ pub struct RotateRequest {
     /// The "used by" entries the technician ticked as updated (recorded in the audit note).
     #[serde(default)]
     pub used_by_checked: Vec<String>,
+    /// Rotate All Due: let the vendor's connector make the new key (no value needed).
+    #[serde(default)]
+    pub at_vendor: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -416,6 +419,38 @@ impl Console {
                 Ok(record) => vendor_name(&record.vendor_id),
                 Err(_) => secret_name.clone(),
             };
+            if request.at_vendor {
+                let vendor_request = super::connector::VendorRotateRequest {
+                    secret_name: request.secret_name,
+                    expiry: request.expiry,
+                    used_by_checked: request.used_by_checked,
+                };
+                return match self
+                    .rotate_at_vendor(operator, vendor_request, true, now)
+                    .await
+                {
+                    Ok(done) => BulkItemResult {
+                        secret_name,
+                        vendor_name: vendor,
+                        ok: done.saved,
+                        error: (!done.saved || done.failed_step.is_some()).then(|| {
+                            AppError::new(
+                                crate::error::ErrorCode::ConnectorFailed,
+                                done.message.clone(),
+                                done.hint.clone(),
+                            )
+                        }),
+                        ping: done.ping,
+                    },
+                    Err(error) => BulkItemResult {
+                        secret_name,
+                        vendor_name: vendor,
+                        ok: false,
+                        error: Some(error),
+                        ping: None,
+                    },
+                };
+            }
             let outcome = self.rotate_key(operator, request, true, now).await;
             match outcome {
                 Ok(RotateOutcome {

@@ -583,6 +583,16 @@ impl Console {
         &self,
         operator: &Operator,
         secret_name: &str,
+        deliver: impl FnOnce(&SecretValue) -> AppResult<()>,
+    ) -> AppResult<()> {
+        self.copy_key_part(operator, secret_name, None, deliver)
+            .await
+    }
+
+    pub async fn copy_key_part(
+        &self,
+        operator: &Operator,
+        secret_name: &str,
         part: Option<&str>,
         deliver: impl FnOnce(&SecretValue) -> AppResult<()>,
     ) -> AppResult<()> {
@@ -684,7 +694,22 @@ impl Console {
         operator: &Operator,
         secret_name: &str,
     ) -> AppResult<DeletedView> {
+        self.delete_key_checked(operator, secret_name, &[]).await
+    }
+
+    /// Revoke with the "used by" checklist: the ticked entries go into the audit note.
+    pub async fn delete_key_checked(
+        &self,
+        operator: &Operator,
+        secret_name: &str,
+        used_by_checked: &[String],
+    ) -> AppResult<DeletedView> {
         let mut record = self.fresh_key(secret_name).await?;
+        let checklist = self
+            .used_by_note(secret_name, used_by_checked)
+            .await
+            .map(|note| format!("; {note}"))
+            .unwrap_or_default();
         self.authorize(operator, &record, KeyAction::Delete, AuditAction::Delete)?;
         let mut disabled_now = false;
         if record.enabled {
@@ -716,7 +741,7 @@ impl Console {
                     Some(&record.vendor_id),
                     Some(secret_name),
                     AuditResult::Ok,
-                    "disabled, then soft-deleted",
+                    format!("disabled, then soft-deleted{checklist}"),
                 )
                 .await;
                 self.forget_key(secret_name);

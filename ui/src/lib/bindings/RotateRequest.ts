@@ -20,4 +20,8 @@ testFirst: boolean,
 /**
  * The "used by" entries the technician ticked as updated (recorded in the audit note).
  */
-usedByChecked: Array<string>, };
+usedByChecked: Array<string>, 
+/**
+ * Rotate All Due: let the vendor's connector make the new key (no value needed).
+ */
+atVendor: boolean, };
