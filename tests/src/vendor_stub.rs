@@ -466,13 +466,17 @@ fn key_management(
         .into_iter()
         .find(|candidate| state.accepted.contains(candidate));
     let meraki_generate = path.ends_with("/administered/identities/me/api/keys/generate");
-    let meraki_revoke = path.contains("/administered/identities/me/api/keys/") && path.ends_with("/revoke");
+    let meraki_revoke =
+        path.contains("/administered/identities/me/api/keys/") && path.ends_with("/revoke");
     let s1_generate = path.ends_with("/users/generate-api-token");
     if !(meraki_generate || meraki_revoke || s1_generate) {
         return None;
     }
     let Some(caller) = caller else {
-        return Some((401, json_response(401, &json!({"errors": ["Invalid API key"]}))));
+        return Some((
+            401,
+            json_response(401, &json!({"errors": ["Invalid API key"]})),
+        ));
     };
     let fresh = hex::encode(rand::random::<[u8; 20]>());
     if meraki_generate {
@@ -487,8 +491,14 @@ fn key_management(
             .unwrap_or_default()
             .to_string();
         let before = state.accepted.len();
-        state.accepted.retain(|key| !(key.len() >= 20 && key.ends_with(&suffix)));
-        let status = if state.accepted.len() < before { 204 } else { 404 };
+        state
+            .accepted
+            .retain(|key| !(key.len() >= 20 && key.ends_with(&suffix)));
+        let status = if state.accepted.len() < before {
+            204
+        } else {
+            404
+        };
         return Some((status, json_response(status, &json!({}))));
     }
     // SentinelOne: the caller's token is replaced by the new one.
@@ -496,7 +506,10 @@ fn key_management(
     state.accepted.insert(fresh.clone());
     Some((
         200,
-        json_response(200, &json!({"data": {"token": fresh, "expiresAt": "2027-06-01T00:00:00Z"}})),
+        json_response(
+            200,
+            &json!({"data": {"token": fresh, "expiresAt": "2027-06-01T00:00:00Z"}}),
+        ),
     ))
 }
 
@@ -525,7 +538,9 @@ fn decide(
         *response.status_mut() =
             hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
         if let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
-            response.headers_mut().insert(hyper::header::LOCATION, location);
+            response
+                .headers_mut()
+                .insert(hyper::header::LOCATION, location);
         }
         return (status, response);
     }

@@ -39,13 +39,37 @@ fn seed_ninjaone(emulator: &akv_tests::emulator::Emulator) {
     seed_key(emulator, "ninjaone", "", "ninja-value-0123456789abcdef", 10);
 }
 
+/// A rotation with a new value; a multi-part vendor's value is given as `first:rest`.
 fn request(name: &str, value: &str) -> RotateRequest {
+    let vendor_id = name.split("--").next().unwrap_or(name);
+    let vendor = akv_core::domain::catalog::vendor(vendor_id).expect("catalog vendor");
+    if vendor.is_multi_part() {
+        let (first, rest) = value
+            .split_once(':')
+            .unwrap_or((value, "secret-0123456789"));
+        let ids: Vec<&str> = vendor.key_parts.iter().map(|p| p.id.as_str()).collect();
+        let parts = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| akv_core::domain::key_value::KeyPartInput {
+                id: id.to_string(),
+                value: SecretValue::new(if i == 0 {
+                    first.to_string()
+                } else {
+                    format!("{rest}-{i}")
+                }),
+            })
+            .collect();
+        return RotateRequest {
+            secret_name: name.into(),
+            parts,
+            ..Default::default()
+        };
+    }
     RotateRequest {
         secret_name: name.into(),
         value: Some(SecretValue::new(value)),
-        generate: false,
-        expiry: None,
-        test_first: false,
+        ..Default::default()
     }
 }
 
@@ -317,6 +341,7 @@ async fn settings_are_written_over_the_vaults_current_state_not_a_stale_copy() {
             note: "edited elsewhere".into(),
             endpoint: String::new(),
             token_url: String::new(),
+            ..Default::default()
         },
         Utc::now(),
     )

@@ -64,10 +64,7 @@ async fn run_with(
 ) -> PingReport {
     let values = fields(field_values);
     let endpoint = on_stub(stub, &vendor.endpoint, &values);
-    let token_url = vendor
-        .auth
-        .token_url()
-        .map(|t| on_stub(stub, t, &values));
+    let token_url = vendor.auth.token_url().map(|t| on_stub(stub, t, &values));
     let target = PingTarget::new(vendor, endpoint, token_url).with_fields(&values);
     ping(&client(stub), &target, &parts(vendor, key)).await
 }
@@ -108,15 +105,27 @@ async fn bearer_header_and_query_styles_send_the_documented_request() {
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
     let request = last(&stub, "GET");
     assert_eq!(request.path, "/api/v2/monitor/system/status");
-    assert_eq!(request.header("authorization"), Some("Bearer fgt-token-123"));
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer fgt-token-123")
+    );
 
     let sentinel = catalog("sentinelone");
     stub.accept("s1-token-456");
-    let report = run_with(&stub, sentinel, &[("tenant", "acme")], &[("key", "s1-token-456")]).await;
+    let report = run_with(
+        &stub,
+        sentinel,
+        &[("tenant", "acme")],
+        &[("key", "s1-token-456")],
+    )
+    .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
     let request = last(&stub, "GET");
     assert_eq!(request.path, "/web/api/v2.1/system/info");
-    assert_eq!(request.header("authorization"), Some("ApiToken s1-token-456"));
+    assert_eq!(
+        request.header("authorization"),
+        Some("ApiToken s1-token-456")
+    );
 
     // Fix: Meraki's documented scheme is Bearer (the stub no longer reads the old header).
     let meraki = catalog("cisco-meraki");
@@ -125,7 +134,10 @@ async fn bearer_header_and_query_styles_send_the_documented_request() {
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
     let request = last(&stub, "GET");
     assert_eq!(request.path, "/api/v1/organizations");
-    assert_eq!(request.header("authorization"), Some("Bearer meraki-key-789"));
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer meraki-key-789")
+    );
     assert_eq!(request.header("x-cisco-meraki-api-key"), None);
 
     let nsight = catalog("nable-nsight");
@@ -135,7 +147,10 @@ async fn bearer_header_and_query_styles_send_the_documented_request() {
     let request = last(&stub, "GET");
     assert_eq!(request.query_param("apikey"), Some("nsight-key-000"));
     assert_eq!(request.query_param("service"), Some("list_clients"));
-    assert!(!report.target.contains("nsight-key-000"), "the report must not show the key");
+    assert!(
+        !report.target.contains("nsight-key-000"),
+        "the report must not show the key"
+    );
 }
 
 #[tokio::test]
@@ -150,7 +165,11 @@ async fn nsight_errors_in_an_http_200_body_are_not_authenticated() {
     );
     let report = run(&stub, catalog("nable-nsight"), &[("key", "revoked-key")]).await;
     assert_eq!(report.outcome, PingOutcome::Rejected, "{report:?}");
-    assert!(report.message.contains("Invalid API key"), "{}", report.message);
+    assert!(
+        report.message.contains("Invalid API key"),
+        "{}",
+        report.message
+    );
 }
 
 #[tokio::test]
@@ -159,11 +178,19 @@ async fn basic_and_header_styles_send_each_part_where_documented() {
 
     let huntress = catalog("huntress");
     stub.accept("hk_public:hs_private");
-    let report = run(&stub, huntress, &[("user", "hk_public"), ("password", "hs_private")]).await;
+    let report = run(
+        &stub,
+        huntress,
+        &[("user", "hk_public"), ("password", "hs_private")],
+    )
+    .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
     let request = last(&stub, "GET");
     assert_eq!(request.path, "/v1/account");
-    assert_eq!(request.header("authorization"), Some(basic("hk_public", "hs_private").as_str()));
+    assert_eq!(
+        request.header("authorization"),
+        Some(basic("hk_public", "hs_private").as_str())
+    );
 
     // ConnectWise PSA: Basic company+public:private plus the clientId header.
     let psa = catalog("connectwise-psa");
@@ -171,7 +198,11 @@ async fn basic_and_header_styles_send_each_part_where_documented() {
     let report = run(
         &stub,
         psa,
-        &[("user", "acme+pub"), ("password", "priv:with:colons"), ("clientid", "0f0e0d0c-client-id")],
+        &[
+            ("user", "acme+pub"),
+            ("password", "priv:with:colons"),
+            ("clientid", "0f0e0d0c-client-id"),
+        ],
     )
     .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
@@ -186,7 +217,11 @@ async fn basic_and_header_styles_send_each_part_where_documented() {
     let report = run(
         &stub,
         autotask,
-        &[("user", "api@acme.example"), ("secret", "at:sec:ret"), ("code", "INTEGRATION42")],
+        &[
+            ("user", "api@acme.example"),
+            ("secret", "at:sec:ret"),
+            ("code", "INTEGRATION42"),
+        ],
     )
     .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
@@ -210,36 +245,81 @@ async fn oauth_client_authentication_styles_match_each_vendor() {
     // client_secret_post (NinjaOne): form fields and the scope.
     let ninja = catalog("ninjaone");
     stub.accept_client("ninja-client", "ninja-secret");
-    let report = run(&stub, ninja, &[("client_id", "ninja-client"), ("client_secret", "ninja-secret")]).await;
+    let report = run(
+        &stub,
+        ninja,
+        &[
+            ("client_id", "ninja-client"),
+            ("client_secret", "ninja-secret"),
+        ],
+    )
+    .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
     let token = last(&stub, "POST");
     assert_eq!(token.path, "/ws/oauth/token");
-    assert_eq!(token.header("content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        token.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
     let body = form(&token);
-    assert_eq!(body.get("grant_type").map(String::as_str), Some("client_credentials"));
-    assert_eq!(body.get("client_id").map(String::as_str), Some("ninja-client"));
+    assert_eq!(
+        body.get("grant_type").map(String::as_str),
+        Some("client_credentials")
+    );
+    assert_eq!(
+        body.get("client_id").map(String::as_str),
+        Some("ninja-client")
+    );
     assert_eq!(body.get("scope").map(String::as_str), Some("monitoring"));
     let issued = stub.issued_tokens();
     let get = last(&stub, "GET");
     assert_eq!(get.path, "/api/v2/organizations");
-    assert_eq!(get.header("authorization"), Some(format!("Bearer {}", issued[0]).as_str()));
+    assert_eq!(
+        get.header("authorization"),
+        Some(format!("Bearer {}", issued[0]).as_str())
+    );
 
     // Fix: client_secret_basic (Acronis): the id and secret only in the Basic header.
     let acronis = catalog("acronis");
     stub.accept_client("acronis-client", "acronis-secret");
-    let report = run(&stub, acronis, &[("client_id", "acronis-client"), ("client_secret", "acronis-secret")]).await;
+    let report = run(
+        &stub,
+        acronis,
+        &[
+            ("client_id", "acronis-client"),
+            ("client_secret", "acronis-secret"),
+        ],
+    )
+    .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
     let token = last(&stub, "POST");
     assert_eq!(token.path, "/api/2/idp/token");
-    assert_eq!(token.header("authorization"), Some(basic("acronis-client", "acronis-secret").as_str()));
+    assert_eq!(
+        token.header("authorization"),
+        Some(basic("acronis-client", "acronis-secret").as_str())
+    );
     let body = form(&token);
-    assert_eq!(body.get("grant_type").map(String::as_str), Some("client_credentials"));
-    assert!(!body.contains_key("client_secret"), "the secret travels only in the header");
+    assert_eq!(
+        body.get("grant_type").map(String::as_str),
+        Some("client_credentials")
+    );
+    assert!(
+        !body.contains_key("client_secret"),
+        "the secret travels only in the header"
+    );
 
     // Fix: Pax8 takes a JSON body with the audience.
     let pax8 = catalog("pax8");
     stub.accept_client("pax8-client", "pax8-secret");
-    let report = run(&stub, pax8, &[("client_id", "pax8-client"), ("client_secret", "pax8-secret")]).await;
+    let report = run(
+        &stub,
+        pax8,
+        &[
+            ("client_id", "pax8-client"),
+            ("client_secret", "pax8-secret"),
+        ],
+    )
+    .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
     let token = last(&stub, "POST");
     assert_eq!(token.path, "/v1/token");
@@ -248,7 +328,12 @@ async fn oauth_client_authentication_styles_match_each_vendor() {
     assert_eq!(json["grant_type"], "client_credentials");
     assert_eq!(json["client_id"], "pax8-client");
     assert_eq!(json["audience"], "https://api.pax8.com");
-    let rejected = run(&stub, pax8, &[("client_id", "pax8-client"), ("client_secret", "wrong")]).await;
+    let rejected = run(
+        &stub,
+        pax8,
+        &[("client_id", "pax8-client"), ("client_secret", "wrong")],
+    )
+    .await;
     assert_eq!(rejected.outcome, PingOutcome::Rejected);
 
     // Fix: hosted HaloPSA needs ?tenant= on the token request.
@@ -258,7 +343,10 @@ async fn oauth_client_authentication_styles_match_each_vendor() {
         &stub,
         halo,
         &[("tenant", "acme")],
-        &[("client_id", "halo-client"), ("client_secret", "halo-secret")],
+        &[
+            ("client_id", "halo-client"),
+            ("client_secret", "halo-secret"),
+        ],
     )
     .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
@@ -279,8 +367,14 @@ async fn oauth_client_authentication_styles_match_each_vendor() {
     .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
     let token = last(&stub, "POST");
-    assert_eq!(token.header("authorization"), Some(basic("public-client", "public").as_str()));
-    assert_eq!(form(&token).get("grant_type").map(String::as_str), Some("password"));
+    assert_eq!(
+        token.header("authorization"),
+        Some(basic("public-client", "public").as_str())
+    );
+    assert_eq!(
+        form(&token).get("grant_type").map(String::as_str),
+        Some("password")
+    );
 }
 
 #[tokio::test]
@@ -293,7 +387,11 @@ async fn connectwise_automate_sends_client_id_on_every_call() {
     let report = run(
         &stub,
         automate,
-        &[("user", "integrator"), ("password", "pass:with:colons"), ("clientid", "cw-client-id")],
+        &[
+            ("user", "integrator"),
+            ("password", "pass:with:colons"),
+            ("clientid", "cw-client-id"),
+        ],
     )
     .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
@@ -305,7 +403,11 @@ async fn connectwise_automate_sends_client_id_on_every_call() {
     assert_eq!(json["Password"], "pass:with:colons");
     let get = last(&stub, "GET");
     assert_eq!(get.path, "/cwa/api/v1/clients");
-    assert_eq!(get.header("clientid"), Some("cw-client-id"), "ClientId on the REST call too");
+    assert_eq!(
+        get.header("clientid"),
+        Some("cw-client-id"),
+        "ClientId on the REST call too"
+    );
 }
 
 #[tokio::test]
@@ -320,7 +422,13 @@ async fn vendor_headers_and_header_fields_travel_on_every_request() {
     // Fix: JumpCloud MSP admins send x-org-id.
     stub.accept("jc-key");
     let jumpcloud = catalog("jumpcloud");
-    let report = run_with(&stub, jumpcloud, &[("org_id", "5b5o13o06tsand0c29a0t3s6")], &[("key", "jc-key")]).await;
+    let report = run_with(
+        &stub,
+        jumpcloud,
+        &[("org_id", "5b5o13o06tsand0c29a0t3s6")],
+        &[("key", "jc-key")],
+    )
+    .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
     let get = last(&stub, "GET");
     assert_eq!(get.header("x-api-key"), Some("jc-key"));
@@ -341,18 +449,38 @@ async fn a_redirect_to_another_region_is_explained_not_followed() {
         Some("https://api.eu-1.crowdstrike.com/oauth2/token"),
     );
     let before = stub.requests().len();
-    let report = run(&stub, catalog("crowdstrike"), &[("client_id", "cs-id"), ("client_secret", "cs-secret")]).await;
+    let report = run(
+        &stub,
+        catalog("crowdstrike"),
+        &[("client_id", "cs-id"), ("client_secret", "cs-secret")],
+    )
+    .await;
     assert_eq!(report.outcome, PingOutcome::Redirected, "{report:?}");
     assert_eq!(report.status, Some(308));
     assert_eq!(
         report.message,
         "This key belongs to another region: api.eu-1.crowdstrike.com (HTTP 308)."
     );
-    assert_eq!(stub.requests().len(), before + 1, "the redirect is not followed");
+    assert_eq!(
+        stub.requests().len(),
+        before + 1,
+        "the redirect is not followed"
+    );
 
     // Auvik answers a wrong region on the API call itself.
-    stub.respond_at("/authentication/verify", 301, "", Some("https://auvikapi.eu1.my.auvik.com/v1/authentication/verify"));
-    let report = run_with(&stub, catalog("auvik"), &[("region", "us1")], &[("user", "a@b.c"), ("password", "k")]).await;
+    stub.respond_at(
+        "/authentication/verify",
+        301,
+        "",
+        Some("https://auvikapi.eu1.my.auvik.com/v1/authentication/verify"),
+    );
+    let report = run_with(
+        &stub,
+        catalog("auvik"),
+        &[("region", "us1")],
+        &[("user", "a@b.c"), ("password", "k")],
+    )
+    .await;
     assert_eq!(report.outcome, PingOutcome::Redirected);
     assert!(report.message.contains("auvikapi.eu1.my.auvik.com"));
 }
@@ -365,7 +493,12 @@ async fn keys_are_never_sent_to_loopback_or_private_addresses_by_default() {
     let fortigate = catalog("fortigate");
     let target = PingTarget::new(fortigate, format!("{}/api/v2", stub.base_url()), None);
     let before = stub.requests().len();
-    let report = ping(&default_client, &target, &parts(fortigate, &[("key", "fgt-token-123")])).await;
+    let report = ping(
+        &default_client,
+        &target,
+        &parts(fortigate, &[("key", "fgt-token-123")]),
+    )
+    .await;
     assert_eq!(report.outcome, PingOutcome::HostRefused, "{report:?}");
     assert!(report.message.contains("127.0.0.1"));
     // A name that resolves to loopback is refused by the resolver too.
@@ -374,9 +507,17 @@ async fn keys_are_never_sent_to_loopback_or_private_addresses_by_default() {
         format!("https://localhost.localdomain:{}/api/v2", stub.port()),
         None,
     );
-    let report = ping(&default_client, &named, &parts(fortigate, &[("key", "fgt-token-123")])).await;
+    let report = ping(
+        &default_client,
+        &named,
+        &parts(fortigate, &[("key", "fgt-token-123")]),
+    )
+    .await;
     assert!(
-        matches!(report.outcome, PingOutcome::HostRefused | PingOutcome::NotReachable),
+        matches!(
+            report.outcome,
+            PingOutcome::HostRefused | PingOutcome::NotReachable
+        ),
         "{report:?}"
     );
     assert_eq!(stub.requests().len(), before, "nothing reached the stub");
@@ -399,10 +540,18 @@ async fn a_per_key_ca_is_merged_with_the_other_roots() {
     let other = PingTarget::new(fortigate, format!("{}/api/v2", first.base_url()), None)
         .with_key_ca(Some(second.ca_pem()));
     let report = ping(&client, &other, &parts(fortigate, &[("key", "k1")])).await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "the shared roots still work: {report:?}");
+    assert_eq!(
+        report.outcome,
+        PingOutcome::Authenticated,
+        "the shared roots still work: {report:?}"
+    );
     let without = PingTarget::new(fortigate, format!("{}/api/v2", second.base_url()), None);
     let report = ping(&client, &without, &parts(fortigate, &[("key", "k2")])).await;
-    assert_eq!(report.outcome, PingOutcome::TlsError, "the CA is per key: {report:?}");
+    assert_eq!(
+        report.outcome,
+        PingOutcome::TlsError,
+        "the CA is per key: {report:?}"
+    );
 }
 
 #[tokio::test]
@@ -418,7 +567,11 @@ async fn every_failure_is_reported_with_its_hint() {
     stub.accept_without_scope("narrow-token");
     let scope = run(&stub, fortigate, &[("key", "narrow-token")]).await;
     assert_eq!(scope.outcome, PingOutcome::ScopeMissing);
-    assert!(scope.hint.contains("IP"), "the manual's IP allowlisting hint: {}", scope.hint);
+    assert!(
+        scope.hint.contains("IP"),
+        "the manual's IP allowlisting hint: {}",
+        scope.hint
+    );
 
     // Unfilled fields are named before any request (Graph's tenant lives in the token URL).
     let before = stub.requests().len();
@@ -431,7 +584,11 @@ async fn every_failure_is_reported_with_its_hint() {
     )
     .await;
     assert_eq!(placeholder.outcome, PingOutcome::Placeholder);
-    assert!(placeholder.message.contains("Tenant ID"), "{}", placeholder.message);
+    assert!(
+        placeholder.message.contains("Tenant ID"),
+        "{}",
+        placeholder.message
+    );
     assert!(placeholder.hint.contains("Edit settings"));
     assert_eq!(stub.requests().len(), before);
 

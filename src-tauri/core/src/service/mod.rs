@@ -437,6 +437,11 @@ impl Console {
         }
     }
 
+    /// A copy of every entry of this console's log (tests, and the host-confirmation check).
+    pub fn audit_entries(&self) -> Vec<crate::audit::AuditEntry> {
+        Self::lock(&self.audit).entries().to_vec()
+    }
+
     pub(crate) fn audit_log(&self) -> MutexGuard<'_, AuditLog> {
         Self::lock(&self.audit)
     }
