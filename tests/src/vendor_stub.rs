@@ -85,6 +85,8 @@ struct StubState {
     credential_headers: Vec<String>,
     token_paths: Vec<String>,
     forced_statuses: VecDeque<u16>,
+    /// One-shot answers for paths ending in a given suffix: (suffix, status, body, location).
+    scripted: Vec<(String, u16, String, Option<String>)>,
     issued_tokens: Vec<String>,
     requests: Vec<RecordedRequest>,
 }
@@ -239,6 +241,27 @@ impl VendorStub {
         for _ in 0..times {
             state.forced_statuses.push_back(status);
         }
+    }
+
+    /// Answer the next request whose path ends with `suffix` with `status` and `body` (a 3xx
+    /// gets `Location: location`), regardless of credentials.
+    pub fn respond_at(&self, suffix: &str, status: u16, body: &str, location: Option<&str>) {
+        self.shared.lock().scripted.push((
+            suffix.to_string(),
+            status,
+            body.to_string(),
+            location.map(str::to_string),
+        ));
+    }
+
+    /// Fail the next request to a path ending with `suffix` (connector failure injection).
+    pub fn fail_next(&self, suffix: &str, status: u16) {
+        self.respond_at(suffix, status, r#"{"errors":["injected failure"]}"#, None);
+    }
+
+    /// Is this credential accepted now?
+    pub fn accepts(&self, credential: &str) -> bool {
+        self.shared.lock().accepted.contains(credential)
     }
 
     /// Every request received so far, oldest first.
@@ -430,6 +453,66 @@ fn handle(shared: &StubShared, request: IncomingRequest) -> Response<Full<Bytes>
     response
 }
 
+/// Vendors' own key management, for the connectors: Meraki's API keys (an identity holds two,
+/// revoked by their last four characters) and SentinelOne's token regeneration (the old token
+/// stops working at once).
+fn key_management(
+    state: &mut StubState,
+    request: &IncomingRequest,
+    query: &[(String, String)],
+    path: &str,
+) -> Option<(u16, Response<Full<Bytes>>)> {
+    let caller = credential_candidates(request, query, &state.credential_headers)
+        .into_iter()
+        .find(|candidate| state.accepted.contains(candidate));
+    let meraki_generate = path.ends_with("/administered/identities/me/api/keys/generate");
+    let meraki_revoke =
+        path.contains("/administered/identities/me/api/keys/") && path.ends_with("/revoke");
+    let s1_generate = path.ends_with("/users/generate-api-token");
+    if !(meraki_generate || meraki_revoke || s1_generate) {
+        return None;
+    }
+    let Some(caller) = caller else {
+        return Some((
+            401,
+            json_response(401, &json!({"errors": ["Invalid API key"]})),
+        ));
+    };
+    let fresh = hex::encode(rand::random::<[u8; 20]>());
+    if meraki_generate {
+        state.accepted.insert(fresh.clone());
+        return Some((200, json_response(200, &json!({"key": fresh}))));
+    }
+    if meraki_revoke {
+        let suffix = path
+            .trim_end_matches("/revoke")
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let before = state.accepted.len();
+        state
+            .accepted
+            .retain(|key| !(key.len() >= 20 && key.ends_with(&suffix)));
+        let status = if state.accepted.len() < before {
+            204
+        } else {
+            404
+        };
+        return Some((status, json_response(status, &json!({}))));
+    }
+    // SentinelOne: the caller's token is replaced by the new one.
+    state.accepted.remove(&caller);
+    state.accepted.insert(fresh.clone());
+    Some((
+        200,
+        json_response(
+            200,
+            &json!({"data": {"token": fresh, "expiresAt": "2027-06-01T00:00:00Z"}}),
+        ),
+    ))
+}
+
 fn decide(
     state: &mut StubState,
     request: &IncomingRequest,
@@ -445,6 +528,27 @@ fn decide(
         return (status, response);
     }
     let path = request.uri.path();
+    if let Some(index) = state
+        .scripted
+        .iter()
+        .position(|(suffix, ..)| path.ends_with(suffix.as_str()))
+    {
+        let (_, status, body, location) = state.scripted.remove(index);
+        let mut response = Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() =
+            hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+        if let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            response
+                .headers_mut()
+                .insert(hyper::header::LOCATION, location);
+        }
+        return (status, response);
+    }
+    if request.method == Method::POST
+        && let Some(answer) = key_management(state, request, query, path)
+    {
+        return answer;
+    }
     let token_route = request.method == Method::POST
         && (path.ends_with("/token") || state.token_paths.iter().any(|known| known == path));
     if token_route {

@@ -33,7 +33,9 @@ fn add_request(vendor: &str, value: &str) -> AddKeyRequest {
     AddKeyRequest {
         vendor_id: vendor.into(),
         label: None,
-        value: SecretValue::new(value),
+        value: Some(SecretValue::new(value)),
+        parts: Vec::new(),
+        fields: Default::default(),
         expiry: Some(
             (Utc::now() + chrono::Duration::days(200))
                 .format("%Y-%m-%d")
@@ -118,6 +120,7 @@ async fn keys_live_in_the_vault_with_metadata_in_tags() {
                 note: "moved to the NOC".into(),
                 endpoint: String::new(),
                 token_url: String::new(),
+                ..Default::default()
             },
             now,
         )
@@ -141,9 +144,7 @@ async fn keys_live_in_the_vault_with_metadata_in_tags() {
             RotateRequest {
                 secret_name: "cisco-meraki".into(),
                 value: Some(SecretValue::new("meraki-api-key-ROTATED-9876543210fedcba")),
-                generate: false,
-                expiry: None,
-                test_first: false,
+                ..Default::default()
             },
             false,
             now,
@@ -580,6 +581,7 @@ async fn redirects_are_never_followed_so_no_secret_is_resent_elsewhere() {
             authority_host: Some(base.clone()),
             vault_url: Some(base),
             ca_pem: Some(ca.ca_pem().to_string()),
+            auth: akv_core::domain::connection::AuthMode::AppSecret,
         }
         .validated()
         .expect("settings");

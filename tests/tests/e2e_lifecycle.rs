@@ -36,9 +36,13 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
         .await?;
     let dialog = app.find("[data-testid=rotate-dialog]").await?;
     assert!(dialog.text().await?.contains("vendor's portal first"));
+    // Huntress keys have two labelled parts; nobody types "key:secret".
+    assert!(dialog.text().await?.contains("API secret"));
+    app.type_into("[data-testid=rotate-part-user]", "hk_newpublic")
+        .await?;
     app.type_into(
-        "[data-testid=rotate-value]",
-        "hk_newpublic:hs_newprivate_0123456789",
+        "[data-testid=rotate-part-password]",
+        "hs_newprivate_0123456789",
     )
     .await?;
     app.click("[data-testid=rotate-save]").await?;
@@ -88,14 +92,23 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
         .into_iter()
         .enumerate()
     {
-        let checkbox = row.find(Locator::Css("input[type=checkbox]")).await?;
+        let checkbox = row
+            .find(Locator::Css("[data-testid=bulk-generate]"))
+            .await?;
         if checkbox.is_enabled().await? {
             checkbox.click().await?;
         } else {
-            let field = row.find(Locator::Css("[data-testid=bulk-value]")).await?;
-            field
-                .send_keys(&format!("new-client-{index}:new-secret-{index}-0123456789"))
-                .await?;
+            // One field per labelled part of a multi-part key.
+            for (part, field) in row
+                .find_all(Locator::Css("input[data-part]"))
+                .await?
+                .into_iter()
+                .enumerate()
+            {
+                field
+                    .send_keys(&format!("new-{index}-{part}-0123456789"))
+                    .await?;
+            }
         }
     }
     app.click("[data-testid=bulk-run]").await?;

@@ -39,13 +39,37 @@ fn seed_ninjaone(emulator: &akv_tests::emulator::Emulator) {
     seed_key(emulator, "ninjaone", "", "ninja-value-0123456789abcdef", 10);
 }
 
+/// A rotation with a new value; a multi-part vendor's value is given as `first:rest`.
 fn request(name: &str, value: &str) -> RotateRequest {
+    let vendor_id = name.split("--").next().unwrap_or(name);
+    let vendor = akv_core::domain::catalog::vendor(vendor_id).expect("catalog vendor");
+    if vendor.is_multi_part() {
+        let (first, rest) = value
+            .split_once(':')
+            .unwrap_or((value, "secret-0123456789"));
+        let ids: Vec<&str> = vendor.key_parts.iter().map(|p| p.id.as_str()).collect();
+        let parts = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| akv_core::domain::key_value::KeyPartInput {
+                id: id.to_string(),
+                value: SecretValue::new(if i == 0 {
+                    first.to_string()
+                } else {
+                    format!("{rest}-{i}")
+                }),
+            })
+            .collect();
+        return RotateRequest {
+            secret_name: name.into(),
+            parts,
+            ..Default::default()
+        };
+    }
     RotateRequest {
         secret_name: name.into(),
         value: Some(SecretValue::new(value)),
-        generate: false,
-        expiry: None,
-        test_first: false,
+        ..Default::default()
     }
 }
 
@@ -151,9 +175,15 @@ async fn rotate_all_due_rotates_seventeen_and_keeps_three_failures_due_and_intac
             assert_eq!(value, format!("old-value-{i:02}"), "{name} lost its value");
             assert_eq!(emulator.secret_versions(name).len(), 1);
         } else {
+            // Stored as named parts, so the secret part may hold ':'.
+            let ninja = akv_core::domain::catalog::vendor("ninjaone").expect("catalog");
+            let parts =
+                akv_core::domain::key_value::KeyParts::decode(ninja, &SecretValue::new(value))
+                    .expect("parts");
+            assert_eq!(parts.get("client_id"), Some("ninja-client"));
             assert_eq!(
-                value,
-                format!("ninja-client:new-value-{i:02}-abcdefghijklmnop")
+                parts.get("client_secret"),
+                Some(format!("new-value-{i:02}-abcdefghijklmnop-1").as_str())
             );
             assert_eq!(
                 emulator.secret_versions(name).len(),
@@ -319,6 +349,7 @@ async fn settings_are_written_over_the_vaults_current_state_not_a_stale_copy() {
             note: "edited elsewhere".into(),
             endpoint: String::new(),
             token_url: String::new(),
+            ..Default::default()
         },
         Utc::now(),
     )
@@ -340,7 +371,20 @@ async fn the_role_policy_lives_in_the_vault_and_binds_every_console() {
     let admin = admin();
     let l1 = operator(OperatorRole::L1);
 
-    // By default L1 may copy RMM keys.
+    // A vault without a policy document is admin-only: L1 gets nothing until an Admin saves one.
+    l1_console.refresh_policy().await.expect("policy");
+    let missing = l1_console
+        .copy_key(&l1, "ninjaone", |_| panic!("no value without a policy"))
+        .await
+        .expect_err("admin-only while no policy is stored");
+    assert_eq!(missing.code, ErrorCode::AccessDenied);
+    admin_console.refresh_policy().await.expect("policy");
+    admin_console
+        .save_default_policy(&admin)
+        .await
+        .expect("the Admin saves the manual's defaults");
+
+    // With the manual's defaults L1 may copy RMM keys.
     l1_console.refresh_policy().await.expect("policy");
     let copied = std::sync::Mutex::new(false);
     l1_console

@@ -5,7 +5,6 @@ mod support;
 
 use std::sync::Arc;
 
-use akv_core::domain::policy::Role as OperatorRole;
 use akv_core::domain::secret::SecretValue;
 use akv_core::session::{AppCore, AppPaths, ConnectRequest, Mode};
 use support::*;
@@ -23,12 +22,11 @@ async fn reconnecting_to_the_open_vault_works_and_keeps_one_audit_log() {
         Arc::new(|_| {}),
     )
     .with_options(fast_options(), None);
-    core.set_profile("Dana Reyes", OperatorRole::Admin)
-        .await
-        .expect("profile");
+    core.set_profile("Dana Reyes", None).await.expect("profile");
     let request = || ConnectRequest {
         settings: settings(&emulator),
-        client_secret: SecretValue::new(SECRET),
+        client_secret: Some(SecretValue::new(SECRET)),
+        method: None,
         remember: false,
     };
     let first = core.connect(request()).await.expect("connect");
@@ -46,7 +44,8 @@ async fn reconnecting_to_the_open_vault_works_and_keeps_one_audit_log() {
     let error = core
         .connect(ConnectRequest {
             settings: wrong,
-            client_secret: SecretValue::new("wrong secret"),
+            client_secret: Some(SecretValue::new("wrong secret")),
+            method: None,
             remember: false,
         })
         .await
@@ -74,7 +73,14 @@ async fn reconnecting_to_the_open_vault_works_and_keeps_one_audit_log() {
         .collect();
     assert_eq!(
         actions,
-        vec!["connect", "disconnect", "connect", "disconnect"]
+        vec![
+            "policy-bootstrap",
+            "connect",
+            "disconnect",
+            "connect",
+            "disconnect"
+        ],
+        "the first operator of a fresh vault became its Admin, and that is recorded"
     );
     assert!(!text.contains(SECRET));
     // The chain head is anchored in the vault.

@@ -1,104 +1,152 @@
-//! The vendor test ping against a local HTTPS vendor stub (never the internet): every auth style
-//! of the catalog presents the key the way the vendor expects, and every outcome is reported with
-//! its hint.
+//! The vendor test ping against a local HTTPS vendor stub (never the internet): each auth style
+//! sends exactly the request the vendor documents (method, path, query, headers, body encoding),
+//! each catalog fix of issue 10 has a test that the old ping would have failed, and every outcome
+//! is reported with its hint.
 
 mod support;
 
+use std::collections::BTreeMap;
+
 use akv_core::domain::catalog::{Vendor, vendor};
+use akv_core::domain::key_value::KeyParts;
 use akv_core::domain::secret::SecretValue;
-use akv_core::ping::{PingClient, PingOutcome, PingReport, ping};
+use akv_core::ping::target::fill;
+use akv_core::ping::{PingClient, PingOutcome, PingReport, PingTarget, ping};
 use akv_tests::vendor_stub::{RecordedRequest, VendorStub};
 
 fn catalog(id: &str) -> &'static Vendor {
     vendor(id).unwrap_or_else(|| panic!("{id} is in the catalog"))
 }
 
-/// The vendor's endpoint moved onto the stub: same path, stub host.
-fn endpoint_on(stub: &VendorStub, vendor: &Vendor) -> String {
-    let url = vendor
-        .endpoint
-        .replace("{tenant}", "acme")
-        .replace("{server}", "acme.example")
-        .replace("{region}", "eu");
-    let parsed = url::Url::parse(&url).expect("catalog endpoint is a URL");
-    format!("{}{}", stub.base_url(), parsed.path().trim_end_matches('/'))
-}
-
-async fn run(
-    stub: &VendorStub,
-    vendor: &Vendor,
-    token_url: Option<String>,
-    key: &str,
-) -> PingReport {
-    let client = PingClient::new(Some(&stub.ca_pem())).expect("client");
-    ping(
-        &client,
-        vendor,
-        &endpoint_on(stub, vendor),
-        token_url.as_deref(),
-        &SecretValue::new(key),
+/// A URL template moved onto the stub: same path and query, stub host.
+fn on_stub(stub: &VendorStub, template: &str, fields: &BTreeMap<String, String>) -> String {
+    let mut filled = fill(template, fields);
+    for placeholder in ["{tenant}", "{server}", "{region}"] {
+        filled = filled.replace(placeholder, "acme.example");
+    }
+    let parsed = url::Url::parse(&filled).expect("template is a URL");
+    let query = parsed.query().map(|q| format!("?{q}")).unwrap_or_default();
+    format!(
+        "{}{}{query}",
+        stub.base_url(),
+        parsed.path().trim_end_matches('/')
     )
-    .await
 }
 
-fn last_get(stub: &VendorStub) -> RecordedRequest {
+fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn client(stub: &VendorStub) -> PingClient {
+    PingClient::new(Some(&stub.ca_pem()))
+        .and_then(PingClient::allowing_private_addresses_for_tests)
+        .expect("client")
+}
+
+fn parts(vendor: &Vendor, named: &[(&str, &str)]) -> KeyParts {
+    KeyParts::from_named(
+        vendor,
+        named
+            .iter()
+            .map(|(id, v)| (*id, SecretValue::new(*v)))
+            .collect(),
+    )
+}
+
+async fn run_with(
+    stub: &VendorStub,
+    vendor: &'static Vendor,
+    field_values: &[(&str, &str)],
+    key: &[(&str, &str)],
+) -> PingReport {
+    let values = fields(field_values);
+    let endpoint = on_stub(stub, &vendor.endpoint, &values);
+    let token_url = vendor.auth.token_url().map(|t| on_stub(stub, t, &values));
+    let target = PingTarget::new(vendor, endpoint, token_url).with_fields(&values);
+    ping(&client(stub), &target, &parts(vendor, key)).await
+}
+
+async fn run(stub: &VendorStub, vendor: &'static Vendor, key: &[(&str, &str)]) -> PingReport {
+    run_with(stub, vendor, &[], key).await
+}
+
+fn last(stub: &VendorStub, method: &str) -> RecordedRequest {
     stub.requests()
         .into_iter()
         .rev()
-        .find(|r| r.method == "GET")
-        .expect("a GET reached the stub")
+        .find(|r| r.method == method)
+        .unwrap_or_else(|| panic!("a {method} reached the stub"))
+}
+
+fn form(request: &RecordedRequest) -> BTreeMap<String, String> {
+    url::form_urlencoded::parse(&request.body)
+        .into_owned()
+        .collect()
+}
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
 }
 
 #[tokio::test]
-async fn bearer_header_and_query_styles_present_the_key_as_documented() {
+async fn bearer_header_and_query_styles_send_the_documented_request() {
     let stub = VendorStub::start().await.expect("stub");
 
     let fortigate = catalog("fortigate");
     stub.accept("fgt-token-123");
-    let report = run(&stub, fortigate, None, "fgt-token-123").await;
+    let report = run(&stub, fortigate, &[("key", "fgt-token-123")]).await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let request = last_get(&stub);
+    let request = last(&stub, "GET");
+    assert_eq!(request.path, "/api/v2/monitor/system/status");
     assert_eq!(
         request.header("authorization"),
         Some("Bearer fgt-token-123")
     );
-    assert!(
-        request
-            .path
-            .ends_with(fortigate.test_path.split('?').next().unwrap_or_default())
-    );
 
     let sentinel = catalog("sentinelone");
     stub.accept("s1-token-456");
+    let report = run_with(
+        &stub,
+        sentinel,
+        &[("tenant", "acme")],
+        &[("key", "s1-token-456")],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let request = last(&stub, "GET");
+    assert_eq!(request.path, "/web/api/v2.1/system/info");
     assert_eq!(
-        run(&stub, sentinel, None, "s1-token-456").await.outcome,
-        PingOutcome::Authenticated
-    );
-    assert_eq!(
-        last_get(&stub).header("authorization"),
+        request.header("authorization"),
         Some("ApiToken s1-token-456")
     );
 
+    // Fix: Meraki's documented scheme is Bearer (the stub no longer reads the old header).
     let meraki = catalog("cisco-meraki");
-    stub.add_credential_header("X-Cisco-Meraki-API-Key");
     stub.accept("meraki-key-789");
+    let report = run(&stub, meraki, &[("key", "meraki-key-789")]).await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let request = last(&stub, "GET");
+    assert_eq!(request.path, "/api/v1/organizations");
     assert_eq!(
-        run(&stub, meraki, None, "meraki-key-789").await.outcome,
-        PingOutcome::Authenticated
+        request.header("authorization"),
+        Some("Bearer meraki-key-789")
     );
-    assert_eq!(
-        last_get(&stub).header("x-cisco-meraki-api-key"),
-        Some("meraki-key-789")
-    );
+    assert_eq!(request.header("x-cisco-meraki-api-key"), None);
 
     let nsight = catalog("nable-nsight");
     stub.accept("nsight-key-000");
-    let report = run(&stub, nsight, None, "nsight-key-000").await;
+    let report = run(&stub, nsight, &[("key", "nsight-key-000")]).await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    assert_eq!(
-        last_get(&stub).query_param("apikey"),
-        Some("nsight-key-000")
-    );
+    let request = last(&stub, "GET");
+    assert_eq!(request.query_param("apikey"), Some("nsight-key-000"));
+    assert_eq!(request.query_param("service"), Some("list_clients"));
     assert!(
         !report.target.contains("nsight-key-000"),
         "the report must not show the key"
@@ -106,114 +154,404 @@ async fn bearer_header_and_query_styles_present_the_key_as_documented() {
 }
 
 #[tokio::test]
-async fn basic_and_multi_header_styles_split_the_key() {
+async fn nsight_errors_in_an_http_200_body_are_not_authenticated() {
+    // Fix: N-sight answers a bad key with HTTP 200 and an XML error.
+    let stub = VendorStub::start().await.expect("stub");
+    stub.respond_at(
+        "/api/",
+        200,
+        "<?xml version=\"1.0\"?><result><error><message>Invalid API key</message></error></result>",
+        None,
+    );
+    let report = run(&stub, catalog("nable-nsight"), &[("key", "revoked-key")]).await;
+    assert_eq!(report.outcome, PingOutcome::Rejected, "{report:?}");
+    assert!(
+        report.message.contains("Invalid API key"),
+        "{}",
+        report.message
+    );
+}
+
+#[tokio::test]
+async fn basic_and_header_styles_send_each_part_where_documented() {
     let stub = VendorStub::start().await.expect("stub");
 
     let huntress = catalog("huntress");
     stub.accept("hk_public:hs_private");
+    let report = run(
+        &stub,
+        huntress,
+        &[("user", "hk_public"), ("password", "hs_private")],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let request = last(&stub, "GET");
+    assert_eq!(request.path, "/v1/account");
     assert_eq!(
-        run(&stub, huntress, None, "hk_public:hs_private")
-            .await
-            .outcome,
-        PingOutcome::Authenticated
+        request.header("authorization"),
+        Some(basic("hk_public", "hs_private").as_str())
     );
 
     // ConnectWise PSA: Basic company+public:private plus the clientId header.
     let psa = catalog("connectwise-psa");
-    stub.accept("acme+pub:priv");
-    let report = run(&stub, psa, None, "acme+pub:priv:0f0e0d0c-client-id").await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    assert_eq!(
-        last_get(&stub).header("clientid"),
-        Some("0f0e0d0c-client-id")
-    );
-
-    // Autotask: three headers.
-    let autotask = catalog("autotask");
-    stub.add_credential_header("Secret");
-    stub.accept("at-secret");
+    stub.accept("acme+pub:priv:with:colons");
     let report = run(
         &stub,
-        autotask,
-        None,
-        "api@acme.example:at-secret:INTEGRATION42",
+        psa,
+        &[
+            ("user", "acme+pub"),
+            ("password", "priv:with:colons"),
+            ("clientid", "0f0e0d0c-client-id"),
+        ],
     )
     .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let request = last_get(&stub);
+    let request = last(&stub, "GET");
+    assert_eq!(request.path, "/v4_6_release/apis/3.0/system/info");
+    assert_eq!(request.header("clientid"), Some("0f0e0d0c-client-id"));
+
+    // Fix: Autotask's secret (in the middle of the old joined form) may hold ':'.
+    let autotask = catalog("autotask");
+    stub.add_credential_header("Secret");
+    stub.accept("at:sec:ret");
+    let report = run(
+        &stub,
+        autotask,
+        &[
+            ("user", "api@acme.example"),
+            ("secret", "at:sec:ret"),
+            ("code", "INTEGRATION42"),
+        ],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let request = last(&stub, "GET");
+    assert_eq!(request.path, "/atservicesrest/v1.0/ThresholdInformation");
     assert_eq!(request.header("username"), Some("api@acme.example"));
-    assert_eq!(request.header("secret"), Some("at-secret"));
+    assert_eq!(request.header("secret"), Some("at:sec:ret"));
     assert_eq!(request.header("apiintegrationcode"), Some("INTEGRATION42"));
 
-    // A key missing its parts never leaves the console.
+    // A key missing a part never leaves the console.
     let before = stub.requests().len();
-    let report = run(&stub, autotask, None, "only-one-part").await;
+    let report = run(&stub, autotask, &[("user", "only-one-part")]).await;
     assert_eq!(report.outcome, PingOutcome::BadKeyFormat);
     assert_eq!(stub.requests().len(), before);
 }
 
 #[tokio::test]
-async fn token_exchange_styles_get_a_token_first() {
+async fn oauth_client_authentication_styles_match_each_vendor() {
     let stub = VendorStub::start().await.expect("stub");
 
-    // Pax8: client credentials with an audience, then the API call with the bearer token.
-    let pax8 = catalog("pax8");
-    stub.accept_client("pax8-client", "pax8-secret");
-    let token_url = format!("{}/v1/token", stub.base_url());
+    // client_secret_post (NinjaOne): form fields and the scope.
+    let ninja = catalog("ninjaone");
+    stub.accept_client("ninja-client", "ninja-secret");
     let report = run(
         &stub,
-        pax8,
-        Some(token_url.clone()),
-        "pax8-client:pax8-secret",
+        ninja,
+        &[
+            ("client_id", "ninja-client"),
+            ("client_secret", "ninja-secret"),
+        ],
     )
     .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let token_request = stub
-        .requests()
-        .into_iter()
-        .find(|r| r.method == "POST")
-        .expect("token request");
-    assert!(
-        token_request
-            .body_text()
-            .contains("audience=https%3A%2F%2Fapi.pax8.com")
-    );
-    let issued = stub.issued_tokens();
+    let token = last(&stub, "POST");
+    assert_eq!(token.path, "/ws/oauth/token");
     assert_eq!(
-        last_get(&stub).header("authorization"),
+        token.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    let body = form(&token);
+    assert_eq!(
+        body.get("grant_type").map(String::as_str),
+        Some("client_credentials")
+    );
+    assert_eq!(
+        body.get("client_id").map(String::as_str),
+        Some("ninja-client")
+    );
+    assert_eq!(body.get("scope").map(String::as_str), Some("monitoring"));
+    let issued = stub.issued_tokens();
+    let get = last(&stub, "GET");
+    assert_eq!(get.path, "/api/v2/organizations");
+    assert_eq!(
+        get.header("authorization"),
         Some(format!("Bearer {}", issued[0]).as_str())
     );
 
-    let rejected = run(&stub, pax8, Some(token_url), "pax8-client:wrong").await;
-    assert_eq!(rejected.outcome, PingOutcome::Rejected);
-
-    // Datto RMM: the password grant with the public client.
-    let datto = catalog("datto-rmm");
-    stub.accept_client("rmm-api-key", "rmm-api-secret");
-    let token_url = format!("{}/auth/oauth/token", stub.base_url());
-    let report = run(&stub, datto, Some(token_url), "rmm-api-key:rmm-api-secret").await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-
-    // ConnectWise Automate: JSON login at /apitoken with the ClientId header.
-    let automate = catalog("connectwise-automate");
-    stub.add_token_path("/cwa/api/v1/apitoken");
-    stub.accept_client("integrator", "integrator-password");
+    // Fix: client_secret_basic (Acronis): the id and secret only in the Basic header.
+    let acronis = catalog("acronis");
+    stub.accept_client("acronis-client", "acronis-secret");
     let report = run(
         &stub,
-        automate,
-        None,
-        "integrator:integrator-password:cw-client-id",
+        acronis,
+        &[
+            ("client_id", "acronis-client"),
+            ("client_secret", "acronis-secret"),
+        ],
     )
     .await;
     assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let login = stub
-        .requests()
-        .into_iter()
-        .rev()
-        .find(|r| r.path.ends_with("/apitoken"))
-        .expect("login request");
+    let token = last(&stub, "POST");
+    assert_eq!(token.path, "/api/2/idp/token");
+    assert_eq!(
+        token.header("authorization"),
+        Some(basic("acronis-client", "acronis-secret").as_str())
+    );
+    let body = form(&token);
+    assert_eq!(
+        body.get("grant_type").map(String::as_str),
+        Some("client_credentials")
+    );
+    assert!(
+        !body.contains_key("client_secret"),
+        "the secret travels only in the header"
+    );
+
+    // Fix: Pax8 takes a JSON body with the audience.
+    let pax8 = catalog("pax8");
+    stub.accept_client("pax8-client", "pax8-secret");
+    let report = run(
+        &stub,
+        pax8,
+        &[
+            ("client_id", "pax8-client"),
+            ("client_secret", "pax8-secret"),
+        ],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let token = last(&stub, "POST");
+    assert_eq!(token.path, "/v1/token");
+    assert_eq!(token.header("content-type"), Some("application/json"));
+    let json: serde_json::Value = serde_json::from_slice(&token.body).expect("JSON body");
+    assert_eq!(json["grant_type"], "client_credentials");
+    assert_eq!(json["client_id"], "pax8-client");
+    assert_eq!(json["audience"], "https://api.pax8.com");
+    let rejected = run(
+        &stub,
+        pax8,
+        &[("client_id", "pax8-client"), ("client_secret", "wrong")],
+    )
+    .await;
+    assert_eq!(rejected.outcome, PingOutcome::Rejected);
+
+    // Fix: hosted HaloPSA needs ?tenant= on the token request.
+    let halo = catalog("halopsa");
+    stub.accept_client("halo-client", "halo-secret");
+    let report = run_with(
+        &stub,
+        halo,
+        &[("tenant", "acme")],
+        &[
+            ("client_id", "halo-client"),
+            ("client_secret", "halo-secret"),
+        ],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let token = last(&stub, "POST");
+    assert_eq!(token.path, "/auth/token");
+    assert_eq!(token.query_param("tenant"), Some("acme"));
+    assert_eq!(form(&token).get("scope").map(String::as_str), Some("all"));
+
+    // Datto RMM: the password grant with the public client in Basic.
+    let datto = catalog("datto-rmm");
+    stub.accept_client("rmm-api-key", "rmm-api-secret");
+    let report = run_with(
+        &stub,
+        datto,
+        &[("region", "merlot")],
+        &[("user", "rmm-api-key"), ("password", "rmm-api-secret")],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let token = last(&stub, "POST");
+    assert_eq!(
+        token.header("authorization"),
+        Some(basic("public-client", "public").as_str())
+    );
+    assert_eq!(
+        form(&token).get("grant_type").map(String::as_str),
+        Some("password")
+    );
+}
+
+#[tokio::test]
+async fn connectwise_automate_sends_client_id_on_every_call() {
+    // Fix: the ClientId header went only to /apitoken, not to the test GET.
+    let stub = VendorStub::start().await.expect("stub");
+    let automate = catalog("connectwise-automate");
+    stub.add_token_path("/cwa/api/v1/apitoken");
+    stub.accept_client("integrator", "pass:with:colons");
+    let report = run(
+        &stub,
+        automate,
+        &[
+            ("user", "integrator"),
+            ("password", "pass:with:colons"),
+            ("clientid", "cw-client-id"),
+        ],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let login = last(&stub, "POST");
+    assert_eq!(login.path, "/cwa/api/v1/apitoken");
     assert_eq!(login.header("clientid"), Some("cw-client-id"));
-    assert!(login.body_text().contains("\"UserName\":\"integrator\""));
+    let json: serde_json::Value = serde_json::from_slice(&login.body).expect("JSON login");
+    assert_eq!(json["UserName"], "integrator");
+    assert_eq!(json["Password"], "pass:with:colons");
+    let get = last(&stub, "GET");
+    assert_eq!(get.path, "/cwa/api/v1/clients");
+    assert_eq!(
+        get.header("clientid"),
+        Some("cw-client-id"),
+        "ClientId on the REST call too"
+    );
+}
+
+#[tokio::test]
+async fn vendor_headers_and_header_fields_travel_on_every_request() {
+    let stub = VendorStub::start().await.expect("stub");
+    // Fix: Veeam SPC needs x-client-version.
+    stub.accept("vspc-key");
+    let report = run(&stub, catalog("veeam-spc"), &[("key", "vspc-key")]).await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    assert_eq!(last(&stub, "GET").header("x-client-version"), Some("3.5"));
+
+    // Fix: JumpCloud MSP admins send x-org-id.
+    stub.accept("jc-key");
+    let jumpcloud = catalog("jumpcloud");
+    let report = run_with(
+        &stub,
+        jumpcloud,
+        &[("org_id", "5b5o13o06tsand0c29a0t3s6")],
+        &[("key", "jc-key")],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let get = last(&stub, "GET");
+    assert_eq!(get.header("x-api-key"), Some("jc-key"));
+    assert_eq!(get.header("x-org-id"), Some("5b5o13o06tsand0c29a0t3s6"));
+    // Single-org admins send none.
+    run(&stub, jumpcloud, &[("key", "jc-key")]).await;
+    assert_eq!(last(&stub, "GET").header("x-org-id"), None);
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_region_is_explained_not_followed() {
+    // Fix: CrowdStrike answers a key of another cloud with 308; it was a bare "HTTP 308".
+    let stub = VendorStub::start().await.expect("stub");
+    stub.respond_at(
+        "/oauth2/token",
+        308,
+        "",
+        Some("https://api.eu-1.crowdstrike.com/oauth2/token"),
+    );
+    let before = stub.requests().len();
+    let report = run(
+        &stub,
+        catalog("crowdstrike"),
+        &[("client_id", "cs-id"), ("client_secret", "cs-secret")],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Redirected, "{report:?}");
+    assert_eq!(report.status, Some(308));
+    assert_eq!(
+        report.message,
+        "This key belongs to another region: api.eu-1.crowdstrike.com (HTTP 308)."
+    );
+    assert_eq!(
+        stub.requests().len(),
+        before + 1,
+        "the redirect is not followed"
+    );
+
+    // Auvik answers a wrong region on the API call itself.
+    stub.respond_at(
+        "/authentication/verify",
+        301,
+        "",
+        Some("https://auvikapi.eu1.my.auvik.com/v1/authentication/verify"),
+    );
+    let report = run_with(
+        &stub,
+        catalog("auvik"),
+        &[("region", "us1")],
+        &[("user", "a@b.c"), ("password", "k")],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Redirected);
+    assert!(report.message.contains("auvikapi.eu1.my.auvik.com"));
+}
+
+#[tokio::test]
+async fn keys_are_never_sent_to_loopback_or_private_addresses_by_default() {
+    let stub = VendorStub::start().await.expect("stub");
+    stub.accept("fgt-token-123");
+    let default_client = PingClient::new(Some(&stub.ca_pem())).expect("client");
+    let fortigate = catalog("fortigate");
+    let target = PingTarget::new(fortigate, format!("{}/api/v2", stub.base_url()), None);
+    let before = stub.requests().len();
+    let report = ping(
+        &default_client,
+        &target,
+        &parts(fortigate, &[("key", "fgt-token-123")]),
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::HostRefused, "{report:?}");
+    assert!(report.message.contains("127.0.0.1"));
+    // A name that resolves to loopback is refused by the resolver too.
+    let named = PingTarget::new(
+        fortigate,
+        format!("https://localhost.localdomain:{}/api/v2", stub.port()),
+        None,
+    );
+    let report = ping(
+        &default_client,
+        &named,
+        &parts(fortigate, &[("key", "fgt-token-123")]),
+    )
+    .await;
+    assert!(
+        matches!(
+            report.outcome,
+            PingOutcome::HostRefused | PingOutcome::NotReachable
+        ),
+        "{report:?}"
+    );
+    assert_eq!(stub.requests().len(), before, "nothing reached the stub");
+}
+
+#[tokio::test]
+async fn a_per_key_ca_is_merged_with_the_other_roots() {
+    // Two appliances with different CAs: the key's own CA is added to the roots every ping
+    // trusts (here the first stub's CA stands for them), it does not replace them.
+    let first = VendorStub::start().await.expect("stub");
+    let second = VendorStub::start().await.expect("stub");
+    first.accept("k1");
+    second.accept("k2");
+    let client = client(&first);
+    let fortigate = catalog("fortigate");
+    let with_key_ca = PingTarget::new(fortigate, format!("{}/api/v2", second.base_url()), None)
+        .with_key_ca(Some(second.ca_pem()));
+    let report = ping(&client, &with_key_ca, &parts(fortigate, &[("key", "k2")])).await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let other = PingTarget::new(fortigate, format!("{}/api/v2", first.base_url()), None)
+        .with_key_ca(Some(second.ca_pem()));
+    let report = ping(&client, &other, &parts(fortigate, &[("key", "k1")])).await;
+    assert_eq!(
+        report.outcome,
+        PingOutcome::Authenticated,
+        "the shared roots still work: {report:?}"
+    );
+    let without = PingTarget::new(fortigate, format!("{}/api/v2", second.base_url()), None);
+    let report = ping(&client, &without, &parts(fortigate, &[("key", "k2")])).await;
+    assert_eq!(
+        report.outcome,
+        PingOutcome::TlsError,
+        "the CA is per key: {report:?}"
+    );
 }
 
 #[tokio::test]
@@ -221,13 +559,13 @@ async fn every_failure_is_reported_with_its_hint() {
     let stub = VendorStub::start().await.expect("stub");
     let fortigate = catalog("fortigate");
 
-    let rejected = run(&stub, fortigate, None, "revoked-token").await;
+    let rejected = run(&stub, fortigate, &[("key", "revoked-token")]).await;
     assert_eq!(rejected.outcome, PingOutcome::Rejected);
     assert_eq!(rejected.status, Some(401));
     assert!(rejected.hint.contains("revoked"));
 
     stub.accept_without_scope("narrow-token");
-    let scope = run(&stub, fortigate, None, "narrow-token").await;
+    let scope = run(&stub, fortigate, &[("key", "narrow-token")]).await;
     assert_eq!(scope.outcome, PingOutcome::ScopeMissing);
     assert!(
         scope.hint.contains("IP"),
@@ -235,47 +573,49 @@ async fn every_failure_is_reported_with_its_hint() {
         scope.hint
     );
 
-    // Placeholders are caught before any request.
+    // Unfilled fields are named before any request (Graph's tenant lives in the token URL).
     let before = stub.requests().len();
-    let client = PingClient::new(Some(&stub.ca_pem())).expect("client");
+    let graph = catalog("microsoft-graph");
+    let target = PingTarget::of_record(graph, None);
     let placeholder = ping(
-        &client,
-        fortigate,
-        "https://{server}/api/v2",
-        None,
-        &SecretValue::new("x"),
+        &client(&stub),
+        &target,
+        &parts(graph, &[("client_id", "a"), ("client_secret", "b")]),
     )
     .await;
     assert_eq!(placeholder.outcome, PingOutcome::Placeholder);
-    assert!(placeholder.hint.contains("detail panel"));
+    assert!(
+        placeholder.message.contains("Tenant ID"),
+        "{}",
+        placeholder.message
+    );
+    assert!(placeholder.hint.contains("Edit settings"));
     assert_eq!(stub.requests().len(), before);
 
     // Nothing listening.
     let closed = ping(
-        &client,
-        fortigate,
-        "https://127.0.0.1:9/api/v2",
-        None,
-        &SecretValue::new("x"),
+        &client(&stub),
+        &PingTarget::new(fortigate, "https://127.0.0.1:9/api/v2", None),
+        &parts(fortigate, &[("key", "x")]),
     )
     .await;
     assert_eq!(closed.outcome, PingOutcome::NotReachable, "{closed:?}");
 
     // A certificate the console does not trust (as behind a TLS-inspecting proxy).
-    let untrusting = PingClient::new(None).expect("client");
+    let untrusting = PingClient::new(None)
+        .and_then(PingClient::allowing_private_addresses_for_tests)
+        .expect("client");
     let tls = ping(
         &untrusting,
-        fortigate,
-        &endpoint_on(&stub, fortigate),
-        None,
-        &SecretValue::new("x"),
+        &PingTarget::new(fortigate, format!("{}/api/v2", stub.base_url()), None),
+        &parts(fortigate, &[("key", "x")]),
     )
     .await;
     assert_eq!(tls.outcome, PingOutcome::TlsError, "{tls:?}");
 
     // Vendor trouble.
     stub.respond_next_with(503, 1);
-    let unexpected = run(&stub, fortigate, None, "whatever").await;
+    let unexpected = run(&stub, fortigate, &[("key", "whatever")]).await;
     assert_eq!(unexpected.outcome, PingOutcome::UnexpectedStatus);
     assert_eq!(unexpected.message, "The vendor answered with HTTP 503.");
 }

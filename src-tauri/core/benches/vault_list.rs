@@ -48,6 +48,7 @@ async fn run() {
             masked_preview: value.masked_preview(),
             endpoint_override: None,
             token_url_override: None,
+            settings: Default::default(),
             version: String::new(),
             created: None,
             updated: None,

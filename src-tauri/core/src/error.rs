@@ -50,6 +50,10 @@ pub enum ErrorCode {
     AuditTampered,
     ProfileRequired,
     ConfirmationMismatch,
+    /// An endpoint outside the vendor's domains awaits an Admin's confirmation of its host.
+    HostNotConfirmed,
+    /// Rotating at the vendor stopped at one step; the old key is still stored.
+    ConnectorFailed,
     DemoOnly,
     // Local resources
     AuditWriteFailed,

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod connectors;
 pub mod domain;
 pub mod error;
 pub mod ping;

@@ -23,6 +23,8 @@ pub const COMMANDS: &[&str] = &[
     "key_versions",
     "set_key_enabled",
     "delete_key",
+    "key_runbook",
+    "save_runbook",
     "deleted_keys",
     "recover_key",
     "purge_key",
@@ -33,6 +35,7 @@ pub const COMMANDS: &[&str] = &[
     "rotation_view",
     "rotate_key",
     "rotate_all_due",
+    "rotate_at_vendor",
     "restore_version",
     // Distribute tab
     "distribution_view",

@@ -5,6 +5,7 @@ use tauri::{AppHandle, Emitter, Runtime};
 
 use super::{Core, events};
 use akv_core::error::AppResult;
+use akv_core::service::connector::{VendorRotateRequest, VendorRotation};
 use akv_core::service::rotation::{BulkResult, RotateOutcome, RotateRequest, RotationView};
 use akv_core::service::vault::VaultRow;
 
@@ -34,6 +35,18 @@ pub async fn rotate_all_due<R: Runtime>(
         .rotate_many(&operator, requests, Utc::now(), |progress| {
             let _ = app.emit(events::BULK_PROGRESS, progress);
         })
+        .await
+}
+
+/// Rotate at the vendor (create, test, store, revoke) where a connector exists.
+#[tauri::command]
+pub async fn rotate_at_vendor(
+    core: Core<'_>,
+    request: VendorRotateRequest,
+) -> AppResult<VendorRotation> {
+    let (console, operator) = core.console().await?;
+    console
+        .rotate_at_vendor(&operator, request, false, Utc::now())
         .await
 }
 

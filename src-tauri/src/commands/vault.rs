@@ -13,6 +13,7 @@ use super::{Core, SavedFile, events, save_with_dialog};
 use akv_core::error::{AppError, AppResult, ErrorCode};
 use akv_core::ping::PingReport;
 use akv_core::service::clipboard::{Clipboard, ClipboardGuard};
+use akv_core::service::procedure::{RunbookRequest, RunbookView};
 use akv_core::service::vault::{
     AddKeyRequest, CatalogEntry, DeletedView, KeyDetail, KeySettingsRequest, VaultRow, VaultView,
     VersionView, catalog_entries,
@@ -115,12 +116,13 @@ pub async fn copy_key<R: Runtime>(
     core: Core<'_>,
     clipboard: tauri::State<'_, ClipboardState>,
     secret_name: String,
+    part: Option<String>,
 ) -> AppResult<CopyReceipt> {
     let (console, operator) = core.console().await?;
     let record = console.key(&secret_name).await?;
     let mut generation = 0;
     console
-        .copy_key(&operator, &secret_name, |value| {
+        .copy_key_part(&operator, &secret_name, part.as_deref(), |value| {
             app.clipboard().write_secret(value.expose()).map_err(|e| {
                 AppError::new(
                     ErrorCode::ClipboardUnavailable,
@@ -176,9 +178,32 @@ pub async fn set_key_enabled(
 }
 
 #[tauri::command]
-pub async fn delete_key(core: Core<'_>, secret_name: String) -> AppResult<DeletedView> {
+pub async fn delete_key(
+    core: Core<'_>,
+    secret_name: String,
+    used_by_checked: Option<Vec<String>>,
+) -> AppResult<DeletedView> {
     let (console, operator) = core.console().await?;
-    console.delete_key(&operator, &secret_name).await
+    console
+        .delete_key_checked(
+            &operator,
+            &secret_name,
+            &used_by_checked.unwrap_or_default(),
+        )
+        .await
+}
+
+/// The key's rotation procedure and "used by" list (prefilled from the catalog).
+#[tauri::command]
+pub async fn key_runbook(core: Core<'_>, secret_name: String) -> AppResult<RunbookView> {
+    let (console, _) = core.console().await?;
+    console.key_runbook(&secret_name).await
+}
+
+#[tauri::command]
+pub async fn save_runbook(core: Core<'_>, request: RunbookRequest) -> AppResult<RunbookView> {
+    let (console, operator) = core.console().await?;
+    console.save_runbook(&operator, request, Utc::now()).await
 }
 
 #[tauri::command]

@@ -42,6 +42,7 @@ pub fn settings(emulator: &Emulator) -> ConnectionSettings {
         authority_host: Some(emulator.authority_host()),
         vault_url: Some(emulator.vault_url()),
         ca_pem: Some(emulator.ca_pem()),
+        auth: akv_core::domain::connection::AuthMode::AppSecret,
     }
     .validated()
     .expect("valid settings")
@@ -97,11 +98,9 @@ pub fn console_with_ping(
     (console, notices)
 }
 
+/// A technician with `role` (as the roster or Entra would give it), acting in app-secret mode.
 pub fn operator(role: OperatorRole) -> Operator {
-    Operator {
-        name: format!("{} tester", role.label()),
-        role,
-    }
+    Operator::unverified(format!("{} tester", role.label()), Some(role))
 }
 
 pub fn admin() -> Operator {

@@ -23,6 +23,10 @@ import type { Role } from "./bindings/Role";
 import type { RotateOutcome } from "./bindings/RotateOutcome";
 import type { RotateRequest } from "./bindings/RotateRequest";
 import type { RotationView } from "./bindings/RotationView";
+import type { RunbookRequest } from "./bindings/RunbookRequest";
+import type { RunbookView } from "./bindings/RunbookView";
+import type { VendorRotateRequest } from "./bindings/VendorRotateRequest";
+import type { VendorRotation } from "./bindings/VendorRotation";
 import type { SavedFile } from "./bindings/SavedFile";
 import type { SetupGuide } from "./bindings/SetupGuide";
 import type { SetupNames } from "./bindings/SetupNames";
@@ -78,12 +82,16 @@ export const api = {
   addKey: (request: AddKeyRequest) => call<VaultRow>("add_key", { request }),
   updateKeySettings: (request: KeySettingsRequest) =>
     call<VaultRow>("update_key_settings", { request }),
-  copyKey: (secretName: string) => call<CopyReceipt>("copy_key", { secretName }),
+  copyKey: (secretName: string, part?: string) =>
+    call<CopyReceipt>("copy_key", { secretName, part: part ?? null }),
   testKey: (secretName: string) => call<PingReport>("test_key", { secretName }),
   keyVersions: (secretName: string) => call<VersionView[]>("key_versions", { secretName }),
   setKeyEnabled: (secretName: string, enabled: boolean) =>
     call<VaultRow>("set_key_enabled", { secretName, enabled }),
-  deleteKey: (secretName: string) => call<DeletedView>("delete_key", { secretName }),
+  deleteKey: (secretName: string, usedByChecked: string[] = []) =>
+    call<DeletedView>("delete_key", { secretName, usedByChecked }),
+  keyRunbook: (secretName: string) => call<RunbookView>("key_runbook", { secretName }),
+  saveRunbook: (request: RunbookRequest) => call<RunbookView>("save_runbook", { request }),
   deletedKeys: () => call<DeletedView[]>("deleted_keys"),
   recoverKey: (secretName: string) => call<null>("recover_key", { secretName }),
   purgeKey: (secretName: string, confirmation: string) =>
@@ -95,6 +103,8 @@ export const api = {
   rotationView: () => call<RotationView>("rotation_view"),
   rotateKey: (request: RotateRequest) => call<RotateOutcome>("rotate_key", { request }),
   rotateAllDue: (requests: RotateRequest[]) => call<BulkResult>("rotate_all_due", { requests }),
+  rotateAtVendor: (request: VendorRotateRequest) =>
+    call<VendorRotation>("rotate_at_vendor", { request }),
   restoreVersion: (secretName: string, version: string) =>
     call<VaultRow>("restore_version", { secretName, version }),
 

@@ -114,9 +114,24 @@ impl Category {
     }
 }
 
-/// How the vendor test ping presents the stored key to the vendor's API. Styles whose key holds
-/// several parts (user, password, extra id) split the stored value on `:` (the last part may itself
-/// contain colons).
+/// How an OAuth client presents its id and secret at the token endpoint (RFC 6749 §2.3.1 and the
+/// vendors' own variants).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` as form fields (`client_secret_post`).
+    #[default]
+    Post,
+    /// HTTP Basic `client_id:client_secret`, only `grant_type` in the form (`client_secret_basic`).
+    Basic,
+    /// One JSON object with `client_id`, `client_secret`, `grant_type` (and audience) (Pax8).
+    Json,
+}
+
+/// How the vendor test ping presents the stored key to the vendor's API. Each style reads the
+/// key's parts by id (see [`AuthStyle::required_parts`]); parts that name a `header` are sent as
+/// that header on every request, the login included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "style", rename_all = "kebab-case")]
 #[ts(export)]
@@ -130,18 +145,13 @@ pub enum AuthStyle {
         #[ts(optional)]
         prefix: Option<String>,
     },
-    /// HTTP Basic; the key is `user:password`, or `user:password:extra` when `extra_header` names a
-    /// header that must carry a third part (ConnectWise PSA's `clientId`).
-    Basic {
-        #[serde(default)]
-        #[ts(optional)]
-        extra_header: Option<String>,
-    },
-    /// The key's `:`-separated parts, one per named header (Autotask, Proofpoint Essentials).
-    Headers { names: Vec<String> },
+    /// HTTP Basic with the parts `user` and `password`.
+    Basic,
+    /// Every part travels in its own header (Autotask, Proofpoint Essentials).
+    Headers,
     /// The key travels as a query parameter.
     Query { param: String },
-    /// OAuth client credentials: the key is `client_id:client_secret`, exchanged at `token_url`.
+    /// OAuth client credentials with the parts `client_id` and `client_secret`.
     OauthClientCredentials {
         token_url: String,
         #[serde(default)]
@@ -150,28 +160,27 @@ pub enum AuthStyle {
         #[serde(default)]
         #[ts(optional)]
         audience: Option<String>,
+        #[serde(default)]
+        client_auth: ClientAuth,
     },
-    /// OAuth password grant with a fixed public client; the key is `username:password`.
+    /// OAuth password grant with a fixed public client; the parts are `user` and `password`.
     OauthPassword {
         token_url: String,
         client_id: String,
         client_secret: String,
     },
     /// A JSON login (`{user_field: .., password_field: ..}` posted to `token_path` under the
-    /// endpoint) answering a bearer token in `token_field`; the key is `user:password[:extra]`.
+    /// endpoint) answering a bearer token in `token_field`; the parts are `user` and `password`.
     JsonLogin {
         token_path: String,
         user_field: String,
         password_field: String,
         token_field: String,
-        #[serde(default)]
-        #[ts(optional)]
-        extra_header: Option<String>,
     },
 }
 
 impl AuthStyle {
-    /// The token URL of token-exchange styles (may hold placeholders).
+    /// The token URL template of token-exchange styles (may hold placeholders).
     pub fn token_url(&self) -> Option<&str> {
         match self {
             AuthStyle::OauthClientCredentials { token_url, .. }
@@ -180,15 +189,15 @@ impl AuthStyle {
         }
     }
 
-    /// How many `:`-separated parts a stored key of this style has.
-    pub fn key_parts(&self) -> usize {
+    /// Part ids this style reads (parts sent as headers come on top).
+    pub fn required_parts(&self) -> &'static [&'static str] {
         match self {
-            AuthStyle::Bearer | AuthStyle::Header { .. } | AuthStyle::Query { .. } => 1,
-            AuthStyle::Basic { extra_header } | AuthStyle::JsonLogin { extra_header, .. } => {
-                2 + usize::from(extra_header.is_some())
+            AuthStyle::Bearer | AuthStyle::Header { .. } | AuthStyle::Query { .. } => &["key"],
+            AuthStyle::Basic | AuthStyle::OauthPassword { .. } | AuthStyle::JsonLogin { .. } => {
+                &["user", "password"]
             }
-            AuthStyle::Headers { names } => names.len().max(1),
-            AuthStyle::OauthClientCredentials { .. } | AuthStyle::OauthPassword { .. } => 2,
+            AuthStyle::OauthClientCredentials { .. } => &["client_id", "client_secret"],
+            AuthStyle::Headers => &[],
         }
     }
 
@@ -197,20 +206,98 @@ impl AuthStyle {
         match self {
             AuthStyle::Bearer => "Bearer token in the Authorization header".into(),
             AuthStyle::Header { name, prefix } => match prefix {
-                Some(prefix) => format!("{name}: {}<key>", prefix),
+                Some(prefix) => format!("{name}: {prefix}<key>"),
                 None => format!("{name} header"),
             },
-            AuthStyle::Basic { extra_header: None } => "HTTP Basic (user:password)".into(),
-            AuthStyle::Basic {
-                extra_header: Some(header),
-            } => format!("HTTP Basic plus a {header} header"),
-            AuthStyle::Headers { names } => format!("Headers {}", names.join(", ")),
+            AuthStyle::Basic => "HTTP Basic".into(),
+            AuthStyle::Headers => "Credential headers".into(),
             AuthStyle::Query { param } => format!("Query parameter '{param}'"),
-            AuthStyle::OauthClientCredentials { .. } => "OAuth client credentials".into(),
+            AuthStyle::OauthClientCredentials { client_auth, .. } => match client_auth {
+                ClientAuth::Post => "OAuth client credentials (form)".into(),
+                ClientAuth::Basic => "OAuth client credentials (HTTP Basic)".into(),
+                ClientAuth::Json => "OAuth client credentials (JSON body)".into(),
+            },
             AuthStyle::OauthPassword { .. } => "OAuth password grant".into(),
             AuthStyle::JsonLogin { .. } => "Login exchange for a bearer token".into(),
         }
     }
+}
+
+/// One labelled part of a key (client ID, client secret, integration code, ...). The Add Key and
+/// Rotate forms show one field per part; Rust joins, splits and validates them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct KeyPart {
+    pub id: String,
+    pub label: String,
+    /// Shown as a password field and never part of the masked preview's visible characters.
+    #[serde(default)]
+    pub secret: bool,
+    /// Sent as this header on every request of the ping (ConnectWise's ClientId).
+    #[serde(default)]
+    #[ts(optional)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub hint: String,
+}
+
+/// A named field that a tenant-specific vendor's endpoint and token URL are derived from
+/// (`{tenant}`, `{server}`, `{region}`, ...), filled once per key in the detail panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct EndpointField {
+    pub id: String,
+    pub label: String,
+    #[serde(default)]
+    pub hint: String,
+    /// Used until the technician fills the field (e.g. CrowdStrike's US-1 host).
+    #[serde(default)]
+    #[ts(optional)]
+    pub default: Option<String>,
+    /// When set, only these values are accepted (regions, clouds).
+    #[serde(default)]
+    pub choices: Vec<FieldChoice>,
+    /// Optional fields may stay empty (JumpCloud's organization ID for single-org admins).
+    #[serde(default)]
+    pub optional: bool,
+    /// Sent as this header when filled (JumpCloud's `x-org-id`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub header: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FieldChoice {
+    pub value: String,
+    pub label: String,
+}
+
+/// A header the vendor requires on every request (Veeam's `x-client-version`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FixedHeader {
+    pub name: String,
+    pub value: String,
+}
+
+/// How to read a 2xx answer whose body still says whether the key was accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum BodyCheck {
+    /// N-able N-sight's Data Extraction API: XML with `<error>` (or a `status` other than OK).
+    NsightXml,
+}
+
+fn default_key_parts() -> Vec<KeyPart> {
+    vec![KeyPart {
+        id: "key".into(),
+        label: "API key".into(),
+        secret: true,
+        header: None,
+        hint: String::new(),
+    }]
 }
 
 /// One vendor of the catalog.
@@ -221,15 +308,40 @@ pub struct Vendor {
     pub id: String,
     pub name: String,
     pub category: Category,
-    /// API base endpoint; `{tenant}`, `{server}` or `{region}` mark the parts each MSP fills in.
+    /// API base endpoint template; `{field}` placeholders are filled from [`Vendor::fields`].
     pub endpoint: String,
+    /// Host patterns the endpoint and token URL may use without an Admin's confirmation
+    /// (`*.halopsa.com` matches any subdomain, `api.pax8.com` only itself).
+    #[serde(default)]
+    pub domains: Vec<String>,
     /// Path (relative to the endpoint) of a cheap authenticated GET used by the test ping.
     pub test_path: String,
     /// What the key looks like and where to create it.
     pub key_hint: String,
     pub auth: AuthStyle,
+    /// The key's parts, in the order the console stored them joined with `:` before it kept
+    /// them as separate fields (that order is how old values are read back).
+    #[serde(default = "default_key_parts")]
+    pub key_parts: Vec<KeyPart>,
+    #[serde(default)]
+    pub fields: Vec<EndpointField>,
+    #[serde(default)]
+    pub headers: Vec<FixedHeader>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub body_check: Option<BodyCheck>,
     /// Name of the vendor's API documentation, shown as text (the app opens no remote content).
     pub docs: String,
+    /// Where in the vendor's portal the key is made (for the rotation procedure).
+    #[serde(default)]
+    pub portal: String,
+    /// The permission or scope the key needs (for the rotation procedure).
+    #[serde(default)]
+    pub scope: String,
+    /// A connector that rotates the key at the vendor (`meraki-api-key`, ...).
+    #[serde(default)]
+    #[ts(optional)]
+    pub connector: Option<String>,
     /// Overrides the category's default interval (the Entra App Secret is Identity but rotates at 90 days).
     #[serde(default)]
     #[ts(optional)]
@@ -241,6 +353,14 @@ impl Vendor {
     pub fn default_interval_days(&self) -> u32 {
         self.interval_days
             .unwrap_or_else(|| self.category.default_interval_days())
+    }
+
+    pub fn is_multi_part(&self) -> bool {
+        self.key_parts.len() > 1
+    }
+
+    pub fn field(&self, id: &str) -> Option<&EndpointField> {
+        self.fields.iter().find(|f| f.id == id)
     }
 }
 
@@ -288,6 +408,20 @@ pub fn endpoint_placeholders(endpoint: &str) -> Vec<String> {
     found
 }
 
+/// Does `host` match one of `patterns` (`*.example.com` = any subdomain of example.com)?
+pub fn host_matches(host: &str, patterns: &[String]) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    patterns.iter().any(|pattern| {
+        let pattern = pattern.to_ascii_lowercase();
+        match pattern.strip_prefix("*.") {
+            Some(parent) => host
+                .strip_suffix(parent)
+                .is_some_and(|head| head.len() > 1 && head.ends_with('.')),
+            None => host == pattern,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,7 +467,7 @@ mod tests {
     }
 
     #[test]
-    fn endpoints_are_https_and_placeholders_are_known() {
+    fn endpoints_are_https_and_placeholders_are_declared_fields() {
         for v in catalog() {
             assert!(
                 v.endpoint.starts_with("https://"),
@@ -347,10 +481,23 @@ mod tests {
                 .chain(endpoint_placeholders(token_url))
             {
                 assert!(
-                    ["tenant", "server", "region"].contains(&p.as_str()),
-                    "{} has unknown placeholder {p}",
+                    v.field(&p).is_some(),
+                    "{} has undeclared placeholder {p}",
                     v.id
                 );
+            }
+            for field in &v.fields {
+                assert!(
+                    v.endpoint.contains(&format!("{{{}}}", field.id))
+                        || token_url.contains(&format!("{{{}}}", field.id))
+                        || field.header.is_some(),
+                    "{} field {} is used nowhere",
+                    v.id,
+                    field.id
+                );
+                for choice in &field.choices {
+                    assert!(!choice.value.is_empty() && !choice.label.is_empty());
+                }
             }
             assert!(
                 token_url.is_empty() || token_url.starts_with("https://"),
@@ -363,7 +510,77 @@ mod tests {
                 v.id
             );
             assert!(!v.key_hint.is_empty() && !v.docs.is_empty(), "{}", v.id);
+            assert!(
+                !v.portal.is_empty() && !v.scope.is_empty(),
+                "{} needs portal and scope for its rotation procedure",
+                v.id
+            );
         }
+    }
+
+    #[test]
+    fn every_auth_style_finds_the_parts_it_reads() {
+        for v in catalog() {
+            let ids: Vec<&str> = v.key_parts.iter().map(|p| p.id.as_str()).collect();
+            for required in v.auth.required_parts() {
+                assert!(ids.contains(required), "{} lacks part {required}", v.id);
+            }
+            if v.auth == AuthStyle::Headers {
+                assert!(v.key_parts.iter().all(|p| p.header.is_some()), "{}", v.id);
+            }
+            assert_eq!(
+                v.key_parts.iter().filter(|p| p.secret).count().min(1),
+                1,
+                "{} needs a secret part",
+                v.id
+            );
+            let unique: HashSet<&str> = ids.iter().copied().collect();
+            assert_eq!(unique.len(), ids.len(), "{} repeats a part id", v.id);
+        }
+    }
+
+    #[test]
+    fn vendor_hosted_endpoints_stay_on_their_domains() {
+        // Vendors without domain patterns are self-hosted (an Admin confirms each host).
+        for v in catalog().iter().filter(|v| !v.domains.is_empty()) {
+            let mut endpoint = v.endpoint.clone();
+            for field in &v.fields {
+                let sample = field
+                    .default
+                    .clone()
+                    .or_else(|| field.choices.first().map(|c| c.value.clone()))
+                    .unwrap_or_else(|| {
+                        // A whole-host field takes a host under the vendor's first domain.
+                        if field.id == "server" {
+                            v.domains[0].replace('*', "acme")
+                        } else {
+                            "acme".into()
+                        }
+                    });
+                endpoint = endpoint.replace(&format!("{{{}}}", field.id), &sample);
+            }
+            let host = url::Url::parse(&endpoint)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            assert!(
+                host_matches(&host, &v.domains),
+                "{} endpoint host {host}",
+                v.id
+            );
+        }
+    }
+
+    #[test]
+    fn host_patterns() {
+        let patterns = vec!["*.halopsa.com".to_string(), "api.pax8.com".to_string()];
+        assert!(host_matches("acme.halopsa.com", &patterns));
+        assert!(host_matches("ACME.halopsa.com.", &patterns));
+        assert!(host_matches("api.pax8.com", &patterns));
+        assert!(!host_matches("halopsa.com", &patterns));
+        assert!(!host_matches("evilhalopsa.com", &patterns));
+        assert!(!host_matches("acme.halopsa.com.evil.net", &patterns));
+        assert!(!host_matches("x.api.pax8.com", &patterns));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Key records (what the console knows about a stored key, never its value) and the status
 //! rules: expiry, rotation due dates and the 14-day warning window.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -91,10 +93,25 @@ pub struct KeyRecord {
     /// Token URL with the MSP's tenant filled in, for vendors whose token endpoint has a
     /// placeholder the API endpoint lacks (Microsoft Graph, Defender, the Entra App Secret).
     pub token_url_override: Option<String>,
+    /// Named endpoint fields, the per-key CA's fingerprint and the "used by" summary.
+    pub settings: KeySettings,
     /// Current Key Vault version id (empty in stores without versions).
     pub version: String,
     pub created: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
+}
+
+/// Per-key settings that ride in tags next to the record (no value in them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeySettings {
+    /// Values of the vendor's named fields (`tenant`, `server`, `region`, ...).
+    pub fields: BTreeMap<String, String>,
+    /// SHA-256 (hex) of the extra CA stored for this key, which its ping trusts next to the
+    /// built-in roots. The PEM itself is a console document; the fingerprint binds it to the key.
+    pub ca_sha256: Option<String>,
+    /// Names of the systems that use the key, shortened to fit a tag (the list itself is in the
+    /// key's runbook document).
+    pub used_by: String,
 }
 
 impl KeyRecord {
@@ -219,6 +236,7 @@ pub(crate) mod tests {
             masked_preview: "ninj••••5f2a".into(),
             endpoint_override: None,
             token_url_override: None,
+            settings: KeySettings::default(),
             version: String::new(),
             created: None,
             updated: None,

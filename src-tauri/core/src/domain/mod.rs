@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod connection;
 pub mod generator;
 pub mod identity;
+pub mod key_value;
 pub mod keys;
 pub mod policy;
 pub mod reminders;

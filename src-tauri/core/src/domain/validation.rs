@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::domain::catalog::{self, Vendor};
+use crate::domain::catalog::{self, EndpointField, Vendor};
 use crate::domain::secret::SecretValue;
 use crate::error::{AppError, AppResult};
 
@@ -218,6 +218,45 @@ pub fn is_bidi_control(c: char) -> bool {
         c,
         '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
     )
+}
+
+/// A named endpoint field (tenant, server, region, organization ID): host-name characters only,
+/// so a value can never change the URL's scheme, path or query; one of the choices when the
+/// field has them. `Ok(None)` for an empty value.
+pub fn validate_field_value(field: &EndpointField, value: &str) -> AppResult<Option<String>> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    let form = format!("field:{}", field.id);
+    if !field.choices.is_empty() {
+        return match field.choices.iter().find(|c| c.value == trimmed) {
+            Some(choice) => Ok(Some(choice.value.clone())),
+            None => Err(AppError::field(
+                &form,
+                format!("Choose one of the listed values for {}.", field.label),
+                field.hint.clone(),
+            )),
+        };
+    }
+    let valid = trimmed.len() <= 120
+        && trimmed
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+        && !trimmed.starts_with(['.', '-'])
+        && !trimmed.ends_with(['.', '-'])
+        && !trimmed.contains("..");
+    if !valid {
+        return Err(AppError::field(
+            &form,
+            format!(
+                "{} may hold letters, digits, dots and hyphens only (no https://, no slashes).",
+                field.label
+            ),
+            field.hint.clone(),
+        ));
+    }
+    Ok(Some(trimmed.to_string()))
 }
 
 /// An endpoint override: https only, no credentials in it.

@@ -47,6 +47,8 @@ pub struct ReportRow {
     pub last_rotated: String,
     pub next_due: String,
     pub owner: String,
+    /// The systems that use the key ("PSA sync (psa01; Dana) | NOC dashboard"), or "—".
+    pub used_by: String,
 }
 
 #[derive(Debug, Clone)]

@@ -1082,7 +1082,8 @@ mod tests {
                 .map(|d| day(d - i64::from(interval_days)))
                 .unwrap_or_else(|| dash.clone()),
             next_due: days_left.map(day).unwrap_or_else(|| dash.clone()),
-            owner: if stored { owner } else { dash },
+            owner: if stored { owner } else { dash.clone() },
+            used_by: dash,
         }
     }
 

@@ -6,7 +6,10 @@
 
 pub mod audit;
 pub mod clipboard;
+pub mod connector;
 pub mod distribute;
+pub mod endpoints;
+pub mod procedure;
 pub mod report;
 pub mod rotation;
 pub mod setup;
@@ -21,6 +24,7 @@ use ts_rs::TS;
 
 use crate::audit::{Actor, AuditAction, AuditLog, NewEntry, Outcome};
 use crate::domain::catalog;
+use crate::domain::key_value::KeyParts;
 use crate::domain::keys::KeyRecord;
 use crate::domain::policy::{AccessPolicy, KeyAction, check_operator_action};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -134,6 +138,9 @@ pub struct Console {
     anchoring_refused: Mutex<bool>,
     /// An open (unacknowledged) tampering of this installation's log, for the banner.
     tamper_alert: Mutex<Option<trust::TamperAlert>>,
+    /// New keys a vendor made while replacing the old one (SentinelOne) that are not stored yet:
+    /// kept in memory so a retry stores them instead of locking the key out.
+    pending_vendor_keys: Mutex<std::collections::HashMap<String, KeyParts>>,
 }
 
 impl Console {
@@ -160,7 +167,21 @@ impl Console {
             }),
             anchoring_refused: Mutex::new(false),
             tamper_alert: Mutex::new(None),
+            pending_vendor_keys: Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    pub(crate) fn keep_pending(&self, secret_name: &str, parts: KeyParts) {
+        Self::lock(&self.pending_vendor_keys).insert(secret_name.to_string(), parts);
+    }
+
+    pub(crate) fn take_pending(&self, secret_name: &str) -> Option<KeyParts> {
+        Self::lock(&self.pending_vendor_keys).remove(secret_name)
+    }
+
+    /// Keys with a new vendor credential waiting to be stored.
+    pub fn has_pending(&self, secret_name: &str) -> bool {
+        Self::lock(&self.pending_vendor_keys).contains_key(secret_name)
     }
 
     pub fn installation(&self) -> &str {
@@ -482,6 +503,11 @@ impl Console {
                 *Self::lock(&self.anchoring_refused) = false;
             }
         }
+    }
+
+    /// A copy of every entry of this console's log (tests, and the host-confirmation check).
+    pub fn audit_entries(&self) -> Vec<crate::audit::AuditEntry> {
+        Self::lock(&self.audit).entries().to_vec()
     }
 
     pub(crate) fn audit_log(&self) -> MutexGuard<'_, AuditLog> {

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::procedure::UsedBy;
 use super::vault::{VaultRow, build_rows, count_statuses};
 use super::{AuditResult, Console, Operator};
 use crate::audit::AuditAction;
@@ -10,10 +11,29 @@ use crate::domain::keys::KeyStatus;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::report::csv::CsvWriter;
 use crate::report::{ReportInput, ReportRow, ReportSummary, ScheduleRow, pdf};
+use std::collections::HashMap;
 
 const NONE: &str = "—";
 
-fn report_row(row: &VaultRow) -> ReportRow {
+/// The "used by" list of a row as one cell: entries joined with " | ".
+fn used_by_cell(row: &VaultRow, lists: &UsedByLists) -> String {
+    row.secret_name
+        .as_ref()
+        .and_then(|name| lists.get(name))
+        .filter(|list| !list.is_empty())
+        .map(|list| {
+            list.iter()
+                .map(UsedBy::describe)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        })
+        .unwrap_or_default()
+}
+
+/// Each key's "used by" list by secret name.
+pub type UsedByLists = HashMap<String, Vec<UsedBy>>;
+
+fn report_row(row: &VaultRow, lists: &UsedByLists) -> ReportRow {
     let or_none = |value: &Option<String>| value.clone().unwrap_or_else(|| NONE.to_string());
     ReportRow {
         vendor: match &row.label {
@@ -32,6 +52,10 @@ fn report_row(row: &VaultRow) -> ReportRow {
             NONE.to_string()
         } else {
             row.owner.clone()
+        },
+        used_by: match used_by_cell(row, lists) {
+            cell if cell.is_empty() => NONE.to_string(),
+            cell => cell,
         },
     }
 }
@@ -84,6 +108,7 @@ pub fn schedule(rows: &[VaultRow]) -> Vec<ScheduleRow> {
 
 pub fn report_input(
     rows: &[VaultRow],
+    used_by: &UsedByLists,
     vault_label: String,
     operator: &Operator,
     now: DateTime<Utc>,
@@ -102,13 +127,13 @@ pub fn report_input(
             disabled: counts.disabled,
             vendors_without_key: counts.vendors_without_key,
         },
-        rows: rows.iter().map(report_row).collect(),
+        rows: rows.iter().map(|row| report_row(row, used_by)).collect(),
         schedule: schedule(rows),
     }
 }
 
 /// Vault inventory CSV: the same facts as the table, one line per vendor or key.
-pub fn inventory_csv(rows: &[VaultRow]) -> Vec<u8> {
+pub fn inventory_csv(rows: &[VaultRow], used_by: &UsedByLists) -> Vec<u8> {
     let mut csv = CsvWriter::new(&[
         "Vendor",
         "Label",
@@ -122,6 +147,7 @@ pub fn inventory_csv(rows: &[VaultRow]) -> Vec<u8> {
         "Next due",
         "Owner",
         "Note",
+        "Used by",
         "Secret name",
     ]);
     for row in rows {
@@ -138,6 +164,7 @@ pub fn inventory_csv(rows: &[VaultRow]) -> Vec<u8> {
             row.next_due.clone().unwrap_or_default(),
             row.owner.clone(),
             row.note.clone(),
+            used_by_cell(row, used_by),
             row.secret_name.clone().unwrap_or_default(),
         ]);
     }
@@ -154,10 +181,22 @@ impl Console {
         Ok(build_rows(self, operator, &keys, now))
     }
 
+    /// The full "used by" lists of the keys whose tag says they have one.
+    async fn current_used_by(&self) -> UsedByLists {
+        let names: Vec<String> = self
+            .cached_keys()
+            .into_iter()
+            .filter(|k| !k.settings.used_by.is_empty())
+            .map(|k| k.secret_name)
+            .collect();
+        self.used_by_lists(names).await
+    }
+
     /// The PDF report's bytes; the report is audited.
     pub async fn report_pdf(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<Vec<u8>> {
         let rows = self.current_rows(operator, now).await?;
-        let input = report_input(&rows, self.vault_label(), operator, now);
+        let used_by = self.current_used_by().await;
+        let input = report_input(&rows, &used_by, self.vault_label(), operator, now);
         // Laying out a thousand rows takes a moment of CPU; keep it off the async workers.
         let result = tokio::task::spawn_blocking(move || pdf::render_pdf(&input))
             .await
@@ -189,7 +228,8 @@ impl Console {
         now: DateTime<Utc>,
     ) -> AppResult<Vec<u8>> {
         let rows = self.current_rows(operator, now).await?;
-        let bytes = inventory_csv(&rows);
+        let used_by = self.current_used_by().await;
+        let bytes = inventory_csv(&rows, &used_by);
         self.record(
             operator,
             AuditAction::Export,

@@ -6,15 +6,16 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::vault::{VaultRow, row_for_key, validate_key_shape};
+use super::vault::{VaultRow, row_for_key};
 use super::{Console, Operator, format_date, vendor_name};
 use crate::audit::AuditAction;
-use crate::domain::catalog::Category;
+use crate::domain::catalog::{Category, KeyPart};
 use crate::domain::generator::generate_value;
+use crate::domain::key_value::{KeyPartInput, KeyParts};
 use crate::domain::keys::{KeyRecord, KeyStatus, expiry_from_date};
 use crate::domain::policy::KeyAction;
 use crate::domain::secret::SecretValue;
-use crate::domain::validation::{validate_expiry, validate_value};
+use crate::domain::validation::validate_expiry;
 use crate::error::{AppError, AppResult};
 use crate::ping::PingReport;
 
@@ -50,8 +51,14 @@ pub struct RotationRow {
     pub needs_rotation: bool,
     pub masked_preview: String,
     pub key_hint: String,
-    /// Generate makes one value; keys of several parts (client_id:client_secret) cannot use it.
+    /// Generate makes one value; keys of several parts (client ID + secret) cannot use it.
     pub can_generate: bool,
+    /// One labelled field per part in the Rotate dialogs.
+    pub key_parts: Vec<KeyPart>,
+    /// The key can be rotated at the vendor in one click (create, test, store, revoke).
+    pub connector: bool,
+    /// Names of the systems that use the key (the full list is in its runbook).
+    pub used_by: String,
     pub allowed: Vec<KeyAction>,
 }
 
@@ -120,15 +127,19 @@ pub fn suggested_expiry(record: &KeyRecord, now: DateTime<Utc>) -> Option<DateTi
         .map(|date| expiry_from_date(date.date_naive()))
 }
 
-/// One key to rotate: a pasted value, or `generate` for a value made in Rust.
-#[derive(Debug, Deserialize, TS)]
+/// One key to rotate: pasted parts, or `generate` for a value made in Rust.
+#[derive(Debug, Default, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct RotateRequest {
     pub secret_name: String,
+    /// The new key of a single-part vendor.
     #[serde(default)]
     #[ts(optional, type = "string")]
     pub value: Option<SecretValue>,
+    /// The new key's labelled parts (multi-part vendors).
+    #[serde(default)]
+    pub parts: Vec<KeyPartInput>,
     #[serde(default)]
     pub generate: bool,
     #[serde(default)]
@@ -137,6 +148,12 @@ pub struct RotateRequest {
     /// Ping the vendor with the new value before saving; do not save if it is not accepted.
     #[serde(default)]
     pub test_first: bool,
+    /// The "used by" entries the technician ticked as updated (recorded in the audit note).
+    #[serde(default)]
+    pub used_by_checked: Vec<String>,
+    /// Rotate All Due: let the vendor's connector make the new key (no value needed).
+    #[serde(default)]
+    pub at_vendor: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -214,7 +231,10 @@ fn rotation_row(
         needs_rotation: timing.needs_rotation(),
         masked_preview: record.masked_preview.clone(),
         key_hint: vendor.map(|v| v.key_hint.clone()).unwrap_or_default(),
-        can_generate: vendor.is_none_or(|v| v.auth.key_parts() == 1),
+        can_generate: vendor.is_none_or(|v| !v.is_multi_part()),
+        key_parts: vendor.map(|v| v.key_parts.clone()).unwrap_or_default(),
+        connector: vendor.is_some_and(|v| crate::connectors::connector_for(v).is_some()),
+        used_by: record.settings.used_by.clone(),
         allowed: super::vault::allowed_actions(console, operator, &record.vendor_id),
     }
 }
@@ -319,37 +339,39 @@ impl Console {
         let vendor = record
             .vendor()
             .ok_or_else(|| AppError::internal("key of an unknown vendor"))?;
-        let (value, generated) = match (request.value, request.generate) {
-            (_, true) if vendor.auth.key_parts() > 1 => {
+        let (parts, generated) = if request.generate {
+            if vendor.is_multi_part() {
                 return Err(AppError::field(
                     "value",
                     format!(
                         "Generate makes a single value, but {} keys have {} parts.",
                         vendor.name,
-                        vendor.auth.key_parts()
+                        vendor.key_parts.len()
                     ),
                     vendor.key_hint.clone(),
                 ));
             }
-            (_, true) => (generate_value(), true),
-            (Some(value), false) => (value, false),
-            (None, false) => {
+            (KeyParts::single(vendor, generate_value()), true)
+        } else {
+            let nothing = request.value.as_ref().is_none_or(|v| v.is_empty())
+                && request.parts.iter().all(|p| p.value.is_empty());
+            if nothing {
                 return Err(AppError::field(
                     "value",
                     "Paste the new key, or use Generate for a secret you choose yourself.",
                     "Generate the new key in the vendor's portal first; rotating here does not create it there.",
                 ));
             }
+            (
+                KeyParts::from_input(vendor, request.value, request.parts)?,
+                false,
+            )
         };
-        validate_value(&value)?;
-        if !generated {
-            validate_key_shape(vendor, &value)?;
-        }
         let expiry = validate_expiry(request.expiry.as_deref(), now)?.map(expiry_from_date);
         self.authorize(operator, &record, KeyAction::Rotate, AuditAction::Rotate)?;
 
         let ping = if request.test_first {
-            let report = self.ping_value(&record, &value).await;
+            let report = self.ping_parts(&record, &parts).await;
             if !report.authenticated() {
                 self.record(
                     operator,
@@ -375,8 +397,8 @@ impl Console {
         next.last_rotated = now;
         next.expires = expiry;
         next.enabled = true;
-        next.masked_preview = value.masked_preview();
-        let result = self.store.write_key(&next, &value).await;
+        next.masked_preview = parts.masked_preview();
+        let result = self.store.write_key(&next, &parts.encode()).await;
         let mut note = Vec::new();
         if bulk {
             note.push("Rotate All Due".to_string());
@@ -386,6 +408,12 @@ impl Console {
         }
         if ping.is_some() {
             note.push("tested before saving".to_string());
+        }
+        if let Some(checklist) = self
+            .used_by_note(&record.secret_name, &request.used_by_checked)
+            .await
+        {
+            note.push(checklist);
         }
         self.record(
             operator,
@@ -432,6 +460,38 @@ impl Console {
                 Ok(record) => vendor_name(&record.vendor_id),
                 Err(_) => secret_name.clone(),
             };
+            if request.at_vendor {
+                let vendor_request = super::connector::VendorRotateRequest {
+                    secret_name: request.secret_name,
+                    expiry: request.expiry,
+                    used_by_checked: request.used_by_checked,
+                };
+                return match self
+                    .rotate_at_vendor(operator, vendor_request, true, now)
+                    .await
+                {
+                    Ok(done) => BulkItemResult {
+                        secret_name,
+                        vendor_name: vendor,
+                        ok: done.saved,
+                        error: (!done.saved || done.failed_step.is_some()).then(|| {
+                            AppError::new(
+                                crate::error::ErrorCode::ConnectorFailed,
+                                done.message.clone(),
+                                done.hint.clone(),
+                            )
+                        }),
+                        ping: done.ping,
+                    },
+                    Err(error) => BulkItemResult {
+                        secret_name,
+                        vendor_name: vendor,
+                        ok: false,
+                        error: Some(error),
+                        ping: None,
+                    },
+                };
+            }
             let outcome = self.rotate_key(operator, request, true, now).await;
             match outcome {
                 Ok(RotateOutcome {
@@ -665,13 +725,21 @@ mod tests {
         let requests: Vec<RotateRequest> = keys
             .iter()
             .filter(|k| k.enabled)
-            .map(|k| RotateRequest {
-                secret_name: k.secret_name.clone(),
-                // Three parts suit every style: fewer-part keys keep the rest in their last part.
-                value: Some(SecretValue::new("new-user:new-secret:new-extra-0123456789")),
-                generate: false,
-                expiry: None,
-                test_first: false,
+            .map(|k| {
+                let vendor = k.vendor().expect("catalog vendor");
+                let parts = vendor
+                    .key_parts
+                    .iter()
+                    .map(|p| KeyPartInput {
+                        id: p.id.clone(),
+                        value: SecretValue::new(format!("new-{}-0123456789", p.id)),
+                    })
+                    .collect();
+                RotateRequest {
+                    secret_name: k.secret_name.clone(),
+                    parts,
+                    ..Default::default()
+                }
             })
             .collect();
         let total = requests.len();
@@ -686,13 +754,27 @@ mod tests {
         assert!(peak > 1, "rotations should overlap");
     }
 
-    fn paste(name: &str) -> RotateRequest {
+    /// A pasted new value for every part the vendor's key has.
+    fn paste(console: &Console, name: &str) -> RotateRequest {
+        let record = console
+            .cached_keys()
+            .into_iter()
+            .find(|k| k.secret_name == name)
+            .expect("key");
+        let parts = record
+            .vendor()
+            .expect("catalog vendor")
+            .key_parts
+            .iter()
+            .map(|p| KeyPartInput {
+                id: p.id.clone(),
+                value: SecretValue::new(format!("new-{}-0123456789", p.id)),
+            })
+            .collect();
         RotateRequest {
             secret_name: name.into(),
-            value: Some(SecretValue::new("new-user:new-secret:new-extra-0123456789")),
-            generate: false,
-            expiry: None,
-            test_first: false,
+            parts,
+            ..Default::default()
         }
     }
 
@@ -711,7 +793,10 @@ mod tests {
             .expect("a healthy key");
         let before: Vec<String> = keys.iter().map(|k| k.masked_preview.clone()).collect();
 
-        let twice = vec![paste(&due[0].secret_name), paste(&due[0].secret_name)];
+        let twice = vec![
+            paste(&console, &due[0].secret_name),
+            paste(&console, &due[0].secret_name),
+        ];
         let error = console
             .rotate_many(&operator, twice, now, |_| {})
             .await
@@ -720,9 +805,9 @@ mod tests {
 
         let mut more = due
             .iter()
-            .map(|k| paste(&k.secret_name))
+            .map(|k| paste(&console, &k.secret_name))
             .collect::<Vec<_>>();
-        more.push(paste(&healthy.secret_name));
+        more.push(paste(&console, &healthy.secret_name));
         let error = console
             .rotate_many(&operator, more, now, |_| {})
             .await
@@ -745,12 +830,10 @@ mod tests {
         let (console, operator) = admin_console(Arc::new(DemoStore::seeded(now)));
         let generate = |name: &str| RotateRequest {
             secret_name: name.into(),
-            value: None,
             generate: true,
-            expiry: None,
-            test_first: false,
+            ..Default::default()
         };
-        // Pax8 keys are client_id:client_secret; Atera keys are one value.
+        // Pax8 keys are a client ID and a secret; Atera keys are one value.
         let refused = console
             .rotate_key(&operator, generate("pax8"), false, now)
             .await

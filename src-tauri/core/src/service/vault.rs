@@ -7,17 +7,23 @@ use ts_rs::TS;
 
 use super::{AuditResult, Console, Operator, format_date, vendor_name};
 use crate::audit::AuditAction;
-use crate::domain::catalog::{self, Category, Vendor, endpoint_placeholders};
-use crate::domain::keys::{KeyRecord, KeyStatus, expiry_from_date, secret_name};
+use std::collections::BTreeMap;
+
+use crate::domain::catalog::{self, Category, EndpointField, KeyPart, Vendor};
+use crate::domain::key_value::{KeyPartInput, KeyParts};
+use crate::domain::keys::{KeyRecord, KeySettings, KeyStatus, expiry_from_date, secret_name};
 use crate::domain::policy::KeyAction;
 use crate::domain::secret::SecretValue;
 use crate::domain::validation::{
-    MAX_NOTE_CHARS, MAX_OWNER_CHARS, validate_endpoint, validate_expiry, validate_interval,
-    validate_label, validate_text, validate_value, validate_vendor,
+    MAX_NOTE_CHARS, MAX_OWNER_CHARS, validate_expiry, validate_field_value, validate_interval,
+    validate_label, validate_text, validate_vendor,
 };
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ping::{PingOutcome, PingReport, ping, token_url_for};
+use crate::ping::PingTarget;
+use crate::ping::target::valid_fields;
 use crate::store::{DeletedKey, KeyVersion, StoreKind};
+
+pub use super::endpoints::KeySettingsRequest;
 
 /// One row of the Vault tab (a vendor without a key, or one stored key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -257,25 +263,44 @@ pub struct CatalogEntry {
     pub default_interval_days: u32,
     pub key_hint: String,
     pub endpoint: String,
-    /// How many `:`-separated parts the key has (2 for client_id:client_secret, ...).
-    pub key_parts: usize,
+    /// One labelled input per part (client ID, client secret, ...); Rust joins them.
+    pub key_parts: Vec<KeyPart>,
+    /// Named fields the endpoint is derived from (tenant, server, region).
+    pub fields: Vec<EndpointField>,
+    /// The key can be rotated at the vendor in one click.
+    pub connector: bool,
+}
+
+pub fn catalog_entry(v: &Vendor) -> CatalogEntry {
+    CatalogEntry {
+        id: v.id.clone(),
+        name: v.name.clone(),
+        category: v.category,
+        category_colour: v.category.colour_hex(),
+        default_interval_days: v.default_interval_days(),
+        key_hint: v.key_hint.clone(),
+        endpoint: v.endpoint.clone(),
+        key_parts: v.key_parts.clone(),
+        fields: v.fields.clone(),
+        connector: crate::connectors::connector_for(v).is_some(),
+    }
 }
 
 /// The catalog for the Add Key form, in catalog order (grouped by category).
 pub fn catalog_entries() -> Vec<CatalogEntry> {
-    catalog::catalog()
-        .iter()
-        .map(|v| CatalogEntry {
-            id: v.id.clone(),
-            name: v.name.clone(),
-            category: v.category,
-            category_colour: v.category.colour_hex(),
-            default_interval_days: v.default_interval_days(),
-            key_hint: v.key_hint.clone(),
-            endpoint: v.endpoint.clone(),
-            key_parts: v.auth.key_parts(),
-        })
-        .collect()
+    catalog::catalog().iter().map(catalog_entry).collect()
+}
+
+/// A named field with the value this key has for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct FieldValue {
+    pub field: EndpointField,
+    /// The key's own value (empty when not set).
+    pub value: String,
+    /// The value in effect: the key's, else the field's default.
+    pub effective: Option<String>,
 }
 
 /// Everything the detail panel shows about a vendor and its key.
@@ -287,12 +312,22 @@ pub struct KeyDetail {
     pub catalog_endpoint: String,
     pub endpoint: String,
     pub endpoint_overridden: bool,
-    /// Placeholders (`tenant`, `server`, `region`) still to fill in before the key can be tested.
-    pub unfilled_placeholders: Vec<String>,
+    /// Labels of the named fields still to fill before the key can be tested.
+    pub unfilled_fields: Vec<String>,
+    pub fields: Vec<FieldValue>,
     pub token_url: Option<String>,
+    pub token_url_overridden: bool,
+    /// Hosts the key is sent to, and those outside the vendor's domains no Admin confirmed.
+    pub hosts: Vec<String>,
+    pub unconfirmed_hosts: Vec<String>,
+    pub vendor_domains: Vec<String>,
     pub key_hint: String,
+    pub key_parts: Vec<KeyPart>,
     pub auth: String,
     pub docs: String,
+    /// The key's ping also trusts its own extra CA (fingerprint shown).
+    pub ca_sha256: Option<String>,
+    pub connector: bool,
     /// The Key Vault secret name the key has (or will get).
     pub secret_name: String,
     /// The secret's URI in the vault, when connected.
@@ -346,8 +381,16 @@ pub struct AddKeyRequest {
     #[serde(default)]
     #[ts(optional)]
     pub label: Option<String>,
-    #[ts(type = "string")]
-    pub value: SecretValue,
+    /// The key of a single-part vendor.
+    #[serde(default)]
+    #[ts(optional, type = "string")]
+    pub value: Option<SecretValue>,
+    /// The labelled parts of a multi-part key.
+    #[serde(default)]
+    pub parts: Vec<KeyPartInput>,
+    /// Named fields (tenant, server, region) filled right away.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
     #[serde(default)]
     #[ts(optional)]
     pub expiry: Option<String>,
@@ -358,50 +401,6 @@ pub struct AddKeyRequest {
     pub owner: String,
     #[serde(default)]
     pub note: String,
-}
-
-/// The settings form of the detail panel.
-#[derive(Debug, Clone, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct KeySettingsRequest {
-    pub secret_name: String,
-    pub interval_days: u32,
-    #[serde(default)]
-    #[ts(optional)]
-    pub expiry: Option<String>,
-    #[serde(default)]
-    pub owner: String,
-    #[serde(default)]
-    pub note: String,
-    #[serde(default)]
-    pub endpoint: String,
-    /// Token URL for vendors that exchange the key for a token (empty = derived from the endpoint).
-    #[serde(default)]
-    pub token_url: String,
-}
-
-/// Check that a multi-part key (user:password, client_id:client_secret) has all its parts.
-pub fn validate_key_shape(vendor: &Vendor, value: &SecretValue) -> AppResult<()> {
-    let parts = vendor.auth.key_parts();
-    if parts > 1
-        && value
-            .expose()
-            .splitn(parts, ':')
-            .filter(|p| !p.is_empty())
-            .count()
-            < parts
-    {
-        return Err(AppError::field(
-            "value",
-            format!(
-                "{} keys are pasted as {} parts separated by ':'.",
-                vendor.name, parts
-            ),
-            vendor.key_hint.clone(),
-        ));
-    }
-    Ok(())
 }
 
 impl Console {
@@ -433,25 +432,28 @@ impl Console {
             Some(r) => row_for_key(self, operator, r, now),
             None => row_without_key(self, operator, vendor),
         };
-        let endpoint = record
+        let target = PingTarget::of_record(vendor, record.as_ref());
+        let own_fields = record
             .as_ref()
-            .map(|r| r.endpoint())
-            .unwrap_or_else(|| vendor.endpoint.clone());
-        let token_url = token_url_for(vendor, record.as_ref());
-        let mut unfilled = endpoint_placeholders(&endpoint);
-        for p in token_url
-            .as_deref()
-            .map(endpoint_placeholders)
-            .unwrap_or_default()
-        {
-            if !unfilled.contains(&p) {
-                unfilled.push(p);
-            }
-        }
+            .map(|r| valid_fields(vendor, &r.settings.fields))
+            .unwrap_or_default();
+        let fields = vendor
+            .fields
+            .iter()
+            .map(|field| FieldValue {
+                field: field.clone(),
+                value: own_fields.get(&field.id).cloned().unwrap_or_default(),
+                effective: target.fields.get(&field.id).cloned(),
+            })
+            .collect();
         let name = record
             .as_ref()
             .map(|r| r.secret_name.clone())
             .unwrap_or_else(|| secret_name_for(vendor, None));
+        let unconfirmed_hosts = match &record {
+            Some(r) => self.unconfirmed_hosts(&r.secret_name, &target),
+            None => Vec::new(),
+        };
         let secret_uri = match self.kind() {
             StoreKind::Azure { vault_url, .. } => Some(format!(
                 "{}/secrets/{}",
@@ -466,12 +468,22 @@ impl Console {
             endpoint_overridden: record
                 .as_ref()
                 .is_some_and(|r| r.endpoint_override.is_some()),
-            endpoint,
-            unfilled_placeholders: unfilled,
-            token_url,
+            token_url_overridden: record
+                .as_ref()
+                .is_some_and(|r| r.token_url_override.is_some()),
+            unfilled_fields: target.unfilled().iter().map(|f| f.label.clone()).collect(),
+            hosts: target.hosts(),
+            unconfirmed_hosts,
+            vendor_domains: vendor.domains.clone(),
+            endpoint: target.endpoint.clone(),
+            token_url: target.token_url.clone(),
+            fields,
             key_hint: vendor.key_hint.clone(),
+            key_parts: vendor.key_parts.clone(),
             auth: vendor.auth.describe(),
             docs: vendor.docs.clone(),
+            ca_sha256: record.as_ref().and_then(|r| r.settings.ca_sha256.clone()),
+            connector: crate::connectors::connector_for(vendor).is_some(),
             secret_name: name,
             secret_uri,
             created: record.as_ref().and_then(|r| r.created).map(format_date),
@@ -489,8 +501,18 @@ impl Console {
     ) -> AppResult<VaultRow> {
         let vendor = validate_vendor(&request.vendor_id)?;
         let label = validate_label(request.label.as_deref().unwrap_or_default())?;
-        validate_value(&request.value)?;
-        validate_key_shape(vendor, &request.value)?;
+        let parts = KeyParts::from_input(vendor, request.value, request.parts)?;
+        let mut fields = BTreeMap::new();
+        for field in &vendor.fields {
+            let value = request
+                .fields
+                .get(&field.id)
+                .map(String::as_str)
+                .unwrap_or("");
+            if let Some(valid) = validate_field_value(field, value)? {
+                fields.insert(field.id.clone(), valid);
+            }
+        }
         let expiry = validate_expiry(request.expiry.as_deref(), now)?;
         let interval = validate_interval(
             request
@@ -526,14 +548,18 @@ impl Console {
             enabled: true,
             owner,
             note,
-            masked_preview: request.value.masked_preview(),
+            masked_preview: parts.masked_preview(),
             endpoint_override: None,
             token_url_override: None,
+            settings: KeySettings {
+                fields,
+                ..Default::default()
+            },
             version: String::new(),
             created: None,
             updated: None,
         };
-        let result = self.store.write_key(&record, &request.value).await;
+        let result = self.store.write_key(&record, &parts.encode()).await;
         self.record(
             operator,
             AuditAction::Add,
@@ -548,108 +574,55 @@ impl Console {
         Ok(row_for_key(self, operator, &stored, now))
     }
 
-    /// Change interval, expiry, owner, note or endpoint of a key (no value change).
-    pub async fn update_settings(
-        &self,
-        operator: &Operator,
-        request: KeySettingsRequest,
-        now: DateTime<Utc>,
-    ) -> AppResult<VaultRow> {
-        let mut record = self.fresh_key(&request.secret_name).await?;
-        let interval = validate_interval(request.interval_days)?;
-        let expiry = match request.expiry.as_deref().map(str::trim) {
-            // An unchanged past expiry stays as it is; a newly typed one must not be in the past.
-            Some(text) if record.expires.map(format_date).as_deref() == Some(text) => {
-                record.expires
-            }
-            other => validate_expiry(other, now)?.map(expiry_from_date),
-        };
-        let owner = validate_text("owner", "Owner", &request.owner, MAX_OWNER_CHARS)?;
-        let note = validate_text("note", "Note", &request.note, MAX_NOTE_CHARS)?;
-        let endpoint = validate_endpoint(&request.endpoint)?;
-        let token_url = validate_endpoint(&request.token_url).map_err(|e| AppError {
-            field: Some("tokenUrl".into()),
-            ..e
-        })?;
-        self.authorize(operator, &record, KeyAction::Update, AuditAction::Update)?;
-
-        let catalog_endpoint = record
-            .vendor()
-            .map(|v| v.endpoint.clone())
-            .unwrap_or_default();
-        let mut changes = Vec::new();
-        if record.interval_days != interval {
-            changes.push(format!(
-                "interval {} → {} days",
-                record.interval_days, interval
-            ));
-        }
-        if record.expires != expiry {
-            changes.push(format!(
-                "expiry {} → {}",
-                record
-                    .expires
-                    .map(format_date)
-                    .unwrap_or_else(|| "none".into()),
-                expiry.map(format_date).unwrap_or_else(|| "none".into())
-            ));
-        }
-        if record.owner != owner {
-            changes.push("owner".into());
-        }
-        if record.note != note {
-            changes.push("note".into());
-        }
-        let endpoint = endpoint.filter(|e| *e != catalog_endpoint);
-        if record.endpoint_override != endpoint {
-            changes.push("endpoint".into());
-        }
-        record.interval_days = interval;
-        record.expires = expiry;
-        record.owner = owner;
-        record.note = note;
-        record.endpoint_override = endpoint;
-        // Keep a token URL only when it differs from what the endpoint already implies.
-        let derived = record.vendor().and_then(|vendor| {
-            let mut probe = record.clone();
-            probe.token_url_override = None;
-            token_url_for(vendor, Some(&probe))
-        });
-        let token_url = token_url.filter(|url| Some(url) != derived.as_ref());
-        if record.token_url_override != token_url {
-            changes.push("token URL".into());
-        }
-        record.token_url_override = token_url;
-        let result = self.store.update_key(&record).await;
-        self.record(
-            operator,
-            AuditAction::Update,
-            Some(&record.vendor_id),
-            Some(&record.secret_name),
-            result.as_ref().map(|_| ()),
-            changes.join(", "),
-        )
-        .await;
-        let stored = result?;
-        self.remember_key(&stored);
-        Ok(row_for_key(self, operator, &stored, now))
-    }
-
     /// Read a key's value for the clipboard. `deliver` puts it there; the audit entry records
     /// whether the whole retrieval worked.
+    /// Read a key's value for the clipboard. `part` picks one part of a multi-part key (its
+    /// secret part when none is named). `deliver` puts it there; the audit entry records whether
+    /// the whole retrieval worked and which part it was.
     pub async fn copy_key(
         &self,
         operator: &Operator,
         secret_name: &str,
         deliver: impl FnOnce(&SecretValue) -> AppResult<()>,
     ) -> AppResult<()> {
+        self.copy_key_part(operator, secret_name, None, deliver)
+            .await
+    }
+
+    pub async fn copy_key_part(
+        &self,
+        operator: &Operator,
+        secret_name: &str,
+        part: Option<&str>,
+        deliver: impl FnOnce(&SecretValue) -> AppResult<()>,
+    ) -> AppResult<()> {
         let record = self.key(secret_name).await?;
         // A revocation made at another console applies at once.
         self.refresh_policy().await?;
         self.authorize(operator, &record, KeyAction::Copy, AuditAction::Retrieve)?;
+        let vendor = record.vendor();
+        let spec = vendor
+            .filter(|v| v.is_multi_part())
+            .and_then(|v| match part {
+                Some(id) => v.key_parts.iter().find(|p| p.id == id),
+                None => v.key_parts.iter().find(|p| p.secret),
+            });
         let result = match self.store.read_value(secret_name, None).await {
-            Ok(value) => deliver(&value),
+            Ok(value) => match (vendor, spec) {
+                (Some(vendor), Some(spec)) => match KeyParts::decode(vendor, &value)
+                    .and_then(|parts| parts.get(&spec.id).map(SecretValue::new))
+                {
+                    Some(piece) => deliver(&piece),
+                    // A value stored outside the console in another shape: hand over all of it.
+                    None => deliver(&value),
+                },
+                _ => deliver(&value),
+            },
             Err(error) => Err(error),
+        };
+        let note = match spec {
+            Some(spec) => format!("{} copied to clipboard", spec.label),
+            None => "copied to clipboard".to_string(),
         };
         self.record(
             operator,
@@ -657,70 +630,10 @@ impl Console {
             Some(&record.vendor_id),
             Some(secret_name),
             result.as_ref().map(|_| ()),
-            "copied to clipboard",
+            note,
         )
         .await;
         result
-    }
-
-    /// The vendor test ping with the stored key.
-    pub async fn test_key(&self, operator: &Operator, secret_name: &str) -> AppResult<PingReport> {
-        let record = self.key(secret_name).await?;
-        self.refresh_policy().await?;
-        self.authorize(operator, &record, KeyAction::Test, AuditAction::Test)?;
-        let report = match self.store.read_value(secret_name, None).await {
-            Ok(value) => self.ping_value(&record, &value).await,
-            Err(error) => {
-                self.record(
-                    operator,
-                    AuditAction::Test,
-                    Some(&record.vendor_id),
-                    Some(secret_name),
-                    Err(&error),
-                    "",
-                )
-                .await;
-                return Err(error);
-            }
-        };
-        let outcome = if report.authenticated() {
-            super::AuditResult::Ok
-        } else {
-            super::AuditResult::Failed(super::rotation::ping_code(&report))
-        };
-        self.record(
-            operator,
-            AuditAction::Test,
-            Some(&record.vendor_id),
-            Some(secret_name),
-            outcome,
-            report.message.clone(),
-        )
-        .await;
-        Ok(report)
-    }
-
-    /// Ping the vendor with a value (stored or about to be).
-    pub(crate) async fn ping_value(&self, record: &KeyRecord, value: &SecretValue) -> PingReport {
-        let Some(vendor) = record.vendor() else {
-            return PingReport {
-                outcome: PingOutcome::NotReachable,
-                status: None,
-                message: "This key's vendor is not in the catalog.".into(),
-                hint: "Re-add the key under one of the catalog's vendors.".into(),
-                target: String::new(),
-                elapsed_ms: 0,
-            };
-        };
-        let token_url = token_url_for(vendor, Some(record));
-        ping(
-            self.ping_client(),
-            vendor,
-            &record.endpoint(),
-            token_url.as_deref(),
-            value,
-        )
-        .await
     }
 
     pub async fn versions(&self, secret_name: &str) -> AppResult<Vec<VersionView>> {
@@ -778,7 +691,22 @@ impl Console {
         operator: &Operator,
         secret_name: &str,
     ) -> AppResult<DeletedView> {
+        self.delete_key_checked(operator, secret_name, &[]).await
+    }
+
+    /// Revoke with the "used by" checklist: the ticked entries go into the audit note.
+    pub async fn delete_key_checked(
+        &self,
+        operator: &Operator,
+        secret_name: &str,
+        used_by_checked: &[String],
+    ) -> AppResult<DeletedView> {
         let mut record = self.fresh_key(secret_name).await?;
+        let checklist = self
+            .used_by_note(secret_name, used_by_checked)
+            .await
+            .map(|note| format!("; {note}"))
+            .unwrap_or_default();
         self.authorize(operator, &record, KeyAction::Delete, AuditAction::Delete)?;
         let mut disabled_now = false;
         if record.enabled {
@@ -810,7 +738,7 @@ impl Console {
                     Some(&record.vendor_id),
                     Some(secret_name),
                     AuditResult::Ok,
-                    "disabled, then soft-deleted",
+                    format!("disabled, then soft-deleted{checklist}"),
                 )
                 .await;
                 self.forget_key(secret_name);

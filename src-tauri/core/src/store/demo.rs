@@ -184,23 +184,29 @@ fn demo_value(vendor: &Vendor) -> SecretValue {
         .filter(|c| c.is_ascii_alphanumeric())
         .take(5)
         .collect();
-    let parts = vendor.auth.key_parts();
-    if parts == 1 {
+    if !vendor.is_multi_part() {
         return SecretValue::new(format!("{prefix}_{body}"));
     }
-    // Multi-part keys (user:password, client_id:client_secret, ...): split the random body.
-    let chunk = body.len() / parts;
-    let pieces: Vec<&str> = (0..parts)
-        .map(|i| {
-            let end = if i + 1 == parts {
+    // Multi-part keys (user + password, client ID + secret, ...): split the random body.
+    let count = vendor.key_parts.len();
+    let chunk = body.len() / count;
+    let named = vendor
+        .key_parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let end = if i + 1 == count {
                 body.len()
             } else {
                 (i + 1) * chunk
             };
-            &body[i * chunk..end]
+            (
+                part.id.as_str(),
+                SecretValue::new(format!("{prefix}-{}", &body[i * chunk..end])),
+            )
         })
         .collect();
-    SecretValue::new(format!("{prefix}-{}", pieces.join(":")))
+    crate::domain::key_value::KeyParts::from_named(vendor, named).encode()
 }
 
 fn new_version_id() -> String {
@@ -231,6 +237,7 @@ fn seed_secret(vendor: &Vendor, plan: &SeedPlan, index: usize, now: DateTime<Utc
             masked_preview: value.masked_preview(),
             endpoint_override: None,
             token_url_override: None,
+            settings: Default::default(),
             version: new_version_id(),
             created: Some(rotated),
             updated: Some(rotated),

@@ -29,6 +29,11 @@ pub enum ConsoleDocument {
     AuditAnchor { console_id: String, segment: u32 },
     /// Every installation's first sighting and chain segments (see `audit::registry`).
     AuditRegistry,
+    /// A key's rotation runbook (JSON: Markdown procedure and the "used by" list). Never a value.
+    KeyRunbook { secret_name: String },
+    /// A key's extra CA (PEM), trusted by its ping next to the built-in roots; the key's
+    /// `akv-ca-sha256` tag binds it.
+    KeyCa { secret_name: String },
 }
 
 /// Name prefix of every installation's audit anchor.
@@ -47,6 +52,10 @@ impl ConsoleDocument {
                 segment,
             } => format!("{ANCHOR_PREFIX}{console_id}-s{segment}"),
             ConsoleDocument::AuditRegistry => "akv-console-audit-registry".to_string(),
+            ConsoleDocument::KeyRunbook { secret_name } => {
+                format!("akv-console-runbook-{secret_name}")
+            }
+            ConsoleDocument::KeyCa { secret_name } => format!("akv-console-ca-{secret_name}"),
         }
     }
 }

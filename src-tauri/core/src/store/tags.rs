@@ -1,11 +1,11 @@
 //! How a [`KeyRecord`]'s metadata rides in Key Vault tags, so listing keys reads no value.
-//! Key Vault allows 15 tags of at most 256 characters; we use at most 10.
+//! Key Vault allows 15 tags of at most 256 characters; we use at most 13.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::keys::KeyRecord;
+use crate::domain::keys::{KeyRecord, KeySettings};
 use crate::domain::validation::{MAX_INTERVAL_DAYS, MIN_INTERVAL_DAYS};
 
 /// Marks a secret as an API key managed by this console.
@@ -21,6 +21,10 @@ pub const TAG_NOTE: &str = "akv-note";
 pub const TAG_PREVIEW: &str = "akv-preview";
 pub const TAG_ENDPOINT: &str = "akv-endpoint";
 pub const TAG_TOKEN_URL: &str = "akv-token-url";
+/// Named endpoint fields as `id=value;id=value` (field values never hold `;` or `=`).
+pub const TAG_FIELDS: &str = "akv-fields";
+pub const TAG_CA_SHA256: &str = "akv-ca-sha256";
+pub const TAG_USED_BY: &str = "akv-used-by";
 
 const SCHEMA_VERSION: &str = "1";
 
@@ -44,6 +48,12 @@ pub fn record_to_tags(record: &KeyRecord) -> HashMap<String, String> {
             TAG_TOKEN_URL,
             record.token_url_override.clone().unwrap_or_default(),
         ),
+        (TAG_FIELDS, encode_fields(&record.settings.fields)),
+        (
+            TAG_CA_SHA256,
+            record.settings.ca_sha256.clone().unwrap_or_default(),
+        ),
+        (TAG_USED_BY, record.settings.used_by.clone()),
     ];
     for (name, value) in optional {
         if !value.is_empty() {
@@ -51,6 +61,25 @@ pub fn record_to_tags(record: &KeyRecord) -> HashMap<String, String> {
         }
     }
     tags
+}
+
+/// `tenant=acme;region=eu`. Values are validated on entry; tags edited outside the console are
+/// validated again before any ping uses them.
+pub fn encode_fields(fields: &std::collections::BTreeMap<String, String>) -> String {
+    fields
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(id, value)| format!("{id}={value}"))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+pub fn decode_fields(text: &str) -> std::collections::BTreeMap<String, String> {
+    text.split(';')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(id, value)| !id.is_empty() && !value.is_empty())
+        .map(|(id, value)| (id.trim().to_string(), value.trim().to_string()))
+        .collect()
 }
 
 /// Attributes of a secret as Key Vault reports them, next to its tags.
@@ -103,6 +132,11 @@ pub fn record_from_parts(parts: SecretParts) -> Option<KeyRecord> {
         masked_preview: tag(TAG_PREVIEW),
         endpoint_override: non_empty(TAG_ENDPOINT),
         token_url_override: non_empty(TAG_TOKEN_URL),
+        settings: KeySettings {
+            fields: decode_fields(&tag(TAG_FIELDS)),
+            ca_sha256: non_empty(TAG_CA_SHA256),
+            used_by: tag(TAG_USED_BY),
+        },
         version: parts.version,
         created: parts.created,
         updated: parts.updated,
@@ -124,6 +158,16 @@ mod tests {
         original.endpoint_override = Some("https://acme.sentinelone.net/web/api/v2.1".into());
         original.token_url_override =
             Some("https://login.microsoftonline.com/acme/oauth2/v2.0/token".into());
+        original
+            .settings
+            .fields
+            .insert("region".into(), "eu".into());
+        original
+            .settings
+            .fields
+            .insert("org_id".into(), "5b5o13".into());
+        original.settings.ca_sha256 = Some("ab".repeat(32));
+        original.settings.used_by = "PSA sync; NOC dashboard".into();
         original.secret_name = "ninjaone--client-b".into();
         original.version = "abc".into();
         let tags = record_to_tags(&original);

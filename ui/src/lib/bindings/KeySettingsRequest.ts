@@ -3,8 +3,25 @@
 /**
  * The settings form of the detail panel.
  */
-export type KeySettingsRequest = { secretName: string, intervalDays: number, expiry?: string, owner: string, note: string, endpoint: string, 
+export type KeySettingsRequest = { secretName: string, intervalDays: number, expiry?: string, owner: string, note: string, 
 /**
- * Token URL for vendors that exchange the key for a token (empty = derived from the endpoint).
+ * Endpoint edit (empty = derived from the fields).
  */
-tokenUrl: string, };
+endpoint: string, 
+/**
+ * Token URL edit (empty = derived from the endpoint and fields).
+ */
+tokenUrl: string, 
+/**
+ * The vendor's named fields (tenant, server, region, ...).
+ */
+fields: { [key in string]: string }, 
+/**
+ * `None` keeps the key's extra CA, `Some("")` removes it, a PEM replaces it (Admin only).
+ */
+caPem?: string, 
+/**
+ * Hosts outside the vendor's domains that an Admin confirms by naming them (the second
+ * request, after the first one was refused with `host-not-confirmed`).
+ */
+confirmHosts: Array<string>, };

@@ -1,0 +1,347 @@
+//! Rotate at the vendor: create → test → store → revoke, with the old credential valid and stored
+//! until the new one is stored. Every outcome is one audit entry that names the step it reached.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::vault::{VaultRow, row_for_key};
+use super::{AuditResult, Console, Operator};
+use crate::audit::AuditAction;
+use crate::connectors::{ConnectorError, ConnectorStep, Minted, connector_for};
+use crate::domain::key_value::KeyParts;
+use crate::domain::keys::expiry_from_date;
+use crate::domain::policy::KeyAction;
+use crate::domain::validation::validate_expiry;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ping::{PingReport, PingTarget};
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct VendorRotateRequest {
+    pub secret_name: String,
+    /// The new expiry; empty takes the vendor's (if it says) or none.
+    #[serde(default)]
+    #[ts(optional)]
+    pub expiry: Option<String>,
+    #[serde(default)]
+    pub used_by_checked: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct VendorRotation {
+    /// The new key is stored in the vault.
+    pub saved: bool,
+    /// The step that failed, if any.
+    pub failed_step: Option<ConnectorStep>,
+    /// What happened, for the dialog (and the result list of Rotate All Due).
+    pub message: String,
+    pub hint: String,
+    pub row: Option<VaultRow>,
+    pub ping: Option<PingReport>,
+}
+
+fn connector_error(step: ConnectorStep, message: &str, hint: &str) -> AppError {
+    AppError::new(
+        ErrorCode::ConnectorFailed,
+        format!("Could not {}: {message}", step.label()),
+        hint,
+    )
+}
+
+impl Console {
+    /// Rotate one key at its vendor. `Ok` also for a failed step (the result names it); `Err`
+    /// only when nothing was attempted (no connector, refused, key unreadable).
+    pub async fn rotate_at_vendor(
+        &self,
+        operator: &Operator,
+        request: VendorRotateRequest,
+        bulk: bool,
+        now: DateTime<Utc>,
+    ) -> AppResult<VendorRotation> {
+        let record = if bulk {
+            self.key(&request.secret_name).await?
+        } else {
+            self.refresh_policy().await?;
+            self.fresh_key(&request.secret_name).await?
+        };
+        let vendor = record
+            .vendor()
+            .ok_or_else(|| AppError::internal("key of an unknown vendor"))?;
+        let connector = connector_for(vendor).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "{} keys cannot be rotated at the vendor from the console.",
+                    vendor.name
+                ),
+                "Generate the new key in the vendor's portal and paste it with Rotate.",
+            )
+        })?;
+        let expiry = validate_expiry(request.expiry.as_deref(), now)?;
+        self.authorize(operator, &record, KeyAction::Rotate, AuditAction::Rotate)?;
+
+        let target = PingTarget::of_record(vendor, Some(&record));
+        let unconfirmed = self.unconfirmed_hosts(&record.secret_name, &target);
+        if !unconfirmed.is_empty() {
+            let error = AppError::new(
+                ErrorCode::HostNotConfirmed,
+                format!(
+                    "{} is outside {}'s domains and not confirmed by an Admin.",
+                    unconfirmed.join(", "),
+                    vendor.name
+                ),
+                "An Admin confirms the host in Edit settings first.",
+            );
+            self.record(
+                operator,
+                AuditAction::Rotate,
+                Some(&record.vendor_id),
+                Some(&record.secret_name),
+                &error,
+                "at vendor: not attempted",
+            )
+            .await;
+            return Err(error);
+        }
+        for url in target.hosts() {
+            if let Ok(parsed) = url::Url::parse(&format!("https://{url}/"))
+                && let Err(host) = self.ping_client().check_url(&parsed)
+            {
+                return Err(AppError::new(
+                    ErrorCode::HostNotConfirmed,
+                    format!("The console does not send keys to {host}."),
+                    "Vendor APIs live on public addresses; check the key's endpoint.",
+                ));
+            }
+        }
+        let http = self.ping_client().http_for(None)?;
+        let current_value = self.store().read_value(&record.secret_name, None).await?;
+        let current = KeyParts::decode(vendor, &current_value).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidInput,
+                "The stored key does not have the parts this vendor needs.",
+                "Rotate it by hand once with every part filled.",
+            )
+        })?;
+        let prefix = if bulk {
+            "Rotate All Due; at vendor"
+        } else {
+            "at vendor"
+        };
+        let checklist = self
+            .used_by_note(&record.secret_name, &request.used_by_checked)
+            .await;
+        let with_checklist = |note: String| match &checklist {
+            Some(list) => format!("{note}; {list}"),
+            None => note,
+        };
+
+        // A token that replaced the old one at the vendor but was not stored yet: store it now.
+        let pending = self.take_pending(&record.secret_name);
+        let resumed = pending.is_some();
+        let minted = match pending {
+            Some(parts) => Minted {
+                parts,
+                old_handle: None,
+                new_handle: None,
+                expires: None,
+            },
+            None => match connector.create(&http, &target, &current).await {
+                Ok(minted) => minted,
+                Err(error) => {
+                    return Ok(self
+                        .step_failed(
+                            operator,
+                            &record,
+                            ConnectorStep::Create,
+                            &error,
+                            with_checklist(format!(
+                                "{prefix}: failed at create ({}); the old key is unchanged",
+                                error.message
+                            )),
+                        )
+                        .await);
+                }
+            },
+        };
+
+        // Test: the console's own ping with the new credential.
+        let report = self.ping_parts(&record, &minted.parts).await;
+        if !report.authenticated() {
+            let mut note = format!("{prefix}: the new key failed its test ({})", report.message);
+            if connector.replaces_on_create() {
+                self.keep_pending(&record.secret_name, minted.parts);
+                note.push_str(
+                    "; the vendor already replaced the old key: the new one is held for a retry",
+                );
+            } else if let Some(handle) = &minted.new_handle {
+                // Clean up the unused new credential with the old one, which still works.
+                match connector.revoke(&http, &target, &current, handle).await {
+                    Ok(()) => note.push_str("; the new key was revoked again, the old key is unchanged"),
+                    Err(_) => note.push_str("; the unused new key could not be revoked: remove it in the vendor's portal"),
+                }
+            }
+            let error = ConnectorError::new(report.message.clone(), report.hint.clone());
+            let mut result = self
+                .step_failed(
+                    operator,
+                    &record,
+                    ConnectorStep::Test,
+                    &error,
+                    with_checklist(note),
+                )
+                .await;
+            result.ping = Some(report);
+            return Ok(result);
+        }
+
+        // Store: a new Key Vault version; the old one stays in the history.
+        let mut next = record.clone();
+        next.last_rotated = now;
+        next.expires = expiry
+            .map(expiry_from_date)
+            .or(minted.expires)
+            .or(if expiry.is_none() {
+                None
+            } else {
+                record.expires
+            });
+        next.enabled = true;
+        next.masked_preview = minted.parts.masked_preview();
+        let stored = match self.store().write_key(&next, &minted.parts.encode()).await {
+            Ok(stored) => stored,
+            Err(error) => {
+                let mut note = format!(
+                    "{prefix}: the new key could not be stored ({})",
+                    error.message
+                );
+                if connector.replaces_on_create() {
+                    self.keep_pending(&record.secret_name, minted.parts);
+                    note.push_str("; the vendor already replaced the old key: the new one is held in this console's memory, press Rotate at vendor again to store it");
+                } else if let Some(handle) = &minted.new_handle {
+                    match connector.revoke(&http, &target, &current, handle).await {
+                        Ok(()) => note.push_str("; the new key was revoked again, the old key is unchanged"),
+                        Err(_) => note.push_str("; the unused new key could not be revoked: remove it in the vendor's portal"),
+                    }
+                }
+                let failure = ConnectorError::new(error.message.clone(), error.hint.clone());
+                let mut result = self
+                    .step_failed(
+                        operator,
+                        &record,
+                        ConnectorStep::Store,
+                        &failure,
+                        with_checklist(note),
+                    )
+                    .await;
+                result.ping = Some(report);
+                return Ok(result);
+            }
+        };
+        self.remember_key(&stored);
+        let row = row_for_key(self, operator, &stored, now);
+
+        // Revoke the old credential, authenticating with the new one.
+        let revoke = match (
+            &minted.old_handle,
+            connector.replaces_on_create() || resumed,
+        ) {
+            (_, true) => Ok("the vendor replaced the old key when the new one was made"),
+            (None, false) => Err(ConnectorError::new(
+                "the old key could not be identified at the vendor",
+                "Revoke it by hand in the vendor's portal.",
+            )),
+            (Some(handle), false) => connector
+                .revoke(&http, &target, &minted.parts, handle)
+                .await
+                .map(|()| "old key revoked at the vendor"),
+        };
+        match revoke {
+            Ok(what) => {
+                let note = with_checklist(format!("{prefix}: created, tested, stored; {what}"));
+                self.record(
+                    operator,
+                    AuditAction::Rotate,
+                    Some(&record.vendor_id),
+                    Some(&record.secret_name),
+                    AuditResult::Ok,
+                    note,
+                )
+                .await;
+                Ok(VendorRotation {
+                    saved: true,
+                    failed_step: None,
+                    message: format!(
+                        "{} rotated at the vendor: new key {} stored; {what}.",
+                        vendor.name, stored.masked_preview
+                    ),
+                    hint: "Update the systems that use the key.".into(),
+                    row: Some(row),
+                    ping: Some(report),
+                })
+            }
+            Err(error) => {
+                let note = with_checklist(format!(
+                    "{prefix}: created, tested, stored; failed at revoke ({}): the old key still works at the vendor",
+                    error.message
+                ));
+                let app_error = connector_error(ConnectorStep::Revoke, &error.message, &error.hint);
+                self.record(
+                    operator,
+                    AuditAction::Rotate,
+                    Some(&record.vendor_id),
+                    Some(&record.secret_name),
+                    AuditResult::Failed(app_error.audit_code()),
+                    note,
+                )
+                .await;
+                Ok(VendorRotation {
+                    saved: true,
+                    failed_step: Some(ConnectorStep::Revoke),
+                    message: format!(
+                        "The new key is stored and works, but the old one could not be revoked: {}",
+                        error.message
+                    ),
+                    hint: format!(
+                        "{} The old key is kept as the previous version in the vault.",
+                        error.hint
+                    ),
+                    row: Some(row),
+                    ping: Some(report),
+                })
+            }
+        }
+    }
+
+    async fn step_failed(
+        &self,
+        operator: &Operator,
+        record: &crate::domain::keys::KeyRecord,
+        step: ConnectorStep,
+        error: &ConnectorError,
+        note: String,
+    ) -> VendorRotation {
+        let app_error = connector_error(step, &error.message, &error.hint);
+        self.record(
+            operator,
+            AuditAction::Rotate,
+            Some(&record.vendor_id),
+            Some(&record.secret_name),
+            AuditResult::Failed(app_error.audit_code()),
+            note,
+        )
+        .await;
+        VendorRotation {
+            saved: false,
+            failed_step: Some(step),
+            message: app_error.message,
+            hint: format!("{} The old key is still stored in the vault.", error.hint),
+            row: None,
+            ping: None,
+        }
+    }
+}
