@@ -372,7 +372,12 @@ async fn an_endpoint_off_the_vendors_domains_needs_an_admin_who_names_the_host()
         .expect_err("needs confirmation");
     assert_eq!(refused.code, ErrorCode::HostNotConfirmed);
     assert!(refused.message.contains("127.0.0.1"));
-    // Rule: a non-Admin is refused even when naming the host.
+    // Rule: a non-Admin is refused even when naming the host (L2 may otherwise change Network
+    // keys under the manual's default policy).
+    s.console
+        .save_default_policy(&s.admin)
+        .await
+        .expect("default policy");
     let l2 = operator(Role::L2);
     let refused = s
         .console
