@@ -32,7 +32,7 @@ import type { SetupGuide } from "./bindings/SetupGuide";
 import type { SetupNames } from "./bindings/SetupNames";
 import type { VaultRow } from "./bindings/VaultRow";
 import type { VaultView } from "./bindings/VaultView";
-import type { VerifyReport } from "./bindings/VerifyReport";
+import type { Verification } from "./bindings/Verification";
 import type { VersionView } from "./bindings/VersionView";
 
 export function isAppError(value: unknown): value is AppError {
@@ -68,9 +68,11 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export const api = {
   appStatus: () => call<AppStatus>("app_status"),
   startDemo: () => call<AppStatus>("start_demo"),
-  setProfile: (name: string, role: Role) => call<AppStatus>("set_profile", { name, role }),
+  /** The role is sent only in demo mode; Rust refuses one anywhere else. */
+  setProfile: (name: string, role: Role | null) => call<AppStatus>("set_profile", { name, role }),
 
   connect: (request: ConnectRequest) => call<AppStatus>("connect", { request }),
+  cancelSignIn: () => call<null>("cancel_sign_in"),
   disconnect: () => call<AppStatus>("disconnect"),
   forgetConnection: () => call<AppStatus>("forget_connection"),
   chooseCaFile: () => call<string | null>("choose_ca_file"),
@@ -111,9 +113,13 @@ export const api = {
   distributionView: () => call<DistributionView>("distribution_view"),
   setRoleAccess: (role: Role, vendorId: string, allowed: boolean) =>
     call<DistributionView>("set_role_access", { role, vendorId, allowed }),
+  saveDefaultPolicy: () => call<DistributionView>("save_default_policy"),
+  setRosterRole: (name: string, role: Role | null) =>
+    call<DistributionView>("set_roster_role", { name, role }),
 
   auditView: (filter: AuditFilter) => call<AuditView>("audit_view", { filter }),
-  verifyAudit: () => call<VerifyReport>("verify_audit"),
+  verifyAudit: () => call<Verification>("verify_audit"),
+  acknowledgeTamper: () => call<Verification>("acknowledge_tamper"),
   exportAuditCsv: () => call<SavedFile | null>("export_audit_csv"),
 
   setupGuide: (names: SetupNames | null) => call<SetupGuide>("setup_guide_view", { names }),

@@ -119,6 +119,15 @@ fn step(title: &str, text: &str, commands: Vec<CliCommand>) -> SetupStep {
     }
 }
 
+/// The console's app roles: value, a fixed id (unique within the app registration), display name and
+/// description, in the shape `az ad app update --app-roles` takes.
+const APP_ROLES: [(&str, &str, &str, &str); 4] = [
+    ("Console.Admin", "6e4f2b0a-0c1d-4a57-9d2e-1c5a7b3e0a01", "Console Admin", "Every key, the role policy and roster, purges, acknowledging audit tampering"),
+    ("Console.L2", "6e4f2b0a-0c1d-4a57-9d2e-1c5a7b3e0a02", "Console L2", "Level 2 technicians: RMM, PSA, EDR, network and backup keys by default"),
+    ("Console.L1", "6e4f2b0a-0c1d-4a57-9d2e-1c5a7b3e0a03", "Console L1", "Level 1 and helpdesk: RMM and PSA keys by default"),
+    ("Console.NOC", "6e4f2b0a-0c1d-4a57-9d2e-1c5a7b3e0a04", "Console NOC", "NOC analysts: RMM, EDR and email security keys by default"),
+];
+
 /// The whole guide with `names` filled in.
 pub fn setup_guide(names: &SetupNames) -> SetupGuide {
     let n = names.sanitised();
@@ -130,9 +139,12 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
         "$(az ad app list --display-name {} --query [0].appId --output tsv)",
         n.app_name
     );
+    let sp_id = format!(
+        "$(az ad sp show --id {app_id} --query id --output tsv)"
+    );
     let mut secret_step = step(
-        "Create a client secret",
-        "Give the secret a description such as vault-console-secret and a 12-month lifetime. The secret's Value is shown once only: copy it straight into the console's Connect modal. Then add it in the console as the \"Entra App Secret\" entry (90-day rotation) so its expiry is tracked like every other key.",
+        "Only for app-secret mode: create a client secret",
+        "Skip this when every technician signs in with Microsoft. For a single-technician shop or automation, create a client secret with a description such as vault-console-secret and a 12-month lifetime. The secret's Value is shown once only: copy it straight into the Connect modal's App registration secret tab. Then add it in the console as the \"Entra App Secret\" entry (90-day rotation) so its expiry is tracked like every other key.",
         vec![cmd(
             "app-secret",
             "Create a 12-month client secret",
@@ -142,6 +154,52 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
         )],
     );
     secret_step.caution = Some("If you leave the page before copying the Value, delete that secret and create another; it cannot be shown again.".into());
+
+    let roles_json = APP_ROLES
+        .iter()
+        .map(|(value, id, label, description)| {
+            format!(
+                "  {{\"allowedMemberTypes\": [\"User\"], \"id\": \"{id}\", \"isEnabled\": true, \"value\": \"{value}\", \"displayName\": \"{label}\", \"description\": \"{description}\"}}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",\n");
+    let mut roles_step = step(
+        "Define the four console roles",
+        "The console reads each technician's role from the app roles assigned to them on this app registration: Console.Admin, Console.L2, Console.L1 and Console.NOC. Someone with none of them signs in but gets no key access. Create the roles once (App registrations → the app → App roles shows them afterwards).",
+        vec![cmd(
+            "app-roles",
+            "Create the four app roles",
+            format!(
+                "cat > console-app-roles.json <<'ROLES'\n[\n{roles_json}\n]\nROLES\naz ad app update --id {app_id} --app-roles @console-app-roles.json"
+            ),
+        )],
+    );
+    roles_step.caution = Some("The role values must be spelled exactly Console.Admin, Console.L2, Console.L1 and Console.NOC.".into());
+    let mut assign_commands: Vec<CliCommand> = APP_ROLES
+        .iter()
+        .map(|(value, id, _, _)| {
+            let group = value.trim_start_matches("Console.").to_ascii_lowercase();
+            cmd(
+                &format!("assign-role-{group}"),
+                &format!("Give the {group} technicians' group {value}"),
+                format!(
+                    "az rest --method POST --uri https://graph.microsoft.com/v1.0/servicePrincipals/{sp_id}/appRoleAssignedTo --body '{{\"principalId\": \"<{group}-group-object-id>\", \"resourceId\": \"'{sp_id}'\", \"appRoleId\": \"{id}\"}}'"
+                ),
+            )
+        })
+        .collect();
+    assign_commands.push(cmd(
+        "require-assignment",
+        "Only assigned users and groups may sign in to the console",
+        format!("az ad sp update --id {app_id} --set appRoleAssignmentRequired=true"),
+    ));
+    let mut assign_step = step(
+        "Assign the roles to groups",
+        "Enterprise applications → the console's app → Users and groups → Add user/group: pick a group (or a user) and one role. Assign groups, not people, so joining or leaving a team changes access in one place. A technician in two groups gets the stronger role. Roles take effect at the next sign-in (or token renewal, within an hour).",
+        assign_commands,
+    );
+    assign_step.caution = Some("Assigning groups (rather than individual users) to an app needs Entra ID P1 or higher.".into());
 
     let phases = vec![
         SetupPhase {
@@ -174,23 +232,25 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
         SetupPhase {
             number: 2,
             title: "Register the console in Entra ID".into(),
-            summary: "A single-tenant app registration using the client-credentials flow (no redirect URI).".into(),
+            summary: "A single-tenant public client that technicians sign in to, with four app roles assigned to groups.".into(),
             steps: vec![
                 step(
-                    "Register the app",
-                    "Entra ID → App registrations → New registration. Name it after the console, choose Single tenant, and leave Redirect URI empty: the console signs in as the app, not as a user.",
+                    "Register the app as a public client",
+                    "Entra ID → App registrations → New registration. Name it after the console and choose Single tenant. Under Redirect URI pick the platform Public client/native (mobile & desktop) with http://localhost — the console listens on this PC for the browser's return, on a port of its own choosing. Then under Authentication set Allow public client flows to Yes, which also enables the device code sign-in for locked-down desktops.",
                     vec![cmd(
                         "create-app",
-                        "Register the app and its service principal",
+                        "Register the public client and its service principal",
                         format!(
-                            "az ad app create --display-name {} --sign-in-audience AzureADMyOrg && az ad sp create --id {app_id}",
+                            "az ad app create --display-name {} --sign-in-audience AzureADMyOrg --public-client-redirect-uris http://localhost --is-fallback-public-client true && az ad sp create --id {app_id}",
                             n.app_name
                         ),
                     )],
                 ),
+                roles_step,
+                assign_step,
                 step(
                     "Copy the Tenant ID and Client ID",
-                    "Both GUIDs are on the app's Overview page: Directory (tenant) ID and Application (client) ID.",
+                    "Both GUIDs are on the app's Overview page: Directory (tenant) ID and Application (client) ID. Technicians need only these two and the vault name.",
                     vec![cmd("show-ids", "Show both IDs", format!("az ad app show --id {app_id} --query \"{{clientId: appId}}\" && az account show --query tenantId --output tsv"))],
                 ),
                 secret_step,
@@ -198,30 +258,37 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
         },
         SetupPhase {
             number: 3,
-            title: "Give the app access to the vault".into(),
-            summary: "Assign a Key Vault data-plane role to the app's service principal.".into(),
+            title: "Give technicians access to the vault".into(),
+            summary: "Assign Key Vault data-plane roles to the technicians' groups (or, in app-secret mode, to the app).".into(),
             steps: vec![
                 step(
                     "Assign Key Vault Secrets Officer",
-                    "Vault → Access control (IAM) → Add role assignment. Key Vault Secrets Officer lets the console get, list, set and delete secrets. Assigning roles needs Owner (or User Access Administrator) on the vault; a Contributor can create the vault but not assign roles.",
-                    vec![cmd(
-                        "assign-officer",
-                        "Assign Key Vault Secrets Officer to the app",
-                        format!("az role assignment create --role \"Key Vault Secrets Officer\" --assignee {app_id} --scope {vault_id}"),
-                    )],
+                    "Vault → Access control (IAM) → Add role assignment. Signed in with Microsoft, every technician's vault calls carry their own identity, so assign the role to the groups whose technicians add, rotate or delete keys. Officers may also write the console's own documents — the role policy and every console's audit anchor — so the vault can vouch for their consoles' audit logs. In app-secret mode, assign it to the app instead. Assigning roles needs Owner (or User Access Administrator) on the vault.",
+                    vec![
+                        cmd(
+                            "assign-officer",
+                            "Assign Key Vault Secrets Officer to a technicians' group",
+                            format!("az role assignment create --role \"Key Vault Secrets Officer\" --assignee <technicians-group-object-id> --scope {vault_id}"),
+                        ),
+                        cmd(
+                            "assign-officer-app",
+                            "App-secret mode: assign Key Vault Secrets Officer to the app",
+                            format!("az role assignment create --role \"Key Vault Secrets Officer\" --assignee {app_id} --scope {vault_id}"),
+                        ),
+                    ],
                 ),
                 step(
                     "Read-only identities get Secrets User",
-                    "For an identity that should only read keys (a separate app registration per group gives Azure-enforced separation), assign Key Vault Secrets User: get and list only.",
+                    "Key Vault Secrets User reads and lists only. It suits monitoring identities and scripts: they copy and test the keys their console role allows, but Azure refuses them any change — and their consoles cannot anchor their audit logs in the vault, which Verify will say.",
                     vec![cmd(
                         "assign-user",
                         "Assign Key Vault Secrets User (read-only)",
-                        format!("az role assignment create --role \"Key Vault Secrets User\" --assignee <read-only-app-id> --scope {vault_id}"),
+                        format!("az role assignment create --role \"Key Vault Secrets User\" --assignee <read-only-group-object-id> --scope {vault_id}"),
                     )],
                 ),
                 step(
                     "Wait for propagation",
-                    "Role assignments take a minute or two to apply. A 403 right after assigning usually just means waiting and retrying.",
+                    "Role assignments take a minute or two to apply. A 403 right after assigning usually just means waiting and retrying; the console's error names the signed-in user and the role they lack.",
                     vec![],
                 ),
             ],
@@ -229,16 +296,16 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
         SetupPhase {
             number: 4,
             title: "Connect the console".into(),
-            summary: "Enter the four values in Connect Azure and check the badge.".into(),
+            summary: "Sign in with Microsoft (or use the app secret) and check the badge.".into(),
             steps: vec![
                 step(
                     "Open Connect Azure in the top bar",
-                    "Enter the Tenant ID, Client ID, client secret Value and vault name, choose the cloud, and press Test and connect. The console gets a token, lists the vault and checks it may read secrets.",
+                    "On Sign in with Microsoft, enter the Tenant ID, the console's Client ID and the vault name, choose the cloud, and press Sign in with Microsoft: your browser opens Microsoft's sign-in page and returns to the console. Where no browser can reach this PC, use a device code and enter it at microsoft.com/devicelogin from any device. The App registration secret tab takes the client secret Value instead.",
                     vec![],
                 ),
                 step(
-                    "Check the badge",
-                    "On success the badge changes from NOT CONNECTED to VAULT: followed by your vault's name, and each key's detail panel shows its secret URI. Tick Remember this connection to keep the settings in the config file and the secret in the OS keychain.",
+                    "Check the badge and your role",
+                    "On success the badge changes from NOT CONNECTED to VAULT: followed by your vault's name, and the top bar shows your name and the role Entra gave you (\"no role\" means no app role is assigned yet). Tick Remember me to keep only your refresh token in the OS keychain, so the next start signs you in silently. The first console to connect to a vault without a role policy is admin-only until an Admin saves one on the Distribute tab.",
                     vec![],
                 ),
             ],
@@ -368,6 +435,14 @@ mod tests {
         assert!(text("create-vault").contains("--retention-days 90"));
         assert!(text("assign-officer").contains("Key Vault Secrets Officer"));
         assert!(text("assign-user").contains("Key Vault Secrets User"));
+        // Sign in with Microsoft: a public client with the loopback redirect and the four roles.
+        assert!(text("create-app").contains("--public-client-redirect-uris http://localhost"));
+        assert!(text("create-app").contains("--is-fallback-public-client true"));
+        for role in ["Console.Admin", "Console.L2", "Console.L1", "Console.NOC"] {
+            assert!(text("app-roles").contains(role), "{role}");
+        }
+        assert!(text("assign-role-l1").contains("appRoleAssignedTo"));
+        assert!(text("assign-role-l1").contains("6e4f2b0a-0c1d-4a57-9d2e-1c5a7b3e0a03"));
         assert!(text("purge-protection").contains("--enable-purge-protection true"));
         assert!(text("diagnostics").contains("AuditEvent"));
         assert!(
