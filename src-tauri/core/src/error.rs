@@ -1,12 +1,12 @@
 //! The one error type the webview sees: `{ code, message, hint, field }`. Every failure a
 //! technician can hit maps to a named code with a hint they can act on.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// Named error codes. The UI switches on a few (e.g. to open the Connect modal) and shows the
 /// message and hint of all of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
 #[ts(export)]
 pub enum ErrorCode {
@@ -128,6 +128,34 @@ impl AppError {
     }
 }
 
+/// Marks an [`AppError`] carried through the Azure SDK as text (a credential of ours fails inside
+/// the SDK's pipeline, which only keeps a message), so the store can hand back the named error.
+const CARRIED: &str = "akv-console-error\u{1f}";
+
+impl AppError {
+    /// This error as the message of an SDK error.
+    pub fn carry(&self) -> String {
+        format!(
+            "{CARRIED}{}\u{1f}{}\u{1f}{}\u{1f}",
+            self.audit_code(),
+            self.message,
+            self.hint
+        )
+    }
+
+    /// The error [`AppError::carry`] put into `text`, if any.
+    pub fn carried(text: &str) -> Option<AppError> {
+        let rest = &text[text.find(CARRIED)? + CARRIED.len()..];
+        let mut parts = rest.splitn(4, '\u{1f}');
+        let code = parts.next()?;
+        let message = parts.next()?;
+        let hint = parts.next()?;
+        let code: ErrorCode =
+            serde_json::from_value(serde_json::Value::String(code.into())).ok()?;
+        Some(AppError::new(code, message, hint))
+    }
+}
+
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}", self.message, self.hint)
@@ -156,5 +184,17 @@ mod tests {
         let plain = serde_json::to_value(AppError::not_connected()).expect("json");
         assert!(plain.get("field").is_none());
         assert_eq!(AppError::not_connected().audit_code(), "not-connected");
+    }
+
+    #[test]
+    fn an_error_survives_a_trip_through_sdk_text() {
+        let expired = AppError::new(
+            ErrorCode::SessionExpired,
+            "Your sign-in has expired.",
+            "Sign in with Microsoft again.",
+        );
+        let text = format!("ClientAssertion failed | {} | more", expired.carry());
+        assert_eq!(AppError::carried(&text), Some(expired));
+        assert_eq!(AppError::carried("plain text"), None);
     }
 }

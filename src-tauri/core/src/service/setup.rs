@@ -122,10 +122,30 @@ fn step(title: &str, text: &str, commands: Vec<CliCommand>) -> SetupStep {
 /// The console's app roles: value, a fixed id (unique within the app registration), display name and
 /// description, in the shape `az ad app update --app-roles` takes.
 const APP_ROLES: [(&str, &str, &str, &str); 4] = [
-    ("Console.Admin", "6e4f2b0a-0c1d-4a57-9d2e-1c5a7b3e0a01", "Console Admin", "Every key, the role policy and roster, purges, acknowledging audit tampering"),
-    ("Console.L2", "6e4f2b0a-0c1d-4a57-9d2e-1c5a7b3e0a02", "Console L2", "Level 2 technicians: RMM, PSA, EDR, network and backup keys by default"),
-    ("Console.L1", "6e4f2b0a-0c1d-4a57-9d2e-1c5a7b3e0a03", "Console L1", "Level 1 and helpdesk: RMM and PSA keys by default"),
-    ("Console.NOC", "6e4f2b0a-0c1d-4a57-9d2e-1c5a7b3e0a04", "Console NOC", "NOC analysts: RMM, EDR and email security keys by default"),
+    (
+        "Console.Admin",
+        "6e4f2b0a-0c1d-4a57-9d2e-1c5a7b3e0a01",
+        "Console Admin",
+        "Every key, the role policy and roster, purges, acknowledging audit tampering",
+    ),
+    (
+        "Console.L2",
+        "6e4f2b0a-0c1d-4a57-9d2e-1c5a7b3e0a02",
+        "Console L2",
+        "Level 2 technicians: RMM, PSA, EDR, network and backup keys by default",
+    ),
+    (
+        "Console.L1",
+        "6e4f2b0a-0c1d-4a57-9d2e-1c5a7b3e0a03",
+        "Console L1",
+        "Level 1 and helpdesk: RMM and PSA keys by default",
+    ),
+    (
+        "Console.NOC",
+        "6e4f2b0a-0c1d-4a57-9d2e-1c5a7b3e0a04",
+        "Console NOC",
+        "NOC analysts: RMM, EDR and email security keys by default",
+    ),
 ];
 
 /// The whole guide with `names` filled in.
@@ -139,9 +159,7 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
         "$(az ad app list --display-name {} --query [0].appId --output tsv)",
         n.app_name
     );
-    let sp_id = format!(
-        "$(az ad sp show --id {app_id} --query id --output tsv)"
-    );
+    let sp_id = format!("$(az ad sp show --id {app_id} --query id --output tsv)");
     let mut secret_step = step(
         "Only for app-secret mode: create a client secret",
         "Skip this when every technician signs in with Microsoft. For a single-technician shop or automation, create a client secret with a description such as vault-console-secret and a 12-month lifetime. The secret's Value is shown once only: copy it straight into the Connect modal's App registration secret tab. Then add it in the console as the \"Entra App Secret\" entry (90-day rotation) so its expiry is tracked like every other key.",
@@ -199,7 +217,10 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
         "Enterprise applications → the console's app → Users and groups → Add user/group: pick a group (or a user) and one role. Assign groups, not people, so joining or leaving a team changes access in one place. A technician in two groups gets the stronger role. Roles take effect at the next sign-in (or token renewal, within an hour).",
         assign_commands,
     );
-    assign_step.caution = Some("Assigning groups (rather than individual users) to an app needs Entra ID P1 or higher.".into());
+    assign_step.caution = Some(
+        "Assigning groups (rather than individual users) to an app needs Entra ID P1 or higher."
+            .into(),
+    );
 
     let phases = vec![
         SetupPhase {

@@ -191,10 +191,7 @@ impl TokenCredential for UserCredential {
         _options: Option<TokenRequestOptions<'_>>,
     ) -> azure_core::Result<AccessToken> {
         let (token, expires) = self.access_token(scopes).await.map_err(|error| {
-            azure_core::Error::with_message(
-                azure_core::error::ErrorKind::Credential,
-                format!("{} {}", error.message, error.hint),
-            )
+            azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, error.carry())
         })?;
         Ok(AccessToken::new(
             Secret::new(token.expose().to_string()),

@@ -693,6 +693,10 @@ fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
 /// Turn an SDK error into a named error with a hint. `doing` completes "Could not …".
 pub fn map_error(error: azure_core::Error, doing: &str) -> AppError {
     let text = chain_text(&error);
+    // Our own credential (a signed-in technician) failed with a named error of its own.
+    if let Some(carried) = AppError::carried(&text) {
+        return carried;
+    }
     if let Some(mapped) = map_entra(&text) {
         return mapped;
     }
