@@ -1,0 +1,413 @@
+//! An audit log that cannot be quietly rewritten: the log is edited while the console is closed
+//! (tail cut off, the whole chain rewritten and re-hashed, the anchor deleted from the vault, the
+//! installation id changed in config.json), the console restarts and connects — and Verify names
+//! the problem, the vault's anchor is exactly as it was, and only an Admin's acknowledgement turns
+//! Verify green again. Also: nothing in config.json raises a role.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use akv_core::audit::ProblemKind;
+use akv_core::domain::policy::Role as ConsoleRole;
+use akv_core::domain::secret::SecretValue;
+use akv_core::error::ErrorCode;
+use akv_core::service::vault::AddKeyRequest;
+use akv_core::session::{AppCore, AppPaths, ConnectRequest};
+use akv_core::store::SecretStore;
+use akv_tests::emulator::Emulator;
+use chrono::Utc;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use support::*;
+
+/// One technician PC: its config and data folders survive "restarts" (new `AppCore`s).
+struct Pc {
+    dir: tempfile::TempDir,
+}
+
+impl Pc {
+    fn new() -> Pc {
+        Pc {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn start(&self) -> AppCore {
+        AppCore::new(
+            AppPaths {
+                config_dir: self.dir.path().join("config"),
+                data_dir: self.dir.path().join("data"),
+            },
+            false,
+            Arc::new(|_| {}),
+        )
+        .with_options(fast_options(), None)
+    }
+
+    fn log(&self) -> PathBuf {
+        self.dir
+            .path()
+            .join("data")
+            .join("audit")
+            .join(format!("{VAULT}.jsonl"))
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("config").join("config.json")
+    }
+
+    fn installation(&self) -> String {
+        let config: Value =
+            serde_json::from_str(&std::fs::read_to_string(self.config()).expect("config"))
+                .expect("json");
+        config["consoleId"].as_str().expect("console id").to_string()
+    }
+}
+
+async fn connect(emulator: &Emulator, core: &AppCore, name: &str) {
+    core.set_profile(name, None).await.expect("profile");
+    core.connect(ConnectRequest {
+        settings: settings(emulator),
+        client_secret: Some(SecretValue::new(SECRET)),
+        method: None,
+        remember: false,
+    })
+    .await
+    .expect("connect");
+}
+
+/// A first session: Dana becomes the vault's first Admin, adds two keys and copies one.
+async fn first_session(emulator: &Emulator, pc: &Pc) {
+    let core = pc.start();
+    connect(emulator, &core, "Dana Reyes").await;
+    let (console, dana) = core.console().await.expect("console");
+    for (vendor, value) in [("atera", "atera-value-0001"), ("sentinelone", "s1-value-0002")] {
+        console
+            .add_key(
+                &dana,
+                AddKeyRequest {
+                    vendor_id: vendor.into(),
+                    label: None,
+                    value: Some(SecretValue::new(value)),
+                    parts: Vec::new(),
+                    fields: Default::default(),
+                    expiry: None,
+                    interval_days: None,
+                    owner: String::new(),
+                    note: String::new(),
+                },
+                Utc::now(),
+            )
+            .await
+            .expect("add");
+    }
+    console
+        .copy_key(&dana, "atera", |_| Ok(()))
+        .await
+        .expect("copy");
+    core.disconnect().await;
+}
+
+fn anchor_name(pc: &Pc) -> String {
+    format!("akv-console-audit-anchor-{}", pc.installation())
+}
+
+/// The anchor as the vault holds it: its current value and how many versions it has.
+fn anchor_state(emulator: &Emulator, name: &str) -> (Option<String>, usize) {
+    (
+        emulator.secret_value(name),
+        emulator
+            .secret_snapshot(name)
+            .map(|s| s.versions.len())
+            .unwrap_or(0),
+    )
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .expect("log")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn write(path: &Path, lines: &[String]) {
+    std::fs::write(path, format!("{}\n", lines.join("\n"))).expect("write log");
+}
+
+/// What an attacker with the documented format can do: recompute every hash (format 2's
+/// canonical form: the fields in their stored order without `hash`, compact JSON).
+fn rehash(lines: &[String]) -> Vec<String> {
+    const ORDER: [&str; 18] = [
+        "v",
+        "seq",
+        "timestamp",
+        "action",
+        "vendor",
+        "key_name",
+        "user",
+        "identity",
+        "upn",
+        "oid",
+        "role",
+        "client",
+        "vault",
+        "installation",
+        "outcome",
+        "error_code",
+        "note",
+        "prev_hash",
+    ];
+    let mut prev = "0".repeat(64);
+    lines
+        .iter()
+        .map(|line| {
+            let mut record: Value = serde_json::from_str(line).expect("json");
+            record["prev_hash"] = Value::String(prev.clone());
+            let canonical = ORDER
+                .iter()
+                .map(|k| format!("{}:{}", Value::String((*k).into()), record[*k]))
+                .collect::<Vec<_>>()
+                .join(",");
+            let hash = hex::encode(Sha256::digest(format!("{{{canonical}}}").as_bytes()));
+            prev = hash.clone();
+            format!("{{{canonical},\"hash\":\"{hash}\"}}")
+        })
+        .collect()
+}
+
+/// Restart the PC's console, connect, and return Verify's result and the banner.
+async fn restart_and_verify(
+    emulator: &Emulator,
+    pc: &Pc,
+    name: &str,
+) -> (AppCore, akv_core::service::trust::Verification) {
+    let core = pc.start();
+    connect(emulator, &core, name).await;
+    let (console, operator) = core.console().await.expect("console");
+    let verification = console.verify_audit(&operator).await.expect("verify");
+    (core, verification)
+}
+
+#[tokio::test]
+async fn a_cut_tail_is_caught_at_connect_the_anchor_stays_and_an_admin_must_acknowledge() {
+    let emulator = emulator().await;
+    let pc = Pc::new();
+    first_session(&emulator, &pc).await;
+    let anchor = anchor_name(&pc);
+    let before = anchor_state(&emulator, &anchor);
+    assert!(before.0.is_some(), "the first session anchored its head");
+
+    // While the console is closed: cut the last two entries.
+    let mut log = lines(&pc.log());
+    let total = log.len();
+    log.truncate(total - 2);
+    write(&pc.log(), &log);
+
+    let (core, verification) = restart_and_verify(&emulator, &pc, "Dana Reyes").await;
+    let status = core.status().await;
+    let alert = status.audit_alert.expect("the banner shows");
+    assert!(alert.problem.contains("cut off"), "{}", alert.problem);
+    assert!(alert.recorded_in_vault);
+    assert_eq!(
+        anchor_state(&emulator, &anchor),
+        before,
+        "the anchor the log was compared with is unchanged"
+    );
+    assert!(!verification.report.intact);
+    assert_eq!(
+        verification.report.problem.as_ref().map(|p| p.kind),
+        Some(ProblemKind::TamperUnacknowledged)
+    );
+    assert!(verification.segments[0].problem.contains("cut off"));
+    // The old log is kept as evidence, and the new chain links to the anchored head.
+    assert!(Path::new(&alert.evidence_file).exists());
+    let new_log = lines(&pc.log());
+    let first: Value = serde_json::from_str(&new_log[0]).expect("json");
+    assert_eq!(first["action"], "tamper-detected");
+    let anchored: Value = serde_json::from_str(&before.0.clone().expect("anchor")).expect("json");
+    assert_eq!(first["prev_hash"], anchored["hash"]);
+    assert_eq!(
+        first["seq"].as_u64(),
+        anchored["seq"].as_u64().map(|s| s + 1)
+    );
+
+    // Someone not on the roster cannot acknowledge it.
+    let (console, _) = core.console().await.expect("console");
+    let stranger = akv_core::domain::identity::Operator::unverified("Mallory", None);
+    let refused = console
+        .acknowledge_tamper(&stranger)
+        .await
+        .expect_err("not an Admin");
+    assert_eq!(refused.code, ErrorCode::AdminOnly);
+    // The Admin acknowledges: recorded, and Verify is green for the new chain.
+    let (_, dana) = core.console().await.expect("console");
+    let after = console.acknowledge_tamper(&dana).await.expect("acknowledge");
+    assert!(after.report.intact, "{:?}", after.report);
+    assert_eq!(
+        after.segments[0].acknowledged_by.as_deref(),
+        Some("Dana Reyes")
+    );
+    assert!(core.status().await.audit_alert.is_none());
+    assert!(
+        lines(&pc.log())
+            .iter()
+            .any(|l| l.contains("\"action\":\"tamper-acknowledged\""))
+    );
+    // The original anchor still says what the vault saw before the tampering.
+    assert_eq!(anchor_state(&emulator, &anchor), before);
+
+    // Next start: intact, no banner, and no new segment.
+    drop(console);
+    core.disconnect().await;
+    drop(core);
+    let (core, verification) = restart_and_verify(&emulator, &pc, "Dana Reyes").await;
+    assert!(verification.report.intact, "{:?}", verification.report);
+    assert!(core.status().await.audit_alert.is_none());
+    assert_eq!(verification.segments.len(), 1);
+}
+
+#[tokio::test]
+async fn a_rewritten_and_rehashed_chain_does_not_pass_as_intact() {
+    let emulator = emulator().await;
+    let pc = Pc::new();
+    first_session(&emulator, &pc).await;
+    let anchor = anchor_name(&pc);
+    let before = anchor_state(&emulator, &anchor);
+
+    // Change who copied the key and re-hash the whole chain: every link checks out locally.
+    let mut log = lines(&pc.log());
+    let copy = log
+        .iter()
+        .position(|l| l.contains("\"action\":\"retrieve\""))
+        .expect("copy entry");
+    log[copy] = log[copy].replace("Dana Reyes", "Someone Else");
+    write(&pc.log(), &rehash(&log));
+
+    let (core, verification) = restart_and_verify(&emulator, &pc, "Dana Reyes").await;
+    let alert = core.status().await.audit_alert.expect("banner");
+    assert!(
+        alert.problem.contains("rewritten") || alert.problem.contains("does not match"),
+        "{}",
+        alert.problem
+    );
+    assert!(!verification.report.intact);
+    assert_eq!(anchor_state(&emulator, &anchor), before);
+}
+
+#[tokio::test]
+async fn a_deleted_anchor_is_anchor_missing_never_intact() {
+    let emulator = emulator().await;
+    let pc = Pc::new();
+    first_session(&emulator, &pc).await;
+    let anchor = anchor_name(&pc);
+    // Someone deletes and purges the anchor from the vault while the console is closed.
+    let vault = store(&emulator);
+    vault.delete_key(&anchor).await.expect("delete");
+    vault.purge_key(&anchor).await.expect("purge");
+
+    let (core, verification) = restart_and_verify(&emulator, &pc, "Dana Reyes").await;
+    let alert = core.status().await.audit_alert.expect("banner");
+    assert!(
+        alert.problem.contains("no anchor"),
+        "anchor missing is named: {}",
+        alert.problem
+    );
+    assert!(!verification.report.intact);
+    assert_eq!(
+        verification.report.problem.map(|p| p.kind),
+        Some(ProblemKind::TamperUnacknowledged)
+    );
+}
+
+#[tokio::test]
+async fn an_installation_id_changed_in_config_json_shows_as_new_and_the_old_log_is_not_its_own() {
+    let emulator = emulator().await;
+    let pc = Pc::new();
+    first_session(&emulator, &pc).await;
+    let original = pc.installation();
+    let text = std::fs::read_to_string(pc.config()).expect("config");
+    std::fs::write(pc.config(), text.replace(&original, "renamed0000000000000000000000000"))
+        .expect("edit config");
+
+    let (core, verification) = restart_and_verify(&emulator, &pc, "Dana Reyes").await;
+    let alert = core.status().await.audit_alert.expect("banner");
+    assert!(alert.problem.contains(&original), "{}", alert.problem);
+    // Verify on this console lists both installations, the renamed one as new.
+    let ids: Vec<&str> = verification
+        .installations
+        .iter()
+        .map(|h| h.id.as_str())
+        .collect();
+    assert!(ids.contains(&original.as_str()), "{ids:?}");
+    let renamed = verification
+        .installations
+        .iter()
+        .find(|h| h.this_pc)
+        .expect("this PC");
+    assert_eq!(renamed.id, "renamed0000000000000000000000000");
+    assert!(renamed.new);
+    let old = verification
+        .installations
+        .iter()
+        .find(|h| h.id == original)
+        .expect("the original installation");
+    assert!(old.head_seq.is_some_and(|seq| seq >= 4), "{old:?}");
+}
+
+#[tokio::test]
+async fn nothing_in_config_json_raises_a_role() {
+    let emulator = emulator().await;
+    let dana_pc = Pc::new();
+    first_session(&emulator, &dana_pc).await;
+
+    // Another PC whose config.json claims an Admin role for a name not on the roster.
+    let mallory_pc = Pc::new();
+    std::fs::create_dir_all(mallory_pc.config().parent().expect("dir")).expect("dir");
+    std::fs::write(
+        mallory_pc.config(),
+        r#"{"operator":{"name":"Mallory","role":"Admin"}}"#,
+    )
+    .expect("config");
+    let core = mallory_pc.start();
+    core.connect(ConnectRequest {
+        settings: settings(&emulator),
+        client_secret: Some(SecretValue::new(SECRET)),
+        method: None,
+        remember: false,
+    })
+    .await
+    .expect("connect");
+    let (console, mallory) = core.console().await.expect("console");
+    assert_eq!(mallory.name, "Mallory");
+    assert_eq!(mallory.role, None, "not on the roster: no role");
+    let refused = console
+        .copy_key(&mallory, "atera", |_| panic!("no value"))
+        .await
+        .expect_err("no key access");
+    assert_eq!(refused.code, ErrorCode::NotOnRoster);
+    // The roster's Admin adds Mallory as L1; only then may she use L1's keys.
+    let dana_core = dana_pc.start();
+    connect(&emulator, &dana_core, "Dana Reyes").await;
+    let (dana_console, dana) = dana_core.console().await.expect("console");
+    assert_eq!(dana.role, Some(ConsoleRole::Admin));
+    dana_console
+        .set_roster_role(&dana, "Mallory", Some(ConsoleRole::L1))
+        .await
+        .expect("roster");
+    console.refresh_policy().await.expect("policy");
+    let (_, mallory) = core.console().await.expect("console");
+    assert_eq!(mallory.role, Some(ConsoleRole::L1));
+    console
+        .copy_key(&mallory, "atera", |_| Ok(()))
+        .await
+        .expect("L1 may copy an RMM key");
+    // L1 cannot change the roster.
+    let refused = console
+        .set_roster_role(&mallory, "Mallory", Some(ConsoleRole::Admin))
+        .await
+        .expect_err("admin only");
+    assert_eq!(refused.code, ErrorCode::AdminOnly);
+}
