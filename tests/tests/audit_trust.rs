@@ -62,7 +62,10 @@ impl Pc {
         let config: Value =
             serde_json::from_str(&std::fs::read_to_string(self.config()).expect("config"))
                 .expect("json");
-        config["consoleId"].as_str().expect("console id").to_string()
+        config["consoleId"]
+            .as_str()
+            .expect("console id")
+            .to_string()
     }
 }
 
@@ -83,7 +86,10 @@ async fn first_session(emulator: &Emulator, pc: &Pc) {
     let core = pc.start();
     connect(emulator, &core, "Dana Reyes").await;
     let (console, dana) = core.console().await.expect("console");
-    for (vendor, value) in [("atera", "atera-value-0001"), ("sentinelone", "s1-value-0002")] {
+    for (vendor, value) in [
+        ("atera", "atera-value-0001"),
+        ("sentinelone", "s1-value-0002"),
+    ] {
         console
             .add_key(
                 &dana,
@@ -244,7 +250,10 @@ async fn a_cut_tail_is_caught_at_connect_the_anchor_stays_and_an_admin_must_ackn
     assert_eq!(refused.code, ErrorCode::AdminOnly);
     // The Admin acknowledges: recorded, and Verify is green for the new chain.
     let (_, dana) = core.console().await.expect("console");
-    let after = console.acknowledge_tamper(&dana).await.expect("acknowledge");
+    let after = console
+        .acknowledge_tamper(&dana)
+        .await
+        .expect("acknowledge");
     assert!(after.report.intact, "{:?}", after.report);
     assert_eq!(
         after.segments[0].acknowledged_by.as_deref(),
@@ -329,8 +338,11 @@ async fn an_installation_id_changed_in_config_json_shows_as_new_and_the_old_log_
     first_session(&emulator, &pc).await;
     let original = pc.installation();
     let text = std::fs::read_to_string(pc.config()).expect("config");
-    std::fs::write(pc.config(), text.replace(&original, "renamed0000000000000000000000000"))
-        .expect("edit config");
+    std::fs::write(
+        pc.config(),
+        text.replace(&original, "renamed0000000000000000000000000"),
+    )
+    .expect("edit config");
 
     let (core, verification) = restart_and_verify(&emulator, &pc, "Dana Reyes").await;
     let alert = core.status().await.audit_alert.expect("banner");

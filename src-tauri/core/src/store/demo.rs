@@ -175,7 +175,9 @@ const NOTES: [&str; 6] = [
 ];
 
 /// A fake value shaped like the vendor's real ones, so copy and masking look right in demos.
-fn demo_value(vendor: &Vendor) -> SecretValue {
+/// A demo key as stored, and its masked preview (made from the parts, as the console does, never
+/// from the stored JSON of a multi-part key).
+fn demo_value(vendor: &Vendor) -> (SecretValue, String) {
     let random = generator::generate_value();
     let body = &random.expose()[..40];
     let prefix: String = vendor
@@ -185,7 +187,9 @@ fn demo_value(vendor: &Vendor) -> SecretValue {
         .take(5)
         .collect();
     if !vendor.is_multi_part() {
-        return SecretValue::new(format!("{prefix}_{body}"));
+        let value = SecretValue::new(format!("{prefix}_{body}"));
+        let preview = value.masked_preview();
+        return (value, preview);
     }
     // Multi-part keys (user + password, client ID + secret, ...): split the random body.
     let count = vendor.key_parts.len();
@@ -206,7 +210,8 @@ fn demo_value(vendor: &Vendor) -> SecretValue {
             )
         })
         .collect();
-    crate::domain::key_value::KeyParts::from_named(vendor, named).encode()
+    let parts = crate::domain::key_value::KeyParts::from_named(vendor, named);
+    (parts.encode(), parts.masked_preview())
 }
 
 fn new_version_id() -> String {
@@ -221,7 +226,7 @@ fn seed_secret(vendor: &Vendor, plan: &SeedPlan, index: usize, now: DateTime<Utc
         let rotated = now
             - Duration::days(plan.rotated_days_ago + step as i64 * i64::from(interval))
             - Duration::hours(index as i64);
-        let value = demo_value(vendor);
+        let (value, preview) = demo_value(vendor);
         let record = KeyRecord {
             secret_name: vendor.id.clone(),
             vendor_id: vendor.id.clone(),
@@ -234,7 +239,7 @@ fn seed_secret(vendor: &Vendor, plan: &SeedPlan, index: usize, now: DateTime<Utc
             enabled: step > 0 || plan.enabled,
             owner: OWNERS[index % OWNERS.len()].to_string(),
             note: NOTES[index % NOTES.len()].to_string(),
-            masked_preview: value.masked_preview(),
+            masked_preview: preview,
             endpoint_override: None,
             token_url_override: None,
             settings: Default::default(),
@@ -584,5 +589,19 @@ mod tests {
             .await
             .expect_err("disabled");
         assert_eq!(error.code, ErrorCode::SecretDisabled);
+    }
+
+    #[tokio::test]
+    async fn previews_are_masked_parts_never_the_stored_json() {
+        let store = DemoStore::seeded(now());
+        for key in store.list_keys().await.expect("keys") {
+            assert!(
+                !key.masked_preview.contains('{') && !key.masked_preview.contains('"'),
+                "{}: {}",
+                key.secret_name,
+                key.masked_preview
+            );
+            assert!(key.masked_preview.contains('•'), "{}", key.masked_preview);
+        }
     }
 }
