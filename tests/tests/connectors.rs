@@ -32,8 +32,11 @@ impl SecretStore for FlakyStore {
     fn kind(&self) -> StoreKind {
         StoreKind::Demo
     }
-    async fn list_keys(&self) -> AppResult<Vec<KeyRecord>> {
-        self.inner.list_keys().await
+    async fn list_all(&self) -> AppResult<akv_core::store::VaultListing> {
+        self.inner.list_all().await
+    }
+    async fn current_key(&self, name: &str) -> AppResult<Option<KeyRecord>> {
+        self.inner.current_key(name).await
     }
     async fn read_value(&self, name: &str, version: Option<&str>) -> AppResult<SecretValue> {
         self.inner.read_value(name, version).await
@@ -76,9 +79,6 @@ impl SecretStore for FlakyStore {
         tags: &std::collections::HashMap<String, String>,
     ) -> AppResult<()> {
         self.inner.write_document_tagged(d, json, tags).await
-    }
-    async fn list_documents(&self) -> AppResult<Vec<akv_core::store::DocumentInfo>> {
-        self.inner.list_documents().await
     }
 }
 

@@ -87,6 +87,7 @@ async fn rotate_all_due_rotates_seventeen_and_keeps_three_failures_due_and_intac
         );
     }
     let (console, _) = console(&emulator);
+    console.refresh_keys().await.expect("the connect's listing");
     let admin = admin();
     let view = console
         .rotation_view(&admin, Utc::now())
@@ -251,6 +252,7 @@ async fn versions_are_listed_and_an_old_one_restored_as_a_new_version() {
         10,
     );
     let (console, _) = console(&emulator);
+    console.refresh_keys().await.expect("the connect's listing");
     let admin = admin();
     console
         .rotate_key(
@@ -298,6 +300,7 @@ async fn a_delete_that_fails_after_disabling_says_the_key_is_disabled() {
     let emulator = emulator().await;
     seed_ninjaone(&emulator);
     let (console, _) = console(&emulator);
+    console.refresh_keys().await.expect("the connect's listing");
     emulator.inject_fault(
         Fault::server_error(500)
             .on_route(RouteKind::DeleteSecret)
@@ -329,7 +332,9 @@ async fn settings_are_written_over_the_vaults_current_state_not_a_stale_copy() {
     let emulator = emulator().await;
     seed_ninjaone(&emulator);
     let (mine, _) = console(&emulator);
+    mine.refresh_keys().await.expect("the connect's listing");
     let (theirs, _) = console(&emulator);
+    theirs.refresh_keys().await.expect("the connect's listing");
     let admin = admin();
     mine.refresh_keys().await.expect("keys");
     // Another console disables the key after this one listed it.
@@ -367,7 +372,15 @@ async fn the_role_policy_lives_in_the_vault_and_binds_every_console() {
     let emulator = emulator().await;
     seed_ninjaone(&emulator);
     let (admin_console, _) = console(&emulator);
+    admin_console
+        .refresh_keys()
+        .await
+        .expect("the connect's listing");
     let (l1_console, _) = console(&emulator);
+    l1_console
+        .refresh_keys()
+        .await
+        .expect("the connect's listing");
     let admin = admin();
     let l1 = operator(OperatorRole::L1);
 
@@ -437,6 +450,7 @@ async fn revoke_recover_and_destroy() {
     let emulator = emulator().await;
     seed_ninjaone(&emulator);
     let (console, _) = console(&emulator);
+    console.refresh_keys().await.expect("the connect's listing");
     let admin = admin();
     let l2 = operator(OperatorRole::L2);
     console.refresh_keys().await.expect("keys");

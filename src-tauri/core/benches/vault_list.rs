@@ -36,6 +36,7 @@ async fn run() {
         let vendor = &catalog()[index % catalog().len()];
         let value = SecretValue::new(format!("{}-value-{index:05}-0123456789abcdef", vendor.id));
         let record = KeyRecord {
+            outside_change: None,
             secret_name: format!("{}--client-{index:05}", vendor.id),
             vendor_id: vendor.id.clone(),
             label: Some(format!("client-{index:05}")),

@@ -365,7 +365,7 @@ impl AppCore {
         console.refresh_policy().await?;
         let operator = demo_operator(self.profile_name().as_deref());
         *lock(&self.demo_operator) = Some(operator.clone());
-        console.refresh_keys().await?;
+        console.refresh().await?;
         console
             .record(
                 &operator,
@@ -459,7 +459,6 @@ impl AppCore {
                     .client_secret
                     .unwrap_or_else(|| SecretValue::new(""));
                 let store = AzureStore::connect(&settings, &secret, &self.azure_options)?;
-                store.check_access().await?;
                 self.open_connection(settings.clone(), store, ConnectionIdentity::AppSecret)
                     .await?;
                 if request.remember {
@@ -501,7 +500,6 @@ impl AppCore {
             Some(credential.user().upn),
             &self.azure_options,
         )?;
-        store.check_access().await?;
         self.open_connection(
             settings.clone(),
             store,
@@ -558,6 +556,9 @@ impl AppCore {
                 ),
             });
         }
+        // One listing of the vault fills the snapshot every view reads; it also proves the
+        // credential and list permission. Reading the policy proves get permission.
+        console.refresh().await?;
         console.refresh_policy().await?;
         let connection = Connection {
             console: console.clone(),
@@ -578,7 +579,7 @@ impl AppCore {
         if let Some(note) = bootstrap {
             console.record_bootstrap(&operator, &note).await;
         }
-        console.refresh_keys().await?;
+        console.record_outside_changes(&operator).await;
         let how = match settings.auth {
             AuthMode::SignIn => "signed in with Microsoft",
             AuthMode::AppSecret => "app registration secret, identity not verified",
@@ -618,7 +619,7 @@ impl AppCore {
                 )))
             }
             PolicySource::Missing => {
-                let used_before = console.store().list_documents().await?.iter().any(|d| {
+                let used_before = console.cached_documents().iter().any(|d| {
                     d.name.starts_with(ANCHOR_PREFIX)
                         || d.name == ConsoleDocument::AuditRegistry.secret_name()
                 });
@@ -832,6 +833,17 @@ impl AppCore {
         Ok(self.status().await)
     }
 
+    /// Refresh the open vault's snapshot (the Refresh button, F5, the background timer): one
+    /// listing; changes made outside the console are recorded under the current operator. A
+    /// failure keeps the last good snapshot, marked stale.
+    pub async fn refresh(&self) -> AppResult<AppStatus> {
+        let (console, operator) = self.console().await?;
+        console.refresh_keys_as(&operator).await?;
+        // A policy changed at another console applies here too.
+        let _ = console.refresh_policy().await;
+        Ok(self.status().await)
+    }
+
     /// Expiry reminders due now (each threshold once per key and expiry).
     pub async fn due_reminders(&self) -> Vec<Reminder> {
         // Each store has its own ledger, so a demo visit or another vault never makes this
@@ -844,10 +856,8 @@ impl AppCore {
                 Some(connection.settings.vault_name.clone()),
             ),
         };
-        let keys = match console.refresh_keys().await {
-            Ok(keys) => keys,
-            Err(_) => console.cached_keys(),
-        };
+        // The snapshot: reminders never list the vault themselves.
+        let keys = console.cached_keys();
         let mut ledgers = lock(&self.reminders);
         let ledger = ledgers
             .entry(store.clone().unwrap_or_else(|| "demo".to_string()))

@@ -102,10 +102,16 @@ pub enum AuditAction {
     PolicyBootstrap,
     /// The role roster (name → role, app-secret mode) changed.
     RosterChange,
+    /// A refresh noticed a key changed outside the console (Portal, CLI, a script).
+    ChangedOutside,
+    /// A secret another tool made was adopted as a console key.
+    Adopt,
+    /// The console's snapshot of the vault was refreshed by hand.
+    Refresh,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 25] = [
         AuditAction::Connect,
         AuditAction::Disconnect,
         AuditAction::Add,
@@ -128,6 +134,9 @@ impl AuditAction {
         AuditAction::TamperAcknowledged,
         AuditAction::PolicyBootstrap,
         AuditAction::RosterChange,
+        AuditAction::ChangedOutside,
+        AuditAction::Adopt,
+        AuditAction::Refresh,
     ];
 
     /// The stored id (kebab-case, as in the JSON line and the CSV).
@@ -155,6 +164,9 @@ impl AuditAction {
             AuditAction::TamperAcknowledged => "tamper-acknowledged",
             AuditAction::PolicyBootstrap => "policy-bootstrap",
             AuditAction::RosterChange => "roster-change",
+            AuditAction::ChangedOutside => "changed-outside",
+            AuditAction::Adopt => "adopt",
+            AuditAction::Refresh => "refresh",
         }
     }
 
@@ -183,6 +195,9 @@ impl AuditAction {
             AuditAction::TamperAcknowledged => "Tampering acknowledged",
             AuditAction::PolicyBootstrap => "First Admin of the vault",
             AuditAction::RosterChange => "Change roster",
+            AuditAction::ChangedOutside => "Changed outside the console",
+            AuditAction::Adopt => "Adopt secret",
+            AuditAction::Refresh => "Refresh",
         }
     }
 }

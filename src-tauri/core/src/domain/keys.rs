@@ -99,6 +99,43 @@ pub struct KeyRecord {
     pub version: String,
     pub created: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
+    /// The key was changed outside the console (Portal, CLI, a script) since the console last
+    /// wrote it; `None` when it matches what the console wrote (or predates the check).
+    pub outside_change: Option<OutsideChange>,
+}
+
+/// How a key was changed outside the console, as far as Key Vault's listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutsideChange {
+    /// Its tags, expiry or enabled state differ from what the console wrote.
+    Edited { at: Option<DateTime<Utc>> },
+    /// Its current version was stored after the console's last write of it.
+    NewVersion { at: Option<DateTime<Utc>> },
+}
+
+impl OutsideChange {
+    pub fn at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            OutsideChange::Edited { at } | OutsideChange::NewVersion { at } => *at,
+        }
+    }
+
+    /// One sentence for the UI and the audit log. Key Vault's data plane does not say who made a
+    /// change; its diagnostic logs do.
+    pub fn describe(&self) -> String {
+        let when = self
+            .at()
+            .map(|t| format!(" on {}", t.format("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default();
+        match self {
+            OutsideChange::Edited { .. } => format!(
+                "Changed outside the console{when}: its tags, expiry or enabled state differ from what the console last wrote. Key Vault's diagnostic logs name who did it."
+            ),
+            OutsideChange::NewVersion { .. } => format!(
+                "A new version was stored outside the console{when}. Key Vault's diagnostic logs name who did it."
+            ),
+        }
+    }
 }
 
 /// Per-key settings that ride in tags next to the record (no value in them).
@@ -224,6 +261,7 @@ pub(crate) mod tests {
         expires: Option<DateTime<Utc>>,
     ) -> KeyRecord {
         KeyRecord {
+            outside_change: None,
             secret_name: "ninjaone".into(),
             vendor_id: "ninjaone".into(),
             label: None,

@@ -80,8 +80,8 @@ pub struct DistributionView {
 
 impl Console {
     pub async fn distribution_view(&self, operator: &Operator) -> AppResult<DistributionView> {
-        let keys = self.refresh_keys().await?;
-        let policy = self.refresh_policy().await?;
+        let keys = self.cached_keys();
+        let policy = self.policy();
         // Vendors with a stored key, in catalog order.
         let vendors: Vec<&catalog::Vendor> = catalog::catalog()
             .iter()

@@ -13,6 +13,7 @@ pub mod procedure;
 pub mod report;
 pub mod rotation;
 pub mod setup;
+pub mod snapshot;
 pub mod trust;
 pub mod vault;
 
@@ -125,7 +126,8 @@ pub struct Console {
     /// Serialises policy changes (read, change, write) made at this console.
     pub(crate) policy_lock: tokio::sync::Mutex<()>,
     policy: Mutex<(AccessPolicy, PolicySource)>,
-    keys: Mutex<Vec<KeyRecord>>,
+    /// One listing of the vault, updated in place by the console's own writes (see `snapshot`).
+    snapshot: Mutex<snapshot::Snapshot>,
     notifier: Notifier,
     ping_client: PingClient,
     /// This console installation's id (names its anchors in the vault).
@@ -157,7 +159,7 @@ impl Console {
             anchor_lock: tokio::sync::Mutex::new(()),
             policy_lock: tokio::sync::Mutex::new(()),
             policy: Mutex::new((AccessPolicy::admin_only(), PolicySource::Missing)),
-            keys: Mutex::new(Vec::new()),
+            snapshot: Mutex::new(snapshot::Snapshot::default()),
             notifier,
             ping_client,
             installation: console_id.to_string(),
@@ -273,62 +275,6 @@ impl Console {
         mutex
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    // ----- keys cache -----
-
-    /// Re-list the keys from the store (no value reads) and refresh the cache.
-    pub async fn refresh_keys(&self) -> AppResult<Vec<KeyRecord>> {
-        let keys = self.store.list_keys().await?;
-        *Self::lock(&self.keys) = keys.clone();
-        Ok(keys)
-    }
-
-    pub fn cached_keys(&self) -> Vec<KeyRecord> {
-        Self::lock(&self.keys).clone()
-    }
-
-    /// A key's record from the cache, re-listing once if it is not there.
-    pub async fn key(&self, secret_name: &str) -> AppResult<KeyRecord> {
-        if let Some(found) = Self::lock(&self.keys)
-            .iter()
-            .find(|k| k.secret_name == secret_name)
-            .cloned()
-        {
-            return Ok(found);
-        }
-        self.fresh_key(secret_name).await
-    }
-
-    /// A key's record as the store has it now. Used before writing metadata back, so a change
-    /// made at another console (disabled, tags edited) is not overwritten with a stale copy.
-    pub async fn fresh_key(&self, secret_name: &str) -> AppResult<KeyRecord> {
-        self.refresh_keys()
-            .await?
-            .into_iter()
-            .find(|k| k.secret_name == secret_name)
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::KeyNotFound,
-                    format!("No key named '{secret_name}' is stored."),
-                    "It may have been deleted from another console. Refresh the Vault tab.",
-                )
-            })
-    }
-
-    pub(crate) fn remember_key(&self, record: &KeyRecord) {
-        let mut keys = Self::lock(&self.keys);
-        match keys
-            .iter_mut()
-            .find(|k| k.secret_name == record.secret_name)
-        {
-            Some(existing) => *existing = record.clone(),
-            None => keys.push(record.clone()),
-        }
-    }
-
-    pub(crate) fn forget_key(&self, secret_name: &str) {
-        Self::lock(&self.keys).retain(|k| k.secret_name != secret_name);
     }
 
     // ----- policy -----
@@ -488,15 +434,19 @@ impl Console {
         };
         let json = serde_json::to_string(&head).unwrap_or_default();
         let document = Self::lock(&self.anchor_document).clone();
-        if let Err(error) = self
+        let tags = trust::anchor_tags(&head, &self.installation);
+        let written = self
             .store
-            .write_document_tagged(
-                &document,
-                &json,
-                &trust::anchor_tags(&head, &self.installation),
-            )
-            .await
-        {
+            .write_document_tagged(&document, &json, &tags)
+            .await;
+        if written.is_ok() {
+            self.remember_document(crate::store::DocumentInfo {
+                name: document.secret_name(),
+                tags,
+                updated: Some(Utc::now()),
+            });
+        }
+        if let Err(error) = written {
             self.anchoring_unavailable(&error);
             if !trust::forbidden(&error) {
                 // A passing failure (network): try again with the next entry.

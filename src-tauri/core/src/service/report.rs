@@ -177,7 +177,7 @@ impl Console {
         operator: &Operator,
         now: DateTime<Utc>,
     ) -> AppResult<Vec<VaultRow>> {
-        let keys = self.refresh_keys().await?;
+        let keys = self.cached_keys();
         Ok(build_rows(self, operator, &keys, now))
     }
 

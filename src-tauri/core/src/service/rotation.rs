@@ -301,8 +301,7 @@ impl Console {
         operator: &Operator,
         now: DateTime<Utc>,
     ) -> AppResult<RotationView> {
-        let keys = self.refresh_keys().await?;
-        self.refresh_policy().await?;
+        let keys = self.cached_keys();
         let mut rows: Vec<RotationRow> = keys
             .iter()
             .map(|k| rotation_row(self, operator, k, now))
@@ -447,8 +446,9 @@ impl Console {
         on_progress: impl Fn(BulkProgress) + Send + Sync,
     ) -> AppResult<BulkResult> {
         let total = requests.len();
-        // Read keys and policy once; each rotation then works from this state.
-        let keys = self.refresh_keys().await?;
+        // The snapshot's keys and a fresh policy (fail closed if it cannot be read); each rotation
+        // then works from this state.
+        let keys = self.cached_keys();
         self.refresh_policy().await?;
         check_bulk_requests(&keys, &requests, now)?;
         let mut items = Vec::with_capacity(total);
@@ -648,8 +648,11 @@ mod tests {
         fn kind(&self) -> StoreKind {
             StoreKind::Demo
         }
-        async fn list_keys(&self) -> crate::error::AppResult<Vec<KeyRecord>> {
-            self.inner.list_keys().await
+        async fn list_all(&self) -> crate::error::AppResult<crate::store::VaultListing> {
+            self.inner.list_all().await
+        }
+        async fn current_key(&self, name: &str) -> crate::error::AppResult<Option<KeyRecord>> {
+            self.inner.current_key(name).await
         }
         async fn read_value(
             &self,
@@ -700,9 +703,6 @@ mod tests {
             tags: &std::collections::HashMap<String, String>,
         ) -> crate::error::AppResult<()> {
             self.inner.write_document_tagged(d, json, tags).await
-        }
-        async fn list_documents(&self) -> crate::error::AppResult<Vec<crate::store::DocumentInfo>> {
-            self.inner.list_documents().await
         }
     }
 

@@ -332,11 +332,7 @@ impl Console {
         // Close the file (and its lock) before moving it.
         *log = AuditLog::in_memory();
         let renamed = std::fs::rename(&path, evidence);
-        let reopened = AuditLog::open(&path).map_err(|e| failed(e.to_string()));
-        let (mut fresh, _) = match reopened {
-            Ok(opened) => opened,
-            Err(error) => return Err(error),
-        };
+        let (mut fresh, _) = AuditLog::open(&path).map_err(|e| failed(e.to_string()))?;
         fresh.set_context(context);
         if renamed.is_ok() {
             fresh.link_to(linked).map_err(|e| failed(e.to_string()))?;
@@ -462,7 +458,8 @@ impl Console {
         &self,
         registry: &AuditRegistry,
     ) -> AppResult<Vec<InstallationHead>> {
-        let documents = self.store.list_documents().await?;
+        // Every installation's head as of the last listing (this PC's own is kept current).
+        let documents = self.cached_documents();
         let now = Utc::now();
         let head_of = |id: &str, segment: u32| {
             let name = ConsoleDocument::AuditAnchor {

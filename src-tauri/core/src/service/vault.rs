@@ -409,8 +409,8 @@ impl Console {
         operator: &Operator,
         now: DateTime<Utc>,
     ) -> AppResult<VaultView> {
-        let keys = self.refresh_keys().await?;
-        self.refresh_policy().await?;
+        // Views read the snapshot; only a refresh lists the vault.
+        let keys = self.cached_keys();
         let rows = build_rows(self, operator, &keys, now);
         let counts = count_statuses(&rows);
         Ok(VaultView { rows, counts })
@@ -530,8 +530,21 @@ impl Console {
             KeyAction::Add,
             AuditAction::Add,
         )?;
-        let existing = self.refresh_keys().await?;
-        if existing.iter().any(|k| k.secret_name == name) {
+        // The snapshot, and the vault itself for this one name (another console may have added it
+        // since the last refresh): never overwrite a stored key with Add.
+        let unmanaged = self.unmanaged_secrets().iter().any(|u| u.name == name);
+        if unmanaged {
+            return Err(AppError::field(
+                "vendor",
+                format!(
+                    "The vault already holds a secret named '{name}' that the console did not create."
+                ),
+                "Adopt it from the Vault tab's Unmanaged view instead, or give this key a label to store it under another name.",
+            ));
+        }
+        let exists = self.cached_keys().iter().any(|k| k.secret_name == name)
+            || self.store.current_key(&name).await?.is_some();
+        if exists {
             return Err(AppError::field(
                 "vendor",
                 format!("{} already has a key stored as '{name}'.", vendor.name),
@@ -539,6 +552,7 @@ impl Console {
             ));
         }
         let record = KeyRecord {
+            outside_change: None,
             secret_name: name.clone(),
             vendor_id: vendor.id.clone(),
             label,
@@ -805,7 +819,7 @@ impl Console {
         )
         .await;
         result?;
-        self.refresh_keys().await?;
+        self.fresh_key(secret_name).await?;
         Ok(())
     }
 

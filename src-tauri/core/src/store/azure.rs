@@ -26,6 +26,7 @@ use futures::TryStreamExt;
 use super::tags::{self, CONTENT_TYPE, SecretParts, record_from_parts, record_to_tags};
 use super::{
     ConsoleDocument, DeletedKey, DocumentInfo, KeyVersion, RESERVED_PREFIX, SecretStore, StoreKind,
+    UnmanagedSecret, VaultListing,
 };
 use crate::domain::connection::{Cloud, ConnectionSettings};
 use crate::domain::keys::KeyRecord;
@@ -327,7 +328,7 @@ impl SecretStore for AzureStore {
         }
     }
 
-    async fn list_keys(&self) -> AppResult<Vec<KeyRecord>> {
+    async fn list_all(&self) -> AppResult<VaultListing> {
         let mut pager = self
             .client
             .list_secret_properties(Some(SecretClientListSecretPropertiesOptions {
@@ -335,7 +336,7 @@ impl SecretStore for AzureStore {
                 ..Default::default()
             }))
             .map_err(|e| self.map(e, "list keys"))?;
-        let mut keys = Vec::new();
+        let mut listing = VaultListing::default();
         while let Some(properties) = pager
             .try_next()
             .await
@@ -345,13 +346,67 @@ impl SecretStore for AzureStore {
                 continue;
             };
             if parts.name.starts_with(RESERVED_PREFIX) {
+                listing.documents.push(DocumentInfo {
+                    name: parts.name,
+                    tags: parts.tags,
+                    updated: parts.updated,
+                });
                 continue;
             }
-            if let Some(record) = record_from_parts(parts) {
-                keys.push(record);
+            let unmanaged = UnmanagedSecret {
+                name: parts.name.clone(),
+                content_type: parts.content_type.clone(),
+                enabled: parts.enabled,
+                expires: parts.expires,
+                created: parts.created,
+                updated: parts.updated,
+                tags: parts.tags.clone(),
+                version: parts.version.clone(),
+            };
+            match record_from_parts(parts) {
+                Some(record) => listing.keys.push(record),
+                None => listing.unmanaged.push(unmanaged),
             }
         }
-        Ok(keys)
+        Ok(listing)
+    }
+
+    async fn current_key(&self, secret_name: &str) -> AppResult<Option<KeyRecord>> {
+        let mut pager = self
+            .client
+            .list_secret_properties_versions(
+                secret_name,
+                Some(SecretClientListSecretPropertiesVersionsOptions {
+                    maxresults: Some(PAGE_SIZE),
+                    ..Default::default()
+                }),
+            )
+            .map_err(|e| self.map(e, "read the key's settings"))?;
+        // Key Vault's current version is the newest one.
+        let mut newest: Option<SecretParts> = None;
+        loop {
+            let next = match pager.try_next().await {
+                Ok(next) => next,
+                Err(error) => {
+                    let mapped = self.map(error, "read the key's settings");
+                    if mapped.code == ErrorCode::SecretNotFound {
+                        return Ok(None);
+                    }
+                    return Err(mapped);
+                }
+            };
+            let Some(properties) = next else { break };
+            let Some(parts) = parts_from_properties(&properties) else {
+                continue;
+            };
+            if newest.as_ref().is_none_or(|n| parts.created > n.created) {
+                newest = Some(parts);
+            }
+        }
+        Ok(newest.and_then(|mut parts| {
+            parts.name = secret_name.to_string();
+            record_from_parts(parts)
+        }))
     }
 
     async fn read_value(&self, secret_name: &str, version: Option<&str>) -> AppResult<SecretValue> {
@@ -586,34 +641,6 @@ impl SecretStore for AzureStore {
             .await
             .map_err(|e| self.map(e, "save the console's settings"))?;
         Ok(())
-    }
-
-    async fn list_documents(&self) -> AppResult<Vec<DocumentInfo>> {
-        let mut pager = self
-            .client
-            .list_secret_properties(Some(SecretClientListSecretPropertiesOptions {
-                maxresults: Some(PAGE_SIZE),
-                ..Default::default()
-            }))
-            .map_err(|e| self.map(e, "list the console's documents"))?;
-        let mut documents = Vec::new();
-        while let Some(properties) = pager
-            .try_next()
-            .await
-            .map_err(|e| self.map(e, "list the console's documents"))?
-        {
-            let Some(parts) = parts_from_properties(&properties) else {
-                continue;
-            };
-            if parts.name.starts_with(RESERVED_PREFIX) {
-                documents.push(DocumentInfo {
-                    name: parts.name,
-                    tags: parts.tags,
-                    updated: parts.updated,
-                });
-            }
-        }
-        Ok(documents)
     }
 }
 

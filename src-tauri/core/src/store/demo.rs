@@ -7,7 +7,10 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
-use super::{ConsoleDocument, DeletedKey, DocumentInfo, KeyVersion, SecretStore, StoreKind};
+use super::{
+    ConsoleDocument, DeletedKey, DocumentInfo, KeyVersion, SecretStore, StoreKind, UnmanagedSecret,
+    VaultListing,
+};
 use crate::domain::catalog::{self, Vendor};
 use crate::domain::generator;
 use crate::domain::keys::{KeyRecord, expiry_from_date};
@@ -43,6 +46,8 @@ struct DemoState {
     secrets: BTreeMap<String, DemoSecret>,
     deleted: BTreeMap<String, (DemoSecret, DateTime<Utc>)>,
     documents: HashMap<String, DemoDocument>,
+    /// Secrets other tools put in the vault (shown in the Unmanaged view; adoptable).
+    unmanaged: BTreeMap<String, (UnmanagedSecret, SecretValue)>,
 }
 
 struct DemoDocument {
@@ -81,6 +86,30 @@ impl DemoStore {
                 let secret = seed_secret(vendor, &plan, index, now);
                 state.secrets.insert(vendor.id.clone(), secret);
             }
+            for (name, content_type, owner, days_ago) in DEMO_UNMANAGED {
+                let created = now - Duration::days(*days_ago);
+                let mut tags = HashMap::new();
+                if !owner.is_empty() {
+                    tags.insert("owner".to_string(), owner.to_string());
+                }
+                state.unmanaged.insert(
+                    name.to_string(),
+                    (
+                        UnmanagedSecret {
+                            name: name.to_string(),
+                            content_type: (!content_type.is_empty())
+                                .then(|| content_type.to_string()),
+                            enabled: true,
+                            expires: None,
+                            created: Some(created),
+                            updated: Some(created),
+                            tags,
+                            version: new_version_id(),
+                        },
+                        generator::generate_value(),
+                    ),
+                );
+            }
             // The demo's vault has the manual's default policy, so trainers can show each role.
             state.documents.insert(
                 ConsoleDocument::RolePolicy.secret_name(),
@@ -102,6 +131,20 @@ impl DemoStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+/// Secrets "created by other tools" in the demo vault: name, content type, an owner tag, age in days.
+const DEMO_UNMANAGED: &[(&str, &str, &str, i64)] = &[
+    ("ninja-api-legacy", "", "", 400),
+    ("s1-automation-token", "text/plain", "automation", 120),
+    ("veeam-backup-svc", "", "backup team", 35),
+    (
+        "graph-reporting-app",
+        "application/json",
+        "reporting script",
+        200,
+    ),
+    ("pax8-partner-api", "", "", 15),
+];
 
 /// How one seeded key looks: days since the last rotation, days to expiry, enabled.
 struct SeedPlan {
@@ -240,6 +283,7 @@ fn seed_secret(vendor: &Vendor, plan: &SeedPlan, index: usize, now: DateTime<Utc
             owner: OWNERS[index % OWNERS.len()].to_string(),
             note: NOTES[index % NOTES.len()].to_string(),
             masked_preview: preview,
+            outside_change: None,
             endpoint_override: None,
             token_url_override: None,
             settings: Default::default(),
@@ -287,17 +331,43 @@ impl SecretStore for DemoStore {
         StoreKind::Demo
     }
 
-    async fn list_keys(&self) -> AppResult<Vec<KeyRecord>> {
+    async fn list_all(&self) -> AppResult<VaultListing> {
         let state = self.lock();
-        state
+        let keys = state
             .secrets
             .values()
             .map(|s| s.current().map(|v| v.record.clone()))
-            .collect()
+            .collect::<AppResult<Vec<_>>>()?;
+        let mut documents: Vec<DocumentInfo> = state
+            .documents
+            .iter()
+            .map(|(name, d)| DocumentInfo {
+                name: name.clone(),
+                tags: d.tags.clone(),
+                updated: Some(d.updated),
+            })
+            .collect();
+        documents.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(VaultListing {
+            keys,
+            documents,
+            unmanaged: state.unmanaged.values().map(|(u, _)| u.clone()).collect(),
+        })
+    }
+
+    async fn current_key(&self, secret_name: &str) -> AppResult<Option<KeyRecord>> {
+        let state = self.lock();
+        Ok(match state.secrets.get(secret_name) {
+            Some(secret) => Some(secret.current()?.record.clone()),
+            None => None,
+        })
     }
 
     async fn read_value(&self, secret_name: &str, version: Option<&str>) -> AppResult<SecretValue> {
         let state = self.lock();
+        if let Some((_, value)) = state.unmanaged.get(secret_name) {
+            return Ok(value.duplicate());
+        }
         let secret = state
             .secrets
             .get(secret_name)
@@ -346,6 +416,28 @@ impl SecretStore for DemoStore {
 
     async fn update_key(&self, record: &KeyRecord) -> AppResult<KeyRecord> {
         let mut state = self.lock();
+        // Adopting a secret another tool made: its current version becomes a console key, with
+        // the same value and version.
+        if !state.secrets.contains_key(&record.secret_name)
+            && let Some((unmanaged, value)) = state.unmanaged.remove(&record.secret_name)
+        {
+            let mut adopted = record.clone();
+            adopted.version = unmanaged.version.clone();
+            adopted.created = unmanaged.created;
+            adopted.updated = Some(Utc::now());
+            state.secrets.insert(
+                record.secret_name.clone(),
+                DemoSecret {
+                    versions: vec![DemoVersion {
+                        id: unmanaged.version,
+                        record: adopted.clone(),
+                        value,
+                        created: unmanaged.created.unwrap_or_else(Utc::now),
+                    }],
+                },
+            );
+            return Ok(adopted);
+        }
         let secret = state
             .secrets
             .get_mut(&record.secret_name)
@@ -455,21 +547,6 @@ impl SecretStore for DemoStore {
             },
         );
         Ok(())
-    }
-
-    async fn list_documents(&self) -> AppResult<Vec<DocumentInfo>> {
-        let state = self.lock();
-        let mut listed: Vec<DocumentInfo> = state
-            .documents
-            .iter()
-            .map(|(name, d)| DocumentInfo {
-                name: name.clone(),
-                tags: d.tags.clone(),
-                updated: Some(d.updated),
-            })
-            .collect();
-        listed.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(listed)
     }
 }
 

@@ -60,6 +60,30 @@ impl ConsoleDocument {
     }
 }
 
+/// A secret in the vault that is neither a console key nor a console document: created in the
+/// Portal, by a script or by another tool. Never its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmanagedSecret {
+    pub name: String,
+    pub content_type: Option<String>,
+    pub enabled: bool,
+    pub expires: Option<DateTime<Utc>>,
+    pub created: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub tags: std::collections::HashMap<String, String>,
+    /// The current version (adopting updates its properties, never making a new one).
+    pub version: String,
+}
+
+/// Everything one listing of the vault shows (no value read): the console's keys, its own
+/// documents, and every other secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VaultListing {
+    pub keys: Vec<KeyRecord>,
+    pub documents: Vec<DocumentInfo>,
+    pub unmanaged: Vec<UnmanagedSecret>,
+}
+
 /// A console document as a listing shows it: name, tags and when it was last written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentInfo {
@@ -108,8 +132,19 @@ pub enum StoreKind {
 pub trait SecretStore: Send + Sync {
     fn kind(&self) -> StoreKind;
 
-    /// Every vendor key with its metadata. Reads no value.
-    async fn list_keys(&self) -> AppResult<Vec<KeyRecord>>;
+    /// One listing of the whole vault, sorted into keys, documents and other secrets. Reads no
+    /// value: ceil(secrets / 25) list calls.
+    async fn list_all(&self) -> AppResult<VaultListing>;
+
+    /// Every vendor key with its metadata (a whole listing; the console reads its snapshot
+    /// instead).
+    async fn list_keys(&self) -> AppResult<Vec<KeyRecord>> {
+        Ok(self.list_all().await?.keys)
+    }
+
+    /// The current state of one key as the vault has it now, or `None` (no value read). Used
+    /// before writing metadata back, so a change made elsewhere is not overwritten.
+    async fn current_key(&self, secret_name: &str) -> AppResult<Option<KeyRecord>>;
 
     /// The value of the current version, or of `version`.
     async fn read_value(&self, secret_name: &str, version: Option<&str>) -> AppResult<SecretValue>;
@@ -148,5 +183,7 @@ pub trait SecretStore: Send + Sync {
     ) -> AppResult<()>;
 
     /// Every console document in the vault (names starting `akv-console-`), without values.
-    async fn list_documents(&self) -> AppResult<Vec<DocumentInfo>>;
+    async fn list_documents(&self) -> AppResult<Vec<DocumentInfo>> {
+        Ok(self.list_all().await?.documents)
+    }
 }

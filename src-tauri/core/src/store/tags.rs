@@ -1,5 +1,9 @@
 //! How a [`KeyRecord`]'s metadata rides in Key Vault tags, so listing keys reads no value.
-//! Key Vault allows 15 tags of at most 256 characters; we use at most 13.
+//! Key Vault allows 15 tags of at most 256 characters; we use at most 14.
+//!
+//! Every write also stamps `akv-written`: when the console wrote this state, and a fingerprint of
+//! it (the other tags, content type, expiry, enabled). A listing that shows a different state, or
+//! a current version created well after the stamp, was changed outside the console.
 
 use std::collections::HashMap;
 
@@ -25,6 +29,12 @@ pub const TAG_TOKEN_URL: &str = "akv-token-url";
 pub const TAG_FIELDS: &str = "akv-fields";
 pub const TAG_CA_SHA256: &str = "akv-ca-sha256";
 pub const TAG_USED_BY: &str = "akv-used-by";
+/// `<RFC 3339 time>;<fingerprint>` of the console's last write (see the module comment).
+pub const TAG_WRITTEN: &str = "akv-written";
+
+/// A version created this long after the console's stamp was not written by the console (the
+/// slack covers clock differences between this PC and Azure).
+const NEW_VERSION_SLACK_MINUTES: i64 = 10;
 
 const SCHEMA_VERSION: &str = "1";
 
@@ -60,7 +70,63 @@ pub fn record_to_tags(record: &KeyRecord) -> HashMap<String, String> {
             tags.insert(name.into(), value);
         }
     }
+    let stamp = format!(
+        "{};{}",
+        Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        fingerprint(&tags, record.expires, record.enabled)
+    );
+    tags.insert(TAG_WRITTEN.into(), stamp);
     tags
+}
+
+/// What the console wrote, in a few hex digits: every tag but the stamp, the content type, the
+/// expiry (whole seconds, as Key Vault keeps it) and whether the key is enabled.
+fn fingerprint(
+    tags: &HashMap<String, String>,
+    expires: Option<DateTime<Utc>>,
+    enabled: bool,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut pairs: Vec<(&String, &String)> = tags
+        .iter()
+        .filter(|(k, _)| k.as_str() != TAG_WRITTEN)
+        .collect();
+    pairs.sort();
+    let mut hasher = Sha256::new();
+    hasher.update(CONTENT_TYPE.as_bytes());
+    for (key, value) in pairs {
+        hasher.update([0]);
+        hasher.update(key.as_bytes());
+        hasher.update([1]);
+        hasher.update(value.as_bytes());
+    }
+    hasher.update([2]);
+    hasher.update(expires.map(|e| e.timestamp()).unwrap_or(0).to_le_bytes());
+    hasher.update([u8::from(enabled)]);
+    hex::encode(&hasher.finalize()[..8])
+}
+
+/// Compare a listed secret with the console's stamp on it.
+fn outside_change(parts: &SecretParts) -> Option<crate::domain::keys::OutsideChange> {
+    use crate::domain::keys::OutsideChange;
+    // Keys written before the stamp existed cannot be judged.
+    let stamp = parts.tags.get(TAG_WRITTEN)?;
+    let (written, print) = stamp.split_once(';')?;
+    let written = DateTime::parse_from_rfc3339(written)
+        .ok()
+        .map(|d| d.with_timezone(&Utc));
+    if fingerprint(&parts.tags, parts.expires, parts.enabled) != print {
+        return Some(OutsideChange::Edited { at: parts.updated });
+    }
+    match (written, parts.created) {
+        (Some(written), Some(created))
+            if created - written > chrono::Duration::minutes(NEW_VERSION_SLACK_MINUTES) =>
+        {
+            Some(OutsideChange::NewVersion { at: Some(created) })
+        }
+        (None, _) => Some(OutsideChange::Edited { at: parts.updated }),
+        _ => None,
+    }
 }
 
 /// `tenant=acme;region=eu`. Values are validated on entry; tags edited outside the console are
@@ -115,6 +181,7 @@ pub fn record_from_parts(parts: SecretParts) -> Option<KeyRecord> {
                 .map(|v| v.default_interval_days())
                 .unwrap_or(90)
         });
+    let outside_change = outside_change(&parts);
     let last_rotated = DateTime::parse_from_rfc3339(&tag(TAG_ROTATED))
         .map(|d| d.with_timezone(&Utc))
         .ok()
@@ -141,6 +208,7 @@ pub fn record_from_parts(parts: SecretParts) -> Option<KeyRecord> {
         created: parts.created,
         updated: parts.updated,
         vendor_id,
+        outside_change,
     })
 }
 
@@ -185,6 +253,62 @@ mod tests {
         })
         .expect("ours");
         assert_eq!(rebuilt, original);
+    }
+
+    fn listed(tags: HashMap<String, String>, created: Option<DateTime<Utc>>) -> SecretParts {
+        SecretParts {
+            name: "ninjaone".into(),
+            content_type: Some(CONTENT_TYPE.into()),
+            tags,
+            enabled: true,
+            expires: None,
+            created,
+            updated: created,
+            version: "v1".into(),
+        }
+    }
+
+    #[test]
+    fn changes_made_outside_the_console_are_noticed() {
+        let original = record(at(2026, 9, 1, 8), 90, None);
+        let tags = record_to_tags(&original);
+        let now = Utc::now();
+        // As written: nothing to report.
+        let same = record_from_parts(listed(tags.clone(), Some(now))).expect("ours");
+        assert_eq!(same.outside_change, None);
+        // An owner edited in the Portal.
+        let mut edited = tags.clone();
+        edited.insert(TAG_OWNER.into(), "Someone Else".into());
+        let seen = record_from_parts(listed(edited, Some(now))).expect("ours");
+        assert!(matches!(
+            seen.outside_change,
+            Some(crate::domain::keys::OutsideChange::Edited { .. })
+        ));
+        // Disabled in the Portal.
+        let mut disabled = listed(tags.clone(), Some(now));
+        disabled.enabled = false;
+        assert!(
+            record_from_parts(disabled)
+                .expect("ours")
+                .outside_change
+                .is_some()
+        );
+        // A new version with the old tags copied, stored a day later.
+        let later =
+            record_from_parts(listed(tags, Some(now + chrono::Duration::days(1)))).expect("ours");
+        assert!(matches!(
+            later.outside_change,
+            Some(crate::domain::keys::OutsideChange::NewVersion { .. })
+        ));
+        // A key written before the stamp existed is not judged.
+        let mut old = record_to_tags(&original);
+        old.remove(TAG_WRITTEN);
+        assert_eq!(
+            record_from_parts(listed(old, Some(now)))
+                .expect("ours")
+                .outside_change,
+            None
+        );
     }
 
     #[test]

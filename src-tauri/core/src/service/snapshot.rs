@@ -1,0 +1,308 @@
+//! One listing per refresh: the console keeps a snapshot of its vault — keys, its own documents,
+//! and every other secret — filled by one listing on connect, updated in place by the console's
+//! own writes, and replaced by a refresh (the Refresh button, F5, and a background timer). Every
+//! view (Vault, Rotation, Distribute, the report, reminders, the sidebar) reads the snapshot;
+//! none lists the vault itself. A failed refresh keeps the last good snapshot, marked stale.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::{AuditResult, Console, Operator, format_date, vendor_name};
+use crate::audit::AuditAction;
+use crate::domain::keys::{KeyRecord, OutsideChange};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::store::{DocumentInfo, UnmanagedSecret, VaultListing};
+
+/// The console's copy of the vault's listing.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub listing: VaultListing,
+    /// When the listing was taken (`None` before the first one).
+    pub listed_at: Option<DateTime<Utc>>,
+    /// The last refresh failed with this; the listing is the last good one.
+    pub stale: Option<AppError>,
+    /// Outside changes already recorded in the audit log this session (secret, version seen).
+    reported: HashSet<(String, String)>,
+    /// Keys that the last listing showed as console keys, to notice one losing its tags.
+    known_keys: HashSet<String>,
+}
+
+/// A change made outside the console that a refresh noticed for the first time this session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticedChange {
+    pub secret_name: String,
+    /// The version it was seen on (recorded once per version and session).
+    pub version: String,
+    pub vendor_id: Option<String>,
+    pub description: String,
+}
+
+/// How fresh the snapshot is, for the top bar and the Refresh button.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SnapshotState {
+    pub listed_at: Option<String>,
+    pub keys: usize,
+    pub unmanaged: usize,
+    /// Why the last refresh failed (the data shown is older), if it did.
+    pub stale: Option<AppError>,
+}
+
+impl Console {
+    fn snapshot(&self) -> std::sync::MutexGuard<'_, Snapshot> {
+        self.snapshot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// One listing of the vault (ceil(secrets / 25) list calls, no value read) replaces the
+    /// snapshot. Returns the keys, and the outside changes seen for the first time. On failure the
+    /// last good snapshot stays, marked stale, and the error is returned.
+    pub async fn refresh(&self) -> AppResult<(Vec<KeyRecord>, Vec<NoticedChange>)> {
+        let listing = match self.store.list_all().await {
+            Ok(listing) => listing,
+            Err(error) => {
+                self.snapshot().stale = Some(error.clone());
+                return Err(error);
+            }
+        };
+        let mut snapshot = self.snapshot();
+        let mut noticed = Vec::new();
+        for key in &listing.keys {
+            if let Some(change) = &key.outside_change {
+                let seen = (key.secret_name.clone(), key.version.clone());
+                if !snapshot.reported.contains(&seen) {
+                    noticed.push(NoticedChange {
+                        secret_name: key.secret_name.clone(),
+                        version: key.version.clone(),
+                        vendor_id: Some(key.vendor_id.clone()),
+                        description: change.describe(),
+                    });
+                }
+            }
+        }
+        // A console key whose current version lost the console's tags: stored anew elsewhere.
+        for secret in &listing.unmanaged {
+            if snapshot.known_keys.contains(&secret.name)
+                && !snapshot
+                    .reported
+                    .contains(&(secret.name.clone(), secret.version.clone()))
+            {
+                noticed.push(NoticedChange {
+                    secret_name: secret.name.clone(),
+                    version: secret.version.clone(),
+                    vendor_id: None,
+                    description: format!(
+                        "A new version without the console's tags was stored outside the console{}; the key now shows under Unmanaged, where it can be adopted again.",
+                        secret
+                            .created
+                            .map(|t| format!(" on {}", format_date(t)))
+                            .unwrap_or_default()
+                    ),
+                });
+            }
+        }
+        // Keys that lost their tags stay "known" until the change is recorded.
+        let lost: Vec<String> = noticed
+            .iter()
+            .filter(|c| c.vendor_id.is_none())
+            .map(|c| c.secret_name.clone())
+            .collect();
+        snapshot.known_keys = listing
+            .keys
+            .iter()
+            .map(|k| k.secret_name.clone())
+            .chain(lost)
+            .collect();
+        let keys = listing.keys.clone();
+        snapshot.listing = listing;
+        snapshot.listed_at = Some(Utc::now());
+        snapshot.stale = None;
+        Ok((keys, noticed))
+    }
+
+    /// Refresh, and record what changed outside the console in the audit log (once per change
+    /// and session) under the operator whose console noticed it.
+    pub async fn refresh_keys_as(&self, operator: &Operator) -> AppResult<Vec<KeyRecord>> {
+        let (keys, noticed) = self.refresh().await?;
+        self.record_changes(operator, noticed).await;
+        Ok(keys)
+    }
+
+    /// Record the outside changes the current snapshot shows that are not recorded yet (after a
+    /// refresh that had no operator, e.g. the connect's own listing before the trust check).
+    pub async fn record_outside_changes(&self, operator: &Operator) {
+        let noticed: Vec<NoticedChange> = {
+            let snapshot = self.snapshot();
+            snapshot
+                .listing
+                .keys
+                .iter()
+                .filter_map(|key| {
+                    let change = key.outside_change.as_ref()?;
+                    (!snapshot
+                        .reported
+                        .contains(&(key.secret_name.clone(), key.version.clone())))
+                    .then(|| NoticedChange {
+                        secret_name: key.secret_name.clone(),
+                        version: key.version.clone(),
+                        vendor_id: Some(key.vendor_id.clone()),
+                        description: change.describe(),
+                    })
+                })
+                .collect()
+        };
+        self.record_changes(operator, noticed).await;
+    }
+
+    async fn record_changes(&self, operator: &Operator, noticed: Vec<NoticedChange>) {
+        for change in noticed {
+            {
+                let mut snapshot = self.snapshot();
+                snapshot
+                    .reported
+                    .insert((change.secret_name.clone(), change.version.clone()));
+                if change.vendor_id.is_none() {
+                    snapshot.known_keys.remove(&change.secret_name);
+                }
+            }
+            self.record(
+                operator,
+                AuditAction::ChangedOutside,
+                change.vendor_id.as_deref(),
+                Some(&change.secret_name),
+                AuditResult::Ok,
+                change.description,
+            )
+            .await;
+        }
+    }
+
+    /// Refresh without an operator to record outside changes under (they are recorded by the
+    /// next refresh that has one).
+    pub async fn refresh_keys(&self) -> AppResult<Vec<KeyRecord>> {
+        Ok(self.refresh().await?.0)
+    }
+
+    /// The keys as the last listing (and the console's own writes since) show them.
+    pub fn cached_keys(&self) -> Vec<KeyRecord> {
+        self.snapshot().listing.keys.clone()
+    }
+
+    /// The secrets of the vault that are not console keys.
+    pub fn unmanaged_secrets(&self) -> Vec<UnmanagedSecret> {
+        self.snapshot().listing.unmanaged.clone()
+    }
+
+    /// The console's documents as last listed (anchors of every installation, policy, …).
+    pub fn cached_documents(&self) -> Vec<DocumentInfo> {
+        self.snapshot().listing.documents.clone()
+    }
+
+    pub fn snapshot_state(&self) -> SnapshotState {
+        let snapshot = self.snapshot();
+        SnapshotState {
+            listed_at: snapshot
+                .listed_at
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+            keys: snapshot.listing.keys.len(),
+            unmanaged: snapshot.listing.unmanaged.len(),
+            stale: snapshot.stale.clone(),
+        }
+    }
+
+    /// A key's record from the snapshot.
+    pub async fn key(&self, secret_name: &str) -> AppResult<KeyRecord> {
+        self.snapshot()
+            .listing
+            .keys
+            .iter()
+            .find(|k| k.secret_name == secret_name)
+            .cloned()
+            .ok_or_else(|| key_not_found(secret_name))
+    }
+
+    /// A key's record as the vault has it now (its versions' properties: no listing of the
+    /// vault, no value read). Used before writing metadata back, so a change made at another
+    /// console (disabled, tags edited) is not overwritten with a stale copy; the snapshot takes it.
+    pub async fn fresh_key(&self, secret_name: &str) -> AppResult<KeyRecord> {
+        match self.store.current_key(secret_name).await? {
+            Some(record) => {
+                self.remember_key(&record);
+                Ok(record)
+            }
+            None => {
+                self.forget_key(secret_name);
+                Err(key_not_found(secret_name))
+            }
+        }
+    }
+
+    /// The console wrote `record`: keep the snapshot as the vault now is.
+    pub(crate) fn remember_key(&self, record: &KeyRecord) {
+        let mut snapshot = self.snapshot();
+        snapshot.known_keys.insert(record.secret_name.clone());
+        snapshot
+            .listing
+            .unmanaged
+            .retain(|u| u.name != record.secret_name);
+        let keys = &mut snapshot.listing.keys;
+        match keys
+            .iter_mut()
+            .find(|k| k.secret_name == record.secret_name)
+        {
+            Some(existing) => *existing = record.clone(),
+            None => keys.push(record.clone()),
+        }
+    }
+
+    pub(crate) fn forget_key(&self, secret_name: &str) {
+        let mut snapshot = self.snapshot();
+        snapshot.known_keys.remove(secret_name);
+        snapshot
+            .listing
+            .keys
+            .retain(|k| k.secret_name != secret_name);
+    }
+
+    /// The console wrote a document (anchor, policy): keep its listed tags current too.
+    pub(crate) fn remember_document(&self, document: DocumentInfo) {
+        let mut snapshot = self.snapshot();
+        let documents = &mut snapshot.listing.documents;
+        match documents.iter_mut().find(|d| d.name == document.name) {
+            Some(existing) => *existing = document,
+            None => documents.push(document),
+        }
+    }
+}
+
+fn key_not_found(secret_name: &str) -> AppError {
+    AppError::new(
+        ErrorCode::KeyNotFound,
+        format!("No key named '{secret_name}' is stored."),
+        "It may have been deleted from another console. Refresh (F5) to see the vault as it is now.",
+    )
+}
+
+/// The vendor name for a noticed change (the secret's name when it is no longer a console key).
+pub fn noticed_label(change: &NoticedChange) -> String {
+    change
+        .vendor_id
+        .as_deref()
+        .map(vendor_name)
+        .unwrap_or_else(|| change.secret_name.clone())
+}
+
+impl OutsideChange {
+    /// Short label for a table cell.
+    pub fn label(&self) -> &'static str {
+        match self {
+            OutsideChange::Edited { .. } => "changed outside the console",
+            OutsideChange::NewVersion { .. } => "new version outside the console",
+        }
+    }
+}
