@@ -220,6 +220,8 @@ impl Launch {
 
 /// What to type into the Connect modal.
 pub struct ConnectForm<'a> {
+    /// The technician's name, asked for (and marked "not verified") in app-secret mode.
+    pub name: &'a str,
     pub tenant: &'a str,
     pub client: &'a str,
     pub secret: &'a str,
@@ -486,7 +488,7 @@ impl App {
         .await
     }
 
-    /// Fill the Connect modal for a Custom cloud pointing at `emulator` and submit it.
+    /// Fill the Connect modal (app registration secret) for a Custom cloud pointing at `emulator` and submit it.
     pub async fn connect_to(
         &self,
         emulator: &crate::emulator::Emulator,
@@ -494,9 +496,12 @@ impl App {
     ) -> Result<()> {
         self.click("[data-testid=open-connect]").await?;
         self.find("[data-testid=connect-modal]").await?;
+        self.click("[data-testid=connect-way-app-secret]").await?;
         self.type_into("[data-testid=connect-tenant]", form.tenant)
             .await?;
         self.type_into("[data-testid=connect-client]", form.client)
+            .await?;
+        self.type_into("[data-testid=connect-name]", form.name)
             .await?;
         self.type_into("[data-testid=connect-secret]", form.secret)
             .await?;

@@ -46,10 +46,10 @@ async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> 
     let saves = tempfile::tempdir()?;
     let launch = Launch::default().with_env("AKV_E2E_SAVE_DIR", saves.path().display().to_string());
     let app = App::launch("audit", &profile, launch).await?;
-    app.set_profile("Priya Nair", "Admin").await?;
     app.connect_to(
         &emulator,
         &ConnectForm {
+            name: "Priya Nair",
             tenant: DEFAULT_TENANT,
             client: CLIENT,
             secret: SECRET,
@@ -78,7 +78,8 @@ async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> 
     )
     .await?;
 
-    // Newest first: rotate, retrieve, add, connect.
+    // Newest first: rotate, retrieve, add, connect, and the first operator of a vault without a
+    // policy becoming its Admin.
     app.click("[data-testid=tab-audit]").await?;
     app.find("[data-testid=audit-table]").await?;
     let actions: Vec<String> = {
@@ -94,7 +95,7 @@ async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> 
     };
     assert_eq!(
         actions,
-        vec!["rotate", "retrieve", "add", "connect"],
+        vec!["rotate", "retrieve", "add", "connect", "policy-bootstrap"],
         "{actions:?}"
     );
     let newest = app.text("[data-testid=audit-row]").await?;

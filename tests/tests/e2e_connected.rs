@@ -22,8 +22,9 @@ async fn emulator() -> Result<Emulator> {
     Ok(emulator)
 }
 
-fn form(secret: &str, remember: bool) -> ConnectForm<'_> {
+fn form<'a>(name: &'a str, secret: &'a str, remember: bool) -> ConnectForm<'a> {
     ConnectForm {
+        name,
         tenant: DEFAULT_TENANT,
         client: CLIENT,
         secret,
@@ -42,9 +43,9 @@ async fn connects_through_the_modal_adds_a_key_and_stays_connected_after_restart
         app.text("[data-testid=connection-badge]").await?,
         "NOT CONNECTED"
     );
-    app.set_profile("Dana Reyes", "Admin").await?;
 
-    app.connect_to(&emulator, &form(SECRET, true)).await?;
+    app.connect_to(&emulator, &form("Dana Reyes", SECRET, true))
+        .await?;
     app.badge_is("VAULT: MSP-E2E-VAULT").await?;
 
     // Add a key: it is stored in the vault, and the window only ever sees its masked preview.
@@ -119,9 +120,11 @@ async fn a_wrong_client_secret_is_explained_in_the_modal() -> Result<()> {
     let emulator = emulator().await?;
     let profile = Profile::new("wrong-secret")?;
     let app = App::launch("wrong-secret", &profile, Launch::default()).await?;
-    app.set_profile("Sam Okafor", "Admin").await?;
-    app.connect_to(&emulator, &form("not-the-right-secret", false))
-        .await?;
+    app.connect_to(
+        &emulator,
+        &form("Sam Okafor", "not-the-right-secret", false),
+    )
+    .await?;
     let error = app
         .wait_for("[data-testid=connect-error]", Duration::from_secs(30))
         .await?;
