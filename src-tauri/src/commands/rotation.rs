@@ -16,8 +16,9 @@ pub async fn rotation_view(core: Core<'_>) -> AppResult<RotationView> {
 }
 
 #[tauri::command]
-pub async fn rotate_key(core: Core<'_>, request: RotateRequest) -> AppResult<RotateOutcome> {
-    let (console, operator) = core.console().await?;
+pub async fn rotate_key(core: Core<'_>,
+    client_id: String, request: RotateRequest) -> AppResult<RotateOutcome> {
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .rotate_key(&operator, request, false, Utc::now())
         .await
@@ -42,9 +43,10 @@ pub async fn rotate_all_due<R: Runtime>(
 #[tauri::command]
 pub async fn rotate_at_vendor(
     core: Core<'_>,
+    client_id: String,
     request: VendorRotateRequest,
 ) -> AppResult<VendorRotation> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .rotate_at_vendor(&operator, request, false, Utc::now())
         .await
@@ -53,10 +55,11 @@ pub async fn rotate_at_vendor(
 #[tauri::command]
 pub async fn restore_version(
     core: Core<'_>,
+    client_id: String,
     secret_name: String,
     version: String,
 ) -> AppResult<VaultRow> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .restore_version(&operator, &secret_name, &version, Utc::now())
         .await

@@ -83,27 +83,30 @@ pub async fn vault_view(core: Core<'_>) -> AppResult<VaultView> {
 #[tauri::command]
 pub async fn key_detail(
     core: Core<'_>,
+    client_id: String,
     vendor_id: String,
     secret_name: Option<String>,
 ) -> AppResult<KeyDetail> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .key_detail(&operator, &vendor_id, secret_name.as_deref(), Utc::now())
         .await
 }
 
 #[tauri::command]
-pub async fn add_key(core: Core<'_>, request: AddKeyRequest) -> AppResult<VaultRow> {
-    let (console, operator) = core.console().await?;
+pub async fn add_key(core: Core<'_>,
+    client_id: String, request: AddKeyRequest) -> AppResult<VaultRow> {
+    let (console, operator) = core.client_console(&client_id).await?;
     console.add_key(&operator, request, Utc::now()).await
 }
 
 #[tauri::command]
 pub async fn update_key_settings(
     core: Core<'_>,
+    client_id: String,
     request: KeySettingsRequest,
 ) -> AppResult<VaultRow> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .update_settings(&operator, request, Utc::now())
         .await
@@ -114,11 +117,12 @@ pub async fn update_key_settings(
 pub async fn copy_key<R: Runtime>(
     app: AppHandle<R>,
     core: Core<'_>,
+    client_id: String,
     clipboard: tauri::State<'_, ClipboardState>,
     secret_name: String,
     part: Option<String>,
 ) -> AppResult<CopyReceipt> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     let record = console.key(&secret_name).await?;
     let mut generation = 0;
     console
@@ -154,24 +158,27 @@ pub async fn copy_key<R: Runtime>(
 }
 
 #[tauri::command]
-pub async fn test_key(core: Core<'_>, secret_name: String) -> AppResult<PingReport> {
-    let (console, operator) = core.console().await?;
+pub async fn test_key(core: Core<'_>,
+    client_id: String, secret_name: String) -> AppResult<PingReport> {
+    let (console, operator) = core.client_console(&client_id).await?;
     console.test_key(&operator, &secret_name).await
 }
 
 #[tauri::command]
-pub async fn key_versions(core: Core<'_>, secret_name: String) -> AppResult<Vec<VersionView>> {
-    let (console, _) = core.console().await?;
+pub async fn key_versions(core: Core<'_>,
+    client_id: String, secret_name: String) -> AppResult<Vec<VersionView>> {
+    let (console, _) = core.client_console(&client_id).await?;
     console.versions(&secret_name).await
 }
 
 #[tauri::command]
 pub async fn set_key_enabled(
     core: Core<'_>,
+    client_id: String,
     secret_name: String,
     enabled: bool,
 ) -> AppResult<VaultRow> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .set_enabled(&operator, &secret_name, enabled, Utc::now())
         .await
@@ -180,10 +187,11 @@ pub async fn set_key_enabled(
 #[tauri::command]
 pub async fn delete_key(
     core: Core<'_>,
+    client_id: String,
     secret_name: String,
     used_by_checked: Option<Vec<String>>,
 ) -> AppResult<DeletedView> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .delete_key_checked(
             &operator,
@@ -195,32 +203,36 @@ pub async fn delete_key(
 
 /// The key's rotation procedure and "used by" list (prefilled from the catalog).
 #[tauri::command]
-pub async fn key_runbook(core: Core<'_>, secret_name: String) -> AppResult<RunbookView> {
-    let (console, _) = core.console().await?;
+pub async fn key_runbook(core: Core<'_>,
+    client_id: String, secret_name: String) -> AppResult<RunbookView> {
+    let (console, _) = core.client_console(&client_id).await?;
     console.key_runbook(&secret_name).await
 }
 
 #[tauri::command]
-pub async fn save_runbook(core: Core<'_>, request: RunbookRequest) -> AppResult<RunbookView> {
-    let (console, operator) = core.console().await?;
+pub async fn save_runbook(core: Core<'_>,
+    client_id: String, request: RunbookRequest) -> AppResult<RunbookView> {
+    let (console, operator) = core.client_console(&client_id).await?;
     console.save_runbook(&operator, request, Utc::now()).await
 }
 
 #[tauri::command]
-pub async fn deleted_keys(core: Core<'_>) -> AppResult<Vec<DeletedView>> {
-    let (console, _) = core.console().await?;
+pub async fn deleted_keys(core: Core<'_>, client_id: String) -> AppResult<Vec<DeletedView>> {
+    let (console, _) = core.client_console(&client_id).await?;
     console.deleted_keys().await
 }
 
 #[tauri::command]
-pub async fn recover_key(core: Core<'_>, secret_name: String) -> AppResult<()> {
-    let (console, operator) = core.console().await?;
+pub async fn recover_key(core: Core<'_>,
+    client_id: String, secret_name: String) -> AppResult<()> {
+    let (console, operator) = core.client_console(&client_id).await?;
     console.recover_key(&operator, &secret_name).await
 }
 
 #[tauri::command]
-pub async fn purge_key(core: Core<'_>, secret_name: String, confirmation: String) -> AppResult<()> {
-    let (console, operator) = core.console().await?;
+pub async fn purge_key(core: Core<'_>,
+    client_id: String, secret_name: String, confirmation: String) -> AppResult<()> {
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .purge_key(&operator, &secret_name, &confirmation)
         .await
