@@ -7,12 +7,13 @@ use super::{Core, events};
 use akv_core::error::AppResult;
 use akv_core::service::connector::{VendorRotateRequest, VendorRotation};
 use akv_core::service::rotation::{BulkResult, RotateOutcome, RotateRequest, RotationView};
+use akv_core::session::{BulkRequest, PortfolioFilter};
 use akv_core::service::vault::VaultRow;
 
+/// The schedule across every connected client, or one client's.
 #[tauri::command]
-pub async fn rotation_view(core: Core<'_>) -> AppResult<RotationView> {
-    let (console, operator) = core.console().await?;
-    console.rotation_view(&operator, Utc::now()).await
+pub async fn rotation_view(core: Core<'_>, filter: PortfolioFilter) -> AppResult<RotationView> {
+    core.rotation_view(&filter, Utc::now()).await
 }
 
 #[tauri::command]
@@ -29,14 +30,12 @@ pub async fn rotate_key(core: Core<'_>,
 pub async fn rotate_all_due<R: Runtime>(
     app: AppHandle<R>,
     core: Core<'_>,
-    requests: Vec<RotateRequest>,
+    requests: Vec<BulkRequest>,
 ) -> AppResult<BulkResult> {
-    let (console, operator) = core.console().await?;
-    console
-        .rotate_many(&operator, requests, Utc::now(), |progress| {
-            let _ = app.emit(events::BULK_PROGRESS, progress);
-        })
-        .await
+    core.rotate_all_due(requests, Utc::now(), |progress| {
+        let _ = app.emit(events::BULK_PROGRESS, progress);
+    })
+    .await
 }
 
 /// Rotate at the vendor (create, test, store, revoke) where a connector exists.

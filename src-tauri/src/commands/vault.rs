@@ -12,6 +12,8 @@ use ts_rs::TS;
 use super::{Core, SavedFile, events, save_with_dialog};
 use akv_core::error::{AppError, AppResult, ErrorCode};
 use akv_core::ping::PingReport;
+use akv_core::session::PortfolioFilter;
+use akv_core::service::adopt::{AdoptRequest, AdoptResult, UnmanagedView};
 use akv_core::service::clipboard::{Clipboard, ClipboardGuard};
 use akv_core::service::procedure::{RunbookRequest, RunbookView};
 use akv_core::service::vault::{
@@ -74,10 +76,10 @@ pub fn vendor_catalog() -> Vec<CatalogEntry> {
     catalog_entries()
 }
 
+/// Every connected client's keys (a Client column), or one client opened alone.
 #[tauri::command]
-pub async fn vault_view(core: Core<'_>) -> AppResult<VaultView> {
-    let (console, operator) = core.console().await?;
-    console.vault_view(&operator, Utc::now()).await
+pub async fn vault_view(core: Core<'_>, filter: PortfolioFilter) -> AppResult<VaultView> {
+    core.vault_view(&filter, Utc::now()).await
 }
 
 #[tauri::command]
@@ -238,6 +240,34 @@ pub async fn purge_key(core: Core<'_>,
         .await
 }
 
+/// The Unmanaged view: secrets other tools created (metadata only), across clients or one.
+#[tauri::command]
+pub async fn unmanaged_view(core: Core<'_>, filter: PortfolioFilter) -> AppResult<UnmanagedView> {
+    core.unmanaged_view(&filter).await
+}
+
+/// Adopt one secret of a client's vault as a console key (no new version).
+#[tauri::command]
+pub async fn adopt_secret(
+    core: Core<'_>,
+    client_id: String,
+    request: AdoptRequest,
+) -> AppResult<VaultRow> {
+    let (console, operator) = core.client_console(&client_id).await?;
+    console.adopt(&operator, request, Utc::now()).await
+}
+
+/// Bulk adopt in one client's vault; each secret succeeds or fails on its own.
+#[tauri::command]
+pub async fn adopt_secrets(
+    core: Core<'_>,
+    client_id: String,
+    requests: Vec<AdoptRequest>,
+) -> AppResult<Vec<AdoptResult>> {
+    let (console, operator) = core.client_console(&client_id).await?;
+    console.adopt_many(&operator, requests, Utc::now()).await
+}
+
 fn file_stamp() -> String {
     Utc::now().format("%Y-%m-%d").to_string()
 }
@@ -248,9 +278,9 @@ fn file_stamp() -> String {
 pub async fn export_report_pdf<R: Runtime>(
     app: AppHandle<R>,
     core: Core<'_>,
+    filter: PortfolioFilter,
 ) -> AppResult<Option<SavedFile>> {
-    let (console, operator) = core.console().await?;
-    let bytes = console.report_pdf(&operator, Utc::now()).await?;
+    let bytes = core.report_pdf(&filter, Utc::now()).await?;
     let name = format!("api-key-vault-report-{}.pdf", file_stamp());
     save_with_dialog(&app, &name, ("PDF document", &["pdf"]), bytes).await
 }
@@ -259,9 +289,9 @@ pub async fn export_report_pdf<R: Runtime>(
 pub async fn export_inventory_csv<R: Runtime>(
     app: AppHandle<R>,
     core: Core<'_>,
+    filter: PortfolioFilter,
 ) -> AppResult<Option<SavedFile>> {
-    let (console, operator) = core.console().await?;
-    let bytes = console.inventory_csv(&operator, Utc::now()).await?;
+    let bytes = core.inventory_csv(&filter, Utc::now()).await?;
     let name = format!("api-key-vault-inventory-{}.csv", file_stamp());
     save_with_dialog(&app, &name, ("CSV spreadsheet", &["csv"]), bytes).await
 }

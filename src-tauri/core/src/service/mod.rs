@@ -4,6 +4,7 @@
 //! A [`Console`] is one open session: a store (demo or Azure), the shared role policy, the audit
 //! log, and a cache of key records (metadata only).
 
+pub mod adopt;
 pub mod audit;
 pub mod clipboard;
 pub mod connector;

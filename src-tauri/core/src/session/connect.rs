@@ -130,14 +130,13 @@ impl AppCore {
             &request.name,
             MAX_CLIENT_NAME_CHARS,
         )?;
-        if name.is_empty() {
-            return Err(AppError::field(
-                "clientName",
-                "Give the client a name.",
-                "The name the sidebar, the Client column and the report show, e.g. Contoso Dental.",
-            ));
-        }
         let settings = request.settings.validated()?;
+        // A client left unnamed is called after its vault (the one-vault Connect of old).
+        let name = if name.is_empty() {
+            settings.vault_name.clone()
+        } else {
+            name
+        };
         let id = request
             .id
             .clone()

@@ -14,6 +14,8 @@ use crate::service::rotation::{
     BulkItemResult, BulkProgress, BulkResult, RotateRequest, RotationCounts, RotationView,
     category_defaults, check_bulk_requests, count_rotation,
 };
+use crate::service::adopt::UnmanagedView;
+use crate::service::report::{inventory_csv, render_report};
 use crate::service::vault::{StatusCounts, VaultView, count_statuses};
 
 /// Which clients a portfolio view covers.
@@ -192,5 +194,62 @@ impl AppCore {
             merged.items.extend(items);
         }
         Ok(merged)
+    }
+
+    /// Print / PDF for one client or all: a section per client (its summary page, then its
+    /// rows), each client's report audited in its own log.
+    pub async fn report_pdf(
+        &self,
+        filter: &PortfolioFilter,
+        now: DateTime<Utc>,
+    ) -> AppResult<Vec<u8>> {
+        let consoles = self.consoles(filter.client.as_deref()).await?;
+        let mut sections = Vec::with_capacity(consoles.len());
+        for (console, operator) in &consoles {
+            sections.push(console.report_section(operator, now).await?);
+        }
+        let sizes: Vec<usize> = sections.iter().map(|s| s.rows.len()).collect();
+        let result = render_report(sections).await;
+        for ((console, operator), rows) in consoles.iter().zip(sizes) {
+            console
+                .record_report(operator, result.as_ref().map(|_| ()), rows, consoles.len())
+                .await;
+        }
+        result
+    }
+
+    /// The inventory CSV for one client or all, with a Client column.
+    pub async fn inventory_csv(
+        &self,
+        filter: &PortfolioFilter,
+        now: DateTime<Utc>,
+    ) -> AppResult<Vec<u8>> {
+        let consoles = self.consoles(filter.client.as_deref()).await?;
+        let mut sections = Vec::with_capacity(consoles.len());
+        for (console, operator) in &consoles {
+            let (mut rows, lists) = console.inventory_rows(operator, now).await?;
+            if consoles.len() > 1 {
+                rows.retain(|row| row.status != KeyStatus::NoKey);
+            }
+            sections.push((rows, lists));
+        }
+        let bytes = inventory_csv(&sections);
+        for (console, operator) in &consoles {
+            console.record_export(operator).await;
+        }
+        Ok(bytes)
+    }
+
+    /// The Unmanaged view across every connected client (or one), from the snapshots.
+    pub async fn unmanaged_view(&self, filter: &PortfolioFilter) -> AppResult<UnmanagedView> {
+        let consoles = self.consoles(filter.client.as_deref()).await?;
+        let mut rows = Vec::new();
+        let mut can_adopt = false;
+        for (console, operator) in &consoles {
+            let view = console.unmanaged_view(operator);
+            can_adopt |= view.can_adopt;
+            rows.extend(view.rows);
+        }
+        Ok(UnmanagedView { rows, can_adopt })
     }
 }
