@@ -16,6 +16,10 @@ use akv_core::session::{AppCore, AppPaths, BrowserOpener, StatusListener};
 /// Expiry reminders are checked at start and this often while the console is open.
 const REMINDER_INTERVAL: Duration = Duration::from_secs(4 * 60 * 60);
 
+/// Every connected client's vault is listed again this often in the background (one listing per
+/// client), so keys changed at another console or in the Portal show up without a Refresh.
+const REFRESH_INTERVAL: Duration = Duration::from_secs(5 * 60);
+
 /// `--demo` (or `AKV_DEMO=1`) starts in demo mode and keeps the whole session in memory.
 fn demo_requested() -> bool {
     std::env::args().any(|a| a == "--demo")
@@ -57,6 +61,7 @@ pub fn run() {
                     .with_test_hooks(),
             );
             app.manage(core.clone());
+            let refresh_core = core.clone();
             app.manage(ClipboardState::default());
             app.manage(commands::LastSaved::default());
 
@@ -75,6 +80,17 @@ pub fn run() {
                     tokio::time::sleep(REMINDER_INTERVAL).await;
                 }
             });
+            let refresh_handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    tokio::time::sleep(REFRESH_INTERVAL).await;
+                    // Failures show on each client (its snapshot marked stale), not as a notice.
+                    if refresh_core.status().await.connected > 0 {
+                        let _ = refresh_core.refresh(None).await;
+                        commands::announce_status(&refresh_handle);
+                    }
+                }
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -85,6 +101,11 @@ pub fn run() {
             commands::connection::cancel_sign_in,
             commands::connection::disconnect,
             commands::connection::forget_connection,
+            commands::connection::save_client,
+            commands::connection::connect_client,
+            commands::connection::disconnect_client,
+            commands::connection::remove_client,
+            commands::connection::refresh,
             commands::connection::choose_ca_file,
             commands::vault::vendor_catalog,
             commands::vault::vault_view,
@@ -101,6 +122,9 @@ pub fn run() {
             commands::vault::deleted_keys,
             commands::vault::recover_key,
             commands::vault::purge_key,
+            commands::vault::unmanaged_view,
+            commands::vault::adopt_secret,
+            commands::vault::adopt_secrets,
             commands::vault::export_report_pdf,
             commands::vault::export_inventory_csv,
             commands::open_last_saved,

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::domain::connection::ConnectionSettings;
 use crate::domain::reminders::ReminderLedger;
@@ -30,9 +31,48 @@ pub struct ConsoleConfig {
     /// vault's roster also hold a `role` here: it is ignored.
     #[serde(default)]
     pub operator: Option<Profile>,
-    /// Set only when the technician ticked "Remember this connection".
-    #[serde(default)]
+    /// The single remembered connection of consoles before the Clients list; read once and
+    /// moved into `clients`.
+    #[serde(default, skip_serializing)]
     pub remembered: Option<ConnectionSettings>,
+    /// Every remembered client (one vault each), in the sidebar's order.
+    #[serde(default)]
+    pub clients: Vec<ClientConfig>,
+}
+
+/// A client (an MSP customer) as the config remembers it: a name and its connection. Its secret
+/// or refresh token is in the keychain, never here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ClientConfig {
+    pub id: String,
+    pub name: String,
+    pub settings: ConnectionSettings,
+}
+
+impl ConsoleConfig {
+    /// Clients, with a connection remembered by an older console turned into the first one.
+    pub fn migrate(&mut self) -> bool {
+        let Some(settings) = self.remembered.take() else {
+            return false;
+        };
+        if !self
+            .clients
+            .iter()
+            .any(|c| c.settings.vault_name == settings.vault_name)
+        {
+            self.clients.insert(
+                0,
+                ClientConfig {
+                    id: uuid::Uuid::new_v4().simple().to_string(),
+                    name: settings.vault_name.clone(),
+                    settings,
+                },
+            );
+        }
+        true
+    }
 }
 
 /// The profile as the config file keeps it: a name, never a role.
@@ -211,16 +251,21 @@ mod tests {
             operator: Some(Profile {
                 name: "Dana Reyes".into(),
             }),
-            remembered: Some(ConnectionSettings {
-                tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
-                client_id: "11111111-2222-3333-4444-555555555555".into(),
-                vault_name: "msp-api-keyvault".into(),
-                cloud: Cloud::AzurePublic,
-                authority_host: None,
-                vault_url: None,
-                ca_pem: None,
-                auth: crate::domain::connection::AuthMode::SignIn,
-            }),
+            remembered: None,
+            clients: vec![ClientConfig {
+                id: "c1".into(),
+                name: "Contoso Dental".into(),
+                settings: ConnectionSettings {
+                    tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+                    client_id: "11111111-2222-3333-4444-555555555555".into(),
+                    vault_name: "msp-api-keyvault".into(),
+                    cloud: Cloud::AzurePublic,
+                    authority_host: None,
+                    vault_url: None,
+                    ca_pem: None,
+                    auth: crate::domain::connection::AuthMode::SignIn,
+                },
+            }],
         };
         save(dir.path(), &config).expect("save");
         assert_eq!(load(dir.path()).expect("load"), config);
@@ -280,6 +325,29 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn a_remembered_connection_of_an_older_console_becomes_the_first_client() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            r#"{"remembered":{"tenantId":"72f988bf-86f1-41af-91ab-2d7cd011db47","clientId":"11111111-2222-3333-4444-555555555555","vaultName":"msp-api-keyvault","cloud":"azure-public"}}"#,
+        )
+        .expect("write");
+        let mut config = load(dir.path()).expect("load");
+        assert!(config.migrate());
+        assert_eq!(config.clients.len(), 1);
+        assert_eq!(config.clients[0].name, "msp-api-keyvault");
+        assert_eq!(
+            config.clients[0].settings.auth,
+            crate::domain::connection::AuthMode::AppSecret,
+            "an old remembered connection used the app secret"
+        );
+        save(dir.path(), &config).expect("save");
+        let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).expect("read");
+        assert!(!text.contains("remembered"));
+        assert!(!load(dir.path()).expect("load").migrate());
     }
 
     #[test]

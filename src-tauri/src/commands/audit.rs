@@ -9,14 +9,15 @@ use akv_core::service::audit::{AuditFilter, AuditView};
 use akv_core::service::trust::Verification;
 
 #[tauri::command]
-pub async fn audit_view(core: Core<'_>, filter: AuditFilter) -> AppResult<AuditView> {
-    let (console, _) = core.console().await?;
+pub async fn audit_view(core: Core<'_>,
+    client_id: String, filter: AuditFilter) -> AppResult<AuditView> {
+    let (console, _) = core.client_console(&client_id).await?;
     console.audit_view(&filter)
 }
 
 #[tauri::command]
-pub async fn verify_audit(core: Core<'_>) -> AppResult<Verification> {
-    let (console, operator) = core.console().await?;
+pub async fn verify_audit(core: Core<'_>, client_id: String) -> AppResult<Verification> {
+    let (console, operator) = core.client_console(&client_id).await?;
     console.verify_audit(&operator).await
 }
 
@@ -25,8 +26,9 @@ pub async fn verify_audit(core: Core<'_>) -> AppResult<Verification> {
 pub async fn acknowledge_tamper<R: Runtime>(
     app: AppHandle<R>,
     core: Core<'_>,
+    client_id: String,
 ) -> AppResult<Verification> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     let result = console.acknowledge_tamper(&operator).await;
     super::announce_status(&app);
     result
@@ -36,8 +38,9 @@ pub async fn acknowledge_tamper<R: Runtime>(
 pub async fn export_audit_csv<R: Runtime>(
     app: AppHandle<R>,
     core: Core<'_>,
+    client_id: String,
 ) -> AppResult<Option<SavedFile>> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     let bytes = console.audit_csv(&operator).await?;
     let name = format!("api-key-vault-audit-{}.csv", Utc::now().format("%Y-%m-%d"));
     save_with_dialog(&app, &name, ("CSV spreadsheet", &["csv"]), bytes).await

@@ -1,11 +1,12 @@
-//! The Connect modal: test and connect, disconnect, forget, and choosing a CA file.
+//! The Clients list and the Connect modal: add, edit, connect, disconnect and remove clients,
+//! Refresh (F5), and choosing a CA file.
 
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_dialog::DialogExt;
 
 use super::{Core, announce_status, show_reminders};
 use akv_core::error::{AppError, AppResult, ErrorCode};
-use akv_core::session::{AppStatus, ConnectRequest};
+use akv_core::session::{AppStatus, ClientRequest, ConnectRequest};
 
 #[tauri::command]
 pub async fn connect<R: Runtime>(
@@ -18,6 +19,68 @@ pub async fn connect<R: Runtime>(
     if result.is_ok() {
         show_reminders(&app);
     }
+    result
+}
+
+/// Add a client or change one (name and connection), and connect it.
+#[tauri::command]
+pub async fn save_client<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+    request: ClientRequest,
+) -> AppResult<AppStatus> {
+    let result = core.save_client(request).await;
+    announce_status(&app);
+    if result.is_ok() {
+        show_reminders(&app);
+    }
+    result
+}
+
+/// Reconnect a client with what the keychain remembers for it.
+#[tauri::command]
+pub async fn connect_client<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+    client_id: String,
+) -> AppResult<AppStatus> {
+    let result = core.connect_client(&client_id).await;
+    announce_status(&app);
+    result
+}
+
+#[tauri::command]
+pub async fn disconnect_client<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+    client_id: String,
+) -> AppResult<AppStatus> {
+    let result = core.disconnect_client(&client_id).await;
+    announce_status(&app);
+    result
+}
+
+/// Take a client off the list (its config entry and keychain secrets); its vault is untouched.
+#[tauri::command]
+pub async fn remove_client<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+    client_id: String,
+) -> AppResult<AppStatus> {
+    let result = core.remove_client(&client_id).await;
+    announce_status(&app);
+    result
+}
+
+/// Refresh (F5): list one client's vault again, or every connected client's.
+#[tauri::command]
+pub async fn refresh<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+    client_id: Option<String>,
+) -> AppResult<AppStatus> {
+    let result = core.refresh(client_id.as_deref()).await;
+    announce_status(&app);
     result
 }
 

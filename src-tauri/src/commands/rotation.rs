@@ -7,17 +7,19 @@ use super::{Core, events};
 use akv_core::error::AppResult;
 use akv_core::service::connector::{VendorRotateRequest, VendorRotation};
 use akv_core::service::rotation::{BulkResult, RotateOutcome, RotateRequest, RotationView};
+use akv_core::session::{BulkRequest, PortfolioFilter};
 use akv_core::service::vault::VaultRow;
 
+/// The schedule across every connected client, or one client's.
 #[tauri::command]
-pub async fn rotation_view(core: Core<'_>) -> AppResult<RotationView> {
-    let (console, operator) = core.console().await?;
-    console.rotation_view(&operator, Utc::now()).await
+pub async fn rotation_view(core: Core<'_>, filter: PortfolioFilter) -> AppResult<RotationView> {
+    core.rotation_view(&filter, Utc::now()).await
 }
 
 #[tauri::command]
-pub async fn rotate_key(core: Core<'_>, request: RotateRequest) -> AppResult<RotateOutcome> {
-    let (console, operator) = core.console().await?;
+pub async fn rotate_key(core: Core<'_>,
+    client_id: String, request: RotateRequest) -> AppResult<RotateOutcome> {
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .rotate_key(&operator, request, false, Utc::now())
         .await
@@ -28,23 +30,22 @@ pub async fn rotate_key(core: Core<'_>, request: RotateRequest) -> AppResult<Rot
 pub async fn rotate_all_due<R: Runtime>(
     app: AppHandle<R>,
     core: Core<'_>,
-    requests: Vec<RotateRequest>,
+    requests: Vec<BulkRequest>,
 ) -> AppResult<BulkResult> {
-    let (console, operator) = core.console().await?;
-    console
-        .rotate_many(&operator, requests, Utc::now(), |progress| {
-            let _ = app.emit(events::BULK_PROGRESS, progress);
-        })
-        .await
+    core.rotate_all_due(requests, Utc::now(), |progress| {
+        let _ = app.emit(events::BULK_PROGRESS, progress);
+    })
+    .await
 }
 
 /// Rotate at the vendor (create, test, store, revoke) where a connector exists.
 #[tauri::command]
 pub async fn rotate_at_vendor(
     core: Core<'_>,
+    client_id: String,
     request: VendorRotateRequest,
 ) -> AppResult<VendorRotation> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .rotate_at_vendor(&operator, request, false, Utc::now())
         .await
@@ -53,10 +54,11 @@ pub async fn rotate_at_vendor(
 #[tauri::command]
 pub async fn restore_version(
     core: Core<'_>,
+    client_id: String,
     secret_name: String,
     version: String,
 ) -> AppResult<VaultRow> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .restore_version(&operator, &secret_name, &version, Utc::now())
         .await

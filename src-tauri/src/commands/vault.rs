@@ -12,6 +12,8 @@ use ts_rs::TS;
 use super::{Core, SavedFile, events, save_with_dialog};
 use akv_core::error::{AppError, AppResult, ErrorCode};
 use akv_core::ping::PingReport;
+use akv_core::session::PortfolioFilter;
+use akv_core::service::adopt::{AdoptRequest, AdoptResult, UnmanagedView};
 use akv_core::service::clipboard::{Clipboard, ClipboardGuard};
 use akv_core::service::procedure::{RunbookRequest, RunbookView};
 use akv_core::service::vault::{
@@ -74,36 +76,39 @@ pub fn vendor_catalog() -> Vec<CatalogEntry> {
     catalog_entries()
 }
 
+/// Every connected client's keys (a Client column), or one client opened alone.
 #[tauri::command]
-pub async fn vault_view(core: Core<'_>) -> AppResult<VaultView> {
-    let (console, operator) = core.console().await?;
-    console.vault_view(&operator, Utc::now()).await
+pub async fn vault_view(core: Core<'_>, filter: PortfolioFilter) -> AppResult<VaultView> {
+    core.vault_view(&filter, Utc::now()).await
 }
 
 #[tauri::command]
 pub async fn key_detail(
     core: Core<'_>,
+    client_id: String,
     vendor_id: String,
     secret_name: Option<String>,
 ) -> AppResult<KeyDetail> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .key_detail(&operator, &vendor_id, secret_name.as_deref(), Utc::now())
         .await
 }
 
 #[tauri::command]
-pub async fn add_key(core: Core<'_>, request: AddKeyRequest) -> AppResult<VaultRow> {
-    let (console, operator) = core.console().await?;
+pub async fn add_key(core: Core<'_>,
+    client_id: String, request: AddKeyRequest) -> AppResult<VaultRow> {
+    let (console, operator) = core.client_console(&client_id).await?;
     console.add_key(&operator, request, Utc::now()).await
 }
 
 #[tauri::command]
 pub async fn update_key_settings(
     core: Core<'_>,
+    client_id: String,
     request: KeySettingsRequest,
 ) -> AppResult<VaultRow> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .update_settings(&operator, request, Utc::now())
         .await
@@ -114,11 +119,12 @@ pub async fn update_key_settings(
 pub async fn copy_key<R: Runtime>(
     app: AppHandle<R>,
     core: Core<'_>,
+    client_id: String,
     clipboard: tauri::State<'_, ClipboardState>,
     secret_name: String,
     part: Option<String>,
 ) -> AppResult<CopyReceipt> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     let record = console.key(&secret_name).await?;
     let mut generation = 0;
     console
@@ -154,24 +160,27 @@ pub async fn copy_key<R: Runtime>(
 }
 
 #[tauri::command]
-pub async fn test_key(core: Core<'_>, secret_name: String) -> AppResult<PingReport> {
-    let (console, operator) = core.console().await?;
+pub async fn test_key(core: Core<'_>,
+    client_id: String, secret_name: String) -> AppResult<PingReport> {
+    let (console, operator) = core.client_console(&client_id).await?;
     console.test_key(&operator, &secret_name).await
 }
 
 #[tauri::command]
-pub async fn key_versions(core: Core<'_>, secret_name: String) -> AppResult<Vec<VersionView>> {
-    let (console, _) = core.console().await?;
+pub async fn key_versions(core: Core<'_>,
+    client_id: String, secret_name: String) -> AppResult<Vec<VersionView>> {
+    let (console, _) = core.client_console(&client_id).await?;
     console.versions(&secret_name).await
 }
 
 #[tauri::command]
 pub async fn set_key_enabled(
     core: Core<'_>,
+    client_id: String,
     secret_name: String,
     enabled: bool,
 ) -> AppResult<VaultRow> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .set_enabled(&operator, &secret_name, enabled, Utc::now())
         .await
@@ -180,10 +189,11 @@ pub async fn set_key_enabled(
 #[tauri::command]
 pub async fn delete_key(
     core: Core<'_>,
+    client_id: String,
     secret_name: String,
     used_by_checked: Option<Vec<String>>,
 ) -> AppResult<DeletedView> {
-    let (console, operator) = core.console().await?;
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .delete_key_checked(
             &operator,
@@ -195,35 +205,67 @@ pub async fn delete_key(
 
 /// The key's rotation procedure and "used by" list (prefilled from the catalog).
 #[tauri::command]
-pub async fn key_runbook(core: Core<'_>, secret_name: String) -> AppResult<RunbookView> {
-    let (console, _) = core.console().await?;
+pub async fn key_runbook(core: Core<'_>,
+    client_id: String, secret_name: String) -> AppResult<RunbookView> {
+    let (console, _) = core.client_console(&client_id).await?;
     console.key_runbook(&secret_name).await
 }
 
 #[tauri::command]
-pub async fn save_runbook(core: Core<'_>, request: RunbookRequest) -> AppResult<RunbookView> {
-    let (console, operator) = core.console().await?;
+pub async fn save_runbook(core: Core<'_>,
+    client_id: String, request: RunbookRequest) -> AppResult<RunbookView> {
+    let (console, operator) = core.client_console(&client_id).await?;
     console.save_runbook(&operator, request, Utc::now()).await
 }
 
 #[tauri::command]
-pub async fn deleted_keys(core: Core<'_>) -> AppResult<Vec<DeletedView>> {
-    let (console, _) = core.console().await?;
+pub async fn deleted_keys(core: Core<'_>, client_id: String) -> AppResult<Vec<DeletedView>> {
+    let (console, _) = core.client_console(&client_id).await?;
     console.deleted_keys().await
 }
 
 #[tauri::command]
-pub async fn recover_key(core: Core<'_>, secret_name: String) -> AppResult<()> {
-    let (console, operator) = core.console().await?;
+pub async fn recover_key(core: Core<'_>,
+    client_id: String, secret_name: String) -> AppResult<()> {
+    let (console, operator) = core.client_console(&client_id).await?;
     console.recover_key(&operator, &secret_name).await
 }
 
 #[tauri::command]
-pub async fn purge_key(core: Core<'_>, secret_name: String, confirmation: String) -> AppResult<()> {
-    let (console, operator) = core.console().await?;
+pub async fn purge_key(core: Core<'_>,
+    client_id: String, secret_name: String, confirmation: String) -> AppResult<()> {
+    let (console, operator) = core.client_console(&client_id).await?;
     console
         .purge_key(&operator, &secret_name, &confirmation)
         .await
+}
+
+/// The Unmanaged view: secrets other tools created (metadata only), across clients or one.
+#[tauri::command]
+pub async fn unmanaged_view(core: Core<'_>, filter: PortfolioFilter) -> AppResult<UnmanagedView> {
+    core.unmanaged_view(&filter).await
+}
+
+/// Adopt one secret of a client's vault as a console key (no new version).
+#[tauri::command]
+pub async fn adopt_secret(
+    core: Core<'_>,
+    client_id: String,
+    request: AdoptRequest,
+) -> AppResult<VaultRow> {
+    let (console, operator) = core.client_console(&client_id).await?;
+    console.adopt(&operator, request, Utc::now()).await
+}
+
+/// Bulk adopt in one client's vault; each secret succeeds or fails on its own.
+#[tauri::command]
+pub async fn adopt_secrets(
+    core: Core<'_>,
+    client_id: String,
+    requests: Vec<AdoptRequest>,
+) -> AppResult<Vec<AdoptResult>> {
+    let (console, operator) = core.client_console(&client_id).await?;
+    console.adopt_many(&operator, requests, Utc::now()).await
 }
 
 fn file_stamp() -> String {
@@ -236,9 +278,9 @@ fn file_stamp() -> String {
 pub async fn export_report_pdf<R: Runtime>(
     app: AppHandle<R>,
     core: Core<'_>,
+    filter: PortfolioFilter,
 ) -> AppResult<Option<SavedFile>> {
-    let (console, operator) = core.console().await?;
-    let bytes = console.report_pdf(&operator, Utc::now()).await?;
+    let bytes = core.report_pdf(&filter, Utc::now()).await?;
     let name = format!("api-key-vault-report-{}.pdf", file_stamp());
     save_with_dialog(&app, &name, ("PDF document", &["pdf"]), bytes).await
 }
@@ -247,9 +289,9 @@ pub async fn export_report_pdf<R: Runtime>(
 pub async fn export_inventory_csv<R: Runtime>(
     app: AppHandle<R>,
     core: Core<'_>,
+    filter: PortfolioFilter,
 ) -> AppResult<Option<SavedFile>> {
-    let (console, operator) = core.console().await?;
-    let bytes = console.inventory_csv(&operator, Utc::now()).await?;
+    let bytes = core.inventory_csv(&filter, Utc::now()).await?;
     let name = format!("api-key-vault-inventory-{}.csv", file_stamp());
     save_with_dialog(&app, &name, ("CSV spreadsheet", &["csv"]), bytes).await
 }

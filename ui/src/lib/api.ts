@@ -3,11 +3,16 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AddKeyRequest } from "./bindings/AddKeyRequest";
+import type { AdoptRequest } from "./bindings/AdoptRequest";
+import type { AdoptResult } from "./bindings/AdoptResult";
 import type { AppError } from "./bindings/AppError";
 import type { AppStatus } from "./bindings/AppStatus";
 import type { AuditFilter } from "./bindings/AuditFilter";
 import type { AuditView } from "./bindings/AuditView";
 import type { BulkProgress } from "./bindings/BulkProgress";
+import type { BulkRequest } from "./bindings/BulkRequest";
+import type { ClientRequest } from "./bindings/ClientRequest";
+import type { PortfolioFilter } from "./bindings/PortfolioFilter";
 import type { BulkResult } from "./bindings/BulkResult";
 import type { CatalogEntry } from "./bindings/CatalogEntry";
 import type { ClipboardCleared } from "./bindings/ClipboardCleared";
@@ -31,6 +36,7 @@ import type { SavedFile } from "./bindings/SavedFile";
 import type { SetupGuide } from "./bindings/SetupGuide";
 import type { SetupNames } from "./bindings/SetupNames";
 import type { VaultRow } from "./bindings/VaultRow";
+import type { UnmanagedView } from "./bindings/UnmanagedView";
 import type { VaultView } from "./bindings/VaultView";
 import type { Verification } from "./bindings/Verification";
 import type { VersionView } from "./bindings/VersionView";
@@ -57,6 +63,10 @@ export function toAppError(value: unknown): AppError {
   };
 }
 
+function portfolio(clientId: string | null): PortfolioFilter {
+  return clientId === null ? {} : { client: clientId };
+}
+
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
@@ -72,55 +82,86 @@ export const api = {
   setProfile: (name: string, role: Role | null) => call<AppStatus>("set_profile", { name, role }),
 
   connect: (request: ConnectRequest) => call<AppStatus>("connect", { request }),
+  /** Add a client (no id) or change one, and connect it. */
+  saveClient: (request: ClientRequest) => call<AppStatus>("save_client", { request }),
+  connectClient: (clientId: string) => call<AppStatus>("connect_client", { clientId }),
+  disconnectClient: (clientId: string) => call<AppStatus>("disconnect_client", { clientId }),
+  removeClient: (clientId: string) => call<AppStatus>("remove_client", { clientId }),
+  /** List one client's vault again (or every connected client's). */
+  refresh: (clientId: string | null) => call<AppStatus>("refresh", { clientId }),
   cancelSignIn: () => call<null>("cancel_sign_in"),
   disconnect: () => call<AppStatus>("disconnect"),
   forgetConnection: () => call<AppStatus>("forget_connection"),
   chooseCaFile: () => call<string | null>("choose_ca_file"),
 
   vendorCatalog: () => call<CatalogEntry[]>("vendor_catalog"),
-  vaultView: () => call<VaultView>("vault_view"),
-  keyDetail: (vendorId: string, secretName?: string) =>
-    call<KeyDetail>("key_detail", { vendorId, secretName: secretName ?? null }),
-  addKey: (request: AddKeyRequest) => call<VaultRow>("add_key", { request }),
-  updateKeySettings: (request: KeySettingsRequest) =>
-    call<VaultRow>("update_key_settings", { request }),
-  copyKey: (secretName: string, part?: string) =>
-    call<CopyReceipt>("copy_key", { secretName, part: part ?? null }),
-  testKey: (secretName: string) => call<PingReport>("test_key", { secretName }),
-  keyVersions: (secretName: string) => call<VersionView[]>("key_versions", { secretName }),
-  setKeyEnabled: (secretName: string, enabled: boolean) =>
-    call<VaultRow>("set_key_enabled", { secretName, enabled }),
-  deleteKey: (secretName: string, usedByChecked: string[] = []) =>
-    call<DeletedView>("delete_key", { secretName, usedByChecked }),
-  keyRunbook: (secretName: string) => call<RunbookView>("key_runbook", { secretName }),
-  saveRunbook: (request: RunbookRequest) => call<RunbookView>("save_runbook", { request }),
-  deletedKeys: () => call<DeletedView[]>("deleted_keys"),
-  recoverKey: (secretName: string) => call<null>("recover_key", { secretName }),
-  purgeKey: (secretName: string, confirmation: string) =>
-    call<null>("purge_key", { secretName, confirmation }),
-  exportReportPdf: () => call<SavedFile | null>("export_report_pdf"),
+  // `clientId` below is the MSP client (an entry of the Clients list), never the app
+  // registration's client id of its connection settings.
+  /** Every connected client's keys, or one client's (`clientId`). */
+  vaultView: (clientId: string | null) =>
+    call<VaultView>("vault_view", { filter: portfolio(clientId) }),
+  keyDetail: (clientId: string, vendorId: string, secretName?: string) =>
+    call<KeyDetail>("key_detail", { clientId, vendorId, secretName: secretName ?? null }),
+  addKey: (clientId: string, request: AddKeyRequest) =>
+    call<VaultRow>("add_key", { clientId, request }),
+  updateKeySettings: (clientId: string, request: KeySettingsRequest) =>
+    call<VaultRow>("update_key_settings", { clientId, request }),
+  copyKey: (clientId: string, secretName: string, part?: string) =>
+    call<CopyReceipt>("copy_key", { clientId, secretName, part: part ?? null }),
+  testKey: (clientId: string, secretName: string) =>
+    call<PingReport>("test_key", { clientId, secretName }),
+  keyVersions: (clientId: string, secretName: string) =>
+    call<VersionView[]>("key_versions", { clientId, secretName }),
+  setKeyEnabled: (clientId: string, secretName: string, enabled: boolean) =>
+    call<VaultRow>("set_key_enabled", { clientId, secretName, enabled }),
+  deleteKey: (clientId: string, secretName: string, usedByChecked: string[] = []) =>
+    call<DeletedView>("delete_key", { clientId, secretName, usedByChecked }),
+  keyRunbook: (clientId: string, secretName: string) =>
+    call<RunbookView>("key_runbook", { clientId, secretName }),
+  saveRunbook: (clientId: string, request: RunbookRequest) =>
+    call<RunbookView>("save_runbook", { clientId, request }),
+  deletedKeys: (clientId: string) => call<DeletedView[]>("deleted_keys", { clientId }),
+  recoverKey: (clientId: string, secretName: string) =>
+    call<null>("recover_key", { clientId, secretName }),
+  purgeKey: (clientId: string, secretName: string, confirmation: string) =>
+    call<null>("purge_key", { clientId, secretName, confirmation }),
+  /** Secrets other tools created (no values), across clients or one client's. */
+  unmanagedView: (clientId: string | null) =>
+    call<UnmanagedView>("unmanaged_view", { filter: portfolio(clientId) }),
+  adoptSecret: (clientId: string, request: AdoptRequest) =>
+    call<VaultRow>("adopt_secret", { clientId, request }),
+  adoptSecrets: (clientId: string, requests: AdoptRequest[]) =>
+    call<AdoptResult[]>("adopt_secrets", { clientId, requests }),
+  /** One client's report, or every connected client's (a section each). */
+  exportReportPdf: (clientId: string | null) =>
+    call<SavedFile | null>("export_report_pdf", { filter: portfolio(clientId) }),
   openLastSaved: () => call<null>("open_last_saved"),
-  exportInventoryCsv: () => call<SavedFile | null>("export_inventory_csv"),
+  exportInventoryCsv: (clientId: string | null) =>
+    call<SavedFile | null>("export_inventory_csv", { filter: portfolio(clientId) }),
 
-  rotationView: () => call<RotationView>("rotation_view"),
-  rotateKey: (request: RotateRequest) => call<RotateOutcome>("rotate_key", { request }),
-  rotateAllDue: (requests: RotateRequest[]) => call<BulkResult>("rotate_all_due", { requests }),
-  rotateAtVendor: (request: VendorRotateRequest) =>
-    call<VendorRotation>("rotate_at_vendor", { request }),
-  restoreVersion: (secretName: string, version: string) =>
-    call<VaultRow>("restore_version", { secretName, version }),
+  rotationView: (clientId: string | null) =>
+    call<RotationView>("rotation_view", { filter: portfolio(clientId) }),
+  rotateKey: (clientId: string, request: RotateRequest) =>
+    call<RotateOutcome>("rotate_key", { clientId, request }),
+  rotateAllDue: (requests: BulkRequest[]) => call<BulkResult>("rotate_all_due", { requests }),
+  rotateAtVendor: (clientId: string, request: VendorRotateRequest) =>
+    call<VendorRotation>("rotate_at_vendor", { clientId, request }),
+  restoreVersion: (clientId: string, secretName: string, version: string) =>
+    call<VaultRow>("restore_version", { clientId, secretName, version }),
 
-  distributionView: () => call<DistributionView>("distribution_view"),
-  setRoleAccess: (role: Role, vendorId: string, allowed: boolean) =>
-    call<DistributionView>("set_role_access", { role, vendorId, allowed }),
-  saveDefaultPolicy: () => call<DistributionView>("save_default_policy"),
-  setRosterRole: (name: string, role: Role | null) =>
-    call<DistributionView>("set_roster_role", { name, role }),
+  distributionView: (clientId: string) => call<DistributionView>("distribution_view", { clientId }),
+  setRoleAccess: (clientId: string, role: Role, vendorId: string, allowed: boolean) =>
+    call<DistributionView>("set_role_access", { clientId, role, vendorId, allowed }),
+  saveDefaultPolicy: (clientId: string) =>
+    call<DistributionView>("save_default_policy", { clientId }),
+  setRosterRole: (clientId: string, name: string, role: Role | null) =>
+    call<DistributionView>("set_roster_role", { clientId, name, role }),
 
-  auditView: (filter: AuditFilter) => call<AuditView>("audit_view", { filter }),
-  verifyAudit: () => call<Verification>("verify_audit"),
-  acknowledgeTamper: () => call<Verification>("acknowledge_tamper"),
-  exportAuditCsv: () => call<SavedFile | null>("export_audit_csv"),
+  auditView: (clientId: string, filter: AuditFilter) =>
+    call<AuditView>("audit_view", { clientId, filter }),
+  verifyAudit: (clientId: string) => call<Verification>("verify_audit", { clientId }),
+  acknowledgeTamper: (clientId: string) => call<Verification>("acknowledge_tamper", { clientId }),
+  exportAuditCsv: (clientId: string) => call<SavedFile | null>("export_audit_csv", { clientId }),
 
   setupGuide: (names: SetupNames | null) => call<SetupGuide>("setup_guide_view", { names }),
   copySetupCommand: (names: SetupNames, id: string) =>

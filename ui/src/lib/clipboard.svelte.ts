@@ -8,9 +8,9 @@ class CopyState {
   copied = $state<{ vendor: string; secondsLeft: number } | null>(null);
   private timer: ReturnType<typeof setInterval> | undefined;
 
-  async copy(secretName: string, part?: string): Promise<void> {
+  async copy(clientId: string, secretName: string, part?: string): Promise<void> {
     try {
-      const receipt = await api.copyKey(secretName, part);
+      const receipt = await api.copyKey(clientId, secretName, part);
       this.start(receipt.vendorName, receipt.clearAfterSeconds);
     } catch (error) {
       shell.error(error as AppError);

@@ -4,6 +4,8 @@ import type { VaultRow } from "./bindings/VaultRow";
 
 function row(partial: Partial<VaultRow>): VaultRow {
   return {
+    clientId: "c1",
+    clientName: "Contoso Dental",
     vendorId: "v",
     vendorName: "Vendor",
     category: "RMM",
@@ -86,8 +88,16 @@ describe("sorting", () => {
     expect(sortRows(rows, null)).toBe(rows);
   });
 
-  it("gives rows without a key a stable identity", () => {
-    expect(rowKey(rows[2]!)).toBe("vendor:meraki");
-    expect(rowKey(rows[3]!)).toBe("pax8--client-b");
+  it("gives rows without a key a stable identity, per client", () => {
+    expect(rowKey(rows[2]!)).toBe("c1/vendor:meraki");
+    expect(rowKey(rows[3]!)).toBe("c1/pax8--client-b");
+    // The same secret name in two clients' vaults is two rows.
+    expect(rowKey(row({ clientId: "c2", secretName: "pax8--client-b" }))).not.toBe(rowKey(rows[3]!));
+  });
+
+  it("finds a client's keys by the client's name and sorts by client", () => {
+    const two = [row({ vendorName: "Pax8", clientId: "c2", clientName: "Fabrikam" }), row({ vendorName: "Datto" })];
+    expect(filterRows(two, { ...emptyFilter(), query: "fabrikam" }).map((r) => r.clientName)).toEqual(["Fabrikam"]);
+    expect(sortRows(two, { key: "client", ascending: true }).map((r) => r.clientName)).toEqual(["Contoso Dental", "Fabrikam"]);
   });
 });

@@ -19,13 +19,13 @@ function normalise(text: string): string {
     .toLowerCase();
 }
 
-/** Search matches vendor name, label, category and note; every word must match somewhere. */
+/** Search matches client, vendor name, label, category and note; every word must match somewhere. */
 export function matchesQuery(row: VaultRow, query: string): boolean {
   const words = normalise(query).split(/\s+/).filter((w) => w.length > 0);
   if (words.length === 0) {
     return true;
   }
-  const haystack = normalise([row.vendorName, row.label ?? "", row.category, row.note].join(" "));
+  const haystack = normalise([row.clientName, row.vendorName, row.label ?? "", row.category, row.note].join(" "));
   return words.every((word) => haystack.includes(word));
 }
 
@@ -38,7 +38,7 @@ export function filterRows(rows: VaultRow[], filter: RowFilter): VaultRow[] {
   );
 }
 
-export type SortKey = "vendor" | "category" | "status" | "expiry" | "daysLeft" | "interval";
+export type SortKey = "client" | "vendor" | "category" | "status" | "expiry" | "daysLeft" | "interval";
 
 export interface Sort {
   key: SortKey;
@@ -57,6 +57,8 @@ const statusRank: Record<KeyStatus, number> = {
 
 function compare(a: VaultRow, b: VaultRow, key: SortKey): number {
   switch (key) {
+    case "client":
+      return a.clientName.localeCompare(b.clientName) || a.vendorName.localeCompare(b.vendorName);
     case "vendor":
       return a.vendorName.localeCompare(b.vendorName) || (a.label ?? "").localeCompare(b.label ?? "");
     case "category":
@@ -98,7 +100,10 @@ export function nextSort(current: Sort | null, key: SortKey): Sort | null {
   return current.ascending ? { key, ascending: false } : null;
 }
 
-/** The key for Svelte's keyed each: vendor rows without a key have no secret name yet. */
+/**
+ * The key for Svelte's keyed each: secret names are unique only within one client's vault, and
+ * vendor rows without a key have no secret name yet.
+ */
 export function rowKey(row: VaultRow): string {
-  return row.secretName ?? `vendor:${row.vendorId}`;
+  return `${row.clientId}/${row.secretName ?? `vendor:${row.vendorId}`}`;
 }

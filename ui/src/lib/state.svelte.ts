@@ -2,6 +2,7 @@
 // from Rust on each refresh.
 import type { AppError } from "./bindings/AppError";
 import type { AppStatus } from "./bindings/AppStatus";
+import type { ClientStatus } from "./bindings/ClientStatus";
 import type { NoticeLevel } from "./bindings/NoticeLevel";
 import type { IconName } from "../components/Icon.svelte";
 
@@ -35,18 +36,48 @@ class Shell {
   revision = $state(0);
   toasts = $state<Toast[]>([]);
   connectOpen = $state(false);
+  /** The client the Connect modal edits; `null` adds a new one. */
+  editClient = $state<string | null>(null);
+  /** The client opened alone from the sidebar; `null` shows every connected client. */
+  client = $state<string | null>(null);
+  /** The client the per-vault tabs (Distribute, Audit Log) show when several are connected. */
+  vaultClient = $state<string | null>(null);
   profileOpen = $state(false);
   addKeyOpen = $state(false);
   addKeyVendor = $state<string | null>(null);
-  /** The detail panel (vendor id + secret name), opened from the Vault tab. */
-  detail = $state<{ vendorId: string; secretName?: string } | null>(null);
+  /** The detail panel (client, vendor id, secret name), opened from the Vault tab. */
+  detail = $state<{ clientId: string; vendorId: string; secretName?: string } | null>(null);
   bulkRotateOpen = $state(false);
-  /** Rotate dialog for one key (secret name), opened from any tab. */
-  rotateKey = $state<string | null>(null);
+  /** Rotate dialog for one key of one client, opened from any tab. */
+  rotateKey = $state<{ clientId: string; secretName: string } | null>(null);
   private nextToast = 1;
 
   get connected(): boolean {
     return this.status?.mode === "connected" || this.status?.mode === "demo";
+  }
+
+  /** Connected clients (in the demo, its fictitious clients), in the sidebar's order. */
+  get connectedClients(): ClientStatus[] {
+    return (this.status?.clients ?? []).filter((c) => c.state === "connected");
+  }
+
+  /** Several clients are shown together: tables get a Client column. */
+  get portfolio(): boolean {
+    return this.client === null && this.connectedClients.length > 1;
+  }
+
+  /**
+   * The one client a per-vault action works on: the client opened alone, else the one picked
+   * in the tab, else the first connected client.
+   */
+  get activeClient(): ClientStatus | null {
+    const connected = this.connectedClients;
+    const wanted = this.client ?? this.vaultClient;
+    return connected.find((c) => c.id === wanted) ?? connected[0] ?? null;
+  }
+
+  clientName(id: string): string {
+    return this.status?.clients.find((c) => c.id === id)?.name ?? "";
   }
 
   changed(): void {

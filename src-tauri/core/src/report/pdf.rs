@@ -889,13 +889,16 @@ fn draw_footer(canvas: &mut Canvas, page_number: usize, page_count: usize) {
     );
 }
 
-fn draw_page(
-    canvas: &mut Canvas,
-    input: &ReportInput,
-    plan: &PagePlan,
+/// Where a page sits: its index inside its client's section (the first carries the summary)
+/// and its number in the whole document.
+struct PagePlace {
     index: usize,
+    number: usize,
     count: usize,
-) {
+}
+
+fn draw_page(canvas: &mut Canvas, input: &ReportInput, plan: &PagePlan, place: PagePlace) {
+    let index = place.index;
     if index == 0 {
         draw_first_page_header(canvas, input);
     } else {
@@ -944,17 +947,28 @@ fn draw_page(
         }
     }
 
-    draw_footer(canvas, index + 1, count);
+    draw_footer(canvas, place.number, place.count);
 }
 
 /// Render the key status report as PDF bytes (landscape US Letter).
 pub fn render_pdf(input: &ReportInput) -> Result<Vec<u8>, PdfError> {
+    render_pdf_sections(std::slice::from_ref(input))
+}
+
+/// Render one report covering several clients: each client's section starts on a page of its
+/// own with its summary, then its rows and schedule; pages are numbered across the document.
+pub fn render_pdf_sections(inputs: &[ReportInput]) -> Result<Vec<u8>, PdfError> {
+    let Some(first) = inputs.first() else {
+        return Err(PdfError::WriteFailed {
+            detail: "no client to report on".to_string(),
+        });
+    };
     let fonts = fonts()?;
     let mut document = PdfDocument::new(TITLE);
     document.metadata.info.creator = "API Key Vault Console".to_string();
     document.metadata.info.producer = "API Key Vault Console".to_string();
     if let Ok(created) =
-        printpdf::OffsetDateTime::from_unix_timestamp(input.generated_at.timestamp())
+        printpdf::OffsetDateTime::from_unix_timestamp(first.generated_at.timestamp())
     {
         document.metadata.info.creation_date = created;
         document.metadata.info.modification_date = created;
@@ -963,29 +977,43 @@ pub fn render_pdf(input: &ReportInput) -> Result<Vec<u8>, PdfError> {
     let regular_id = document.add_font(&fonts.regular.parsed);
     let bold_id = document.add_font(&fonts.bold.parsed);
 
-    let plans = plan_pages(input.rows.len(), input.schedule.len());
-    let pages = plans
+    let plans: Vec<Vec<PagePlan>> = inputs
         .iter()
-        .enumerate()
-        .map(|(index, plan)| {
+        .map(|input| plan_pages(input.rows.len(), input.schedule.len()))
+        .collect();
+    let count: usize = plans.iter().map(Vec::len).sum();
+    let mut number = 0;
+    let mut pages = Vec::with_capacity(count);
+    for (input, section) in inputs.iter().zip(&plans) {
+        for (index, plan) in section.iter().enumerate() {
+            number += 1;
             let mut canvas = Canvas {
                 fonts,
                 regular_id: &regular_id,
                 bold_id: &bold_id,
                 ops: Vec::new(),
             };
-            draw_page(&mut canvas, input, plan, index, plans.len());
+            draw_page(
+                &mut canvas,
+                input,
+                plan,
+                PagePlace {
+                    index,
+                    number,
+                    count,
+                },
+            );
             // The boxes are set in points: PdfPage::new takes millimetres, and the round trip
             // would make the page 792.001 pt wide.
             let page_box = Rect::from_wh(Pt(PAGE_WIDTH), Pt(PAGE_HEIGHT));
-            PdfPage {
+            pages.push(PdfPage {
                 media_box: page_box.clone(),
                 trim_box: page_box.clone(),
                 crop_box: page_box,
                 ops: canvas.ops,
-            }
-        })
-        .collect();
+            });
+        }
+    }
     document.with_pages(pages);
 
     let mut warnings = Vec::new();

@@ -4,6 +4,7 @@
 //! A [`Console`] is one open session: a store (demo or Azure), the shared role policy, the audit
 //! log, and a cache of key records (metadata only).
 
+pub mod adopt;
 pub mod audit;
 pub mod clipboard;
 pub mod connector;
@@ -117,9 +118,19 @@ pub enum NoticeLevel {
 
 pub type Notifier = Arc<dyn Fn(Notice) + Send + Sync>;
 
-/// One open session against a store.
+/// Which client (MSP customer) a console works for: its id in the Clients list and its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ClientRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// One open session against a store: one client's vault.
 pub struct Console {
     store: Arc<dyn SecretStore>,
+    client: ClientRef,
     audit: Mutex<AuditLog>,
     /// Serialises anchor writes so the vault's anchor never goes backwards.
     anchor_lock: tokio::sync::Mutex<()>,
@@ -154,6 +165,13 @@ impl Console {
         console_id: &str,
     ) -> Console {
         Console {
+            client: ClientRef {
+                id: "default".into(),
+                name: match store.kind() {
+                    StoreKind::Demo => "Demo".into(),
+                    StoreKind::Azure { vault_name, .. } => vault_name,
+                },
+            },
             store,
             audit: Mutex::new(audit),
             anchor_lock: tokio::sync::Mutex::new(()),
@@ -171,6 +189,22 @@ impl Console {
             tamper_alert: Mutex::new(None),
             pending_vendor_keys: Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    /// Swap the audit log (the connect opens the vault's file log only once the credential has
+    /// proved itself, and starts with an in-memory one).
+    pub(crate) fn use_log(&self, log: AuditLog) {
+        *Self::lock(&self.audit) = log;
+    }
+
+    /// This console works for `client` (named in its rows, reports and audit entries).
+    pub fn for_client(mut self, client: ClientRef) -> Console {
+        self.client = client;
+        self
+    }
+
+    pub fn client(&self) -> &ClientRef {
+        &self.client
     }
 
     pub(crate) fn keep_pending(&self, secret_name: &str, parts: KeyParts) {

@@ -133,8 +133,11 @@ pub fn report_input(
 }
 
 /// Vault inventory CSV: the same facts as the table, one line per vendor or key.
-pub fn inventory_csv(rows: &[VaultRow], used_by: &UsedByLists) -> Vec<u8> {
+/// Each section is one client's rows with that client's "used by" lists (secret names are
+/// unique only within a vault).
+pub fn inventory_csv(sections: &[(Vec<VaultRow>, UsedByLists)]) -> Vec<u8> {
     let mut csv = CsvWriter::new(&[
+        "Client",
         "Vendor",
         "Label",
         "Category",
@@ -150,8 +153,12 @@ pub fn inventory_csv(rows: &[VaultRow], used_by: &UsedByLists) -> Vec<u8> {
         "Used by",
         "Secret name",
     ]);
-    for row in rows {
+    for (row, used_by) in sections
+        .iter()
+        .flat_map(|(rows, used_by)| rows.iter().map(move |row| (row, used_by)))
+    {
         csv.row([
+            row.client_name.clone(),
             row.vendor_name.clone(),
             row.label.clone().unwrap_or_default(),
             row.category.label().to_string(),
@@ -169,6 +176,23 @@ pub fn inventory_csv(rows: &[VaultRow], used_by: &UsedByLists) -> Vec<u8> {
         ]);
     }
     csv.finish()
+}
+
+/// Lay out the report (one section per client). A thousand rows take a moment of CPU: kept off
+/// the async workers.
+pub async fn render_report(inputs: Vec<ReportInput>) -> AppResult<Vec<u8>> {
+    tokio::task::spawn_blocking(move || pdf::render_pdf_sections(&inputs))
+        .await
+        .map_err(|e| AppError::internal(format!("the PDF task stopped: {e}")))
+        .and_then(|rendered| {
+            rendered.map_err(|e| {
+                AppError::new(
+                    ErrorCode::ReportFailed,
+                    format!("The PDF could not be built: {e}"),
+                    e.hint(),
+                )
+            })
+        })
 }
 
 impl Console {
@@ -192,44 +216,68 @@ impl Console {
         self.used_by_lists(names).await
     }
 
-    /// The PDF report's bytes; the report is audited.
-    pub async fn report_pdf(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<Vec<u8>> {
-        let rows = self.current_rows(operator, now).await?;
-        let used_by = self.current_used_by().await;
-        let input = report_input(&rows, &used_by, self.vault_label(), operator, now);
-        // Laying out a thousand rows takes a moment of CPU; keep it off the async workers.
-        let result = tokio::task::spawn_blocking(move || pdf::render_pdf(&input))
-            .await
-            .map_err(|e| AppError::internal(format!("the PDF task stopped: {e}")))
-            .and_then(|rendered| {
-                rendered.map_err(|e| {
-                    AppError::new(
-                        ErrorCode::ReportFailed,
-                        format!("The PDF could not be built: {e}"),
-                        e.hint(),
-                    )
-                })
-            });
-        self.record(
-            operator,
-            AuditAction::Report,
-            None,
-            None,
-            result.as_ref().map(|_| ()),
-            format!("PDF report, {} rows", rows.len()),
-        )
-        .await;
-        result
+    /// This client's part of a report: the label names the client when it is not just the vault.
+    pub fn report_label(&self) -> String {
+        let vault = self.vault_label();
+        let client = &self.client().name;
+        if client.is_empty() || vault.to_lowercase().ends_with(&client.to_lowercase()) {
+            vault
+        } else {
+            format!("{client} · {vault}")
+        }
     }
 
-    pub async fn inventory_csv(
+    /// One client's section of the PDF report, from its snapshot.
+    pub async fn report_section(
         &self,
         operator: &Operator,
         now: DateTime<Utc>,
-    ) -> AppResult<Vec<u8>> {
+    ) -> AppResult<ReportInput> {
         let rows = self.current_rows(operator, now).await?;
         let used_by = self.current_used_by().await;
-        let bytes = inventory_csv(&rows, &used_by);
+        Ok(report_input(
+            &rows,
+            &used_by,
+            self.report_label(),
+            operator,
+            now,
+        ))
+    }
+
+    /// The audit entry of a printed report, in this client's log.
+    pub async fn record_report(&self, operator: &Operator, outcome: Result<(), &AppError>, rows: usize, clients: usize) {
+        let note = if clients > 1 {
+            format!("PDF report, {rows} rows (one of {clients} clients)")
+        } else {
+            format!("PDF report, {rows} rows")
+        };
+        self.record(operator, AuditAction::Report, None, None, outcome, note)
+            .await;
+    }
+
+    /// The PDF report's bytes; the report is audited.
+    pub async fn report_pdf(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<Vec<u8>> {
+        let input = self.report_section(operator, now).await?;
+        let rows = input.rows.len();
+        let result = render_report(vec![input]).await;
+        self.record_report(operator, result.as_ref().map(|_| ()), rows, 1)
+            .await;
+        result
+    }
+
+    /// The inventory rows of this client and their "used by" lists.
+    pub async fn inventory_rows(
+        &self,
+        operator: &Operator,
+        now: DateTime<Utc>,
+    ) -> AppResult<(Vec<VaultRow>, UsedByLists)> {
+        let rows = self.current_rows(operator, now).await?;
+        let used_by = self.current_used_by().await;
+        Ok((rows, used_by))
+    }
+
+    /// The audit entry of an inventory export, in this client's log.
+    pub async fn record_export(&self, operator: &Operator) {
         self.record(
             operator,
             AuditAction::Export,
@@ -239,6 +287,16 @@ impl Console {
             "vault inventory CSV",
         )
         .await;
+    }
+
+    pub async fn inventory_csv(
+        &self,
+        operator: &Operator,
+        now: DateTime<Utc>,
+    ) -> AppResult<Vec<u8>> {
+        let section = self.inventory_rows(operator, now).await?;
+        let bytes = inventory_csv(&[section]);
+        self.record_export(operator).await;
         Ok(bytes)
     }
 }

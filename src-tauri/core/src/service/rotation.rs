@@ -27,6 +27,8 @@ pub const BULK_CONCURRENCY: usize = 6;
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct RotationRow {
+    pub client_id: String,
+    pub client_name: String,
     pub secret_name: String,
     pub vendor_id: String,
     pub vendor_name: String,
@@ -169,6 +171,9 @@ pub struct RotateOutcome {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct BulkItemResult {
+    /// The client whose vault holds the key (filled in by the batch).
+    pub client_id: String,
+    pub client_name: String,
     pub secret_name: String,
     pub vendor_name: String,
     pub ok: bool,
@@ -210,6 +215,8 @@ fn rotation_row(
         .map(|v| v.default_interval_days())
         .unwrap_or(record.interval_days);
     RotationRow {
+        client_id: console.client().id.clone(),
+        client_name: console.client().name.clone(),
         secret_name: record.secret_name.clone(),
         vendor_id: record.vendor_id.clone(),
         vendor_name: vendor_name(&record.vendor_id),
@@ -471,6 +478,8 @@ impl Console {
                     .await
                 {
                     Ok(done) => BulkItemResult {
+                        client_id: String::new(),
+                        client_name: String::new(),
                         secret_name,
                         vendor_name: vendor,
                         ok: done.saved,
@@ -484,6 +493,8 @@ impl Console {
                         ping: done.ping,
                     },
                     Err(error) => BulkItemResult {
+                        client_id: String::new(),
+                        client_name: String::new(),
                         secret_name,
                         vendor_name: vendor,
                         ok: false,
@@ -497,6 +508,8 @@ impl Console {
                 Ok(RotateOutcome {
                     saved: true, ping, ..
                 }) => BulkItemResult {
+                    client_id: String::new(),
+                    client_name: String::new(),
                     secret_name,
                     vendor_name: vendor,
                     ok: true,
@@ -504,6 +517,8 @@ impl Console {
                     ping,
                 },
                 Ok(RotateOutcome { ping, .. }) => BulkItemResult {
+                    client_id: String::new(),
+                    client_name: String::new(),
                     error: ping.as_ref().map(|p| {
                         AppError::new(
                             crate::error::ErrorCode::InvalidInput,
@@ -520,6 +535,8 @@ impl Console {
                     ping,
                 },
                 Err(error) => BulkItemResult {
+                    client_id: String::new(),
+                    client_name: String::new(),
                     secret_name,
                     vendor_name: vendor,
                     ok: false,
@@ -529,7 +546,9 @@ impl Console {
             }
         }))
         .buffer_unordered(BULK_CONCURRENCY);
-        while let Some(item) = running.next().await {
+        while let Some(mut item) = running.next().await {
+            item.client_id = self.client().id.clone();
+            item.client_name = self.client().name.clone();
             if item.ok {
                 succeeded += 1;
             } else {

@@ -30,6 +30,9 @@ pub use super::endpoints::KeySettingsRequest;
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct VaultRow {
+    /// The client whose vault holds the key (the portfolio view lists every client's rows).
+    pub client_id: String,
+    pub client_name: String,
     pub vendor_id: String,
     pub vendor_name: String,
     pub category: Category,
@@ -156,6 +159,8 @@ pub(crate) fn row_for_key(
     let category = vendor.map(|v| v.category).unwrap_or(Category::Rmm);
     let expired = record.expires.is_some_and(|e| e <= now);
     VaultRow {
+        client_id: console.client().id.clone(),
+        client_name: console.client().name.clone(),
         vendor_id: record.vendor_id.clone(),
         vendor_name: vendor_name(&record.vendor_id),
         category,
@@ -181,6 +186,8 @@ pub(crate) fn row_for_key(
 
 fn row_without_key(console: &Console, operator: &Operator, vendor: &Vendor) -> VaultRow {
     VaultRow {
+        client_id: console.client().id.clone(),
+        client_name: console.client().name.clone(),
         vendor_id: vendor.id.clone(),
         vendor_name: vendor.name.clone(),
         category: vendor.category,

@@ -76,13 +76,25 @@ impl DemoStore {
 
     /// The store the demo mode opens with: keys in every state, and vendors without a key.
     pub fn seeded(now: DateTime<Utc>) -> Self {
+        DemoStore::seeded_variant(now, 0)
+    }
+
+    /// The demo's `variant`-th fictitious client: the same spread of states, shifted in time and
+    /// with some vendors missing, so the clients of a demo do not look alike.
+    pub fn seeded_variant(now: DateTime<Utc>, variant: usize) -> Self {
         let store = DemoStore::empty();
         {
             let mut state = store.lock();
             for (index, vendor) in catalog::catalog().iter().enumerate() {
-                let Some(plan) = seed_plan(&vendor.id) else {
+                let Some(mut plan) = seed_plan(&vendor.id) else {
                     continue;
                 };
+                if variant > 0 {
+                    if (index + variant) % 4 == 0 {
+                        continue;
+                    }
+                    plan.rotated_days_ago += (variant as i64) * 9;
+                }
                 let secret = seed_secret(vendor, &plan, index, now);
                 state.secrets.insert(vendor.id.clone(), secret);
             }

@@ -3,7 +3,8 @@ import type { ConnectionSettings } from "./ConnectionSettings";
 import type { SignInMethod } from "./SignInMethod";
 
 /**
- * The Connect modal's request.
+ * The Connect modal's request for one vault (kept for one-client use and tests: it adds or
+ * updates the client of that vault, named after it).
  */
 export type ConnectRequest = { settings: ConnectionSettings, 
 /**

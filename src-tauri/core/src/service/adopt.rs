@@ -1,0 +1,364 @@
+//! Secrets the console did not create: the Unmanaged view (metadata only, never a value) and
+//! Adopt, which turns one into a console key in place. Adopting reads the value once, only to
+//! compute the masked preview, then updates the current version's properties (the console's
+//! tags and content type): no new version is written and the value is untouched.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::vault::{VaultRow, row_for_key};
+use super::{Console, Operator, format_date};
+use crate::audit::AuditAction;
+use crate::domain::catalog::{self, Vendor};
+use crate::domain::key_value::KeyParts;
+use crate::domain::keys::{KeyRecord, KeySettings};
+use crate::domain::policy::KeyAction;
+use crate::domain::validation::{
+    MAX_NOTE_CHARS, MAX_OWNER_CHARS, validate_interval, validate_label, validate_text,
+    validate_vendor,
+};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::store::UnmanagedSecret;
+
+/// Bulk adopt takes at most this many secrets in one go (each is one read and one update).
+pub const MAX_BULK_ADOPT: usize = 500;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SecretTag {
+    pub name: String,
+    pub value: String,
+}
+
+/// One secret another tool created, as the Unmanaged view lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct UnmanagedRow {
+    pub client_id: String,
+    pub client_name: String,
+    pub name: String,
+    pub content_type: Option<String>,
+    pub enabled: bool,
+    pub expiry: Option<String>,
+    pub created: Option<String>,
+    pub updated: Option<String>,
+    pub tags: Vec<SecretTag>,
+    /// The vendor the secret's name suggests (`ninja-*` → NinjaOne), if any.
+    pub suggested_vendor: Option<String>,
+    pub suggested_vendor_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct UnmanagedView {
+    pub rows: Vec<UnmanagedRow>,
+    /// The operator may adopt at least one vendor's keys (Add permission).
+    pub can_adopt: bool,
+}
+
+/// Adopt one secret: which vendor it belongs to and the console's settings for it.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AdoptRequest {
+    pub secret_name: String,
+    pub vendor_id: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub label: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub interval_days: Option<u32>,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AdoptResult {
+    pub secret_name: String,
+    pub ok: bool,
+    pub row: Option<VaultRow>,
+    pub error: Option<AppError>,
+}
+
+/// Short names technicians and scripts use for vendors, beyond the catalog id itself.
+const ALIASES: &[(&str, &str)] = &[
+    ("ninja", "ninjaone"),
+    ("s1", "sentinelone"),
+    ("cw-automate", "connectwise-automate"),
+    ("labtech", "connectwise-automate"),
+    ("cw-manage", "connectwise-psa"),
+    ("cw-psa", "connectwise-psa"),
+    ("manage", "connectwise-psa"),
+    ("halo", "halopsa"),
+    ("cs", "crowdstrike"),
+    ("falcon", "crowdstrike"),
+    ("mde", "defender-endpoint"),
+    ("defender", "defender-endpoint"),
+    ("sophos", "sophos-central"),
+    ("abnormal", "abnormal-security"),
+    ("proofpoint", "proofpoint-essentials"),
+    ("meraki", "cisco-meraki"),
+    ("forti", "fortigate"),
+    ("unifi", "ubiquiti-unifi"),
+    ("datto", "datto-rmm"),
+    ("nsight", "nable-nsight"),
+    ("n-sight", "nable-nsight"),
+    ("veeam", "veeam-spc"),
+    ("vspc", "veeam-spc"),
+    ("graph", "microsoft-graph"),
+    ("3cx", "threecx"),
+    ("ingram", "ingram-micro"),
+    ("dell", "dell-techdirect"),
+    ("techdirect", "dell-techdirect"),
+];
+
+/// The secret's name starts with `prefix` as a whole word (`ninja-prod`, `ninja_key`, `ninja`).
+fn starts_with_word(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '_', '.', ' ']))
+}
+
+/// The vendor a secret's name suggests: its catalog id, the id without dashes, or a common
+/// short name, at the start of the name. The longest match wins (`cw-manage` over `cw`).
+pub fn suggest_vendor(secret_name: &str) -> Option<&'static Vendor> {
+    let name = secret_name.trim().to_ascii_lowercase();
+    let mut candidates: Vec<(String, &'static str)> = Vec::new();
+    for vendor in catalog::catalog() {
+        candidates.push((vendor.id.clone(), vendor.id.as_str()));
+        candidates.push((vendor.id.replace('-', ""), vendor.id.as_str()));
+    }
+    for (alias, id) in ALIASES {
+        candidates.push(((*alias).to_string(), id));
+    }
+    candidates
+        .into_iter()
+        .filter(|(prefix, _)| starts_with_word(&name, prefix))
+        .max_by_key(|(prefix, _)| prefix.len())
+        .and_then(|(_, id)| catalog::vendor(id))
+}
+
+fn row_of(console: &Console, secret: &UnmanagedSecret) -> UnmanagedRow {
+    let suggested = suggest_vendor(&secret.name);
+    let mut tags: Vec<SecretTag> = secret
+        .tags
+        .iter()
+        .map(|(name, value)| SecretTag {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect();
+    tags.sort_by(|a, b| a.name.cmp(&b.name));
+    UnmanagedRow {
+        client_id: console.client().id.clone(),
+        client_name: console.client().name.clone(),
+        name: secret.name.clone(),
+        content_type: secret.content_type.clone(),
+        enabled: secret.enabled,
+        expiry: secret.expires.map(format_date),
+        created: secret.created.map(format_date),
+        updated: secret.updated.map(format_date),
+        tags,
+        suggested_vendor: suggested.map(|v| v.id.clone()),
+        suggested_vendor_name: suggested.map(|v| v.name.clone()),
+    }
+}
+
+fn not_unmanaged(name: &str) -> AppError {
+    AppError::new(
+        ErrorCode::KeyNotFound,
+        format!("The vault has no unmanaged secret named '{name}' (as of the last refresh)."),
+        "Press Refresh (F5): it may have been adopted, renamed or deleted meanwhile.",
+    )
+}
+
+impl Console {
+    /// Every secret of the vault that is not a console key, from the snapshot (no request).
+    pub fn unmanaged_view(&self, operator: &Operator) -> UnmanagedView {
+        let mut rows: Vec<UnmanagedRow> = self
+            .unmanaged_secrets()
+            .iter()
+            .map(|secret| row_of(self, secret))
+            .collect();
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        let policy = self.policy();
+        let can_adopt = catalog::catalog().iter().any(|vendor| {
+            crate::domain::policy::check_operator_action(
+                &policy,
+                operator,
+                &vendor.id,
+                &vendor.name,
+                KeyAction::Add,
+            )
+            .is_ok()
+        });
+        UnmanagedView { rows, can_adopt }
+    }
+
+    /// Adopt one secret in place (see the module comment). Audited, with the tags it replaced.
+    pub async fn adopt(
+        &self,
+        operator: &Operator,
+        request: AdoptRequest,
+        now: DateTime<Utc>,
+    ) -> AppResult<VaultRow> {
+        let vendor = validate_vendor(&request.vendor_id)?;
+        let secret = self
+            .unmanaged_secrets()
+            .into_iter()
+            .find(|u| u.name == request.secret_name)
+            .ok_or_else(|| not_unmanaged(&request.secret_name))?;
+        if vendor.is_multi_part() {
+            return Err(AppError::field(
+                "vendor",
+                format!(
+                    "{} keys have several parts, which the console stores as labelled fields; this secret holds one plain value.",
+                    vendor.name
+                ),
+                "Add it with Add Key (each part in its own field), then delete the old secret.",
+            ));
+        }
+        let label = validate_label(request.label.as_deref().unwrap_or_default())?;
+        let interval = validate_interval(
+            request
+                .interval_days
+                .unwrap_or_else(|| vendor.default_interval_days()),
+        )?;
+        let owner = validate_text("owner", "Owner", &request.owner, MAX_OWNER_CHARS)?;
+        let note = validate_text("note", "Note", &request.note, MAX_NOTE_CHARS)?;
+        self.authorize_vendor(
+            operator,
+            &vendor.id,
+            Some(&secret.name),
+            KeyAction::Add,
+            AuditAction::Adopt,
+        )?;
+
+        let result = self
+            .adopt_checked(vendor, &secret, label, interval, owner, note, now)
+            .await;
+        let replaced = if secret.tags.is_empty() {
+            String::new()
+        } else {
+            let mut names: Vec<&str> = secret.tags.keys().map(String::as_str).collect();
+            names.sort_unstable();
+            format!("; replaced its tags {}", names.join(", "))
+        };
+        self.record(
+            operator,
+            AuditAction::Adopt,
+            Some(&vendor.id),
+            Some(&secret.name),
+            result.as_ref().map(|_| ()),
+            format!("adopted as {} (no new version){replaced}", vendor.name),
+        )
+        .await;
+        let stored = result?;
+        self.remember_key(&stored);
+        Ok(row_for_key(self, operator, &stored, now))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn adopt_checked(
+        &self,
+        vendor: &'static Vendor,
+        secret: &UnmanagedSecret,
+        label: Option<String>,
+        interval_days: u32,
+        owner: String,
+        note: String,
+        now: DateTime<Utc>,
+    ) -> AppResult<KeyRecord> {
+        // The one value read: the masked preview is all the console keeps of it.
+        let value = self.store.read_value(&secret.name, None).await?;
+        let parts = KeyParts::from_input(vendor, Some(value), Vec::new())?;
+        let record = KeyRecord {
+            outside_change: None,
+            secret_name: secret.name.clone(),
+            vendor_id: vendor.id.clone(),
+            label,
+            interval_days,
+            // The current version's creation is the best "last rotated" the vault can tell.
+            last_rotated: secret.created.or(secret.updated).unwrap_or(now),
+            expires: secret.expires,
+            enabled: secret.enabled,
+            owner,
+            note,
+            masked_preview: parts.masked_preview(),
+            endpoint_override: None,
+            token_url_override: None,
+            settings: KeySettings::default(),
+            version: secret.version.clone(),
+            created: secret.created,
+            updated: secret.updated,
+        };
+        self.store.update_key(&record).await
+    }
+
+    /// Bulk adopt: each secret on its own (one failing never stops the others), in order.
+    pub async fn adopt_many(
+        &self,
+        operator: &Operator,
+        requests: Vec<AdoptRequest>,
+        now: DateTime<Utc>,
+    ) -> AppResult<Vec<AdoptResult>> {
+        if requests.len() > MAX_BULK_ADOPT {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "{} secrets were picked; bulk adopt takes up to {MAX_BULK_ADOPT} at a time.",
+                    requests.len()
+                ),
+                "Adopt them in smaller batches (filter the list, then pick).",
+            ));
+        }
+        let mut results = Vec::with_capacity(requests.len());
+        for request in requests {
+            let secret_name = request.secret_name.clone();
+            let outcome = self.adopt(operator, request, now).await;
+            results.push(match outcome {
+                Ok(row) => AdoptResult {
+                    secret_name,
+                    ok: true,
+                    row: Some(row),
+                    error: None,
+                },
+                Err(error) => AdoptResult {
+                    secret_name,
+                    ok: false,
+                    row: None,
+                    error: Some(error),
+                },
+            });
+        }
+        Ok(results)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_suggest_their_vendor() {
+        let id = |name: &str| suggest_vendor(name).map(|v| v.id.as_str());
+        assert_eq!(id("ninja-prod-api"), Some("ninjaone"));
+        assert_eq!(id("NinjaOne"), Some("ninjaone"));
+        assert_eq!(id("s1-console-token"), Some("sentinelone"));
+        assert_eq!(id("sentinelone_token"), Some("sentinelone"));
+        assert_eq!(id("cw-manage-integrator"), Some("connectwise-psa"));
+        assert_eq!(id("meraki"), Some("cisco-meraki"));
+        assert_eq!(id("cisco-meraki--client-b"), Some("cisco-meraki"));
+        // A word must end where the alias does: "ninjago" is not NinjaOne.
+        assert_eq!(id("ninjago-db"), None);
+        assert_eq!(id("sql-admin-password"), None);
+    }
+}

@@ -1,0 +1,769 @@
+//! Connecting one client — with the app registration's secret, by signing in (browser or device
+//! code), or silently with what the keychain remembers — and the Clients list around it: add,
+//! edit, remove, reconnect, and every remembered client at start, in parallel.
+//!
+//! A connect is: build the client on the credential; one listing of the vault (the snapshot,
+//! which also proves the credential and list permission); read the role policy (get permission);
+//! only then take over the vault's audit log (closing an older connection of the same client);
+//! the roster's first Admin in app-secret mode; verify the log against the vault before its first
+//! entry; record the connect. A failure at any step leaves the client as it was.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use super::{
+    AppCore, AppStatus, Attempt, ClientRequest, ConnectRequest, Connection, ConnectionIdentity,
+    SignInProgress, Slot, SlotState, lock, profile_required,
+};
+use crate::audit::{AuditAction, AuditLog, LogContext};
+use crate::config::{self, ClientConfig, KeychainItem};
+use crate::domain::connection::{AuthMode, ConnectionSettings};
+use crate::domain::secret::SecretValue;
+use crate::domain::validation::validate_text;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::service::{AuditResult, ClientRef, Console, Notice, NoticeLevel, PolicySource};
+use crate::signin::{
+    self, DeviceCodePrompt, SignInCancel, SignInMethod, SignInTarget, SignInUi, UserCredential,
+};
+use crate::store::azure::{AzureStore, http_client};
+use crate::store::{ANCHOR_PREFIX, ConsoleDocument};
+
+/// A client's display name: what the sidebar, the Client column and the report call it.
+const MAX_CLIENT_NAME_CHARS: usize = 60;
+
+/// What a connect authenticates with.
+enum Credential {
+    Secret(SecretValue),
+    SignIn(SignInMethod),
+    /// The keychain's secret or refresh token of a remembered client.
+    Remembered,
+}
+
+/// The sign-in flows' view of the front end, for one client's attempt.
+struct CoreUi<'a> {
+    core: &'a AppCore,
+    client_id: &'a str,
+}
+
+impl SignInUi for CoreUi<'_> {
+    fn open_browser(&self, url: &str) -> Result<(), String> {
+        (self.core.browser)(url)
+    }
+
+    fn show_device_code(&self, prompt: &DeviceCodePrompt) {
+        if let Some(attempt) = lock(&self.core.attempts).get_mut(self.client_id)
+            && let Some(progress) = attempt.progress.as_mut()
+        {
+            progress.device_code = Some(prompt.clone());
+        }
+        (self.core.on_status)();
+    }
+}
+
+fn keychain_item(settings: &ConnectionSettings) -> KeychainItem {
+    match settings.auth {
+        AuthMode::AppSecret => KeychainItem::ClientSecret,
+        AuthMode::SignIn => KeychainItem::RefreshToken,
+    }
+}
+
+impl AppCore {
+    fn sign_in_target(&self, settings: &ConnectionSettings) -> AppResult<SignInTarget> {
+        Ok(SignInTarget {
+            authority_host: settings.authority_host(),
+            tenant_id: settings.tenant_id.clone(),
+            client_id: settings.client_id.clone(),
+            vault_scope: settings.vault_scope(),
+            http: http_client(settings, &self.azure_options)?,
+        })
+    }
+
+    /// Stop every sign-in that is waiting for the browser or a device code.
+    pub fn cancel_sign_in(&self) {
+        for attempt in lock(&self.attempts).values() {
+            if let Some(cancel) = &attempt.cancel {
+                cancel.cancel();
+            }
+        }
+    }
+
+    /// The Connect modal for one vault: adds or updates the client of that vault (named after it
+    /// when new) and connects it.
+    pub async fn connect(&self, request: ConnectRequest) -> AppResult<AppStatus> {
+        let vault = request.settings.validated()?.vault_name;
+        let existing = self.with_slots(|slots| {
+            slots
+                .iter()
+                .find(|s| s.config.settings.vault_name == vault)
+                .map(|s| (s.config.id.clone(), s.config.name.clone()))
+        });
+        let (id, name) = match existing {
+            Some((id, name)) => (Some(id), name),
+            None => (None, vault),
+        };
+        self.save_client(ClientRequest {
+            id,
+            name,
+            settings: request.settings,
+            client_secret: request.client_secret,
+            method: request.method,
+            remember: request.remember,
+        })
+        .await
+    }
+
+    /// Add a client, or change one, and connect it with the credential given. The client is
+    /// kept (and remembered) only once the connection works; a failed edit leaves the client as
+    /// it was.
+    pub async fn save_client(&self, request: ClientRequest) -> AppResult<AppStatus> {
+        if self.demo_launch {
+            return Err(demo_only());
+        }
+        if self.is_demo() {
+            // Connecting a real client ends the demo (nothing of it was kept anywhere).
+            self.disconnect().await;
+        }
+        let name = validate_text(
+            "clientName",
+            "Client name",
+            &request.name,
+            MAX_CLIENT_NAME_CHARS,
+        )?;
+        let settings = request.settings.validated()?;
+        // A client left unnamed is called after its vault (the one-vault Connect of old).
+        let name = if name.is_empty() {
+            settings.vault_name.clone()
+        } else {
+            name
+        };
+        let id = request
+            .id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        self.with_slots(|slots| {
+            if request
+                .id
+                .as_ref()
+                .is_some_and(|id| !slots.iter().any(|s| &s.config.id == id))
+            {
+                return Err(AppError::new(
+                    ErrorCode::NotConnected,
+                    "That client is no longer in the list.",
+                    "Add it again.",
+                ));
+            }
+            for other in slots.iter().filter(|s| s.config.id != id) {
+                if other.config.name.eq_ignore_ascii_case(&name) {
+                    return Err(AppError::field(
+                        "clientName",
+                        format!("There is already a client named {name}."),
+                        "Give each client its own name.",
+                    ));
+                }
+                if other.config.settings.vault_name == settings.vault_name {
+                    return Err(AppError::field(
+                        "vaultName",
+                        format!(
+                            "The vault {} already belongs to {}.",
+                            settings.vault_name, other.config.name
+                        ),
+                        "Each client has its own vault, so two clients' keys are never mixed.",
+                    ));
+                }
+            }
+            Ok(())
+        })?;
+        let credential = match settings.auth {
+            AuthMode::AppSecret => {
+                if self.profile_name().is_none() {
+                    return Err(profile_required());
+                }
+                Credential::Secret(
+                    request
+                        .client_secret
+                        .unwrap_or_else(|| SecretValue::new("")),
+                )
+            }
+            AuthMode::SignIn => Credential::SignIn(request.method.unwrap_or(SignInMethod::Browser)),
+        };
+        let config = ClientConfig {
+            id: id.clone(),
+            name,
+            settings,
+        };
+        self.run_attempt(config, credential, Some(request.remember))
+            .await?;
+        Ok(self.status().await)
+    }
+
+    /// Reconnect a client of the list with what the keychain remembers (its secret or refresh
+    /// token); a client without one needs the edit form (secret, or a new sign-in).
+    pub async fn connect_client(&self, client_id: &str) -> AppResult<AppStatus> {
+        let config = self
+            .with_slots(|slots| {
+                slots
+                    .iter()
+                    .find(|s| s.config.id == client_id)
+                    .map(|s| s.config.clone())
+            })
+            .ok_or_else(unknown_client)?;
+        self.run_attempt(config, Credential::Remembered, None)
+            .await?;
+        Ok(self.status().await)
+    }
+
+    /// At start: every remembered client connects with what the keychain holds, in parallel;
+    /// one failing shows on that client and never blocks the others.
+    pub async fn connect_all(&self) -> Vec<(String, AppResult<()>)> {
+        if self.demo_launch {
+            return Vec::new();
+        }
+        let configs: Vec<ClientConfig> = self.with_slots(|slots| {
+            slots
+                .iter()
+                .filter(|s| s.remembered && s.connection().is_none())
+                .map(|s| s.config.clone())
+                .collect()
+        });
+        let runs = configs.into_iter().map(|config| async move {
+            let id = config.id.clone();
+            let result = self.run_attempt(config, Credential::Remembered, None).await;
+            (id, result.map(|_| ()))
+        });
+        futures::future::join_all(runs).await
+    }
+
+    /// Run one connection attempt for `config`, showing it as connecting, and put the result in
+    /// the client's slot. `remember`: `Some` from the edit form (keep in the config and keychain
+    /// or not), `None` to keep the client's current choice.
+    async fn run_attempt(
+        &self,
+        config: ClientConfig,
+        credential: Credential,
+        remember: Option<bool>,
+    ) -> AppResult<()> {
+        let cancel = matches!(credential, Credential::SignIn(_)).then(SignInCancel::default);
+        let progress = match &credential {
+            Credential::SignIn(method) => Some(SignInProgress {
+                method: *method,
+                device_code: None,
+            }),
+            _ => None,
+        };
+        lock(&self.attempts).insert(
+            config.id.clone(),
+            Attempt {
+                name: config.name.clone(),
+                cancel: cancel.clone(),
+                progress,
+            },
+        );
+        (self.on_status)();
+        let result = self
+            .open_client(&config, credential, cancel.as_ref(), remember)
+            .await;
+        lock(&self.attempts).remove(&config.id);
+        let outcome = match result {
+            Ok((connection, remember)) => {
+                self.install(config, connection, remember);
+                *lock(&self.general_error) = None;
+                Ok(())
+            }
+            Err(error) => {
+                self.with_slots(|slots| {
+                    if let Some(slot) = slots.iter_mut().find(|s| s.config.id == config.id)
+                        && slot.connection().is_none()
+                    {
+                        slot.state = SlotState::Failed(error.clone());
+                    }
+                });
+                Err(error)
+            }
+        };
+        (self.on_status)();
+        outcome
+    }
+
+    /// Put a working connection in its slot (adding the client when new), and keep the config
+    /// in step with the client's "Remember" choice.
+    fn install(&self, config: ClientConfig, connection: Arc<Connection>, remember: bool) {
+        let old_settings =
+            self.with_slots(
+                |slots| match slots.iter_mut().find(|s| s.config.id == config.id) {
+                    Some(slot) => {
+                        let old = std::mem::replace(&mut slot.config, config.clone());
+                        slot.remembered = remember;
+                        slot.state = SlotState::Connected(connection);
+                        Some(old.settings)
+                    }
+                    None => {
+                        slots.push(Slot {
+                            config: config.clone(),
+                            remembered: remember,
+                            state: SlotState::Connected(connection),
+                        });
+                        None
+                    }
+                },
+            );
+        // The keychain entry is named after the whole connection: one left under old settings
+        // would never be used again.
+        if let Some(old) = old_settings.filter(|old| *old != config.settings || !remember) {
+            let _ = config::forget_secret(&old, keychain_item(&old));
+        }
+        let saved = {
+            let mut file = lock(&self.config);
+            file.clients.retain(|c| c.id != config.id);
+            if remember {
+                let position = self.with_slots(|slots| {
+                    slots
+                        .iter()
+                        .filter(|s| s.remembered)
+                        .position(|s| s.config.id == config.id)
+                });
+                let at = position
+                    .unwrap_or(file.clients.len())
+                    .min(file.clients.len());
+                file.clients.insert(at, config);
+            }
+            config::save(&self.paths.config_dir, &file)
+        };
+        if let Err(error) = saved {
+            (self.notifier)(Notice::from_error(&error));
+        }
+    }
+
+    /// Authenticate and open the connection; returns it with the Remember choice to apply.
+    async fn open_client(
+        &self,
+        config: &ClientConfig,
+        credential: Credential,
+        cancel: Option<&SignInCancel>,
+        remember: Option<bool>,
+    ) -> AppResult<(Arc<Connection>, bool)> {
+        let settings = &config.settings;
+        let was_remembered = self.with_slots(|slots| {
+            slots
+                .iter()
+                .find(|s| s.config.id == config.id)
+                .is_some_and(|s| s.remembered)
+        });
+        let remember = remember.unwrap_or(was_remembered);
+        let client = ClientRef {
+            id: config.id.clone(),
+            name: config.name.clone(),
+        };
+        match (settings.auth, credential) {
+            (AuthMode::AppSecret, Credential::Secret(secret)) => {
+                let connection = self.open_app_secret(client, settings, &secret).await?;
+                if remember {
+                    self.keep_in_keychain(settings, &secret);
+                }
+                Ok((connection, remember))
+            }
+            (AuthMode::AppSecret, Credential::Remembered) => {
+                let secret = remembered_secret(settings)?;
+                let connection = self.open_app_secret(client, settings, &secret).await?;
+                Ok((connection, remember))
+            }
+            (AuthMode::SignIn, Credential::SignIn(method)) => {
+                let target = self.sign_in_target(settings)?;
+                let ui = CoreUi {
+                    core: self,
+                    client_id: &config.id,
+                };
+                let fallback = SignInCancel::default();
+                let credential =
+                    signin::sign_in(&target, method, &ui, cancel.unwrap_or(&fallback)).await?;
+                let connection = self
+                    .open_signed_in(client, settings, credential.clone())
+                    .await?;
+                if remember {
+                    self.remember_sign_in(settings, &credential).await;
+                }
+                Ok((connection, remember))
+            }
+            (AuthMode::SignIn, Credential::Remembered) => {
+                let token = remembered_secret(settings)?;
+                let target = self.sign_in_target(settings)?;
+                let credential = signin::resume(&target, token).await?;
+                let connection = self
+                    .open_signed_in(client, settings, credential.clone())
+                    .await?;
+                self.remember_sign_in(settings, &credential).await;
+                Ok((connection, remember))
+            }
+            (AuthMode::AppSecret, Credential::SignIn(_))
+            | (AuthMode::SignIn, Credential::Secret(_)) => Err(AppError::internal(
+                "the credential does not match the client's sign-in mode",
+            )),
+        }
+    }
+
+    fn keep_in_keychain(&self, settings: &ConnectionSettings, secret: &SecretValue) {
+        if let Err(error) = config::store_secret(settings, KeychainItem::ClientSecret, secret) {
+            (self.notifier)(Notice::from_error(&error));
+        }
+    }
+
+    /// "Remember me": only the refresh token goes to the keychain, and each new one replaces it
+    /// as it rotates.
+    async fn remember_sign_in(&self, settings: &ConnectionSettings, credential: &UserCredential) {
+        let notifier = self.notifier.clone();
+        let keychain_settings = settings.clone();
+        credential
+            .remember_with(Box::new(move |token| {
+                if let Err(error) =
+                    config::store_secret(&keychain_settings, KeychainItem::RefreshToken, token)
+                {
+                    notifier(Notice::from_error(&error));
+                }
+            }))
+            .await;
+    }
+
+    async fn open_app_secret(
+        &self,
+        client: ClientRef,
+        settings: &ConnectionSettings,
+        secret: &SecretValue,
+    ) -> AppResult<Arc<Connection>> {
+        if self.profile_name().is_none() {
+            return Err(profile_required());
+        }
+        let store = AzureStore::connect(settings, secret, &self.azure_options)?;
+        self.open_connection(
+            client,
+            settings.clone(),
+            store,
+            ConnectionIdentity::AppSecret,
+        )
+        .await
+    }
+
+    async fn open_signed_in(
+        &self,
+        client: ClientRef,
+        settings: &ConnectionSettings,
+        credential: Arc<UserCredential>,
+    ) -> AppResult<Arc<Connection>> {
+        let store = AzureStore::with_credential(
+            settings,
+            credential.clone(),
+            Some(credential.user().upn),
+            &self.azure_options,
+        )?;
+        self.open_connection(
+            client,
+            settings.clone(),
+            store,
+            ConnectionIdentity::SignedIn(credential),
+        )
+        .await
+    }
+
+    /// The shared second half of every connect (see the module comment).
+    async fn open_connection(
+        &self,
+        client: ClientRef,
+        settings: ConnectionSettings,
+        store: AzureStore,
+        identity: ConnectionIdentity,
+    ) -> AppResult<Arc<Connection>> {
+        let console_id = self.console_id()?;
+        let console = Arc::new(
+            Console::new(
+                Arc::new(store),
+                AuditLog::in_memory(),
+                self.notifier.clone(),
+                self.ping_client()?,
+                &console_id,
+            )
+            .for_client(client.clone()),
+        );
+        // One listing fills the snapshot every view reads; it also proves the credential and
+        // list permission. Reading the policy proves get permission.
+        console.refresh().await?;
+        console.refresh_policy().await?;
+
+        // The credential works: take over the vault's audit log. Reconnecting the same client,
+        // its older connection holds the log's lock, so it ends first.
+        let previous = self.with_slots(|slots| {
+            slots
+                .iter_mut()
+                .find(|s| s.config.id == client.id)
+                .and_then(
+                    |slot| match std::mem::replace(&mut slot.state, SlotState::Idle) {
+                        SlotState::Connected(connection) => Some(connection),
+                        other => {
+                            slot.state = other;
+                            None
+                        }
+                    },
+                )
+        });
+        if let Some(previous) = previous {
+            self.close_connection(&previous).await;
+        }
+        let log_path = self
+            .paths
+            .data_dir
+            .join("audit")
+            .join(format!("{}.jsonl", settings.vault_name));
+        let (mut log, opened) = AuditLog::open(&log_path)
+            .map_err(|e| AppError::new(ErrorCode::AuditWriteFailed, e.to_string(), e.hint()))?;
+        log.set_context(LogContext {
+            client: Some(client.name.clone()),
+            vault: Some(settings.vault_name.clone()),
+            installation: Some(console_id),
+        });
+        console.use_log(log);
+        if let Some(torn) = &opened.torn_tail {
+            (self.notifier)(Notice {
+                level: NoticeLevel::Warning,
+                message: format!(
+                    "{}: the audit log's last line was incomplete (an interrupted write); {} bytes were moved to {}.",
+                    client.name, torn.bytes, torn.moved_to
+                ),
+                hint: Some(
+                    "The log continues safely; the recovery is recorded as an entry.".into(),
+                ),
+            });
+        }
+        let connection = Arc::new(Connection {
+            console: console.clone(),
+            identity,
+        });
+        let bootstrap = match &connection.identity {
+            ConnectionIdentity::AppSecret => self.bootstrap_roster(&console).await?,
+            _ => None,
+        };
+        let operator = self.operator_of(&connection).ok_or_else(profile_required)?;
+
+        // Before the first entry of this session: the whole chain against the vault.
+        console
+            .open_session_trust(&operator, &self.host, Utc::now())
+            .await?;
+        if let Some(note) = bootstrap {
+            console.record_bootstrap(&operator, &note).await;
+        }
+        console.record_outside_changes(&operator).await;
+        let how = match settings.auth {
+            AuthMode::SignIn => "signed in with Microsoft",
+            AuthMode::AppSecret => "app registration secret, identity not verified",
+        };
+        console
+            .record(
+                &operator,
+                AuditAction::Connect,
+                None,
+                None,
+                AuditResult::Ok,
+                format!(
+                    "{} ({}; {how})",
+                    settings.vault_url(),
+                    settings.cloud.label()
+                ),
+            )
+            .await;
+        Ok(connection)
+    }
+
+    /// App-secret mode: make the first operator the roster's Admin on a vault the console has
+    /// never used (no policy, no anchors, no registry), or on a policy from before the roster.
+    /// A policy missing from a vault that consoles have used is not re-created: that would let
+    /// whoever deleted it become Admin. Returns the audit note of a bootstrap.
+    async fn bootstrap_roster(&self, console: &Console) -> AppResult<Option<String>> {
+        let Some(name) = self.profile_name() else {
+            return Ok(None);
+        };
+        match console.policy_source() {
+            PolicySource::Stored if console.policy().roster.is_none() => {
+                console.bootstrap_roster(&name).await?;
+                Ok(Some(format!(
+                    "{name} became Admin of the roster (the vault's policy predates the roster)"
+                )))
+            }
+            PolicySource::Missing => {
+                let used_before = console.cached_documents().iter().any(|d| {
+                    d.name.starts_with(ANCHOR_PREFIX)
+                        || d.name == ConsoleDocument::AuditRegistry.secret_name()
+                });
+                if used_before {
+                    (self.notifier)(Notice {
+                        level: NoticeLevel::Error,
+                        message: format!(
+                            "{}: the role policy is missing from a vault that consoles have used before, so only an Admin may act and nobody is Admin.",
+                            console.client().name
+                        ),
+                        hint: Some("Recover the soft-deleted secret akv-console-role-policy (Azure Portal → the vault → Secrets → Manage deleted secrets, or az keyvault secret recover), then reconnect.".into()),
+                    });
+                    return Ok(None);
+                }
+                console.bootstrap_policy(&name).await?;
+                Ok(Some(format!(
+                    "{name} became the first Admin of this vault; the manual's default grants were saved as its policy"
+                )))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// End a connection: the disconnect is recorded, a signed-in user's tokens are dropped.
+    pub(crate) async fn close_connection(&self, connection: &Connection) {
+        if let Some(operator) = self.operator_of(connection) {
+            connection
+                .console
+                .record(
+                    &operator,
+                    AuditAction::Disconnect,
+                    None,
+                    None,
+                    AuditResult::Ok,
+                    "",
+                )
+                .await;
+        }
+        if let ConnectionIdentity::SignedIn(credential) = &connection.identity {
+            credential.sign_out().await;
+        }
+    }
+
+    /// Disconnect one client (sign out): its client and every token or secret are dropped.
+    pub async fn disconnect_client(&self, client_id: &str) -> AppResult<AppStatus> {
+        let connection = self.with_slots(|slots| {
+            slots
+                .iter_mut()
+                .find(|s| s.config.id == client_id)
+                .and_then(
+                    |slot| match std::mem::replace(&mut slot.state, SlotState::Idle) {
+                        SlotState::Connected(connection) => Some(connection),
+                        _ => None,
+                    },
+                )
+        });
+        if let Some(connection) = connection {
+            self.close_connection(&connection).await;
+        }
+        Ok(self.status().await)
+    }
+
+    /// Disconnect every client (or leave the demo).
+    pub async fn disconnect(&self) -> AppStatus {
+        if let Some(slots) = lock(&self.demo).take() {
+            for connection in slots.iter().filter_map(Slot::connection) {
+                self.close_connection(&connection).await;
+            }
+            return self.status().await;
+        }
+        let connections: Vec<Arc<Connection>> = {
+            let mut slots = lock(&self.clients);
+            slots
+                .iter_mut()
+                .filter_map(
+                    |slot| match std::mem::replace(&mut slot.state, SlotState::Idle) {
+                        SlotState::Connected(connection) => Some(connection),
+                        _ => None,
+                    },
+                )
+                .collect()
+        };
+        for connection in connections {
+            self.close_connection(&connection).await;
+        }
+        self.status().await
+    }
+
+    /// Remove a client from the list: disconnected, forgotten by the config and the keychain.
+    /// Its vault and audit log are untouched.
+    pub async fn remove_client(&self, client_id: &str) -> AppResult<AppStatus> {
+        self.disconnect_client(client_id).await?;
+        let removed = self.with_slots(|slots| {
+            let index = slots.iter().position(|s| s.config.id == client_id)?;
+            Some(slots.remove(index))
+        });
+        let removed = removed.ok_or_else(unknown_client)?;
+        config::forget_secret(&removed.config.settings, KeychainItem::ClientSecret)?;
+        config::forget_secret(&removed.config.settings, KeychainItem::RefreshToken)?;
+        {
+            let mut file = lock(&self.config);
+            file.clients.retain(|c| c.id != client_id);
+            config::save(&self.paths.config_dir, &file)?;
+        }
+        Ok(self.status().await)
+    }
+
+    /// Forget every remembered client (the config entries and their keychain secrets).
+    pub async fn forget(&self) -> AppResult<AppStatus> {
+        let ids: Vec<String> = self.with_slots(|slots| {
+            slots
+                .iter()
+                .filter(|s| s.remembered)
+                .map(|s| s.config.id.clone())
+                .collect()
+        });
+        for id in ids {
+            let settings = self.with_slots(|slots| {
+                slots.iter_mut().find(|s| s.config.id == id).map(|slot| {
+                    slot.remembered = false;
+                    slot.config.settings.clone()
+                })
+            });
+            if let Some(settings) = settings {
+                config::forget_secret(&settings, KeychainItem::ClientSecret)?;
+                config::forget_secret(&settings, KeychainItem::RefreshToken)?;
+            }
+        }
+        {
+            let mut file = lock(&self.config);
+            file.clients.clear();
+            config::save(&self.paths.config_dir, &file)?;
+        }
+        Ok(self.status().await)
+    }
+
+    /// At start (old name): connect every remembered client. `None` when there is none.
+    pub async fn connect_remembered(&self) -> Option<AppResult<AppStatus>> {
+        let results = self.connect_all().await;
+        if results.is_empty() {
+            return None;
+        }
+        match results.into_iter().find_map(|(_, r)| r.err()) {
+            Some(error) if self.status().await.connected == 0 => Some(Err(error)),
+            _ => Some(Ok(self.status().await)),
+        }
+    }
+}
+
+/// The keychain's secret (app secret) or refresh token (signed in) of a remembered client.
+fn remembered_secret(settings: &ConnectionSettings) -> AppResult<SecretValue> {
+    config::load_secret(settings, keychain_item(settings))?.ok_or_else(|| match settings.auth {
+        AuthMode::AppSecret => AppError::new(
+            ErrorCode::KeychainUnavailable,
+            "This client's secret is not in this PC's keychain.",
+            "Edit the client and paste the app registration's client secret again.",
+        ),
+        AuthMode::SignIn => AppError::new(
+            ErrorCode::SessionExpired,
+            "Sign in again to connect this client.",
+            "Edit the client (or press Connect) and sign in with Microsoft; tick Remember me to stay signed in on this PC.",
+        ),
+    })
+}
+
+fn unknown_client() -> AppError {
+    AppError::new(
+        ErrorCode::NotConnected,
+        "That client is not in the Clients list.",
+        "It may have been removed; pick a client from the sidebar.",
+    )
+}
+
+pub(crate) fn demo_only() -> AppError {
+    AppError::new(
+        ErrorCode::DemoOnly,
+        "This window was started in demo mode, which never touches a vault or the disk.",
+        "Close it and start the console normally (without --demo) to connect your Azure Key Vault.",
+    )
+}

@@ -1,0 +1,779 @@
+//! The app's session: the MSP's clients, each with its own connection — one vault, one tenant,
+//! one credential (a signed-in technician, or the app registration's secret) — connected in
+//! parallel, so one client failing never blocks the others; or the demo's three fictitious
+//! clients. No Tauri imports: the commands and the tests drive it alike.
+//!
+//! - `connect`: connecting one client (sign-in or secret, the trust check, the snapshot) and the
+//!   Clients list (add, edit, remove, remember).
+//! - `demo`: the offline demo.
+//! - `portfolio`: views across every connected client (Vault, Rotation, Rotate All Due).
+
+mod connect;
+mod demo;
+mod portfolio;
+
+pub use portfolio::{BulkRequest, PortfolioFilter};
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::config::{self, ClientConfig, ConsoleConfig, Profile};
+use crate::domain::connection::{AuthMode, Cloud, ConnectionSettings};
+use crate::domain::identity::{IdentityKind, Operator};
+use crate::domain::keys::KeyStatus;
+use crate::domain::policy::Role;
+use crate::domain::reminders::{Reminder, ReminderLedger, due_reminders};
+use crate::domain::secret::SecretValue;
+use crate::domain::validation::{MAX_OWNER_CHARS, validate_text};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ping::PingClient;
+use crate::service::snapshot::SnapshotState;
+use crate::service::trust::TamperAlert;
+use crate::service::{AuditResult, Console, Notice, Notifier, vendor_name};
+use crate::signin::{DeviceCodePrompt, SignInCancel, SignInMethod, UserCredential};
+use crate::store::StoreKind;
+use crate::store::azure::AzureOptions;
+
+/// Where the console keeps its files (never used in demo mode).
+#[derive(Debug, Clone)]
+pub struct AppPaths {
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum Mode {
+    Demo,
+    /// No client is connected.
+    NotConnected,
+    /// At least one client is connected.
+    Connected,
+}
+
+/// An interactive sign-in that is waiting for the technician.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SignInProgress {
+    pub method: SignInMethod,
+    /// The device code flow's code and address, once Entra issued them.
+    pub device_code: Option<DeviceCodePrompt>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum ClientState {
+    NotConnected,
+    Connecting,
+    Connected,
+    /// The last attempt failed (its error is in the status); the other clients are unaffected.
+    Failed,
+}
+
+/// Key counts of one client, for the sidebar.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ClientCounts {
+    pub keys: usize,
+    pub due_soon: usize,
+    pub overdue: usize,
+    pub expired: usize,
+    /// Keys Rotate All Due would take.
+    pub due_total: usize,
+    pub unmanaged: usize,
+}
+
+/// One client as the sidebar and the Clients list show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ClientStatus {
+    pub id: String,
+    pub name: String,
+    pub state: ClientState,
+    /// The connection (no secret), to prefill the edit form.
+    pub settings: ConnectionSettings,
+    /// Kept in the config file (and its secret or refresh token in the keychain).
+    pub remembered: bool,
+    pub badge: String,
+    pub vault_url: String,
+    pub operator: Option<Operator>,
+    pub error: Option<AppError>,
+    pub sign_in: Option<SignInProgress>,
+    pub audit_alert: Option<TamperAlert>,
+    pub counts: Option<ClientCounts>,
+    pub snapshot: Option<SnapshotState>,
+}
+
+/// What the top bar and the shell need to know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AppStatus {
+    pub mode: Mode,
+    /// "DEMO MODE", "NOT CONNECTED", "VAULT: NAME" (one client) or "3 OF 4 CLIENTS CONNECTED".
+    pub badge: String,
+    pub clients: Vec<ClientStatus>,
+    pub connected: usize,
+    /// With exactly one connected client: its vault and how it authenticates (the top bar's
+    /// details); `None` with several.
+    pub vault_name: Option<String>,
+    pub vault_url: Option<String>,
+    pub cloud: Option<Cloud>,
+    pub auth: Option<AuthMode>,
+    /// The technician as Rust resolved them for the only (or first) connected client.
+    pub operator: Option<Operator>,
+    /// The name typed in the profile (app-secret mode), if any.
+    pub profile_name: Option<String>,
+    /// The first client's remembered connection (no secret), to prefill a new client.
+    pub remembered: Option<ConnectionSettings>,
+    /// A connection attempt is running for some client.
+    pub connecting: bool,
+    /// The interactive sign-in in progress, if any (only one at a time).
+    pub sign_in: Option<SignInProgress>,
+    /// A failure that belongs to no client (e.g. an unreadable config file), or the last
+    /// client's failure when there is only one.
+    pub last_error: Option<AppError>,
+    /// Roles can be picked by hand only in the demo.
+    pub can_change_role: bool,
+    /// Started with `--demo`: this window keeps everything in memory and cannot connect a vault.
+    pub demo_launch: bool,
+    /// The first client whose audit log no longer matched its vault, unacknowledged.
+    pub audit_alert: Option<TamperAlert>,
+    /// The client `audit_alert` belongs to.
+    pub audit_alert_client: Option<String>,
+}
+
+/// The Connect modal's request for one vault (kept for one-client use and tests: it adds or
+/// updates the client of that vault, named after it).
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ConnectRequest {
+    pub settings: ConnectionSettings,
+    /// App-secret mode only.
+    #[serde(default)]
+    #[ts(optional, type = "string")]
+    pub client_secret: Option<SecretValue>,
+    /// Sign-in mode: browser (default) or device code.
+    #[serde(default)]
+    #[ts(optional)]
+    pub method: Option<SignInMethod>,
+    #[serde(default)]
+    pub remember: bool,
+}
+
+/// Add or edit a client in the Clients list, and connect it.
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ClientRequest {
+    /// `None` adds a client; otherwise the client to change.
+    #[serde(default)]
+    #[ts(optional)]
+    pub id: Option<String>,
+    pub name: String,
+    pub settings: ConnectionSettings,
+    #[serde(default)]
+    #[ts(optional, type = "string")]
+    pub client_secret: Option<SecretValue>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub method: Option<SignInMethod>,
+    /// Keep the client in the config file and its secret or refresh token in the keychain.
+    #[serde(default)]
+    pub remember: bool,
+}
+
+/// Opens the system browser at a URL (the front end provides it: Tauri's opener in the app, an
+/// HTTP client in tests).
+pub type BrowserOpener = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
+/// Told when the status changed outside a reply (a device code arrived, a client connected).
+pub type StatusListener = Arc<dyn Fn() + Send + Sync>;
+
+/// How an open connection proves who it is.
+pub(crate) enum ConnectionIdentity {
+    AppSecret,
+    SignedIn(Arc<UserCredential>),
+    Demo,
+}
+
+pub(crate) struct Connection {
+    pub console: Arc<Console>,
+    pub identity: ConnectionIdentity,
+}
+
+pub(crate) enum SlotState {
+    Idle,
+    Connected(Arc<Connection>),
+    Failed(AppError),
+}
+
+/// A connection attempt running for a client (new or existing): shown as "connecting", with the
+/// sign-in's device code when there is one.
+pub(crate) struct Attempt {
+    pub name: String,
+    pub cancel: Option<SignInCancel>,
+    pub progress: Option<SignInProgress>,
+}
+
+/// One client in the Clients list and its connection state.
+pub(crate) struct Slot {
+    pub config: ClientConfig,
+    pub remembered: bool,
+    pub state: SlotState,
+}
+
+impl Slot {
+    fn connection(&self) -> Option<Arc<Connection>> {
+        match &self.state {
+            SlotState::Connected(connection) => Some(connection.clone()),
+            _ => None,
+        }
+    }
+}
+
+pub struct AppCore {
+    paths: AppPaths,
+    demo_launch: bool,
+    config: Mutex<ConsoleConfig>,
+    /// The Clients list (real clients; empty while the demo is open).
+    clients: Mutex<Vec<Slot>>,
+    /// The demo's clients while the demo is open.
+    demo: Mutex<Option<Vec<Slot>>>,
+    /// Connection attempts running, by client id.
+    attempts: Mutex<HashMap<String, Attempt>>,
+    /// Who acts inside the demo: a name and a freely chosen role, for training.
+    demo_operator: Mutex<Option<Operator>>,
+    /// A failure that belongs to no client (an unreadable config file).
+    general_error: Mutex<Option<AppError>>,
+    /// Reminder ledgers per vault ("demo:<client>" in the demo), loaded on first use.
+    reminders: Mutex<HashMap<String, ReminderLedger>>,
+    notifier: Notifier,
+    browser: BrowserOpener,
+    on_status: StatusListener,
+    azure_options: AzureOptions,
+    ping_ca: Option<String>,
+    /// This computer's name, for the vault's registry of installations.
+    host: String,
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn counts(console: &Console) -> ClientCounts {
+    let now = Utc::now();
+    let mut counts = ClientCounts {
+        unmanaged: console.unmanaged_secrets().len(),
+        ..Default::default()
+    };
+    for key in console.cached_keys() {
+        counts.keys += 1;
+        let timing = key.timing(now);
+        match timing.status {
+            KeyStatus::DueSoon => counts.due_soon += 1,
+            KeyStatus::Overdue => counts.overdue += 1,
+            KeyStatus::Expired => counts.expired += 1,
+            _ => {}
+        }
+        if timing.needs_rotation() {
+            counts.due_total += 1;
+        }
+    }
+    counts
+}
+
+impl AppCore {
+    /// `demo_launch`: started for a demo — read nothing from disk, write nothing.
+    pub fn new(paths: AppPaths, demo_launch: bool, notifier: Notifier) -> AppCore {
+        let (mut config, config_error) = if demo_launch {
+            (ConsoleConfig::default(), None)
+        } else {
+            match config::load(&paths.config_dir) {
+                Ok(config) => (config, None),
+                Err(error) => (ConsoleConfig::default(), Some(error)),
+            }
+        };
+        if config.migrate()
+            && let Err(error) = config::save(&paths.config_dir, &config)
+        {
+            notifier(Notice::from_error(&error));
+        }
+        let clients = config
+            .clients
+            .iter()
+            .map(|client| Slot {
+                config: client.clone(),
+                remembered: true,
+                state: SlotState::Idle,
+            })
+            .collect();
+        AppCore {
+            demo_launch,
+            demo_operator: Mutex::new(None),
+            config: Mutex::new(config),
+            clients: Mutex::new(clients),
+            demo: Mutex::new(None),
+            attempts: Mutex::new(HashMap::new()),
+            paths,
+            general_error: Mutex::new(config_error),
+            reminders: Mutex::new(HashMap::new()),
+            notifier,
+            browser: Arc::new(|_| Err("no browser is available to this console".to_string())),
+            on_status: Arc::new(|| {}),
+            azure_options: AzureOptions::default(),
+            ping_ca: None,
+            host: hostname::get()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Tests shorten retries; the e2e build may trust the vendor stub's CA.
+    pub fn with_options(mut self, azure: AzureOptions, ping_ca: Option<String>) -> AppCore {
+        self.azure_options = azure;
+        self.ping_ca = ping_ca;
+        self
+    }
+
+    /// How the front end opens the system browser for "Sign in with Microsoft", and learns of
+    /// status changes that happen while a command is still running.
+    pub fn with_front_end(mut self, browser: BrowserOpener, on_status: StatusListener) -> AppCore {
+        self.browser = browser;
+        self.on_status = on_status;
+        self
+    }
+
+    /// Debug builds read two variables the end-to-end tests set: `AKV_E2E_FAST_RETRIES=1` (short
+    /// Azure retries) and `AKV_E2E_PING_CA` (a PEM file the vendor ping trusts). Release builds
+    /// ignore both.
+    pub fn with_test_hooks(self) -> AppCore {
+        if !cfg!(debug_assertions) {
+            return self;
+        }
+        let azure = if std::env::var("AKV_E2E_FAST_RETRIES").is_ok_and(|v| v == "1") {
+            AzureOptions {
+                max_retries: 2,
+                initial_delay: std::time::Duration::from_millis(50),
+                max_delay: std::time::Duration::from_millis(200),
+                max_total_elapsed: std::time::Duration::from_secs(5),
+                request_timeout: std::time::Duration::from_secs(10),
+            }
+        } else {
+            AzureOptions::default()
+        };
+        let ping_ca =
+            std::env::var_os("AKV_E2E_PING_CA").and_then(|path| std::fs::read_to_string(path).ok());
+        self.with_options(azure, ping_ca)
+    }
+
+    pub fn paths(&self) -> &AppPaths {
+        &self.paths
+    }
+
+    pub(crate) fn profile_name(&self) -> Option<String> {
+        lock(&self.config).operator.as_ref().map(|p| p.name.clone())
+    }
+
+    fn is_demo(&self) -> bool {
+        lock(&self.demo).is_some()
+    }
+
+    /// Run `f` on the slots in use: the demo's while it is open, else the Clients list.
+    pub(crate) fn with_slots<T>(&self, f: impl FnOnce(&mut Vec<Slot>) -> T) -> T {
+        let mut demo = lock(&self.demo);
+        if let Some(slots) = demo.as_mut() {
+            return f(slots);
+        }
+        drop(demo);
+        f(&mut lock(&self.clients))
+    }
+
+    /// The operator acting on `connection`, resolved by Rust: the demo's chosen role, the
+    /// signed-in user's app roles, or the typed name's role on the vault's roster. Never from a
+    /// local file.
+    pub(crate) fn operator_of(&self, connection: &Connection) -> Option<Operator> {
+        match &connection.identity {
+            ConnectionIdentity::Demo => lock(&self.demo_operator).clone(),
+            ConnectionIdentity::SignedIn(credential) => {
+                let user = credential.user();
+                Some(Operator {
+                    role: user.role(),
+                    name: user.name,
+                    identity: IdentityKind::Entra,
+                    upn: Some(user.upn),
+                    oid: Some(user.oid),
+                })
+            }
+            ConnectionIdentity::AppSecret => self.profile_name().map(|name| {
+                let role = connection.console.policy().roster_role(&name);
+                Operator::unverified(name, role)
+            }),
+        }
+    }
+
+    fn client_status(&self, slot: &Slot, attempts: &HashMap<String, Attempt>) -> ClientStatus {
+        let settings = &slot.config.settings;
+        let (mut state, error, connection) = match &slot.state {
+            SlotState::Idle => (ClientState::NotConnected, None, None),
+            SlotState::Connected(connection) => {
+                (ClientState::Connected, None, Some(connection.clone()))
+            }
+            SlotState::Failed(error) => (ClientState::Failed, Some(error.clone()), None),
+        };
+        let attempt = attempts.get(&slot.config.id);
+        if attempt.is_some() {
+            state = ClientState::Connecting;
+        }
+        let sign_in = attempt.and_then(|a| a.progress.clone());
+        ClientStatus {
+            id: slot.config.id.clone(),
+            name: slot.config.name.clone(),
+            state,
+            settings: settings.clone(),
+            remembered: slot.remembered,
+            badge: if settings.vault_name.is_empty() {
+                "DEMO".to_string()
+            } else {
+                format!("VAULT: {}", settings.vault_name.to_uppercase())
+            },
+            vault_url: settings.vault_url(),
+            operator: connection.as_ref().and_then(|c| self.operator_of(c)),
+            error,
+            sign_in,
+            audit_alert: connection.as_ref().and_then(|c| c.console.tamper_alert()),
+            counts: connection.as_ref().map(|c| counts(&c.console)),
+            snapshot: connection.as_ref().map(|c| c.console.snapshot_state()),
+        }
+    }
+
+    pub async fn status(&self) -> AppStatus {
+        let demo = self.is_demo();
+        let attempts = lock(&self.attempts);
+        let mut clients: Vec<ClientStatus> = self.with_slots(|slots| {
+            slots
+                .iter()
+                .map(|s| self.client_status(s, &attempts))
+                .collect()
+        });
+        let sign_in = attempts.values().find_map(|a| a.progress.clone());
+        let connecting = !attempts.is_empty();
+        // A client being added shows while it connects (it joins the list once it works).
+        for (id, attempt) in attempts.iter() {
+            if !clients.iter().any(|c| &c.id == id) {
+                clients.push(ClientStatus {
+                    id: id.clone(),
+                    name: attempt.name.clone(),
+                    state: ClientState::Connecting,
+                    settings: ConnectionSettings {
+                        tenant_id: String::new(),
+                        client_id: String::new(),
+                        vault_name: String::new(),
+                        cloud: Cloud::AzurePublic,
+                        authority_host: None,
+                        vault_url: None,
+                        ca_pem: None,
+                        auth: AuthMode::SignIn,
+                    },
+                    remembered: false,
+                    badge: String::new(),
+                    vault_url: String::new(),
+                    operator: None,
+                    error: None,
+                    sign_in: attempt.progress.clone(),
+                    audit_alert: None,
+                    counts: None,
+                    snapshot: None,
+                });
+            }
+        }
+        drop(attempts);
+        let connected: Vec<&ClientStatus> = clients
+            .iter()
+            .filter(|c| c.state == ClientState::Connected)
+            .collect();
+        let mode = if demo {
+            Mode::Demo
+        } else if connected.is_empty() {
+            Mode::NotConnected
+        } else {
+            Mode::Connected
+        };
+        let badge = match (mode, connected.len(), clients.len()) {
+            (Mode::Demo, _, _) => "DEMO MODE".to_string(),
+            (Mode::NotConnected, _, _) => "NOT CONNECTED".to_string(),
+            (_, 1, _) => connected[0].badge.clone(),
+            (_, n, total) if n == total => format!("{n} CLIENTS CONNECTED"),
+            (_, n, total) => format!("{n} OF {total} CLIENTS CONNECTED"),
+        };
+        let only = (connected.len() == 1 && !demo).then(|| connected[0]);
+        let alerted = clients.iter().find(|c| c.audit_alert.is_some());
+        let last_error = lock(&self.general_error).clone().or_else(|| {
+            (clients.len() == 1)
+                .then(|| clients[0].error.clone())
+                .flatten()
+        });
+        AppStatus {
+            can_change_role: mode == Mode::Demo,
+            mode,
+            badge,
+            connected: connected.len(),
+            vault_name: only.map(|c| c.settings.vault_name.clone()),
+            vault_url: only.map(|c| c.vault_url.clone()),
+            cloud: only.map(|c| c.settings.cloud),
+            auth: only.map(|c| c.settings.auth),
+            operator: connected.first().and_then(|c| c.operator.clone()),
+            profile_name: self.profile_name(),
+            remembered: clients
+                .iter()
+                .find(|c| c.remembered)
+                .map(|c| c.settings.clone()),
+            connecting,
+            sign_in,
+            last_error,
+            demo_launch: self.demo_launch,
+            audit_alert: alerted.and_then(|c| c.audit_alert.clone()),
+            audit_alert_client: alerted.map(|c| c.id.clone()),
+            clients,
+        }
+    }
+
+    /// One connected client's console and the operator acting on it.
+    pub async fn client_console(&self, client_id: &str) -> AppResult<(Arc<Console>, Operator)> {
+        let connection = self.with_slots(|slots| {
+            slots
+                .iter()
+                .find(|s| s.config.id == client_id)
+                .map(|s| (s.connection(), s.config.name.clone()))
+        });
+        match connection {
+            None => Err(AppError::new(
+                ErrorCode::NotConnected,
+                "That client is not in the Clients list.",
+                "It may have been removed; pick a client from the sidebar.",
+            )),
+            Some((None, name)) => Err(AppError::new(
+                ErrorCode::NotConnected,
+                format!("{name} is not connected."),
+                "Connect it from the Clients list in the sidebar (it may need you to sign in again).",
+            )),
+            Some((Some(connection), _)) => {
+                let operator = self.operator_of(&connection).ok_or_else(profile_required)?;
+                Ok((connection.console.clone(), operator))
+            }
+        }
+    }
+
+    /// The console of the only connected client (one-client use, tests).
+    pub async fn console(&self) -> AppResult<(Arc<Console>, Operator)> {
+        let connected: Vec<String> = self.with_slots(|slots| {
+            slots
+                .iter()
+                .filter(|s| s.connection().is_some())
+                .map(|s| s.config.id.clone())
+                .collect()
+        });
+        match connected.as_slice() {
+            [] => Err(AppError::not_connected()),
+            [only] => self.client_console(only).await,
+            _ => Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "Several clients are connected: choose one.",
+                "Pick the client in the sidebar or the Client column.",
+            )),
+        }
+    }
+
+    /// Every connected client's console (or the one `client` names) with its operator.
+    pub async fn consoles(&self, client: Option<&str>) -> AppResult<Vec<(Arc<Console>, Operator)>> {
+        if let Some(id) = client {
+            return Ok(vec![self.client_console(id).await?]);
+        }
+        let connections: Vec<Arc<Connection>> =
+            self.with_slots(|slots| slots.iter().filter_map(Slot::connection).collect());
+        if connections.is_empty() {
+            return Err(AppError::not_connected());
+        }
+        Ok(connections
+            .into_iter()
+            .filter_map(|c| self.operator_of(&c).map(|op| (c.console.clone(), op)))
+            .collect())
+    }
+
+    pub(crate) fn ping_client(&self) -> AppResult<PingClient> {
+        PingClient::new(self.ping_ca.as_deref())
+    }
+
+    pub(crate) fn console_id(&self) -> AppResult<String> {
+        let mut config = lock(&self.config);
+        if let Some(id) = &config.console_id {
+            return Ok(id.clone());
+        }
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        config.console_id = Some(id.clone());
+        config::save(&self.paths.config_dir, &config)?;
+        Ok(id)
+    }
+
+    /// Set the operator's name. A role can be picked only in the demo (for training); connected,
+    /// it comes from Entra (signed in) or each vault's roster (app secret), never from here.
+    pub async fn set_profile(&self, name: &str, role: Option<Role>) -> AppResult<AppStatus> {
+        let name = validate_text("name", "Name", name, MAX_OWNER_CHARS)?;
+        if name.is_empty() {
+            return Err(AppError::field(
+                "name",
+                "Enter your name.",
+                "It is recorded with every action in the audit log.",
+            ));
+        }
+        if self.is_demo() {
+            let before = lock(&self.demo_operator).clone();
+            let operator = Operator::demo(
+                name,
+                role.or(before.as_ref().and_then(|o| o.role))
+                    .unwrap_or(Role::Admin),
+            );
+            *lock(&self.demo_operator) = Some(operator.clone());
+            for (console, _) in self.consoles(None).await.unwrap_or_default() {
+                console
+                    .record(
+                        &operator,
+                        crate::audit::AuditAction::ProfileChange,
+                        None,
+                        None,
+                        AuditResult::Ok,
+                        format!("demo: {} as {}", operator.name, operator.role_label()),
+                    )
+                    .await;
+            }
+            return Ok(self.status().await);
+        }
+        if role.is_some() {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "Roles are not picked in the profile.",
+                "Signed in with Microsoft, your role comes from Entra ID; with the app secret, an Admin sets it on the vault's roster (Distribute tab).",
+            ));
+        }
+        let connections: Vec<Arc<Connection>> =
+            self.with_slots(|slots| slots.iter().filter_map(Slot::connection).collect());
+        if connections.len() == 1
+            && connections
+                .iter()
+                .all(|c| matches!(c.identity, ConnectionIdentity::SignedIn(_)))
+        {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "Your name and role come from your Microsoft sign-in.",
+                "Change your display name in Entra ID; an Entra admin assigns console roles (Enterprise applications → the console's app → Users and groups).",
+            ));
+        }
+        let previous = self.profile_name();
+        {
+            let mut config = lock(&self.config);
+            config.operator = Some(Profile { name: name.clone() });
+            config::save(&self.paths.config_dir, &config)?;
+        }
+        // Every app-secret client records the name change under the name's role there.
+        for connection in connections
+            .iter()
+            .filter(|c| matches!(c.identity, ConnectionIdentity::AppSecret))
+        {
+            let role = connection.console.policy().roster_role(&name);
+            connection
+                .console
+                .record_profile_change(
+                    &Operator::unverified(name.clone(), role),
+                    previous.as_deref(),
+                )
+                .await;
+        }
+        Ok(self.status().await)
+    }
+
+    /// Refresh every connected client's snapshot (or one), in parallel: one listing each. A
+    /// failing client keeps its last good snapshot, marked stale, and never stops the others.
+    pub async fn refresh(&self, client: Option<&str>) -> AppResult<AppStatus> {
+        let consoles = self.consoles(client).await?;
+        let results =
+            futures::future::join_all(consoles.iter().map(|(console, operator)| async move {
+                let result = console.refresh_keys_as(operator).await;
+                // A policy changed at another console applies here too.
+                let _ = console.refresh_policy().await;
+                result
+            }))
+            .await;
+        // One client asked for: its failure is the reply. All of them: failures show per client.
+        if client.is_some()
+            && let Some(Err(error)) = results.into_iter().next()
+        {
+            return Err(error);
+        }
+        Ok(self.status().await)
+    }
+
+    /// Expiry reminders due now across every connected client (each threshold once per key and
+    /// expiry), from the snapshots.
+    pub async fn due_reminders(&self) -> Vec<Reminder> {
+        let demo = self.is_demo();
+        let consoles = self.consoles(None).await.unwrap_or_default();
+        let mut due = Vec::new();
+        for (console, _) in consoles {
+            let client = console.client().clone();
+            let keys = console.cached_keys();
+            let vault = match console.kind() {
+                StoreKind::Azure { vault_name, .. } => Some(vault_name),
+                StoreKind::Demo => None,
+            };
+            let ledger_key = vault
+                .clone()
+                .unwrap_or_else(|| format!("demo:{}", client.id));
+            let mut ledgers = lock(&self.reminders);
+            let ledger = ledgers.entry(ledger_key).or_insert_with(|| match &vault {
+                Some(vault) if !demo => config::load_reminders(&self.paths.data_dir, vault),
+                _ => ReminderLedger::default(),
+            });
+            let mut found = due_reminders(&keys, |r| vendor_name(&r.vendor_id), Utc::now(), ledger);
+            if let Some(vault) = &vault
+                && !found.is_empty()
+                && let Err(error) = config::save_reminders(&self.paths.data_dir, vault, ledger)
+            {
+                (self.notifier)(Notice::from_error(&error));
+            }
+            for reminder in &mut found {
+                reminder.title = format!("{} — {}", client.name, reminder.title);
+            }
+            due.extend(found);
+        }
+        due
+    }
+
+    /// Which kind of store the only connected client has, if any.
+    pub async fn store_kind(&self) -> Option<StoreKind> {
+        self.console().await.ok().map(|(console, _)| console.kind())
+    }
+}
+
+pub(crate) fn profile_required() -> AppError {
+    AppError::new(
+        ErrorCode::ProfileRequired,
+        "Tell the console who you are first.",
+        "Enter your name: with the app registration's secret every action is recorded under it (not verified). Or sign in with Microsoft, which names you itself.",
+    )
+}
+
+#[cfg(test)]
+mod tests;
