@@ -356,13 +356,26 @@ impl App {
                 vec![serde_json::to_value(&element)?],
             )
             .await?;
-        element.click().await?;
+        element
+            .click()
+            .await
+            .map_err(|e| format!("{css} could not be clicked: {e}"))?;
         Ok(())
     }
 
     pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
         let element = self.find(css).await?;
-        element.clear().await?;
+        // Fields low in a scrolling modal body: bring them into view as a person would.
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'center', inline: 'center' });",
+                vec![serde_json::to_value(&element)?],
+            )
+            .await?;
+        element
+            .clear()
+            .await
+            .map_err(|e| format!("{css} could not be cleared: {e}"))?;
         if text.is_empty() {
             // WebKitWebDriver rejects an empty "text", and Clear fires no input event: type a
             // character and delete it, as a person emptying the field would.
@@ -524,6 +537,26 @@ impl App {
             self.click("[data-testid=connect-remember]").await?;
         }
         self.click("[data-testid=connect-submit]").await
+    }
+
+    /// Open one client alone from the sidebar's Clients list (the tables then show its rows only).
+    pub async fn open_client(&self, name: &str) -> Result<()> {
+        let item = format!("[data-testid=client-item][data-client='{name}']");
+        self.click(&item).await?;
+        self.eventually(
+            &format!("{name} to be opened alone"),
+            Duration::from_secs(10),
+            || async {
+                Ok(self
+                    .find(&item)
+                    .await?
+                    .attr("aria-current")
+                    .await?
+                    .as_deref()
+                    == Some("true"))
+            },
+        )
+        .await
     }
 
     /// Wait until the connection badge reads `expected`.

@@ -16,11 +16,44 @@ async fn vault_tab_lists_vendors_searches_and_adds_a_key_without_leaking_it() ->
     let profile = Profile::new("demo-vault")?;
     let app = App::launch("demo-vault", &profile, Launch::demo()).await?;
 
-    // The demo opens on the Vault tab with every catalog vendor and a mix of statuses.
+    // The demo opens on the Vault tab with its three fictitious clients side by side: a
+    // Client column, every client's keys (vendors without a key are only counted).
+    app.eventually(
+        "three clients in the sidebar",
+        Duration::from_secs(20),
+        || async {
+            Ok(app
+                .count("[data-testid=client-item][data-state=connected]")
+                .await?
+                == 3)
+        },
+    )
+    .await?;
+    app.wait_for("[data-testid=row-client]", Duration::from_secs(10))
+        .await?;
+    let clients = app
+        .eval(
+            "return [...new Set([...document.querySelectorAll('[data-testid=vault-row]')].map(r => r.dataset.client))].sort();",
+        )
+        .await?;
+    assert_eq!(
+        clients,
+        serde_json::json!(["Contoso Dental", "Fabrikam Logistics", "Northwind Legal"])
+    );
+    assert_eq!(
+        app.count("[data-testid=vault-row] [data-status=no-key]")
+            .await?,
+        0
+    );
+    app.screenshot("demo-portfolio.png").await?;
+
+    // One client opened alone: every catalog vendor and a mix of statuses, no Client column.
+    app.open_client("Contoso Dental").await?;
     app.eventually("the 32 vendor rows", Duration::from_secs(20), || async {
         Ok(vault_rows(&app).await? == VENDORS)
     })
     .await?;
+    assert_eq!(app.count("[data-testid=row-client]").await?, 0);
     assert_eq!(
         app.text("[data-testid=connection-badge]").await?,
         "DEMO MODE"

@@ -342,10 +342,12 @@ async fn tokens_are_renewed_with_the_refresh_token_and_a_role_change_in_entra_fo
     sign_in_with_device_code(&emulator, &lee, LEE)
         .await
         .expect("lee");
-    let (lee_console, l1) = lee.console().await.expect("console");
+    let (_, l1) = lee.console().await.expect("console");
+    assert_eq!(l1.role, Some(ConsoleRole::L1));
     let before = emulator.grant_count(GrantType::RefreshToken);
-    lee_console
-        .vault_view(&l1, Utc::now())
+    // Views come from the snapshot; a Refresh lists the vault again, with a renewed token.
+    let client = lee.status().await.clients[0].id.clone();
+    lee.refresh(Some(&client))
         .await
         .expect("listing with a renewed token");
     assert!(
@@ -360,20 +362,14 @@ async fn tokens_are_renewed_with_the_refresh_token_and_a_role_change_in_entra_fo
     emulator
         .assign_app_role(LEE, CONSOLE_CLIENT, CONSOLE_NOC)
         .expect("assign");
-    lee_console
-        .vault_view(&l1, Utc::now())
-        .await
-        .expect("listing");
+    lee.refresh(Some(&client)).await.expect("listing");
     let (_, now) = lee.console().await.expect("console");
     assert_eq!(now.role, Some(ConsoleRole::Noc));
 
     // The refresh token revoked: once the last access token has expired, a named error.
     emulator.revoke_refresh_tokens(LEE);
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let error = lee_console
-        .vault_view(&now, Utc::now())
-        .await
-        .expect_err("revoked");
+    let error = lee.refresh(Some(&client)).await.expect_err("revoked");
     assert_eq!(error.code, ErrorCode::SessionExpired, "{error:?}");
     assert!(error.hint.contains("Sign in with Microsoft"), "{error:?}");
     lee.disconnect().await;

@@ -197,7 +197,7 @@ async fn writes_update_the_snapshot_refresh_replaces_it_and_a_failed_refresh_kee
             .keys_stored,
         31
     );
-    core.refresh().await.expect("refresh");
+    core.refresh(None).await.expect("refresh");
     assert_eq!(
         console
             .vault_view(&dana, Utc::now())
@@ -211,7 +211,19 @@ async fn writes_update_the_snapshot_refresh_replaces_it_and_a_failed_refresh_kee
 
     // A failed refresh keeps the last good snapshot and says it is stale.
     emulator.inject_fault(Fault::server_error(503).on_route(RouteKind::ListSecrets));
-    let error = core.refresh().await.expect_err("the listing fails");
+    let client = core.status().await.clients[0].id.clone();
+    let error = core
+        .refresh(Some(&client))
+        .await
+        .expect_err("the listing fails");
+    // Refreshing every client reports failures per client, never as the reply.
+    let status = core.refresh(None).await.expect("a refresh of all clients");
+    assert!(
+        status.clients[0]
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.stale.is_some())
+    );
     let state = console.snapshot_state();
     assert_eq!(state.stale.as_ref().map(|e| e.code), Some(error.code));
     assert_eq!(
@@ -225,7 +237,7 @@ async fn writes_update_the_snapshot_refresh_replaces_it_and_a_failed_refresh_kee
         "the last good snapshot is still shown"
     );
     emulator.clear_faults();
-    core.refresh().await.expect("refresh");
+    core.refresh(None).await.expect("refresh");
     assert!(console.snapshot_state().stale.is_none());
 }
 
@@ -288,7 +300,7 @@ async fn keys_changed_outside_the_console_are_marked_and_recorded_once() {
         .seed(&untagged.secret_name, SeedSecret::new("re-set by a script"))
         .expect("seed");
 
-    core.refresh().await.expect("refresh");
+    core.refresh(None).await.expect("refresh");
     let keys = console.cached_keys();
     let find = |name: &str| keys.iter().find(|k| k.secret_name == name).cloned();
     assert!(matches!(
@@ -321,6 +333,6 @@ async fn keys_changed_outside_the_console_are_marked_and_recorded_once() {
         3,
         "each change recorded by the refresh that saw it"
     );
-    core.refresh().await.expect("refresh again");
+    core.refresh(None).await.expect("refresh again");
     assert_eq!(recorded(&console), 3, "and only once");
 }

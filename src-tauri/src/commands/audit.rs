@@ -9,8 +9,11 @@ use akv_core::service::audit::{AuditFilter, AuditView};
 use akv_core::service::trust::Verification;
 
 #[tauri::command]
-pub async fn audit_view(core: Core<'_>,
-    client_id: String, filter: AuditFilter) -> AppResult<AuditView> {
+pub async fn audit_view(
+    core: Core<'_>,
+    client_id: String,
+    filter: AuditFilter,
+) -> AppResult<AuditView> {
     let (console, _) = core.client_console(&client_id).await?;
     console.audit_view(&filter)
 }

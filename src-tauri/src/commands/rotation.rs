@@ -7,8 +7,8 @@ use super::{Core, events};
 use akv_core::error::AppResult;
 use akv_core::service::connector::{VendorRotateRequest, VendorRotation};
 use akv_core::service::rotation::{BulkResult, RotateOutcome, RotateRequest, RotationView};
-use akv_core::session::{BulkRequest, PortfolioFilter};
 use akv_core::service::vault::VaultRow;
+use akv_core::session::{BulkRequest, PortfolioFilter};
 
 /// The schedule across every connected client, or one client's.
 #[tauri::command]
@@ -17,8 +17,11 @@ pub async fn rotation_view(core: Core<'_>, filter: PortfolioFilter) -> AppResult
 }
 
 #[tauri::command]
-pub async fn rotate_key(core: Core<'_>,
-    client_id: String, request: RotateRequest) -> AppResult<RotateOutcome> {
+pub async fn rotate_key(
+    core: Core<'_>,
+    client_id: String,
+    request: RotateRequest,
+) -> AppResult<RotateOutcome> {
     let (console, operator) = core.client_console(&client_id).await?;
     console
         .rotate_key(&operator, request, false, Utc::now())

@@ -12,7 +12,6 @@ use ts_rs::TS;
 use super::{Core, SavedFile, events, save_with_dialog};
 use akv_core::error::{AppError, AppResult, ErrorCode};
 use akv_core::ping::PingReport;
-use akv_core::session::PortfolioFilter;
 use akv_core::service::adopt::{AdoptRequest, AdoptResult, UnmanagedView};
 use akv_core::service::clipboard::{Clipboard, ClipboardGuard};
 use akv_core::service::procedure::{RunbookRequest, RunbookView};
@@ -20,6 +19,7 @@ use akv_core::service::vault::{
     AddKeyRequest, CatalogEntry, DeletedView, KeyDetail, KeySettingsRequest, VaultRow, VaultView,
     VersionView, catalog_entries,
 };
+use akv_core::session::PortfolioFilter;
 
 /// The clipboard is cleared this long after a copy, if it still holds the copied value.
 pub const CLIPBOARD_SECONDS: u64 = 30;
@@ -96,8 +96,11 @@ pub async fn key_detail(
 }
 
 #[tauri::command]
-pub async fn add_key(core: Core<'_>,
-    client_id: String, request: AddKeyRequest) -> AppResult<VaultRow> {
+pub async fn add_key(
+    core: Core<'_>,
+    client_id: String,
+    request: AddKeyRequest,
+) -> AppResult<VaultRow> {
     let (console, operator) = core.client_console(&client_id).await?;
     console.add_key(&operator, request, Utc::now()).await
 }
@@ -160,15 +163,21 @@ pub async fn copy_key<R: Runtime>(
 }
 
 #[tauri::command]
-pub async fn test_key(core: Core<'_>,
-    client_id: String, secret_name: String) -> AppResult<PingReport> {
+pub async fn test_key(
+    core: Core<'_>,
+    client_id: String,
+    secret_name: String,
+) -> AppResult<PingReport> {
     let (console, operator) = core.client_console(&client_id).await?;
     console.test_key(&operator, &secret_name).await
 }
 
 #[tauri::command]
-pub async fn key_versions(core: Core<'_>,
-    client_id: String, secret_name: String) -> AppResult<Vec<VersionView>> {
+pub async fn key_versions(
+    core: Core<'_>,
+    client_id: String,
+    secret_name: String,
+) -> AppResult<Vec<VersionView>> {
     let (console, _) = core.client_console(&client_id).await?;
     console.versions(&secret_name).await
 }
@@ -205,15 +214,21 @@ pub async fn delete_key(
 
 /// The key's rotation procedure and "used by" list (prefilled from the catalog).
 #[tauri::command]
-pub async fn key_runbook(core: Core<'_>,
-    client_id: String, secret_name: String) -> AppResult<RunbookView> {
+pub async fn key_runbook(
+    core: Core<'_>,
+    client_id: String,
+    secret_name: String,
+) -> AppResult<RunbookView> {
     let (console, _) = core.client_console(&client_id).await?;
     console.key_runbook(&secret_name).await
 }
 
 #[tauri::command]
-pub async fn save_runbook(core: Core<'_>,
-    client_id: String, request: RunbookRequest) -> AppResult<RunbookView> {
+pub async fn save_runbook(
+    core: Core<'_>,
+    client_id: String,
+    request: RunbookRequest,
+) -> AppResult<RunbookView> {
     let (console, operator) = core.client_console(&client_id).await?;
     console.save_runbook(&operator, request, Utc::now()).await
 }
@@ -225,15 +240,18 @@ pub async fn deleted_keys(core: Core<'_>, client_id: String) -> AppResult<Vec<De
 }
 
 #[tauri::command]
-pub async fn recover_key(core: Core<'_>,
-    client_id: String, secret_name: String) -> AppResult<()> {
+pub async fn recover_key(core: Core<'_>, client_id: String, secret_name: String) -> AppResult<()> {
     let (console, operator) = core.client_console(&client_id).await?;
     console.recover_key(&operator, &secret_name).await
 }
 
 #[tauri::command]
-pub async fn purge_key(core: Core<'_>,
-    client_id: String, secret_name: String, confirmation: String) -> AppResult<()> {
+pub async fn purge_key(
+    core: Core<'_>,
+    client_id: String,
+    secret_name: String,
+    confirmation: String,
+) -> AppResult<()> {
     let (console, operator) = core.client_console(&client_id).await?;
     console
         .purge_key(&operator, &secret_name, &confirmation)

@@ -245,7 +245,13 @@ impl Console {
     }
 
     /// The audit entry of a printed report, in this client's log.
-    pub async fn record_report(&self, operator: &Operator, outcome: Result<(), &AppError>, rows: usize, clients: usize) {
+    pub async fn record_report(
+        &self,
+        operator: &Operator,
+        outcome: Result<(), &AppError>,
+        rows: usize,
+        clients: usize,
+    ) {
         let note = if clients > 1 {
             format!("PDF report, {rows} rows (one of {clients} clients)")
         } else {

@@ -651,7 +651,9 @@ impl AppCore {
 
     /// Disconnect every client (or leave the demo).
     pub async fn disconnect(&self) -> AppStatus {
-        if let Some(slots) = lock(&self.demo).take() {
+        // The guard must be gone before the first await (the future crosses threads).
+        let demo = lock(&self.demo).take();
+        if let Some(slots) = demo {
             for connection in slots.iter().filter_map(Slot::connection) {
                 self.close_connection(&connection).await;
             }

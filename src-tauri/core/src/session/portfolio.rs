@@ -10,12 +10,12 @@ use ts_rs::TS;
 use super::AppCore;
 use crate::domain::keys::KeyStatus;
 use crate::error::AppResult;
+use crate::service::adopt::UnmanagedView;
+use crate::service::report::{inventory_csv, render_report};
 use crate::service::rotation::{
     BulkItemResult, BulkProgress, BulkResult, RotateRequest, RotationCounts, RotationView,
     category_defaults, check_bulk_requests, count_rotation,
 };
-use crate::service::adopt::UnmanagedView;
-use crate::service::report::{inventory_csv, render_report};
 use crate::service::vault::{StatusCounts, VaultView, count_statuses};
 
 /// Which clients a portfolio view covers.

@@ -2,4 +2,8 @@
 import type { AppError } from "./AppError";
 import type { PingReport } from "./PingReport";
 
-export type BulkItemResult = { secretName: string, vendorName: string, ok: boolean, error: AppError | null, ping: PingReport | null, };
+export type BulkItemResult = { 
+/**
+ * The client whose vault holds the key (filled in by the batch).
+ */
+clientId: string, clientName: string, secretName: string, vendorName: string, ok: boolean, error: AppError | null, ping: PingReport | null, };

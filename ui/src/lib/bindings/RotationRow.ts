@@ -4,7 +4,7 @@ import type { KeyAction } from "./KeyAction";
 import type { KeyPart } from "./KeyPart";
 import type { KeyStatus } from "./KeyStatus";
 
-export type RotationRow = { secretName: string, vendorId: string, vendorName: string, label: string | null, category: Category, categoryColour: string, intervalDays: number, 
+export type RotationRow = { clientId: string, clientName: string, secretName: string, vendorId: string, vendorName: string, label: string | null, category: Category, categoryColour: string, intervalDays: number, 
 /**
  * True when the interval differs from the vendor's default.
  */

@@ -6,7 +6,11 @@ import type { KeyStatus } from "./KeyStatus";
 /**
  * One row of the Vault tab (a vendor without a key, or one stored key).
  */
-export type VaultRow = { vendorId: string, vendorName: string, category: Category, categoryColour: string, secretName: string | null, label: string | null, status: KeyStatus, statusLabel: string, 
+export type VaultRow = { 
+/**
+ * The client whose vault holds the key (the portfolio view lists every client's rows).
+ */
+clientId: string, clientName: string, vendorId: string, vendorName: string, category: Category, categoryColour: string, secretName: string | null, label: string | null, status: KeyStatus, statusLabel: string, 
 /**
  * Why the key has its status, e.g. "Rotation overdue by 28 days (due 2026-10-26)".
  */
