@@ -11,6 +11,15 @@ export const RENDER_ALL_UP_TO = 60;
 /** Rows rendered above and below the visible ones, so fast scrolling rarely shows blank space. */
 export const DEFAULT_OVERSCAN = 8;
 
+/** What VirtualTable gives each row to spread onto its <tr>. */
+export interface RowProps {
+  "aria-rowindex": number;
+  tabindex: 0 | -1;
+  "data-vt-index": number;
+  "data-vt-selected": true | undefined;
+  style: string | undefined;
+}
+
 export interface WindowInput {
   /** Total number of rows. */
   count: number;
