@@ -1,6 +1,8 @@
 //! Shared set-up for the tests that drive the app's own code against the emulator.
 #![allow(dead_code)]
 
+pub mod clients;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

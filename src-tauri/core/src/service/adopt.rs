@@ -216,16 +216,6 @@ impl Console {
             .into_iter()
             .find(|u| u.name == request.secret_name)
             .ok_or_else(|| not_unmanaged(&request.secret_name))?;
-        if vendor.is_multi_part() {
-            return Err(AppError::field(
-                "vendor",
-                format!(
-                    "{} keys have several parts, which the console stores as labelled fields; this secret holds one plain value.",
-                    vendor.name
-                ),
-                "Add it with Add Key (each part in its own field), then delete the old secret.",
-            ));
-        }
         let label = validate_label(request.label.as_deref().unwrap_or_default())?;
         let interval = validate_interval(
             request
@@ -279,7 +269,22 @@ impl Console {
     ) -> AppResult<KeyRecord> {
         // The one value read: the masked preview is all the console keeps of it.
         let value = self.store.read_value(&secret.name, None).await?;
-        let parts = KeyParts::from_input(vendor, Some(value), Vec::new())?;
+        let parts = if vendor.is_multi_part() {
+            // Several parts are stored as the console's labelled JSON; a plain value cannot be
+            // split without guessing, and a wrong split would break the key.
+            KeyParts::decode(vendor, &value).ok_or_else(|| {
+                AppError::field(
+                    "vendor",
+                    format!(
+                        "{} keys have several parts, and this secret holds one plain value.",
+                        vendor.name
+                    ),
+                    "Add it with Add Key (each part in its own field), then delete the old secret.",
+                )
+            })?
+        } else {
+            KeyParts::from_input(vendor, Some(value), Vec::new())?
+        };
         let record = KeyRecord {
             outside_change: None,
             secret_name: secret.name.clone(),

@@ -90,7 +90,7 @@ impl DemoStore {
                     continue;
                 };
                 if variant > 0 {
-                    if (index + variant) % 4 == 0 {
+                    if (index + variant).is_multiple_of(4) {
                         continue;
                     }
                     plan.rotated_days_ago += (variant as i64) * 9;
