@@ -229,6 +229,14 @@ pub struct ConnectForm<'a> {
     pub remember: bool,
 }
 
+/// The Connect modal's "Sign in with Microsoft" fields and who approves the device code.
+pub struct SignInForm<'a> {
+    pub tenant: &'a str,
+    pub client: &'a str,
+    pub vault: &'a str,
+    pub upn: &'a str,
+}
+
 /// The running app under test.
 pub struct App {
     pub client: Client,
@@ -501,25 +509,19 @@ impl App {
         .await
     }
 
-    /// Fill the Connect modal (app registration secret) for a Custom cloud pointing at `emulator` and submit it.
-    pub async fn connect_to(
+    /// The connection fields of the Connect modal, for a Custom cloud pointing at `emulator`.
+    async fn fill_connection(
         &self,
         emulator: &crate::emulator::Emulator,
-        form: &ConnectForm<'_>,
+        tenant: &str,
+        client: &str,
+        vault: &str,
     ) -> Result<()> {
-        self.click("[data-testid=open-connect]").await?;
-        self.find("[data-testid=connect-modal]").await?;
-        self.click("[data-testid=connect-way-app-secret]").await?;
-        self.type_into("[data-testid=connect-tenant]", form.tenant)
+        self.type_into("[data-testid=connect-tenant]", tenant)
             .await?;
-        self.type_into("[data-testid=connect-client]", form.client)
+        self.type_into("[data-testid=connect-client]", client)
             .await?;
-        self.type_into("[data-testid=connect-name]", form.name)
-            .await?;
-        self.type_into("[data-testid=connect-secret]", form.secret)
-            .await?;
-        self.type_into("[data-testid=connect-vault]", form.vault)
-            .await?;
+        self.type_into("[data-testid=connect-vault]", vault).await?;
         self.find("[data-testid=connect-cloud]")
             .await?
             .select_by_value("custom")
@@ -532,11 +534,57 @@ impl App {
         self.type_into("[data-testid=connect-vault-url]", &emulator.vault_url())
             .await?;
         self.type_into("[data-testid=connect-ca]", &emulator.ca_pem())
+            .await
+    }
+
+    /// Fill the Connect modal (app registration secret) for a Custom cloud pointing at
+    /// `emulator` and submit it.
+    pub async fn connect_to(
+        &self,
+        emulator: &crate::emulator::Emulator,
+        form: &ConnectForm<'_>,
+    ) -> Result<()> {
+        self.click("[data-testid=open-connect]").await?;
+        self.find("[data-testid=connect-modal]").await?;
+        self.click("[data-testid=connect-way-app-secret]").await?;
+        self.type_into("[data-testid=connect-name]", form.name)
+            .await?;
+        self.type_into("[data-testid=connect-secret]", form.secret)
+            .await?;
+        self.fill_connection(emulator, form.tenant, form.client, form.vault)
             .await?;
         if form.remember {
             self.click("[data-testid=connect-remember]").await?;
         }
         self.click("[data-testid=connect-submit]").await
+    }
+
+    /// "Sign in with Microsoft" with a device code: fill the modal, ask for a code, read it
+    /// from the window and enter it at the emulator as `upn` would on their phone.
+    pub async fn sign_in_with_device_code(
+        &self,
+        emulator: &crate::emulator::Emulator,
+        form: &SignInForm<'_>,
+    ) -> Result<()> {
+        self.click("[data-testid=open-connect]").await?;
+        self.find("[data-testid=connect-modal]").await?;
+        self.click("[data-testid=connect-way-sign-in]").await?;
+        self.fill_connection(emulator, form.tenant, form.client, form.vault)
+            .await?;
+        self.click("[data-testid=connect-device-code]").await?;
+        let code = self
+            .wait_for("[data-testid=device-code]", Duration::from_secs(30))
+            .await?
+            .text()
+            .await?;
+        let uri = self.text("[data-testid=device-code-uri]").await?;
+        if uri.trim() != emulator.device_login_url() {
+            return Err(format!("the window shows {uri} for the device code").into());
+        }
+        emulator
+            .approve_device_code(code.trim(), form.upn)
+            .map_err(|e| format!("the emulator refused the code {code}: {e:?}"))?;
+        Ok(())
     }
 
     /// Open one client alone from the sidebar's Clients list (the tables then show its rows only).

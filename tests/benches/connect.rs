@@ -1,0 +1,381 @@
+//! The Clients figures, against the local emulator, printed as a table (asserts nothing; exits
+//! non-zero only if it could not measure):
+//! - connect + every tab of a 1,000-key vault: list calls (target ceil(secrets/25)), tokens (1),
+//!   key value reads (0);
+//! - connect → rows next to Microsoft's Python client listing the same vault, side by side in
+//!   this run (target ≤ 1.3×);
+//! - 10 clients × 200 keys connecting in parallel next to one client alone (target ≤ 2×).
+//!
+//! `cargo bench -p akv-tests --bench connect` measures the full sizes (release build);
+//! `cargo test` runs it once with tiny sizes so it cannot rot.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use akv_core::domain::connection::{AuthMode, Cloud, ConnectionSettings};
+use akv_core::domain::keys::KeyRecord;
+use akv_core::domain::secret::SecretValue;
+use akv_core::session::{AppCore, AppPaths, ClientRequest, PortfolioFilter};
+use akv_core::store::azure::AzureOptions;
+use akv_core::store::tags::{CONTENT_TYPE, record_to_tags};
+use akv_tests::emulator::{
+    AppRegistration, DEFAULT_TENANT, Emulator, EmulatorConfig, Role, RouteKind, SeedSecret,
+};
+use chrono::Utc;
+
+const CLIENT: &str = "55555555-5555-4555-8555-555555555555";
+const SECRET: &str = "bench-client-secret~value.1";
+const RUNS: usize = 3;
+
+struct Sizes {
+    keys: usize,
+    clients: usize,
+    keys_per_client: usize,
+}
+
+type Failure = Box<dyn std::error::Error>;
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test` runs the same binary without it.
+    let full = std::env::args().any(|a| a == "--bench");
+    let sizes = if full {
+        Sizes {
+            keys: 1000,
+            clients: 10,
+            keys_per_client: 200,
+        }
+    } else {
+        Sizes {
+            keys: 40,
+            clients: 3,
+            keys_per_client: 10,
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("connect bench: no runtime: {error}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(error) = runtime.block_on(run(&sizes)) {
+        eprintln!("connect bench could not measure: {error}");
+        std::process::exit(2);
+    }
+}
+
+fn record(vendor: &str, label: &str, days_ago: i64) -> KeyRecord {
+    KeyRecord {
+        secret_name: format!("{vendor}--{label}"),
+        vendor_id: vendor.into(),
+        label: Some(label.into()),
+        interval_days: 90,
+        last_rotated: Utc::now() - chrono::Duration::days(days_ago),
+        expires: None,
+        enabled: true,
+        owner: "Bench".into(),
+        note: String::new(),
+        masked_preview: "seed••••••••0000".into(),
+        endpoint_override: None,
+        token_url_override: None,
+        settings: Default::default(),
+        version: String::new(),
+        created: None,
+        updated: None,
+        outside_change: None,
+    }
+}
+
+/// An emulator (one tenant, one vault) holding `keys` console keys and five secrets of other
+/// tools.
+async fn vault(tenant: &str, keys: usize) -> Result<Emulator, Failure> {
+    let emulator = Emulator::start(EmulatorConfig {
+        vault_tenant: tenant.into(),
+        ..EmulatorConfig::default()
+    })
+    .await?;
+    emulator.register_app(AppRegistration::new(
+        tenant,
+        CLIENT,
+        SECRET,
+        Some(Role::SecretsOfficer),
+    ));
+    for i in 0..keys {
+        let vendor = ["atera", "sentinelone", "cisco-meraki"][i % 3];
+        let key = record(vendor, &format!("site-{i:05}"), (i % 120) as i64);
+        let mut seed = SeedSecret::new(format!("value-{i}")).content_type(CONTENT_TYPE);
+        for (name, value) in record_to_tags(&key) {
+            seed = seed.tag(&name, &value);
+        }
+        emulator
+            .seed(&key.secret_name, seed)
+            .map_err(|e| format!("seed: {e:?}"))?;
+    }
+    for name in [
+        "ninja-legacy",
+        "s1-automation",
+        "backup-svc",
+        "graph-report",
+        "pax8-partner",
+    ] {
+        emulator
+            .seed(name, SeedSecret::new("another tool's value"))
+            .map_err(|e| format!("seed: {e:?}"))?;
+    }
+    Ok(emulator)
+}
+
+fn settings(emulator: &Emulator, tenant: &str, vault: &str) -> ConnectionSettings {
+    ConnectionSettings {
+        tenant_id: tenant.into(),
+        client_id: CLIENT.into(),
+        vault_name: vault.into(),
+        cloud: Cloud::Custom,
+        authority_host: Some(emulator.authority_host()),
+        vault_url: Some(emulator.vault_url()),
+        ca_pem: Some(emulator.ca_pem()),
+        auth: AuthMode::AppSecret,
+    }
+}
+
+fn console_pc(dir: &Path) -> AppCore {
+    AppCore::new(
+        AppPaths {
+            config_dir: dir.join("config"),
+            data_dir: dir.join("data"),
+        },
+        false,
+        Arc::new(|_| {}),
+    )
+    .with_options(AzureOptions::default(), None)
+}
+
+fn request(name: &str, settings: ConnectionSettings) -> ClientRequest {
+    ClientRequest {
+        id: None,
+        name: name.into(),
+        settings,
+        client_secret: Some(SecretValue::new(SECRET)),
+        method: None,
+        remember: false,
+    }
+}
+
+/// "Test and connect" to the Vault tab's rows on a fresh PC: token, listing, policy, audit
+/// verification, then the view.
+async fn connect_to_rows(emulator: &Emulator, tenant: &str) -> Result<Duration, Failure> {
+    let dir = tempfile::tempdir()?;
+    let core = console_pc(dir.path());
+    core.set_profile("Bench Technician", None).await?;
+    let started = Instant::now();
+    core.save_client(request("Bench", settings(emulator, tenant, "bench-vault")))
+        .await?;
+    let view = core
+        .vault_view(&PortfolioFilter::default(), Utc::now())
+        .await?;
+    let elapsed = started.elapsed();
+    if view.rows.is_empty() {
+        return Err("no rows after connecting".into());
+    }
+    core.disconnect().await;
+    Ok(elapsed)
+}
+
+fn venv_python() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(".venv/bin/python")
+}
+
+/// Microsoft's Python client listing the same vault (token + every page), seconds as it reports.
+fn python_list(emulator: &Emulator, tenant: &str) -> Result<Duration, Failure> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/list_vault.py");
+    let output = std::process::Command::new(venv_python())
+        .arg(script)
+        .args(["--url", &emulator.vault_url()])
+        .arg("--ca")
+        .arg(emulator.ca_pem_path())
+        .args(["--tenant", tenant, "--client-id", CLIENT])
+        .args(["--client-secret", SECRET])
+        .output()
+        .map_err(|e| format!("the Python venv is missing or broken ({e}): run scripts/python-venv.sh"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "list_vault.py failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    let line = String::from_utf8_lossy(&output.stdout);
+    let parsed: serde_json::Value = serde_json::from_str(line.trim())?;
+    let seconds = parsed["seconds"]
+        .as_f64()
+        .ok_or("list_vault.py printed no seconds")?;
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn row(figure: &str, target: &str, measured: String) {
+    println!("| {figure:<58} | {target:<22} | {measured:<34} |");
+}
+
+fn tenant_of(index: usize) -> String {
+    format!("{:08x}-0000-4000-8000-{:012x}", 0xbe9c_0000u32 + index as u32, index)
+}
+
+async fn run(sizes: &Sizes) -> Result<(), Failure> {
+    println!(
+        "\nClients benchmark ({} build, {} keys; {} clients x {} keys; median of {RUNS} runs)\n",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        sizes.keys,
+        sizes.clients,
+        sizes.keys_per_client
+    );
+    println!("| {:<58} | {:<22} | {:<34} |", "figure", "target", "measured");
+    println!("|{}|{}|{}|", "-".repeat(60), "-".repeat(24), "-".repeat(36));
+
+    // Requests for connect + every tab, counted at the emulator.
+    let emulator = vault(DEFAULT_TENANT, sizes.keys).await?;
+    let secrets = sizes.keys + 5;
+    emulator.reset_counters();
+    let dir = tempfile::tempdir()?;
+    let core = console_pc(dir.path());
+    core.set_profile("Bench Technician", None).await?;
+    core.save_client(request(
+        "Bench",
+        settings(&emulator, DEFAULT_TENANT, "bench-vault"),
+    ))
+    .await?;
+    let all = PortfolioFilter::default();
+    for _ in 0..2 {
+        core.vault_view(&all, Utc::now()).await?;
+        core.rotation_view(&all, Utc::now()).await?;
+        core.unmanaged_view(&all).await?;
+        let (console, operator) = core.console().await?;
+        console.distribution_view(&operator).await?;
+        console.audit_view(&Default::default())?;
+        core.due_reminders().await;
+    }
+    core.disconnect().await;
+    let value_reads = emulator
+        .request_log()
+        .iter()
+        .filter(|r| {
+            r.route == Some(RouteKind::GetSecret)
+                && r.secret_name
+                    .as_deref()
+                    .is_some_and(|n| !n.starts_with("akv-console-"))
+        })
+        .count();
+    row(
+        &format!("list calls, connect + every tab twice ({secrets} secrets)"),
+        &format!("ceil(n/25) = {}", secrets.div_ceil(25)),
+        emulator.request_count(RouteKind::ListSecrets).to_string(),
+    );
+    row(
+        "tokens",
+        "1",
+        emulator.request_count(RouteKind::Token).to_string(),
+    );
+    row("key value reads", "0", value_reads.to_string());
+
+    // Connect → rows, next to the Python client, alternating so both see the same machine.
+    let mut console_runs = Vec::new();
+    let mut python_runs = Vec::new();
+    for _ in 0..RUNS {
+        console_runs.push(connect_to_rows(&emulator, DEFAULT_TENANT).await?);
+        python_runs.push(python_list(&emulator, DEFAULT_TENANT)?);
+    }
+    let console_time = median(console_runs);
+    let python_time = median(python_runs);
+    row(
+        &format!("connect -> rows, {} keys (console)", sizes.keys),
+        "",
+        format!("{:.0} ms", console_time.as_secs_f64() * 1000.0),
+    );
+    row(
+        "list the same vault (Microsoft's Python client)",
+        "",
+        format!("{:.0} ms", python_time.as_secs_f64() * 1000.0),
+    );
+    row(
+        "ratio console / Python",
+        "<= 1.3x",
+        format!(
+            "{:.2}x",
+            console_time.as_secs_f64() / python_time.as_secs_f64()
+        ),
+    );
+
+    // Many clients in parallel, next to one alone.
+    let mut emulators = Vec::new();
+    for index in 0..sizes.clients {
+        let tenant = tenant_of(index);
+        emulators.push((vault(&tenant, sizes.keys_per_client).await?, tenant));
+    }
+    let mut alone = Vec::new();
+    for _ in 0..RUNS {
+        let (emulator, tenant) = &emulators[0];
+        alone.push(connect_to_rows(emulator, tenant).await?);
+    }
+    let alone = median(alone);
+    let mut together = Vec::new();
+    for _ in 0..RUNS {
+        let dir = tempfile::tempdir()?;
+        let core = console_pc(dir.path());
+        core.set_profile("Bench Technician", None).await?;
+        let started = Instant::now();
+        let results = futures::future::join_all(emulators.iter().enumerate().map(
+            |(index, (emulator, tenant))| {
+                core.save_client(request(
+                    &format!("Client {index:02}"),
+                    settings(emulator, tenant, &format!("client-{index:02}-vault")),
+                ))
+            },
+        ))
+        .await;
+        for result in results {
+            result?;
+        }
+        let view = core.vault_view(&all, Utc::now()).await?;
+        together.push(started.elapsed());
+        let expected = sizes.clients * sizes.keys_per_client;
+        if view.rows.len() != expected {
+            return Err(format!("{} rows across clients, expected {expected}", view.rows.len()).into());
+        }
+        core.disconnect().await;
+    }
+    let together = median(together);
+    row(
+        &format!("one client alone, {} keys", sizes.keys_per_client),
+        "",
+        format!("{:.0} ms", alone.as_secs_f64() * 1000.0),
+    );
+    row(
+        &format!(
+            "{} clients x {} keys in parallel",
+            sizes.clients, sizes.keys_per_client
+        ),
+        "",
+        format!("{:.0} ms", together.as_secs_f64() * 1000.0),
+    );
+    row(
+        "ratio parallel / alone",
+        "<= 2x",
+        format!("{:.2}x", together.as_secs_f64() / alone.as_secs_f64()),
+    );
+    println!();
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! End-to-end on a vault of the size MSPs have: 1,000 console keys and five secrets other tools
+//! created. List (only the visible rows in the DOM), search, add, rotate and open details, in the
+//! real window. `AKV_E2E_REPEAT=5` runs the whole scenario five times in a row (each a fresh app)
+//! to check it is stable; the suite runs it once.
+
+use std::time::{Duration, Instant};
+
+use akv_core::domain::keys::KeyRecord;
+use akv_core::store::tags::{CONTENT_TYPE, record_to_tags};
+use akv_tests::e2e::{App, ConnectForm, Launch, Profile, Result, marker};
+use akv_tests::emulator::{
+    AppRegistration, DEFAULT_TENANT, Emulator, EmulatorConfig, Role, RouteKind, SeedSecret,
+};
+use chrono::Utc;
+
+const CLIENT: &str = "66666666-6666-4666-8666-666666666666";
+const SECRET: &str = "e2e-big-vault-secret~Value.1";
+const VAULT: &str = "msp-big-vault";
+const KEYS: usize = 1000;
+
+fn key(vendor: &str, label: &str, days_ago: i64) -> KeyRecord {
+    KeyRecord {
+        secret_name: format!("{vendor}--{label}"),
+        vendor_id: vendor.into(),
+        label: Some(label.into()),
+        interval_days: 90,
+        last_rotated: Utc::now() - chrono::Duration::days(days_ago),
+        expires: None,
+        enabled: true,
+        owner: "Seeded".into(),
+        note: String::new(),
+        masked_preview: "seed••••••••0000".into(),
+        endpoint_override: None,
+        token_url_override: None,
+        settings: Default::default(),
+        version: String::new(),
+        created: None,
+        updated: None,
+        outside_change: None,
+    }
+}
+
+async fn big_vault() -> Result<Emulator> {
+    let emulator = Emulator::start(EmulatorConfig::default()).await?;
+    emulator.register_app(AppRegistration::new(
+        DEFAULT_TENANT,
+        CLIENT,
+        SECRET,
+        Some(Role::SecretsOfficer),
+    ));
+    for i in 0..KEYS {
+        let vendor = ["atera", "sentinelone", "cisco-meraki"][i % 3];
+        let record = key(vendor, &format!("site-{i:04}"), (i % 120) as i64);
+        let mut seed = SeedSecret::new(format!("seeded-value-{i:04}")).content_type(CONTENT_TYPE);
+        for (name, value) in record_to_tags(&record) {
+            seed = seed.tag(&name, &value);
+        }
+        emulator
+            .seed(&record.secret_name, seed)
+            .map_err(|e| format!("seed: {e:?}"))?;
+    }
+    for name in ["ninja-legacy", "s1-automation", "backup-svc", "graph-report", "pax8-partner"] {
+        emulator
+            .seed(name, SeedSecret::new("another tool's value"))
+            .map_err(|e| format!("seed: {e:?}"))?;
+    }
+    Ok(emulator)
+}
+
+async fn shown(app: &App) -> Result<String> {
+    app.text("[data-testid=vault-count]").await
+}
+
+async fn scenario(run: usize, emulator: &Emulator) -> Result<()> {
+    let name = format!("big-vault-{run}");
+    let profile = Profile::new(&name)?;
+    let app = App::launch(&name, &profile, Launch::default()).await?;
+    emulator.reset_counters();
+    let started = Instant::now();
+    app.connect_to(
+        emulator,
+        &ConnectForm {
+            name: "Dana Reyes",
+            tenant: DEFAULT_TENANT,
+            client: CLIENT,
+            secret: SECRET,
+            vault: VAULT,
+            remember: false,
+        },
+    )
+    .await?;
+    // Every key is listed (plus the vendors without one), but only the visible rows are in the DOM.
+    let rows_total = KEYS + 29;
+    app.eventually("1,000 keys listed", Duration::from_secs(60), || async {
+        Ok(shown(&app).await?.contains(&format!("of {rows_total} rows")))
+    })
+    .await?;
+    eprintln!(
+        "run {run}: Test and connect -> {rows_total} rows in {} ms, {} list calls",
+        started.elapsed().as_millis(),
+        emulator.request_count(RouteKind::ListSecrets)
+    );
+    let in_dom = app.count("[data-testid=vault-row]").await?;
+    assert!(
+        in_dom > 5 && in_dom < 120,
+        "{in_dom} rows in the DOM for {rows_total}"
+    );
+    assert_eq!(app.text("[data-testid=unmanaged-count]").await?, "5");
+    app.screenshot(&format!("big-vault-{run}.png")).await?;
+
+    // Search finds one key among a thousand.
+    app.type_into("[data-testid=vault-search]", "site-0421").await?;
+    app.eventually("one row for site-0421", Duration::from_secs(10), || async {
+        Ok(app.count("[data-testid=vault-row]").await? == 1)
+    })
+    .await?;
+    // Open its details.
+    app.click("[data-testid=vault-row] button.vendor").await?;
+    app.wait_for("[data-testid=detail-panel]", Duration::from_secs(15))
+        .await?;
+    app.click("[data-testid=detail-panel] button[aria-label='Close details']")
+        .await?;
+    app.eventually("the details to close", Duration::from_secs(10), || async {
+        Ok(app.count("[data-testid=detail-panel]").await? == 0)
+    })
+    .await?;
+
+    // Rotate it.
+    let secret_name = "sentinelone--site-0421";
+    app.click(&format!(
+        "[data-testid=vault-row][data-secret='{secret_name}'] [data-testid=rotate-row]"
+    ))
+    .await?;
+    let rotated = marker("big-rotated");
+    app.type_into("[data-testid=rotate-value]", &rotated).await?;
+    app.click("[data-testid=rotate-save]").await?;
+    app.eventually(
+        "the rotate dialog to close",
+        Duration::from_secs(20),
+        || async { Ok(app.count("[data-testid=rotate-dialog]").await? == 0) },
+    )
+    .await?;
+    assert_eq!(
+        emulator.secret_value(secret_name).as_deref(),
+        Some(rotated.as_str())
+    );
+
+    // Add a key for a vendor that has none.
+    app.type_into("[data-testid=vault-search]", "jumpcloud").await?;
+    let value = marker("big-add");
+    app.add_key("jumpcloud", &value).await?;
+    assert_eq!(emulator.secret_value("jumpcloud").as_deref(), Some(value.as_str()));
+    assert!(!app.webview_contents().await?.contains(&value));
+
+    // Back to everything: the thousand keys plus the new one, still windowed.
+    app.type_into("[data-testid=vault-search]", "").await?;
+    app.eventually("every row again", Duration::from_secs(10), || async {
+        Ok(shown(&app)
+            .await?
+            .contains(&format!("Showing {rows_total} of {rows_total}")))
+    })
+    .await?;
+    // One listing for all of it: the console's writes updated the snapshot in place.
+    assert_eq!(
+        emulator.request_count(RouteKind::ListSecrets),
+        ((KEYS + 5) as u64).div_ceil(25),
+        "connect, search, rotate and add listed the vault once"
+    );
+    app.quit().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_key_vault_lists_searches_adds_rotates_and_opens_details() -> Result<()> {
+    let _serial = akv_tests::e2e::exclusive().await;
+    let repeat: usize = std::env::var("AKV_E2E_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    for run in 1..=repeat {
+        // A fresh vault per run, so each run adds and rotates the same way.
+        let emulator = big_vault().await?;
+        scenario(run, &emulator).await?;
+    }
+    Ok(())
+}
