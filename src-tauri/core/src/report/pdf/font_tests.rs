@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::fallback::FontLibrary;
 use super::fonts::{Face, FontFace, Typesetter, fonts};
 use super::render_with;
-use super::tests::{catalog_input, pages_text, write_pdf};
+use super::tests::{catalog_input, keep_page_one, pages_text, write_pdf};
 
 /// The CJK owner and operator every machine's report must print legibly.
 const CJK_OWNER: &str = "東京 NOC";
@@ -20,10 +20,13 @@ fn cjk_input() -> super::ReportInput {
     input
 }
 
-fn render_text(input: &super::ReportInput, library: &FontLibrary) -> (Vec<u8>, String) {
+/// Render, keep page 1 as `name` in test-artifacts/pdf for a person to look at, extract text.
+fn render_text(input: &super::ReportInput, library: &FontLibrary, name: &str) -> (Vec<u8>, String) {
     let bytes = render_with(std::slice::from_ref(input), library).expect("render");
     let dir = tempfile::tempdir().expect("temp dir");
-    let text = pages_text(&write_pdf(dir.path(), "report.pdf", &bytes)).concat();
+    let pdf = write_pdf(dir.path(), "report.pdf", &bytes);
+    keep_page_one(&pdf, name);
+    let text = pages_text(&pdf).concat();
     (bytes, text)
 }
 
@@ -31,7 +34,7 @@ fn render_text(input: &super::ReportInput, library: &FontLibrary) -> (Vec<u8>, S
 fn cjk_text_uses_a_system_font_or_a_visible_marker_never_a_replacement_mark() {
     let library = FontLibrary::system();
     let input = cjk_input();
-    let (bytes, text) = render_text(&input, library);
+    let (bytes, text) = render_text(&input, library, "report-cjk");
     assert!(!text.contains('\u{FFFD}'), "U+FFFD in the report");
     for row in &input.rows {
         assert!(text.contains(&row.vendor), "{} missing", row.vendor);
@@ -65,7 +68,7 @@ fn cjk_text_uses_a_system_font_or_a_visible_marker_never_a_replacement_mark() {
 fn a_library_without_fonts_prints_markers_in_the_report() {
     let empty = tempfile::tempdir().expect("temp dir");
     let library = FontLibrary::from_dirs(vec![empty.path().to_path_buf()]);
-    let (_, text) = render_text(&cjk_input(), &library);
+    let (_, text) = render_text(&cjk_input(), &library, "report-cjk-markers");
     assert!(text.contains("Operator: [U+738B][U+82B3] (Admin)"));
     assert!(!text.contains('\u{FFFD}'));
 }
@@ -119,7 +122,7 @@ fn a_fallback_font_draws_what_dejavu_lacks_and_is_embedded_as_a_subset() {
 
     let mut input = catalog_input();
     input.operator = format!("Dana {c} Reyes");
-    let (bytes, text) = render_text(&input, &library);
+    let (bytes, text) = render_text(&input, &library, "report-fallback");
     assert!(
         text.contains(&format!("Dana {c} Reyes")),
         "U+{:04X} not extracted",

@@ -222,7 +222,7 @@ fn artifacts_dir() -> PathBuf {
 }
 
 /// Page 1 as a PNG in test-artifacts/pdf, for a person to look at.
-fn keep_page_one(pdf: &Path, name: &str) -> PathBuf {
+pub(super) fn keep_page_one(pdf: &Path, name: &str) -> PathBuf {
     let dir = artifacts_dir();
     std::fs::copy(pdf, dir.join(format!("{name}.pdf"))).expect("keep the PDF");
     let prefix = dir.join(format!("{name}-page1"));
