@@ -32,6 +32,7 @@ def main():
         args.client_id,
         args.client_secret,
         authority=urlparse(args.url).netloc,
+        disable_instance_discovery=True,
         connection_verify=args.ca,
     )
     client = SecretClient(

@@ -59,7 +59,13 @@ async fn big_vault() -> Result<Emulator> {
             .seed(&record.secret_name, seed)
             .map_err(|e| format!("seed: {e:?}"))?;
     }
-    for name in ["ninja-legacy", "s1-automation", "backup-svc", "graph-report", "pax8-partner"] {
+    for name in [
+        "ninja-legacy",
+        "s1-automation",
+        "backup-svc",
+        "graph-report",
+        "pax8-partner",
+    ] {
         emulator
             .seed(name, SeedSecret::new("another tool's value"))
             .map_err(|e| format!("seed: {e:?}"))?;
@@ -92,11 +98,13 @@ async fn scenario(run: usize, emulator: &Emulator) -> Result<()> {
     // Every key is listed (plus the vendors without one), but only the visible rows are in the DOM.
     let rows_total = KEYS + 29;
     app.eventually("1,000 keys listed", Duration::from_secs(60), || async {
-        Ok(shown(&app).await?.contains(&format!("of {rows_total} rows")))
+        Ok(shown(&app)
+            .await?
+            .contains(&format!("of {rows_total} rows")))
     })
     .await?;
     eprintln!(
-        "run {run}: Test and connect -> {rows_total} rows in {} ms, {} list calls",
+        "run {run}: Connect modal filled by WebDriver and submitted -> {rows_total} rows in {} ms, {} list calls",
         started.elapsed().as_millis(),
         emulator.request_count(RouteKind::ListSecrets)
     );
@@ -109,7 +117,8 @@ async fn scenario(run: usize, emulator: &Emulator) -> Result<()> {
     app.screenshot(&format!("big-vault-{run}.png")).await?;
 
     // Search finds one key among a thousand.
-    app.type_into("[data-testid=vault-search]", "site-0421").await?;
+    app.type_into("[data-testid=vault-search]", "site-0421")
+        .await?;
     app.eventually("one row for site-0421", Duration::from_secs(10), || async {
         Ok(app.count("[data-testid=vault-row]").await? == 1)
     })
@@ -132,7 +141,8 @@ async fn scenario(run: usize, emulator: &Emulator) -> Result<()> {
     ))
     .await?;
     let rotated = marker("big-rotated");
-    app.type_into("[data-testid=rotate-value]", &rotated).await?;
+    app.type_into("[data-testid=rotate-value]", &rotated)
+        .await?;
     app.click("[data-testid=rotate-save]").await?;
     app.eventually(
         "the rotate dialog to close",
@@ -146,10 +156,14 @@ async fn scenario(run: usize, emulator: &Emulator) -> Result<()> {
     );
 
     // Add a key for a vendor that has none.
-    app.type_into("[data-testid=vault-search]", "jumpcloud").await?;
+    app.type_into("[data-testid=vault-search]", "jumpcloud")
+        .await?;
     let value = marker("big-add");
     app.add_key("jumpcloud", &value).await?;
-    assert_eq!(emulator.secret_value("jumpcloud").as_deref(), Some(value.as_str()));
+    assert_eq!(
+        emulator.secret_value("jumpcloud").as_deref(),
+        Some(value.as_str())
+    );
     assert!(!app.webview_contents().await?.contains(&value));
 
     // Back to everything: the thousand keys plus the new one, still windowed.

@@ -75,15 +75,20 @@ async fn technicians_sign_in_with_a_device_code_and_get_the_role_entra_assigned(
     app.sign_in_with_device_code(&emulator, &form(ADA)).await?;
     app.badge_is("VAULT: MSP-E2E-SIGNIN").await?;
     let chip = app.text("[data-testid=operator-chip]").await?;
-    assert!(chip.contains("Ada Admin") && chip.contains("Admin"), "{chip}");
+    assert!(
+        chip.contains("Ada Admin") && chip.contains("Admin"),
+        "{chip}"
+    );
     assert_eq!(app.count("[data-testid=operator-unverified]").await?, 0);
     app.screenshot("signin-admin.png").await?;
 
     app.click("[data-testid=tab-distribute]").await?;
     app.click("[data-testid=save-default-policy]").await?;
-    app.eventually("the policy to be saved", Duration::from_secs(15), || async {
-        Ok(app.count("[data-testid=policy-missing]").await? == 0)
-    })
+    app.eventually(
+        "the policy to be saved",
+        Duration::from_secs(15),
+        || async { Ok(app.count("[data-testid=policy-missing]").await? == 0) },
+    )
     .await?;
     app.click("[data-testid=tab-vault]").await?;
     let s1 = marker("s1");

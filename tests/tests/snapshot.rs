@@ -253,7 +253,7 @@ async fn keys_changed_outside_the_console_are_marked_and_recorded_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let core = pc(dir.path());
     connect(&emulator, &core).await;
-    let (console, _) = core.console().await.expect("console");
+    let (console, dana) = core.console().await.expect("console");
     assert!(
         console
             .cached_keys()
@@ -312,6 +312,21 @@ async fn keys_changed_outside_the_console_are_marked_and_recorded_once() {
         Some(akv_core::domain::keys::OutsideChange::NewVersion { .. })
     ));
     assert!(find(&untagged.secret_name).is_none());
+    // The Vault tab marks the row, with what Azure tells (the date).
+    let rows = console
+        .vault_view(&dana, Utc::now())
+        .await
+        .expect("view")
+        .rows;
+    let marked = rows
+        .iter()
+        .find(|r| r.secret_name.as_deref() == Some(edited.secret_name.as_str()))
+        .and_then(|r| r.changed_outside.clone())
+        .expect("the edited key is marked");
+    assert!(
+        marked.starts_with("Changed outside the console on "),
+        "{marked}"
+    );
     assert!(
         console
             .unmanaged_secrets()

@@ -51,6 +51,7 @@ function syntheticRow(i: number): VaultRow {
     owner: next(2) === 0 ? `${pick(words)} team` : "",
     note: `Used by ${pick(words)} and ${pick(words)} sites`,
     allowed: ["copy", "rotate"],
+    changedOutside: null,
   };
 }
 

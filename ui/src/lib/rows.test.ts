@@ -26,6 +26,7 @@ function row(partial: Partial<VaultRow>): VaultRow {
     owner: "",
     note: "",
     allowed: [],
+    changedOutside: null,
     ...partial,
   };
 }

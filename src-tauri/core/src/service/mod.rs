@@ -62,6 +62,28 @@ impl From<&AppError> for AuditResult {
 pub use crate::domain::identity::Operator;
 
 /// The operator as the audit log records them.
+fn new_entry(
+    action: AuditAction,
+    vendor_id: Option<&str>,
+    secret_name: Option<&str>,
+    outcome: impl Into<AuditResult>,
+    note: impl Into<String>,
+) -> NewEntry {
+    let (outcome, error_code) = match outcome.into() {
+        AuditResult::Ok => (Outcome::Ok, None),
+        AuditResult::Refused(code) => (Outcome::Refused, Some(code)),
+        AuditResult::Failed(code) => (Outcome::Failed, Some(code)),
+    };
+    NewEntry {
+        action,
+        vendor: vendor_id.map(vendor_name),
+        key_name: secret_name.map(str::to_string),
+        outcome,
+        error_code,
+        note: note.into(),
+    }
+}
+
 fn actor(operator: &Operator) -> Actor {
     Actor {
         user: operator.name.clone(),
@@ -131,7 +153,9 @@ pub struct ClientRef {
 pub struct Console {
     store: Arc<dyn SecretStore>,
     client: ClientRef,
-    audit: Mutex<AuditLog>,
+    /// Shared with the blocking pool: an append fsyncs, which must not stall the async workers
+    /// (several clients connect at once).
+    audit: Arc<Mutex<AuditLog>>,
     /// Serialises anchor writes so the vault's anchor never goes backwards.
     anchor_lock: tokio::sync::Mutex<()>,
     /// Serialises policy changes (read, change, write) made at this console.
@@ -173,7 +197,7 @@ impl Console {
                 },
             },
             store,
-            audit: Mutex::new(audit),
+            audit: Arc::new(Mutex::new(audit)),
             anchor_lock: tokio::sync::Mutex::new(()),
             policy_lock: tokio::sync::Mutex::new(()),
             policy: Mutex::new((AccessPolicy::admin_only(), PolicySource::Missing)),
@@ -414,7 +438,25 @@ impl Console {
         outcome: impl Into<AuditResult>,
         note: impl Into<String>,
     ) {
-        if self.record_sync(operator, action, vendor_id, secret_name, outcome, note) {
+        let entry = new_entry(action, vendor_id, secret_name, outcome, note);
+        let actor = actor(operator);
+        let audit = self.audit.clone();
+        let appended = tokio::task::spawn_blocking(move || {
+            Self::lock(&audit).append(entry, &actor, Utc::now())
+        })
+        .await;
+        let written = match appended {
+            Ok(Ok(_)) => true,
+            Ok(Err(error)) => {
+                self.audit_write_failed(&error.to_string());
+                false
+            }
+            Err(stopped) => {
+                self.audit_write_failed(&format!("the writing task stopped ({stopped})"));
+                false
+            }
+        };
+        if written {
             self.anchor().await;
         }
     }
@@ -429,31 +471,22 @@ impl Console {
         outcome: impl Into<AuditResult>,
         note: impl Into<String>,
     ) -> bool {
-        let (outcome, error_code) = match outcome.into() {
-            AuditResult::Ok => (Outcome::Ok, None),
-            AuditResult::Refused(code) => (Outcome::Refused, Some(code)),
-            AuditResult::Failed(code) => (Outcome::Failed, Some(code)),
-        };
-        let entry = NewEntry {
-            action,
-            vendor: vendor_id.map(vendor_name),
-            key_name: secret_name.map(str::to_string),
-            outcome,
-            error_code,
-            note: note.into(),
-        };
-        let appended = Self::lock(&self.audit).append(entry, &actor(operator), Utc::now());
-        match appended {
+        let entry = new_entry(action, vendor_id, secret_name, outcome, note);
+        match Self::lock(&self.audit).append(entry, &actor(operator), Utc::now()) {
             Ok(_) => true,
             Err(error) => {
-                self.notify(
-                    NoticeLevel::Error,
-                    format!("The audit log could not be written: {error}. This action is NOT in the log."),
-                    Some("Check free disk space and permissions of the app-data folder, then use Verify on the Audit Log tab.".into()),
-                );
+                self.audit_write_failed(&error.to_string());
                 false
             }
         }
+    }
+
+    fn audit_write_failed(&self, detail: &str) {
+        self.notify(
+            NoticeLevel::Error,
+            format!("The audit log could not be written: {detail}. This action is NOT in the log."),
+            Some("Check free disk space and permissions of the app-data folder, then use Verify on the Audit Log tab.".into()),
+        );
     }
 
     /// Write the current chain head to the vault (a new version of the anchor secret, the head

@@ -55,6 +55,9 @@ pub struct VaultRow {
     pub note: String,
     /// Actions the operator's role may take on this vendor's key (the console enforces them again).
     pub allowed: Vec<KeyAction>,
+    /// "Changed outside the console on …" when the listing shows a change the console did not
+    /// make (Portal, CLI, a script); `None` otherwise.
+    pub changed_outside: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
@@ -181,6 +184,7 @@ pub(crate) fn row_for_key(
         owner: record.owner.clone(),
         note: record.note.clone(),
         allowed: allowed_actions(console, operator, &record.vendor_id),
+        changed_outside: record.outside_change.as_ref().map(|c| c.describe()),
     }
 }
 
@@ -208,6 +212,7 @@ fn row_without_key(console: &Console, operator: &Operator, vendor: &Vendor) -> V
         owner: String::new(),
         note: String::new(),
         allowed: allowed_actions(console, operator, &vendor.id),
+        changed_outside: None,
     }
 }
 

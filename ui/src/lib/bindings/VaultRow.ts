@@ -18,4 +18,9 @@ statusReason: string, maskedPreview: string | null, expiry: string | null, daysL
 /**
  * Actions the operator's role may take on this vendor's key (the console enforces them again).
  */
-allowed: Array<KeyAction>, };
+allowed: Array<KeyAction>, 
+/**
+ * "Changed outside the console on …" when the listing shows a change the console did not
+ * make (Portal, CLI, a script); `None` otherwise.
+ */
+changedOutside: string | null, };
