@@ -222,6 +222,8 @@ impl Launch {
 pub struct ConnectForm<'a> {
     /// The technician's name, asked for (and marked "not verified") in app-secret mode.
     pub name: &'a str,
+    /// The client's display name in the Clients list ("" leaves it to the vault's name).
+    pub client_name: &'a str,
     pub tenant: &'a str,
     pub client: &'a str,
     pub secret: &'a str,
@@ -545,7 +547,29 @@ impl App {
         form: &ConnectForm<'_>,
     ) -> Result<()> {
         self.click("[data-testid=open-connect]").await?;
+        self.fill_app_secret_client(emulator, form).await
+    }
+
+    /// Add another client from the sidebar's Clients list (app registration secret).
+    pub async fn add_client(
+        &self,
+        emulator: &crate::emulator::Emulator,
+        form: &ConnectForm<'_>,
+    ) -> Result<()> {
+        self.click("[data-testid=add-client]").await?;
+        self.fill_app_secret_client(emulator, form).await
+    }
+
+    async fn fill_app_secret_client(
+        &self,
+        emulator: &crate::emulator::Emulator,
+        form: &ConnectForm<'_>,
+    ) -> Result<()> {
         self.find("[data-testid=connect-modal]").await?;
+        if !form.client_name.is_empty() {
+            self.type_into("[data-testid=connect-client-name]", form.client_name)
+                .await?;
+        }
         self.click("[data-testid=connect-way-app-secret]").await?;
         self.type_into("[data-testid=connect-name]", form.name)
             .await?;

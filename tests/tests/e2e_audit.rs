@@ -49,6 +49,7 @@ async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> 
     app.connect_to(
         &emulator,
         &ConnectForm {
+            client_name: "",
             name: "Priya Nair",
             tenant: DEFAULT_TENANT,
             client: CLIENT,

@@ -86,6 +86,7 @@ async fn scenario(run: usize, emulator: &Emulator) -> Result<()> {
     app.connect_to(
         emulator,
         &ConnectForm {
+            client_name: "",
             name: "Dana Reyes",
             tenant: DEFAULT_TENANT,
             client: CLIENT,

@@ -24,6 +24,7 @@ async fn emulator() -> Result<Emulator> {
 
 fn form<'a>(name: &'a str, secret: &'a str, remember: bool) -> ConnectForm<'a> {
     ConnectForm {
+        client_name: "",
         name,
         tenant: DEFAULT_TENANT,
         client: CLIENT,
