@@ -2,85 +2,24 @@
 //! and SentinelOne (the vendor replaces the token on create), with a failure injected at each
 //! step; and the endpoint rules of issue 8 §4 (one test per rule).
 
+mod support;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use akv_core::audit::{AuditAction, AuditLog, Outcome};
 use akv_core::connectors::ConnectorStep;
-use akv_core::domain::keys::KeyRecord;
 use akv_core::domain::policy::Role;
 use akv_core::domain::secret::SecretValue;
-use akv_core::error::{AppError, AppResult, ErrorCode};
+use akv_core::error::ErrorCode;
 use akv_core::ping::{PingClient, PingOutcome};
 use akv_core::service::connector::VendorRotateRequest;
 use akv_core::service::vault::{AddKeyRequest, KeySettingsRequest};
 use akv_core::service::{Console, Operator};
+use akv_core::store::SecretStore;
 use akv_core::store::demo::DemoStore;
-use akv_core::store::{ConsoleDocument, DeletedKey, KeyVersion, SecretStore, StoreKind};
 use akv_tests::vendor_stub::VendorStub;
-use async_trait::async_trait;
 use chrono::Utc;
-
-/// The demo store, whose key writes can be made to fail.
-struct FlakyStore {
-    inner: DemoStore,
-    fail_writes: AtomicBool,
-}
-
-#[async_trait]
-impl SecretStore for FlakyStore {
-    fn kind(&self) -> StoreKind {
-        StoreKind::Demo
-    }
-    async fn list_all(&self) -> AppResult<akv_core::store::VaultListing> {
-        self.inner.list_all().await
-    }
-    async fn current_key(&self, name: &str) -> AppResult<Option<KeyRecord>> {
-        self.inner.current_key(name).await
-    }
-    async fn read_value(&self, name: &str, version: Option<&str>) -> AppResult<SecretValue> {
-        self.inner.read_value(name, version).await
-    }
-    async fn write_key(&self, record: &KeyRecord, value: &SecretValue) -> AppResult<KeyRecord> {
-        if self.fail_writes.load(Ordering::SeqCst) {
-            return Err(AppError::new(
-                ErrorCode::ServiceUnavailable,
-                "Key Vault is unavailable (injected).",
-                "Try again.",
-            ));
-        }
-        self.inner.write_key(record, value).await
-    }
-    async fn update_key(&self, record: &KeyRecord) -> AppResult<KeyRecord> {
-        self.inner.update_key(record).await
-    }
-    async fn list_versions(&self, name: &str) -> AppResult<Vec<KeyVersion>> {
-        self.inner.list_versions(name).await
-    }
-    async fn delete_key(&self, name: &str) -> AppResult<DeletedKey> {
-        self.inner.delete_key(name).await
-    }
-    async fn list_deleted(&self) -> AppResult<Vec<DeletedKey>> {
-        self.inner.list_deleted().await
-    }
-    async fn recover_key(&self, name: &str) -> AppResult<()> {
-        self.inner.recover_key(name).await
-    }
-    async fn purge_key(&self, name: &str) -> AppResult<()> {
-        self.inner.purge_key(name).await
-    }
-    async fn read_document(&self, d: &ConsoleDocument) -> AppResult<Option<String>> {
-        self.inner.read_document(d).await
-    }
-    async fn write_document_tagged(
-        &self,
-        d: &ConsoleDocument,
-        json: &str,
-        tags: &std::collections::HashMap<String, String>,
-    ) -> AppResult<()> {
-        self.inner.write_document_tagged(d, json, tags).await
-    }
-}
+use support::flaky::FlakyStore;
 
 fn operator(role: Role) -> Operator {
     Operator::unverified(format!("{} tester", role.label()), Some(role))
@@ -95,10 +34,7 @@ struct Setup {
 
 async fn setup() -> Setup {
     let stub = VendorStub::start().await.expect("stub");
-    let store = Arc::new(FlakyStore {
-        inner: DemoStore::empty(),
-        fail_writes: AtomicBool::new(false),
-    });
+    let store = Arc::new(FlakyStore::new());
     let client = PingClient::new(Some(&stub.ca_pem()))
         .and_then(PingClient::allowing_private_addresses_for_tests)
         .expect("client");
@@ -249,7 +185,7 @@ async fn a_failure_at_each_step_leaves_a_working_stored_key_and_names_the_step()
         match step {
             ConnectorStep::Create => s.stub.fail_next("/keys/generate", 500),
             ConnectorStep::Test => s.stub.fail_next("/organizations", 401),
-            ConnectorStep::Store => s.store.fail_writes.store(true, Ordering::SeqCst),
+            ConnectorStep::Store => s.store.fail_writes(true),
             ConnectorStep::Revoke => s.stub.fail_next("/revoke", 500),
         }
         let done = s
@@ -302,7 +238,7 @@ async fn sentinelone_stores_the_replacing_token_and_keeps_it_for_a_retry() {
     s.stub.accept(old);
     key_on_stub(&s, "sentinelone", old, "/web/api/v2.1").await;
     // The vault fails right after the vendor replaced the token: the new one is held in memory.
-    s.store.fail_writes.store(true, Ordering::SeqCst);
+    s.store.fail_writes(true);
     let failed = s
         .console
         .rotate_at_vendor(&s.admin, request("sentinelone"), false, Utc::now())
@@ -313,7 +249,7 @@ async fn sentinelone_stores_the_replacing_token_and_keeps_it_for_a_retry() {
     let (_, note) = last_rotation(&s);
     assert!(note.contains("held"), "{note}");
     // The retry stores it without making another token.
-    s.store.fail_writes.store(false, Ordering::SeqCst);
+    s.store.fail_writes(false);
     let generated = s
         .stub
         .requests()

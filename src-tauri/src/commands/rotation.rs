@@ -48,10 +48,7 @@ pub async fn rotate_at_vendor(
     client_id: String,
     request: VendorRotateRequest,
 ) -> AppResult<VendorRotation> {
-    let (console, operator) = core.client_console(&client_id).await?;
-    console
-        .rotate_at_vendor(&operator, request, false, Utc::now())
-        .await
+    core.rotate_at_vendor(&client_id, request, Utc::now()).await
 }
 
 #[tauri::command]

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod clients;
+pub mod flaky;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -11,9 +11,9 @@
 //!   (the secret's first three characters) and `endDateTime`, which identifies the old secret;
 //! - `POST /applications(appId='{client id}')/removePassword` with `{"keyId":…}` answers 204.
 //!
-//! Not offered in the UI yet: its integration tests wait for the emulator's Graph endpoints, and
-//! rotating the console's own secret also needs the session glue (reconnect with the new
-//! secret, update the keychain, the top bar's expiry warning).
+//! Offered for keys of other app registrations (the Entra App Secret vendor). Rotating the
+//! console's own connection secret also needs the session glue (reconnect with the new secret,
+//! update the keychain) and the top bar's expiry warning, which are not built yet.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -29,20 +29,32 @@ pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 /// How long a new secret is valid (the manual: 12 months, rotated every 90 days).
 pub const SECRET_VALIDITY_DAYS: i64 = 365;
 
-pub struct EntraAppSecret {
-    /// Graph's base URL (the emulator's in tests).
-    pub graph: String,
-    /// The authority host (`https://login.microsoftonline.com`, or a national cloud's).
-    pub authority: String,
+/// Rotates the client secret of the app registration a key belongs to. Where it talks follows
+/// the key's token URL: its host is the authority, and Microsoft Graph is that cloud's Graph
+/// (global, US Government, China); a custom authority (a private cloud, the emulator in tests)
+/// serves Graph on its own host. The token URL's host is checked like every key endpoint.
+pub struct EntraAppSecret;
+
+/// Microsoft Graph of the cloud whose sign-in lives at `authority` (`https://host[:port]`); a
+/// custom authority (private cloud, the emulator) serves Graph on its own host.
+pub fn graph_for_authority(authority: &str) -> String {
+    let authority = authority.trim_end_matches('/');
+    let host = url::Url::parse(authority)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    match host.as_str() {
+        "login.microsoftonline.com" => GRAPH.to_string(),
+        "login.microsoftonline.us" => "https://graph.microsoft.us/v1.0".to_string(),
+        "login.chinacloudapi.cn" => "https://microsoftgraph.chinacloudapi.cn/v1.0".to_string(),
+        _ => format!("{authority}/v1.0"),
+    }
 }
 
-impl Default for EntraAppSecret {
-    fn default() -> Self {
-        EntraAppSecret {
-            graph: GRAPH.to_string(),
-            authority: "https://login.microsoftonline.com".to_string(),
-        }
-    }
+/// Where to sign in and where Graph lives for one key.
+struct Endpoints {
+    authority: String,
+    graph: String,
 }
 
 impl EntraAppSecret {
@@ -51,6 +63,7 @@ impl EntraAppSecret {
             .fields
             .get("tenant")
             .map(String::as_str)
+            .filter(|tenant| !tenant.trim().is_empty())
             .ok_or_else(|| {
                 ConnectorError::new(
                     "The key's Tenant ID field is empty.",
@@ -59,96 +72,157 @@ impl EntraAppSecret {
             })
     }
 
-    fn application(&self, client_id: &str) -> String {
-        format!(
-            "{}/applications(appId='{}')",
-            self.graph.trim_end_matches('/'),
-            url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect::<String>()
-        )
+    fn endpoints(&self, target: &PingTarget<'_>) -> Result<Endpoints, ConnectorError> {
+        let token_url = target.token_url.as_deref().unwrap_or(&target.endpoint);
+        let url = url::Url::parse(token_url).map_err(|_| {
+            ConnectorError::new(
+                "The key's token URL is not a URL.",
+                "Check the Tenant ID and the endpoint in Edit settings.",
+            )
+        })?;
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let authority = match url.port() {
+            Some(port) => format!("{}://{host}:{port}", url.scheme()),
+            None => format!("{}://{host}", url.scheme()),
+        };
+        let graph = graph_for_authority(&authority);
+        Ok(Endpoints { authority, graph })
     }
 
     /// A Graph token from the app's own client credentials.
     async fn token(
         &self,
         http: &reqwest::Client,
+        endpoints: &Endpoints,
         tenant: &str,
         credentials: &KeyParts,
     ) -> Result<zeroize::Zeroizing<String>, ConnectorError> {
-        let what = "Signing in to Microsoft Graph";
-        let url = format!(
-            "{}/{tenant}/oauth2/v2.0/token",
-            self.authority.trim_end_matches('/')
-        );
-        let form = [
-            ("grant_type", "client_credentials"),
-            (
-                "client_id",
-                credentials.get("client_id").unwrap_or_default(),
-            ),
-            (
-                "client_secret",
-                credentials.get("client_secret").unwrap_or_default(),
-            ),
-            ("scope", GRAPH_SCOPE),
-        ];
-        let response = http
-            .post(&url)
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| ConnectorError::network(what, &e))?;
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(ConnectorError::status(what, status));
-        }
-        let mut body = json_body(response, what).await?;
-        let token = body
-            .get("access_token")
-            .and_then(|t| t.as_str())
-            .map(|t| zeroize::Zeroizing::new(t.to_string()));
-        wipe(&mut body);
-        token.ok_or_else(|| {
-            ConnectorError::new(format!("{what}: no access token."), "Try again later.")
-        })
+        graph_token(
+            http,
+            &endpoints.authority,
+            tenant,
+            credentials.get("client_id").unwrap_or_default(),
+            credentials.get("client_secret").unwrap_or_default(),
+        )
+        .await
     }
+}
 
-    /// The keyId of the secret `current` is, found by its three-character hint.
-    async fn current_key_id(
-        &self,
-        http: &reqwest::Client,
-        token: &str,
-        client_id: &str,
-        current_secret: &str,
-    ) -> Result<Option<String>, ConnectorError> {
-        let what = "Reading the app's secrets";
-        let response = http
-            .get(format!(
-                "{}?$select=passwordCredentials",
-                self.application(client_id)
-            ))
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|e| ConnectorError::network(what, &e))?;
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(ConnectorError::status(what, status));
-        }
-        let body = json_body(response, what).await?;
-        let hint: String = current_secret.chars().take(3).collect();
-        let matching: Vec<String> = body
-            .get("passwordCredentials")
-            .and_then(|c| c.as_array())
-            .map(|list| {
-                list.iter()
-                    .filter(|c| c.get("hint").and_then(|h| h.as_str()) == Some(hint.as_str()))
-                    .filter_map(|c| c.get("keyId").and_then(|k| k.as_str()).map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        // Two secrets with the same hint cannot be told apart: leave the old one for a human.
-        Ok((matching.len() == 1).then(|| matching[0].clone()))
+/// An app-only Microsoft Graph token from an app's own client credentials.
+async fn graph_token(
+    http: &reqwest::Client,
+    authority: &str,
+    tenant: &str,
+    client_id: &str,
+    client_secret: &str,
+) -> Result<zeroize::Zeroizing<String>, ConnectorError> {
+    let what = "Signing in to Microsoft Graph";
+    let url = format!(
+        "{}/{tenant}/oauth2/v2.0/token",
+        authority.trim_end_matches('/')
+    );
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", client_secret),
+        ("scope", GRAPH_SCOPE),
+    ];
+    let response = http
+        .post(&url)
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| ConnectorError::network(what, &e))?;
+    let status = response.status().as_u16();
+    if !(200..300).contains(&status) {
+        return Err(ConnectorError::status(what, status));
     }
+    let mut body = json_body(response, what).await?;
+    let token = body
+        .get("access_token")
+        .and_then(|t| t.as_str())
+        .map(|t| zeroize::Zeroizing::new(t.to_string()));
+    wipe(&mut body);
+    token
+        .ok_or_else(|| ConnectorError::new(format!("{what}: no access token."), "Try again later."))
+}
+
+fn application_url(graph: &str, client_id: &str) -> String {
+    format!(
+        "{}/applications(appId='{}')",
+        graph.trim_end_matches('/'),
+        url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect::<String>()
+    )
+}
+
+/// The app's password credential that `secret` is, found by its three-character hint: its
+/// keyId and end date. `None` when no single credential matches (two secrets with the same hint
+/// cannot be told apart, so the old one is left for a human).
+async fn current_credential(
+    http: &reqwest::Client,
+    graph: &str,
+    token: &str,
+    client_id: &str,
+    secret: &str,
+) -> Result<Option<(String, Option<DateTime<Utc>>)>, ConnectorError> {
+    let what = "Reading the app's secrets";
+    let response = http
+        .get(format!(
+            "{}?$select=passwordCredentials",
+            application_url(graph, client_id)
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| ConnectorError::network(what, &e))?;
+    let status = response.status().as_u16();
+    if !(200..300).contains(&status) {
+        return Err(ConnectorError::status(what, status));
+    }
+    let body = json_body(response, what).await?;
+    let hint: String = secret.chars().take(3).collect();
+    let matching: Vec<(String, Option<DateTime<Utc>>)> = body
+        .get("passwordCredentials")
+        .and_then(|c| c.as_array())
+        .map(|list| {
+            list.iter()
+                .filter(|c| c.get("hint").and_then(|h| h.as_str()) == Some(hint.as_str()))
+                .filter_map(|c| {
+                    let key_id = c.get("keyId").and_then(|k| k.as_str())?.to_string();
+                    let end = c
+                        .get("endDateTime")
+                        .and_then(|t| t.as_str())
+                        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                        .map(|t| t.with_timezone(&Utc));
+                    Some((key_id, end))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(match matching.as_slice() {
+        [only] => Some(only.clone()),
+        _ => None,
+    })
+}
+
+/// When the client secret `secret` of app `client_id` expires, as Microsoft Graph lists it
+/// (read with an app-only token of that very secret: the app needs Application.Read.All, or
+/// Application.ReadWrite.OwnedBy and to own itself). `Ok(None)`: Graph lists no single match or
+/// no end date.
+pub async fn secret_end_date(
+    http: &reqwest::Client,
+    authority: &str,
+    tenant: &str,
+    client_id: &str,
+    secret: &SecretValue,
+) -> Result<Option<DateTime<Utc>>, ConnectorError> {
+    let token = graph_token(http, authority, tenant, client_id, secret.expose()).await?;
+    let graph = graph_for_authority(authority);
+    Ok(
+        current_credential(http, &graph, &token, client_id, secret.expose())
+            .await?
+            .and_then(|(_, end)| end),
+    )
 }
 
 #[async_trait]
@@ -165,16 +239,18 @@ impl Connector for EntraAppSecret {
     ) -> Result<Minted, ConnectorError> {
         let what = "Adding a client secret";
         let tenant = self.tenant(target)?;
+        let endpoints = self.endpoints(target)?;
         let client_id = current.get("client_id").unwrap_or_default().to_string();
-        let token = self.token(http, tenant, current).await?;
-        let old = self
-            .current_key_id(
-                http,
-                &token,
-                &client_id,
-                current.get("client_secret").unwrap_or_default(),
-            )
-            .await?;
+        let token = self.token(http, &endpoints, tenant, current).await?;
+        let old = current_credential(
+            http,
+            &endpoints.graph,
+            &token,
+            &client_id,
+            current.get("client_secret").unwrap_or_default(),
+        )
+        .await?
+        .map(|(key_id, _)| key_id);
         let end = Utc::now() + Duration::days(SECRET_VALIDITY_DAYS);
         let body = serde_json::json!({
             "passwordCredential": {
@@ -183,7 +259,10 @@ impl Connector for EntraAppSecret {
             }
         });
         let response = http
-            .post(format!("{}/addPassword", self.application(&client_id)))
+            .post(format!(
+                "{}/addPassword",
+                application_url(&endpoints.graph, &client_id)
+            ))
             .bearer_auth(token.as_str())
             .json(&body)
             .send()
@@ -243,11 +322,15 @@ impl Connector for EntraAppSecret {
     ) -> Result<(), ConnectorError> {
         let what = "Removing the old client secret";
         let tenant = self.tenant(target)?;
-        let token = self.token(http, tenant, acting).await?;
+        let endpoints = self.endpoints(target)?;
+        let token = self.token(http, &endpoints, tenant, acting).await?;
         let response = http
             .post(format!(
                 "{}/removePassword",
-                self.application(acting.get("client_id").unwrap_or_default())
+                application_url(
+                    &endpoints.graph,
+                    acting.get("client_id").unwrap_or_default()
+                )
             ))
             .bearer_auth(token.as_str())
             .json(&serde_json::json!({ "keyId": handle }))

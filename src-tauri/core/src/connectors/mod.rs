@@ -2,9 +2,9 @@
 //! a new Key Vault version, and only then revoke the old one. The console drives the steps
 //! (`service::connector`); a connector only speaks the vendor's API.
 //!
-//! Implemented: Cisco Meraki API keys, SentinelOne API tokens, and Entra app secrets through
-//! Microsoft Graph (written against Microsoft's documented shapes; not offered in the UI until
-//! the emulator serves Graph and the console's own session can reconnect with the new secret).
+//! Implemented: Cisco Meraki API keys, SentinelOne API tokens, and Entra app secrets of other app
+//! registrations through Microsoft Graph (the console's own connection secret is not rotated
+//! from here yet: that needs the session to reconnect with the new secret).
 
 pub mod graph;
 pub mod meraki;
@@ -123,12 +123,14 @@ pub trait Connector: Send + Sync {
 
 static MERAKI: meraki::MerakiApiKeys = meraki::MerakiApiKeys;
 static SENTINELONE: sentinelone::SentinelOneApiToken = sentinelone::SentinelOneApiToken;
+static ENTRA: graph::EntraAppSecret = graph::EntraAppSecret;
 
 /// The connector the console offers for a vendor's keys.
 pub fn connector_for(vendor: &Vendor) -> Option<&'static dyn Connector> {
     match vendor.connector.as_deref()? {
         "meraki-api-key" => Some(&MERAKI),
         "sentinelone-api-token" => Some(&SENTINELONE),
+        "entra-app-secret" => Some(&ENTRA),
         _ => None,
     }
 }

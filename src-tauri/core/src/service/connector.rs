@@ -44,6 +44,23 @@ pub struct VendorRotation {
     pub ping: Option<PingReport>,
 }
 
+/// The console's own connection secret was rotated: the old one is removed only once the session
+/// has reconnected with the new one (the session does that, then calls
+/// [`Console::finish_held_revoke`]). Never leaves Rust.
+pub struct HeldRevoke {
+    pub secret_name: String,
+    pub handle: String,
+    /// The new credential (it authenticates the removal, and the session reconnects with it).
+    pub new_parts: KeyParts,
+}
+
+/// The app registration a console's connection signs in as (app-secret mode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnApp {
+    pub tenant_id: String,
+    pub client_id: String,
+}
+
 fn connector_error(step: ConnectorStep, message: &str, hint: &str) -> AppError {
     AppError::new(
         ErrorCode::ConnectorFailed,
@@ -71,15 +88,23 @@ impl Console {
         let vendor = record
             .vendor()
             .ok_or_else(|| AppError::internal("key of an unknown vendor"))?;
-        let connector = connector_for(vendor).ok_or_else(|| {
-            AppError::new(
-                ErrorCode::InvalidInput,
-                format!(
-                    "{} keys cannot be rotated at the vendor from the console.",
-                    vendor.name
-                ),
-                "Generate the new key in the vendor's portal and paste it with Rotate.",
-            )
+        let connector = self.connector_for(vendor).ok_or_else(|| {
+            if connector_for(vendor).is_some() {
+                AppError::new(
+                    ErrorCode::DemoOnly,
+                    "The demo has no vendor to rotate keys at.",
+                    "Paste or generate the new key with Rotate; rotation at the vendor works once a real vault is connected.",
+                )
+            } else {
+                AppError::new(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "{} keys cannot be rotated at the vendor from the console.",
+                        vendor.name
+                    ),
+                    "Generate the new key in the vendor's portal and paste it with Rotate.",
+                )
+            }
         })?;
         let expiry = validate_expiry(request.expiry.as_deref(), now)?;
         self.authorize(operator, &record, KeyAction::Rotate, AuditAction::Rotate)?;
@@ -245,6 +270,46 @@ impl Console {
         self.remember_key(&stored);
         let row = row_for_key(self, operator, &stored, now);
 
+        // The console's own connection secret: reconnect with the new one before the old one
+        // goes, or this console would lose its vault the moment the old token expires.
+        if let (Some(own), Some(handle)) = (self.own_app(), &minted.old_handle)
+            && connector.id() == "entra-app-secret"
+            && minted.parts.get("client_id") == Some(own.client_id.as_str())
+            && target
+                .fields
+                .get("tenant")
+                .is_some_and(|t| t.eq_ignore_ascii_case(&own.tenant_id))
+        {
+            let note = with_checklist(format!(
+                "{prefix}: created, tested, stored; this console's own secret: the old one is removed after reconnecting with the new one"
+            ));
+            self.record(
+                operator,
+                AuditAction::Rotate,
+                Some(&record.vendor_id),
+                Some(&record.secret_name),
+                AuditResult::Ok,
+                note,
+            )
+            .await;
+            self.hold_revoke(HeldRevoke {
+                secret_name: record.secret_name.clone(),
+                handle: handle.clone(),
+                new_parts: minted.parts,
+            });
+            return Ok(VendorRotation {
+                saved: true,
+                failed_step: None,
+                message: format!(
+                    "{} rotated at the vendor: new secret {} stored; reconnecting with it before the old one is removed.",
+                    vendor.name, stored.masked_preview
+                ),
+                hint: "The console reconnects by itself.".into(),
+                row: Some(row),
+                ping: Some(report),
+            });
+        }
+
         // Revoke the old credential, authenticating with the new one.
         let revoke = match (
             &minted.old_handle,
@@ -312,6 +377,80 @@ impl Console {
                     ),
                     row: Some(row),
                     ping: Some(report),
+                })
+            }
+        }
+    }
+
+    /// After the session reconnected with the new secret of a [`HeldRevoke`]: remove the old
+    /// secret at Graph, authenticating with the new one. Audited either way.
+    pub async fn finish_held_revoke(
+        &self,
+        operator: &Operator,
+        held: HeldRevoke,
+    ) -> AppResult<VendorRotation> {
+        let record = self.key(&held.secret_name).await?;
+        let vendor = record
+            .vendor()
+            .ok_or_else(|| AppError::internal("key of an unknown vendor"))?;
+        let connector = connector_for(vendor)
+            .ok_or_else(|| AppError::internal("the vendor has no connector"))?;
+        let target = PingTarget::of_record(vendor, Some(&record));
+        let http = self.ping_client().http_for(None)?;
+        let outcome = connector
+            .revoke(&http, &target, &held.new_parts, &held.handle)
+            .await;
+        let row = row_for_key(self, operator, &record, Utc::now());
+        match outcome {
+            Ok(()) => {
+                self.record(
+                    operator,
+                    AuditAction::Rotate,
+                    Some(&record.vendor_id),
+                    Some(&record.secret_name),
+                    AuditResult::Ok,
+                    "at vendor: reconnected with the new secret; old secret removed",
+                )
+                .await;
+                Ok(VendorRotation {
+                    saved: true,
+                    failed_step: None,
+                    message: format!(
+                        "{} rotated at the vendor: the console reconnected with the new secret {} and removed the old one.",
+                        vendor.name, record.masked_preview
+                    ),
+                    hint: "Other consoles that remember this client's secret need the new one (edit the client).".into(),
+                    row: Some(row),
+                    ping: None,
+                })
+            }
+            Err(error) => {
+                let app_error = connector_error(ConnectorStep::Revoke, &error.message, &error.hint);
+                self.record(
+                    operator,
+                    AuditAction::Rotate,
+                    Some(&record.vendor_id),
+                    Some(&record.secret_name),
+                    AuditResult::Failed(app_error.audit_code()),
+                    format!(
+                        "at vendor: reconnected with the new secret; failed at revoke ({}): the old secret still works",
+                        error.message
+                    ),
+                )
+                .await;
+                Ok(VendorRotation {
+                    saved: true,
+                    failed_step: Some(ConnectorStep::Revoke),
+                    message: format!(
+                        "The console now uses the new secret, but the old one could not be removed: {}",
+                        error.message
+                    ),
+                    hint: format!(
+                        "{} Remove it in the Entra admin center (Certificates & secrets).",
+                        error.hint
+                    ),
+                    row: Some(row),
+                    ping: None,
                 })
             }
         }

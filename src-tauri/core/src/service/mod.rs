@@ -153,6 +153,13 @@ pub struct ClientRef {
 pub struct Console {
     store: Arc<dyn SecretStore>,
     client: ClientRef,
+    /// The demo session's fictitious clients: no vendor exists to rotate keys at.
+    demo_session: bool,
+    /// App-secret mode: the app registration this console signs in as (its own secret's key is
+    /// rotated with a reconnect before the old secret goes).
+    own_app: Mutex<Option<connector::OwnApp>>,
+    /// A removal of the old own secret waiting for the session's reconnect.
+    held_revoke: Mutex<Option<connector::HeldRevoke>>,
     /// Shared with the blocking pool: an append fsyncs, which must not stall the async workers
     /// (several clients connect at once).
     audit: Arc<Mutex<AuditLog>>,
@@ -189,6 +196,9 @@ impl Console {
         console_id: &str,
     ) -> Console {
         Console {
+            demo_session: false,
+            own_app: Mutex::new(None),
+            held_revoke: Mutex::new(None),
             client: ClientRef {
                 id: "default".into(),
                 name: match store.kind() {
@@ -229,6 +239,43 @@ impl Console {
 
     pub fn client(&self) -> &ClientRef {
         &self.client
+    }
+
+    /// The app registration this console's connection signs in as (app-secret mode).
+    pub fn set_own_app(&self, own: connector::OwnApp) {
+        *Self::lock(&self.own_app) = Some(own);
+    }
+
+    pub(crate) fn own_app(&self) -> Option<connector::OwnApp> {
+        Self::lock(&self.own_app).clone()
+    }
+
+    pub(crate) fn hold_revoke(&self, held: connector::HeldRevoke) {
+        *Self::lock(&self.held_revoke) = Some(held);
+    }
+
+    /// The own-secret removal waiting for the session's reconnect, if a rotation left one.
+    pub fn take_held_revoke(&self) -> Option<connector::HeldRevoke> {
+        Self::lock(&self.held_revoke).take()
+    }
+
+    /// A console of the demo session (offline for sales and training): rotation at the vendor
+    /// is not offered, since there is no vendor to talk to.
+    pub fn for_demo_session(mut self) -> Console {
+        self.demo_session = true;
+        self
+    }
+
+    /// The connector that rotates this vendor's keys at the vendor, where the console offers it.
+    pub fn connector_for(
+        &self,
+        vendor: &crate::domain::catalog::Vendor,
+    ) -> Option<&'static dyn crate::connectors::Connector> {
+        if self.demo_session {
+            None
+        } else {
+            crate::connectors::connector_for(vendor)
+        }
     }
 
     pub(crate) fn keep_pending(&self, secret_name: &str, parts: KeyParts) {

@@ -240,7 +240,7 @@ fn rotation_row(
         key_hint: vendor.map(|v| v.key_hint.clone()).unwrap_or_default(),
         can_generate: vendor.is_none_or(|v| !v.is_multi_part()),
         key_parts: vendor.map(|v| v.key_parts.clone()).unwrap_or_default(),
-        connector: vendor.is_some_and(|v| crate::connectors::connector_for(v).is_some()),
+        connector: vendor.is_some_and(|v| console.connector_for(v).is_some()),
         used_by: record.settings.used_by.clone(),
         allowed: super::vault::allowed_actions(console, operator, &record.vendor_id),
     }

@@ -173,6 +173,27 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
     );
     secret_step.caution = Some("If you leave the page before copying the Value, delete that secret and create another; it cannot be shown again.".into());
 
+    // Application.ReadWrite.OwnedBy (Microsoft Graph permissions reference): the app may manage
+    // only the registrations it owns, here itself.
+    let rotate_step = step(
+        "Only for app-secret mode: let the console rotate its own secret",
+        "With Microsoft Graph's Application.ReadWrite.OwnedBy (admin-consented) and the app as an owner of its own registration, the console reads its client secret's end date on every connect and warns in the top bar 30, 14, 7 and 1 days before it expires, and Rotate at vendor on the Entra App Secret key makes a new secret, reconnects with it, updates the keychain and only then removes the old one. Without it, the console still works but cannot warn or rotate; Application.Read.All is enough for the warning alone.",
+        vec![
+            cmd(
+                "graph-owned-by",
+                "Add the Graph permission Application.ReadWrite.OwnedBy",
+                format!(
+                    "az ad app permission add --id {app_id} --api 00000003-0000-0000-c000-000000000000 --api-permissions 18a4783c-866b-4cc7-a460-3d5e5662c884=Role && az ad app permission admin-consent --id {app_id}"
+                ),
+            ),
+            cmd(
+                "self-owner",
+                "Make the app an owner of its own registration",
+                format!("az ad app owner add --id {app_id} --owner-object-id {sp_id}"),
+            ),
+        ],
+    );
+
     let roles_json = APP_ROLES
         .iter()
         .map(|(value, id, label, description)| {
@@ -275,6 +296,7 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
                     vec![cmd("show-ids", "Show both IDs", format!("az ad app show --id {app_id} --query \"{{clientId: appId}}\" && az account show --query tenantId --output tsv"))],
                 ),
                 secret_step,
+                rotate_step,
             ],
         },
         SetupPhase {

@@ -495,7 +495,7 @@ impl Console {
             auth: vendor.auth.describe(),
             docs: vendor.docs.clone(),
             ca_sha256: record.as_ref().and_then(|r| r.settings.ca_sha256.clone()),
-            connector: crate::connectors::connector_for(vendor).is_some(),
+            connector: self.connector_for(vendor).is_some(),
             secret_name: name,
             secret_uri,
             created: record.as_ref().and_then(|r| r.created).map(format_date),

@@ -14,7 +14,7 @@ use chrono::Utc;
 
 use super::{
     AppCore, AppStatus, Attempt, ClientRequest, ConnectRequest, Connection, ConnectionIdentity,
-    SignInProgress, Slot, SlotState, lock, profile_required,
+    SecretExpiry, SignInProgress, Slot, SlotState, lock, profile_required,
 };
 use crate::audit::{AuditAction, AuditLog, LogContext};
 use crate::config::{self, ClientConfig, KeychainItem};
@@ -22,6 +22,7 @@ use crate::domain::connection::{AuthMode, ConnectionSettings};
 use crate::domain::secret::SecretValue;
 use crate::domain::validation::validate_text;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::service::connector::{HeldRevoke, OwnApp, VendorRotateRequest, VendorRotation};
 use crate::service::{AuditResult, ClientRef, Console, Notice, NoticeLevel, PolicySource};
 use crate::signin::{
     self, DeviceCodePrompt, SignInCancel, SignInMethod, SignInTarget, SignInUi, UserCredential,
@@ -211,6 +212,69 @@ impl AppCore {
         self.run_attempt(config, Credential::Remembered, None)
             .await?;
         Ok(self.status().await)
+    }
+
+    /// Rotate one key of a client at its vendor. For the client's own connection secret (its
+    /// Entra App Secret key), the session reconnects with the new secret — the keychain follows
+    /// when the client is remembered — before the old secret is removed.
+    pub async fn rotate_at_vendor(
+        &self,
+        client_id: &str,
+        request: VendorRotateRequest,
+        now: chrono::DateTime<Utc>,
+    ) -> AppResult<VendorRotation> {
+        let (console, operator) = self.client_console(client_id).await?;
+        let rotation = console
+            .rotate_at_vendor(&operator, request, false, now)
+            .await?;
+        let held = console.take_held_revoke();
+        // The reconnect opens the vault's audit log anew; this console must let go of it first.
+        drop(console);
+        match held {
+            None => Ok(rotation),
+            Some(held) => self.reconnect_then_revoke(client_id, held, rotation).await,
+        }
+    }
+
+    /// Reconnect a client with the new secret of its own rotated key, then remove the old one.
+    pub(crate) async fn reconnect_then_revoke(
+        &self,
+        client_id: &str,
+        held: HeldRevoke,
+        rotation: VendorRotation,
+    ) -> AppResult<VendorRotation> {
+        let config = self
+            .with_slots(|slots| {
+                slots
+                    .iter()
+                    .find(|s| s.config.id == client_id)
+                    .map(|s| s.config.clone())
+            })
+            .ok_or_else(unknown_client)?;
+        let secret = SecretValue::new(held.new_parts.get("client_secret").unwrap_or_default());
+        match self
+            .run_attempt(config, Credential::Secret(secret), None)
+            .await
+        {
+            Ok(()) => {
+                let (console, operator) = self.client_console(client_id).await?;
+                console.finish_held_revoke(&operator, held).await
+            }
+            // The new secret is stored and works at Entra, and the old one was left valid: the
+            // session keeps running on the old one.
+            Err(error) => Ok(VendorRotation {
+                failed_step: Some(crate::connectors::ConnectorStep::Revoke),
+                message: format!(
+                    "The new secret is stored, but reconnecting with it failed ({}); the old secret was kept and still works.",
+                    error.message
+                ),
+                hint: format!(
+                    "{} Remove the old secret in the Entra admin center once the console connects with the new one.",
+                    error.hint
+                ),
+                ..rotation
+            }),
+        }
     }
 
     /// At start: every remembered client connects with what the keychain holds, in parallel;
@@ -433,13 +497,48 @@ impl AppCore {
             return Err(profile_required());
         }
         let store = AzureStore::connect(settings, secret, &self.azure_options)?;
-        self.open_connection(
-            client,
-            settings.clone(),
-            store,
-            ConnectionIdentity::AppSecret,
+        // The client secret's end date, read from Graph side by side with the connect (so it
+        // adds no wait), for the top bar's warning before the secret expires.
+        let (connection, expiry) = tokio::join!(
+            self.open_connection(
+                client,
+                settings.clone(),
+                store,
+                ConnectionIdentity::AppSecret,
+            ),
+            self.read_secret_expiry(settings, secret)
+        );
+        let connection = connection?;
+        *lock(&connection.secret_expiry) = expiry;
+        connection.console.set_own_app(OwnApp {
+            tenant_id: settings.tenant_id.clone(),
+            client_id: settings.client_id.clone(),
+        });
+        Ok(connection)
+    }
+
+    async fn read_secret_expiry(
+        &self,
+        settings: &ConnectionSettings,
+        secret: &SecretValue,
+    ) -> SecretExpiry {
+        let http = match http_client(settings, &self.azure_options) {
+            Ok(http) => http,
+            Err(error) => return SecretExpiry::Unreadable(error.message),
+        };
+        match crate::connectors::graph::secret_end_date(
+            &http,
+            &settings.authority_host(),
+            &settings.tenant_id,
+            &settings.client_id,
+            secret,
         )
         .await
+        {
+            Ok(Some(end)) => SecretExpiry::Ends(end),
+            Ok(None) => SecretExpiry::NotListed,
+            Err(error) => SecretExpiry::Unreadable(error.message),
+        }
     }
 
     async fn open_signed_in(
@@ -534,6 +633,7 @@ impl AppCore {
         let connection = Arc::new(Connection {
             console: console.clone(),
             identity,
+            secret_expiry: Default::default(),
         });
         let bootstrap = match &connection.identity {
             ConnectionIdentity::AppSecret => self.bootstrap_roster(&console).await?,

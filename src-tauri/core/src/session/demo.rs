@@ -57,7 +57,8 @@ impl AppCore {
                     self.ping_client()?,
                     "demo",
                 )
-                .for_client(client.clone()),
+                .for_client(client.clone())
+                .for_demo_session(),
             );
             console.refresh().await?;
             console.refresh_policy().await?;
@@ -81,6 +82,7 @@ impl AppCore {
                 state: SlotState::Connected(Arc::new(Connection {
                     console,
                     identity: ConnectionIdentity::Demo,
+                    secret_expiry: Default::default(),
                 })),
             });
         }

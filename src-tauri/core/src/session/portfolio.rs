@@ -167,6 +167,7 @@ impl AppCore {
             failed: 0,
             items: Vec::with_capacity(total),
         };
+        let mut held_revokes = Vec::new();
         for ((result, names), (console, _)) in results.into_iter().zip(names).zip(&consoles) {
             // A client whose batch could not start (its policy could not be read: fail closed)
             // shows every one of its keys as failed, with the reason; the others are unaffected.
@@ -187,11 +188,38 @@ impl AppCore {
                     })
                     .collect(),
             });
+            // The client's own connection secret among them: settled once every console here
+            // has let go of its audit log (the reconnect opens it anew).
+            if let Some(held) = console.take_held_revoke() {
+                held_revokes.push((console.client().id.clone(), held));
+            }
             merged.succeeded += result.succeeded;
             merged.failed += result.failed;
             let mut items = result.items;
             items.sort_by(|a, b| a.vendor_name.cmp(&b.vendor_name));
             merged.items.extend(items);
+        }
+        drop(consoles);
+        for (client_id, held) in held_revokes {
+            let placeholder = crate::service::connector::VendorRotation {
+                saved: true,
+                failed_step: None,
+                message: String::new(),
+                hint: String::new(),
+                row: None,
+                ping: None,
+            };
+            if let Ok(done) = self
+                .reconnect_then_revoke(&client_id, held, placeholder)
+                .await
+                && done.failed_step.is_some()
+            {
+                (self.notifier)(crate::service::Notice {
+                    level: crate::service::NoticeLevel::Warning,
+                    message: done.message,
+                    hint: Some(done.hint),
+                });
+            }
         }
         Ok(merged)
     }

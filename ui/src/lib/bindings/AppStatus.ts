@@ -6,6 +6,7 @@ import type { Cloud } from "./Cloud";
 import type { ConnectionSettings } from "./ConnectionSettings";
 import type { Mode } from "./Mode";
 import type { Operator } from "./Operator";
+import type { SecretExpiryView } from "./SecretExpiryView";
 import type { SignInProgress } from "./SignInProgress";
 import type { TamperAlert } from "./TamperAlert";
 
@@ -62,4 +63,8 @@ auditAlert: TamperAlert | null,
 /**
  * The client `audit_alert` belongs to.
  */
-auditAlertClient: string | null, };
+auditAlertClient: string | null, 
+/**
+ * The most urgent warning about a client's connection secret expiring (30/14/7/1 days).
+ */
+secretWarning: SecretExpiryView | null, };

@@ -4,6 +4,7 @@ import type { ClientCounts } from "./ClientCounts";
 import type { ClientState } from "./ClientState";
 import type { ConnectionSettings } from "./ConnectionSettings";
 import type { Operator } from "./Operator";
+import type { SecretExpiryView } from "./SecretExpiryView";
 import type { SignInProgress } from "./SignInProgress";
 import type { SnapshotState } from "./SnapshotState";
 import type { TamperAlert } from "./TamperAlert";
@@ -19,4 +20,8 @@ settings: ConnectionSettings,
 /**
  * Kept in the config file (and its secret or refresh token in the keychain).
  */
-remembered: boolean, badge: string, vaultUrl: string, operator: Operator | null, error: AppError | null, signIn: SignInProgress | null, auditAlert: TamperAlert | null, counts: ClientCounts | null, snapshot: SnapshotState | null, };
+remembered: boolean, badge: string, vaultUrl: string, operator: Operator | null, error: AppError | null, signIn: SignInProgress | null, auditAlert: TamperAlert | null, counts: ClientCounts | null, snapshot: SnapshotState | null, 
+/**
+ * App-secret mode: the client secret's end date, and a warning from 30 days before it.
+ */
+secretExpiry: SecretExpiryView | null, };

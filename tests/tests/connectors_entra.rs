@@ -1,0 +1,267 @@
+//! Rotation at the vendor for an Entra app secret kept as a key, against the emulator's Entra
+//! and Microsoft Graph: addPassword with an app-only token of the key itself, a token with the new
+//! secret as the test, the new secret stored, and only then removePassword of the old one (found
+//! by its hint). A failure at each step leaves a working stored secret and names the step.
+
+mod support;
+
+use std::sync::Arc;
+
+use akv_core::audit::{AuditAction, AuditLog, Outcome};
+use akv_core::connectors::ConnectorStep;
+use akv_core::domain::key_value::KeyPartInput;
+use akv_core::domain::policy::Role;
+use akv_core::domain::secret::SecretValue;
+use akv_core::ping::PingClient;
+use akv_core::service::connector::VendorRotateRequest;
+use akv_core::service::vault::{AddKeyRequest, KeySettingsRequest};
+use akv_core::service::{Console, Operator};
+use akv_core::store::SecretStore;
+use akv_tests::emulator::{
+    APPLICATION_READWRITE_OWNEDBY, AppRegistration, Emulator, EmulatorConfig, Fault, Owner,
+    RouteKind,
+};
+use chrono::Utc;
+use support::flaky::FlakyStore;
+
+const TENANT: &str = "7e7e7e7e-1111-4222-8333-444444444444";
+/// An app registration whose secret is kept as a key (it owns itself, with OwnedBy).
+const APP: &str = "a990a990-0000-4000-8000-0000000000dd";
+const OLD_SECRET: &str = "old~App.Secret-0001-abcdefghijklmnop";
+
+struct Setup {
+    emulator: Arc<Emulator>,
+    store: Arc<FlakyStore>,
+    console: Console,
+    admin: Operator,
+}
+
+async fn setup() -> Setup {
+    let emulator = Emulator::start(EmulatorConfig {
+        vault_tenant: TENANT.into(),
+        apps: vec![AppRegistration::new(TENANT, APP, OLD_SECRET, None)],
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator");
+    emulator
+        .grant_graph_permission(TENANT, APP, APPLICATION_READWRITE_OWNEDBY)
+        .expect("permission");
+    emulator
+        .add_application_owner(TENANT, APP, Owner::App(APP.into()))
+        .expect("owner");
+    let store = Arc::new(FlakyStore::new());
+    let client = PingClient::new(Some(&emulator.ca_pem()))
+        .and_then(PingClient::allowing_private_addresses_for_tests)
+        .expect("client");
+    let console = Console::new(
+        store.clone(),
+        AuditLog::in_memory(),
+        Arc::new(|_| {}),
+        client,
+        "t",
+    );
+    let admin = Operator::unverified("Admin tester", Some(Role::Admin));
+    let token_url = format!("{}/{TENANT}/oauth2/v2.0/token", emulator.authority_host());
+    console
+        .add_key(
+            &admin,
+            AddKeyRequest {
+                vendor_id: "entra-app-secret".into(),
+                label: None,
+                value: None,
+                parts: vec![
+                    KeyPartInput {
+                        id: "client_id".into(),
+                        value: SecretValue::new(APP),
+                    },
+                    KeyPartInput {
+                        id: "client_secret".into(),
+                        value: SecretValue::new(OLD_SECRET),
+                    },
+                ],
+                fields: [("tenant".to_string(), TENANT.to_string())].into(),
+                expiry: None,
+                interval_days: None,
+                owner: String::new(),
+                note: String::new(),
+            },
+            Utc::now(),
+        )
+        .await
+        .expect("add");
+    // The emulator stands in for login.microsoftonline.com: an Admin confirms its host.
+    console
+        .update_settings(
+            &admin,
+            KeySettingsRequest {
+                secret_name: "entra-app-secret".into(),
+                interval_days: 90,
+                endpoint: token_url.clone(),
+                token_url,
+                fields: [("tenant".to_string(), TENANT.to_string())].into(),
+                confirm_hosts: vec!["127.0.0.1".into()],
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .await
+        .expect("an Admin confirms the emulator's host");
+    Setup {
+        emulator: Arc::new(emulator),
+        store,
+        console,
+        admin,
+    }
+}
+
+/// The stored secret part of the key.
+async fn stored_secret(s: &Setup) -> String {
+    let value = s
+        .store
+        .read_value("entra-app-secret", None)
+        .await
+        .expect("stored");
+    let json: serde_json::Value = serde_json::from_str(value.expose()).expect("parts JSON");
+    json["parts"]["client_secret"]
+        .as_str()
+        .expect("secret part")
+        .to_string()
+}
+
+/// Does Entra still accept this secret for the app?
+async fn accepted(s: &Setup, secret: &str) -> bool {
+    let ca = reqwest::Certificate::from_pem(s.emulator.ca_pem().as_bytes()).expect("ca");
+    let http = reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .no_proxy()
+        .build()
+        .expect("http");
+    http.post(format!(
+        "{}/{TENANT}/oauth2/v2.0/token",
+        s.emulator.authority_host()
+    ))
+    .form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", APP),
+        ("client_secret", secret),
+        ("scope", "https://vault.azure.net/.default"),
+    ])
+    .send()
+    .await
+    .map(|r| r.status().is_success())
+    .unwrap_or(false)
+}
+
+fn last_rotation(s: &Setup) -> (Outcome, String) {
+    let log = s.console.audit_entries();
+    let entry = log
+        .iter()
+        .rev()
+        .find(|e| e.action == AuditAction::Rotate)
+        .expect("a rotate entry");
+    (entry.outcome, entry.note.clone())
+}
+
+fn request() -> VendorRotateRequest {
+    VendorRotateRequest {
+        secret_name: "entra-app-secret".into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn an_app_secret_is_rotated_through_graph_and_the_old_one_removed_last() {
+    let s = setup().await;
+    let done = s
+        .console
+        .rotate_at_vendor(&s.admin, request(), false, Utc::now())
+        .await
+        .expect("attempted");
+    assert!(done.saved && done.failed_step.is_none(), "{done:?}");
+    let new = stored_secret(&s).await;
+    assert_ne!(new, OLD_SECRET);
+    assert!(accepted(&s, &new).await, "the new secret works");
+    assert!(
+        !accepted(&s, OLD_SECRET).await,
+        "the old secret was removed"
+    );
+    assert_eq!(s.emulator.request_count(RouteKind::GraphAddPassword), 1);
+    assert_eq!(s.emulator.request_count(RouteKind::GraphRemovePassword), 1);
+    let (outcome, note) = last_rotation(&s);
+    assert_eq!(outcome, Outcome::Ok);
+    assert!(note.contains("old key revoked"), "{note}");
+}
+
+#[tokio::test]
+async fn a_failure_at_each_step_leaves_a_working_stored_secret_and_names_the_step() {
+    for step in [
+        ConnectorStep::Create,
+        ConnectorStep::Test,
+        ConnectorStep::Store,
+        ConnectorStep::Revoke,
+    ] {
+        let s = setup().await;
+        let mut armed = None;
+        match step {
+            ConnectorStep::Create => s
+                .emulator
+                .inject_fault(Fault::server_error(503).on_route(RouteKind::GraphAddPassword)),
+            ConnectorStep::Test => {
+                // Entra must refuse the token asked for with the *new* secret (the test), not
+                // the Graph sign-in before it: hold addPassword's answer a moment and arm the
+                // refusal once it has arrived.
+                s.emulator.inject_fault(
+                    Fault::latency(std::time::Duration::from_millis(400))
+                        .on_route(RouteKind::GraphAddPassword),
+                );
+                let emulator = s.emulator.clone();
+                armed = Some(tokio::spawn(async move {
+                    while emulator.request_count(RouteKind::GraphAddPassword) == 0 {
+                        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    }
+                    emulator.inject_fault(
+                        Fault::error(401, "invalid_client", Some("AADSTS7000215"))
+                            .on_route(RouteKind::Token)
+                            .times(1),
+                    );
+                }));
+            }
+            ConnectorStep::Revoke => s
+                .emulator
+                .inject_fault(Fault::server_error(503).on_route(RouteKind::GraphRemovePassword)),
+            ConnectorStep::Store => s.store.fail_writes(true),
+        }
+        let done = s
+            .console
+            .rotate_at_vendor(&s.admin, request(), false, Utc::now())
+            .await
+            .expect("attempted");
+        s.store.fail_writes(false);
+        let stored = stored_secret(&s).await;
+        assert!(
+            accepted(&s, &stored).await,
+            "{step:?}: the stored secret must still work"
+        );
+        let (outcome, note) = last_rotation(&s);
+        assert_eq!(outcome, Outcome::Failed, "{step:?}: {note}");
+        let named = match step {
+            ConnectorStep::Create => "failed at create",
+            ConnectorStep::Test => "failed its test",
+            ConnectorStep::Store => "could not be stored",
+            ConnectorStep::Revoke => "failed at revoke",
+        };
+        assert!(note.contains(named), "{step:?}: {note}");
+        if step == ConnectorStep::Revoke {
+            // The new secret is stored and works; the old one still works too, for a retry.
+            assert_ne!(stored, OLD_SECRET);
+            assert!(accepted(&s, OLD_SECRET).await);
+        } else {
+            assert_eq!(stored, OLD_SECRET, "{step:?}: the old secret stays stored");
+        }
+        if let Some(armed) = armed {
+            armed.abort();
+        }
+        assert_eq!(done.failed_step, Some(step), "{done:?}");
+    }
+}
