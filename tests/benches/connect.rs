@@ -14,15 +14,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use akv_core::domain::connection::{AuthMode, Cloud, ConnectionSettings};
-use akv_core::domain::keys::KeyRecord;
 use akv_core::domain::secret::SecretValue;
 use akv_core::session::{AppCore, AppPaths, ClientRequest, PortfolioFilter};
 use akv_core::store::azure::AzureOptions;
-use akv_core::store::tags::{CONTENT_TYPE, record_to_tags};
 use akv_tests::emulator::{
     AppRegistration, DEFAULT_TENANT, Emulator, EmulatorConfig, Fault, Role, RouteKind, SeedSecret,
 };
 use chrono::Utc;
+
+#[path = "../tests/support/keys.rs"]
+mod keys;
 
 const CLIENT: &str = "55555555-5555-4555-8555-555555555555";
 const SECRET: &str = "bench-client-secret~value.1";
@@ -68,28 +69,6 @@ fn main() {
     }
 }
 
-fn record(vendor: &str, label: &str, days_ago: i64) -> KeyRecord {
-    KeyRecord {
-        secret_name: format!("{vendor}--{label}"),
-        vendor_id: vendor.into(),
-        label: Some(label.into()),
-        interval_days: 90,
-        last_rotated: Utc::now() - chrono::Duration::days(days_ago),
-        expires: None,
-        enabled: true,
-        owner: "Bench".into(),
-        note: String::new(),
-        masked_preview: "seed••••••••0000".into(),
-        endpoint_override: None,
-        token_url_override: None,
-        settings: Default::default(),
-        version: String::new(),
-        created: None,
-        updated: None,
-        outside_change: None,
-    }
-}
-
 /// An emulator (one tenant, one vault) holding `keys` console keys and five secrets of other
 /// tools.
 async fn vault(tenant: &str, keys: usize) -> Result<Emulator, Failure> {
@@ -106,14 +85,8 @@ async fn vault(tenant: &str, keys: usize) -> Result<Emulator, Failure> {
     ));
     for i in 0..keys {
         let vendor = ["atera", "sentinelone", "cisco-meraki"][i % 3];
-        let key = record(vendor, &format!("site-{i:05}"), (i % 120) as i64);
-        let mut seed = SeedSecret::new(format!("value-{i}")).content_type(CONTENT_TYPE);
-        for (name, value) in record_to_tags(&key) {
-            seed = seed.tag(&name, &value);
-        }
-        emulator
-            .seed(&key.secret_name, seed)
-            .map_err(|e| format!("seed: {e:?}"))?;
+        let key = keys::console_key(vendor, &format!("site-{i:05}"), (i % 120) as i64);
+        keys::seed_console_key(&emulator, &key)?;
     }
     for name in [
         "ninja-legacy",

@@ -3,42 +3,20 @@
 //! real window. `AKV_E2E_REPEAT=5` runs the whole scenario five times in a row (each a fresh app)
 //! to check it is stable; the suite runs it once.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use akv_core::domain::keys::KeyRecord;
-use akv_core::store::tags::{CONTENT_TYPE, record_to_tags};
 use akv_tests::e2e::{App, ConnectForm, Launch, Profile, Result, marker};
 use akv_tests::emulator::{
     AppRegistration, DEFAULT_TENANT, Emulator, EmulatorConfig, Role, RouteKind, SeedSecret,
 };
-use chrono::Utc;
+use support::keys::{console_key, seed_console_key};
 
 const CLIENT: &str = "66666666-6666-4666-8666-666666666666";
 const SECRET: &str = "e2e-big-vault-secret~Value.1";
 const VAULT: &str = "msp-big-vault";
 const KEYS: usize = 1000;
-
-fn key(vendor: &str, label: &str, days_ago: i64) -> KeyRecord {
-    KeyRecord {
-        secret_name: format!("{vendor}--{label}"),
-        vendor_id: vendor.into(),
-        label: Some(label.into()),
-        interval_days: 90,
-        last_rotated: Utc::now() - chrono::Duration::days(days_ago),
-        expires: None,
-        enabled: true,
-        owner: "Seeded".into(),
-        note: String::new(),
-        masked_preview: "seed••••••••0000".into(),
-        endpoint_override: None,
-        token_url_override: None,
-        settings: Default::default(),
-        version: String::new(),
-        created: None,
-        updated: None,
-        outside_change: None,
-    }
-}
 
 async fn big_vault() -> Result<Emulator> {
     let emulator = Emulator::start(EmulatorConfig::default()).await?;
@@ -50,14 +28,8 @@ async fn big_vault() -> Result<Emulator> {
     ));
     for i in 0..KEYS {
         let vendor = ["atera", "sentinelone", "cisco-meraki"][i % 3];
-        let record = key(vendor, &format!("site-{i:04}"), (i % 120) as i64);
-        let mut seed = SeedSecret::new(format!("seeded-value-{i:04}")).content_type(CONTENT_TYPE);
-        for (name, value) in record_to_tags(&record) {
-            seed = seed.tag(&name, &value);
-        }
-        emulator
-            .seed(&record.secret_name, seed)
-            .map_err(|e| format!("seed: {e:?}"))?;
+        let record = console_key(vendor, &format!("site-{i:04}"), (i % 120) as i64);
+        seed_console_key(&emulator, &record)?;
     }
     for name in [
         "ninja-legacy",

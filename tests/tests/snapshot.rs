@@ -19,36 +19,12 @@ use akv_tests::emulator::{Emulator, Fault, RouteKind, SeedSecret};
 use chrono::{Duration, Utc};
 use support::*;
 
-/// A console key as the console itself would have written it.
 fn key(vendor: &str, label: &str, days_ago: i64) -> KeyRecord {
-    KeyRecord {
-        secret_name: format!("{vendor}--{label}"),
-        vendor_id: vendor.into(),
-        label: Some(label.into()),
-        interval_days: 90,
-        last_rotated: Utc::now() - Duration::days(days_ago),
-        expires: None,
-        enabled: true,
-        owner: "Seeded".into(),
-        note: String::new(),
-        masked_preview: "seed••••••••0000".into(),
-        endpoint_override: None,
-        token_url_override: None,
-        settings: Default::default(),
-        version: String::new(),
-        created: None,
-        updated: None,
-        outside_change: None,
-    }
+    support::keys::console_key(vendor, label, days_ago)
 }
 
 fn seed_console_key(emulator: &Emulator, record: &KeyRecord) {
-    let mut seed =
-        SeedSecret::new(format!("value-of-{}", record.secret_name)).content_type(CONTENT_TYPE);
-    for (name, value) in record_to_tags(record) {
-        seed = seed.tag(&name, &value);
-    }
-    emulator.seed(&record.secret_name, seed).expect("seed");
+    support::keys::seed_console_key(emulator, record).expect("seed");
 }
 
 /// 1,000 console keys (spread over three vendors, some due) and five secrets of other tools.

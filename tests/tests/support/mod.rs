@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod flaky;
+pub mod keys;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
