@@ -23,20 +23,32 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// The app binary built with the UI embedded (`cargo build` at the workspace root).
-pub fn app_binary() -> Result<PathBuf> {
+/// A binary of the workspace's debug build, or an error saying how to build it.
+fn workspace_binary(name: &str, how: &str) -> Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"));
-    let binary = target.join("debug").join("api-key-vault-console");
+    let binary = target.join("debug").join(name);
     if !binary.exists() {
-        return Err(format!(
-            "{} is missing: build the app first (`cargo build` at the repository root, after `npm --prefix ui run build`)",
-            binary.display()
-        )
-        .into());
+        return Err(format!("{} is missing: {how}", binary.display()).into());
     }
     Ok(binary)
+}
+
+/// The app binary built with the UI embedded (`cargo build` at the workspace root).
+pub fn app_binary() -> Result<PathBuf> {
+    workspace_binary(
+        "api-key-vault-console",
+        "build the app first (`cargo build` at the repository root, after `npm --prefix ui run build`)",
+    )
+}
+
+/// The headless companion (`cargo build --workspace`, or `cargo build -p akv-console`).
+pub fn cli_binary() -> Result<PathBuf> {
+    workspace_binary(
+        "akv-console",
+        "build it first (`cargo build --workspace` or `cargo build -p akv-console`)",
+    )
 }
 
 /// Where end-to-end screenshots and files go (kept as test artifacts).

@@ -30,10 +30,15 @@ pub fn console_key(vendor: &str, label: &str, days_ago: i64) -> KeyRecord {
     }
 }
 
-/// Store `record` in the emulator with the console's content type and tags.
+/// Store `record` in the emulator with the console's content type, tags and attributes.
 pub fn seed_console_key(emulator: &Emulator, record: &KeyRecord) -> Result<(), String> {
     let mut seed =
         SeedSecret::new(format!("value-of-{}", record.secret_name)).content_type(CONTENT_TYPE);
+    // Expiry and enabled are the secret's attributes, not tags, as the console writes them.
+    seed.expires = record.expires;
+    if !record.enabled {
+        seed = seed.disabled();
+    }
     for (name, value) in record_to_tags(record) {
         seed = seed.tag(&name, &value);
     }

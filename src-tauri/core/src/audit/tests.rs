@@ -109,7 +109,7 @@ fn intact_log_verifies_with_the_anchor_and_says_when_the_anchor_is_missing() {
     assert_eq!(anchored.anchor, AnchorCheck::Matched);
     assert_eq!(anchored.problem, None);
     assert!(
-        anchored.summary.contains("match the vault's anchor"),
+        anchored.summary.contains("the vault's anchor matches"),
         "{}",
         anchored.summary
     );

@@ -203,6 +203,15 @@ fn unknown_version(v: u32) -> String {
     format!("it uses log format version {v}, which this console does not read")
 }
 
+/// "the 1 entry is" / "all 3 entries are".
+fn all_entries_are(count: u64) -> String {
+    if count == 1 {
+        "the 1 entry is".to_string()
+    } else {
+        format!("all {count} entries are")
+    }
+}
+
 fn entries_word(n: u64) -> &'static str {
     if n == 1 { "entry" } else { "entries" }
 }
@@ -524,24 +533,24 @@ pub(crate) fn verify_bytes(bytes: &[u8], expect: &Expectations) -> VerifyReport 
                     "Intact: the log is empty, as the vault's anchor expects.".to_string()
                 }
                 (AnchorCheck::Matched, Some(anchor)) if anchor.seq == last_seq => format!(
-                    "Intact: all {sound} {} are unchanged, correctly linked and match the vault's anchor.",
-                    entries_word(sound)
+                    "Intact: {} unchanged and correctly linked, and the vault's anchor matches.",
+                    all_entries_are(sound)
                 ),
                 (AnchorCheck::Matched, Some(anchor)) => {
                     let unconfirmed = last_seq - anchor.seq;
                     format!(
-                        "Intact: all {sound} {} are unchanged and correctly linked; #{} matches the \
+                        "Intact: {} unchanged and correctly linked; #{} matches the \
                          vault's anchor. The last {unconfirmed} {} could not be anchored (the vault \
                          was unreachable when they were written), so the vault cannot vouch for them yet.",
-                        entries_word(sound),
+                        all_entries_are(sound),
                         anchor.seq,
                         entries_word(unconfirmed)
                     )
                 }
                 _ => format!(
-                    "Intact: all {sound} {} are unchanged and correctly linked. The vault's anchor was \
+                    "Intact: {} unchanged and correctly linked. The vault's anchor was \
                      not available (not connected), so a cut-off tail could not be ruled out.",
-                    entries_word(sound)
+                    all_entries_are(sound)
                 ),
             };
             VerifyReport {

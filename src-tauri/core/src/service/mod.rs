@@ -10,6 +10,7 @@ pub mod clipboard;
 pub mod connector;
 pub mod distribute;
 pub mod endpoints;
+pub mod monitor;
 pub mod procedure;
 pub mod report;
 pub mod rotation;

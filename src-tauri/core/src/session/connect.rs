@@ -653,6 +653,10 @@ impl AppCore {
             AuthMode::SignIn => "signed in with Microsoft",
             AuthMode::AppSecret => "app registration secret, identity not verified",
         };
+        let how = match self.program {
+            Some(program) => format!("{how}; from {program}"),
+            None => how.to_string(),
+        };
         console
             .record(
                 &operator,

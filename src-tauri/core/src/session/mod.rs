@@ -7,9 +7,11 @@
 //!   Clients list (add, edit, remove, remember).
 //! - `demo`: the offline demo.
 //! - `portfolio`: views across every connected client (Vault, Rotation, Rotate All Due).
+//! - `headless`: what the `akv-console` companion asks (clients by name, the monitor report).
 
 mod connect;
 mod demo;
+mod headless;
 mod portfolio;
 mod secret_expiry;
 
@@ -116,6 +118,17 @@ pub struct ClientStatus {
     pub snapshot: Option<SnapshotState>,
     /// App-secret mode: the client secret's end date, and a warning from 30 days before it.
     pub secret_expiry: Option<SecretExpiryView>,
+}
+
+impl ClientStatus {
+    /// The vault's name, or what the demo keeps instead.
+    pub fn vault_label(&self) -> String {
+        if self.settings.vault_name.is_empty() {
+            "demo, in memory".to_string()
+        } else {
+            self.settings.vault_name.clone()
+        }
+    }
 }
 
 /// What the top bar and the shell need to know.
@@ -274,6 +287,9 @@ pub struct AppCore {
     ping_ca: Option<String>,
     /// This computer's name, for the vault's registry of installations.
     host: String,
+    /// Which program acts ("akv-console" for the headless companion), named in the audit
+    /// entry of each connect; `None` for the window.
+    program: Option<&'static str>,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -347,6 +363,7 @@ impl AppCore {
             host: hostname::get()
                 .map(|h| h.to_string_lossy().into_owned())
                 .unwrap_or_default(),
+            program: None,
         }
     }
 

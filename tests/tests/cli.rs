@@ -1,0 +1,309 @@
+//! `akv-console`, the headless companion, against the emulator: the client the window remembered
+//! (config file and keychain) is used as is; `status` exit codes at the 14-day and expiry
+//! boundaries; the JSON schema; the PDF and CSV files; `audit verify` on an intact and a
+//! tampered log; audit entries naming the program; no secret value in any output. Its own test
+//! binary: it runs a private D-Bus session with GNOME Keyring for the keychain. Multi-threaded:
+//! the emulator keeps answering while the test waits for the CLI process.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use akv_core::domain::keys::{KeyRecord, expiry_from_date};
+use akv_core::session::{AppCore, AppPaths};
+use akv_tests::e2e::{Profile, cli_binary};
+use chrono::{Duration, Utc};
+use serde_json::Value;
+use support::clients::client;
+use support::keys::{console_key, seed_console_key};
+use support::*;
+
+const IDENTIFIER: &str = "com.msp.apikeyvaultconsole";
+
+struct Pc {
+    profile: Profile,
+    binary: PathBuf,
+    /// Every stdout and stderr the CLI printed, to search for secret values at the end.
+    printed: String,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Pc {
+    fn paths(&self) -> AppPaths {
+        AppPaths {
+            config_dir: self.profile.home.join(".config").join(IDENTIFIER),
+            data_dir: self.profile.home.join(".local/share").join(IDENTIFIER),
+        }
+    }
+
+    fn run(&mut self, args: &[&str]) -> Run {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = Command::new(&self.binary)
+            .args(args)
+            .env_clear()
+            .envs(self.profile.env())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .output()
+            .expect("akv-console runs");
+        let run = Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        };
+        self.printed.push_str(&run.stdout);
+        self.printed.push_str(&run.stderr);
+        run
+    }
+
+    fn status(&mut self, args: &[&str]) -> (i32, Value) {
+        let mut all = vec!["status", "--json"];
+        all.extend_from_slice(args);
+        let run = self.run(&all);
+        let json: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+            panic!("status --json is JSON ({e}): {}{}", run.stdout, run.stderr)
+        });
+        (run.code, json)
+    }
+}
+
+fn seed(emulator: &akv_tests::emulator::Emulator, record: KeyRecord) {
+    seed_console_key(emulator, &record).expect("seeded");
+}
+
+fn audit_logs(dir: &Path) -> Vec<PathBuf> {
+    let mut logs = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "jsonl") {
+                logs.push(path);
+            }
+        }
+    }
+    logs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_headless_companion_reports_what_the_window_would() {
+    let profile = Profile::new("cli").expect("a private keychain");
+    for (name, value) in profile.env() {
+        if name == "DBUS_SESSION_BUS_ADDRESS" || name.starts_with("XDG_") || name == "HOME" {
+            // SAFETY: the only test of this binary, set before any thread reads the variable.
+            unsafe { std::env::set_var(name, value) };
+        }
+    }
+    let mut pc = Pc {
+        binary: cli_binary().expect("akv-console is built"),
+        profile,
+        printed: String::new(),
+    };
+    let emulator = emulator().await;
+
+    // The window, on this PC: Dana connects Contoso and ticks Remember, then closes.
+    {
+        let core =
+            AppCore::new(pc.paths(), false, Arc::new(|_| {})).with_options(fast_options(), None);
+        core.set_profile("Dana Reyes", None).await.expect("profile");
+        core.save_client(client("Contoso Dental", settings(&emulator), SECRET, true))
+            .await
+            .expect("contoso connects and is remembered");
+        core.disconnect().await;
+    }
+
+    // Help for every command; a wrong command line is 64, not a monitor level.
+    for args in [
+        &["--help"][..],
+        &["status", "--help"],
+        &["report", "--help"],
+        &["export", "--help"],
+        &["audit", "verify", "--help"],
+        &["clients", "--help"],
+    ] {
+        let run = pc.run(args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(run.stdout.contains("Usage: akv-console"), "{args:?}");
+    }
+    assert_eq!(pc.run(&["status", "--fail-on", "soon"]).code, 64);
+
+    let clients = pc.run(&["clients"]);
+    assert_eq!(clients.code, 0);
+    assert!(clients.stdout.contains("Contoso Dental") && clients.stdout.contains(VAULT));
+
+    // An empty vault: nothing to alert on.
+    let (code, json) = pc.status(&[]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["schema"], "akv-console.status/1");
+    assert_eq!(json["level"], "ok");
+
+    // Due in 15 days is healthy: exit 0.
+    seed(&emulator, console_key("ninjaone", "rmm", 75));
+    let (code, json) = pc.status(&[]);
+    assert_eq!(code, 0, "{json}");
+    let keys = &json["clients"][0]["keys"];
+    assert_eq!(keys.as_array().map(Vec::len), Some(1));
+    assert_eq!(keys[0]["status"], "healthy");
+    assert_eq!(keys[0]["daysToDue"], 15);
+
+    // Due in exactly 14 days is due soon: a warning, unless only overdue counts.
+    seed(&emulator, console_key("atera", "psa", 76));
+    let (code, json) = pc.status(&[]);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["level"], "warning");
+    assert_eq!(json["alertingKeys"], 1);
+    assert_eq!(pc.status(&["--fail-on", "overdue"]).0, 0);
+
+    // A key that expires today (end of day) is due soon; one that expired yesterday is expired.
+    let mut today = console_key("huntress", "edr", 1);
+    today.expires = Some(expiry_from_date(Utc::now().date_naive()));
+    seed(&emulator, today);
+    assert_eq!(pc.status(&["--fail-on", "expired"]).0, 0);
+    assert_eq!(pc.status(&[]).0, 1);
+    let mut yesterday = console_key("mimecast", "mail", 1);
+    yesterday.expires = Some(expiry_from_date(
+        Utc::now().date_naive() - Duration::days(1),
+    ));
+    seed(&emulator, yesterday);
+    let (code, json) = pc.status(&["--fail-on", "expired"]);
+    assert_eq!(code, 2, "{json}");
+    assert_eq!(json["alertingKeys"], 1, "only the expired key alerts");
+    let (code, json) = pc.status(&[]);
+    assert_eq!(code, 2);
+    assert_eq!(json["alertingKeys"], 3);
+    let client_json = &json["clients"][0];
+    assert_eq!(client_json["name"], "Contoso Dental");
+    assert_eq!(client_json["vault"], VAULT);
+    assert_eq!(client_json["counts"]["expired"], 1);
+    assert_eq!(client_json["counts"]["dueSoon"], 2);
+    for key in client_json["keys"].as_array().expect("keys") {
+        for field in [
+            "vendorId",
+            "vendorName",
+            "secretName",
+            "status",
+            "statusReason",
+            "level",
+        ] {
+            assert!(!key[field].is_null(), "{field} in {key}");
+        }
+        assert!(
+            key["maskedPreview"]
+                .as_str()
+                .is_some_and(|p| p.contains('•')),
+            "masked preview only: {key}"
+        );
+    }
+
+    // Overdue: critical with --fail-on overdue.
+    seed(&emulator, console_key("datto-rmm", "rmm", 120));
+    assert_eq!(pc.status(&["--fail-on", "overdue"]).0, 2);
+
+    // The table says the same for people.
+    let table = pc.run(&["status", "--client", "contoso"]);
+    assert_eq!(table.code, 2);
+    assert!(table.stdout.contains("Expired") && table.stdout.contains("Mimecast"));
+    assert!(table.stdout.contains("CRITICAL"));
+
+    // An unknown client is a named error on stderr (exit 3), nothing on stdout.
+    let unknown = pc.run(&["status", "--client", "Northwind"]);
+    assert_eq!(unknown.code, 3);
+    assert!(unknown.stdout.is_empty());
+    assert!(unknown.stderr.contains("invalid-input") && unknown.stderr.contains("Contoso Dental"));
+
+    // Report and export files.
+    let out = tempfile::tempdir().expect("tempdir");
+    let pdf = out.path().join("report.pdf");
+    let run = pc.run(&["report", "--pdf", pdf.to_str().expect("utf-8 path")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bytes = std::fs::read(&pdf).expect("the PDF was written");
+    assert!(bytes.starts_with(b"%PDF"));
+    let text = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for vendor in [
+        "NinjaOne",
+        "Atera",
+        "Huntress",
+        "Mimecast",
+        "Datto RMM",
+        "Contoso Dental",
+    ] {
+        assert!(text.contains(vendor), "{vendor} in the PDF");
+    }
+    let csv = out.path().join("keys.csv");
+    let run = pc.run(&["export", "--csv", csv.to_str().expect("utf-8 path")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let csv_text = std::fs::read_to_string(&csv).expect("the CSV was written");
+    assert!(
+        csv_text
+            .lines()
+            .next()
+            .is_some_and(|h| h.contains("Client"))
+    );
+    assert!(csv_text.contains("Contoso Dental") && csv_text.contains("mimecast--mail"));
+    // A folder where the file should go: a named error with a hint, exit 3.
+    let run = pc.run(&["export", "--csv", out.path().to_str().expect("utf-8 path")]);
+    assert_eq!(run.code, 3);
+    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+
+    // Audit: intact, and every CLI connect, report and export is in the log.
+    let run = pc.run(&["audit", "verify"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let logs = audit_logs(&pc.paths().data_dir);
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let log = std::fs::read_to_string(&logs[0]).expect("log");
+    assert!(
+        log.contains("from akv-console"),
+        "connects name the program"
+    );
+    assert!(log.contains("\"report\""), "the report is audited");
+    assert!(log.contains("\"export\""), "the export is audited");
+
+    // Someone edits an old entry while no console runs: verify says so, exit 2.
+    let tampered = log.replacen("Dana Reyes", "Dana Reyez", 1);
+    assert_ne!(tampered, log);
+    std::fs::write(&logs[0], tampered).expect("tamper");
+    let run = pc.run(&["audit", "verify", "--json"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    let verify: Value = serde_json::from_str(&run.stdout).expect("verify --json is JSON");
+    assert_eq!(verify["level"], "critical");
+    assert_eq!(verify["clients"][0]["intact"], false);
+    // The next run says so again: nothing re-anchors the tampering away.
+    assert_eq!(pc.run(&["audit", "verify"]).code, 2);
+
+    // While the window has the client open, the CLI says so instead of forking the log.
+    let window =
+        AppCore::new(pc.paths(), false, Arc::new(|_| {})).with_options(fast_options(), None);
+    window.connect_all().await;
+    let busy = pc.run(&["status"]);
+    assert_eq!(busy.code, 3, "{}{}", busy.stdout, busy.stderr);
+    assert!(
+        busy.stdout.contains("Close the other console window"),
+        "{}{}",
+        busy.stdout,
+        busy.stderr
+    );
+    window.disconnect().await;
+
+    // Never a value: not the client secret, not a key's value.
+    assert!(
+        !pc.printed.contains(SECRET),
+        "the client secret was printed"
+    );
+    assert!(!pc.printed.contains("value-of-"), "a key value was printed");
+}
