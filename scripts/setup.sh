@@ -83,5 +83,13 @@ else
     say "tauri-driver: present"
 fi
 
+# The Tauri CLI builds the .deb and .rpm the package test installs (2.x from crates.io).
+if ! cargo tauri --version 2>/dev/null | grep -q '^tauri-cli 2\.'; then
+    say "installing tauri-cli 2.x (cargo install; about 15 minutes on two cores)"
+    cargo install tauri-cli --version "^2" --locked --quiet
+else
+    say "tauri-cli: present ($(cargo tauri --version))"
+fi
+
 # Microsoft's Python clients for the emulator fidelity check.
 "${repo_root}/scripts/python-venv.sh"

@@ -2,7 +2,8 @@
 # Runs every test: UI checks and unit tests (svelte-check, Vitest), Rust unit tests, the Key
 # Vault emulator's protocol tests and Microsoft's Python clients against it, the app's Azure
 # store against the emulator, the PDF report tests, and the end-to-end tests that drive the
-# real window under Xvfb. Installs whatever is missing first. Artifacts (screenshots, PDFs)
+# real window under Xvfb, the headless CLI against the emulator, and the .deb installed with
+# apt and started. Installs whatever is missing first. Artifacts (screenshots, PDFs)
 # land in test-artifacts/.
 set -euo pipefail
 
@@ -29,7 +30,11 @@ npm --prefix ui run build --silent
 step "building the app (UI embedded)"
 cargo build --workspace --quiet
 
-step "Rust tests: unit, emulator, Azure store, PDF, end-to-end"
+step "building the Linux packages (cargo tauri build --debug --bundles deb,rpm)"
+# --debug reuses the build above; release packages: `cargo tauri build` (see the README).
+cargo tauri build --debug --bundles deb,rpm
+
+step "Rust tests: unit, emulator, Azure store, PDF, CLI, packages, end-to-end"
 rm -rf test-artifacts && mkdir -p test-artifacts
 cargo test --workspace --quiet -- --test-threads=2
 

@@ -214,6 +214,8 @@ impl Drop for Profile {
 pub struct Launch {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// Another build of the app (the installed package); the workspace's debug build if `None`.
+    pub binary: Option<PathBuf>,
 }
 
 impl Launch {
@@ -221,7 +223,13 @@ impl Launch {
         Launch {
             args: vec!["--demo".into()],
             env: Vec::new(),
+            binary: None,
         }
+    }
+
+    pub fn with_binary(mut self, binary: PathBuf) -> Launch {
+        self.binary = Some(binary);
+        self
     }
 
     pub fn with_env(mut self, key: &str, value: impl Into<String>) -> Launch {
@@ -290,7 +298,10 @@ const RECORD_REPLIES: &str = r#"
 impl App {
     /// Start Xvfb, tauri-driver and the app in `profile`.
     pub async fn launch(name: &str, profile: &Profile, launch: Launch) -> Result<App> {
-        let binary = app_binary()?;
+        let binary = match &launch.binary {
+            Some(binary) => binary.clone(),
+            None => app_binary()?,
+        };
         let (xvfb, display) = start_xvfb()?;
         let port = free_port()?;
         let native_port = free_port()?;
