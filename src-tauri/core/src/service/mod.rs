@@ -166,6 +166,10 @@ pub struct Console {
     audit: Arc<Mutex<AuditLog>>,
     /// Serialises anchor writes so the vault's anchor never goes backwards.
     anchor_lock: tokio::sync::Mutex<()>,
+    /// The last head written to the vault, and where. Entries recorded while an anchor write
+    /// was in flight are covered by the next write of the newest head, so a batch (Rotate All
+    /// Due) writes a few anchors, not one per key queued behind each other.
+    anchored: Mutex<Option<(String, crate::audit::Anchor)>>,
     /// Serialises policy changes (read, change, write) made at this console.
     pub(crate) policy_lock: tokio::sync::Mutex<()>,
     policy: Mutex<(AccessPolicy, PolicySource)>,
@@ -210,6 +214,7 @@ impl Console {
             store,
             audit: Arc::new(Mutex::new(audit)),
             anchor_lock: tokio::sync::Mutex::new(()),
+            anchored: Mutex::new(None),
             policy_lock: tokio::sync::Mutex::new(()),
             policy: Mutex::new((AccessPolicy::admin_only(), PolicySource::Missing)),
             snapshot: Mutex::new(snapshot::Snapshot::default()),
@@ -549,12 +554,18 @@ impl Console {
         };
         let json = serde_json::to_string(&head).unwrap_or_default();
         let document = Self::lock(&self.anchor_document).clone();
+        let written_already = (document.secret_name(), head.clone());
+        if Self::lock(&self.anchored).as_ref() == Some(&written_already) {
+            // A write that finished while this caller waited already holds this head.
+            return;
+        }
         let tags = trust::anchor_tags(&head, &self.installation);
         let written = self
             .store
             .write_document_tagged(&document, &json, &tags)
             .await;
         if written.is_ok() {
+            *Self::lock(&self.anchored) = Some(written_already);
             self.remember_document(crate::store::DocumentInfo {
                 name: document.secret_name(),
                 tags,
