@@ -207,6 +207,20 @@ async fn rotate_all_due_across_clients_goes_to_each_clients_vault() {
         .map(|i| i.client_name.as_str())
         .collect();
     assert_eq!(clients, ["Contoso Dental", "Fabrikam Logistics"]);
+    // The batch anchors its entries once at the end: each vault vouches for its whole log.
+    for name in ["Contoso Dental", "Fabrikam Logistics"] {
+        let (console, operator) = core
+            .client_console(&id_of(&core, name).await)
+            .await
+            .expect("console");
+        let verification = console.verify_audit(&operator).await.expect("verify");
+        assert!(verification.report.intact, "{name}: {verification:?}");
+        assert!(
+            verification.report.summary.contains("anchor matches"),
+            "{name}: {}",
+            verification.report.summary
+        );
+    }
 }
 
 #[tokio::test]

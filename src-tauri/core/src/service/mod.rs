@@ -170,6 +170,9 @@ pub struct Console {
     /// was in flight are covered by the next write of the newest head, so a batch (Rotate All
     /// Due) writes a few anchors, not one per key queued behind each other.
     anchored: Mutex<Option<(String, crate::audit::Anchor)>>,
+    /// Batches running (Rotate All Due): their entries are anchored once when the batch ends,
+    /// so a throttled anchor write never holds up every rotation behind it.
+    batches: std::sync::atomic::AtomicUsize,
     /// Serialises policy changes (read, change, write) made at this console.
     pub(crate) policy_lock: tokio::sync::Mutex<()>,
     policy: Mutex<(AccessPolicy, PolicySource)>,
@@ -215,6 +218,7 @@ impl Console {
             audit: Arc::new(Mutex::new(audit)),
             anchor_lock: tokio::sync::Mutex::new(()),
             anchored: Mutex::new(None),
+            batches: std::sync::atomic::AtomicUsize::new(0),
             policy_lock: tokio::sync::Mutex::new(()),
             policy: Mutex::new((AccessPolicy::admin_only(), PolicySource::Missing)),
             snapshot: Mutex::new(snapshot::Snapshot::default()),
@@ -509,9 +513,21 @@ impl Console {
                 false
             }
         };
-        if written {
+        if written && self.batches.load(std::sync::atomic::Ordering::SeqCst) == 0 {
             self.anchor().await;
         }
+    }
+
+    /// Run `work` as a batch: its audit entries (and any other entry written meanwhile) are
+    /// appended at once but anchored in the vault once, when the last running batch ends.
+    pub(crate) async fn batch<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        use std::sync::atomic::Ordering;
+        self.batches.fetch_add(1, Ordering::SeqCst);
+        let result = work.await;
+        if self.batches.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.anchor().await;
+        }
+        result
     }
 
     /// Append without anchoring (for callers that cannot await). Returns whether it was written.

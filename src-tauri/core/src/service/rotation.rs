@@ -452,12 +452,23 @@ impl Console {
         now: DateTime<Utc>,
         on_progress: impl Fn(BulkProgress) + Send + Sync,
     ) -> AppResult<BulkResult> {
-        let total = requests.len();
         // The snapshot's keys and a fresh policy (fail closed if it cannot be read); each rotation
         // then works from this state.
         let keys = self.cached_keys();
         self.refresh_policy().await?;
         check_bulk_requests(&keys, &requests, now)?;
+        self.batch(self.rotate_batch(operator, requests, now, on_progress))
+            .await
+    }
+
+    async fn rotate_batch(
+        &self,
+        operator: &Operator,
+        requests: Vec<RotateRequest>,
+        now: DateTime<Utc>,
+        on_progress: impl Fn(BulkProgress) + Send + Sync,
+    ) -> AppResult<BulkResult> {
+        let total = requests.len();
         let mut items = Vec::with_capacity(total);
         let mut succeeded = 0;
         let mut failed = 0;
