@@ -7,6 +7,7 @@
 //! ends them (the WebDriver session is deleted first, which closes the app).
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -81,6 +82,17 @@ fn find_tool(name: &str) -> Result<PathBuf> {
 fn kill(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Kill a process started in its own process group, and everything in that group. tauri-driver
+/// does not stop the WebKitWebDriver it started when it is killed: that driver (and the app it
+/// runs) would live on, holding its port, its window and CPU, into the next tests.
+fn kill_group(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-KILL", &format!("-{}", child.id())])
+        .stderr(Stdio::null())
+        .status();
+    kill(child);
 }
 
 /// A private home for one simulated technician PC: config, data and cache dirs, a D-Bus session
@@ -307,6 +319,7 @@ impl App {
         let native_port = free_port()?;
         let log = std::fs::File::create(artifacts_dir().join(format!("{name}-driver.log")))?;
         let driver = Command::new(find_tool("tauri-driver")?)
+            .process_group(0)
             .args([
                 "--port",
                 &port.to_string(),
@@ -690,14 +703,14 @@ impl App {
     pub async fn quit(mut self) {
         let client = self.client.clone();
         let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
-        kill(&mut self.driver);
+        kill_group(&mut self.driver);
         stop_xvfb(&mut self.xvfb);
     }
 }
 
 impl Drop for App {
     fn drop(&mut self) {
-        kill(&mut self.driver);
+        kill_group(&mut self.driver);
         stop_xvfb(&mut self.xvfb);
     }
 }
