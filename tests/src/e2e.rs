@@ -88,10 +88,15 @@ fn kill(child: &mut Child) {
 /// does not stop the WebKitWebDriver it started when it is killed: that driver (and the app it
 /// runs) would live on, holding its port, its window and CPU, into the next tests.
 fn kill_group(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-KILL", &format!("-{}", child.id())])
-        .stderr(Stdio::null())
-        .status();
+    // `--` so the negative number is read as a process group, never as an option or a signal;
+    // a pid of 0 or 1 would name this test's own group or every process.
+    let pid = child.id();
+    if pid > 1 {
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{pid}")])
+            .stderr(Stdio::null())
+            .status();
+    }
     kill(child);
 }
 
