@@ -213,7 +213,7 @@ impl Profile {
 
 impl Drop for Profile {
     fn drop(&mut self) {
-        if let Some(pid) = self.dbus_pid {
+        if let Some(pid) = self.dbus_pid.filter(|pid| *pid > 1) {
             // Ends the session bus; gnome-keyring-daemon exits with it.
             let _ = Command::new("kill").arg(pid.to_string()).status();
         }
@@ -279,8 +279,7 @@ pub struct SignInForm<'a> {
 /// The running app under test.
 pub struct App {
     pub client: Client,
-    driver: Child,
-    xvfb: Child,
+    processes: Processes,
     pub name: String,
     /// The X display the app runs on (e.g. `:140`).
     pub display: String,
@@ -320,6 +319,12 @@ impl App {
             None => app_binary()?,
         };
         let (xvfb, display) = start_xvfb()?;
+        // Owns the display now and the driver once it starts, so any early return below still
+        // stops them.
+        let mut processes = Processes {
+            driver: None,
+            xvfb: Some(xvfb),
+        };
         let port = free_port()?;
         let native_port = free_port()?;
         let log = std::fs::File::create(artifacts_dir().join(format!("{name}-driver.log")))?;
@@ -341,10 +346,10 @@ impl App {
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()?;
+        processes.driver = Some(driver);
         let mut app = App {
             client: connect(port, &binary, &launch.args).await?,
-            driver,
-            xvfb,
+            processes,
             name: name.to_string(),
             display: display.clone(),
         };
@@ -435,6 +440,13 @@ impl App {
             // A line break is typed as the Enter key, as a person pasting multi-line text would.
             element.send_keys(&text.replace('\n', "\u{E007}")).await?;
         }
+        Ok(())
+    }
+
+    /// Keys typed with nothing in particular focused, as a shortcut is (WebDriver key codes, e.g.
+    /// `\u{E035}` for F5).
+    pub async fn press_key(&self, keys: &str) -> Result<()> {
+        self.find("body").await?.send_keys(keys).await?;
         Ok(())
     }
 
@@ -708,15 +720,30 @@ impl App {
     pub async fn quit(mut self) {
         let client = self.client.clone();
         let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
-        kill_group(&mut self.driver);
-        stop_xvfb(&mut self.xvfb);
+        self.processes.stop();
     }
 }
 
-impl Drop for App {
+/// The driver's process group and the virtual display of one session, stopped exactly once.
+struct Processes {
+    driver: Option<Child>,
+    xvfb: Option<Child>,
+}
+
+impl Processes {
+    fn stop(&mut self) {
+        if let Some(mut driver) = self.driver.take() {
+            kill_group(&mut driver);
+        }
+        if let Some(mut xvfb) = self.xvfb.take() {
+            stop_xvfb(&mut xvfb);
+        }
+    }
+}
+
+impl Drop for Processes {
     fn drop(&mut self) {
-        kill_group(&mut self.driver);
-        stop_xvfb(&mut self.xvfb);
+        self.stop();
     }
 }
 
