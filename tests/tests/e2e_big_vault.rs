@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use akv_tests::e2e::{App, ConnectForm, Launch, Profile, Result, marker};
 use akv_tests::emulator::{
-    AppRegistration, DEFAULT_TENANT, Emulator, EmulatorConfig, Role, RouteKind, SeedSecret,
+    AppRegistration, DEFAULT_TENANT, Emulator, EmulatorConfig, Fault, Role, RouteKind, SeedSecret,
 };
 use support::keys::{console_key, seed_console_key};
 
@@ -152,6 +152,36 @@ async fn scenario(run: usize, emulator: &Emulator) -> Result<()> {
         emulator.request_count(RouteKind::ListSecrets),
         ((KEYS + 5) as u64).div_ceil(25),
         "connect, search, rotate and add listed the vault once"
+    );
+
+    // Refresh (F5) lists it again, and the button says so while it runs: slow the listing so
+    // the technician would see it turning.
+    emulator
+        .inject_fault(Fault::latency(Duration::from_millis(60)).on_route(RouteKind::ListSecrets));
+    app.press_key("\u{E035}").await?; // F5
+    app.eventually(
+        "the Refresh button busy",
+        Duration::from_secs(10),
+        || async { Ok(app.count("[data-testid=refresh][aria-busy=true]").await? == 1) },
+    )
+    .await?;
+    if run == 1 {
+        app.screenshot("big-vault-refreshing.png").await?;
+    }
+    app.eventually("the refresh to finish", Duration::from_secs(30), || async {
+        Ok(app.count("[data-testid=refresh][aria-busy=false]").await? == 1)
+    })
+    .await?;
+    emulator.clear_faults();
+    assert_eq!(
+        emulator.request_count(RouteKind::ListSecrets),
+        2 * ((KEYS + 5) as u64).div_ceil(25),
+        "a refresh is one more listing of the vault"
+    );
+    assert!(
+        shown(&app)
+            .await?
+            .contains(&format!("Showing {rows_total} of {rows_total}"))
     );
     app.quit().await;
     Ok(())
