@@ -3,7 +3,7 @@
 //! [`super::tags`]) so listing reads no value.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -95,10 +95,39 @@ pub struct AccessCheck {
     pub policy_found: bool,
 }
 
-/// The HTTP client under the SDK: https only, with timeouts, and **never following redirects**:
-/// a 307/308 from anything between here and Azure would make reqwest resend the request body —
-/// which holds the client secret (token request) or a key value (set secret) — to the new host.
+/// The HTTP client under the SDK, shared by every client with the same extra CA and timeout.
+///
+/// Building one loads and parses the system's root certificates, and each has its own
+/// connection pool: sharing it means ten clients load the roots once and reuse one TLS
+/// connection to `login.microsoftonline.com` and Graph instead of ten. Requests carry their own
+/// token, so nothing of one client rides on a shared connection.
 pub(crate) fn http_client(
+    settings: &ConnectionSettings,
+    options: &AzureOptions,
+) -> AppResult<reqwest::Client> {
+    type Key = (Option<String>, Duration);
+    static SHARED: OnceLock<Mutex<HashMap<Key, reqwest::Client>>> = OnceLock::new();
+    let key = (settings.ca_pem.clone(), options.request_timeout);
+    let shared = SHARED.get_or_init(Default::default);
+    if let Some(client) = shared
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return Ok(client.clone());
+    }
+    let client = build_http_client(settings, options)?;
+    shared
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, client.clone());
+    Ok(client)
+}
+
+/// https only, with timeouts, and **never following redirects**: a 307/308 from anything between
+/// here and Azure would make reqwest resend the request body — which holds the client secret
+/// (token request) or a key value (set secret) — to the new host.
+fn build_http_client(
     settings: &ConnectionSettings,
     options: &AzureOptions,
 ) -> AppResult<reqwest::Client> {
