@@ -5,8 +5,8 @@
 //!   the same 100 rotations one after another (target ≤ 0.3×);
 //! - the PDF report of 1,000 keys (target < 300 ms);
 //! - audit verify of 100,000 entries, reading the file from disk (target < 1 s);
-//! - the window (`AKV_BENCH_APP`, the release build in bench.sh): cold start to the first
-//!   painted Vault tab in demo mode (target < 1 s), and memory (PSS of the app and its WebKit
+//! - the window (`AKV_BENCH_APP`, the release build in bench.sh): cold start from the app
+//!   process's start to the first Vault rows in the page, demo mode (target < 1 s), and memory (PSS of the app and its WebKit
 //!   processes) with a 1,000-key vault listed (target < 200 MB).
 //!
 //! `cargo bench -p akv-tests --bench headline` measures full sizes; `cargo test` runs it once
@@ -353,14 +353,67 @@ fn app_memory(binary: &Path) -> Result<(f64, String), Failure> {
     Ok((total as f64 / 1024.0, parts.join(", ")))
 }
 
-async fn window(sizes: &Sizes) -> Result<(Duration, f64, String), Failure> {
+/// How long ago a process started, in milliseconds, from the clock since boot (its start in
+/// clock ticks, USER_HZ = 100 on Linux, so to within 10 ms). Not from wall-clock times: this VM's
+/// wall clock and its boot clock drift apart when it is paused.
+fn process_age_ms(pid: u32) -> Result<f64, Failure> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let ticks: f64 = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(19))
+        .and_then(|t| t.parse().ok())
+        .ok_or("no start time in /proc/PID/stat")?;
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")?
+        .split_whitespace()
+        .next()
+        .and_then(|t| t.parse().ok())
+        .ok_or("no /proc/uptime")?;
+    Ok(uptime * 1000.0 - ticks * 10.0)
+}
+
+/// From the app process starting to the first Vault rows in the page: the UI sets the performance
+/// mark `akv:first-rows` once they are in the DOM. The page says how long ago that was, and /proc
+/// how long ago the process started; the difference is the start-up.
+async fn app_start_to_first_rows(app: &App, binary: &Path) -> Result<Duration, Failure> {
+    let wanted = std::fs::canonicalize(binary)?;
+    let pid = process_tree()
+        .keys()
+        .copied()
+        .find(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == wanted))
+        .ok_or("the app process was not found")?;
+    // The mark follows the painted frame, so it can trail the rows by a moment.
+    for _ in 0..40 {
+        let mark_age = app
+            .eval(
+                "const mark = performance.getEntriesByName('akv:first-rows')[0];\n\
+                 return mark ? performance.now() - mark.startTime : null;",
+            )
+            .await
+            .map_err(|e| e.to_string())?
+            .as_f64();
+        if let Some(mark_age) = mark_age {
+            let millis = process_age_ms(pid)? - mark_age;
+            if millis <= 0.0 {
+                return Err(
+                    format!("rows painted {millis:.0} ms after the process started").into(),
+                );
+            }
+            return Ok(Duration::from_secs_f64(millis / 1000.0));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err("the page has no akv:first-rows mark".into())
+}
+
+async fn window(sizes: &Sizes) -> Result<(Duration, Duration, f64, String), Failure> {
     let binary = match std::env::var_os("AKV_BENCH_APP") {
         Some(path) => PathBuf::from(path),
         None => app_binary().map_err(|e| e.to_string())?,
     };
     let _serial = akv_tests::e2e::exclusive().await;
 
-    // Cold start: from the WebDriver session request (which starts the app) to painted rows.
+    // Cold start: measured from the app process's own start (below); the harness's view, from
+    // starting the display and the driver, is printed next to it.
     let profile = Profile::new("bench-start").map_err(|e| e.to_string())?;
     let started = Instant::now();
     let app = App::launch(
@@ -375,7 +428,8 @@ async fn window(sizes: &Sizes) -> Result<(Duration, f64, String), Failure> {
     })
     .await
     .map_err(|e| e.to_string())?;
-    let start = started.elapsed();
+    let through_driver = started.elapsed();
+    let start = app_start_to_first_rows(&app, &binary).await?;
     app.quit().await;
 
     // Memory: a remembered client with a big vault connects at start (no typing).
@@ -421,7 +475,7 @@ async fn window(sizes: &Sizes) -> Result<(Duration, f64, String), Failure> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (mib, parts) = app_memory(&binary)?;
     app.quit().await;
-    Ok((start, mib, parts))
+    Ok((start, through_driver, mib, parts))
 }
 
 async fn run(sizes: &Sizes) -> Result<(), Failure> {
@@ -452,11 +506,16 @@ async fn run(sizes: &Sizes) -> Result<(), Failure> {
         "< 1 s",
         format!("{:.0} ms", verify.as_secs_f64() * 1000.0),
     );
-    let (start, mib, parts) = window(sizes).await?;
+    let (start, through_driver, mib, parts) = window(sizes).await?;
     row(
-        "cold start to first painted Vault tab (demo, Xvfb)",
+        "cold start: app process start to first Vault rows in the page (demo, Xvfb)",
         "< 1 s",
         format!("{:.2} s", start.as_secs_f64()),
+    );
+    row(
+        "the same, from starting Xvfb and tauri-driver to rows seen by WebDriver",
+        "",
+        format!("{:.2} s", through_driver.as_secs_f64()),
     );
     row(
         &format!(
