@@ -108,19 +108,15 @@ pub(crate) fn http_client(
     type Key = (Option<String>, Duration);
     static SHARED: OnceLock<Mutex<HashMap<Key, reqwest::Client>>> = OnceLock::new();
     let key = (settings.ca_pem.clone(), options.request_timeout);
-    let shared = SHARED.get_or_init(Default::default);
-    if let Some(client) = shared
+    let mut shared = SHARED
+        .get_or_init(Default::default)
         .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
-    {
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(client) = shared.get(&key) {
         return Ok(client.clone());
     }
     let client = build_http_client(settings, options)?;
-    shared
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(key, client.clone());
+    shared.insert(key, client.clone());
     Ok(client)
 }
 
