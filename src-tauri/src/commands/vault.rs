@@ -15,9 +15,10 @@ use akv_core::ping::PingReport;
 use akv_core::service::adopt::{AdoptRequest, AdoptResult, UnmanagedView};
 use akv_core::service::clipboard::{Clipboard, ClipboardGuard};
 use akv_core::service::procedure::{RunbookRequest, RunbookView};
+use akv_core::service::revocation::DeletedView;
 use akv_core::service::vault::{
-    AddKeyRequest, CatalogEntry, DeletedView, KeyDetail, KeySettingsRequest, VaultRow, VaultView,
-    VersionView, catalog_entries,
+    AddKeyRequest, CatalogEntry, KeyDetail, KeySettingsRequest, VaultRow, VaultView, VersionView,
+    catalog_entries,
 };
 use akv_core::session::PortfolioFilter;
 

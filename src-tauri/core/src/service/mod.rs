@@ -13,6 +13,7 @@ pub mod endpoints;
 pub mod monitor;
 pub mod procedure;
 pub mod report;
+pub mod revocation;
 pub mod rotation;
 pub mod setup;
 pub mod snapshot;

@@ -2,6 +2,7 @@
 //! app-secret mode.
 
 use super::*;
+use crate::domain::connection::{AuthMode, Cloud};
 
 fn core(dir: &std::path::Path, demo_launch: bool) -> AppCore {
     AppCore::new(
