@@ -185,6 +185,9 @@ pub struct AppCore {
     on_status: StatusListener,
     azure_options: AzureOptions,
     ping_ca: Option<String>,
+    /// The vendor pings' HTTP client, built once: building one loads the system's root
+    /// certificates, which every connect of every client used to pay for again.
+    ping_client: Mutex<Option<PingClient>>,
     /// This computer's name, for the vault's registry of installations.
     host: String,
     /// Which program acts ("akv-console" for the headless companion), named in the audit
@@ -238,6 +241,7 @@ impl AppCore {
             on_status: Arc::new(|| {}),
             azure_options: AzureOptions::default(),
             ping_ca: None,
+            ping_client: Mutex::new(None),
             host: hostname::get()
                 .map(|h| h.to_string_lossy().into_owned())
                 .unwrap_or_default(),
@@ -249,6 +253,7 @@ impl AppCore {
     pub fn with_options(mut self, azure: AzureOptions, ping_ca: Option<String>) -> AppCore {
         self.azure_options = azure;
         self.ping_ca = ping_ca;
+        self.ping_client = Mutex::new(None);
         self
     }
 
@@ -391,14 +396,20 @@ impl AppCore {
     }
 
     pub(crate) fn ping_client(&self) -> AppResult<PingClient> {
+        let mut cached = lock(&self.ping_client);
+        if let Some(client) = cached.as_ref() {
+            return Ok(client.clone());
+        }
         let client = PingClient::new(self.ping_ca.as_deref())?;
         // Only tests set a ping CA (debug builds' e2e hooks, integration tests): their vendors
         // are local stubs. Release builds ignore the allowance.
-        if self.ping_ca.is_some() {
-            client.allowing_private_addresses_for_tests()
+        let client = if self.ping_ca.is_some() {
+            client.allowing_private_addresses_for_tests()?
         } else {
-            Ok(client)
-        }
+            client
+        };
+        *cached = Some(client.clone());
+        Ok(client)
     }
 
     pub(crate) fn console_id(&self) -> AppResult<String> {
