@@ -21,6 +21,7 @@ use akv_tests::emulator::{
     AppRegistration, DEFAULT_TENANT, Emulator, EmulatorConfig, Fault, Role, RouteKind, SeedSecret,
 };
 use chrono::Utc;
+use tokio::runtime::Handle;
 
 #[path = "../tests/support/keys.rs"]
 mod keys;
@@ -63,15 +64,39 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if let Err(error) = runtime.block_on(run(&sizes)) {
+    // The emulators run on a runtime of their own, so the CPU their threads use can be told
+    // apart from the console's (see `CpuSplit`).
+    let emulator_runtime = match tokio::runtime::Builder::new_multi_thread()
+        .thread_name(EMULATOR_THREAD)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("connect bench: no emulator runtime: {error}");
+            std::process::exit(2);
+        }
+    };
+    let emulators = emulator_runtime.handle().clone();
+    if let Err(error) = runtime.block_on(run(&sizes, &emulators)) {
         eprintln!("connect bench could not measure: {error}");
         std::process::exit(2);
     }
 }
 
+/// Thread name of the emulators' runtime (at most 15 bytes: Linux keeps no more in `comm`).
+const EMULATOR_THREAD: &str = "kv-emulator";
+
 /// An emulator (one tenant, one vault) holding `keys` console keys and five secrets of other
-/// tools.
-async fn vault(tenant: &str, keys: usize) -> Result<Emulator, Failure> {
+/// tools, started on the emulators' runtime.
+async fn vault(on: &Handle, tenant: &str, keys: usize) -> Result<Emulator, Failure> {
+    let tenant = tenant.to_string();
+    on.spawn(async move { seeded_vault(&tenant, keys).await.map_err(|e| e.to_string()) })
+        .await?
+        .map_err(Failure::from)
+}
+
+async fn seeded_vault(tenant: &str, keys: usize) -> Result<Emulator, Failure> {
     let emulator = Emulator::start(EmulatorConfig {
         vault_tenant: tenant.into(),
         ..EmulatorConfig::default()
@@ -140,22 +165,24 @@ fn request(name: &str, settings: ConnectionSettings) -> ClientRequest {
 
 /// "Test and connect" to the Vault tab's rows on a fresh PC: token, listing, policy, audit
 /// verification, then the view.
-async fn connect_to_rows(emulator: &Emulator, tenant: &str) -> Result<Duration, Failure> {
+async fn connect_to_rows(emulator: &Emulator, tenant: &str) -> Result<Sample, Failure> {
     let dir = tempfile::tempdir()?;
     let core = console_pc(dir.path());
     core.set_profile("Bench Technician", None).await?;
-    let started = Instant::now();
-    core.save_client(request("Bench", settings(emulator, tenant, "bench-vault")))
-        .await?;
-    let view = core
-        .vault_view(&PortfolioFilter::default(), Utc::now())
-        .await?;
-    let elapsed = started.elapsed();
-    if view.rows.is_empty() {
-        return Err("no rows after connecting".into());
-    }
+    let sample = measured(async {
+        core.save_client(request("Bench", settings(emulator, tenant, "bench-vault")))
+            .await?;
+        let view = core
+            .vault_view(&PortfolioFilter::default(), Utc::now())
+            .await?;
+        if view.rows.is_empty() {
+            return Err("no rows after connecting".into());
+        }
+        Ok(())
+    })
+    .await?;
     core.disconnect().await;
-    Ok(elapsed)
+    Ok(sample)
 }
 
 fn venv_python() -> PathBuf {
@@ -210,53 +237,143 @@ fn tenant_of(index: usize) -> String {
     )
 }
 
+/// CPU time used so far by this process's threads: the emulators' runtime and the rest (the
+/// console). Read from /proc, per thread, in nanoseconds; `None` where there is no /proc. A
+/// thread that has ended is no longer counted, which the worker threads of both runtimes
+/// never do during a measurement.
+#[derive(Clone, Copy, Default)]
+struct CpuSplit {
+    console: Duration,
+    emulators: Duration,
+}
+
+impl CpuSplit {
+    fn now() -> Option<CpuSplit> {
+        let mut split = CpuSplit::default();
+        for task in std::fs::read_dir("/proc/self/task").ok()? {
+            let task = task.ok()?.path();
+            // A thread may end between listing and reading: skip it.
+            let (Ok(name), Ok(stat)) = (
+                std::fs::read_to_string(task.join("comm")),
+                std::fs::read_to_string(task.join("schedstat")),
+            ) else {
+                continue;
+            };
+            let on_cpu: u64 = stat.split_whitespace().next()?.parse().ok()?;
+            let on_cpu = Duration::from_nanos(on_cpu);
+            if name.trim_end() == EMULATOR_THREAD {
+                split.emulators += on_cpu;
+            } else {
+                split.console += on_cpu;
+            }
+        }
+        Some(split)
+    }
+
+    fn since(self, earlier: CpuSplit) -> CpuSplit {
+        CpuSplit {
+            console: self.console.saturating_sub(earlier.console),
+            emulators: self.emulators.saturating_sub(earlier.emulators),
+        }
+    }
+
+    fn total(self) -> Duration {
+        self.console + self.emulators
+    }
+}
+
+/// One measured connect (or set of parallel connects): wall time and CPU used.
+struct Sample {
+    wall: Duration,
+    cpu: Option<CpuSplit>,
+}
+
+/// The sample of median wall time.
+fn median_sample(mut samples: Vec<Sample>) -> Sample {
+    samples.sort_by_key(|s| s.wall);
+    samples.swap_remove(samples.len() / 2)
+}
+
+async fn measured<F: std::future::Future<Output = Result<(), Failure>>>(
+    work: F,
+) -> Result<Sample, Failure> {
+    let cpu_before = CpuSplit::now();
+    let started = Instant::now();
+    work.await?;
+    let wall = started.elapsed();
+    let cpu = match (CpuSplit::now(), cpu_before) {
+        (Some(after), Some(before)) => Some(after.since(before)),
+        _ => None,
+    };
+    Ok(Sample { wall, cpu })
+}
+
 /// One client alone, then every client connecting in parallel (fresh PCs; medians).
 async fn many_clients(
     emulators: &[(Emulator, String)],
     sizes: &Sizes,
-) -> Result<(Duration, Duration), Failure> {
+) -> Result<(Sample, Sample), Failure> {
     let all = PortfolioFilter::default();
     let mut alone = Vec::new();
     for _ in 0..RUNS {
         let (emulator, tenant) = &emulators[0];
         alone.push(connect_to_rows(emulator, tenant).await?);
     }
-    let alone = median(alone);
+    let alone = median_sample(alone);
     let mut together = Vec::new();
     for _ in 0..RUNS {
         let dir = tempfile::tempdir()?;
         let core = console_pc(dir.path());
         core.set_profile("Bench Technician", None).await?;
-        let started = Instant::now();
-        let results = futures::future::join_all(emulators.iter().enumerate().map(
-            |(index, (emulator, tenant))| {
-                core.save_client(request(
-                    &format!("Client {index:02}"),
-                    settings(emulator, tenant, &format!("client-{index:02}-vault")),
-                ))
-            },
-        ))
-        .await;
-        for result in results {
-            result?;
-        }
-        let view = core.vault_view(&all, Utc::now()).await?;
-        together.push(started.elapsed());
-        let expected = sizes.clients * sizes.keys_per_client;
-        if view.rows.len() != expected {
-            return Err(format!(
-                "{} rows across clients, expected {expected}",
-                view.rows.len()
-            )
-            .into());
-        }
+        let sample = measured(async {
+            let results = futures::future::join_all(emulators.iter().enumerate().map(
+                |(index, (emulator, tenant))| {
+                    core.save_client(request(
+                        &format!("Client {index:02}"),
+                        settings(emulator, tenant, &format!("client-{index:02}-vault")),
+                    ))
+                },
+            ))
+            .await;
+            for result in results {
+                result?;
+            }
+            let view = core.vault_view(&all, Utc::now()).await?;
+            let expected = sizes.clients * sizes.keys_per_client;
+            if view.rows.len() != expected {
+                return Err(format!(
+                    "{} rows across clients, expected {expected}",
+                    view.rows.len()
+                )
+                .into());
+            }
+            Ok(())
+        })
+        .await?;
+        together.push(sample);
         core.disconnect().await;
     }
-    let together = median(together);
-    Ok((alone, together))
+    Ok((alone, median_sample(together)))
 }
 
-async fn run(sizes: &Sizes) -> Result<(), Failure> {
+fn millis(duration: Duration) -> String {
+    format!("{:.0} ms", duration.as_secs_f64() * 1000.0)
+}
+
+/// The CPU a run used, split between the console and the emulators.
+fn cpu_text(cpu: Option<CpuSplit>) -> String {
+    match cpu {
+        Some(cpu) => format!(
+            "{} ({} console + {} emulators)",
+            millis(cpu.total()),
+            millis(cpu.console),
+            millis(cpu.emulators)
+        ),
+        None => "not measurable here (no /proc)".into(),
+    }
+}
+
+async fn run(sizes: &Sizes, emulators_on: &Handle) -> Result<(), Failure> {
     println!(
         "\nClients benchmark ({} build, {} keys; {} clients x {} keys; median of {RUNS} runs)\n",
         if cfg!(debug_assertions) {
@@ -275,7 +392,7 @@ async fn run(sizes: &Sizes) -> Result<(), Failure> {
     println!("|{}|{}|{}|", "-".repeat(60), "-".repeat(24), "-".repeat(36));
 
     // Requests for connect + every tab, counted at the emulator.
-    let emulator = vault(DEFAULT_TENANT, sizes.keys).await?;
+    let emulator = vault(emulators_on, DEFAULT_TENANT, sizes.keys).await?;
     let secrets = sizes.keys + 5;
     emulator.reset_counters();
     let dir = tempfile::tempdir()?;
@@ -328,7 +445,7 @@ async fn run(sizes: &Sizes) -> Result<(), Failure> {
     let mut console_runs = Vec::new();
     let mut python_runs = Vec::new();
     for _ in 0..RUNS {
-        console_runs.push(connect_to_rows(&emulator, DEFAULT_TENANT).await?);
+        console_runs.push(connect_to_rows(&emulator, DEFAULT_TENANT).await?.wall);
         python_runs.push(python_list(&emulator, DEFAULT_TENANT)?);
     }
     let console_time = median(console_runs);
@@ -353,10 +470,14 @@ async fn run(sizes: &Sizes) -> Result<(), Failure> {
     );
 
     // Many clients in parallel, next to one alone.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut emulators = Vec::new();
     for index in 0..sizes.clients {
         let tenant = tenant_of(index);
-        emulators.push((vault(&tenant, sizes.keys_per_client).await?, tenant));
+        emulators.push((
+            vault(emulators_on, &tenant, sizes.keys_per_client).await?,
+            tenant,
+        ));
     }
     // Without added latency every request is CPU work for this machine's cores (the emulators
     // run in this process); with a round trip like Azure's, waiting dominates, as in real use.
@@ -375,7 +496,7 @@ async fn run(sizes: &Sizes) -> Result<(), Failure> {
         row(
             &format!("one client alone, {} keys ({label})", sizes.keys_per_client),
             "",
-            format!("{:.0} ms", alone.as_secs_f64() * 1000.0),
+            millis(alone.wall),
         );
         row(
             &format!(
@@ -383,13 +504,38 @@ async fn run(sizes: &Sizes) -> Result<(), Failure> {
                 sizes.clients, sizes.keys_per_client
             ),
             "",
-            format!("{:.0} ms", together.as_secs_f64() * 1000.0),
+            millis(together.wall),
         );
         row(
             &format!("ratio parallel / alone ({label})"),
             "<= 2x",
-            format!("{:.2}x", together.as_secs_f64() / alone.as_secs_f64()),
+            format!(
+                "{:.2}x",
+                together.wall.as_secs_f64() / alone.wall.as_secs_f64()
+            ),
         );
+        row("  CPU used, one client alone", "", cpu_text(alone.cpu));
+        row(
+            &format!("  CPU used, {} clients in parallel", sizes.clients),
+            "",
+            cpu_text(together.cpu),
+        );
+        // The emulators and the console share this machine's cores, so the parallel run
+        // cannot take less than its CPU time spread over every core. Next to the ratio, this
+        // tells whether the console serialises anything or the machine is simply full.
+        if let Some(cpu) = together.cpu {
+            let floor = (cpu.total().as_secs_f64() / cores as f64).max(alone.wall.as_secs_f64());
+            row(
+                &format!("  fastest possible on {cores} cores (CPU / cores)"),
+                "",
+                format!(
+                    "{} = {:.2}x (measured: {:.2}x that)",
+                    millis(Duration::from_secs_f64(floor)),
+                    floor / alone.wall.as_secs_f64(),
+                    together.wall.as_secs_f64() / floor
+                ),
+            );
+        }
     }
     println!();
     Ok(())
