@@ -131,21 +131,19 @@ pub(crate) fn open(path: &Path) -> Result<Opened, AuditError> {
         None
     };
 
-    let mut entries = Vec::new();
-    let mut unreadable_lines = 0u64;
-    for line in bytes.split(|&b| b == b'\n') {
-        if line.is_empty() {
-            // The split's last piece after the final newline, or a blank line (verify reports those).
-            continue;
-        }
-        match serde_json::from_slice::<LineRecord>(line)
+    // Empty pieces: the split's last one after the final newline, or a blank line (verify
+    // reports those).
+    let lines: Vec<&[u8]> = bytes
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .collect();
+    let parsed = super::lines::map_lines(&lines, |line| {
+        serde_json::from_slice::<LineRecord>(line)
             .ok()
             .and_then(|r| r.to_entry())
-        {
-            Some(entry) => entries.push(entry),
-            None => unreadable_lines += 1,
-        }
-    }
+    });
+    let unreadable_lines = parsed.iter().filter(|entry| entry.is_none()).count() as u64;
+    let entries: Vec<_> = parsed.into_iter().flatten().collect();
 
     let report = OpenReport {
         created,

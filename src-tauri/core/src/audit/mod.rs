@@ -44,6 +44,7 @@ mod chain;
 mod csv;
 mod error;
 mod file;
+mod lines;
 pub mod registry;
 mod verify;
 

@@ -14,6 +14,7 @@ use ts_rs::TS;
 
 use super::Anchor;
 use super::chain::{LineRecord, READABLE_VERSIONS, VersionProbe};
+use super::lines;
 
 /// What the vault says about this installation's log, for [`verify_bytes`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,34 +200,10 @@ fn check_line(line: &[u8]) -> Result<Checked, String> {
     })
 }
 
-/// Below this many lines a log is checked on the calling thread (starting threads costs more).
-const PARALLEL_FROM_LINES: usize = 4096;
-
-/// Parse and hash every line. Each line's check stands alone (the links are compared after), so
-/// a long log is split across the machine's cores: parsing and hashing are nearly all of the
-/// time a verify of 100,000 entries takes.
+/// Parse and hash every line; the links are compared after, in order.
 fn check_lines(body: &[u8]) -> Vec<Result<Checked, String>> {
-    let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if workers < 2 || lines.len() < PARALLEL_FROM_LINES {
-        return lines.into_iter().map(check_line).collect();
-    }
-    let per_worker = lines.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = lines
-            .chunks(per_worker)
-            .map(|part| {
-                scope.spawn(move || part.iter().map(|line| check_line(line)).collect::<Vec<_>>())
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| {
-                part.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect::<Vec<Result<Checked, String>>>()
-    })
+    let each: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+    lines::map_lines(&each, check_line)
 }
 
 fn unknown_version(v: u32) -> String {
