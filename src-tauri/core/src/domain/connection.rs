@@ -147,6 +147,21 @@ fn https_url(field: &str, label: &str, text: Option<&str>) -> AppResult<String> 
 }
 
 impl ConnectionSettings {
+    /// The settings of a client with no vault connection: the demo's clients, or a client
+    /// still being added (nothing of it is known until its connect succeeds).
+    pub fn unset() -> ConnectionSettings {
+        ConnectionSettings {
+            tenant_id: String::new(),
+            client_id: String::new(),
+            vault_name: String::new(),
+            cloud: Cloud::AzurePublic,
+            authority_host: None,
+            vault_url: None,
+            ca_pem: None,
+            auth: AuthMode::SignIn,
+        }
+    }
+
     /// Validate and normalise every field (GUIDs lower-cased, vault URI reduced to its name).
     pub fn validated(&self) -> AppResult<ConnectionSettings> {
         let tenant_id = guid_field("tenantId", "Tenant ID", &self.tenant_id)?;

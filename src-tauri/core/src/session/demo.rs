@@ -8,7 +8,7 @@ use chrono::Utc;
 use super::{AppCore, AppStatus, Connection, ConnectionIdentity, Slot, SlotState, lock};
 use crate::audit::{AuditAction, AuditLog};
 use crate::config::ClientConfig;
-use crate::domain::connection::{AuthMode, Cloud, ConnectionSettings};
+use crate::domain::connection::ConnectionSettings;
 use crate::domain::identity::Operator;
 use crate::domain::policy::Role;
 use crate::error::AppResult;
@@ -17,19 +17,6 @@ use crate::store::demo::DemoStore;
 
 /// The demo's fictitious clients.
 pub const DEMO_CLIENTS: [&str; 3] = ["Contoso Dental", "Fabrikam Logistics", "Northwind Legal"];
-
-fn demo_settings() -> ConnectionSettings {
-    ConnectionSettings {
-        tenant_id: String::new(),
-        client_id: String::new(),
-        vault_name: String::new(),
-        cloud: Cloud::AzurePublic,
-        authority_host: None,
-        vault_url: None,
-        ca_pem: None,
-        auth: AuthMode::SignIn,
-    }
-}
 
 impl AppCore {
     /// Open the demo: three seeded in-memory clients and in-memory logs. Real connections close
@@ -76,7 +63,7 @@ impl AppCore {
                 config: ClientConfig {
                     id: client.id,
                     name: client.name,
-                    settings: demo_settings(),
+                    settings: ConnectionSettings::unset(),
                 },
                 remembered: false,
                 state: SlotState::Connected(Arc::new(Connection {
