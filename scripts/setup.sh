@@ -83,13 +83,11 @@ else
     say "tauri-driver: present"
 fi
 
-# The Tauri CLI builds the .deb and .rpm the package test installs (2.x from crates.io).
-if ! cargo tauri --version 2>/dev/null | grep -q '^tauri-cli 2\.'; then
-    say "installing tauri-cli 2.x (cargo install; about 15 minutes on two cores)"
-    cargo install tauri-cli --version "^2" --locked --quiet
-else
-    say "tauri-cli: present ($(cargo tauri --version))"
-fi
+# The Tauri CLI (which builds the .deb and .rpm the package test installs) is the UI's dev
+# dependency @tauri-apps/cli: a prebuilt binary per platform from npm, installed by `npm ci` above
+# (compiling it with `cargo install tauri-cli` took about 13 minutes on two cores).
+"${repo_root}/ui/node_modules/.bin/tauri" --version >/dev/null \
+    || fail "the Tauri CLI from ui/node_modules did not start: run 'npm ci' in ui/"
 
 # Microsoft's Python clients for the emulator fidelity check.
 "${repo_root}/scripts/python-venv.sh"

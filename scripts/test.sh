@@ -30,11 +30,12 @@ npm --prefix ui run build --silent
 step "building the app (UI embedded)"
 cargo build --workspace --quiet
 
-step "building the Linux packages (cargo tauri build --debug --bundles deb,rpm)"
+step "building the Linux packages (tauri build --debug --bundles deb,rpm)"
 # --debug reuses the build above; `-- --workspace` builds with the workspace's unified features,
 # as above, instead of the app package's own (which rebuilt a third of the dependencies, 3.5 min
-# cold). Release packages: `cargo tauri build` (see the README).
-cargo tauri build --debug --bundles deb,rpm -- --workspace
+# cold). Release packages: `ui/node_modules/.bin/tauri build` (see the README). The CLI is the
+# UI's npm dev dependency @tauri-apps/cli.
+ui/node_modules/.bin/tauri build --debug --bundles deb,rpm -- --workspace
 
 step "Rust tests: unit, emulator, Azure store, PDF, CLI, packages, end-to-end"
 rm -rf test-artifacts && mkdir -p test-artifacts
