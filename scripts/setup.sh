@@ -24,8 +24,9 @@ run_packages=(build-essential pkg-config curl file git libwebkit2gtk-4.1-dev lib
     libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev python3 python3-venv)
 # The end-to-end and report tests: a virtual display, WebKit's WebDriver, PDF tools, and a
 # Secret Service (GNOME Keyring on its own D-Bus session) for "remember this connection", and
-# ImageMagick to take screenshots of the virtual display.
-test_packages=(xvfb webkit2gtk-driver poppler-utils dbus-daemon dbus-x11 gnome-keyring imagemagick)
+# ImageMagick to take screenshots of the virtual display; zsh, to run the Setup Guide's commands
+# in macOS's default shell.
+test_packages=(xvfb webkit2gtk-driver poppler-utils dbus-daemon dbus-x11 gnome-keyring imagemagick zsh)
 
 packages=("${run_packages[@]}")
 if [ "${mode}" != "--run" ]; then

@@ -53,13 +53,51 @@ impl SetupNames {
     }
 }
 
+/// The shell a copied command is written for. Each command exists in both forms: the Bash one
+/// is quoted so that zsh (macOS's default shell) runs it unchanged, and the PowerShell one avoids
+/// what Windows PowerShell 5.1 lacks or mangles (`&&`, here-documents, JSON with embedded quotes
+/// passed to a native program — it goes through a file instead).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum CommandShell {
+    /// Bash (Linux, Azure Cloud Shell, WSL) and zsh (macOS).
+    #[default]
+    Posix,
+    /// Windows PowerShell 5.1 and PowerShell 7.
+    PowerShell,
+}
+
+impl CommandShell {
+    /// The shell a technician on this computer most likely has open.
+    pub fn for_this_computer() -> CommandShell {
+        if cfg!(windows) {
+            CommandShell::PowerShell
+        } else {
+            CommandShell::Posix
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct CliCommand {
     pub id: String,
     pub label: String,
+    /// For Bash and zsh.
     pub command: String,
+    /// For PowerShell: several lines, run one after another.
+    pub powershell: String,
+}
+
+impl CliCommand {
+    pub fn text(&self, shell: CommandShell) -> &str {
+        match shell {
+            CommandShell::Posix => &self.command,
+            CommandShell::PowerShell => &self.powershell,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -96,18 +134,34 @@ pub struct TroubleshootingItem {
 #[ts(export)]
 pub struct SetupGuide {
     pub names: SetupNames,
+    /// The shell the tab shows first: PowerShell on Windows, Bash/zsh elsewhere.
+    pub default_shell: CommandShell,
     pub prerequisites: String,
     pub phases: Vec<SetupPhase>,
     pub hardening: Vec<SetupStep>,
     pub troubleshooting: Vec<TroubleshootingItem>,
 }
 
-fn cmd(id: &str, label: &str, command: String) -> CliCommand {
+fn cmd(id: &str, label: &str, command: String, powershell: String) -> CliCommand {
     CliCommand {
         id: id.into(),
         label: label.into(),
         command,
+        powershell,
     }
+}
+
+/// A command that reads the same in both shells.
+fn same(id: &str, label: &str, command: String) -> CliCommand {
+    cmd(id, label, command.clone(), command)
+}
+
+/// PowerShell: the lines that look up the IDs the commands need, each into a variable
+/// (`$(…)` inline works in PowerShell too, but a variable per ID keeps each line readable).
+struct PowerShellLookups {
+    vault_id: String,
+    app_id: String,
+    sp_id: &'static str,
 }
 
 fn step(title: &str, text: &str, commands: Vec<CliCommand>) -> SetupStep {
@@ -151,15 +205,28 @@ const APP_ROLES: [(&str, &str, &str, &str); 4] = [
 /// The whole guide with `names` filled in.
 pub fn setup_guide(names: &SetupNames) -> SetupGuide {
     let n = names.sanitised();
+    // Bash/zsh: IDs looked up inline. `[0].appId` is quoted: zsh treats an unquoted `[…]` as a
+    // glob and stops with "no matches found".
     let vault_id = format!(
-        "$(az keyvault show --name {} --query id --output tsv)",
+        "\"$(az keyvault show --name {} --query id --output tsv)\"",
         n.vault_name
     );
     let app_id = format!(
-        "$(az ad app list --display-name {} --query [0].appId --output tsv)",
+        "\"$(az ad app list --display-name {} --query \"[0].appId\" --output tsv)\"",
         n.app_name
     );
-    let sp_id = format!("$(az ad sp show --id {app_id} --query id --output tsv)");
+    let sp_id = format!("\"$(az ad sp show --id {app_id} --query id --output tsv)\"");
+    let ps = PowerShellLookups {
+        vault_id: format!(
+            "$vaultId = az keyvault show --name {} --query id --output tsv",
+            n.vault_name
+        ),
+        app_id: format!(
+            "$appId = az ad app list --display-name {} --query \"[0].appId\" --output tsv",
+            n.app_name
+        ),
+        sp_id: "$spId = az ad sp show --id $appId --query id --output tsv",
+    };
     let mut secret_step = step(
         "Only for app-secret mode: create a client secret",
         "Skip this when every technician signs in with Microsoft. For a single-technician shop or automation, create a client secret with a description such as vault-console-secret and a 12-month lifetime. The secret's Value is shown once only: copy it straight into the Connect modal's App registration secret tab. Then add it in the console as the \"Entra App Secret\" entry (90-day rotation) so its expiry is tracked like every other key.",
@@ -168,6 +235,10 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
             "Create a 12-month client secret",
             format!(
                 "az ad app credential reset --id {app_id} --display-name vault-console-secret --years 1 --append"
+            ),
+            format!(
+                "{}\naz ad app credential reset --id $appId --display-name vault-console-secret --years 1 --append",
+                ps.app_id
             ),
         )],
     );
@@ -185,11 +256,20 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
                 format!(
                     "az ad app permission add --id {app_id} --api 00000003-0000-0000-c000-000000000000 --api-permissions 18a4783c-866b-4cc7-a460-3d5e5662c884=Role && az ad app permission admin-consent --id {app_id}"
                 ),
+                // Windows PowerShell 5.1 has no `&&`: consent only when adding worked.
+                format!(
+                    "{}\naz ad app permission add --id $appId --api 00000003-0000-0000-c000-000000000000 --api-permissions 18a4783c-866b-4cc7-a460-3d5e5662c884=Role\nif ($LASTEXITCODE -eq 0) {{ az ad app permission admin-consent --id $appId }}",
+                    ps.app_id
+                ),
             ),
             cmd(
                 "self-owner",
                 "Make the app an owner of its own registration",
                 format!("az ad app owner add --id {app_id} --owner-object-id {sp_id}"),
+                format!(
+                    "{}\n{}\naz ad app owner add --id $appId --owner-object-id $spId",
+                    ps.app_id, ps.sp_id
+                ),
             ),
         ],
     );
@@ -212,6 +292,12 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
             format!(
                 "cat > console-app-roles.json <<'ROLES'\n[\n{roles_json}\n]\nROLES\naz ad app update --id {app_id} --app-roles @console-app-roles.json"
             ),
+            // A here-string written as ASCII (Set-Content's UTF8 adds a BOM in PowerShell 5.1);
+            // `@file` is quoted, since a bare leading `@` is PowerShell's splatting.
+            format!(
+                "{}\n@'\n[\n{roles_json}\n]\n'@ | Set-Content -Encoding ascii console-app-roles.json\naz ad app update --id $appId --app-roles \"@console-app-roles.json\"",
+                ps.app_id
+            ),
         )],
     );
     roles_step.caution = Some("The role values must be spelled exactly Console.Admin, Console.L2, Console.L1 and Console.NOC.".into());
@@ -225,6 +311,12 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
                 format!(
                     "az rest --method POST --uri https://graph.microsoft.com/v1.0/servicePrincipals/{sp_id}/appRoleAssignedTo --body '{{\"principalId\": \"<{group}-group-object-id>\", \"resourceId\": \"'{sp_id}'\", \"appRoleId\": \"{id}\"}}'"
                 ),
+                // The body goes through a file: PowerShell 5.1 strips the inner quotes of a
+                // JSON argument on its way to a native program.
+                format!(
+                    "{}\n{}\n@\"\n{{\"principalId\": \"<{group}-group-object-id>\", \"resourceId\": \"$spId\", \"appRoleId\": \"{id}\"}}\n\"@ | Set-Content -Encoding ascii role-assignment.json\naz rest --method POST --uri \"https://graph.microsoft.com/v1.0/servicePrincipals/$spId/appRoleAssignedTo\" --body \"@role-assignment.json\"",
+                    ps.app_id, ps.sp_id
+                ),
             )
         })
         .collect();
@@ -232,6 +324,10 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
         "require-assignment",
         "Only assigned users and groups may sign in to the console",
         format!("az ad sp update --id {app_id} --set appRoleAssignmentRequired=true"),
+        format!(
+            "{}\naz ad sp update --id $appId --set appRoleAssignmentRequired=true",
+            ps.app_id
+        ),
     ));
     let mut assign_step = step(
         "Assign the roles to groups",
@@ -253,8 +349,8 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
                     "Create a resource group and the vault",
                     "In the Azure Portal: Key Vaults → Create. Use your naming convention, your region and the Standard tier; keep soft-delete retention at 90 days. On Access configuration choose Azure role-based access control — it works with Entra PIM and Conditional Access, which vault access policies do not.",
                     vec![
-                        cmd("create-group", "Create the resource group", format!("az group create --name {} --location {}", n.resource_group, n.location)),
-                        cmd(
+                        same("create-group", "Create the resource group", format!("az group create --name {} --location {}", n.resource_group, n.location)),
+                        same(
                             "create-vault",
                             "Create the vault (RBAC, 90-day soft delete)",
                             format!(
@@ -278,13 +374,17 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
             steps: vec![
                 step(
                     "Register the app as a public client",
-                    "Entra ID → App registrations → New registration. Name it after the console and choose Single tenant. Under Redirect URI pick the platform Public client/native (mobile & desktop) with http://localhost — the console listens on this PC for the browser's return, on a port of its own choosing. Then under Authentication set Allow public client flows to Yes, which also enables the device code sign-in for locked-down desktops.",
+                    "Entra ID → App registrations → New registration. Name it after the console and choose Single tenant. Under Redirect URI pick the platform Public client/native (mobile & desktop) with http://127.0.0.1 (add http://localhost too) — the console listens on this PC's loopback address 127.0.0.1 for the browser's return, on a port of its own choosing, which Entra ignores for loopback addresses. Then under Authentication set Allow public client flows to Yes, which also enables the device code sign-in for locked-down desktops.",
                     vec![cmd(
                         "create-app",
                         "Register the public client and its service principal",
                         format!(
-                            "az ad app create --display-name {} --sign-in-audience AzureADMyOrg --public-client-redirect-uris http://localhost --is-fallback-public-client true && az ad sp create --id {app_id}",
+                            "az ad app create --display-name {} --sign-in-audience AzureADMyOrg --public-client-redirect-uris http://127.0.0.1 http://localhost --is-fallback-public-client true && az ad sp create --id {app_id}",
                             n.app_name
+                        ),
+                        format!(
+                            "az ad app create --display-name {} --sign-in-audience AzureADMyOrg --public-client-redirect-uris http://127.0.0.1 http://localhost --is-fallback-public-client true\n{}\naz ad sp create --id $appId",
+                            n.app_name, ps.app_id
                         ),
                     )],
                 ),
@@ -293,7 +393,12 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
                 step(
                     "Copy the Tenant ID and Client ID",
                     "Both GUIDs are on the app's Overview page: Directory (tenant) ID and Application (client) ID. Technicians need only these two and the vault name.",
-                    vec![cmd("show-ids", "Show both IDs", format!("az ad app show --id {app_id} --query \"{{clientId: appId}}\" && az account show --query tenantId --output tsv"))],
+                    vec![cmd(
+                        "show-ids",
+                        "Show both IDs",
+                        format!("az ad app show --id {app_id} --query \"{{clientId: appId}}\" && az account show --query tenantId --output tsv"),
+                        format!("{}\naz ad app show --id $appId --query \"{{clientId: appId}}\"\naz account show --query tenantId --output tsv", ps.app_id),
+                    )],
                 ),
                 secret_step,
                 rotate_step,
@@ -311,12 +416,16 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
                         cmd(
                             "assign-officer",
                             "Assign Key Vault Secrets Officer to a technicians' group",
-                            format!("az role assignment create --role \"Key Vault Secrets Officer\" --assignee <technicians-group-object-id> --scope {vault_id}"),
+                            // Placeholders are quoted: a bare `<…>` is a redirection in Bash and an
+                            // error in PowerShell.
+                            format!("az role assignment create --role \"Key Vault Secrets Officer\" --assignee \"<technicians-group-object-id>\" --scope {vault_id}"),
+                            format!("{}\naz role assignment create --role \"Key Vault Secrets Officer\" --assignee \"<technicians-group-object-id>\" --scope $vaultId", ps.vault_id),
                         ),
                         cmd(
                             "assign-officer-app",
                             "App-secret mode: assign Key Vault Secrets Officer to the app",
                             format!("az role assignment create --role \"Key Vault Secrets Officer\" --assignee {app_id} --scope {vault_id}"),
+                            format!("{}\n{}\naz role assignment create --role \"Key Vault Secrets Officer\" --assignee $appId --scope $vaultId", ps.app_id, ps.vault_id),
                         ),
                     ],
                 ),
@@ -326,7 +435,8 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
                     vec![cmd(
                         "assign-user",
                         "Assign Key Vault Secrets User (read-only)",
-                        format!("az role assignment create --role \"Key Vault Secrets User\" --assignee <read-only-group-object-id> --scope {vault_id}"),
+                        format!("az role assignment create --role \"Key Vault Secrets User\" --assignee \"<read-only-group-object-id>\" --scope {vault_id}"),
+                        format!("{}\naz role assignment create --role \"Key Vault Secrets User\" --assignee \"<read-only-group-object-id>\" --scope $vaultId", ps.vault_id),
                     )],
                 ),
                 step(
@@ -359,7 +469,7 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
         step(
             "Turn on purge protection",
             "Deleted secrets then cannot be purged before the retention period ends, even by an Admin. Some compliance frameworks require it; it cannot be turned off again.",
-            vec![cmd(
+            vec![same(
                 "purge-protection",
                 "Enable purge protection",
                 format!(
@@ -375,7 +485,11 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
                 "diagnostics",
                 "Create the AuditEvent diagnostic setting",
                 format!(
-                    "az monitor diagnostic-settings create --name kv-audit-logs --resource {vault_id} --logs '[{{\"category\":\"AuditEvent\",\"enabled\":true}}]' --workspace <log-analytics-workspace-id>"
+                    "az monitor diagnostic-settings create --name kv-audit-logs --resource {vault_id} --logs '[{{\"category\":\"AuditEvent\",\"enabled\":true}}]' --workspace \"<log-analytics-workspace-id>\""
+                ),
+                format!(
+                    "{}\n'[{{\"category\":\"AuditEvent\",\"enabled\":true}}]' | Set-Content -Encoding ascii kv-audit-logs.json\naz monitor diagnostic-settings create --name kv-audit-logs --resource $vaultId --logs \"@kv-audit-logs.json\" --workspace \"<log-analytics-workspace-id>\"",
+                    ps.vault_id
                 ),
             )],
         ),
@@ -433,6 +547,7 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
 
     SetupGuide {
         names: n,
+        default_shell: CommandShell::for_this_computer(),
         prerequisites: "You need Owner (or Global Administrator) rights on the subscription to create the vault and assign roles. With Contributor you can create the vault but an Owner must assign the role. Allow 15–20 minutes.".into(),
         phases,
         hardening,
@@ -440,8 +555,8 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
     }
 }
 
-/// The text of one command, for the clipboard.
-pub fn command_text(names: &SetupNames, id: &str) -> Option<String> {
+/// The text of one command in one shell, for the clipboard.
+pub fn command_text(names: &SetupNames, id: &str, shell: CommandShell) -> Option<String> {
     let guide = setup_guide(names);
     guide
         .phases
@@ -450,7 +565,7 @@ pub fn command_text(names: &SetupNames, id: &str) -> Option<String> {
         .chain(guide.hardening.iter())
         .flat_map(|s| s.commands.iter())
         .find(|c| c.id == id)
-        .map(|c| c.command.clone())
+        .map(|c| c.text(shell).to_string())
 }
 
 #[cfg(test)]
@@ -479,7 +594,10 @@ mod tests {
         assert!(text("assign-officer").contains("Key Vault Secrets Officer"));
         assert!(text("assign-user").contains("Key Vault Secrets User"));
         // Sign in with Microsoft: a public client with the loopback redirect and the four roles.
-        assert!(text("create-app").contains("--public-client-redirect-uris http://localhost"));
+        assert!(
+            text("create-app")
+                .contains("--public-client-redirect-uris http://127.0.0.1 http://localhost")
+        );
         assert!(text("create-app").contains("--is-fallback-public-client true"));
         for role in ["Console.Admin", "Console.L2", "Console.L1", "Console.NOC"] {
             assert!(text("app-roles").contains(role), "{role}");
@@ -496,15 +614,84 @@ mod tests {
         );
     }
 
+    /// What Windows PowerShell 5.1 cannot run: `&&` (PowerShell 7 only), here-documents,
+    /// `$(…)` wrapped in Bash quoting, a bare `<` (reserved), a bare leading `@` (splatting),
+    /// and JSON with inner quotes handed straight to a native program.
+    #[test]
+    fn powershell_commands_avoid_what_powershell_5_cannot_run() {
+        let guide = setup_guide(&SetupNames::default());
+        let commands: Vec<&CliCommand> = guide
+            .phases
+            .iter()
+            .flat_map(|p| p.steps.iter())
+            .chain(guide.hardening.iter())
+            .flat_map(|s| s.commands.iter())
+            .collect();
+        assert!(commands.len() >= 15);
+        for command in commands {
+            let text = &command.powershell;
+            assert!(!text.contains("&&"), "{}: {text}", command.id);
+            assert!(!text.contains("<<"), "{}: {text}", command.id);
+            assert!(!text.contains("$("), "{}: {text}", command.id);
+            assert!(!text.contains("cat >"), "{}: {text}", command.id);
+            for (at, _) in text.match_indices('<') {
+                assert_eq!(
+                    &text[at - 1..at],
+                    "\"",
+                    "{}: unquoted < in {text}",
+                    command.id
+                );
+            }
+            for line in text.lines() {
+                if line.starts_with("az ") {
+                    assert!(
+                        !line.contains(" '{") && !line.contains(" '["),
+                        "{}: inline JSON in {line}",
+                        command.id
+                    );
+                    assert!(!line.contains(" @"), "{}: bare @ in {line}", command.id);
+                }
+            }
+            // Each variable is looked up before its first use.
+            for (variable, lookup) in [
+                ("$appId", "$appId = az ad app list"),
+                ("$spId", "$spId = az ad sp show"),
+                ("$vaultId", "$vaultId = az keyvault show"),
+            ] {
+                if let Some(first_use) = text.find(variable) {
+                    assert_eq!(
+                        text.find(lookup),
+                        Some(first_use),
+                        "{}: {variable}",
+                        command.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_default_shell_follows_the_platform() {
+        let guide = setup_guide(&SetupNames::default());
+        let expected = if cfg!(windows) {
+            CommandShell::PowerShell
+        } else {
+            CommandShell::Posix
+        };
+        assert_eq!(guide.default_shell, expected);
+    }
+
     #[test]
     fn names_are_filled_in_and_sanitised() {
         let names = SetupNames {
             vault_name: "acme-kv; rm -rf /".into(),
             ..SetupNames::default()
         };
-        let text = command_text(&names, "purge-protection").expect("command");
-        assert!(text.contains("--name acme-kvrm-rf"));
-        assert!(!text.contains(';'));
-        assert!(command_text(&names, "no-such-command").is_none());
+        for shell in [CommandShell::Posix, CommandShell::PowerShell] {
+            let text = command_text(&names, "purge-protection", shell).expect("command");
+            assert!(text.contains("--name acme-kvrm-rf"));
+            assert!(!text.contains(';'));
+            assert!(command_text(&names, "no-such-command", shell).is_none());
+        }
     }
 }
