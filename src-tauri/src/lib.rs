@@ -64,6 +64,7 @@ pub fn run() {
             let refresh_core = core.clone();
             app.manage(ClipboardState::default());
             app.manage(commands::LastSaved::default());
+            app.manage(commands::ToastedReminders::default());
 
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -97,6 +98,8 @@ pub fn run() {
             commands::app::app_status,
             commands::app::start_demo,
             commands::app::set_profile,
+            commands::app::pending_reminders,
+            commands::app::reminders_shown,
             commands::connection::connect,
             commands::connection::cancel_sign_in,
             commands::connection::disconnect,

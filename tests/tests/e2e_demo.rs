@@ -45,7 +45,21 @@ async fn vault_tab_lists_vendors_searches_and_adds_a_key_without_leaking_it() ->
             .await?,
         0
     );
+    // Expiry reminders show in the window too (a desktop notification may be dropped by the
+    // OS), the urgent ones first, each naming its client.
+    app.wait_for("[data-testid=reminders]", Duration::from_secs(10))
+        .await?;
+    let reminders = app.text("[data-testid=reminders]").await?;
+    assert!(reminders.contains("Expiry reminders"), "{reminders}");
+    assert!(
+        ["Contoso Dental", "Fabrikam Logistics", "Northwind Legal"]
+            .iter()
+            .any(|client| reminders.contains(client)),
+        "{reminders}"
+    );
     app.screenshot("demo-portfolio.png").await?;
+    app.click("[data-testid=reminders-dismiss]").await?;
+    assert_eq!(app.count("[data-testid=reminders]").await?, 0);
 
     // One client opened alone: every catalog vendor and a mix of statuses, no Client column.
     app.open_client("Contoso Dental").await?;
@@ -255,6 +269,18 @@ async fn setup_guide_audit_log_and_report_work_offline_in_demo_mode() -> Result<
     })
     .await?;
     app.screenshot("setup-guide.png").await?;
+
+    // The same commands for PowerShell: no `&&`, JSON through a file.
+    app.click("[data-testid=command-shell] input[value=powerShell]")
+        .await?;
+    let powershell = app.text("[data-testid=setup-tab]").await?;
+    assert!(
+        powershell.contains("$appId = az ad app list"),
+        "PowerShell form shown"
+    );
+    assert!(powershell.contains("Set-Content -Encoding ascii console-app-roles.json"));
+    assert!(!powershell.contains("<<'ROLES'"));
+    app.screenshot("setup-guide-powershell.png").await?;
 
     // The Audit Log in demo mode lives in memory and has no vault anchor.
     app.click("[data-testid=tab-audit]").await?;

@@ -5,7 +5,7 @@ use tauri::{AppHandle, Runtime};
 use super::{Core, announce_status, show_reminders};
 use akv_core::domain::policy::Role;
 use akv_core::error::AppResult;
-use akv_core::session::AppStatus;
+use akv_core::session::{AppStatus, ReminderView};
 
 #[tauri::command]
 pub async fn app_status(core: Core<'_>) -> AppResult<AppStatus> {
@@ -24,4 +24,17 @@ pub async fn start_demo<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppRes
 #[tauri::command]
 pub async fn set_profile(core: Core<'_>, name: String, role: Option<Role>) -> AppResult<AppStatus> {
     core.set_profile(&name, role).await
+}
+
+/// The expiry reminders found at the last check and not yet shown in the window.
+#[tauri::command]
+pub fn pending_reminders(core: Core<'_>) -> Vec<ReminderView> {
+    core.pending_reminders()
+}
+
+/// The window has shown these reminders (it calls this once they are on screen and the window is
+/// visible); only now do they count as sent.
+#[tauri::command]
+pub fn reminders_shown(core: Core<'_>, ids: Vec<String>) -> AppResult<usize> {
+    core.reminders_shown(&ids)
 }

@@ -6,6 +6,8 @@ pub const COMMANDS: &[&str] = &[
     "app_status",
     "start_demo",
     "set_profile",
+    "pending_reminders",
+    "reminders_shown",
     // Connection
     "connect",
     "cancel_sign_in",

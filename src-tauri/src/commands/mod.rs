@@ -31,6 +31,8 @@ pub mod events {
     pub const STATUS: &str = "status-changed";
     pub const BULK_PROGRESS: &str = "bulk-progress";
     pub const CLIPBOARD: &str = "clipboard-cleared";
+    /// Expiry reminders are due: the window fetches and shows them.
+    pub const REMINDERS: &str = "reminders-due";
 }
 
 /// A file the console wrote.
@@ -142,21 +144,40 @@ pub fn open_last_saved<R: Runtime>(
         })
 }
 
-/// Show the expiry reminders due now as desktop notifications (sent from Rust; notifications
-/// fail quietly where no notification service runs, e.g. headless CI).
+/// Reminders already handed to the OS as desktop notifications (by id), so a reminder the window
+/// has not shown yet is not toasted again at every check.
+#[derive(Default)]
+pub struct ToastedReminders(std::sync::Mutex<std::collections::HashSet<String>>);
+
+/// Show the expiry reminders due now: as a desktop notification (once each; the OS may drop it
+/// silently — no AUMID for an unpackaged Windows build, notifications denied on macOS, none on
+/// headless CI) and in the window, which marks them sent once it has shown them.
 pub fn show_reminders<R: Runtime>(app: &AppHandle<R>) {
     use tauri_plugin_notification::NotificationExt;
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let core = app.state::<Arc<AppCore>>().inner().clone();
-        for reminder in core.due_reminders().await {
-            let _ = app
-                .notification()
-                .builder()
-                .title(&reminder.title)
-                .body(&reminder.body)
-                .show();
+        let due = core.due_reminders().await;
+        if due.is_empty() {
+            return;
         }
+        let toasted = app.state::<ToastedReminders>();
+        for reminder in &due {
+            let first_time = toasted
+                .0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(reminder.id.clone());
+            if first_time {
+                let _ = app
+                    .notification()
+                    .builder()
+                    .title(&reminder.title)
+                    .body(&reminder.body)
+                    .show();
+            }
+        }
+        let _ = app.emit(events::REMINDERS, ());
     });
 }
 

@@ -35,6 +35,8 @@ import type { VendorRotation } from "./bindings/VendorRotation";
 import type { SavedFile } from "./bindings/SavedFile";
 import type { SetupGuide } from "./bindings/SetupGuide";
 import type { SetupNames } from "./bindings/SetupNames";
+import type { CommandShell } from "./bindings/CommandShell";
+import type { ReminderView } from "./bindings/ReminderView";
 import type { VaultRow } from "./bindings/VaultRow";
 import type { UnmanagedView } from "./bindings/UnmanagedView";
 import type { VaultView } from "./bindings/VaultView";
@@ -163,9 +165,12 @@ export const api = {
   acknowledgeTamper: (clientId: string) => call<Verification>("acknowledge_tamper", { clientId }),
   exportAuditCsv: (clientId: string) => call<SavedFile | null>("export_audit_csv", { clientId }),
 
+  pendingReminders: () => call<ReminderView[]>("pending_reminders"),
+  remindersShown: (ids: string[]) => call<number>("reminders_shown", { ids }),
+
   setupGuide: (names: SetupNames | null) => call<SetupGuide>("setup_guide_view", { names }),
-  copySetupCommand: (names: SetupNames, id: string) =>
-    call<null>("copy_setup_command", { names, id }),
+  copySetupCommand: (names: SetupNames, id: string, shell: CommandShell) =>
+    call<null>("copy_setup_command", { names, id, shell }),
 };
 
 export const events = {
@@ -177,4 +182,6 @@ export const events = {
     listen<BulkProgress>("bulk-progress", (event) => handler(event.payload)),
   onClipboardCleared: (handler: (cleared: ClipboardCleared) => void): Promise<UnlistenFn> =>
     listen<ClipboardCleared>("clipboard-cleared", (event) => handler(event.payload)),
+  onRemindersDue: (handler: () => void): Promise<UnlistenFn> =>
+    listen("reminders-due", () => handler()),
 };

@@ -1,6 +1,11 @@
 //! Expiry reminders: a desktop notification when a key crosses 30, 14, 7 and 1 days before its
 //! expiry, and when it expires. Each threshold fires once per key per expiry date; the ledger
 //! that remembers this holds secret names, expiry timestamps and thresholds — never a value.
+//!
+//! Finding a reminder does not mark it: a reminder counts as sent only once the window has shown
+//! it (`ReminderLedger::mark_shown`). A desktop notification alone is no proof — the OS may drop
+//! it (no AUMID for an unpackaged Windows build, notifications denied on macOS, no notification
+//! service on a Linux box) without telling the console.
 
 use std::collections::BTreeSet;
 
@@ -52,8 +57,20 @@ impl Threshold {
 pub struct Reminder {
     pub secret_name: String,
     pub threshold: Threshold,
+    /// The expiry it is about (seconds since 1970), as the ledger keys it.
+    pub expiry: i64,
+    /// Every threshold crossed so far: all are marked once this one is shown, so a key first seen
+    /// at 5 days left gets one "7 days" reminder, not three.
+    pub crossed: Vec<Threshold>,
     pub title: String,
     pub body: String,
+}
+
+impl Reminder {
+    /// Identifies the reminder within one vault's ledger.
+    pub fn id(&self) -> String {
+        format!("{}@{}:{:?}", self.secret_name, self.expiry, self.threshold)
+    }
 }
 
 /// Which thresholds already fired, per key and expiry.
@@ -69,6 +86,13 @@ impl ReminderLedger {
 
     fn mark(&mut self, name: &str, expiry: i64, threshold: Threshold) {
         self.fired.insert((name.to_string(), expiry, threshold));
+    }
+
+    /// Record that `reminder` was shown, with the thresholds it covers.
+    pub fn mark_shown(&mut self, reminder: &Reminder) {
+        for threshold in &reminder.crossed {
+            self.mark(&reminder.secret_name, reminder.expiry, *threshold);
+        }
     }
 
     /// Forget entries of keys that no longer exist or whose expiry changed (rotation sets a new one).
@@ -87,8 +111,8 @@ impl ReminderLedger {
     }
 }
 
-/// The reminders due now. Marks them (and any less urgent threshold skipped over) as fired, so a
-/// key first seen at 5 days left gets one "7 days" reminder, not three.
+/// The reminders due now and not yet shown. Marks nothing: `ReminderLedger::mark_shown` does,
+/// once the window has shown one.
 pub fn due_reminders(
     records: &[KeyRecord],
     vendor_name: impl Fn(&KeyRecord) -> String,
@@ -118,9 +142,6 @@ pub fn due_reminders(
         };
         if ledger.has(&record.secret_name, key, most_urgent) {
             continue;
-        }
-        for threshold in &crossed {
-            ledger.mark(&record.secret_name, key, *threshold);
         }
         let name = vendor_name(record);
         let date = expires.format("%Y-%m-%d");
@@ -152,6 +173,8 @@ pub fn due_reminders(
         due.push(Reminder {
             secret_name: record.secret_name.clone(),
             threshold: most_urgent,
+            expiry: key,
+            crossed,
             title,
             body,
         });
@@ -169,6 +192,37 @@ mod tests {
         r.vendor_id.clone()
     }
 
+    /// The reminders due, each shown at once (as the window does).
+    fn shown(
+        keys: &[KeyRecord],
+        now: chrono::DateTime<Utc>,
+        ledger: &mut ReminderLedger,
+    ) -> Vec<Reminder> {
+        let due = due_reminders(keys, name, now, ledger);
+        for reminder in &due {
+            ledger.mark_shown(reminder);
+        }
+        due
+    }
+
+    #[test]
+    fn a_reminder_not_yet_shown_comes_again() {
+        let now = at(2026, 11, 23, 9);
+        let keys = vec![record(now, 90, Some(now + Duration::days(5)))];
+        let mut ledger = ReminderLedger::default();
+        let first = due_reminders(&keys, name, now, &mut ledger);
+        assert_eq!(first.len(), 1);
+        // Nothing showed it (the OS dropped the toast, the window was not open): it is still due.
+        let again = due_reminders(&keys, name, now + Duration::hours(4), &mut ledger);
+        assert_eq!(again, first);
+        ledger.mark_shown(&again[0]);
+        assert!(due_reminders(&keys, name, now + Duration::hours(8), &mut ledger).is_empty());
+        assert_eq!(
+            again[0].id(),
+            format!("{}@{}:Days7", again[0].secret_name, again[0].expiry)
+        );
+    }
+
     #[test]
     fn each_threshold_fires_once_as_time_passes() {
         let start = at(2026, 11, 1, 9);
@@ -179,7 +233,7 @@ mod tests {
         // Check every 6 hours for 45 days.
         for step in 0..(45 * 4) {
             let now = start + Duration::hours(6 * step);
-            for reminder in due_reminders(&keys, name, now, &mut ledger) {
+            for reminder in shown(&keys, now, &mut ledger) {
                 fired.push(reminder.threshold);
             }
         }
@@ -191,7 +245,7 @@ mod tests {
         let now = at(2026, 11, 23, 9);
         let keys = vec![record(now, 90, Some(now + Duration::days(5)))];
         let mut ledger = ReminderLedger::default();
-        let due = due_reminders(&keys, name, now, &mut ledger);
+        let due = shown(&keys, now, &mut ledger);
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].threshold, Threshold::Days7);
         assert!(due[0].title.starts_with("Action needed"));
@@ -229,7 +283,7 @@ mod tests {
         let now = at(2026, 11, 23, 9);
         let mut keys = vec![record(now, 90, Some(now + Duration::days(10)))];
         let mut ledger = ReminderLedger::default();
-        assert_eq!(due_reminders(&keys, name, now, &mut ledger).len(), 1);
+        assert_eq!(shown(&keys, now, &mut ledger).len(), 1);
         let mut ledger = ReminderLedger::from_json(&ledger.to_json());
         assert!(due_reminders(&keys, name, now, &mut ledger).is_empty());
         keys[0].expires = Some(now + Duration::days(20));

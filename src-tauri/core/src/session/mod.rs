@@ -15,10 +15,12 @@ mod demo;
 mod disconnect;
 mod headless;
 mod portfolio;
+mod reminders;
 mod secret_expiry;
 mod status;
 
 pub use portfolio::{BulkRequest, PortfolioFilter};
+pub use reminders::ReminderView;
 pub use secret_expiry::{SecretExpiry, SecretExpiryView, SecretWarningLevel, WARN_DAYS};
 pub use status::{AppStatus, ClientCounts, ClientState, ClientStatus};
 
@@ -26,7 +28,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -34,12 +35,11 @@ use crate::config::{self, ClientConfig, ConsoleConfig, Profile};
 use crate::domain::connection::ConnectionSettings;
 use crate::domain::identity::{IdentityKind, Operator};
 use crate::domain::policy::Role;
-use crate::domain::reminders::{Reminder, ReminderLedger, due_reminders};
 use crate::domain::secret::SecretValue;
 use crate::domain::validation::{MAX_OWNER_CHARS, validate_text};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ping::PingClient;
-use crate::service::{AuditResult, Console, Notice, Notifier, vendor_name};
+use crate::service::{AuditResult, Console, Notice, Notifier};
 use crate::signin::{DeviceCodePrompt, SignInCancel, SignInMethod, UserCredential};
 use crate::store::StoreKind;
 use crate::store::azure::AzureOptions;
@@ -178,8 +178,9 @@ pub struct AppCore {
     demo_operator: Mutex<Option<Operator>>,
     /// A failure that belongs to no client (an unreadable config file).
     general_error: Mutex<Option<AppError>>,
-    /// Reminder ledgers per vault ("demo:<client>" in the demo), loaded on first use.
-    reminders: Mutex<HashMap<String, ReminderLedger>>,
+    /// Reminder ledgers per vault ("demo:<client>" in the demo), loaded on first use, and the
+    /// reminders waiting for the window to show them.
+    reminders: Mutex<reminders::ReminderState>,
     notifier: Notifier,
     browser: BrowserOpener,
     on_status: StatusListener,
@@ -235,7 +236,7 @@ impl AppCore {
             attempts: Mutex::new(HashMap::new()),
             paths,
             general_error: Mutex::new(config_error),
-            reminders: Mutex::new(HashMap::new()),
+            reminders: Mutex::new(reminders::ReminderState::default()),
             notifier,
             browser: Arc::new(|_| Err("no browser is available to this console".to_string())),
             on_status: Arc::new(|| {}),
@@ -518,42 +519,6 @@ impl AppCore {
             return Err(error);
         }
         Ok(self.status().await)
-    }
-
-    /// Expiry reminders due now across every connected client (each threshold once per key and
-    /// expiry), from the snapshots.
-    pub async fn due_reminders(&self) -> Vec<Reminder> {
-        let demo = self.is_demo();
-        let consoles = self.consoles(None).await.unwrap_or_default();
-        let mut due = Vec::new();
-        for (console, _) in consoles {
-            let client = console.client().clone();
-            let keys = console.cached_keys();
-            let vault = match console.kind() {
-                StoreKind::Azure { vault_name, .. } => Some(vault_name),
-                StoreKind::Demo => None,
-            };
-            let ledger_key = vault
-                .clone()
-                .unwrap_or_else(|| format!("demo:{}", client.id));
-            let mut ledgers = lock(&self.reminders);
-            let ledger = ledgers.entry(ledger_key).or_insert_with(|| match &vault {
-                Some(vault) if !demo => config::load_reminders(&self.paths.data_dir, vault),
-                _ => ReminderLedger::default(),
-            });
-            let mut found = due_reminders(&keys, |r| vendor_name(&r.vendor_id), Utc::now(), ledger);
-            if let Some(vault) = &vault
-                && !found.is_empty()
-                && let Err(error) = config::save_reminders(&self.paths.data_dir, vault, ledger)
-            {
-                (self.notifier)(Notice::from_error(&error));
-            }
-            for reminder in &mut found {
-                reminder.title = format!("{} — {}", client.name, reminder.title);
-            }
-            due.extend(found);
-        }
-        due
     }
 
     /// Which kind of store the only connected client has, if any.

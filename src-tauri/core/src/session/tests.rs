@@ -128,3 +128,39 @@ async fn the_demo_seeds_three_clients_whose_keys_never_mix() {
         "across clients the rows are keys"
     );
 }
+
+/// A reminder the window has not shown (the OS dropped the toast, the window was hidden) is still
+/// due at the next check; once shown it is not.
+#[tokio::test]
+async fn reminders_stay_due_until_the_window_has_shown_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let core = core(dir.path(), true);
+    core.start_demo().await.expect("demo");
+    let first = core.due_reminders().await;
+    assert!(!first.is_empty(), "the demo has keys near expiry");
+    assert!(first.iter().any(|r| r.urgent));
+    assert!(
+        first.iter().all(|r| r.title.contains(" — ")),
+        "named after the client"
+    );
+    let again = core.due_reminders().await;
+    assert_eq!(again, first, "nothing showed them: still due");
+    assert_eq!(core.pending_reminders(), first);
+
+    let (shown, kept) = first.split_at(1);
+    let ids: Vec<String> = shown.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(core.reminders_shown(&ids).expect("shown"), 1);
+    // An id the console never issued is ignored.
+    assert_eq!(
+        core.reminders_shown(&["nobody@0:Days7".to_string()])
+            .expect("ignored"),
+        0
+    );
+    let later = core.due_reminders().await;
+    assert_eq!(later, kept.to_vec(), "only the one not shown comes again");
+    let too_many = vec![String::new(); 5_001];
+    assert_eq!(
+        core.reminders_shown(&too_many).expect_err("bounded").code,
+        ErrorCode::InvalidInput
+    );
+}
