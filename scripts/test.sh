@@ -35,7 +35,8 @@ step "building the Linux packages (tauri build --debug --bundles deb,rpm)"
 # as above, instead of the app package's own (which rebuilt a third of the dependencies, 3.5 min
 # cold). Release packages: `ui/node_modules/.bin/tauri build` (see the README). The CLI is the
 # UI's npm dev dependency @tauri-apps/cli.
-ui/node_modules/.bin/tauri build --debug --bundles deb,rpm -- --workspace
+# AKV_CLI_BUILT: the workspace build includes akv-console, which the packages ship as /usr/bin/akv-console.
+AKV_CLI_BUILT=1 ui/node_modules/.bin/tauri build --debug --bundles deb,rpm -- --workspace
 
 step "Rust tests: unit, emulator, Azure store, PDF, CLI, packages, end-to-end"
 rm -rf test-artifacts && mkdir -p test-artifacts

@@ -113,6 +113,7 @@ async fn the_deb_installs_and_the_installed_app_starts_in_demo_mode() -> Result<
     .into_owned();
     for path in [
         " usr/bin/api-key-vault-console",
+        " usr/bin/akv-console",
         " usr/share/applications/API Key Vault Console.desktop",
         " usr/share/icons/hicolor/128x128/apps/api-key-vault-console.png",
         " usr/share/icons/hicolor/32x32/apps/api-key-vault-console.png",
@@ -148,6 +149,15 @@ async fn the_deb_installs_and_the_installed_app_starts_in_demo_mode() -> Result<
             "{line} in the desktop entry:\n{desktop}"
         );
     }
+
+    // The headless companion ships in the package, on PATH, and works from there.
+    let help = run("/usr/bin/akv-console", &["--help"])?;
+    assert!(help.contains("Usage: akv-console"), "{help}");
+    let demo_status = Command::new("/usr/bin/akv-console")
+        .args(["--demo", "status", "--json"])
+        .output()?;
+    let json: serde_json::Value = serde_json::from_slice(&demo_status.stdout)?;
+    assert_eq!(json["schema"], "akv-console.status/1", "{json}");
 
     // The installed binary (not the build tree's) starts in demo mode and paints the Vault tab.
     let _serial = akv_tests::e2e::exclusive().await;
