@@ -278,12 +278,12 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
             steps: vec![
                 step(
                     "Register the app as a public client",
-                    "Entra ID → App registrations → New registration. Name it after the console and choose Single tenant. Under Redirect URI pick the platform Public client/native (mobile & desktop) with http://localhost — the console listens on this PC for the browser's return, on a port of its own choosing. Then under Authentication set Allow public client flows to Yes, which also enables the device code sign-in for locked-down desktops.",
+                    "Entra ID → App registrations → New registration. Name it after the console and choose Single tenant. Under Redirect URI pick the platform Public client/native (mobile & desktop) with http://127.0.0.1 — the console listens on this PC's loopback address for the browser's return, on a port of its own choosing (Entra ignores the port of a loopback redirect). If the portal will not take that address, the az command below registers it. Then under Authentication set Allow public client flows to Yes, which also enables the device code sign-in for locked-down desktops.",
                     vec![cmd(
                         "create-app",
                         "Register the public client and its service principal",
                         format!(
-                            "az ad app create --display-name {} --sign-in-audience AzureADMyOrg --public-client-redirect-uris http://localhost --is-fallback-public-client true && az ad sp create --id {app_id}",
+                            "az ad app create --display-name {} --sign-in-audience AzureADMyOrg --public-client-redirect-uris http://127.0.0.1 --is-fallback-public-client true && az ad sp create --id {app_id}",
                             n.app_name
                         ),
                     )],
@@ -479,7 +479,7 @@ mod tests {
         assert!(text("assign-officer").contains("Key Vault Secrets Officer"));
         assert!(text("assign-user").contains("Key Vault Secrets User"));
         // Sign in with Microsoft: a public client with the loopback redirect and the four roles.
-        assert!(text("create-app").contains("--public-client-redirect-uris http://localhost"));
+        assert!(text("create-app").contains("--public-client-redirect-uris http://127.0.0.1"));
         assert!(text("create-app").contains("--is-fallback-public-client true"));
         for role in ["Console.Admin", "Console.L2", "Console.L1", "Console.NOC"] {
             assert!(text("app-roles").contains(role), "{role}");
