@@ -57,7 +57,11 @@ impl Cloud {
         }
     }
 
-    const BUILT_IN: [Cloud; 3] = [Cloud::AzurePublic, Cloud::AzureUsGovernment, Cloud::AzureChina];
+    const BUILT_IN: [Cloud; 3] = [
+        Cloud::AzurePublic,
+        Cloud::AzureUsGovernment,
+        Cloud::AzureChina,
+    ];
 
     /// The built-in cloud whose Entra sign-in host `host` is (its aliases included), if any.
     pub fn of_authority_host(host: &str) -> Option<Cloud> {
@@ -69,7 +73,9 @@ impl Cloud {
             "login.microsoftonline.us" | "login-us.microsoftonline.com" => {
                 Some(Cloud::AzureUsGovernment)
             }
-            "login.chinacloudapi.cn" | "login.partner.microsoftonline.cn" => Some(Cloud::AzureChina),
+            "login.chinacloudapi.cn" | "login.partner.microsoftonline.cn" => {
+                Some(Cloud::AzureChina)
+            }
             _ => None,
         }
     }
@@ -451,15 +457,36 @@ mod tests {
     #[test]
     fn a_public_sign_in_pairs_only_with_a_vault_of_the_same_cloud() {
         for (authority, vault) in [
-            ("https://login.microsoftonline.com", "https://127.0.0.1:9443"),
+            (
+                "https://login.microsoftonline.com",
+                "https://127.0.0.1:9443",
+            ),
             ("https://LOGIN.microsoftonline.com.", "https://evil.example"),
-            ("https://login.microsoftonline.com:8443", "https://vault.azure.net.evil.example"),
-            ("https://login.windows.net", "https://myvault.vault.usgovcloudapi.net"),
-            ("https://login.microsoftonline.us", "https://myvault.vault.azure.net"),
-            ("https://login.chinacloudapi.cn", "https://myvault.vault.azure.net"),
-            ("https://login.partner.microsoftonline.cn", "https://graph.chinacloudapi.cn"),
+            (
+                "https://login.microsoftonline.com:8443",
+                "https://vault.azure.net.evil.example",
+            ),
+            (
+                "https://login.windows.net",
+                "https://myvault.vault.usgovcloudapi.net",
+            ),
+            (
+                "https://login.microsoftonline.us",
+                "https://myvault.vault.azure.net",
+            ),
+            (
+                "https://login.chinacloudapi.cn",
+                "https://myvault.vault.azure.net",
+            ),
+            (
+                "https://login.partner.microsoftonline.cn",
+                "https://graph.chinacloudapi.cn",
+            ),
             // A vault of a public cloud signs in only at that cloud's Entra.
-            ("https://login.contoso.example", "https://myvault.vault.azure.net"),
+            (
+                "https://login.contoso.example",
+                "https://myvault.vault.azure.net",
+            ),
         ] {
             let refused = custom(authority, vault)
                 .validated()
@@ -469,8 +496,14 @@ mod tests {
             assert!(refused.hint.contains("Azure Stack Hub"), "{refused:?}");
         }
         for (authority, vault) in [
-            ("https://login.microsoftonline.us", "https://myvault.vault.usgovcloudapi.net"),
-            ("https://login.partner.microsoftonline.cn", "https://myvault.vault.azure.cn"),
+            (
+                "https://login.microsoftonline.us",
+                "https://myvault.vault.usgovcloudapi.net",
+            ),
+            (
+                "https://login.partner.microsoftonline.cn",
+                "https://myvault.vault.azure.cn",
+            ),
             ("https://127.0.0.1:8443", "https://127.0.0.1:8443"),
         ] {
             custom(authority, vault).validated().expect(vault);

@@ -248,12 +248,10 @@ mod tests {
             .await
             .expect("connect");
         let started = std::time::Instant::now();
-        let page = tokio::time::timeout(
-            Duration::from_secs(5),
-            get(port, "/?code=the-code&state=s"),
-        )
-        .await
-        .expect("the redirect is answered while the idle connection waits");
+        let page =
+            tokio::time::timeout(Duration::from_secs(5), get(port, "/?code=the-code&state=s"))
+                .await
+                .expect("the redirect is answered while the idle connection waits");
         assert!(page.contains("You are signed in"), "{page}");
         let redirect = waiting.await.expect("join").expect("redirect");
         assert!(started.elapsed() < Duration::from_secs(5));

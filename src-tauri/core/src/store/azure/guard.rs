@@ -26,7 +26,10 @@ pub const MAX_PAGES: usize = 10_000;
 
 /// `https://vault.azure.net/.default` and `https://VAULT.azure.net//.default` name one scope.
 fn normal_scope(scope: &str) -> String {
-    let resource = scope.trim().strip_suffix("/.default").unwrap_or(scope.trim());
+    let resource = scope
+        .trim()
+        .strip_suffix("/.default")
+        .unwrap_or(scope.trim());
     format!(
         "{}/.default",
         resource.trim_end_matches('/').to_ascii_lowercase()

@@ -54,6 +54,9 @@ pub struct AzureOptions {
     pub max_delay: Duration,
     pub max_total_elapsed: Duration,
     pub request_timeout: Duration,
+    /// Host names resolved to fixed addresses instead of DNS: the integration tests point
+    /// Microsoft's sign-in host at the local emulator. Empty in the app.
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
 impl Default for AzureOptions {
@@ -64,6 +67,7 @@ impl Default for AzureOptions {
             max_delay: Duration::from_secs(10),
             max_total_elapsed: Duration::from_secs(45),
             request_timeout: Duration::from_secs(30),
+            resolve: Vec::new(),
         }
     }
 }
@@ -111,9 +115,17 @@ pub(crate) fn http_client(
     settings: &ConnectionSettings,
     options: &AzureOptions,
 ) -> AppResult<reqwest::Client> {
-    type Key = (Option<String>, Duration);
+    type Key = (
+        Option<String>,
+        Duration,
+        Vec<(String, std::net::SocketAddr)>,
+    );
     static SHARED: OnceLock<Mutex<HashMap<Key, reqwest::Client>>> = OnceLock::new();
-    let key = (settings.ca_pem.clone(), options.request_timeout);
+    let key = (
+        settings.ca_pem.clone(),
+        options.request_timeout,
+        options.resolve.clone(),
+    );
     let mut shared = SHARED
         .get_or_init(Default::default)
         .lock()
@@ -134,11 +146,14 @@ fn build_http_client(
     options: &AzureOptions,
 ) -> AppResult<reqwest::Client> {
     let builder = || {
-        reqwest::Client::builder()
-            .timeout(options.request_timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .https_only(true)
+        options.resolve.iter().fold(
+            reqwest::Client::builder()
+                .timeout(options.request_timeout)
+                .connect_timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .https_only(true),
+            |builder, (host, address)| builder.resolve(host, *address),
+        )
     };
     let client = match settings.ca_pem.as_deref() {
         None => builder().build(),
