@@ -37,6 +37,8 @@ pub enum ErrorCode {
     ServiceUnavailable,
     PurgeProtected,
     UnexpectedResponse,
+    /// A server asked for a token it is not owed, or sent the console to another host.
+    UntrustedServer,
     // Console rules
     AccessDenied,
     AdminOnly,

@@ -8,7 +8,7 @@ use super::signin_types::{
     PublicClient, RequestRecord, TestUser,
 };
 use super::types::{ClientSecret, Role};
-use super::{Emulator, VAULT_RESOURCE};
+use super::{Emulator, is_vault_resource};
 
 fn missing_user(upn: &str) -> ControlError {
     ControlError(format!("no test user {upn}"))
@@ -337,7 +337,7 @@ impl Emulator {
             .values()
             .filter(|token| {
                 token.expires_at > now
-                    && token.audience == VAULT_RESOURCE
+                    && is_vault_resource(&token.audience)
                     && token
                         .identity
                         .user

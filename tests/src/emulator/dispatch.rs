@@ -14,7 +14,7 @@ use super::state::{Identity, State};
 use super::store::KvError;
 use super::types::FaultKind;
 use super::vault::{self, Query, VaultCall};
-use super::{Shared, VAULT_RESOURCE, graph, respond, signin};
+use super::{Shared, graph, respond, signin, vault_resource_for};
 use crate::tls::{IncomingRequest, Outcome};
 
 /// `https://{Host}` of the request (ids and nextLinks are built from it, as Azure does).
@@ -91,7 +91,7 @@ async fn handle_entra(
 }
 
 /// Identity behind the request's bearer token, or the 401 message explaining why not.
-fn authenticate(state: &State, headers: &HeaderMap) -> Result<Identity, String> {
+fn authenticate(state: &State, headers: &HeaderMap, base: &str) -> Result<Identity, String> {
     let missing = || "AKV10000: Request is missing a Bearer or PoP token.".to_string();
     let header = headers
         .get(hyper::header::AUTHORIZATION)
@@ -118,9 +118,14 @@ fn authenticate(state: &State, headers: &HeaderMap) -> Result<Identity, String> 
             state.vault_tenant, issued.identity.tenant
         ));
     }
-    if issued.audience.trim_end_matches('/') != VAULT_RESOURCE {
+    let resource = vault_resource_for(base);
+    if !issued
+        .audience
+        .trim_end_matches('/')
+        .eq_ignore_ascii_case(&resource)
+    {
         return Err(format!(
-            "AKV10022: Invalid audience. Expected {VAULT_RESOURCE}, found: {}.",
+            "AKV10022: Invalid audience. Expected {resource}, found: {}.",
             issued.audience
         ));
     }
@@ -162,7 +167,7 @@ async fn handle_vault(
     // Auth comes first, before routing or body parsing, as in Azure.
     let identity = {
         let mut state = shared.lock();
-        match authenticate(&state, &request.headers) {
+        match authenticate(&state, &request.headers, base) {
             Ok(identity) => identity,
             Err(message) => {
                 state.challenges += 1;
@@ -171,8 +176,9 @@ async fn handle_vault(
                 drop(state);
                 let body = json!({"error": {"code": "Unauthorized", "message": message}});
                 let challenge = format!(
-                    "Bearer authorization=\"{}/{vault_tenant}\", resource=\"{VAULT_RESOURCE}\"",
-                    shared.authority_host
+                    "Bearer authorization=\"{}/{vault_tenant}\", resource=\"{}\"",
+                    shared.authority_host,
+                    vault_resource_for(base)
                 );
                 return Outcome::Respond(respond::with_header(
                     respond::json(401, &body),

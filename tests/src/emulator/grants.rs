@@ -9,7 +9,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::VAULT_RESOURCE;
 use super::directory::{
     AppRecord, DeviceStatus, RefreshStatus, RefreshTokenEntry, ScopeRequest, same_id,
 };
@@ -20,6 +19,7 @@ use super::entra::{
 use super::signin_types::{GRAPH_RESOURCE, TestUser};
 use super::state::{Identity, IssuedToken, State, UserRef};
 use super::store::now_unix;
+use super::{VAULT_RESOURCE, is_vault_resource};
 use crate::tls::IncomingRequest;
 
 /// Slack for clients that sleep exactly `interval` seconds between polls.
@@ -72,9 +72,15 @@ pub fn parse_scope(raw: &str, tenant: &str) -> Result<ScopeRequest, EntraError> 
                     None => (GRAPH_RESOURCE, scope),
                 };
                 let resource = resource.trim_end_matches('/');
-                let known = [VAULT_RESOURCE, GRAPH_RESOURCE]
-                    .into_iter()
-                    .find(|known| known.eq_ignore_ascii_case(resource));
+                let known = if GRAPH_RESOURCE.eq_ignore_ascii_case(resource) {
+                    Some(GRAPH_RESOURCE.to_string())
+                } else if VAULT_RESOURCE.eq_ignore_ascii_case(resource) {
+                    Some(VAULT_RESOURCE.to_string())
+                } else if is_vault_resource(resource) {
+                    Some(resource.to_ascii_lowercase())
+                } else {
+                    None
+                };
                 let Some(resource) = known else {
                     return Err(EntraError::new(
                         400,
@@ -100,7 +106,7 @@ pub fn parse_scope(raw: &str, tenant: &str) -> Result<ScopeRequest, EntraError> 
                         ),
                     ));
                 }
-                if resource == VAULT_RESOURCE
+                if is_vault_resource(&resource)
                     && permission != ".default"
                     && !permission.eq_ignore_ascii_case("user_impersonation")
                 {
@@ -126,7 +132,7 @@ pub fn parse_scope(raw: &str, tenant: &str) -> Result<ScopeRequest, EntraError> 
 
 /// Delegated permissions (`scp`) a token for this request carries.
 fn delegated_permissions(scope: &ScopeRequest, app: &AppRecord) -> Vec<String> {
-    if scope.resource == VAULT_RESOURCE {
+    if is_vault_resource(&scope.resource) {
         return vec!["user_impersonation".to_string()];
     }
     let mut permissions: Vec<String> = Vec::new();
@@ -656,6 +662,14 @@ mod tests {
         assert_eq!(parse_scope("openid", "t").unwrap().resource, GRAPH_RESOURCE);
         let two = parse_scope("https://vault.azure.net/.default User.Read", "t").unwrap_err();
         assert_eq!(two.code, 28000);
+        let local = parse_scope("https://127.0.0.1:8443/.default offline_access", "t").unwrap();
+        assert_eq!(local.resource, "https://127.0.0.1:8443");
+        assert_eq!(
+            parse_scope("https://evil.example/.default", "t")
+                .unwrap_err()
+                .code,
+            500011
+        );
         let unknown = parse_scope("api://elsewhere/.default", "t").unwrap_err();
         assert_eq!(unknown.code, 500011);
         let bad = parse_scope("https://vault.azure.net/secrets.read", "t").unwrap_err();

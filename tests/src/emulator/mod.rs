@@ -79,7 +79,8 @@
 //!   that also has an [`AppRegistration`] may send its secret (then `appidacr` is `"1"`).
 //!
 //! User token replies: `token_type`, `scope`, `expires_in`, `ext_expires_in`, `access_token`
-//! (RS256 JWT, v1 shape for the resource: `aud` = `https://vault.azure.net` or
+//! (RS256 JWT, v1 shape for the resource: `aud` = `https://vault.azure.net`, a local vault's own
+//! origin (`https://127.0.0.1:PORT`, what [`Emulator::vault_url`]'s challenge names) or
 //! `https://graph.microsoft.com`, `iss` = `https://sts.windows.net/{t}/`, `appid`, `oid`, `upn`,
 //! `name`, `scp`), `client_info` (base64url `{"uid","utid"}`), `refresh_token` when
 //! `offline_access` was asked, and `id_token` when `openid` was asked: RS256, `aud` = the
@@ -154,8 +155,40 @@ use self::state::{ActiveFault, State};
 use self::store::{DeletedItem, RECOVERABLE_DAYS, SecretItem, SecretVersion, now_unix, store_key};
 use crate::tls::{BackgroundRuntime, Handler, HttpsServer, IncomingRequest, Outcome, TestCa};
 
-/// The resource Key Vault's challenge names (tokens must be for `{this}/.default`).
+/// The resource Key Vault's challenge names when the vault is addressed by a public-cloud host
+/// (`{name}.vault.azure.net` resolved to the emulator); tokens must be for `{this}/.default`.
 pub const VAULT_RESOURCE: &str = "https://vault.azure.net";
+
+/// The resource a vault request to `base` (`https://{Host}`) must carry a token for, and its
+/// challenge names: Key Vault's public resource under `*.vault.azure.net`, else the vault's own
+/// origin (`https://127.0.0.1:PORT`), as a private cloud's vault (Azure Stack Hub) names its own
+/// resource. A token for one is refused by the other.
+pub fn vault_resource_for(base: &str) -> String {
+    let host = url::Url::parse(base)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    if host.ends_with(".vault.azure.net") {
+        VAULT_RESOURCE.to_string()
+    } else {
+        base.trim_end_matches('/').to_ascii_lowercase()
+    }
+}
+
+/// Whether the emulator's Entra knows `resource` as a Key Vault resource: the public one, or a
+/// local vault's own origin (a loopback host, any port).
+pub fn is_vault_resource(resource: &str) -> bool {
+    let resource = resource.trim_end_matches('/');
+    if resource.eq_ignore_ascii_case(VAULT_RESOURCE) {
+        return true;
+    }
+    url::Url::parse(resource).is_ok_and(|u| {
+        u.scheme() == "https"
+            && matches!(u.host_str(), Some("127.0.0.1") | Some("localhost"))
+            && u.path() == "/"
+            && u.query().is_none()
+    })
+}
 
 struct Shared {
     state: Mutex<State>,
@@ -276,6 +309,12 @@ impl Emulator {
             BackgroundRuntime::spawn("kv-emulator", move || Emulator::start(config))?;
         emulator.background = Some(background);
         Ok(emulator)
+    }
+
+    /// `https://127.0.0.1:PORT/.default`: the token scope of the vault at [`Emulator::vault_url`]
+    /// (its own origin is its resource; see [`vault_resource_for`]).
+    pub fn vault_scope(&self) -> String {
+        format!("{}/.default", vault_resource_for(&self.vault_url()))
     }
 
     /// `https://127.0.0.1:PORT`

@@ -122,14 +122,18 @@ pub struct PublicClient {
 }
 
 impl PublicClient {
-    /// Redirect URI `http://localhost` (any port), public client flows allowed, the four
-    /// console app roles, delegated Graph `User.Read`, display name "API Key Vault Console".
+    /// Redirect URIs `http://127.0.0.1` (the console's) and `http://localhost` (any port), public
+    /// client flows allowed, the four console app roles, delegated Graph `User.Read`, display
+    /// name "API Key Vault Console".
     pub fn new(tenant: impl Into<String>, client_id: impl Into<String>) -> PublicClient {
         PublicClient {
             tenant: tenant.into(),
             client_id: client_id.into(),
             display_name: "API Key Vault Console".to_string(),
-            redirect_uris: vec!["http://localhost".to_string()],
+            redirect_uris: vec![
+                "http://127.0.0.1".to_string(),
+                "http://localhost".to_string(),
+            ],
             allow_public_client_flows: true,
             app_roles: CONSOLE_APP_ROLES.iter().map(|r| r.to_string()).collect(),
             graph_delegated_scopes: vec!["User.Read".to_string()],

@@ -82,6 +82,19 @@ impl Harness {
         client_id: &str,
         secret: &str,
     ) -> (StatusCode, Value) {
+        self.token_response_for(tenant, client_id, secret, &self.emulator.vault_scope())
+            .await
+    }
+
+    /// A token for `scope`: the vault at 127.0.0.1 is its own resource, one addressed as
+    /// `*.vault.azure.net` wants `https://vault.azure.net/.default`.
+    async fn token_response_for(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        secret: &str,
+        scope: &str,
+    ) -> (StatusCode, Value) {
         let response = self
             .http
             .post(format!(
@@ -92,7 +105,7 @@ impl Harness {
                 ("client_id", client_id),
                 ("client_secret", secret),
                 ("grant_type", "client_credentials"),
-                ("scope", "https://vault.azure.net/.default"),
+                ("scope", scope),
                 ("client_info", "1"),
             ])
             .send()
@@ -182,8 +195,8 @@ async fn unauthenticated_request_gets_the_key_vault_challenge() {
     assert_eq!(
         challenge,
         format!(
-            "Bearer authorization=\"https://127.0.0.1:{}/{TENANT}\", resource=\"https://vault.azure.net\"",
-            h.emulator.port()
+            "Bearer authorization=\"https://127.0.0.1:{port}/{TENANT}\", resource=\"https://127.0.0.1:{port}\"",
+            port = h.emulator.port()
         )
     );
     let body: Value = response.json().await.expect("json");

@@ -97,11 +97,33 @@ async fn ids_follow_the_host_the_client_used() {
         )
         .build()
         .unwrap();
-    let response = resolving
-        .put(format!(
-            "https://contoso-msp.vault.azure.net:{port}/secrets/x?api-version={API}"
-        ))
+    // Each host names its own resource: the 127.0.0.1 vault's token is refused under the
+    // public name, whose challenge asks for Key Vault's public resource.
+    let public_host =
+        format!("https://contoso-msp.vault.azure.net:{port}/secrets/x?api-version={API}");
+    let refused = resolving
+        .put(&public_host)
         .bearer_auth(&h.token)
+        .json(&json!({"value": "1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        refused
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.ends_with("resource=\"https://vault.azure.net\"")),
+        "{:?}",
+        refused.headers()
+    );
+    let (_, public) = h
+        .token_response_for(TENANT, OFFICER, SECRET, "https://vault.azure.net/.default")
+        .await;
+    let response = resolving
+        .put(&public_host)
+        .bearer_auth(public["access_token"].as_str().unwrap())
         .json(&json!({"value": "1"}))
         .send()
         .await
@@ -110,12 +132,20 @@ async fn ids_follow_the_host_the_client_used() {
     assert!(body["id"].as_str().unwrap().starts_with(&format!(
         "https://contoso-msp.vault.azure.net:{port}/secrets/x/"
     )));
+    let (_, local) = h
+        .token_response_for(
+            TENANT,
+            OFFICER,
+            SECRET,
+            &format!("https://localhost:{port}/.default"),
+        )
+        .await;
     let response = h
         .http
         .get(format!(
             "https://localhost:{port}/secrets/x?api-version={API}"
         ))
-        .bearer_auth(&h.token)
+        .bearer_auth(local["access_token"].as_str().unwrap())
         .send()
         .await
         .unwrap();

@@ -17,6 +17,8 @@ use sha2::{Digest, Sha256};
 pub const TENANT: &str = "6c1b2a3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 pub const CONSOLE: &str = "c0701e00-0000-4000-8000-00000000c0de";
 pub const VAULT_SCOPE: &str = "https://vault.azure.net/.default openid profile offline_access";
+/// The vault's public-cloud name, resolved to the emulator.
+pub const VAULT_HOST: &str = "contoso-msp.vault.azure.net";
 pub const REDIRECT: &str = "http://localhost:53123/";
 pub const ADMIN: &str = "ada.admin@contoso.example";
 pub const TECH: &str = "lee.l1@contoso.example";
@@ -50,6 +52,7 @@ impl Harness {
             vault_tenant: TENANT.to_string(),
             public_clients: vec![PublicClient::new(TENANT, CONSOLE)],
             users: users(),
+            extra_server_names: vec![VAULT_HOST.to_string()],
             ..EmulatorConfig::default()
         };
         let emulator = Emulator::start(config).await.expect("emulator starts");
@@ -57,6 +60,12 @@ impl Harness {
         let ca = reqwest::Certificate::from_pem(emulator.ca_pem().as_bytes()).unwrap();
         let http = reqwest::Client::builder()
             .tls_certs_only([ca])
+            // The vault is addressed by a public-cloud name, so its resource is Key Vault's
+            // public one, which VAULT_SCOPE asks for.
+            .resolve(
+                VAULT_HOST,
+                std::net::SocketAddr::from(([127, 0, 0, 1], emulator.port())),
+            )
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .build()
@@ -175,7 +184,10 @@ impl Harness {
             .http
             .request(
                 method.clone(),
-                format!("{}{path}?api-version={API}", self.emulator.vault_url()),
+                format!(
+                    "https://{VAULT_HOST}:{}{path}?api-version={API}",
+                    self.emulator.port()
+                ),
             )
             .bearer_auth(token);
         let response = if method == reqwest::Method::PUT {

@@ -60,6 +60,7 @@ pub fn fast_options() -> AzureOptions {
         max_delay: Duration::from_millis(400),
         max_total_elapsed: Duration::from_secs(8),
         request_timeout: Duration::from_secs(2),
+        ..AzureOptions::default()
     }
 }
 

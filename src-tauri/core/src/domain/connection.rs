@@ -46,6 +46,54 @@ impl Cloud {
             Cloud::Custom => None,
         }
     }
+
+    /// The Key Vault resource (token audience) of the built-in clouds.
+    pub fn vault_resource(self) -> Option<&'static str> {
+        match self {
+            Cloud::AzurePublic => Some("https://vault.azure.net"),
+            Cloud::AzureUsGovernment => Some("https://vault.usgovcloudapi.net"),
+            Cloud::AzureChina => Some("https://vault.azure.cn"),
+            Cloud::Custom => None,
+        }
+    }
+
+    const BUILT_IN: [Cloud; 3] = [
+        Cloud::AzurePublic,
+        Cloud::AzureUsGovernment,
+        Cloud::AzureChina,
+    ];
+
+    /// The built-in cloud whose Entra sign-in host `host` is (its aliases included), if any.
+    pub fn of_authority_host(host: &str) -> Option<Cloud> {
+        match normal_host(host).as_str() {
+            "login.microsoftonline.com"
+            | "login.windows.net"
+            | "login.microsoft.com"
+            | "sts.windows.net" => Some(Cloud::AzurePublic),
+            "login.microsoftonline.us" | "login-us.microsoftonline.com" => {
+                Some(Cloud::AzureUsGovernment)
+            }
+            "login.chinacloudapi.cn" | "login.partner.microsoftonline.cn" => {
+                Some(Cloud::AzureChina)
+            }
+            _ => None,
+        }
+    }
+
+    /// The built-in cloud whose vault DNS suffix `host` is under, if any.
+    pub fn of_vault_host(host: &str) -> Option<Cloud> {
+        let host = normal_host(host);
+        Cloud::BUILT_IN.into_iter().find(|cloud| {
+            cloud
+                .vault_suffix()
+                .is_some_and(|suffix| host.ends_with(&format!(".{suffix}")))
+        })
+    }
+}
+
+/// A host name compared the way DNS does: case-insensitive, without a trailing dot.
+fn normal_host(host: &str) -> String {
+    host.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// How the console authenticates to Entra ID for a connection.
@@ -146,6 +194,41 @@ fn https_url(field: &str, label: &str, text: Option<&str>) -> AppResult<String> 
     }
 }
 
+/// A custom cloud that signs in at a public cloud's Entra must use a vault of that cloud (and a
+/// vault of a public cloud, that cloud's Entra): otherwise a page or an edited config.json
+/// could point the technician's real Microsoft sign-in at a server that only pretends to be a
+/// vault, and have it ask for their Key Vault or Graph token.
+fn check_pairing(authority_host: &str, vault_url: &str) -> AppResult<()> {
+    let host_of = |url: &str| {
+        url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(normal_host))
+            .unwrap_or_default()
+    };
+    let (authority, vault) = (host_of(authority_host), host_of(vault_url));
+    let signs_in_at = Cloud::of_authority_host(&authority);
+    let vault_of = Cloud::of_vault_host(&vault);
+    if signs_in_at == vault_of {
+        return Ok(());
+    }
+    let message = match (signs_in_at, vault_of) {
+        (Some(cloud), _) => format!(
+            "{vault} is not a vault of {}, so the console will not sign in at {authority} for it.",
+            cloud.label()
+        ),
+        (None, Some(cloud)) => format!(
+            "{vault} is a vault of {}, so the console signs in for it only at that cloud's Entra ID, not at {authority}.",
+            cloud.label()
+        ),
+        (None, None) => return Ok(()),
+    };
+    Err(AppError::field(
+        "vaultUrl",
+        message,
+        "Pick the vault's own cloud (Azure, US Government or China) instead of Custom, with the extra root CA if a proxy needs one. A private endpoint keeps the vault's name (myvault.vault.azure.net). Custom is for Azure Stack Hub and other clouds with their own sign-in host and vault domain.",
+    ))
+}
+
 impl ConnectionSettings {
     /// The settings of a client with no vault connection: the demo's clients, or a client
     /// still being added (nothing of it is known until its connect succeeds).
@@ -185,19 +268,14 @@ impl ConnectionSettings {
                     )
                 })?),
             };
-            (
-                Some(https_url(
-                    "authorityHost",
-                    "Authority host",
-                    self.authority_host.as_deref(),
-                )?),
-                Some(https_url(
-                    "vaultUrl",
-                    "Vault URL",
-                    self.vault_url.as_deref(),
-                )?),
-                pem,
-            )
+            let authority_host = https_url(
+                "authorityHost",
+                "Authority host",
+                self.authority_host.as_deref(),
+            )?;
+            let vault_url = https_url("vaultUrl", "Vault URL", self.vault_url.as_deref())?;
+            check_pairing(&authority_host, &vault_url)?;
+            (Some(authority_host), Some(vault_url), pem)
         } else {
             (None, None, None)
         };
@@ -213,15 +291,40 @@ impl ConnectionSettings {
         })
     }
 
-    /// The Key Vault token scope of the cloud (`{resource}/.default`). Custom endpoints (private
-    /// link, the emulator) use the public resource, as Key Vault's challenge names it.
-    pub fn vault_scope(&self) -> String {
-        let resource = match self.cloud {
-            Cloud::AzureUsGovernment => "https://vault.usgovcloudapi.net",
-            Cloud::AzureChina => "https://vault.azure.cn",
-            Cloud::AzurePublic | Cloud::Custom => "https://vault.azure.net",
+    /// The Key Vault resource tokens of this connection are minted for. A custom cloud's comes
+    /// from its own vault host (Azure Stack Hub's `{name}.vault.{region}.{fqdn}` →
+    /// `https://vault.{region}.{fqdn}`; any other host, e.g. an emulator, is its own resource),
+    /// never a public cloud's unless the host is under that cloud's vault suffix: a token for
+    /// `https://vault.azure.net` must only ever reach `*.vault.azure.net`.
+    pub fn vault_resource(&self) -> String {
+        if let Some(resource) = self.cloud.vault_resource() {
+            return resource.to_string();
+        }
+        let url = self.vault_url.as_deref().unwrap_or_default();
+        let Some((host, port)) = url::Url::parse(url)
+            .ok()
+            .and_then(|u| Some((normal_host(u.host_str()?), u.port())))
+        else {
+            // Unvalidated settings: a resource no authority knows, so no token is minted.
+            return format!("https://invalid.invalid/{url}");
         };
-        format!("{resource}/.default")
+        if let Some(resource) = Cloud::of_vault_host(&host).and_then(Cloud::vault_resource) {
+            return resource.to_string();
+        }
+        let name_label = format!("{}.", self.vault_name.to_ascii_lowercase());
+        let resource_host = match host.strip_prefix(&name_label) {
+            Some(rest) if rest.contains('.') && !self.vault_name.is_empty() => rest.to_string(),
+            _ => host,
+        };
+        match port {
+            Some(port) => format!("https://{resource_host}:{port}"),
+            None => format!("https://{resource_host}"),
+        }
+    }
+
+    /// The Key Vault token scope of this connection (`{resource}/.default`).
+    pub fn vault_scope(&self) -> String {
+        format!("{}/.default", self.vault_resource())
     }
 
     /// `https://{name}.vault.azure.net` and the like, or the custom URL.
@@ -304,6 +407,107 @@ mod tests {
         let valid = custom.validated().expect("valid");
         assert_eq!(valid.vault_url(), "https://127.0.0.1:8443");
         assert_eq!(valid.authority_host(), "https://127.0.0.1:8443");
+    }
+
+    fn custom(authority: &str, vault: &str) -> ConnectionSettings {
+        let mut custom = settings(Cloud::Custom);
+        custom.authority_host = Some(authority.into());
+        custom.vault_url = Some(vault.into());
+        custom
+    }
+
+    #[test]
+    fn each_connection_mints_tokens_for_its_own_vault_resource() {
+        let scope = |s: ConnectionSettings| s.validated().expect("valid").vault_scope();
+        assert_eq!(
+            scope(settings(Cloud::AzurePublic)),
+            "https://vault.azure.net/.default"
+        );
+        assert_eq!(
+            scope(settings(Cloud::AzureUsGovernment)),
+            "https://vault.usgovcloudapi.net/.default"
+        );
+        assert_eq!(
+            scope(settings(Cloud::AzureChina)),
+            "https://vault.azure.cn/.default"
+        );
+        // An emulator or private host is its own resource, port included; never vault.azure.net.
+        assert_eq!(
+            scope(custom("https://127.0.0.1:8443", "https://127.0.0.1:8443")),
+            "https://127.0.0.1:8443/.default"
+        );
+        // Azure Stack Hub: the vault's name is the first label of its host.
+        assert_eq!(
+            scope(custom(
+                "https://adfs.local.azurestack.external",
+                "https://MSP-API-KEYVAULT.vault.local.azurestack.external"
+            )),
+            "https://vault.local.azurestack.external/.default"
+        );
+        // A public vault behind a proxy's CA keeps its cloud's resource.
+        assert_eq!(
+            scope(custom(
+                "https://login.microsoftonline.com",
+                "https://msp-api-keyvault.vault.azure.net"
+            )),
+            "https://vault.azure.net/.default"
+        );
+    }
+
+    #[test]
+    fn a_public_sign_in_pairs_only_with_a_vault_of_the_same_cloud() {
+        for (authority, vault) in [
+            (
+                "https://login.microsoftonline.com",
+                "https://127.0.0.1:9443",
+            ),
+            ("https://LOGIN.microsoftonline.com.", "https://evil.example"),
+            (
+                "https://login.microsoftonline.com:8443",
+                "https://vault.azure.net.evil.example",
+            ),
+            (
+                "https://login.windows.net",
+                "https://myvault.vault.usgovcloudapi.net",
+            ),
+            (
+                "https://login.microsoftonline.us",
+                "https://myvault.vault.azure.net",
+            ),
+            (
+                "https://login.chinacloudapi.cn",
+                "https://myvault.vault.azure.net",
+            ),
+            (
+                "https://login.partner.microsoftonline.cn",
+                "https://graph.chinacloudapi.cn",
+            ),
+            // A vault of a public cloud signs in only at that cloud's Entra.
+            (
+                "https://login.contoso.example",
+                "https://myvault.vault.azure.net",
+            ),
+        ] {
+            let refused = custom(authority, vault)
+                .validated()
+                .expect_err(&format!("{authority} with {vault}"));
+            assert_eq!(refused.code, crate::error::ErrorCode::InvalidInput);
+            assert_eq!(refused.field.as_deref(), Some("vaultUrl"));
+            assert!(refused.hint.contains("Azure Stack Hub"), "{refused:?}");
+        }
+        for (authority, vault) in [
+            (
+                "https://login.microsoftonline.us",
+                "https://myvault.vault.usgovcloudapi.net",
+            ),
+            (
+                "https://login.partner.microsoftonline.cn",
+                "https://myvault.vault.azure.cn",
+            ),
+            ("https://127.0.0.1:8443", "https://127.0.0.1:8443"),
+        ] {
+            custom(authority, vault).validated().expect(vault);
+        }
     }
 
     #[test]

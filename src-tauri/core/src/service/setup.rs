@@ -374,7 +374,7 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
             steps: vec![
                 step(
                     "Register the app as a public client",
-                    "Entra ID → App registrations → New registration. Name it after the console and choose Single tenant. Under Redirect URI pick the platform Public client/native (mobile & desktop) with http://127.0.0.1 (add http://localhost too) — the console listens on this PC's loopback address 127.0.0.1 for the browser's return, on a port of its own choosing, which Entra ignores for loopback addresses. Then under Authentication set Allow public client flows to Yes, which also enables the device code sign-in for locked-down desktops.",
+                    "Entra ID → App registrations → New registration. Name it after the console and choose Single tenant. Under Redirect URI pick the platform Public client/native (mobile & desktop) with http://127.0.0.1 — the console listens on this PC's loopback address for the browser's return, on a port of its own choosing (Entra ignores the port of a loopback redirect). If the portal will not take that address, the az command below registers it. Then under Authentication set Allow public client flows to Yes, which also enables the device code sign-in for locked-down desktops.",
                     vec![cmd(
                         "create-app",
                         "Register the public client and its service principal",

@@ -408,6 +408,9 @@ impl AppCore {
         remember: Option<bool>,
     ) -> AppResult<(Arc<Connection>, bool)> {
         let settings = &config.settings;
+        // Clients read from config.json come here unchecked: the same rules as the Connect
+        // form (a public cloud's sign-in only with that cloud's vaults) before any token.
+        settings.validated()?;
         let was_remembered = self.with_slots(|slots| {
             slots
                 .iter()

@@ -280,6 +280,7 @@ impl AppCore {
                 max_delay: std::time::Duration::from_millis(200),
                 max_total_elapsed: std::time::Duration::from_secs(5),
                 request_timeout: std::time::Duration::from_secs(10),
+                ..AzureOptions::default()
             }
         } else {
             AzureOptions::default()

@@ -1,11 +1,16 @@
 //! The HTTP client the OpenID Connect crate sends its requests through: the console's own
 //! reqwest 0.13 client (the same TLS roots, timeouts and refusal to follow redirects as the Key
-//! Vault client), adapted to `openidconnect`'s `AsyncHttpClient`.
+//! Vault client), adapted to `openidconnect`'s `AsyncHttpClient`. It talks only to the
+//! authority's own origin (discovery, signing keys, token and device code endpoints all live
+//! there at Entra), so a discovery document naming another host gets no request, and it reads
+//! at most 1 MiB of an answer, so a server streaming without end cannot exhaust memory.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use openidconnect::{AsyncHttpClient, HttpRequest, HttpResponse};
+
+use crate::store::azure::MAX_AUTHORITY_BODY;
 
 /// Why a sign-in request did not get an answer.
 #[derive(Debug, thiserror::Error)]
@@ -14,9 +19,34 @@ pub enum SignInHttpError {
     Send(String),
     #[error("the answer could not be read: {0}")]
     Read(String),
+    #[error("the answer was larger than {MAX_AUTHORITY_BODY} bytes")]
+    TooLarge,
+    /// A request for another origin than the authority's, never sent.
+    #[error("refused to send a sign-in request to {0}")]
+    OtherHost(String),
 }
 
-pub struct OidcHttp(pub reqwest::Client);
+pub struct OidcHttp {
+    client: reqwest::Client,
+    /// The authority's scheme, host and port: the only place sign-in requests go.
+    origin: url::Origin,
+}
+
+impl OidcHttp {
+    pub fn new(client: reqwest::Client, authority_host: &str) -> OidcHttp {
+        OidcHttp {
+            client,
+            origin: authority_origin(authority_host),
+        }
+    }
+}
+
+/// The origin of an authority host; an unparsable one is opaque and matches nothing.
+pub fn authority_origin(authority_host: &str) -> url::Origin {
+    url::Url::parse(authority_host)
+        .map(|u| u.origin())
+        .unwrap_or_else(|_| url::Origin::new_opaque())
+}
 
 impl<'c> AsyncHttpClient<'c> for OidcHttp {
     type Error = SignInHttpError;
@@ -26,11 +56,17 @@ impl<'c> AsyncHttpClient<'c> for OidcHttp {
         Box::pin(async move {
             let (parts, body) = request.into_parts();
             let url = parts.uri.to_string();
-            let mut outgoing = self.0.request(parts.method, url).body(body);
+            let target = url::Url::parse(&url).map_err(|e| SignInHttpError::Send(e.to_string()))?;
+            if target.origin() != self.origin {
+                return Err(SignInHttpError::OtherHost(
+                    target.host_str().unwrap_or("another address").to_string(),
+                ));
+            }
+            let mut outgoing = self.client.request(parts.method, url).body(body);
             for (name, value) in &parts.headers {
                 outgoing = outgoing.header(name, value);
             }
-            let response = outgoing.send().await.map_err(|e| {
+            let mut response = outgoing.send().await.map_err(|e| {
                 // Keep the whole cause chain: "error sending request" alone names nothing.
                 let mut text = e.to_string();
                 let mut source = std::error::Error::source(&e);
@@ -43,16 +79,23 @@ impl<'c> AsyncHttpClient<'c> for OidcHttp {
             })?;
             let status = response.status();
             let headers = response.headers().clone();
-            let bytes = response
-                .bytes()
+            let mut bytes = Vec::new();
+            while let Some(chunk) = response
+                .chunk()
                 .await
-                .map_err(|e| SignInHttpError::Read(e.to_string()))?;
+                .map_err(|e| SignInHttpError::Read(e.to_string()))?
+            {
+                if bytes.len() + chunk.len() > MAX_AUTHORITY_BODY {
+                    return Err(SignInHttpError::TooLarge);
+                }
+                bytes.extend_from_slice(&chunk);
+            }
             let mut built = http::Response::builder().status(status);
             if let Some(map) = built.headers_mut() {
                 *map = headers;
             }
             built
-                .body(bytes.to_vec())
+                .body(bytes)
                 .map_err(|e| SignInHttpError::Read(e.to_string()))
         })
     }

@@ -1,9 +1,13 @@
 //! The loopback redirect of the authorization-code flow (RFC 8252 §7.3): the console listens on
-//! 127.0.0.1 (and ::1) on a port the OS picks, the system browser is sent to Entra, and Entra
-//! sends it back to `http://localhost:{port}/?code=…&state=…`. Only the first request that
-//! carries the expected `state` ends the wait; anything else (a favicon request, a stray local
-//! process) gets a 404 and is ignored.
+//! 127.0.0.1 on a port the OS picks, the system browser is sent to Entra, and Entra sends it
+//! back to `http://127.0.0.1:{port}/?code=…&state=…`. The literal address, not `localhost`:
+//! a browser may resolve `localhost` to `::1`, where another process may hold the same port.
+//! Connections are served side by side, so one that never sends a request (a stray local
+//! process, a browser's speculative connection) cannot hold up the redirect. Only the first
+//! request that carries the expected `state` ends the wait; anything else (a favicon request,
+//! a forged redirect) gets a 404 and is ignored.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -13,15 +17,17 @@ use crate::error::{AppError, AppResult, ErrorCode};
 
 /// The most a browser's request line and headers may take before the connection is dropped.
 const MAX_REQUEST_BYTES: usize = 16 * 1024;
+/// How long one connection may take to send its request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once; more are closed unanswered until one ends.
+const MAX_CONNECTIONS: usize = 64;
 
 pub struct LoopbackListener {
     v4: TcpListener,
-    v6: Option<TcpListener>,
     port: u16,
 }
 
 /// What the browser brought back.
-#[derive(Debug)]
 pub enum Redirect {
     Code(zeroize::Zeroizing<String>),
     /// Entra redirected with `error` (the user cancelled, consent refused, …).
@@ -29,6 +35,21 @@ pub enum Redirect {
         error: String,
         description: String,
     },
+}
+
+/// The authorization code is a credential (with the PKCE verifier it buys tokens): never in a
+/// log or a panic message.
+impl std::fmt::Debug for Redirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Redirect::Code(_) => f.write_str("Code([redacted])"),
+            Redirect::Refused { error, description } => f
+                .debug_struct("Refused")
+                .field("error", error)
+                .field("description", description)
+                .finish(),
+        }
+    }
 }
 
 impl LoopbackListener {
@@ -44,15 +65,13 @@ impl LoopbackListener {
             .local_addr()
             .map(|a| a.port())
             .map_err(|e| AppError::internal(format!("loopback listener has no address: {e}")))?;
-        // Browsers may resolve "localhost" to ::1 first; listen there too when the OS has IPv6.
-        let v6 = TcpListener::bind(("::1", port)).await.ok();
-        Ok(LoopbackListener { v4, v6, port })
+        Ok(LoopbackListener { v4, port })
     }
 
     /// The redirect URI sent to Entra. Entra accepts any port for a registered
-    /// `http://localhost` redirect of a public client.
+    /// `http://127.0.0.1` redirect of a public client.
     pub fn redirect_uri(&self) -> String {
-        format!("http://localhost:{}/", self.port)
+        format!("http://127.0.0.1:{}/", self.port)
     }
 
     pub fn port(&self) -> u16 {
@@ -62,30 +81,33 @@ impl LoopbackListener {
     /// Wait for the browser to come back with `state`, for at most `timeout`.
     pub async fn wait(self, expected_state: &str, timeout: Duration) -> AppResult<Redirect> {
         let deadline = tokio::time::Instant::now() + timeout;
+        let expected: Arc<str> = Arc::from(expected_state);
+        let (found, mut redirects) = tokio::sync::mpsc::channel::<Redirect>(1);
+        // Dropped on return: every connection still being served ends with the wait.
+        let mut serving = tokio::task::JoinSet::new();
         loop {
-            let accepted = tokio::time::timeout_at(deadline, async {
-                match &self.v6 {
-                    Some(v6) => tokio::select! {
-                        r = self.v4.accept() => r,
-                        r = v6.accept() => r,
-                    },
-                    None => self.v4.accept().await,
+            while serving.try_join_next().is_some() {}
+            tokio::select! {
+                accepted = self.v4.accept() => {
+                    let Ok((stream, _)) = accepted else { continue };
+                    if serving.len() >= MAX_CONNECTIONS {
+                        continue;
+                    }
+                    let (found, expected) = (found.clone(), expected.clone());
+                    serving.spawn(async move {
+                        if let Some(redirect) = handle(stream, &expected).await {
+                            let _ = found.send(redirect).await;
+                        }
+                    });
                 }
-            })
-            .await;
-            let stream = match accepted {
-                Err(_) => {
+                Some(redirect) = redirects.recv() => return Ok(redirect),
+                () = tokio::time::sleep_until(deadline) => {
                     return Err(AppError::new(
                         ErrorCode::SignInFailed,
                         "The sign-in in the browser did not finish in time.",
-                        "Start again with 'Sign in with Microsoft'. If the browser cannot reach this PC's localhost, use 'Sign in with a device code'.",
+                        "Start again with 'Sign in with Microsoft'. If the browser cannot reach this PC's 127.0.0.1, use 'Sign in with a device code'.",
                     ));
                 }
-                Ok(Err(_)) => continue,
-                Ok(Ok((stream, _))) => stream,
-            };
-            if let Some(redirect) = handle(stream, expected_state).await {
-                return Ok(redirect);
             }
         }
     }
@@ -95,7 +117,7 @@ impl LoopbackListener {
 async fn handle(mut stream: TcpStream, expected_state: &str) -> Option<Redirect> {
     let mut buffer = Vec::with_capacity(2048);
     let mut chunk = [0u8; 2048];
-    let read = tokio::time::timeout(Duration::from_secs(10), async {
+    let read = tokio::time::timeout(REQUEST_TIMEOUT, async {
         loop {
             let n = stream.read(&mut chunk).await.ok()?;
             if n == 0 {
@@ -122,7 +144,7 @@ async fn handle(mut stream: TcpStream, expected_state: &str) -> Option<Redirect>
         .trim()
         .to_string();
     let target = request_line.split_whitespace().nth(1).unwrap_or("/");
-    let parsed = url::Url::parse(&format!("http://localhost{target}")).ok();
+    let parsed = url::Url::parse(&format!("http://127.0.0.1{target}")).ok();
     let params: Vec<(String, String)> = parsed
         .as_ref()
         .map(|url| url.query_pairs().into_owned().collect())
@@ -187,7 +209,7 @@ mod tests {
             .await
             .expect("connect");
         stream
-            .write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes())
+            .write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
             .await
             .expect("write");
         let mut answer = String::new();
@@ -199,7 +221,7 @@ mod tests {
     async fn only_the_redirect_with_the_right_state_ends_the_wait() {
         let listener = LoopbackListener::bind().await.expect("bind");
         let port = listener.port();
-        assert_eq!(listener.redirect_uri(), format!("http://localhost:{port}/"));
+        assert_eq!(listener.redirect_uri(), format!("http://127.0.0.1:{port}/"));
         let waiting = tokio::spawn(listener.wait("expected-state", Duration::from_secs(10)));
         assert!(get(port, "/favicon.ico").await.starts_with("HTTP/1.1 404"));
         assert!(
@@ -214,6 +236,28 @@ mod tests {
             Redirect::Code(code) => assert_eq!(code.as_str(), "the-code"),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_does_not_hold_up_the_redirect() {
+        let listener = LoopbackListener::bind().await.expect("bind");
+        let port = listener.port();
+        let waiting = tokio::spawn(listener.wait("s", Duration::from_secs(30)));
+        // Connected, and never a byte: served one at a time, this held the wait for 10 s.
+        let idle = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        let started = std::time::Instant::now();
+        let page =
+            tokio::time::timeout(Duration::from_secs(5), get(port, "/?code=the-code&state=s"))
+                .await
+                .expect("the redirect is answered while the idle connection waits");
+        assert!(page.contains("You are signed in"), "{page}");
+        let redirect = waiting.await.expect("join").expect("redirect");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let shown = format!("{redirect:?}");
+        assert!(!shown.contains("the-code"), "the code is redacted: {shown}");
+        drop(idle);
     }
 
     #[tokio::test]

@@ -20,7 +20,7 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::http::{OidcHttp, SignInHttpError};
+use super::http::{OidcHttp, SignInHttpError, authority_origin};
 use super::{SignInTarget, SignedInUser};
 use crate::domain::secret::SecretValue;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -96,7 +96,43 @@ pub(crate) type AzureClientWith<D> = Client<
 pub(crate) type AzureClient = AzureClientWith<EndpointSet>;
 
 pub(crate) fn http(target: &SignInTarget) -> OidcHttp {
-    OidcHttp(target.http.clone())
+    OidcHttp::new(target.http.clone(), &target.authority_host)
+}
+
+/// A discovery document's endpoint that is not https on the authority's own host: the console
+/// opens no browser on it and posts nothing to it.
+fn off_authority(target: &SignInTarget, what: &str, url: &url::Url) -> Option<AppError> {
+    let origin = authority_origin(&target.authority_host);
+    if url.scheme() == "https" && url.origin() == origin {
+        return None;
+    }
+    Some(AppError::new(
+        ErrorCode::UntrustedServer,
+        format!(
+            "The sign-in configuration from {} sends the {what} to {}, not to the sign-in host itself, so the console did not use it.",
+            target.authority_host,
+            url.origin().ascii_serialization()
+        ),
+        "Check the client's cloud and authority host. If they are right, something between this PC and Entra ID is rewriting its answers: tell your Azure administrator.",
+    ))
+}
+
+/// A sign-in request that was never answered in full, as a named error.
+pub(crate) fn http_error(error: &SignInHttpError, target_host: &str) -> Option<AppError> {
+    match error {
+        SignInHttpError::TooLarge => Some(crate::store::azure::too_large(
+            "Entra ID",
+            crate::store::azure::MAX_AUTHORITY_BODY,
+        )),
+        SignInHttpError::OtherHost(host) => Some(AppError::new(
+            ErrorCode::UntrustedServer,
+            format!(
+                "Entra ID's answer sent the console on to {host}, which is not the sign-in host {target_host}; nothing was sent there."
+            ),
+            "Check the client's cloud and authority host. If they are right, something between this PC and Entra ID is rewriting its answers: tell your Azure administrator.",
+        )),
+        SignInHttpError::Send(_) | SignInHttpError::Read(_) => None,
+    }
 }
 
 /// `{authority}/{tenant}/v2.0`, the issuer Entra's v2.0 endpoints name.
@@ -120,6 +156,11 @@ pub(crate) async fn discover(target: &SignInTarget) -> AppResult<AzureClient> {
     let metadata = AzureProviderMetadata::discover_async(issuer_url, &http(target))
         .await
         .map_err(|e| {
+            if let openidconnect::DiscoveryError::Request(request) = &e
+                && let Some(named) = http_error(request, &target.authority_host)
+            {
+                return named;
+            }
             let text = error_chain(&e);
             if text.contains("AADSTS90002") || text.contains("404") || text.contains("400") {
                 AppError::new(
@@ -144,6 +185,31 @@ pub(crate) async fn discover(target: &SignInTarget) -> AppResult<AzureClient> {
         ))
         .map_err(|e| AppError::internal(format!("device code endpoint: {e}")))?,
     };
+    // The signing keys were fetched through the same guarded client; these are the addresses
+    // the browser is sent to and the codes and refresh tokens are posted to.
+    let endpoints = [
+        ("sign-in page", metadata.authorization_endpoint().url()),
+        (
+            "token requests",
+            metadata
+                .token_endpoint()
+                .map(|t| t.url())
+                .ok_or_else(|| {
+                    AppError::new(
+                        ErrorCode::UnexpectedResponse,
+                        "Entra ID's sign-in configuration names no token endpoint.",
+                        "Check that the authority host points at Entra ID (or your cloud's sign-in host).",
+                    )
+                })?,
+        ),
+        ("device code requests", device_url.url()),
+    ];
+    if let Some(refused) = endpoints
+        .into_iter()
+        .find_map(|(what, url)| off_authority(target, what, url))
+    {
+        return Err(refused);
+    }
     Ok(AzureClientWith::<EndpointNotSet>::from_provider_metadata(
         metadata,
         ClientId::new(target.client_id.clone()),
@@ -262,14 +328,14 @@ pub(crate) fn map_error_text(error: &str, description: &str) -> AppError {
         return AppError::new(
             ErrorCode::SignInFailed,
             "The app registration does not allow public client flows, so technicians cannot sign in with it.",
-            "In Entra ID → App registrations → the console's app → Authentication, set 'Allow public client flows' to Yes and add the Mobile and desktop redirect URI http://localhost (see the Setup Guide).",
+            "In Entra ID → App registrations → the console's app → Authentication, set 'Allow public client flows' to Yes and add the Mobile and desktop redirect URI http://127.0.0.1 (see the Setup Guide).",
         );
     }
     if has("50011") || has("500113") {
         return AppError::new(
             ErrorCode::SignInFailed,
             "The app registration does not accept this console's redirect address.",
-            "Add the redirect URI http://localhost under Authentication → Mobile and desktop applications of the console's app registration (see the Setup Guide).",
+            "Add the redirect URI http://127.0.0.1 under Authentication → Mobile and desktop applications of the console's app registration (see the Setup Guide); the console no longer uses http://localhost.",
         );
     }
     if has("50105") {
@@ -360,7 +426,12 @@ where
                 .map(String::as_str)
                 .unwrap_or_default(),
         ),
-        RequestTokenError::Request(request) => transport_error(&error_chain(request)),
+        RequestTokenError::Request(request) => {
+            let named = (request as &(dyn std::error::Error + 'static))
+                .downcast_ref::<SignInHttpError>()
+                .and_then(|e| http_error(e, "of this client"));
+            named.unwrap_or_else(|| transport_error(&error_chain(request)))
+        }
         RequestTokenError::Parse(parse, _) => AppError::new(
             ErrorCode::UnexpectedResponse,
             format!("Entra ID's answer could not be read ({parse})."),
@@ -391,7 +462,7 @@ mod tests {
             (
                 "invalid_request",
                 "AADSTS50011: The redirect URI specified does not match",
-                "http://localhost",
+                "http://127.0.0.1",
             ),
             (
                 "invalid_grant",

@@ -33,8 +33,11 @@ use crate::domain::secret::SecretValue;
 use crate::error::{AppError, AppResult, ErrorCode};
 
 mod errors;
+mod guard;
 use errors::for_caller;
 pub use errors::map_error;
+use guard::{BoundCredential, GuardedTransport, collect_pages};
+pub use guard::{MAX_AUTHORITY_BODY, MAX_PAGES, MAX_VAULT_BODY, too_large};
 
 /// Key Vault pages list results 25 at a time.
 pub const PAGE_SIZE: i32 = 25;
@@ -51,6 +54,9 @@ pub struct AzureOptions {
     pub max_delay: Duration,
     pub max_total_elapsed: Duration,
     pub request_timeout: Duration,
+    /// Host names resolved to fixed addresses instead of DNS: the integration tests point
+    /// Microsoft's sign-in host at the local emulator. Empty in the app.
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
 impl Default for AzureOptions {
@@ -61,6 +67,7 @@ impl Default for AzureOptions {
             max_delay: Duration::from_secs(10),
             max_total_elapsed: Duration::from_secs(45),
             request_timeout: Duration::from_secs(30),
+            resolve: Vec::new(),
         }
     }
 }
@@ -108,9 +115,17 @@ pub(crate) fn http_client(
     settings: &ConnectionSettings,
     options: &AzureOptions,
 ) -> AppResult<reqwest::Client> {
-    type Key = (Option<String>, Duration);
+    type Key = (
+        Option<String>,
+        Duration,
+        Vec<(String, std::net::SocketAddr)>,
+    );
     static SHARED: OnceLock<Mutex<HashMap<Key, reqwest::Client>>> = OnceLock::new();
-    let key = (settings.ca_pem.clone(), options.request_timeout);
+    let key = (
+        settings.ca_pem.clone(),
+        options.request_timeout,
+        options.resolve.clone(),
+    );
     let mut shared = SHARED
         .get_or_init(Default::default)
         .lock()
@@ -131,11 +146,14 @@ fn build_http_client(
     options: &AzureOptions,
 ) -> AppResult<reqwest::Client> {
     let builder = || {
-        reqwest::Client::builder()
-            .timeout(options.request_timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .https_only(true)
+        options.resolve.iter().fold(
+            reqwest::Client::builder()
+                .timeout(options.request_timeout)
+                .connect_timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .https_only(true),
+            |builder, (host, address)| builder.resolve(host, *address),
+        )
     };
     let client = match settings.ca_pem.as_deref() {
         None => builder().build(),
@@ -158,12 +176,16 @@ fn build_http_client(
     client.map_err(|e| AppError::internal(format!("HTTP client could not be built: {e}")))
 }
 
-/// The SDK's client options for `settings`: our HTTP client, retries and the cloud.
+/// The SDK's client options for `settings`: our HTTP client (sending only to `base_url` and
+/// reading at most `cap` bytes of an answer), retries and the cloud.
 fn client_options(
     settings: &ConnectionSettings,
     options: &AzureOptions,
+    base_url: &str,
+    cap: usize,
+    service: &'static str,
 ) -> AppResult<ClientOptions> {
-    let http = http_client(settings, options)?;
+    let http = GuardedTransport::new(http_client(settings, options)?, base_url, cap, service);
     let cloud: CloudConfiguration = match settings.cloud {
         Cloud::AzurePublic => CloudConfiguration::AzurePublic,
         Cloud::AzureUsGovernment => CloudConfiguration::AzureGovernment,
@@ -204,7 +226,13 @@ impl AzureStore {
             settings.client_id.clone(),
             Secret::new(client_secret.expose().to_string()),
             Some(ClientSecretCredentialOptions {
-                client_options: client_options(settings, options)?,
+                client_options: client_options(
+                    settings,
+                    options,
+                    &settings.authority_host(),
+                    MAX_AUTHORITY_BODY,
+                    "Entra ID",
+                )?,
             }),
         )
         .map_err(|e| map_error(e, "sign in"))?;
@@ -212,7 +240,8 @@ impl AzureStore {
     }
 
     /// The client on any credential, e.g. a signed-in technician's ([`crate::signin`]);
-    /// `caller` names them in Key Vault's refusals.
+    /// `caller` names them in Key Vault's refusals. The credential is bound to the connection's
+    /// own vault scope and the transport to the vault's own host, whatever an answer asks.
     pub fn with_credential(
         settings: &ConnectionSettings,
         credential: Arc<dyn azure_core::credentials::TokenCredential>,
@@ -220,12 +249,25 @@ impl AzureStore {
         options: &AzureOptions,
     ) -> AppResult<AzureStore> {
         let vault_url = settings.vault_url();
+        let credential = Arc::new(BoundCredential::new(
+            credential,
+            &settings.vault_scope(),
+            &vault_url,
+        ));
         let client = SecretClient::new(
             &vault_url,
             credential,
             Some(SecretClientOptions {
-                client_options: client_options(settings, options)?,
-                // A custom endpoint (private link, emulator) does not end in a Key Vault domain.
+                client_options: client_options(
+                    settings,
+                    options,
+                    &vault_url,
+                    MAX_VAULT_BODY,
+                    "Key Vault",
+                )?,
+                // The SDK's own check wants the host under the resource's domain, which an
+                // emulator's own resource (its 127.0.0.1 origin) is not; the bound credential
+                // enforces the stricter rule (exactly this connection's resource) for every cloud.
                 verify_challenge_resource: Some(settings.cloud != Cloud::Custom),
                 ..Default::default()
             }),
@@ -357,7 +399,7 @@ impl SecretStore for AzureStore {
     }
 
     async fn list_all(&self) -> AppResult<VaultListing> {
-        let mut pager = self
+        let pager = self
             .client
             .list_secret_properties(Some(SecretClientListSecretPropertiesOptions {
                 maxresults: Some(PAGE_SIZE),
@@ -365,8 +407,7 @@ impl SecretStore for AzureStore {
             }))
             .map_err(|e| self.map(e, "list keys"))?;
         let mut listing = VaultListing::default();
-        while let Some(properties) = pager
-            .try_next()
+        for properties in collect_pages(pager)
             .await
             .map_err(|e| self.map(e, "list keys"))?
         {
@@ -400,7 +441,7 @@ impl SecretStore for AzureStore {
     }
 
     async fn current_key(&self, secret_name: &str) -> AppResult<Option<KeyRecord>> {
-        let mut pager = self
+        let pager = self
             .client
             .list_secret_properties_versions(
                 secret_name,
@@ -410,20 +451,19 @@ impl SecretStore for AzureStore {
                 }),
             )
             .map_err(|e| self.map(e, "read the key's settings"))?;
+        let all = match collect_pages(pager).await {
+            Ok(all) => all,
+            Err(error) => {
+                let mapped = self.map(error, "read the key's settings");
+                if mapped.code == ErrorCode::SecretNotFound {
+                    return Ok(None);
+                }
+                return Err(mapped);
+            }
+        };
         // Key Vault's current version is the newest one.
         let mut newest: Option<SecretParts> = None;
-        loop {
-            let next = match pager.try_next().await {
-                Ok(next) => next,
-                Err(error) => {
-                    let mapped = self.map(error, "read the key's settings");
-                    if mapped.code == ErrorCode::SecretNotFound {
-                        return Ok(None);
-                    }
-                    return Err(mapped);
-                }
-            };
-            let Some(properties) = next else { break };
+        for properties in all {
             let Some(parts) = parts_from_properties(&properties) else {
                 continue;
             };
@@ -524,7 +564,7 @@ impl SecretStore for AzureStore {
     }
 
     async fn list_versions(&self, secret_name: &str) -> AppResult<Vec<KeyVersion>> {
-        let mut pager = self
+        let pager = self
             .client
             .list_secret_properties_versions(
                 secret_name,
@@ -535,8 +575,7 @@ impl SecretStore for AzureStore {
             )
             .map_err(|e| self.map(e, "list versions"))?;
         let mut versions = Vec::new();
-        while let Some(properties) = pager
-            .try_next()
+        for properties in collect_pages(pager)
             .await
             .map_err(|e| self.map(e, "list versions"))?
         {
@@ -593,7 +632,7 @@ impl SecretStore for AzureStore {
     }
 
     async fn list_deleted(&self) -> AppResult<Vec<DeletedKey>> {
-        let mut pager = self
+        let pager = self
             .client
             .list_deleted_secret_properties(Some(SecretClientListDeletedSecretPropertiesOptions {
                 maxresults: Some(PAGE_SIZE),
@@ -601,8 +640,7 @@ impl SecretStore for AzureStore {
             }))
             .map_err(|e| self.map(e, "list deleted keys"))?;
         let mut deleted = Vec::new();
-        while let Some(properties) = pager
-            .try_next()
+        for properties in collect_pages(pager)
             .await
             .map_err(|e| self.map(e, "list deleted keys"))?
         {
