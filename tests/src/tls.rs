@@ -179,7 +179,10 @@ pub enum Outcome {
     Respond(Response<Full<Bytes>>),
     /// A 200 whose body never ends: `chunk` repeated for as long as the client reads (a broken
     /// or hostile server; clients must cap what they read).
-    Endless { content_type: &'static str, chunk: Bytes },
+    Endless {
+        content_type: &'static str,
+        chunk: Bytes,
+    },
     /// Close the connection without writing any response (simulates a network failure).
     DropConnection,
 }

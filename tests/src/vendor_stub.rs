@@ -16,8 +16,8 @@
 //! propagate), and a path can be made to stream a body without end.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::time::{Duration, Instant};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -547,9 +547,8 @@ fn key_management(
     let meraki_list =
         request.method == Method::GET && path.ends_with("/administered/identities/me/api/keys");
     let meraki_generate = post && path.ends_with("/administered/identities/me/api/keys/generate");
-    let meraki_revoke = post
-        && path.contains("/administered/identities/me/api/keys/")
-        && path.ends_with("/revoke");
+    let meraki_revoke =
+        post && path.contains("/administered/identities/me/api/keys/") && path.ends_with("/revoke");
     let s1_generate = post && path.ends_with("/users/generate-api-token");
     if !(meraki_list || meraki_generate || meraki_revoke || s1_generate) {
         return None;

@@ -73,9 +73,7 @@ async fn rotate_watching(
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     let done = with_progress(
-        Arc::new(move |p: RotationProgress| {
-            sink.lock().unwrap_or_else(|e| e.into_inner()).push(p)
-        }),
+        Arc::new(move |p: RotationProgress| sink.lock().unwrap_or_else(|e| e.into_inner()).push(p)),
         s.console
             .rotate_at_vendor(&s.admin, request(name), false, Utc::now()),
     )
@@ -471,7 +469,11 @@ async fn a_meraki_key_that_propagates_late_is_waited_for_with_progress_then_rota
         "{}",
         waits[0].message
     );
-    assert!(waits[0].message.ends_with("of up to 2 s)"), "{}", waits[0].message);
+    assert!(
+        waits[0].message.ends_with("of up to 2 s)"),
+        "{}",
+        waits[0].message
+    );
     assert_eq!(waits[0].limit_ms, 2000);
     assert_eq!(waits[0].secret_name, "cisco-meraki");
     let tests = s
@@ -491,20 +493,32 @@ async fn a_meraki_key_that_never_propagates_gives_up_at_the_limit_and_is_revoked
     s.stub.set_new_credential_delay(Duration::from_secs(600));
     let started = Instant::now();
     let (done, _) = rotate_watching(&s, "cisco-meraki").await;
-    assert!(started.elapsed() < Duration::from_secs(8), "the test schedule's 2 s limit");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "the test schedule's 2 s limit"
+    );
     assert_eq!(done.failed_step, Some(ConnectorStep::Test), "{done:?}");
     assert!(!done.saved);
-    assert!(done.message.contains("still failed after"), "{}", done.message);
+    assert!(
+        done.message.contains("still failed after"),
+        "{}",
+        done.message
+    );
     assert_eq!(stored(&s, "cisco-meraki").await, OLD);
     assert!(s.stub.accepts(OLD));
-    assert_eq!(s.stub.meraki_keys(), [OLD], "the unused new key was revoked");
+    assert_eq!(
+        s.stub.meraki_keys(),
+        [OLD],
+        "the unused new key was revoked"
+    );
 }
 
 #[tokio::test]
 async fn meraki_refuses_before_generating_when_the_identity_already_holds_two_keys() {
     let s = setup().await;
     s.stub.add_meraki_key(OLD);
-    s.stub.add_meraki_key("meraki-other-key-00000000000000000009999");
+    s.stub
+        .add_meraki_key("meraki-other-key-00000000000000000009999");
     key_on_stub(&s, "cisco-meraki", OLD, "/api/v1").await;
     let done = s
         .console
@@ -513,7 +527,8 @@ async fn meraki_refuses_before_generating_when_the_identity_already_holds_two_ke
         .expect("attempted");
     assert_eq!(done.failed_step, Some(ConnectorStep::Create), "{done:?}");
     assert!(
-        done.message.contains("already holds 2 API keys (ending in abcd and 9999)"),
+        done.message
+            .contains("already holds 2 API keys (ending in abcd and 9999)"),
         "{}",
         done.message
     );
@@ -549,9 +564,15 @@ async fn meraki_never_revokes_by_a_suffix_the_new_key_shares_with_the_old_one() 
         done.message
     );
     assert_eq!(stored(&s, "cisco-meraki").await, twin);
-    assert!(s.stub.accepts(twin) && s.stub.accepts(OLD), "neither was revoked");
     assert!(
-        !s.stub.requests().iter().any(|r| r.path.ends_with("/revoke")),
+        s.stub.accepts(twin) && s.stub.accepts(OLD),
+        "neither was revoked"
+    );
+    assert!(
+        !s.stub
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/revoke")),
         "no revoke by the shared suffix"
     );
 }
@@ -579,7 +600,11 @@ async fn sentinelone_stores_the_new_token_before_testing_it() {
     let (outcome, note) = last_rotation(&s);
     assert_eq!(outcome, Outcome::Failed);
     assert!(!note.contains("unchanged"), "{note}");
-    assert!(done.hint.contains("only one that can work"), "{}", done.hint);
+    assert!(
+        done.hint.contains("only one that can work"),
+        "{}",
+        done.hint
+    );
 }
 
 #[tokio::test]
@@ -619,7 +644,11 @@ async fn an_endless_answer_is_cut_off_with_a_named_error() {
         "stopped at the cap, not the timeout"
     );
     assert_eq!(done.failed_step, Some(ConnectorStep::Create));
-    assert!(done.message.contains("larger than 1024 KiB"), "{}", done.message);
+    assert!(
+        done.message.contains("larger than 1024 KiB"),
+        "{}",
+        done.message
+    );
     assert_eq!(stored(&s, "cisco-meraki").await, OLD);
 }
 
@@ -683,9 +712,16 @@ async fn a_key_echoed_by_the_vendor_appears_in_no_report_log_or_export() {
         ),
         None,
     );
-    let report = console.test_key(&admin, "nable-nsight").await.expect("test");
+    let report = console
+        .test_key(&admin, "nable-nsight")
+        .await
+        .expect("test");
     assert_eq!(report.outcome, PingOutcome::Rejected, "{report:?}");
-    assert!(report.message.contains("Invalid API key [redacted]"), "{}", report.message);
+    assert!(
+        report.message.contains("Invalid API key [redacted]"),
+        "{}",
+        report.message
+    );
     let csv = String::from_utf8(console.audit_csv(&admin).await.expect("csv")).expect("utf8");
     let file = std::fs::read_to_string(&path).expect("log file");
     for (place, text) in [
@@ -694,8 +730,14 @@ async fn a_key_echoed_by_the_vendor_appears_in_no_report_log_or_export() {
         ("audit log file", file.as_str()),
     ] {
         for fragment in [key, "9c21e4b8d605", "7f3a9c21"] {
-            assert!(!text.contains(fragment), "{fragment} in the {place}: {text}");
+            assert!(
+                !text.contains(fragment),
+                "{fragment} in the {place}: {text}"
+            );
         }
     }
-    assert!(csv.contains("[redacted]"), "the vendor's words are kept, without the key");
+    assert!(
+        csv.contains("[redacted]"),
+        "the vendor's words are kept, without the key"
+    );
 }

@@ -259,10 +259,9 @@ async fn a_new_secret_entra_accepts_late_is_waited_for_with_progress() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     let done = with_progress(
-        Arc::new(move |p: RotationProgress| {
-            sink.lock().unwrap_or_else(|e| e.into_inner()).push(p)
-        }),
-        s.console.rotate_at_vendor(&s.admin, request(), false, Utc::now()),
+        Arc::new(move |p: RotationProgress| sink.lock().unwrap_or_else(|e| e.into_inner()).push(p)),
+        s.console
+            .rotate_at_vendor(&s.admin, request(), false, Utc::now()),
     )
     .await
     .expect("attempted");
@@ -288,7 +287,11 @@ async fn a_new_secret_entra_never_accepts_times_out_and_is_removed_again() {
         .await
         .expect("attempted");
     assert_eq!(done.failed_step, Some(ConnectorStep::Test), "{done:?}");
-    assert!(done.message.contains("still failed after"), "{}", done.message);
+    assert!(
+        done.message.contains("still failed after"),
+        "{}",
+        done.message
+    );
     assert_eq!(stored_secret(&s).await, OLD_SECRET);
     assert_eq!(s.emulator.request_count(RouteKind::GraphRemovePassword), 1);
     let (_, note) = last_rotation(&s);
@@ -300,8 +303,7 @@ async fn the_graph_token_is_asked_for_the_graph_the_connector_calls() {
     let s = setup().await;
     // Like a national cloud's Graph, the emulator's Graph now accepts only tokens for itself
     // (https://graph.microsoft.us accepts no https://graph.microsoft.com token).
-    s.emulator
-        .set_graph_resource(Some(&s.emulator.graph_url()));
+    s.emulator.set_graph_resource(Some(&s.emulator.graph_url()));
     let done = s
         .console
         .rotate_at_vendor(&s.admin, request(), false, Utc::now())
@@ -309,11 +311,16 @@ async fn the_graph_token_is_asked_for_the_graph_the_connector_calls() {
         .expect("attempted");
     assert!(done.saved && done.failed_step.is_none(), "{done:?}");
     // And the global resource is refused there: the scope really is checked.
-    s.emulator.set_graph_resource(Some("https://graph.microsoft.us"));
+    s.emulator
+        .set_graph_resource(Some("https://graph.microsoft.us"));
     let refused = s
         .console
         .rotate_at_vendor(&s.admin, request(), false, Utc::now())
         .await
         .expect("attempted");
-    assert_eq!(refused.failed_step, Some(ConnectorStep::Create), "{refused:?}");
+    assert_eq!(
+        refused.failed_step,
+        Some(ConnectorStep::Create),
+        "{refused:?}"
+    );
 }

@@ -180,7 +180,11 @@ async fn an_endless_answer_stops_the_ping_at_the_cap_not_the_timeout() {
     let started = std::time::Instant::now();
     let report = run(&stub, catalog("nable-nsight"), &[("key", "nsight-key-000")]).await;
     assert_eq!(report.outcome, PingOutcome::AnswerTooLarge, "{report:?}");
-    assert!(report.message.contains("larger than 1 MiB"), "{}", report.message);
+    assert!(
+        report.message.contains("larger than 1 MiB"),
+        "{}",
+        report.message
+    );
     assert!(started.elapsed() < akv_core::ping::PING_TIMEOUT);
 }
 

@@ -20,8 +20,8 @@ use super::directory::{AppRecord, PasswordCredential, never_expires, random_text
 use super::respond::{self, HttpResponse, pseudo_uuid};
 use super::routes::{AppRef, Route, RouteError};
 use super::signin_types::{
-    APPLICATION_READ_ALL, APPLICATION_READWRITE_ALL, APPLICATION_READWRITE_OWNEDBY,
-    Owner, RequestRecord,
+    APPLICATION_READ_ALL, APPLICATION_READWRITE_ALL, APPLICATION_READWRITE_OWNEDBY, Owner,
+    RequestRecord,
 };
 use super::state::{IssuedToken, State};
 use super::types::FaultKind;

@@ -394,8 +394,14 @@ mod tests {
     #[test]
     fn the_token_scope_is_the_graph_the_connector_calls() {
         let cases = [
-            ("https://login.microsoftonline.com", "https://graph.microsoft.com/.default"),
-            ("https://login.microsoftonline.us", "https://graph.microsoft.us/.default"),
+            (
+                "https://login.microsoftonline.com",
+                "https://graph.microsoft.com/.default",
+            ),
+            (
+                "https://login.microsoftonline.us",
+                "https://graph.microsoft.us/.default",
+            ),
             (
                 "https://login.chinacloudapi.cn",
                 "https://microsoftgraph.chinacloudapi.cn/.default",
@@ -403,7 +409,11 @@ mod tests {
             ("https://127.0.0.1:8443", "https://127.0.0.1:8443/.default"),
         ];
         for (authority, scope) in cases {
-            assert_eq!(graph_scope(&graph_for_authority(authority)), scope, "{authority}");
+            assert_eq!(
+                graph_scope(&graph_for_authority(authority)),
+                scope,
+                "{authority}"
+            );
         }
         assert_eq!(
             graph_scope("https://dod-graph.microsoft.us/v1.0"),
@@ -415,8 +425,7 @@ mod tests {
     fn a_dod_key_names_its_graph_in_the_endpoint() {
         let vendor = crate::domain::catalog::vendor("entra-app-secret").expect("catalog");
         let mut target = PingTarget::of_record(vendor, None);
-        target.token_url =
-            Some("https://login.microsoftonline.us/t/oauth2/v2.0/token".to_string());
+        target.token_url = Some("https://login.microsoftonline.us/t/oauth2/v2.0/token".to_string());
         target.endpoint = "https://login.microsoftonline.us/t/oauth2/v2.0/token".to_string();
         let gcc_high = EntraAppSecret.endpoints(&target).expect("endpoints");
         assert_eq!(gcc_high.graph, "https://graph.microsoft.us/v1.0");
@@ -424,6 +433,9 @@ mod tests {
         let dod = EntraAppSecret.endpoints(&target).expect("endpoints");
         assert_eq!(dod.graph, "https://dod-graph.microsoft.us/v1.0");
         assert_eq!(dod.authority, "https://login.microsoftonline.us");
-        assert_eq!(graph_scope(&dod.graph), "https://dod-graph.microsoft.us/.default");
+        assert_eq!(
+            graph_scope(&dod.graph),
+            "https://dod-graph.microsoft.us/.default"
+        );
     }
 }

@@ -154,10 +154,12 @@ async fn list_suffixes(
             ..ConnectorError::status(what, status)
         });
     }
-    let body = json_body(response, what).await.map_err(|e| ConnectorError {
-        maybe_applied: false,
-        ..e
-    })?;
+    let body = json_body(response, what)
+        .await
+        .map_err(|e| ConnectorError {
+            maybe_applied: false,
+            ..e
+        })?;
     let list = body.as_array().ok_or_else(|| {
         ConnectorError::new(
             format!("{what}: the answer was not a list of keys."),

@@ -11,7 +11,7 @@ pub mod meraki;
 pub mod propagation;
 pub mod sentinelone;
 
-pub use propagation::{PropagationSchedule, ProgressSink, RotationProgress, with_progress};
+pub use propagation::{ProgressSink, PropagationSchedule, RotationProgress, with_progress};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -122,9 +122,7 @@ mod tests {
     #[test]
     fn pauses_double_up_to_the_cap_and_read_like_a_person_would_say_them() {
         let schedule = PropagationSchedule::production(MERAKI_PROPAGATION_LIMIT);
-        let waits: Vec<u64> = (1..=6)
-            .map(|a| schedule.wait_after(a).as_secs())
-            .collect();
+        let waits: Vec<u64> = (1..=6).map(|a| schedule.wait_after(a).as_secs()).collect();
         assert_eq!(waits, [5, 10, 20, 30, 30, 30]);
         assert_eq!(
             PropagationSchedule::fixed(Duration::from_millis(50), Duration::from_secs(2))
@@ -142,7 +140,9 @@ mod tests {
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let into = seen.clone();
         let sink: ProgressSink = Arc::new(move |p: RotationProgress| {
-            into.lock().unwrap_or_else(|e| e.into_inner()).push(p.message)
+            into.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(p.message)
         });
         let one = |message: &str| RotationProgress {
             client_id: "c".into(),

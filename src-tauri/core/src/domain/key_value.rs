@@ -252,7 +252,9 @@ impl KeyParts {
                     length = length.max(run);
                 }
                 if length >= shortest {
-                    hidden[start..start + length].iter_mut().for_each(|h| *h = true);
+                    hidden[start..start + length]
+                        .iter_mut()
+                        .for_each(|h| *h = true);
                 }
             }
         }

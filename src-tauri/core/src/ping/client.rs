@@ -47,7 +47,9 @@ pub async fn read_capped(
         // Grow by hand so no reallocation leaves an unzeroed copy behind.
         if body.capacity() < body.len() + chunk.len() {
             let mut bigger = zeroize::Zeroizing::new(Vec::with_capacity(
-                (body.len() + chunk.len()).max(body.capacity() * 2).min(limit),
+                (body.len() + chunk.len())
+                    .max(body.capacity() * 2)
+                    .min(limit),
             ));
             bigger.extend_from_slice(&body);
             body = bigger;

@@ -442,7 +442,12 @@ pub async fn ping(client: &PingClient, target: &PingTarget<'_>, key: &KeyParts) 
                 let body = match client::read_capped(response, client::MAX_VENDOR_BODY).await {
                     Ok(body) => body,
                     Err(client::BodyError::TooLarge) => {
-                        return report(PingOutcome::AnswerTooLarge, Some(status), &test_url, started);
+                        return report(
+                            PingOutcome::AnswerTooLarge,
+                            Some(status),
+                            &test_url,
+                            started,
+                        );
                     }
                     Err(client::BodyError::Network(error)) => {
                         return error_report(&error, &test_url, started);
@@ -554,7 +559,12 @@ async fn exchange(
     let text = match client::read_capped(response, client::MAX_VENDOR_BODY).await {
         Ok(text) => text,
         Err(client::BodyError::TooLarge) => {
-            return Err(report(PingOutcome::AnswerTooLarge, Some(status), url, started));
+            return Err(report(
+                PingOutcome::AnswerTooLarge,
+                Some(status),
+                url,
+                started,
+            ));
         }
         Err(client::BodyError::Network(error)) => return Err(error_report(&error, url, started)),
     };
@@ -590,7 +600,10 @@ mod tests {
         let started = Instant::now();
         let error = "<?xml version=\"1.0\"?><result><error><message>Invalid API key</message></error></result>";
         let vendor = crate::domain::catalog::vendor("nable-nsight").expect("catalog");
-        let key = KeyParts::single(vendor, crate::domain::secret::SecretValue::new("nsight-key-0001"));
+        let key = KeyParts::single(
+            vendor,
+            crate::domain::secret::SecretValue::new("nsight-key-0001"),
+        );
         let failed =
             check_body(BodyCheck::NsightXml, error, 200, "t", started, &key).expect("error");
         assert_eq!(failed.outcome, PingOutcome::Rejected);

@@ -260,7 +260,13 @@ impl Console {
             self.remember_key(&stored);
             let row = row_for_key(self, operator, &stored, now);
             let report = self
-                .test_until_propagated(&record, vendor.name.as_str(), connector, &minted.parts, &progress)
+                .test_until_propagated(
+                    &record,
+                    vendor.name.as_str(),
+                    connector,
+                    &minted.parts,
+                    &progress,
+                )
                 .await;
             if !report.authenticated() {
                 let error = connector_error(ConnectorStep::Test, &report.message, &report.hint);
@@ -320,7 +326,13 @@ impl Console {
 
         // Test: the console's own ping with the new credential, again until it propagated.
         let report = self
-            .test_until_propagated(&record, vendor.name.as_str(), connector, &minted.parts, &progress)
+            .test_until_propagated(
+                &record,
+                vendor.name.as_str(),
+                connector,
+                &minted.parts,
+                &progress,
+            )
             .await;
         if !report.authenticated() {
             let mut note = format!("{prefix}: the new key failed its test ({})", report.message);
@@ -361,7 +373,10 @@ impl Console {
         }
 
         // Store: a new Key Vault version; the old one stays in the history.
-        progress.step(ConnectorStep::Store, "storing the new key in the vault".into());
+        progress.step(
+            ConnectorStep::Store,
+            "storing the new key in the vault".into(),
+        );
         let next = next_record(&record, &minted, expiry, now);
         let stored = match self.store().write_key(&next, &minted.parts.encode()).await {
             Ok(stored) => stored,
