@@ -177,6 +177,12 @@ pub struct IncomingRequest {
 /// What a handler wants done with a request.
 pub enum Outcome {
     Respond(Response<Full<Bytes>>),
+    /// A 200 whose body never ends: `chunk` repeated for as long as the client reads (a broken
+    /// or hostile server; clients must cap what they read).
+    Endless {
+        content_type: &'static str,
+        chunk: Bytes,
+    },
     /// Close the connection without writing any response (simulates a network failure).
     DropConnection,
 }
@@ -284,7 +290,21 @@ async fn accept_loop(
                         peer,
                     };
                     match handler(incoming).await {
-                        Outcome::Respond(response) => Ok::<_, Infallible>(response),
+                        Outcome::Respond(response) => {
+                            Ok::<_, Infallible>(response.map(http_body_util::Either::Left))
+                        }
+                        Outcome::Endless {
+                            content_type,
+                            chunk,
+                        } => {
+                            let mut response =
+                                Response::new(http_body_util::Either::Right(Endless(chunk)));
+                            response.headers_mut().insert(
+                                hyper::header::CONTENT_TYPE,
+                                hyper::header::HeaderValue::from_static(content_type),
+                            );
+                            Ok(response)
+                        }
                         Outcome::DropConnection => {
                             drop_signal.notify_one();
                             // The connection future is dropped by the select below.
@@ -302,6 +322,21 @@ async fn accept_loop(
                 _ = shutdown.changed() => {}
             }
         });
+    }
+}
+
+/// A body that repeats one chunk forever (see [`Outcome::Endless`]).
+struct Endless(Bytes);
+
+impl hyper::body::Body for Endless {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(self.0.clone()))))
     }
 }
 

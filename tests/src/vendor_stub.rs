@@ -9,9 +9,15 @@
 //! configured token path) carrying client credentials (form fields, JSON body, or Basic auth;
 //! also `username`/`password` form fields for password grants) is an OAuth token request: a
 //! known client gets a bearer token that is accepted from then on. Every request is recorded.
+//!
+//! Key management as the vendors do it: Meraki's identity holds at most two keys (listed by
+//! suffix, a third refused with 400), SentinelOne's regeneration kills the caller's token at
+//! once. A new credential can be made to stay invalid for a while (Meraki: up to five minutes to
+//! propagate), and a path can be made to stream a body without end.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -89,6 +95,37 @@ struct StubState {
     scripted: Vec<(String, u16, String, Option<String>)>,
     issued_tokens: Vec<String>,
     requests: Vec<RecordedRequest>,
+    /// Credentials made by the key-management routes are refused until then.
+    not_before: HashMap<String, Instant>,
+    new_credential_delay: Duration,
+    /// The Meraki identity's API keys (at most two).
+    meraki_keys: Vec<String>,
+    /// The value the next Meraki generate hands out, instead of a random one.
+    next_meraki_key: Option<String>,
+    /// Path suffixes answered with an endless body.
+    endless: Vec<String>,
+}
+
+impl StubState {
+    /// Accepted and, if made by the key-management routes, propagated.
+    fn valid(&self, credential: &str) -> bool {
+        self.accepted.contains(credential)
+            && self
+                .not_before
+                .get(credential)
+                .is_none_or(|from| Instant::now() >= *from)
+    }
+
+    /// Accept a credential the vendor just made, after the configured delay.
+    fn issue(&mut self, credential: &str) {
+        self.accepted.insert(credential.to_string());
+        if !self.new_credential_delay.is_zero() {
+            self.not_before.insert(
+                credential.to_string(),
+                Instant::now() + self.new_credential_delay,
+            );
+        }
+    }
 }
 
 struct StubShared {
@@ -146,7 +183,21 @@ impl VendorStub {
         let handler_shared = shared.clone();
         let handler: Handler = Arc::new(move |request: IncomingRequest| {
             let shared = handler_shared.clone();
-            Box::pin(async move { Outcome::Respond(handle(&shared, request)) })
+            Box::pin(async move {
+                let path = request.uri.path().to_string();
+                let endless = shared
+                    .lock()
+                    .endless
+                    .iter()
+                    .any(|suffix| path.ends_with(suffix.as_str()));
+                if endless {
+                    return Outcome::Endless {
+                        content_type: "application/json",
+                        chunk: Bytes::from_static(&[b' '; 16 * 1024]),
+                    };
+                }
+                Outcome::Respond(handle(&shared, request))
+            })
         });
         let server = HttpsServer::start(0, tls, handler).await?;
         Ok(VendorStub {
@@ -259,9 +310,36 @@ impl VendorStub {
         self.respond_at(suffix, status, r#"{"errors":["injected failure"]}"#, None);
     }
 
-    /// Is this credential accepted now?
+    /// Is this credential accepted now (made and propagated)?
     pub fn accepts(&self, credential: &str) -> bool {
-        self.shared.lock().accepted.contains(credential)
+        self.shared.lock().valid(credential)
+    }
+
+    /// Credentials the key-management routes make from now on stay invalid for `delay`.
+    pub fn set_new_credential_delay(&self, delay: Duration) {
+        self.shared.lock().new_credential_delay = delay;
+    }
+
+    /// A Meraki API key of the identity (accepted, and listed by its suffix).
+    pub fn add_meraki_key(&self, key: &str) {
+        let mut state = self.shared.lock();
+        state.accepted.insert(key.to_string());
+        state.meraki_keys.push(key.to_string());
+    }
+
+    /// The Meraki identity's keys now.
+    pub fn meraki_keys(&self) -> Vec<String> {
+        self.shared.lock().meraki_keys.clone()
+    }
+
+    /// The next Meraki generate hands out `key`.
+    pub fn next_meraki_key(&self, key: &str) {
+        self.shared.lock().next_meraki_key = Some(key.to_string());
+    }
+
+    /// Answer every request to a path ending with `suffix` with a 200 whose body never ends.
+    pub fn stream_endlessly_at(&self, suffix: &str) {
+        self.shared.lock().endless.push(suffix.to_string());
     }
 
     /// Every request received so far, oldest first.
@@ -464,12 +542,15 @@ fn key_management(
 ) -> Option<(u16, Response<Full<Bytes>>)> {
     let caller = credential_candidates(request, query, &state.credential_headers)
         .into_iter()
-        .find(|candidate| state.accepted.contains(candidate));
-    let meraki_generate = path.ends_with("/administered/identities/me/api/keys/generate");
+        .find(|candidate| state.valid(candidate));
+    let post = request.method == Method::POST;
+    let meraki_list =
+        request.method == Method::GET && path.ends_with("/administered/identities/me/api/keys");
+    let meraki_generate = post && path.ends_with("/administered/identities/me/api/keys/generate");
     let meraki_revoke =
-        path.contains("/administered/identities/me/api/keys/") && path.ends_with("/revoke");
-    let s1_generate = path.ends_with("/users/generate-api-token");
-    if !(meraki_generate || meraki_revoke || s1_generate) {
+        post && path.contains("/administered/identities/me/api/keys/") && path.ends_with("/revoke");
+    let s1_generate = post && path.ends_with("/users/generate-api-token");
+    if !(meraki_list || meraki_generate || meraki_revoke || s1_generate) {
         return None;
     }
     let Some(caller) = caller else {
@@ -478,9 +559,28 @@ fn key_management(
             json_response(401, &json!({"errors": ["Invalid API key"]})),
         ));
     };
+    if meraki_list {
+        let keys: Vec<Value> = state
+            .meraki_keys
+            .iter()
+            .map(|key| json!({"suffix": &key[key.len().saturating_sub(4)..], "createdAt": "2026-01-05T10:00:00Z"}))
+            .collect();
+        return Some((200, json_response(200, &Value::Array(keys))));
+    }
     let fresh = hex::encode(rand::random::<[u8; 20]>());
     if meraki_generate {
-        state.accepted.insert(fresh.clone());
+        if state.meraki_keys.len() >= 2 {
+            return Some((
+                400,
+                json_response(
+                    400,
+                    &json!({"errors": ["API key limit reached. Revoke an existing key before generating a new one."]}),
+                ),
+            ));
+        }
+        let fresh = state.next_meraki_key.take().unwrap_or(fresh);
+        state.issue(&fresh);
+        state.meraki_keys.push(fresh.clone());
         return Some((200, json_response(200, &json!({"key": fresh}))));
     }
     if meraki_revoke {
@@ -494,6 +594,7 @@ fn key_management(
         state
             .accepted
             .retain(|key| !(key.len() >= 20 && key.ends_with(&suffix)));
+        state.meraki_keys.retain(|key| !key.ends_with(&suffix));
         let status = if state.accepted.len() < before {
             204
         } else {
@@ -503,7 +604,7 @@ fn key_management(
     }
     // SentinelOne: the caller's token is replaced by the new one.
     state.accepted.remove(&caller);
-    state.accepted.insert(fresh.clone());
+    state.issue(&fresh);
     Some((
         200,
         json_response(
@@ -544,9 +645,7 @@ fn decide(
         }
         return (status, response);
     }
-    if request.method == Method::POST
-        && let Some(answer) = key_management(state, request, query, path)
-    {
+    if let Some(answer) = key_management(state, request, query, path) {
         return answer;
     }
     let token_route = request.method == Method::POST
@@ -598,10 +697,7 @@ fn decide(
         }
     }
     let candidates = credential_candidates(request, query, &state.credential_headers);
-    if candidates
-        .iter()
-        .any(|candidate| state.accepted.contains(candidate))
-    {
+    if candidates.iter().any(|candidate| state.valid(candidate)) {
         return (200, json_response(200, &json!({"ok": true})));
     }
     if candidates

@@ -1,13 +1,16 @@
 //! Rotation at the vendor against the HTTPS vendor stub: Meraki (create → test → store → revoke)
 //! and SentinelOne (the vendor replaces the token on create), with a failure injected at each
-//! step; and the endpoint rules of issue 8 §4 (one test per rule).
+//! step; new keys that take a while to work (propagation); Meraki's two-key limit and suffix
+//! revocation; endless answers; vendor text that echoes the key; and the endpoint rules of
+//! issue 8 §4 (one test per rule).
 
 mod support;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use akv_core::audit::{AuditAction, AuditLog, Outcome};
-use akv_core::connectors::ConnectorStep;
+use akv_core::connectors::{ConnectorStep, PropagationSchedule, RotationProgress, with_progress};
 use akv_core::domain::policy::Role;
 use akv_core::domain::secret::SecretValue;
 use akv_core::error::ErrorCode;
@@ -45,12 +48,39 @@ async fn setup() -> Setup {
         client,
         "t",
     );
+    console.set_propagation_schedule(test_schedule());
     Setup {
         stub,
         store,
         console,
         admin: operator(Role::Admin),
     }
+}
+
+/// 50 ms between attempts, 2 s at most: minutes in production.
+fn test_schedule() -> PropagationSchedule {
+    PropagationSchedule::fixed(Duration::from_millis(50), Duration::from_secs(2))
+}
+
+/// Rotate at the vendor, collecting the progress the window would show.
+async fn rotate_watching(
+    s: &Setup,
+    name: &str,
+) -> (
+    akv_core::service::connector::VendorRotation,
+    Vec<RotationProgress>,
+) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let done = with_progress(
+        Arc::new(move |p: RotationProgress| sink.lock().unwrap_or_else(|e| e.into_inner()).push(p)),
+        s.console
+            .rotate_at_vendor(&s.admin, request(name), false, Utc::now()),
+    )
+    .await
+    .expect("attempted");
+    let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    (done, seen)
 }
 
 /// Add a key and point it at the stub, as an Admin who confirms 127.0.0.1.
@@ -135,7 +165,7 @@ const OLD: &str = "meraki-old-key-0123456789abcdef0123abcd";
 #[tokio::test]
 async fn meraki_rotates_at_the_vendor_and_revokes_the_old_key_last() {
     let s = setup().await;
-    s.stub.accept(OLD);
+    s.stub.add_meraki_key(OLD);
     key_on_stub(&s, "cisco-meraki", OLD, "/api/v1").await;
     let done = s
         .console
@@ -180,11 +210,12 @@ async fn a_failure_at_each_step_leaves_a_working_stored_key_and_names_the_step()
         ConnectorStep::Revoke,
     ] {
         let s = setup().await;
-        s.stub.accept(OLD);
+        s.stub.add_meraki_key(OLD);
         key_on_stub(&s, "cisco-meraki", OLD, "/api/v1").await;
         match step {
             ConnectorStep::Create => s.stub.fail_next("/keys/generate", 500),
-            ConnectorStep::Test => s.stub.fail_next("/organizations", 401),
+            // The new key never works within the (test) propagation limit.
+            ConnectorStep::Test => s.stub.set_new_credential_delay(Duration::from_secs(600)),
             ConnectorStep::Store => s.store.fail_writes(true),
             ConnectorStep::Revoke => s.stub.fail_next("/revoke", 500),
         }
@@ -350,7 +381,7 @@ async fn an_endpoint_off_the_vendors_domains_needs_an_admin_who_names_the_host()
 #[tokio::test]
 async fn an_endpoint_edited_in_the_portal_is_checked_again_before_any_ping() {
     let s = setup().await;
-    s.stub.accept(OLD);
+    s.stub.add_meraki_key(OLD);
     key_on_stub(&s, "cisco-meraki", OLD, "/api/v1").await;
     // Someone edits the tag in the Azure Portal: another host, never confirmed.
     let mut record = s.console.fresh_key("cisco-meraki").await.expect("key");
@@ -414,4 +445,299 @@ async fn loopback_is_refused_unless_the_test_option_is_set() {
         .expect("test");
     assert_eq!(report.outcome, PingOutcome::HostRefused, "{report:?}");
     assert!(stub.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_meraki_key_that_propagates_late_is_waited_for_with_progress_then_rotated() {
+    let s = setup().await;
+    s.stub.add_meraki_key(OLD);
+    key_on_stub(&s, "cisco-meraki", OLD, "/api/v1").await;
+    s.stub.set_new_credential_delay(Duration::from_millis(400));
+    let (done, progress) = rotate_watching(&s, "cisco-meraki").await;
+    assert!(done.saved && done.failed_step.is_none(), "{done:?}");
+    let new = stored(&s, "cisco-meraki").await;
+    assert!(s.stub.accepts(&new) && !s.stub.accepts(OLD));
+    let waits: Vec<&RotationProgress> = progress
+        .iter()
+        .filter(|p| p.step == ConnectorStep::Test && p.attempt > 1)
+        .collect();
+    assert!(waits.len() >= 2, "{progress:?}");
+    assert!(
+        waits[0]
+            .message
+            .starts_with("waiting for the new key to propagate at Cisco Meraki (attempt 2, "),
+        "{}",
+        waits[0].message
+    );
+    assert!(
+        waits[0].message.ends_with("of up to 2 s)"),
+        "{}",
+        waits[0].message
+    );
+    assert_eq!(waits[0].limit_ms, 2000);
+    assert_eq!(waits[0].secret_name, "cisco-meraki");
+    let tests = s
+        .stub
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/organizations")
+        .count();
+    assert!(tests >= 3, "tested again until it worked: {tests}");
+}
+
+#[tokio::test]
+async fn a_meraki_key_that_never_propagates_gives_up_at_the_limit_and_is_revoked_again() {
+    let s = setup().await;
+    s.stub.add_meraki_key(OLD);
+    key_on_stub(&s, "cisco-meraki", OLD, "/api/v1").await;
+    s.stub.set_new_credential_delay(Duration::from_secs(600));
+    let started = Instant::now();
+    let (done, _) = rotate_watching(&s, "cisco-meraki").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "the test schedule's 2 s limit"
+    );
+    assert_eq!(done.failed_step, Some(ConnectorStep::Test), "{done:?}");
+    assert!(!done.saved);
+    assert!(
+        done.message.contains("still failed after"),
+        "{}",
+        done.message
+    );
+    assert_eq!(stored(&s, "cisco-meraki").await, OLD);
+    assert!(s.stub.accepts(OLD));
+    assert_eq!(
+        s.stub.meraki_keys(),
+        [OLD],
+        "the unused new key was revoked"
+    );
+}
+
+#[tokio::test]
+async fn meraki_refuses_before_generating_when_the_identity_already_holds_two_keys() {
+    let s = setup().await;
+    s.stub.add_meraki_key(OLD);
+    s.stub
+        .add_meraki_key("meraki-other-key-00000000000000000009999");
+    key_on_stub(&s, "cisco-meraki", OLD, "/api/v1").await;
+    let done = s
+        .console
+        .rotate_at_vendor(&s.admin, request("cisco-meraki"), false, Utc::now())
+        .await
+        .expect("attempted");
+    assert_eq!(done.failed_step, Some(ConnectorStep::Create), "{done:?}");
+    assert!(
+        done.message
+            .contains("already holds 2 API keys (ending in abcd and 9999)"),
+        "{}",
+        done.message
+    );
+    assert!(done.hint.contains("ends in abcd"), "{}", done.hint);
+    assert!(
+        !s.stub
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/keys/generate")),
+        "nothing was generated"
+    );
+    let (_, note) = last_rotation(&s);
+    assert!(note.contains("the old key is unchanged"), "{note}");
+}
+
+#[tokio::test]
+async fn meraki_never_revokes_by_a_suffix_the_new_key_shares_with_the_old_one() {
+    let s = setup().await;
+    s.stub.add_meraki_key(OLD);
+    key_on_stub(&s, "cisco-meraki", OLD, "/api/v1").await;
+    let twin = "meraki-new-key-ffffffffffffffffffffabcd";
+    s.stub.next_meraki_key(twin);
+    let done = s
+        .console
+        .rotate_at_vendor(&s.admin, request("cisco-meraki"), false, Utc::now())
+        .await
+        .expect("attempted");
+    assert!(done.saved, "{done:?}");
+    assert_eq!(done.failed_step, Some(ConnectorStep::Revoke));
+    assert!(
+        done.message.contains("same four characters"),
+        "{}",
+        done.message
+    );
+    assert_eq!(stored(&s, "cisco-meraki").await, twin);
+    assert!(
+        s.stub.accepts(twin) && s.stub.accepts(OLD),
+        "neither was revoked"
+    );
+    assert!(
+        !s.stub
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/revoke")),
+        "no revoke by the shared suffix"
+    );
+}
+
+#[tokio::test]
+async fn sentinelone_stores_the_new_token_before_testing_it() {
+    let s = setup().await;
+    let old = "s1-old-token-0123456789";
+    s.stub.accept(old);
+    key_on_stub(&s, "sentinelone", old, "/web/api/v2.1").await;
+    // The new token does not work within the limit: it must be stored all the same, since the
+    // vendor already killed the old one.
+    s.stub.set_new_credential_delay(Duration::from_secs(600));
+    let (done, progress) = rotate_watching(&s, "sentinelone").await;
+    assert!(done.saved, "{done:?}");
+    assert_eq!(done.failed_step, Some(ConnectorStep::Test));
+    let current = stored(&s, "sentinelone").await;
+    assert_ne!(current, old, "the replacing token is in the vault");
+    assert!(!s.stub.accepts(old));
+    assert!(!s.console.has_pending("sentinelone"));
+    let steps: Vec<ConnectorStep> = progress.iter().map(|p| p.step).collect();
+    let store = steps.iter().position(|s| *s == ConnectorStep::Store);
+    let test = steps.iter().position(|s| *s == ConnectorStep::Test);
+    assert!(store.is_some() && store < test, "{steps:?}");
+    let (outcome, note) = last_rotation(&s);
+    assert_eq!(outcome, Outcome::Failed);
+    assert!(!note.contains("unchanged"), "{note}");
+    assert!(
+        done.hint.contains("only one that can work"),
+        "{}",
+        done.hint
+    );
+}
+
+#[tokio::test]
+async fn a_sentinelone_failure_after_the_request_went_out_never_claims_the_old_token_is_unchanged()
+{
+    let s = setup().await;
+    let old = "s1-old-token-0123456789";
+    s.stub.accept(old);
+    key_on_stub(&s, "sentinelone", old, "/web/api/v2.1").await;
+    s.stub.fail_next("/generate-api-token", 502);
+    let done = s
+        .console
+        .rotate_at_vendor(&s.admin, request("sentinelone"), false, Utc::now())
+        .await
+        .expect("attempted");
+    assert_eq!(done.failed_step, Some(ConnectorStep::Create));
+    let (_, note) = last_rotation(&s);
+    assert!(!note.contains("unchanged"), "{note}");
+    assert!(note.contains("may already have replaced"), "{note}");
+    assert!(done.hint.contains("may have replaced"), "{}", done.hint);
+}
+
+#[tokio::test]
+async fn an_endless_answer_is_cut_off_with_a_named_error() {
+    let s = setup().await;
+    s.stub.add_meraki_key(OLD);
+    key_on_stub(&s, "cisco-meraki", OLD, "/api/v1").await;
+    s.stub.stream_endlessly_at("/keys/generate");
+    let started = Instant::now();
+    let done = s
+        .console
+        .rotate_at_vendor(&s.admin, request("cisco-meraki"), false, Utc::now())
+        .await
+        .expect("attempted");
+    assert!(
+        started.elapsed() < akv_core::ping::PING_TIMEOUT,
+        "stopped at the cap, not the timeout"
+    );
+    assert_eq!(done.failed_step, Some(ConnectorStep::Create));
+    assert!(
+        done.message.contains("larger than 1024 KiB"),
+        "{}",
+        done.message
+    );
+    assert_eq!(stored(&s, "cisco-meraki").await, OLD);
+}
+
+#[tokio::test]
+async fn a_key_echoed_by_the_vendor_appears_in_no_report_log_or_export() {
+    let stub = VendorStub::start().await.expect("stub");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("audit.jsonl");
+    let (log, _) = AuditLog::open(&path).expect("log");
+    let key = "NSIGHT-key-7f3a9c21e4b8d605";
+    let console = Console::new(
+        Arc::new(DemoStore::empty()),
+        log,
+        Arc::new(|_| {}),
+        PingClient::new(Some(&stub.ca_pem()))
+            .and_then(PingClient::allowing_private_addresses_for_tests)
+            .expect("client"),
+        "t",
+    );
+    let admin = operator(Role::Admin);
+    console
+        .add_key(
+            &admin,
+            AddKeyRequest {
+                vendor_id: "nable-nsight".into(),
+                label: None,
+                value: Some(SecretValue::new(key)),
+                parts: Vec::new(),
+                fields: Default::default(),
+                expiry: None,
+                interval_days: None,
+                owner: String::new(),
+                note: String::new(),
+            },
+            Utc::now(),
+        )
+        .await
+        .expect("add");
+    let record = console.fresh_key("nable-nsight").await.expect("key");
+    let endpoint = format!("{}/api/", stub.base_url());
+    console
+        .update_settings(
+            &admin,
+            KeySettingsRequest {
+                secret_name: "nable-nsight".into(),
+                interval_days: record.interval_days,
+                endpoint,
+                confirm_hosts: vec!["127.0.0.1".into()],
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .await
+        .expect("confirmed");
+    // N-sight answers a bad key with HTTP 200 and an error that quotes the key, whole and in part.
+    stub.respond_at(
+        "",
+        200,
+        &format!(
+            "<?xml version=\"1.0\"?><result><error><message>Invalid API key {key} (key 9c21e4b8d605 denied)</message></error></result>"
+        ),
+        None,
+    );
+    let report = console
+        .test_key(&admin, "nable-nsight")
+        .await
+        .expect("test");
+    assert_eq!(report.outcome, PingOutcome::Rejected, "{report:?}");
+    assert!(
+        report.message.contains("Invalid API key [redacted]"),
+        "{}",
+        report.message
+    );
+    let csv = String::from_utf8(console.audit_csv(&admin).await.expect("csv")).expect("utf8");
+    let file = std::fs::read_to_string(&path).expect("log file");
+    for (place, text) in [
+        ("report", report.message.as_str()),
+        ("CSV", csv.as_str()),
+        ("audit log file", file.as_str()),
+    ] {
+        for fragment in [key, "9c21e4b8d605", "7f3a9c21"] {
+            assert!(
+                !text.contains(fragment),
+                "{fragment} in the {place}: {text}"
+            );
+        }
+    }
+    assert!(
+        csv.contains("[redacted]"),
+        "the vendor's words are kept, without the key"
+    );
 }

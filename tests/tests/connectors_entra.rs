@@ -1,14 +1,17 @@
 //! Rotation at the vendor for an Entra app secret kept as a key, against the emulator's Entra
 //! and Microsoft Graph: addPassword with an app-only token of the key itself, a token with the new
 //! secret as the test, the new secret stored, and only then removePassword of the old one (found
-//! by its hint). A failure at each step leaves a working stored secret and names the step.
+//! by its hint). A failure at each step leaves a working stored secret and names the step. A new
+//! secret Entra takes a while to accept is waited for; the Graph token is asked for the Graph
+//! the connector calls.
 
 mod support;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use akv_core::audit::{AuditAction, AuditLog, Outcome};
-use akv_core::connectors::ConnectorStep;
+use akv_core::connectors::{ConnectorStep, PropagationSchedule, RotationProgress, with_progress};
 use akv_core::domain::key_value::KeyPartInput;
 use akv_core::domain::policy::Role;
 use akv_core::domain::secret::SecretValue;
@@ -61,6 +64,11 @@ async fn setup() -> Setup {
         client,
         "t",
     );
+    // 50 ms between attempts, 2 s at most (3 min in production).
+    console.set_propagation_schedule(PropagationSchedule::fixed(
+        Duration::from_millis(50),
+        Duration::from_secs(2),
+    ));
     let admin = Operator::unverified("Admin tester", Some(Role::Admin));
     let token_url = format!("{}/{TENANT}/oauth2/v2.0/token", emulator.authority_host());
     console
@@ -202,31 +210,12 @@ async fn a_failure_at_each_step_leaves_a_working_stored_secret_and_names_the_ste
         ConnectorStep::Revoke,
     ] {
         let s = setup().await;
-        let mut armed = None;
         match step {
             ConnectorStep::Create => s
                 .emulator
                 .inject_fault(Fault::server_error(503).on_route(RouteKind::GraphAddPassword)),
-            ConnectorStep::Test => {
-                // Entra must refuse the token asked for with the *new* secret (the test), not
-                // the Graph sign-in before it: hold addPassword's answer a moment and arm the
-                // refusal once it has arrived.
-                s.emulator.inject_fault(
-                    Fault::latency(std::time::Duration::from_millis(400))
-                        .on_route(RouteKind::GraphAddPassword),
-                );
-                let emulator = s.emulator.clone();
-                armed = Some(tokio::spawn(async move {
-                    while emulator.request_count(RouteKind::GraphAddPassword) == 0 {
-                        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                    }
-                    emulator.inject_fault(
-                        Fault::error(401, "invalid_client", Some("AADSTS7000215"))
-                            .on_route(RouteKind::Token)
-                            .times(1),
-                    );
-                }));
-            }
+            // Entra never accepts the new secret within the (test) propagation limit.
+            ConnectorStep::Test => s.emulator.set_new_secret_delay(Duration::from_secs(600)),
             ConnectorStep::Revoke => s
                 .emulator
                 .inject_fault(Fault::server_error(503).on_route(RouteKind::GraphRemovePassword)),
@@ -259,9 +248,79 @@ async fn a_failure_at_each_step_leaves_a_working_stored_secret_and_names_the_ste
         } else {
             assert_eq!(stored, OLD_SECRET, "{step:?}: the old secret stays stored");
         }
-        if let Some(armed) = armed {
-            armed.abort();
-        }
         assert_eq!(done.failed_step, Some(step), "{done:?}");
     }
+}
+
+#[tokio::test]
+async fn a_new_secret_entra_accepts_late_is_waited_for_with_progress() {
+    let s = setup().await;
+    s.emulator.set_new_secret_delay(Duration::from_millis(500));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let done = with_progress(
+        Arc::new(move |p: RotationProgress| sink.lock().unwrap_or_else(|e| e.into_inner()).push(p)),
+        s.console
+            .rotate_at_vendor(&s.admin, request(), false, Utc::now()),
+    )
+    .await
+    .expect("attempted");
+    assert!(done.saved && done.failed_step.is_none(), "{done:?}");
+    let new = stored_secret(&s).await;
+    assert!(accepted(&s, &new).await && !accepted(&s, OLD_SECRET).await);
+    let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(
+        seen.iter().any(|p| p
+            .message
+            .starts_with("waiting for the new key to propagate at Entra App Secret (attempt 2, ")),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_secret_entra_never_accepts_times_out_and_is_removed_again() {
+    let s = setup().await;
+    s.emulator.set_new_secret_delay(Duration::from_secs(600));
+    let done = s
+        .console
+        .rotate_at_vendor(&s.admin, request(), false, Utc::now())
+        .await
+        .expect("attempted");
+    assert_eq!(done.failed_step, Some(ConnectorStep::Test), "{done:?}");
+    assert!(
+        done.message.contains("still failed after"),
+        "{}",
+        done.message
+    );
+    assert_eq!(stored_secret(&s).await, OLD_SECRET);
+    assert_eq!(s.emulator.request_count(RouteKind::GraphRemovePassword), 1);
+    let (_, note) = last_rotation(&s);
+    assert!(note.contains("revoked again"), "{note}");
+}
+
+#[tokio::test]
+async fn the_graph_token_is_asked_for_the_graph_the_connector_calls() {
+    let s = setup().await;
+    // Like a national cloud's Graph, the emulator's Graph now accepts only tokens for itself
+    // (https://graph.microsoft.us accepts no https://graph.microsoft.com token).
+    s.emulator.set_graph_resource(Some(&s.emulator.graph_url()));
+    let done = s
+        .console
+        .rotate_at_vendor(&s.admin, request(), false, Utc::now())
+        .await
+        .expect("attempted");
+    assert!(done.saved && done.failed_step.is_none(), "{done:?}");
+    // And the global resource is refused there: the scope really is checked.
+    s.emulator
+        .set_graph_resource(Some("https://graph.microsoft.us"));
+    let refused = s
+        .console
+        .rotate_at_vendor(&s.admin, request(), false, Utc::now())
+        .await
+        .expect("attempted");
+    assert_eq!(
+        refused.failed_step,
+        Some(ConnectorStep::Create),
+        "{refused:?}"
+    );
 }

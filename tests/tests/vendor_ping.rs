@@ -173,6 +173,22 @@ async fn nsight_errors_in_an_http_200_body_are_not_authenticated() {
 }
 
 #[tokio::test]
+async fn an_endless_answer_stops_the_ping_at_the_cap_not_the_timeout() {
+    let stub = VendorStub::start().await.expect("stub");
+    stub.accept("nsight-key-000");
+    stub.stream_endlessly_at("/api/");
+    let started = std::time::Instant::now();
+    let report = run(&stub, catalog("nable-nsight"), &[("key", "nsight-key-000")]).await;
+    assert_eq!(report.outcome, PingOutcome::AnswerTooLarge, "{report:?}");
+    assert!(
+        report.message.contains("larger than 1 MiB"),
+        "{}",
+        report.message
+    );
+    assert!(started.elapsed() < akv_core::ping::PING_TIMEOUT);
+}
+
+#[tokio::test]
 async fn basic_and_header_styles_send_each_part_where_documented() {
     let stub = VendorStub::start().await.expect("stub");
 

@@ -30,6 +30,8 @@ pub mod events {
     pub const NOTICE: &str = "console-notice";
     pub const STATUS: &str = "status-changed";
     pub const BULK_PROGRESS: &str = "bulk-progress";
+    /// A step of a rotation at the vendor (waiting for a new key to propagate included).
+    pub const ROTATION_PROGRESS: &str = "rotation-progress";
     pub const CLIPBOARD: &str = "clipboard-cleared";
     /// Expiry reminders are due: the window fetches and shows them.
     pub const REMINDERS: &str = "reminders-due";

@@ -1,9 +1,12 @@
 //! The Rotation tab: schedule, single rotation, Rotate All Due with progress events, restore.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use tauri::{AppHandle, Emitter, Runtime};
 
 use super::{Core, events};
+use akv_core::connectors::{ProgressSink, RotationProgress, with_progress};
 use akv_core::error::AppResult;
 use akv_core::service::connector::{VendorRotateRequest, VendorRotation};
 use akv_core::service::rotation::{BulkResult, RotateOutcome, RotateRequest, RotationView};
@@ -28,27 +31,46 @@ pub async fn rotate_key(
         .await
 }
 
-/// Rotate All Due: progress arrives as `bulk-progress` events; the reply is the result list.
+/// The steps of rotations at the vendor as `rotation-progress` events.
+fn rotation_progress<R: Runtime>(app: &AppHandle<R>) -> ProgressSink {
+    let app = app.clone();
+    Arc::new(move |progress: RotationProgress| {
+        let _ = app.emit(events::ROTATION_PROGRESS, progress);
+    })
+}
+
+/// Rotate All Due: progress arrives as `bulk-progress` events (and `rotation-progress` for keys
+/// rotated at their vendor); the reply is the result list.
 #[tauri::command]
 pub async fn rotate_all_due<R: Runtime>(
     app: AppHandle<R>,
     core: Core<'_>,
     requests: Vec<BulkRequest>,
 ) -> AppResult<BulkResult> {
-    core.rotate_all_due(requests, Utc::now(), |progress| {
-        let _ = app.emit(events::BULK_PROGRESS, progress);
-    })
+    let sink = rotation_progress(&app);
+    with_progress(
+        sink,
+        core.rotate_all_due(requests, Utc::now(), |progress| {
+            let _ = app.emit(events::BULK_PROGRESS, progress);
+        }),
+    )
     .await
 }
 
-/// Rotate at the vendor (create, test, store, revoke) where a connector exists.
+/// Rotate at the vendor (create, test, store, revoke) where a connector exists; each step
+/// arrives as a `rotation-progress` event.
 #[tauri::command]
-pub async fn rotate_at_vendor(
+pub async fn rotate_at_vendor<R: Runtime>(
+    app: AppHandle<R>,
     core: Core<'_>,
     client_id: String,
     request: VendorRotateRequest,
 ) -> AppResult<VendorRotation> {
-    core.rotate_at_vendor(&client_id, request, Utc::now()).await
+    with_progress(
+        rotation_progress(&app),
+        core.rotate_at_vendor(&client_id, request, Utc::now()),
+    )
+    .await
 }
 
 #[tauri::command]

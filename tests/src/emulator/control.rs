@@ -33,10 +33,23 @@ impl Emulator {
     }
 
     /// Graph's root on the emulator (`{graph_url}/v1.0/applications/...`), instead of
-    /// `https://graph.microsoft.com`. Tokens are still asked for
-    /// [`super::GRAPH_RESOURCE`]`/.default`.
+    /// `https://graph.microsoft.com`. Tokens for [`super::GRAPH_RESOURCE`]`/.default` or for
+    /// this origin are accepted unless [`Emulator::set_graph_resource`] names one.
     pub fn graph_url(&self) -> String {
         self.shared.authority_host.clone()
+    }
+
+    /// Secrets added through Graph from now on are refused by the token endpoint for `delay`
+    /// (Entra's propagation of a new secret).
+    pub fn set_new_secret_delay(&self, delay: std::time::Duration) {
+        self.shared.lock().new_secret_delay = delay;
+    }
+
+    /// Graph accepts tokens for `resource` only (e.g. [`Emulator::graph_url`], as a national
+    /// cloud's Graph accepts only its own); `None` restores the default (global Graph's resource
+    /// or the emulator's own origin).
+    pub fn set_graph_resource(&self, resource: Option<&str>) {
+        self.shared.lock().graph_resource = resource.map(str::to_string);
     }
 
     /// The page where a person enters a device code (`verification_uri`).

@@ -24,6 +24,8 @@ pub struct PasswordCredential {
     pub start: DateTime<Utc>,
     pub end: Option<DateTime<Utc>>,
     pub secret_text: String,
+    /// Refused by the token endpoint until then (a secret still propagating).
+    pub valid_from: Option<std::time::Instant>,
 }
 
 impl PasswordCredential {
@@ -34,6 +36,7 @@ impl PasswordCredential {
             start: Utc::now(),
             end: secret.expires,
             secret_text: secret.value.clone(),
+            valid_from: None,
         }
     }
 

@@ -243,6 +243,7 @@ async fn handle_vault(
         let outcome = vault_fault(action, route.secret_name());
         let status = match &outcome {
             Outcome::Respond(response) => response.status().as_u16(),
+            Outcome::Endless { .. } => 200,
             Outcome::DropConnection => 0,
         };
         log_vault(

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::directory::AppRecord;
 use super::grants;
 use super::respond::{self, HttpResponse, pseudo_uuid};
-use super::signin_types::{GRAPH_RESOURCE, GrantType};
+use super::signin_types::GrantType;
 use super::state::{Identity, IssuedToken, State};
 use super::store::now_unix;
 use crate::tls::IncomingRequest;
@@ -188,6 +188,23 @@ pub fn check_client_secret(app: &AppRecord, presented: &str) -> Result<(), Entra
                  '{client_id}'."
             ),
         )),
+        // Entra answers a secret that has not propagated yet as if it did not exist.
+        Some(password)
+            if password
+                .valid_from
+                .is_some_and(|from| std::time::Instant::now() < from) =>
+        {
+            Err(EntraError::new(
+                401,
+                "invalid_client",
+                7000215,
+                format!(
+                    "Invalid client secret provided. Ensure the secret being sent in the request \
+                     is the client secret value, not the client secret ID, for a secret added to \
+                     app '{client_id}'."
+                ),
+            ))
+        }
         Some(password) if password.expired() => Err(EntraError::new(
             401,
             "invalid_client",
@@ -233,7 +250,7 @@ pub fn issue_token(
     state.count_grant(grant);
     check_tenant(state, tenant, "invalid_request")?;
     match grant {
-        GrantType::ClientCredentials => client_credentials(state, tenant, &form, request),
+        GrantType::ClientCredentials => client_credentials(state, tenant, &form, request, base),
         GrantType::AuthorizationCode => {
             grants::authorization_code(state, tenant, &form, request, base)
         }
@@ -257,6 +274,7 @@ fn client_credentials(
     tenant: &str,
     form: &Form,
     request: &IncomingRequest,
+    base: &str,
 ) -> Result<Value, EntraError> {
     let client_id = client_id_of(form, request)?;
     let app = state
@@ -291,7 +309,7 @@ fn client_credentials(
     };
     let audience = audience.trim_end_matches('/').to_string();
     // Application permissions ride in `roles`; the emulator only knows Graph's.
-    let roles = if audience.eq_ignore_ascii_case(GRAPH_RESOURCE) {
+    let roles = if state.is_graph_audience(&audience, base) {
         app.graph_app_roles.clone()
     } else {
         Vec::new()

@@ -20,8 +20,8 @@ use super::directory::{AppRecord, PasswordCredential, never_expires, random_text
 use super::respond::{self, HttpResponse, pseudo_uuid};
 use super::routes::{AppRef, Route, RouteError};
 use super::signin_types::{
-    APPLICATION_READ_ALL, APPLICATION_READWRITE_ALL, APPLICATION_READWRITE_OWNEDBY, GRAPH_RESOURCE,
-    Owner, RequestRecord,
+    APPLICATION_READ_ALL, APPLICATION_READWRITE_ALL, APPLICATION_READWRITE_OWNEDBY, Owner,
+    RequestRecord,
 };
 use super::state::{IssuedToken, State};
 use super::types::FaultKind;
@@ -307,6 +307,7 @@ fn add_password(
     app: &mut AppRecord,
     body: &[u8],
     base: &str,
+    propagation: std::time::Duration,
 ) -> Result<(u16, Option<Value>), GraphError> {
     let body = parse_body(body)?;
     let requested = match body.get("passwordCredential") {
@@ -344,6 +345,7 @@ fn add_password(
         start,
         end: Some(end),
         secret_text,
+        valid_from: (!propagation.is_zero()).then(|| Instant::now() + propagation),
     };
     let mut reply = password_json(&password, true);
     reply["@odata.context"] = json!(format!(
@@ -419,11 +421,12 @@ fn execute(
             Ok((200, Some(body)))
         }
         Route::GraphAddPassword { app } => {
+            let propagation = state.new_secret_delay;
             let record = resolve(state, &tenant, app)?;
             if !may(token, record, Access::Write) {
                 return Err(GraphError::denied());
             }
-            add_password(record, &request.body, base)
+            add_password(record, &request.body, base, propagation)
         }
         Route::GraphRemovePassword { app } => {
             let record = resolve(state, &tenant, app)?;
@@ -437,7 +440,7 @@ fn execute(
 }
 
 /// The bearer token of a Graph request, or Graph's 401.
-fn authenticate(state: &State, headers: &HeaderMap) -> Result<IssuedToken, GraphError> {
+fn authenticate(state: &State, headers: &HeaderMap, base: &str) -> Result<IssuedToken, GraphError> {
     let unauthorized = |message: &str| GraphError::new(401, "InvalidAuthenticationToken", message);
     let token = headers
         .get(hyper::header::AUTHORIZATION)
@@ -455,11 +458,7 @@ fn authenticate(state: &State, headers: &HeaderMap) -> Result<IssuedToken, Graph
             "Lifetime validation failed, the token is expired.",
         ));
     }
-    if !issued
-        .audience
-        .trim_end_matches('/')
-        .eq_ignore_ascii_case(GRAPH_RESOURCE)
-    {
+    if !state.is_graph_audience(&issued.audience, base) {
         return Err(unauthorized(
             "Access token validation failure. Invalid audience.",
         ));
@@ -548,7 +547,7 @@ pub async fn handle(
     };
     let (token, decision) = {
         let mut state = shared.lock();
-        let token = match authenticate(&state, headers) {
+        let token = match authenticate(&state, headers, base) {
             Ok(token) => token,
             Err(error) => {
                 record.status = error.status;

@@ -106,6 +106,27 @@ pub struct State {
     pub counters: HashMap<RouteKind, u64>,
     /// 401 challenges answered (requests without a usable token).
     pub challenges: u64,
+    /// Secrets added through Graph are refused by the token endpoint for this long, as Entra
+    /// does while a new secret propagates (seconds to about two minutes).
+    pub new_secret_delay: Duration,
+    /// The one resource Graph accepts tokens for. `None`: the global Graph's
+    /// ([`super::GRAPH_RESOURCE`]) or the emulator's own origin, the Graph it serves (a national
+    /// cloud's Graph is likewise its own resource).
+    pub graph_resource: Option<String>,
+}
+
+impl State {
+    /// Is `audience` (a token's `aud`) the Graph served at `base`?
+    pub fn is_graph_audience(&self, audience: &str, base: &str) -> bool {
+        let audience = audience.trim_end_matches('/');
+        match &self.graph_resource {
+            Some(only) => audience.eq_ignore_ascii_case(only.trim_end_matches('/')),
+            None => {
+                audience.eq_ignore_ascii_case(super::GRAPH_RESOURCE)
+                    || audience.eq_ignore_ascii_case(base.trim_end_matches('/'))
+            }
+        }
+    }
 }
 
 pub fn identity_key(tenant: &str, client_id: &str) -> (String, String) {
@@ -166,6 +187,8 @@ impl State {
             faults: Vec::new(),
             counters: HashMap::new(),
             challenges: 0,
+            new_secret_delay: Duration::ZERO,
+            graph_resource: None,
         }
     }
 

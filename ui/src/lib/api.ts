@@ -10,6 +10,7 @@ import type { AppStatus } from "./bindings/AppStatus";
 import type { AuditFilter } from "./bindings/AuditFilter";
 import type { AuditView } from "./bindings/AuditView";
 import type { BulkProgress } from "./bindings/BulkProgress";
+import type { RotationProgress } from "./bindings/RotationProgress";
 import type { BulkRequest } from "./bindings/BulkRequest";
 import type { ClientRequest } from "./bindings/ClientRequest";
 import type { PortfolioFilter } from "./bindings/PortfolioFilter";
@@ -180,6 +181,8 @@ export const events = {
     listen("status-changed", () => handler()),
   onBulkProgress: (handler: (progress: BulkProgress) => void): Promise<UnlistenFn> =>
     listen<BulkProgress>("bulk-progress", (event) => handler(event.payload)),
+  onRotationProgress: (handler: (progress: RotationProgress) => void): Promise<UnlistenFn> =>
+    listen<RotationProgress>("rotation-progress", (event) => handler(event.payload)),
   onClipboardCleared: (handler: (cleared: ClipboardCleared) => void): Promise<UnlistenFn> =>
     listen<ClipboardCleared>("clipboard-cleared", (event) => handler(event.payload)),
   onRemindersDue: (handler: () => void): Promise<UnlistenFn> =>

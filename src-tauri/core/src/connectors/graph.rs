@@ -1,9 +1,11 @@
 //! Entra app secrets through Microsoft Graph (learn.microsoft.com/graph/api/application-addpassword
 //! and application-removepassword, v1.0):
 //! - token: client credentials with the current secret at
-//!   `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`, scope
-//!   `https://graph.microsoft.com/.default`; the app needs `Application.ReadWrite.OwnedBy` and
-//!   must own itself (its service principal listed as an owner of the application);
+//!   `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`, scope `{graph}/.default` of
+//!   the Graph it then calls (`https://graph.microsoft.com/.default` in the global cloud; a
+//!   national cloud's Graph only accepts its own); the app needs
+//!   `Application.ReadWrite.OwnedBy` and must own itself (its service principal listed as an
+//!   owner of the application);
 //! - `POST /applications(appId='{client id}')/addPassword` with
 //!   `{"passwordCredential":{"displayName":…,"endDateTime":…}}` answers a `passwordCredential`
 //!   with `keyId`, `secretText`, `endDateTime`;
@@ -24,7 +26,16 @@ use crate::domain::secret::SecretValue;
 use crate::ping::PingTarget;
 
 pub const GRAPH: &str = "https://graph.microsoft.com/v1.0";
-pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// Microsoft Graph's hosts per cloud (learn.microsoft.com/graph/deployments): global, US
+/// Government L4 (GCC High), US Government L5 (DoD), China (21Vianet). Each accepts only
+/// tokens for itself.
+pub const GRAPH_HOSTS: [&str; 4] = [
+    "graph.microsoft.com",
+    "graph.microsoft.us",
+    "dod-graph.microsoft.us",
+    "microsoftgraph.chinacloudapi.cn",
+];
 
 /// How long a new secret is valid (the manual: 12 months, rotated every 90 days).
 pub const SECRET_VALIDITY_DAYS: i64 = 365;
@@ -48,6 +59,22 @@ pub fn graph_for_authority(authority: &str) -> String {
         "login.microsoftonline.us" => "https://graph.microsoft.us/v1.0".to_string(),
         "login.chinacloudapi.cn" => "https://microsoftgraph.chinacloudapi.cn/v1.0".to_string(),
         _ => format!("{authority}/v1.0"),
+    }
+}
+
+/// The app-only token scope for the Graph at `graph` (a base URL such as
+/// `https://graph.microsoft.us/v1.0`): that Graph's own resource, `{scheme}://{host}/.default`.
+/// A private Graph (the emulator in tests) is its own resource the same way.
+pub fn graph_scope(graph: &str) -> String {
+    match url::Url::parse(graph) {
+        Ok(url) => {
+            let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+            match url.port() {
+                Some(port) => format!("{}://{host}:{port}/.default", url.scheme()),
+                None => format!("{}://{host}/.default", url.scheme()),
+            }
+        }
+        Err(_) => format!("{}/.default", graph.trim_end_matches('/')),
     }
 }
 
@@ -85,7 +112,14 @@ impl EntraAppSecret {
             Some(port) => format!("{}://{host}:{port}", url.scheme()),
             None => format!("{}://{host}", url.scheme()),
         };
-        let graph = graph_for_authority(&authority);
+        // US Government DoD shares its sign-in host with GCC High but has its own Graph: a key
+        // whose endpoint names one of Graph's hosts uses that Graph.
+        let named_graph = url::Url::parse(&target.endpoint)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .filter(|host| GRAPH_HOSTS.contains(&host.as_str()))
+            .map(|host| format!("https://{host}/v1.0"));
+        let graph = named_graph.unwrap_or_else(|| graph_for_authority(&authority));
         Ok(Endpoints { authority, graph })
     }
 
@@ -100,6 +134,7 @@ impl EntraAppSecret {
         graph_token(
             http,
             &endpoints.authority,
+            &endpoints.graph,
             tenant,
             credentials.get("client_id").unwrap_or_default(),
             credentials.get("client_secret").unwrap_or_default(),
@@ -108,10 +143,11 @@ impl EntraAppSecret {
     }
 }
 
-/// An app-only Microsoft Graph token from an app's own client credentials.
+/// An app-only token for the Microsoft Graph at `graph`, from an app's own client credentials.
 async fn graph_token(
     http: &reqwest::Client,
     authority: &str,
+    graph: &str,
     tenant: &str,
     client_id: &str,
     client_secret: &str,
@@ -121,11 +157,12 @@ async fn graph_token(
         "{}/{tenant}/oauth2/v2.0/token",
         authority.trim_end_matches('/')
     );
+    let scope = graph_scope(graph);
     let form = [
         ("grant_type", "client_credentials"),
         ("client_id", client_id),
         ("client_secret", client_secret),
-        ("scope", GRAPH_SCOPE),
+        ("scope", scope.as_str()),
     ];
     let response = http
         .post(&url)
@@ -216,8 +253,8 @@ pub async fn secret_end_date(
     client_id: &str,
     secret: &SecretValue,
 ) -> Result<Option<DateTime<Utc>>, ConnectorError> {
-    let token = graph_token(http, authority, tenant, client_id, secret.expose()).await?;
     let graph = graph_for_authority(authority);
+    let token = graph_token(http, authority, &graph, tenant, client_id, secret.expose()).await?;
     Ok(
         current_credential(http, &graph, &token, client_id, secret.expose())
             .await?
@@ -229,6 +266,10 @@ pub async fn secret_end_date(
 impl Connector for EntraAppSecret {
     fn id(&self) -> &'static str {
         "entra-app-secret"
+    }
+
+    fn propagation_limit(&self) -> std::time::Duration {
+        super::propagation::ENTRA_PROPAGATION_LIMIT
     }
 
     async fn create(
@@ -294,7 +335,7 @@ impl Connector for EntraAppSecret {
             .map(|t| t.with_timezone(&Utc));
         wipe(&mut answer);
         let secret = secret.ok_or_else(|| {
-            ConnectorError::new(
+            ConnectorError::after_success(
                 format!("{what}: the answer held no secret."),
                 "Check Certificates & secrets of the app registration and remove any secret you do not recognise.",
             )
@@ -343,5 +384,58 @@ impl Connector for EntraAppSecret {
         } else {
             Err(ConnectorError::status(what, status))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_scope_is_the_graph_the_connector_calls() {
+        let cases = [
+            (
+                "https://login.microsoftonline.com",
+                "https://graph.microsoft.com/.default",
+            ),
+            (
+                "https://login.microsoftonline.us",
+                "https://graph.microsoft.us/.default",
+            ),
+            (
+                "https://login.chinacloudapi.cn",
+                "https://microsoftgraph.chinacloudapi.cn/.default",
+            ),
+            ("https://127.0.0.1:8443", "https://127.0.0.1:8443/.default"),
+        ];
+        for (authority, scope) in cases {
+            assert_eq!(
+                graph_scope(&graph_for_authority(authority)),
+                scope,
+                "{authority}"
+            );
+        }
+        assert_eq!(
+            graph_scope("https://dod-graph.microsoft.us/v1.0"),
+            "https://dod-graph.microsoft.us/.default"
+        );
+    }
+
+    #[test]
+    fn a_dod_key_names_its_graph_in_the_endpoint() {
+        let vendor = crate::domain::catalog::vendor("entra-app-secret").expect("catalog");
+        let mut target = PingTarget::of_record(vendor, None);
+        target.token_url = Some("https://login.microsoftonline.us/t/oauth2/v2.0/token".to_string());
+        target.endpoint = "https://login.microsoftonline.us/t/oauth2/v2.0/token".to_string();
+        let gcc_high = EntraAppSecret.endpoints(&target).expect("endpoints");
+        assert_eq!(gcc_high.graph, "https://graph.microsoft.us/v1.0");
+        target.endpoint = "https://dod-graph.microsoft.us".to_string();
+        let dod = EntraAppSecret.endpoints(&target).expect("endpoints");
+        assert_eq!(dod.graph, "https://dod-graph.microsoft.us/v1.0");
+        assert_eq!(dod.authority, "https://login.microsoftonline.us");
+        assert_eq!(
+            graph_scope(&dod.graph),
+            "https://dod-graph.microsoft.us/.default"
+        );
     }
 }

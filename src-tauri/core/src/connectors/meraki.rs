@@ -1,8 +1,11 @@
 //! Cisco Meraki: an identity holds up to two API keys, so the new one is generated while the old
 //! one still works, and the old one is revoked by its last four characters.
+//! GET {base}/administered/identities/me/api/keys → `[{ "suffix": "…", "createdAt": … }]`;
 //! POST {base}/administered/identities/me/api/keys/generate → `{ "key": … }`;
 //! POST {base}/administered/identities/me/api/keys/{suffix}/revoke
 //! (developer.cisco.com/meraki/api-v1, "Authorization"; Meraki OpenAPI / dashboard-api-python).
+//! A new or revoked key takes up to five minutes to propagate for admins of several
+//! organizations: see [`super::propagation::MERAKI_PROPAGATION_LIMIT`].
 
 use async_trait::async_trait;
 
@@ -12,6 +15,9 @@ use crate::domain::secret::SecretValue;
 use crate::ping::PingTarget;
 
 pub struct MerakiApiKeys;
+
+/// Meraki allows an identity this many API keys at once.
+pub const MAX_KEYS: usize = 2;
 
 fn suffix(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
@@ -24,6 +30,10 @@ impl Connector for MerakiApiKeys {
         "meraki-api-key"
     }
 
+    fn propagation_limit(&self) -> std::time::Duration {
+        super::propagation::MERAKI_PROPAGATION_LIMIT
+    }
+
     async fn create(
         &self,
         http: &reqwest::Client,
@@ -32,6 +42,22 @@ impl Connector for MerakiApiKeys {
     ) -> Result<Minted, ConnectorError> {
         let what = "Generating a Meraki API key";
         let key = current.get("key").unwrap_or_default();
+        // Read the identity's keys first: with two already, generating would fail or, worse,
+        // leave the technician unsure which two exist.
+        let existing = list_suffixes(http, target, key).await?;
+        if existing.len() >= MAX_KEYS {
+            return Err(ConnectorError::new(
+                format!(
+                    "{what}: this Meraki identity already holds {} API keys (ending in {}), the most Meraki allows.",
+                    existing.len(),
+                    existing.join(" and ")
+                ),
+                format!(
+                    "Revoke the key you do not use (the stored one ends in {}) in the Meraki dashboard under My profile → API access, then rotate again.",
+                    suffix(key)
+                ),
+            ));
+        }
         let url = format!(
             "{}/administered/identities/me/api/keys/generate",
             target.endpoint.trim_end_matches('/')
@@ -60,7 +86,7 @@ impl Connector for MerakiApiKeys {
             .map(SecretValue::new);
         wipe(&mut body);
         let new_key = new_key.filter(|k| k.byte_len() >= 8).ok_or_else(|| {
-            ConnectorError::new(
+            ConnectorError::after_success(
                 format!("{what}: the answer held no key."),
                 "Check My profile → API access in the Meraki dashboard; revoke any key you do not recognise.",
             )
@@ -100,5 +126,60 @@ impl Connector for MerakiApiKeys {
         } else {
             Err(ConnectorError::status(what, status))
         }
+    }
+}
+
+/// The last four characters of each API key the calling identity holds.
+async fn list_suffixes(
+    http: &reqwest::Client,
+    target: &PingTarget<'_>,
+    key: &str,
+) -> Result<Vec<String>, ConnectorError> {
+    let what = "Reading the Meraki identity's API keys";
+    let url = format!(
+        "{}/administered/identities/me/api/keys",
+        target.endpoint.trim_end_matches('/')
+    );
+    let response = http
+        .get(&url)
+        .bearer_auth(key)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| ConnectorError::network(what, &e))?;
+    let status = response.status().as_u16();
+    if !(200..300).contains(&status) {
+        return Err(ConnectorError {
+            maybe_applied: false,
+            ..ConnectorError::status(what, status)
+        });
+    }
+    let body = json_body(response, what)
+        .await
+        .map_err(|e| ConnectorError {
+            maybe_applied: false,
+            ..e
+        })?;
+    let list = body.as_array().ok_or_else(|| {
+        ConnectorError::new(
+            format!("{what}: the answer was not a list of keys."),
+            "Try again later.",
+        )
+    })?;
+    Ok(list
+        .iter()
+        .filter_map(|k| k.get("suffix").and_then(|s| s.as_str()))
+        .map(str::to_string)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suffix;
+
+    #[test]
+    fn the_suffix_is_the_last_four_characters() {
+        assert_eq!(suffix("0123456789abcdef"), "cdef");
+        assert_eq!(suffix("abc"), "abc");
     }
 }

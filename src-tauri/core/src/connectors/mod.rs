@@ -8,7 +8,10 @@
 
 pub mod graph;
 pub mod meraki;
+pub mod propagation;
 pub mod sentinelone;
+
+pub use propagation::{ProgressSink, PropagationSchedule, RotationProgress, with_progress};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -57,6 +60,10 @@ pub struct Minted {
 pub struct ConnectorError {
     pub message: String,
     pub hint: String,
+    /// The request reached the vendor and may have done its work before the failure (a 5xx, a
+    /// lost answer, an answer without the new key): a vendor that replaces the key on create
+    /// may already have replaced it.
+    pub maybe_applied: bool,
 }
 
 impl ConnectorError {
@@ -64,7 +71,27 @@ impl ConnectorError {
         ConnectorError {
             message: message.into(),
             hint: hint.into(),
+            maybe_applied: false,
         }
+    }
+
+    /// The vendor answered 2xx but the answer was unusable: whatever it did is done.
+    pub fn after_success(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        ConnectorError {
+            maybe_applied: true,
+            ..ConnectorError::new(message, hint)
+        }
+    }
+
+    /// The answer went past [`crate::ping::client::MAX_VENDOR_BODY`].
+    pub fn too_large(what: &str) -> Self {
+        ConnectorError::after_success(
+            format!(
+                "{what}: the vendor's answer was larger than {} KiB, so the console stopped reading it.",
+                crate::ping::client::MAX_VENDOR_BODY / 1024
+            ),
+            "Check the key's endpoint (it may point at something other than the vendor's API), then try again.",
+        )
     }
 
     /// From an HTTP answer the connector did not expect.
@@ -76,7 +103,11 @@ impl ConnectorError {
             300..=399 => "The vendor redirected the request: check the key's region.",
             _ => "Try again later, or rotate by hand in the vendor's portal.",
         };
-        ConnectorError::new(format!("{what}: the vendor answered HTTP {status}."), hint)
+        ConnectorError {
+            // A server error may come after the work was done; a 4xx refused it.
+            maybe_applied: status >= 500,
+            ..ConnectorError::new(format!("{what}: the vendor answered HTTP {status}."), hint)
+        }
     }
 
     pub fn network(what: &str, error: &reqwest::Error) -> Self {
@@ -85,10 +116,14 @@ impl ConnectorError {
         } else {
             "could not reach the vendor"
         };
-        ConnectorError::new(
-            format!("{what}: {kind}."),
-            "Check your connection and the key's endpoint, then try again.",
-        )
+        ConnectorError {
+            // Only a failed connect proves the vendor never saw the request.
+            maybe_applied: !error.is_connect(),
+            ..ConnectorError::new(
+                format!("{what}: {kind}."),
+                "Check your connection and the key's endpoint, then try again.",
+            )
+        }
     }
 }
 
@@ -97,10 +132,14 @@ pub trait Connector: Send + Sync {
     fn id(&self) -> &'static str;
 
     /// True when creating a new credential invalidates the current one at once (SentinelOne):
-    /// the console then keeps the new value until it is stored, and has nothing to revoke.
+    /// the console then stores the new value before testing it (it is the only one that can
+    /// work from then on), and has nothing to revoke.
     fn replaces_on_create(&self) -> bool {
         false
     }
+
+    /// How long a new credential may take to work at the vendor (see [`propagation`]).
+    fn propagation_limit(&self) -> std::time::Duration;
 
     /// Make a new credential, authenticating with the current one.
     async fn create(
@@ -135,19 +174,24 @@ pub fn connector_for(vendor: &Vendor) -> Option<&'static dyn Connector> {
     }
 }
 
-/// Read a JSON answer (bounded, zeroed after parsing by the caller's value types).
+/// Read a JSON answer of at most [`crate::ping::client::MAX_VENDOR_BODY`] bytes (the raw bytes
+/// are zeroed; the caller wipes the parsed value with [`wipe`] when it carried a credential).
 pub(crate) async fn json_body(
     response: reqwest::Response,
     what: &str,
 ) -> Result<serde_json::Value, ConnectorError> {
-    let text = zeroize::Zeroizing::new(
-        response
-            .text()
-            .await
-            .map_err(|e| ConnectorError::network(what, &e))?,
-    );
-    serde_json::from_str(&text).map_err(|_| {
-        ConnectorError::new(
+    use crate::ping::client::{BodyError, MAX_VENDOR_BODY, read_capped};
+    let bytes = read_capped(response, MAX_VENDOR_BODY)
+        .await
+        .map_err(|error| match error {
+            BodyError::TooLarge => ConnectorError::too_large(what),
+            BodyError::Network(e) => ConnectorError {
+                maybe_applied: true,
+                ..ConnectorError::network(what, &e)
+            },
+        })?;
+    serde_json::from_slice(&bytes).map_err(|_| {
+        ConnectorError::after_success(
             format!("{what}: the vendor's answer was not JSON."),
             "Try again later.",
         )

@@ -1,7 +1,9 @@
 //! SentinelOne: POST {base}/users/generate-api-token with `Authorization: ApiToken <current>`
-//! answers `{ "data": { "token": …, "expiresAt": … } }` and replaces the user's token at once
-//! (Management Console API v2.1; public clients). There is nothing left to revoke.
-//! unconfirmed: whether the old token keeps working for a grace period.
+//! answers `{ "data": { "token": …, "expiresAt": … } }`. "Regenerate revokes the token and
+//! generates a new token" (Management Console API v2.1; public clients): from the moment the
+//! request is sent the old token may be dead, even if the answer is lost. So the console stores
+//! the new token as a new vault version before testing it (a crash after that loses nothing),
+//! never claims the old token is unchanged once the request went out, and has nothing to revoke.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -21,6 +23,10 @@ impl Connector for SentinelOneApiToken {
 
     fn replaces_on_create(&self) -> bool {
         true
+    }
+
+    fn propagation_limit(&self) -> std::time::Duration {
+        super::propagation::SENTINELONE_PROPAGATION_LIMIT
     }
 
     async fn create(
@@ -63,7 +69,7 @@ impl Connector for SentinelOneApiToken {
             .map(|t| t.with_timezone(&Utc));
         wipe(&mut body);
         let token = token.filter(|t| t.byte_len() >= 8).ok_or_else(|| {
-            ConnectorError::new(
+            ConnectorError::after_success(
                 format!("{what}: the answer held no token."),
                 "Generate a token by hand in the console (My User → API Token Operations) and paste it.",
             )

@@ -225,6 +225,54 @@ impl KeyParts {
             .iter()
             .any(|(_, value)| value.expose().chars().count() >= 8 && text.contains(value.expose()))
     }
+
+    /// `text` (a short vendor message) with every run of 8 or more characters that also occurs
+    /// in a part of this key replaced by `[redacted]`, and parts of 4 to 7 characters replaced
+    /// where they appear whole (shorter ones would blank ordinary words and hide nothing).
+    /// Vendors echo keys in error messages (N-sight does), and those messages are shown and
+    /// logged.
+    pub fn redact(&self, text: &str) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let mut hidden = vec![false; chars.len()];
+        for (_, value) in &self.parts {
+            let part: Vec<char> = value.expose().chars().collect();
+            if part.len() < 4 {
+                continue;
+            }
+            let shortest = part.len().min(8);
+            for start in 0..chars.len() {
+                // The longest run from `start` that is a substring of the part.
+                let mut length = 0;
+                for offset in 0..part.len() {
+                    let run = part[offset..]
+                        .iter()
+                        .zip(&chars[start..])
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                    length = length.max(run);
+                }
+                if length >= shortest {
+                    hidden[start..start + length]
+                        .iter_mut()
+                        .for_each(|h| *h = true);
+                }
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut index = 0;
+        while index < chars.len() {
+            if hidden[index] {
+                out.push_str("[redacted]");
+                while index < chars.len() && hidden[index] {
+                    index += 1;
+                }
+            } else {
+                out.push(chars[index]);
+                index += 1;
+            }
+        }
+        out
+    }
 }
 
 /// Split a legacy joined value: parts before the secret part from the left, parts after it from
@@ -346,5 +394,14 @@ mod tests {
         assert!(!format!("{parts:?}").contains("abc123"));
         assert!(parts.appears_in("the key abc123secret leaked"));
         assert!(!parts.appears_in("nothing here"));
+        assert_eq!(
+            parts.redact("Invalid key abc123secret."),
+            "Invalid key [redacted]."
+        );
+        // A fragment of 8 or more characters is hidden too; shorter common words are not.
+        assert_eq!(
+            parts.redact("key c123secr rejected, abc ok"),
+            "key [redacted] rejected, abc ok"
+        );
     }
 }

@@ -13,6 +13,52 @@ use crate::error::{AppError, AppResult, ErrorCode};
 /// The whole ping (token exchange included) gives up after this long.
 pub const PING_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The most of a vendor's answer the console reads. Every answer it needs (a token, a key, an
+/// app's secrets list, an N-sight error) is a few KiB; a larger one is a fault or an attack,
+/// and reading it whole would hold it in memory for nothing.
+pub const MAX_VENDOR_BODY: usize = 1024 * 1024;
+
+/// Why a vendor's answer could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    /// The answer went past [`MAX_VENDOR_BODY`]; reading stopped there.
+    TooLarge,
+    Network(reqwest::Error),
+}
+
+/// Read a response body chunk by chunk, giving up as soon as it passes `limit` bytes (a
+/// `Content-Length` over the limit is refused before reading). The bytes are zeroed on drop:
+/// answers may carry credentials.
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = zeroize::Zeroizing::new(Vec::new());
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Network)? {
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        // Grow by hand so no reallocation leaves an unzeroed copy behind.
+        if body.capacity() < body.len() + chunk.len() {
+            let mut bigger = zeroize::Zeroizing::new(Vec::with_capacity(
+                (body.len() + chunk.len())
+                    .max(body.capacity() * 2)
+                    .min(limit),
+            ));
+            bigger.extend_from_slice(&body);
+            body = bigger;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Loopback, private (RFC 1918 / unique local), link-local, CGNAT, unspecified and multicast
 /// addresses: nothing a vendor's public API lives on.
 pub fn is_private_address(ip: IpAddr) -> bool {

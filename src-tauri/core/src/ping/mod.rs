@@ -38,6 +38,8 @@ pub enum PingOutcome {
     Redirected,
     /// The host is loopback/private, or outside the vendor's domains without an Admin's confirmation.
     HostRefused,
+    /// The answer went past [`client::MAX_VENDOR_BODY`]; the console stopped reading it.
+    AnswerTooLarge,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -131,6 +133,10 @@ fn describe(outcome: PingOutcome, status: Option<u16>) -> (String, String) {
         PingOutcome::HostRefused => (
             "The console refused to send the key to this host.",
             "Keys only go to the vendor's own domains; an Admin must confirm any other host in Edit settings.",
+        ),
+        PingOutcome::AnswerTooLarge => (
+            "The vendor's answer was larger than 1 MiB, so the console stopped reading it.",
+            "Check the key's endpoint: it may point at something other than the vendor's API.",
         ),
     };
     let message = match (outcome, status) {
@@ -433,8 +439,22 @@ pub async fn ping(client: &PingClient, target: &PingTarget<'_>, key: &KeyParts) 
             if outcome == PingOutcome::Authenticated
                 && let Some(check) = vendor.body_check
             {
-                let body = response.text().await.unwrap_or_default();
-                if let Some(failed) = check_body(check, &body, status, &test_url, started) {
+                let body = match client::read_capped(response, client::MAX_VENDOR_BODY).await {
+                    Ok(body) => body,
+                    Err(client::BodyError::TooLarge) => {
+                        return report(
+                            PingOutcome::AnswerTooLarge,
+                            Some(status),
+                            &test_url,
+                            started,
+                        );
+                    }
+                    Err(client::BodyError::Network(error)) => {
+                        return error_report(&error, &test_url, started);
+                    }
+                };
+                let body = Zeroizing::new(String::from_utf8_lossy(&body).into_owned());
+                if let Some(failed) = check_body(check, &body, status, &test_url, started, key) {
                     return failed;
                 }
             }
@@ -454,13 +474,15 @@ fn zero_json(value: &mut serde_json::Value) {
     }
 }
 
-/// Read a 2xx body that still says whether the key was accepted.
+/// Read a 2xx body that still says whether the key was accepted. The vendor's words are kept
+/// only with every trace of `key` taken out (N-sight echoes the key in its errors).
 fn check_body(
     check: BodyCheck,
     body: &str,
     status: u16,
     target: &str,
     started: Instant,
+    key: &KeyParts,
 ) -> Option<PingReport> {
     match check {
         BodyCheck::NsightXml => {
@@ -475,6 +497,7 @@ fn check_body(
             }
             let message = xml_text(body, "message")
                 .or_else(|| xml_text(body, "errormessage"))
+                .map(|text| key.redact(&text))
                 .unwrap_or_else(|| "an error".to_string());
             let about_key = {
                 let m = message.to_ascii_lowercase();
@@ -533,8 +556,19 @@ async fn exchange(
         };
         return Err(report(outcome, Some(status), url, started));
     }
-    let text = Zeroizing::new(response.text().await.unwrap_or_default());
-    let body: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let text = match client::read_capped(response, client::MAX_VENDOR_BODY).await {
+        Ok(text) => text,
+        Err(client::BodyError::TooLarge) => {
+            return Err(report(
+                PingOutcome::AnswerTooLarge,
+                Some(status),
+                url,
+                started,
+            ));
+        }
+        Err(client::BodyError::Network(error)) => return Err(error_report(&error, url, started)),
+    };
+    let body: serde_json::Value = serde_json::from_slice(&text).unwrap_or_default();
     let token = body
         .get(token_field)
         .and_then(|t| t.as_str())
@@ -565,12 +599,18 @@ mod tests {
     fn nsight_error_bodies_are_read() {
         let started = Instant::now();
         let error = "<?xml version=\"1.0\"?><result><error><message>Invalid API key</message></error></result>";
-        let failed = check_body(BodyCheck::NsightXml, error, 200, "t", started).expect("error");
+        let vendor = crate::domain::catalog::vendor("nable-nsight").expect("catalog");
+        let key = KeyParts::single(
+            vendor,
+            crate::domain::secret::SecretValue::new("nsight-key-0001"),
+        );
+        let failed =
+            check_body(BodyCheck::NsightXml, error, 200, "t", started, &key).expect("error");
         assert_eq!(failed.outcome, PingOutcome::Rejected);
         assert!(failed.message.contains("Invalid API key"));
         let ok =
             "<?xml version=\"1.0\"?><result created=\"x\" status=\"OK\"><items></items></result>";
-        assert!(check_body(BodyCheck::NsightXml, ok, 200, "t", started).is_none());
+        assert!(check_body(BodyCheck::NsightXml, ok, 200, "t", started, &key).is_none());
     }
 
     #[tokio::test]

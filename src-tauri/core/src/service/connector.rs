@@ -8,13 +8,18 @@ use ts_rs::TS;
 use super::vault::{VaultRow, row_for_key};
 use super::{AuditResult, Console, Operator};
 use crate::audit::AuditAction;
-use crate::connectors::{ConnectorError, ConnectorStep, Minted, connector_for};
+use std::time::Instant;
+
+use crate::connectors::propagation::spoken;
+use crate::connectors::{
+    Connector, ConnectorError, ConnectorStep, Minted, RotationProgress, connector_for,
+};
 use crate::domain::key_value::KeyParts;
-use crate::domain::keys::expiry_from_date;
+use crate::domain::keys::{KeyRecord, expiry_from_date};
 use crate::domain::policy::KeyAction;
 use crate::domain::validation::validate_expiry;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ping::{PingReport, PingTarget};
+use crate::ping::{PingOutcome, PingReport, PingTarget};
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -165,6 +170,11 @@ impl Console {
             None => note,
         };
 
+        let progress = Progress {
+            client_id: self.client().id.clone(),
+            secret_name: record.secret_name.clone(),
+        };
+
         // A token that replaced the old one at the vendor but was not stored yet: store it now.
         let pending = self.take_pending(&record.secret_name);
         let resumed = pending.is_some();
@@ -175,40 +185,177 @@ impl Console {
                 new_handle: None,
                 expires: None,
             },
-            None => match connector.create(&http, &target, &current).await {
-                Ok(minted) => minted,
+            None => {
+                progress.step(
+                    ConnectorStep::Create,
+                    format!("creating the new key at {}", vendor.name),
+                );
+                match connector.create(&http, &target, &current).await {
+                    Ok(minted) => minted,
+                    Err(error) => {
+                        let (after, hint_tail) = match (
+                            error.maybe_applied,
+                            connector.replaces_on_create(),
+                        ) {
+                            (false, _) => (
+                                "the old key is unchanged",
+                                "The old key is still stored in the vault.",
+                            ),
+                            (true, true) => (
+                                "the request reached the vendor, which may already have replaced the old key",
+                                "The vendor may have replaced the old key before the failure: test the stored key, and if it is rejected make a new one in the vendor's portal and paste it with Rotate.",
+                            ),
+                            (true, false) => (
+                                "the old key is unchanged; the vendor may have made a new key before failing",
+                                "The old key is still stored in the vault. Remove any key you do not recognise in the vendor's portal.",
+                            ),
+                        };
+                        return Ok(self
+                            .step_failed(
+                                operator,
+                                &record,
+                                ConnectorStep::Create,
+                                &error,
+                                with_checklist(format!(
+                                    "{prefix}: failed at create ({}); {after}",
+                                    error.message
+                                )),
+                                hint_tail,
+                            )
+                            .await);
+                    }
+                }
+            }
+        };
+
+        if connector.replaces_on_create() || resumed {
+            // From the vendor's answer on the new key is the only one that works: store it
+            // before anything else can go wrong, then test it.
+            progress.step(
+                ConnectorStep::Store,
+                "storing the new key in the vault (the vendor replaced the old one)".into(),
+            );
+            let next = next_record(&record, &minted, expiry, now);
+            let stored = match self.store().write_key(&next, &minted.parts.encode()).await {
+                Ok(stored) => stored,
                 Err(error) => {
+                    self.keep_pending(&record.secret_name, minted.parts);
+                    let note = with_checklist(format!(
+                        "{prefix}: the new key could not be stored ({}); the vendor already replaced the old key: the new one is held in this console's memory, press Rotate at vendor again to store it",
+                        error.message
+                    ));
+                    let failure = ConnectorError::new(error.message.clone(), error.hint.clone());
                     return Ok(self
                         .step_failed(
                             operator,
                             &record,
-                            ConnectorStep::Create,
-                            &error,
-                            with_checklist(format!(
-                                "{prefix}: failed at create ({}); the old key is unchanged",
-                                error.message
-                            )),
+                            ConnectorStep::Store,
+                            &failure,
+                            note,
+                            "The vendor already replaced the old key: press Rotate at vendor again to store the new one this console holds (closing the console loses it).",
                         )
                         .await);
                 }
-            },
-        };
+            };
+            self.remember_key(&stored);
+            let row = row_for_key(self, operator, &stored, now);
+            let report = self
+                .test_until_propagated(
+                    &record,
+                    vendor.name.as_str(),
+                    connector,
+                    &minted.parts,
+                    &progress,
+                )
+                .await;
+            if !report.authenticated() {
+                let error = connector_error(ConnectorStep::Test, &report.message, &report.hint);
+                self.record(
+                    operator,
+                    AuditAction::Rotate,
+                    Some(&record.vendor_id),
+                    Some(&record.secret_name),
+                    AuditResult::Failed(error.audit_code()),
+                    with_checklist(format!(
+                        "{prefix}: created, stored; the new key failed its test ({}); the vendor replaced the old key when the new one was made",
+                        report.message
+                    )),
+                )
+                .await;
+                return Ok(VendorRotation {
+                    saved: true,
+                    failed_step: Some(ConnectorStep::Test),
+                    message: format!(
+                        "The new key {} is stored, but it failed its test: {}",
+                        stored.masked_preview, report.message
+                    ),
+                    hint: format!(
+                        "{} The vendor replaced the old key when it made this one, so the stored key is the only one that can work: check it at the vendor.",
+                        report.hint
+                    ),
+                    row: Some(row),
+                    ping: Some(report),
+                });
+            }
+            let what = "the vendor replaced the old key when the new one was made";
+            self.record(
+                operator,
+                AuditAction::Rotate,
+                Some(&record.vendor_id),
+                Some(&record.secret_name),
+                AuditResult::Ok,
+                with_checklist(format!("{prefix}: created, stored, tested; {what}")),
+            )
+            .await;
+            return Ok(VendorRotation {
+                saved: true,
+                failed_step: None,
+                message: format!(
+                    "{} rotated at the vendor: new key {} stored; {what}.",
+                    vendor.name, stored.masked_preview
+                ),
+                hint: "Update the systems that use the key.".into(),
+                row: Some(row),
+                ping: Some(report),
+            });
+        }
 
-        // Test: the console's own ping with the new credential.
-        let report = self.ping_parts(&record, &minted.parts).await;
+        // Meraki revokes by the last four characters: a new key ending like the old one cannot
+        // be told apart from it, so neither is revoked by that handle.
+        let same_handle = minted.new_handle.is_some() && minted.new_handle == minted.old_handle;
+
+        // Test: the console's own ping with the new credential, again until it propagated.
+        let report = self
+            .test_until_propagated(
+                &record,
+                vendor.name.as_str(),
+                connector,
+                &minted.parts,
+                &progress,
+            )
+            .await;
         if !report.authenticated() {
             let mut note = format!("{prefix}: the new key failed its test ({})", report.message);
-            if connector.replaces_on_create() {
-                self.keep_pending(&record.secret_name, minted.parts);
-                note.push_str(
-                    "; the vendor already replaced the old key: the new one is held for a retry",
-                );
-            } else if let Some(handle) = &minted.new_handle {
-                // Clean up the unused new credential with the old one, which still works.
-                match connector.revoke(&http, &target, &current, handle).await {
-                    Ok(()) => note.push_str("; the new key was revoked again, the old key is unchanged"),
-                    Err(_) => note.push_str("; the unused new key could not be revoked: remove it in the vendor's portal"),
+            match &minted.new_handle {
+                Some(_) if same_handle => note.push_str(
+                    "; the old key is unchanged; the unused new key ends in the same four characters as the old one, so it was not revoked: remove it in the vendor's portal",
+                ),
+                Some(handle) => {
+                    // Clean up the unused new credential with the old one, which still works.
+                    progress.step(
+                        ConnectorStep::Revoke,
+                        "revoking the unused new key again".into(),
+                    );
+                    match connector.revoke(&http, &target, &current, handle).await {
+                        Ok(()) => note.push_str(
+                            "; the new key was revoked again, the old key is unchanged",
+                        ),
+                        Err(_) => note.push_str(
+                            "; the unused new key could not be revoked: remove it in the vendor's portal",
+                        ),
+                    }
                 }
+                None => {}
             }
             let error = ConnectorError::new(report.message.clone(), report.hint.clone());
             let mut result = self
@@ -218,6 +365,7 @@ impl Console {
                     ConnectorStep::Test,
                     &error,
                     with_checklist(note),
+                    "The old key is still stored in the vault.",
                 )
                 .await;
             result.ping = Some(report);
@@ -225,18 +373,11 @@ impl Console {
         }
 
         // Store: a new Key Vault version; the old one stays in the history.
-        let mut next = record.clone();
-        next.last_rotated = now;
-        next.expires = expiry
-            .map(expiry_from_date)
-            .or(minted.expires)
-            .or(if expiry.is_none() {
-                None
-            } else {
-                record.expires
-            });
-        next.enabled = true;
-        next.masked_preview = minted.parts.masked_preview();
+        progress.step(
+            ConnectorStep::Store,
+            "storing the new key in the vault".into(),
+        );
+        let next = next_record(&record, &minted, expiry, now);
         let stored = match self.store().write_key(&next, &minted.parts.encode()).await {
             Ok(stored) => stored,
             Err(error) => {
@@ -244,14 +385,21 @@ impl Console {
                     "{prefix}: the new key could not be stored ({})",
                     error.message
                 );
-                if connector.replaces_on_create() {
-                    self.keep_pending(&record.secret_name, minted.parts);
-                    note.push_str("; the vendor already replaced the old key: the new one is held in this console's memory, press Rotate at vendor again to store it");
-                } else if let Some(handle) = &minted.new_handle {
-                    match connector.revoke(&http, &target, &current, handle).await {
-                        Ok(()) => note.push_str("; the new key was revoked again, the old key is unchanged"),
-                        Err(_) => note.push_str("; the unused new key could not be revoked: remove it in the vendor's portal"),
+                match &minted.new_handle {
+                    Some(_) if same_handle => note.push_str(
+                        "; the unused new key ends in the same four characters as the old one, so it was not revoked: remove it in the vendor's portal",
+                    ),
+                    Some(handle) => {
+                        match connector.revoke(&http, &target, &current, handle).await {
+                            Ok(()) => note.push_str(
+                                "; the new key was revoked again, the old key is unchanged",
+                            ),
+                            Err(_) => note.push_str(
+                                "; the unused new key could not be revoked: remove it in the vendor's portal",
+                            ),
+                        }
                     }
+                    None => {}
                 }
                 let failure = ConnectorError::new(error.message.clone(), error.hint.clone());
                 let mut result = self
@@ -261,6 +409,7 @@ impl Console {
                         ConnectorStep::Store,
                         &failure,
                         with_checklist(note),
+                        "The old key is still stored in the vault.",
                     )
                     .await;
                 result.ping = Some(report);
@@ -311,16 +460,20 @@ impl Console {
         }
 
         // Revoke the old credential, authenticating with the new one.
-        let revoke = match (
-            &minted.old_handle,
-            connector.replaces_on_create() || resumed,
-        ) {
-            (_, true) => Ok("the vendor replaced the old key when the new one was made"),
-            (None, false) => Err(ConnectorError::new(
+        progress.step(
+            ConnectorStep::Revoke,
+            format!("revoking the old key at {}", vendor.name),
+        );
+        let revoke = match &minted.old_handle {
+            None => Err(ConnectorError::new(
                 "the old key could not be identified at the vendor",
                 "Revoke it by hand in the vendor's portal.",
             )),
-            (Some(handle), false) => connector
+            Some(_) if same_handle => Err(ConnectorError::new(
+                "the new key ends in the same four characters as the old one, and the vendor revokes keys by those characters: the console did not revoke either",
+                "Revoke the old key by hand in the vendor's portal (compare the creation dates), or rotate again for a key with another ending.",
+            )),
+            Some(handle) => connector
                 .revoke(&http, &target, &minted.parts, handle)
                 .await
                 .map(|()| "old key revoked at the vendor"),
@@ -459,10 +612,11 @@ impl Console {
     async fn step_failed(
         &self,
         operator: &Operator,
-        record: &crate::domain::keys::KeyRecord,
+        record: &KeyRecord,
         step: ConnectorStep,
         error: &ConnectorError,
         note: String,
+        hint_tail: &str,
     ) -> VendorRotation {
         let app_error = connector_error(step, &error.message, &error.hint);
         self.record(
@@ -478,9 +632,126 @@ impl Console {
             saved: false,
             failed_step: Some(step),
             message: app_error.message,
-            hint: format!("{} The old key is still stored in the vault.", error.hint),
+            hint: format!("{} {hint_tail}", error.hint),
             row: None,
             ping: None,
         }
+    }
+
+    /// Ping the new credential until it works, it fails in a way waiting cannot fix, or the
+    /// connector's propagation limit has passed; the window hears of every wait.
+    async fn test_until_propagated(
+        &self,
+        record: &KeyRecord,
+        vendor_name: &str,
+        connector: &dyn Connector,
+        parts: &KeyParts,
+        progress: &Progress,
+    ) -> PingReport {
+        let schedule = self.propagation_schedule(connector);
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        progress.step(
+            ConnectorStep::Test,
+            format!("testing the new key at {vendor_name}"),
+        );
+        loop {
+            let mut report = self.ping_parts(record, parts).await;
+            if report.authenticated() || !may_still_propagate(&report) {
+                return report;
+            }
+            let elapsed = started.elapsed();
+            let wait = schedule.wait_after(attempt);
+            if elapsed + wait > schedule.limit {
+                report.message = format!(
+                    "{} It still failed after {attempt} attempt{} over {} (the vendor may take up to {} to accept a new key).",
+                    report.message,
+                    if attempt == 1 { "" } else { "s" },
+                    spoken(elapsed),
+                    spoken(schedule.limit),
+                );
+                return report;
+            }
+            attempt += 1;
+            let waited = elapsed + wait;
+            progress.send(RotationProgress {
+                client_id: progress.client_id.clone(),
+                secret_name: progress.secret_name.clone(),
+                step: ConnectorStep::Test,
+                attempt,
+                elapsed_ms: millis(waited),
+                limit_ms: millis(schedule.limit),
+                message: format!(
+                    "waiting for the new key to propagate at {vendor_name} (attempt {attempt}, {} of up to {})",
+                    spoken(waited),
+                    spoken(schedule.limit)
+                ),
+            });
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// Failures a new key shows while the vendor is still spreading it (rejected, not yet allowed,
+/// throttled, briefly unreachable); a redirect, a refused host or a wrong endpoint stays wrong.
+fn may_still_propagate(report: &PingReport) -> bool {
+    match report.outcome {
+        PingOutcome::Rejected
+        | PingOutcome::ScopeMissing
+        | PingOutcome::Timeout
+        | PingOutcome::NotReachable => true,
+        PingOutcome::UnexpectedStatus => report.status.is_some_and(|s| s == 429 || s >= 500),
+        _ => false,
+    }
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The key's record as stored with a new credential: rotated now, the expiry asked for, else
+/// the vendor's, else none when a date was asked for and none given (kept otherwise).
+fn next_record(
+    record: &KeyRecord,
+    minted: &Minted,
+    expiry: Option<chrono::NaiveDate>,
+    now: DateTime<Utc>,
+) -> KeyRecord {
+    let mut next = record.clone();
+    next.last_rotated = now;
+    next.expires = expiry
+        .map(expiry_from_date)
+        .or(minted.expires)
+        .or(if expiry.is_none() {
+            None
+        } else {
+            record.expires
+        });
+    next.enabled = true;
+    next.masked_preview = minted.parts.masked_preview();
+    next
+}
+
+/// Where one rotation's progress goes (the caller's sink, see [`crate::connectors::propagation`]).
+struct Progress {
+    client_id: String,
+    secret_name: String,
+}
+
+impl Progress {
+    fn step(&self, step: ConnectorStep, message: String) {
+        self.send(RotationProgress {
+            client_id: self.client_id.clone(),
+            secret_name: self.secret_name.clone(),
+            step,
+            attempt: 0,
+            elapsed_ms: 0,
+            limit_ms: 0,
+            message,
+        });
+    }
+
+    fn send(&self, progress: RotationProgress) {
+        crate::connectors::propagation::report(progress);
     }
 }

@@ -194,6 +194,8 @@ pub struct Console {
     /// New keys a vendor made while replacing the old one (SentinelOne) that are not stored yet:
     /// kept in memory so a retry stores them instead of locking the key out.
     pending_vendor_keys: Mutex<std::collections::HashMap<String, KeyParts>>,
+    /// Replaces every connector's propagation schedule (tests wait milliseconds, not minutes).
+    propagation: Mutex<Option<crate::connectors::PropagationSchedule>>,
 }
 
 impl Console {
@@ -233,7 +235,22 @@ impl Console {
             anchoring_refused: Mutex::new(false),
             tamper_alert: Mutex::new(None),
             pending_vendor_keys: Mutex::new(std::collections::HashMap::new()),
+            propagation: Mutex::new(None),
         }
+    }
+
+    /// Wait for new vendor keys on `schedule` instead of each connector's own limits (tests).
+    pub fn set_propagation_schedule(&self, schedule: crate::connectors::PropagationSchedule) {
+        *Self::lock(&self.propagation) = Some(schedule);
+    }
+
+    pub(crate) fn propagation_schedule(
+        &self,
+        connector: &dyn crate::connectors::Connector,
+    ) -> crate::connectors::PropagationSchedule {
+        Self::lock(&self.propagation).unwrap_or_else(|| {
+            crate::connectors::PropagationSchedule::production(connector.propagation_limit())
+        })
     }
 
     /// Swap the audit log (the connect opens the vault's file log only once the credential has
