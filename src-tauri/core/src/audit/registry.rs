@@ -23,6 +23,8 @@ pub const REGISTRY_FORMAT_VERSION: u32 = 2;
 /// Segments kept in full; older ones are only counted (the log entries and the evidence files
 /// on the PC, and the secret's versions in the vault, still hold them).
 pub const MAX_SEGMENTS_KEPT: usize = 8;
+/// Ranges of entries adopted without the vault's vouching kept apart; older ones are merged.
+pub const MAX_UNVOUCHED_RANGES: usize = 16;
 /// Longest text kept per field (problem, evidence path, names, host).
 pub const MAX_TEXT_CHARS: usize = 300;
 /// Key Vault's tag values are at most 256 characters.
@@ -65,6 +67,25 @@ pub struct InstallationRecord {
     /// the vault under another installation (see `ProblemKind::NewInstallationOnKnownHost`).
     #[serde(default)]
     pub known_host_acknowledged: Option<Acknowledgement>,
+    /// Entries found past the vault's anchor when a session began (written while the vault was
+    /// out of reach, or added to the file by someone): the session anchors them with the rest,
+    /// so this is where the vault remembers that it never vouched for them. Their notes (a
+    /// host approval) are not believed.
+    #[serde(default)]
+    pub unvouched: Vec<SeqRange>,
+}
+
+/// Entries `from..=to` of an installation's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeqRange {
+    pub from: u64,
+    pub to: u64,
+}
+
+impl SeqRange {
+    pub fn contains(&self, seq: u64) -> bool {
+        self.from <= seq && seq <= self.to
+    }
 }
 
 /// A new chain segment: the log on the PC no longer matched the vault, so it was kept aside as
@@ -125,6 +146,7 @@ impl InstallationRecord {
             earlier_segments: 0,
             earlier_open: 0,
             known_host_acknowledged: None,
+            unvouched: Vec::new(),
         }
     }
 
@@ -192,8 +214,28 @@ impl InstallationRecord {
         number
     }
 
-    /// Keep the newest segments in full, acknowledged ones go first; texts are capped.
+    /// Remember that entries `from..=to` were adopted without the vault's vouching.
+    pub fn add_unvouched(&mut self, from: u64, to: u64) {
+        if from <= to && !self.unvouched.iter().any(|r| r.from <= from && to <= r.to) {
+            self.unvouched.push(SeqRange { from, to });
+        }
+        self.compact();
+    }
+
+    /// Whether entry `seq` was adopted without the vault's vouching.
+    pub fn unvouched(&self, seq: u64) -> bool {
+        self.unvouched.iter().any(|r| r.contains(seq))
+    }
+
+    /// Keep the newest segments in full, acknowledged ones go first; texts are capped; the
+    /// oldest unvouched ranges are merged (what lies between them is then not believed either).
     pub fn compact(&mut self) {
+        while self.unvouched.len() > MAX_UNVOUCHED_RANGES {
+            let second = self.unvouched.remove(1);
+            let first = &mut self.unvouched[0];
+            first.from = first.from.min(second.from);
+            first.to = first.to.max(second.to);
+        }
         while self.segments.len() > MAX_SEGMENTS_KEPT {
             let index = self
                 .segments
@@ -348,6 +390,21 @@ mod tests {
         for value in record.tags().values() {
             assert!(value.chars().count() <= 256);
         }
+    }
+
+    #[test]
+    fn unvouched_ranges_stay_few_and_never_forget_an_entry() {
+        let now = Utc::now();
+        let mut record = InstallationRecord::new("Dana", "PC", now);
+        for n in 0..100 {
+            record.add_unvouched(n * 10 + 1, n * 10 + 2);
+        }
+        assert!(record.unvouched.len() <= MAX_UNVOUCHED_RANGES);
+        for n in 0..100 {
+            assert!(record.unvouched(n * 10 + 1) && record.unvouched(n * 10 + 2));
+        }
+        assert!(!record.unvouched(995), "after the newest range");
+        assert!(!record.unvouched(0));
     }
 
     #[test]

@@ -649,28 +649,34 @@ impl Console {
 }
 
 /// The entries of the log that may be believed: those up to the head the vault's anchor vouched
-/// for when the session began, and those this session wrote itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// for when the session began (less those the vault's record says it adopted unvouched), and
+/// those this session wrote itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TrustedEntries {
     pub vouched_through: Option<u64>,
     pub written_from: u64,
+    pub unvouched: Vec<crate::audit::registry::SeqRange>,
 }
 
 impl TrustedEntries {
     const ALL: TrustedEntries = TrustedEntries {
         vouched_through: None,
         written_from: 0,
+        unvouched: Vec::new(),
     };
 
     pub(crate) fn written_from(seq: u64) -> TrustedEntries {
         TrustedEntries {
             vouched_through: None,
             written_from: seq,
+            unvouched: Vec::new(),
         }
     }
 
     fn covers(&self, seq: u64) -> bool {
-        self.vouched_through.is_some_and(|last| seq <= last) || seq >= self.written_from
+        seq >= self.written_from
+            || (self.vouched_through.is_some_and(|last| seq <= last)
+                && !self.unvouched.iter().any(|r| r.contains(seq)))
     }
 }
 

@@ -235,15 +235,27 @@ impl Console {
             self.set_trusted(TrustedEntries {
                 vouched_through: Some(vouched.seq),
                 written_from: next_seq,
+                unvouched: record.unvouched.clone(),
             });
-            self.set_vouched(Some(vouched));
+            // Entries past the anchor are chained but the vault never saw them: it records that
+            // before this session's anchor covers them.
+            let tail = next_seq.saturating_sub(1);
+            let adopting = tail > vouched.seq;
+            if adopting {
+                record.add_unvouched(vouched.seq + 1, tail);
+            }
             let alert = view
                 .segment
                 .as_ref()
                 .filter(|s| s.acknowledged.is_none())
                 .map(|s| alert_from(s, true));
-            if let Err(error) = self.write_own_record(&record).await {
-                self.anchoring_unavailable(&error);
+            match self.write_own_record(&record).await {
+                Ok(()) => self.set_vouched(Some(vouched)),
+                Err(error) => {
+                    self.anchoring_unavailable(&error);
+                    // Without that record, anchoring the tail would make it look vouched for.
+                    self.set_vouched((!adopting).then_some(vouched));
+                }
             }
             self.set_tamper_alert(alert.clone());
             return Ok(alert);
