@@ -22,11 +22,13 @@ use super::Anchor;
 pub const REGISTRY_FORMAT_VERSION: u32 = 2;
 /// Segments kept in full; older ones are only counted (the log entries and the evidence files
 /// on the PC, and the secret's versions in the vault, still hold them).
-pub const MAX_SEGMENTS_KEPT: usize = 8;
+pub const MAX_SEGMENTS_KEPT: usize = 6;
 /// Ranges of entries adopted without the vault's vouching kept apart; older ones are merged.
 pub const MAX_UNVOUCHED_RANGES: usize = 16;
-/// Longest text kept per field (problem, evidence path, names, host).
+/// Longest text kept per field (problem, evidence path).
 pub const MAX_TEXT_CHARS: usize = 300;
+/// Longest name kept (operator, UPN, computer).
+pub const MAX_NAME_CHARS: usize = 100;
 /// Key Vault's tag values are at most 256 characters.
 const MAX_TAG_CHARS: usize = 256;
 
@@ -114,6 +116,13 @@ pub struct Acknowledgement {
     pub at: DateTime<Utc>,
 }
 
+impl Acknowledgement {
+    fn cap(&mut self) {
+        self.by = capped(&self.by, MAX_NAME_CHARS);
+        self.upn = self.upn.as_deref().map(|u| capped(u, MAX_NAME_CHARS));
+    }
+}
+
 /// Another installation as its document's tags describe it (a listing, no value read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstallationSummary {
@@ -138,8 +147,8 @@ impl InstallationRecord {
     pub fn new(operator: &str, host: &str, now: DateTime<Utc>) -> InstallationRecord {
         InstallationRecord {
             first_seen: now,
-            first_operator: capped(operator, MAX_TEXT_CHARS),
-            host: capped(host, MAX_TEXT_CHARS),
+            first_operator: capped(operator, MAX_NAME_CHARS),
+            host: capped(host, MAX_NAME_CHARS),
             last_seen: None,
             last_operator: None,
             segments: Vec::new(),
@@ -163,9 +172,9 @@ impl InstallationRecord {
     /// gets this computer's name).
     pub fn seen(&mut self, operator: &str, host: &str, now: DateTime<Utc>) {
         self.last_seen = Some(now);
-        self.last_operator = Some(capped(operator, MAX_TEXT_CHARS));
+        self.last_operator = Some(capped(operator, MAX_NAME_CHARS));
         if self.host.is_empty() {
-            self.host = capped(host, MAX_TEXT_CHARS);
+            self.host = capped(host, MAX_NAME_CHARS);
         }
     }
 
@@ -205,7 +214,7 @@ impl InstallationRecord {
             number,
             linked,
             detected_at: now,
-            detected_by: capped(detected_by, MAX_TEXT_CHARS),
+            detected_by: capped(detected_by, MAX_NAME_CHARS),
             problem: capped(problem, MAX_TEXT_CHARS),
             evidence_file: capped(evidence_file, MAX_TEXT_CHARS),
             acknowledged: None,
@@ -248,12 +257,21 @@ impl InstallationRecord {
                 self.earlier_open += 1;
             }
         }
-        self.first_operator = capped(&self.first_operator, MAX_TEXT_CHARS);
-        self.host = capped(&self.host, MAX_TEXT_CHARS);
+        self.first_operator = capped(&self.first_operator, MAX_NAME_CHARS);
+        self.host = capped(&self.host, MAX_NAME_CHARS);
+        if let Some(last) = &self.last_operator {
+            self.last_operator = Some(capped(last, MAX_NAME_CHARS));
+        }
         for segment in &mut self.segments {
             segment.problem = capped(&segment.problem, MAX_TEXT_CHARS);
             segment.evidence_file = capped(&segment.evidence_file, MAX_TEXT_CHARS);
-            segment.detected_by = capped(&segment.detected_by, MAX_TEXT_CHARS);
+            segment.detected_by = capped(&segment.detected_by, MAX_NAME_CHARS);
+            if let Some(ack) = &mut segment.acknowledged {
+                ack.cap();
+            }
+        }
+        if let Some(ack) = &mut self.known_host_acknowledged {
+            ack.cap();
         }
     }
 
@@ -273,6 +291,7 @@ impl InstallationRecord {
             });
             count += 1;
         }
+        self.compact();
         count
     }
 
