@@ -403,8 +403,8 @@ mod tests {
         assert_eq!(record.current_segment().map(|s| s.number), Some(200));
         assert_eq!(
             record.open_segments(),
-            2,
-            "two segments since the last acknowledgement"
+            1,
+            "the one segment since the last acknowledgement"
         );
         for value in record.tags().values() {
             assert!(value.chars().count() <= 256);
