@@ -143,6 +143,7 @@ pub fn run() {
             commands::audit::audit_view,
             commands::audit::verify_audit,
             commands::audit::acknowledge_tamper,
+            commands::audit::acknowledge_installation,
             commands::audit::export_audit_csv,
             commands::setup::setup_guide_view,
             commands::setup::copy_setup_command,

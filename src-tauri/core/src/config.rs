@@ -237,6 +237,31 @@ pub fn forget_secret(settings: &ConnectionSettings, item: KeychainItem) -> AppRe
     }
 }
 
+/// The installation id is kept in the keychain too (one entry per config folder), so deleting or
+/// editing `consoleId` in config.json does not quietly turn this PC into a new installation whose
+/// empty log has nothing to be compared with.
+fn installation_entry(dir: &Path) -> AppResult<keyring::Entry> {
+    keyring::Entry::new(
+        KEYCHAIN_SERVICE,
+        &format!("installation-id@{}", dir.display()),
+    )
+    .map_err(keychain_error)
+}
+
+pub fn recall_installation_id(dir: &Path) -> AppResult<Option<String>> {
+    match installation_entry(dir)?.get_password() {
+        Ok(id) => Ok(Some(id).filter(|id| !id.trim().is_empty())),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(error) => Err(keychain_error(error)),
+    }
+}
+
+pub fn keep_installation_id(dir: &Path, id: &str) -> AppResult<()> {
+    installation_entry(dir)?
+        .set_password(id)
+        .map_err(keychain_error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

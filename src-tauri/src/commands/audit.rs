@@ -37,6 +37,16 @@ pub async fn acknowledge_tamper<R: Runtime>(
     result
 }
 
+/// An Admin accepts a new installation on a computer that already kept a log for the vault.
+#[tauri::command]
+pub async fn acknowledge_installation(
+    core: Core<'_>,
+    client_id: String,
+) -> AppResult<Verification> {
+    let (console, operator) = core.client_console(&client_id).await?;
+    console.acknowledge_installation(&operator).await
+}
+
 #[tauri::command]
 pub async fn export_audit_csv<R: Runtime>(
     app: AppHandle<R>,

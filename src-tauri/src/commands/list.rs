@@ -56,6 +56,7 @@ pub const COMMANDS: &[&str] = &[
     "audit_view",
     "verify_audit",
     "acknowledge_tamper",
+    "acknowledge_installation",
     "export_audit_csv",
     // Setup Guide tab
     "setup_guide_view",

@@ -1,6 +1,7 @@
 //! Shared set-up for the tests that drive the app's own code against the emulator.
 #![allow(dead_code)]
 
+pub mod audit;
 pub mod clients;
 pub mod flaky;
 pub mod keys;

@@ -164,6 +164,7 @@ export const api = {
     call<AuditView>("audit_view", { clientId, filter }),
   verifyAudit: (clientId: string) => call<Verification>("verify_audit", { clientId }),
   acknowledgeTamper: (clientId: string) => call<Verification>("acknowledge_tamper", { clientId }),
+  acknowledgeInstallation: (clientId: string) => call<Verification>("acknowledge_installation", { clientId }),
   exportAuditCsv: (clientId: string) => call<SavedFile | null>("export_audit_csv", { clientId }),
 
   pendingReminders: () => call<ReminderView[]>("pending_reminders"),

@@ -99,6 +99,9 @@ pub enum AuditAction {
     TamperDetected,
     /// An Admin acknowledged a detected tampering.
     TamperAcknowledged,
+    /// An Admin acknowledged a new installation on a computer that already kept a log for the
+    /// vault (its history may have been deleted).
+    InstallationAcknowledged,
     /// The first operator of a vault without a policy became its Admin (app-secret mode).
     PolicyBootstrap,
     /// The role roster (name → role, app-secret mode) changed.
@@ -112,7 +115,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::Connect,
         AuditAction::Disconnect,
         AuditAction::Add,
@@ -133,6 +136,7 @@ impl AuditAction {
         AuditAction::LogRecovery,
         AuditAction::TamperDetected,
         AuditAction::TamperAcknowledged,
+        AuditAction::InstallationAcknowledged,
         AuditAction::PolicyBootstrap,
         AuditAction::RosterChange,
         AuditAction::ChangedOutside,
@@ -163,6 +167,7 @@ impl AuditAction {
             AuditAction::LogRecovery => "log-recovery",
             AuditAction::TamperDetected => "tamper-detected",
             AuditAction::TamperAcknowledged => "tamper-acknowledged",
+            AuditAction::InstallationAcknowledged => "installation-acknowledged",
             AuditAction::PolicyBootstrap => "policy-bootstrap",
             AuditAction::RosterChange => "roster-change",
             AuditAction::ChangedOutside => "changed-outside",
@@ -194,6 +199,7 @@ impl AuditAction {
             AuditAction::LogRecovery => "Log recovery",
             AuditAction::TamperDetected => "Tampering detected",
             AuditAction::TamperAcknowledged => "Tampering acknowledged",
+            AuditAction::InstallationAcknowledged => "New installation acknowledged",
             AuditAction::PolicyBootstrap => "First Admin of the vault",
             AuditAction::RosterChange => "Change roster",
             AuditAction::ChangedOutside => "Changed outside the console",
@@ -582,6 +588,23 @@ impl AuditLog {
     /// Entries loaded at open plus those appended since, oldest first.
     pub fn entries(&self) -> &[AuditEntry] {
         &self.entries
+    }
+
+    /// Whether this log's chain runs through `base` (the head the vault vouched for when the
+    /// session began): its start link, or an entry with that number and hash. Anchoring a head
+    /// that does not would let a tampered log overwrite the evidence.
+    pub fn extends(&self, base: &Anchor) -> bool {
+        if self.start == *base {
+            return true;
+        }
+        let Some(first) = self.entries.first() else {
+            return false;
+        };
+        base.seq
+            .checked_sub(first.seq)
+            .and_then(|index| usize::try_from(index).ok())
+            .and_then(|index| self.entries.get(index))
+            .is_some_and(|entry| entry.seq == base.seq && entry.hash == base.hash)
     }
 
     /// The chain head to anchor in the vault; `None` while the log is empty.

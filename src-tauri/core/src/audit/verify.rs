@@ -91,6 +91,9 @@ pub enum ProblemKind {
     OtherInstallation,
     /// Tampering was detected earlier and no Admin has acknowledged it yet.
     TamperUnacknowledged,
+    /// This installation is new on a computer that already kept a log for the vault under
+    /// another installation: the old history may have been deleted. Until an Admin acknowledges.
+    NewInstallationOnKnownHost,
 }
 
 impl ProblemKind {
@@ -106,6 +109,7 @@ impl ProblemKind {
             ProblemKind::AnchorMissing => "anchor missing",
             ProblemKind::OtherInstallation => "another installation's log",
             ProblemKind::TamperUnacknowledged => "tampering not yet acknowledged",
+            ProblemKind::NewInstallationOnKnownHost => "new installation on a known computer",
         }
     }
 }

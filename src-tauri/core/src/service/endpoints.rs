@@ -80,11 +80,14 @@ fn admin_only(what: &str) -> AppError {
 
 impl Console {
     /// Has an Admin of this console confirmed `host` for `secret_name` (an entry in the
-    /// tamper-evident log, which a tag edit cannot forge)?
+    /// tamper-evident log, which a tag edit cannot forge)? Only entries the vault's anchor
+    /// vouched for, or that this session wrote, count: a line added to the file while the
+    /// console was closed is not an Admin's approval.
     pub fn host_confirmed(&self, secret_name: &str, host: &str) -> bool {
         let marker = approval_marker(host);
         self.audit_log().entries().iter().any(|entry| {
-            entry.action == AuditAction::Update
+            self.entry_trusted(entry.seq)
+                && entry.action == AuditAction::Update
                 && entry.outcome == Outcome::Ok
                 && entry.role == Role::Admin.label()
                 && entry.key_name.as_deref() == Some(secret_name)

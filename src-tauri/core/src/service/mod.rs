@@ -10,6 +10,7 @@ pub mod clipboard;
 pub mod connector;
 pub mod distribute;
 pub mod endpoints;
+pub mod installations;
 pub mod monitor;
 pub mod procedure;
 pub mod report;
@@ -191,6 +192,13 @@ pub struct Console {
     anchoring_refused: Mutex<bool>,
     /// An open (unacknowledged) tampering of this installation's log, for the banner.
     tamper_alert: Mutex<Option<trust::TamperAlert>>,
+    /// The head the vault vouched for when the session began: an anchor is written only for a
+    /// log that runs through it. `None`: this session anchors nothing (the log was not verified,
+    /// or tampering was found and the vault could not record it).
+    vouched: Mutex<Option<crate::audit::Anchor>>,
+    /// Which entries of the log were covered by verification against the vault or written by
+    /// this session (the only ones whose notes, such as host approvals, are believed).
+    trusted: Mutex<TrustedEntries>,
     /// New keys a vendor made while replacing the old one (SentinelOne) that are not stored yet:
     /// kept in memory so a retry stores them instead of locking the key out.
     pending_vendor_keys: Mutex<std::collections::HashMap<String, KeyParts>>,
@@ -234,6 +242,9 @@ impl Console {
             }),
             anchoring_refused: Mutex::new(false),
             tamper_alert: Mutex::new(None),
+            // A log this console starts in memory holds only its own entries.
+            vouched: Mutex::new(Some(crate::audit::Anchor::genesis())),
+            trusted: Mutex::new(TrustedEntries::ALL),
             pending_vendor_keys: Mutex::new(std::collections::HashMap::new()),
             propagation: Mutex::new(None),
         }
@@ -256,7 +267,25 @@ impl Console {
     /// Swap the audit log (the connect opens the vault's file log only once the credential has
     /// proved itself, and starts with an in-memory one).
     pub(crate) fn use_log(&self, log: AuditLog) {
+        // A log read from disk is a claim until `open_session_trust` compared it with the vault.
+        let next = log.head().map_or(0, |head| head.seq + 1);
         *Self::lock(&self.audit) = log;
+        *Self::lock(&self.vouched) = None;
+        *Self::lock(&self.trusted) = TrustedEntries::written_from(next);
+    }
+
+    /// Anchor only heads that extend `base` (`None`: anchor nothing this session).
+    pub(crate) fn set_vouched(&self, base: Option<crate::audit::Anchor>) {
+        *Self::lock(&self.vouched) = base;
+    }
+
+    pub(crate) fn set_trusted(&self, trusted: TrustedEntries) {
+        *Self::lock(&self.trusted) = trusted;
+    }
+
+    /// Whether an entry of the log may be believed (see [`TrustedEntries`]).
+    pub(crate) fn entry_trusted(&self, seq: u64) -> bool {
+        self.is_demo() || Self::lock(&self.trusted).covers(seq)
     }
 
     /// This console works for `client` (named in its rows, reports and audit entries).
@@ -583,7 +612,18 @@ impl Console {
             return;
         }
         let _serial = self.anchor_lock.lock().await;
-        let Some(head) = Self::lock(&self.audit).head() else {
+        let Some(base) = Self::lock(&self.vouched).clone() else {
+            return;
+        };
+        let head = {
+            let log = Self::lock(&self.audit);
+            if !log.extends(&base) {
+                // Never let a log that left the vouched chain overwrite the evidence.
+                return;
+            }
+            log.head()
+        };
+        let Some(head) = head else {
             return;
         };
         let json = serde_json::to_string(&head).unwrap_or_default();
@@ -622,6 +662,38 @@ impl Console {
 
     pub(crate) fn audit_log(&self) -> MutexGuard<'_, AuditLog> {
         Self::lock(&self.audit)
+    }
+}
+
+/// The entries of the log that may be believed: those up to the head the vault's anchor vouched
+/// for when the session began (less those the vault's record says it adopted unvouched), and
+/// those this session wrote itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TrustedEntries {
+    pub vouched_through: Option<u64>,
+    pub written_from: u64,
+    pub unvouched: Vec<crate::audit::registry::SeqRange>,
+}
+
+impl TrustedEntries {
+    const ALL: TrustedEntries = TrustedEntries {
+        vouched_through: None,
+        written_from: 0,
+        unvouched: Vec::new(),
+    };
+
+    pub(crate) fn written_from(seq: u64) -> TrustedEntries {
+        TrustedEntries {
+            vouched_through: None,
+            written_from: seq,
+            unvouched: Vec::new(),
+        }
+    }
+
+    fn covers(&self, seq: u64) -> bool {
+        seq >= self.written_from
+            || (self.vouched_through.is_some_and(|last| seq <= last)
+                && !self.unvouched.iter().any(|r| r.contains(seq)))
     }
 }
 

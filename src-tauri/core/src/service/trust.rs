@@ -14,24 +14,22 @@
 //! keeps every version of them, and its own diagnostic logs record who wrote them.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{AuditResult, Console, NoticeLevel, Operator, format_date};
-use crate::audit::registry::{AuditRegistry, Segment};
+use super::{AuditResult, Console, NoticeLevel, Operator, TrustedEntries};
+use crate::audit::registry::{InstallationRecord, Segment};
 use crate::audit::{
     Anchor, AnchorExpectation, AuditAction, AuditLog, Expectations, Problem, ProblemKind,
     VerifyReport,
 };
 use crate::domain::policy::{AdminAction, check_admin};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::store::{ANCHOR_PREFIX, ConsoleDocument};
+use crate::store::ConsoleDocument;
 
-/// Installations first seen this recently are marked "new" in Verify's list.
-const NEW_INSTALLATION_DAYS: i64 = 14;
-
-/// The banner the window shows while a detected tampering is not acknowledged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+/// The banner the window shows while a detected tampering is not acknowledged. Also kept on
+/// disk next to the log while the vault could not record the tampering (see `installations`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct TamperAlert {
@@ -43,7 +41,8 @@ pub struct TamperAlert {
     pub evidence_file: String,
     /// The entry of the vault's anchor the new segment links to.
     pub linked_seq: u64,
-    /// False when the vault refused to record the segment (the identity cannot write there).
+    /// False while the vault could not record the segment (refused, unreachable, failed): the
+    /// session anchors nothing and the next connect that can records it.
     pub recorded_in_vault: bool,
 }
 
@@ -99,13 +98,14 @@ pub struct Verification {
 }
 
 /// What the vault says this installation's log must look like.
-struct VaultEvidence {
-    registry: AuditRegistry,
-    /// The registry document could not be read (present but damaged).
-    registry_damaged: bool,
-    segment: Option<Segment>,
-    anchor: Option<Anchor>,
-    expect: Expectations,
+pub(super) struct VaultEvidence {
+    /// This installation's record (`None`: not registered yet).
+    pub record: Option<InstallationRecord>,
+    /// The record could not be read (present but damaged).
+    pub record_damaged: bool,
+    pub segment: Option<Segment>,
+    pub anchor: Option<Anchor>,
+    pub expect: Expectations,
 }
 
 fn alert_from(segment: &Segment, recorded: bool) -> TamperAlert {
@@ -124,6 +124,23 @@ fn is_forbidden(error: &AppError) -> bool {
         error.code,
         ErrorCode::ForbiddenByRbac | ErrorCode::ForbiddenByPolicy | ErrorCode::Forbidden
     )
+}
+
+fn not_intact(
+    report: &mut VerifyReport,
+    kind: ProblemKind,
+    seq: Option<u64>,
+    summary: &str,
+    message: String,
+) {
+    report.intact = false;
+    report.summary = summary.to_string();
+    report.problem = Some(Problem {
+        kind,
+        seq,
+        line: None,
+        message,
+    });
 }
 
 impl Console {
@@ -147,19 +164,12 @@ impl Console {
         }
     }
 
-    async fn vault_evidence(&self) -> AppResult<VaultEvidence> {
-        let (registry, registry_damaged) = match self
-            .store
-            .read_document(&ConsoleDocument::AuditRegistry)
-            .await?
-        {
-            None => (AuditRegistry::default(), false),
-            Some(json) => match AuditRegistry::from_json(&json) {
-                Ok(registry) => (registry, false),
-                Err(_) => (AuditRegistry::default(), true),
-            },
-        };
-        let segment = registry.current_segment(self.installation()).cloned();
+    pub(super) async fn vault_evidence(&self) -> AppResult<VaultEvidence> {
+        let (record, record_damaged) = self.read_own_record().await?;
+        let segment = record
+            .as_ref()
+            .and_then(InstallationRecord::current_segment)
+            .cloned();
         let document = self.anchor_document_for(segment.as_ref().map_or(0, |s| s.number));
         let anchor = self.read_anchor(&document).await?;
         let start = segment
@@ -179,23 +189,22 @@ impl Console {
         };
         self.set_anchor_document(document);
         Ok(VaultEvidence {
-            registry,
-            registry_damaged,
+            record,
+            record_damaged,
             segment,
             anchor,
             expect,
         })
     }
 
-    async fn write_registry(&self, registry: &AuditRegistry) -> AppResult<()> {
-        self.store
-            .write_document(&ConsoleDocument::AuditRegistry, &registry.to_json())
-            .await
-    }
-
     /// Before the first entry of a session: verify the local chain against the vault; register
     /// this installation; on a mismatch begin a new segment (see the module comment). Returns the
     /// alert to show, if any. Demo mode has nothing to compare with.
+    ///
+    /// Until this has run the session anchors nothing; afterwards only heads that extend the one
+    /// the vault vouched for. When a tampering cannot be recorded in the vault (refused, 5xx,
+    /// timeout, dropped connection, over a limit), the session anchors nothing at all and the
+    /// alert is kept on disk, so the next connect that reaches the vault records it.
     pub async fn open_session_trust(
         &self,
         operator: &Operator,
@@ -205,30 +214,63 @@ impl Console {
         if self.is_demo() {
             return Ok(None);
         }
-        let mut view = self.vault_evidence().await?;
+        let pending = self.read_pending_alert();
+        let view = self.vault_evidence().await?;
         let report = self.audit_log().verify_against(&view.expect);
-        view.registry
-            .seen(self.installation(), operator.who(), host, now);
+        let next_seq = self
+            .audit_log()
+            .head()
+            .map_or(view.expect.start.seq + 1, |head| head.seq + 1);
+        let mut record = view
+            .record
+            .clone()
+            .unwrap_or_else(|| InstallationRecord::new(operator.who(), host, now));
+        record.seen(operator.who(), host, now);
 
-        if report.intact {
+        if report.intact && pending.is_none() {
+            let vouched = match &view.expect.anchor {
+                AnchorExpectation::Present(anchor) => anchor.clone(),
+                _ => view.expect.start.clone(),
+            };
+            self.set_trusted(TrustedEntries {
+                vouched_through: Some(vouched.seq),
+                written_from: next_seq,
+                unvouched: record.unvouched.clone(),
+            });
+            // Entries past the anchor are chained but the vault never saw them: it records that
+            // before this session's anchor covers them.
+            let tail = next_seq.saturating_sub(1);
+            let adopting = tail > vouched.seq;
+            if adopting {
+                record.add_unvouched(vouched.seq + 1, tail);
+            }
             let alert = view
                 .segment
                 .as_ref()
                 .filter(|s| s.acknowledged.is_none())
                 .map(|s| alert_from(s, true));
-            if let Err(error) = self.write_registry(&view.registry).await {
-                self.anchoring_unavailable(&error);
+            match self.write_own_record(&record).await {
+                Ok(()) => self.set_vouched(Some(vouched)),
+                Err(error) => {
+                    self.anchoring_unavailable(&error);
+                    // Without that record, anchoring the tail would make it look vouched for.
+                    self.set_vouched((!adopting).then_some(vouched));
+                }
             }
             self.set_tamper_alert(alert.clone());
             return Ok(alert);
         }
 
-        let problem = match &report.problem {
-            Some(problem) => problem.message.clone(),
-            None => report.summary.clone(),
+        let problem = match (&report.problem, &pending) {
+            (Some(problem), _) if !report.intact => problem.message.clone(),
+            (_, Some(pending)) => format!(
+                "{} (Found on {}, when the vault could not record it.)",
+                pending.problem, pending.detected_at
+            ),
+            _ => report.summary.clone(),
         };
-        let problem = if view.registry_damaged {
-            format!("{problem} (The vault's audit registry could not be read either.)")
+        let problem = if view.record_damaged {
+            format!("{problem} (The vault's record of this installation could not be read either.)")
         } else {
             problem
         };
@@ -238,26 +280,41 @@ impl Console {
             .clone()
             .unwrap_or_else(|| view.expect.start.clone());
         let evidence = self.evidence_path(now);
-        let number = view.registry.begin_segment(
-            self.installation(),
-            linked.clone(),
-            operator.who(),
-            &problem,
-            &evidence,
-            now,
-        );
-        if let Err(error) = self.write_registry(&view.registry).await {
-            // The vault cannot record a segment for this identity, so a new chain could not be
-            // protected either: keep the log as it is and say so.
-            self.anchoring_unavailable(&error);
+        let number = record.begin_segment(linked.clone(), operator.who(), &problem, &evidence, now);
+        if let Err(error) = self.write_own_record(&record).await {
+            // Nothing in the vault says this log was found tampered, so nothing of it may be
+            // anchored either: an anchor of this head would make the next connect call it intact.
+            self.set_vouched(None);
+            self.set_trusted(TrustedEntries::written_from(next_seq));
+            if is_forbidden(&error) {
+                self.anchoring_unavailable(&error);
+            }
             let alert = TamperAlert {
-                detected_at: now.format("%Y-%m-%d %H:%M UTC").to_string(),
+                detected_at: pending.as_ref().map_or_else(
+                    || now.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    |p| p.detected_at.clone(),
+                ),
                 detected_by: operator.who().to_string(),
                 problem,
                 evidence_file: String::new(),
                 linked_seq: linked.seq,
                 recorded_in_vault: false,
             };
+            if let Err(kept) = self.keep_pending_alert(&alert) {
+                self.notify(
+                    NoticeLevel::Error,
+                    kept.message.clone(),
+                    Some(kept.hint.clone()),
+                );
+            }
+            self.notify(
+                NoticeLevel::Error,
+                format!(
+                    "The audit log on this PC does not match the vault, and the vault could not record that ({}). Nothing is anchored this session.",
+                    error.message
+                ),
+                Some("Verify stays red. The next connect that reaches the vault records the tampering and keeps the old log as evidence.".into()),
+            );
             self.set_tamper_alert(Some(alert.clone()));
             return Ok(Some(alert));
         }
@@ -270,6 +327,12 @@ impl Console {
             );
         }
         self.set_anchor_document(self.anchor_document_for(number));
+        self.set_trusted(TrustedEntries::written_from(if moved.is_ok() {
+            linked.seq + 1
+        } else {
+            next_seq
+        }));
+        self.set_vouched(Some(linked.clone()));
         let note = format!(
             "{problem} The log on this PC was kept as {} and a new chain begins here, linked to entry #{} that the vault's anchor vouches for.",
             if moved.is_ok() {
@@ -288,10 +351,15 @@ impl Console {
             note,
         )
         .await;
-        let alert = view
-            .registry
-            .current_segment(self.installation())
-            .map(|s| alert_from(s, true));
+        let recorded = self
+            .audit_log()
+            .entries()
+            .last()
+            .is_some_and(|e| e.action == AuditAction::TamperDetected);
+        if recorded {
+            self.clear_pending_alert();
+        }
+        let alert = record.current_segment().map(|s| alert_from(s, true));
         self.set_tamper_alert(alert.clone());
         Ok(alert)
     }
@@ -342,7 +410,8 @@ impl Console {
     }
 
     /// Acknowledge the open tampering of this installation (Admin only): marked in the vault's
-    /// registry and recorded as an entry. Verify turns green again if the new segment is intact.
+    /// record of the installation and recorded as an entry. Verify turns green again if the new
+    /// segment is intact.
     pub async fn acknowledge_tamper(&self, operator: &Operator) -> AppResult<Verification> {
         if let Err(error) = check_admin(operator.role, AdminAction::AcknowledgeTamper) {
             self.record(
@@ -356,13 +425,11 @@ impl Console {
             .await;
             return Err(error);
         }
-        let mut view = self.vault_evidence().await?;
-        let count = view.registry.acknowledge(
-            self.installation(),
-            &operator.name,
-            operator.upn.as_deref(),
-            Utc::now(),
-        );
+        let view = self.vault_evidence().await?;
+        let mut record = view
+            .record
+            .unwrap_or_else(|| InstallationRecord::new(operator.who(), "", Utc::now()));
+        let count = record.acknowledge(&operator.name, operator.upn.as_deref(), Utc::now());
         if count == 0 {
             return Err(AppError::new(
                 ErrorCode::InvalidInput,
@@ -370,7 +437,7 @@ impl Console {
                 "Verify shows the log's state; nothing was changed.",
             ));
         }
-        let result = self.write_registry(&view.registry).await;
+        let result = self.write_own_record(&record).await;
         self.record(
             operator,
             AuditAction::TamperAcknowledged,
@@ -388,8 +455,9 @@ impl Console {
         self.verify_audit(operator).await
     }
 
-    /// Verify: the chain on disk against the vault's anchor and registry, an open tampering, and
-    /// every installation's head.
+    /// Verify: the chain on disk against the vault's anchor and this installation's record, an
+    /// open tampering (recorded in the vault or still pending on disk), a new installation on a
+    /// computer that already kept a log, and every installation's head.
     pub async fn verify_audit(&self, operator: &Operator) -> AppResult<Verification> {
         let can_acknowledge = operator.role == Some(crate::domain::policy::Role::Admin);
         if self.is_demo() {
@@ -402,28 +470,74 @@ impl Console {
         }
         let view = self.vault_evidence().await?;
         let mut report = self.audit_log().verify_against(&view.expect);
-        if report.intact
-            && let Some(segment) = view.segment.as_ref().filter(|s| s.acknowledged.is_none())
-        {
-            report.intact = false;
-            report.summary =
-                "Not intact: tampering was detected on this PC and no Admin has acknowledged it yet."
-                    .to_string();
-            report.problem = Some(Problem {
-                kind: ProblemKind::TamperUnacknowledged,
-                seq: Some(segment.linked.seq + 1),
-                line: None,
-                message: format!(
-                    "On {} the log on this PC no longer matched the vault: {} The entries written since then are intact; an Admin must acknowledge the tampering.",
-                    segment.detected_at.format("%Y-%m-%d %H:%M UTC"),
-                    segment.problem
+        let open = view.record.as_ref().filter(|r| r.open_segments() > 0);
+        let pending = self.read_pending_alert();
+        if !report.intact {
+            // The file's own problem says most.
+        } else if let Some(record) = open {
+            let (seq, when, problem) = match record
+                .segments
+                .iter()
+                .rev()
+                .find(|s| s.acknowledged.is_none())
+            {
+                Some(s) => (
+                    Some(s.linked.seq + 1),
+                    s.detected_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    s.problem.clone(),
                 ),
-            });
+                None => (
+                    None,
+                    "an earlier date".into(),
+                    "the log no longer matched.".into(),
+                ),
+            };
+            not_intact(
+                &mut report,
+                ProblemKind::TamperUnacknowledged,
+                seq,
+                "Not intact: tampering was detected on this PC and no Admin has acknowledged it yet.",
+                format!(
+                    "On {when} the log on this PC no longer matched the vault: {problem} The entries written since then are intact; an Admin must acknowledge the tampering."
+                ),
+            );
+        } else if let Some(pending) = &pending {
+            not_intact(
+                &mut report,
+                ProblemKind::TamperUnacknowledged,
+                Some(pending.linked_seq + 1),
+                "Not intact: tampering was detected on this PC and the vault has not recorded it yet.",
+                format!(
+                    "On {} the log on this PC no longer matched the vault: {} The vault could not record it then; the next connect that reaches the vault does.",
+                    pending.detected_at, pending.problem
+                ),
+            );
+        } else if let Some(record) = view
+            .record
+            .as_ref()
+            .filter(|r| r.known_host_acknowledged.is_none())
+            && let Some((id, earlier)) = self.earlier_installation_on_host(record).await
+        {
+            not_intact(
+                &mut report,
+                ProblemKind::NewInstallationOnKnownHost,
+                None,
+                "Not intact: this is a new installation on a computer that already kept a log for this vault.",
+                format!(
+                    "Computer {} kept this vault's log as installation {id} (first used by {}{}), but this installation began on {} with an empty log: the earlier log or its settings may have been deleted. An Admin must acknowledge this installation.",
+                    record.host,
+                    earlier.first_operator,
+                    earlier
+                        .last_seen
+                        .map(|t| format!(", last seen {}", t.format("%Y-%m-%d %H:%M UTC")))
+                        .unwrap_or_default(),
+                    record.first_seen.format("%Y-%m-%d %H:%M UTC"),
+                ),
+            );
         }
         let segments = view
-            .registry
-            .installations
-            .get(self.installation())
+            .record
+            .as_ref()
             .map(|record| {
                 record
                     .segments
@@ -444,94 +558,13 @@ impl Console {
                     .collect()
             })
             .unwrap_or_default();
-        let installations = self.installation_heads(&view.registry).await?;
+        let installations = self.installation_heads(view.record.as_ref()).await;
         Ok(Verification {
             report,
             installations,
             segments,
             can_acknowledge,
         })
-    }
-
-    /// Every installation the registry or the vault's anchors know, with its current head.
-    async fn installation_heads(
-        &self,
-        registry: &AuditRegistry,
-    ) -> AppResult<Vec<InstallationHead>> {
-        // Every installation's head as of the last listing (this PC's own is kept current).
-        let documents = self.cached_documents();
-        let now = Utc::now();
-        let head_of = |id: &str, segment: u32| {
-            let name = ConsoleDocument::AuditAnchor {
-                console_id: id.to_string(),
-                segment,
-            }
-            .secret_name();
-            documents.iter().find(|d| d.name == name).map(|d| {
-                (
-                    d.tags.get("seq").and_then(|s| s.parse::<u64>().ok()),
-                    d.updated,
-                )
-            })
-        };
-        let mut heads: Vec<InstallationHead> = registry
-            .installations
-            .iter()
-            .map(|(id, record)| {
-                let segment = record.segments.last().map_or(0, |s| s.number);
-                let (head_seq, head_at) = head_of(id, segment).unwrap_or((None, None));
-                InstallationHead {
-                    id: id.clone(),
-                    this_pc: id == self.installation(),
-                    host: record.host.clone(),
-                    first_seen: Some(format_date(record.first_seen)),
-                    first_operator: Some(record.first_operator.clone()),
-                    last_seen: record.last_seen.map(format_date),
-                    head_seq,
-                    head_at: head_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
-                    new: now - record.first_seen < chrono::Duration::days(NEW_INSTALLATION_DAYS),
-                    unregistered: false,
-                    segments: record.segments.len(),
-                    unacknowledged: record
-                        .segments
-                        .iter()
-                        .filter(|s| s.acknowledged.is_none())
-                        .count(),
-                }
-            })
-            .collect();
-        // Anchors of installations the registry does not know (written before it existed, or the
-        // registry was edited).
-        for document in &documents {
-            let Some(rest) = document.name.strip_prefix(ANCHOR_PREFIX) else {
-                continue;
-            };
-            let id = match rest.rsplit_once("-s") {
-                Some((id, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => id,
-                _ => rest,
-            };
-            if registry.installations.contains_key(id) || heads.iter().any(|h| h.id == id) {
-                continue;
-            }
-            heads.push(InstallationHead {
-                id: id.to_string(),
-                this_pc: id == self.installation(),
-                host: String::new(),
-                first_seen: None,
-                first_operator: None,
-                last_seen: None,
-                head_seq: document.tags.get("seq").and_then(|s| s.parse().ok()),
-                head_at: document
-                    .updated
-                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
-                new: true,
-                unregistered: true,
-                segments: 0,
-                unacknowledged: 0,
-            });
-        }
-        heads.sort_by(|a, b| b.this_pc.cmp(&a.this_pc).then_with(|| a.id.cmp(&b.id)));
-        Ok(heads)
     }
 }
 

@@ -696,6 +696,7 @@ impl AppCore {
             PolicySource::Missing => {
                 let used_before = console.cached_documents().iter().any(|d| {
                     d.name.starts_with(ANCHOR_PREFIX)
+                        || d.name.starts_with(crate::store::INSTALLATION_PREFIX)
                         || d.name == ConsoleDocument::AuditRegistry.secret_name()
                 });
                 if used_before {

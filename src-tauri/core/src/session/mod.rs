@@ -191,6 +191,8 @@ pub struct AppCore {
     ping_client: Mutex<Option<PingClient>>,
     /// This computer's name, for the vault's registry of installations.
     host: String,
+    /// The installation id was compared with the keychain's copy (once per start).
+    installation_checked: std::sync::atomic::AtomicBool,
     /// Which program acts ("akv-console" for the headless companion), named in the audit
     /// entry of each connect; `None` for the window.
     program: Option<&'static str>,
@@ -246,6 +248,7 @@ impl AppCore {
             host: hostname::get()
                 .map(|h| h.to_string_lossy().into_owned())
                 .unwrap_or_default(),
+            installation_checked: std::sync::atomic::AtomicBool::new(false),
             program: None,
         }
     }
@@ -416,12 +419,35 @@ impl AppCore {
 
     pub(crate) fn console_id(&self) -> AppResult<String> {
         let mut config = lock(&self.config);
+        let dir = &self.paths.config_dir;
+        // Once per start: the keychain's copy wins over the file, which is the user's to edit.
+        // Without a keychain the file alone decides (Verify then flags a new installation on a
+        // computer the vault already knows).
+        if !self
+            .installation_checked
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            match config::recall_installation_id(dir) {
+                Ok(Some(kept)) if config.console_id.as_deref() != Some(kept.as_str()) => {
+                    config.console_id = Some(kept);
+                    config::save(dir, &config)?;
+                }
+                Ok(None) => {
+                    if let Some(id) = &config.console_id {
+                        let _ = config::keep_installation_id(dir, id);
+                    }
+                }
+                _ => {}
+            }
+        }
         if let Some(id) = &config.console_id {
             return Ok(id.clone());
         }
         let id = uuid::Uuid::new_v4().simple().to_string();
         config.console_id = Some(id.clone());
-        config::save(&self.paths.config_dir, &config)?;
+        config::save(dir, &config)?;
+        // Best effort: a PC without a usable keychain keeps the id in the file only.
+        let _ = config::keep_installation_id(dir, &id);
         Ok(id)
     }
 

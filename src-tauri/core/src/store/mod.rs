@@ -27,8 +27,10 @@ pub enum ConsoleDocument {
     /// (`segment` ≥ 1) gets its own, so the anchor the tampered log was compared with stays as the
     /// vault last saw it.
     AuditAnchor { console_id: String, segment: u32 },
-    /// Every installation's first sighting and chain segments (see `audit::registry`).
+    /// The shared registry of older consoles (read once to carry a record over).
     AuditRegistry,
+    /// One installation's first sighting, computer and chain segments (see `audit::registry`).
+    AuditInstallation { console_id: String },
     /// A key's rotation runbook (JSON: Markdown procedure and the "used by" list). Never a value.
     KeyRunbook { secret_name: String },
     /// A key's extra CA (PEM), trusted by its ping next to the built-in roots; the key's
@@ -38,6 +40,8 @@ pub enum ConsoleDocument {
 
 /// Name prefix of every installation's audit anchor.
 pub const ANCHOR_PREFIX: &str = "akv-console-audit-anchor-";
+/// Name prefix of every installation's record.
+pub const INSTALLATION_PREFIX: &str = "akv-console-audit-installation-";
 
 impl ConsoleDocument {
     pub fn secret_name(&self) -> String {
@@ -52,6 +56,9 @@ impl ConsoleDocument {
                 segment,
             } => format!("{ANCHOR_PREFIX}{console_id}-s{segment}"),
             ConsoleDocument::AuditRegistry => "akv-console-audit-registry".to_string(),
+            ConsoleDocument::AuditInstallation { console_id } => {
+                format!("{INSTALLATION_PREFIX}{console_id}")
+            }
             ConsoleDocument::KeyRunbook { secret_name } => {
                 format!("akv-console-runbook-{secret_name}")
             }
