@@ -102,6 +102,8 @@ async fn tampered_while_the_vault_cannot_record_it(how: Tamper, kind: Outage) {
     let (console, dana) = core.console().await.expect("console");
     let verification = console.verify_audit(&dana).await.expect("verify");
     assert!(!verification.report.intact, "{how:?}/{kind:?}");
+    // Not recorded in the vault yet: there is nothing an Admin could acknowledge.
+    assert!(!verification.can_acknowledge, "{how:?}/{kind:?}");
     // The technician keeps working: those entries are written, but never anchored.
     console
         .copy_key(&dana, "atera", |_| Ok(()))

@@ -459,7 +459,7 @@ impl Console {
     /// open tampering (recorded in the vault or still pending on disk), a new installation on a
     /// computer that already kept a log, and every installation's head.
     pub async fn verify_audit(&self, operator: &Operator) -> AppResult<Verification> {
-        let can_acknowledge = operator.role == Some(crate::domain::policy::Role::Admin);
+        let mut can_acknowledge = operator.role == Some(crate::domain::policy::Role::Admin);
         if self.is_demo() {
             return Ok(Verification {
                 report: self.audit_log().verify(None),
@@ -472,6 +472,10 @@ impl Console {
         let mut report = self.audit_log().verify_against(&view.expect);
         let open = view.record.as_ref().filter(|r| r.open_segments() > 0);
         let pending = self.read_pending_alert();
+        if pending.is_some() && open.is_none() {
+            // Nothing in the vault to acknowledge yet: the next healthy connect records it first.
+            can_acknowledge = false;
+        }
         if !report.intact {
             // The file's own problem says most.
         } else if let Some(record) = open {
