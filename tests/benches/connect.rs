@@ -410,7 +410,7 @@ async fn run(sizes: &Sizes, emulators_on: &Handle) -> Result<(), Failure> {
         core.unmanaged_view(&all).await?;
         let (console, operator) = core.console().await?;
         console.distribution_view(&operator).await?;
-        console.audit_view(&Default::default())?;
+        console.audit_view(&operator, &Default::default())?;
         core.due_reminders().await;
     }
     core.disconnect().await;

@@ -165,7 +165,7 @@ async fn keys_live_in_the_vault_with_metadata_in_tags() {
     );
     assert_eq!(
         console
-            .versions("cisco-meraki")
+            .versions(&admin, "cisco-meraki")
             .await
             .expect("versions")
             .len(),
@@ -181,7 +181,7 @@ async fn keys_live_in_the_vault_with_metadata_in_tags() {
         emulator.deleted_secret_names(),
         vec!["cisco-meraki".to_string()]
     );
-    let deleted = console.deleted_keys().await.expect("deleted list");
+    let deleted = console.deleted_keys(&admin).await.expect("deleted list");
     assert_eq!(deleted.len(), 1);
     assert!(deleted[0].scheduled_purge.is_some());
     console

@@ -300,6 +300,41 @@ async fn the_headless_companion_reports_what_the_window_would() {
     );
     window.disconnect().await;
 
+    // Tags are anyone's to write: a preview holding an OSC title sequence, a screen clear, an
+    // 8-bit CSI and DEL is printed inert, in the table and in JSON.
+    let mut hostile = console_key("sophos-central", "edr", 10);
+    hostile.masked_preview = "ab\u{1b}]0;pwned\u{7}\u{1b}[2J••\u{9b}31m\u{7f}5f2a".into();
+    hostile.owner = "Mallory\r\nOK: no key needs attention".into();
+    seed(&emulator, hostile);
+    let table = pc.run(&["status"]);
+    let json_run = pc.run(&["status", "--json"]);
+    for run in [&table, &json_run] {
+        let printed = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            !printed
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "a control character reached the terminal: {printed:?}"
+        );
+    }
+    // The table's preview column is 18 characters wide.
+    assert!(
+        table.stdout.contains("ab]0;pwned[2J••31…"),
+        "{}",
+        table.stdout
+    );
+    let json: Value = serde_json::from_str(&json_run.stdout).expect("still JSON");
+    let previews: Vec<String> = json["clients"][0]["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .filter_map(|k| k["maskedPreview"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        previews.iter().any(|p| p == "ab]0;pwned[2J••31m5f2a"),
+        "{previews:?}"
+    );
+
     // Never a value: not the client secret, not a key's value.
     assert!(
         !pc.printed.contains(SECRET),

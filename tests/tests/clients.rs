@@ -117,9 +117,10 @@ async fn two_clients_in_two_tenants_connect_side_by_side_and_never_mix() {
     assert!(pdf.starts_with(b"%PDF"));
 
     // Every audit entry names its client's vault; each client keeps its own log.
-    let (contoso_console, _) = core.client_console(&contoso_id).await.expect("contoso");
+    let (contoso_console, contoso_operator) =
+        core.client_console(&contoso_id).await.expect("contoso");
     let contoso_log = contoso_console
-        .audit_view(&AuditFilter::default())
+        .audit_view(&contoso_operator, &AuditFilter::default())
         .expect("audit");
     assert!(
         contoso_log
@@ -128,7 +129,9 @@ async fn two_clients_in_two_tenants_connect_side_by_side_and_never_mix() {
             .all(|e| e.action != AuditAction::Add),
         "Fabrikam's add is not in Contoso's log"
     );
-    let fabrikam_log = console.audit_view(&AuditFilter::default()).expect("audit");
+    let fabrikam_log = console
+        .audit_view(&operator, &AuditFilter::default())
+        .expect("audit");
     assert!(
         fabrikam_log
             .entries
@@ -312,7 +315,9 @@ async fn adopting_a_secret_reads_it_once_and_writes_no_new_version() {
         .await
         .expect("unmanaged");
     assert_eq!(view.rows.len(), 1);
-    let log = console.audit_view(&AuditFilter::default()).expect("audit");
+    let log = console
+        .audit_view(&operator, &AuditFilter::default())
+        .expect("audit");
     assert!(log.entries.iter().any(|e| e.action == AuditAction::Adopt));
 
     // A secret that is not there (adopted elsewhere meanwhile) is a named error.
@@ -333,4 +338,159 @@ async fn adopting_a_secret_reads_it_once_and_writes_no_new_version() {
         .await
         .expect_err("not unmanaged");
     assert_eq!(error.code, ErrorCode::KeyNotFound);
+}
+
+#[tokio::test]
+async fn only_an_admin_adopts_and_the_audit_keeps_what_the_secret_was() {
+    let emulator = emulator().await;
+    emulator
+        .seed(
+            "rmm-db-password",
+            SeedSecret::new("database password, not an api key")
+                .content_type("text/x-db-password")
+                .tag("app", "billing-db"),
+        )
+        .expect("seed");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let core = pc(dir.path());
+    core.set_profile("Dana Reyes", None).await.expect("profile");
+    core.save_client(client("Contoso Dental", settings(&emulator), SECRET, false))
+        .await
+        .expect("connect");
+    let id = id_of(&core, "Contoso Dental").await;
+    let (console, dana) = core.client_console(&id).await.expect("console");
+    // Lee is L2: the manual's defaults grant L2 every RMM key, Atera included.
+    console
+        .set_roster_role(&dana, "Lee", Some(akv_core::domain::policy::Role::L2))
+        .await
+        .expect("roster");
+    core.set_profile("Lee", None).await.expect("profile");
+    let (console, lee) = core.client_console(&id).await.expect("console");
+    let view = core
+        .unmanaged_view(&PortfolioFilter::default())
+        .await
+        .expect("L2 sees the list");
+    assert!(!view.can_adopt, "the Adopt button is not offered to L2");
+    emulator.reset_counters();
+    let adopt = |owner: &str| AdoptRequest {
+        secret_name: "rmm-db-password".into(),
+        vendor_id: "atera".into(),
+        label: None,
+        interval_days: None,
+        owner: owner.into(),
+        note: String::new(),
+    };
+    let refused = console
+        .adopt(&lee, adopt("Lee"), Utc::now())
+        .await
+        .expect_err("L2 may not turn a database password into an Atera key");
+    assert_eq!(refused.code, ErrorCode::AdminOnly);
+    assert_eq!(
+        emulator.request_count(RouteKind::GetSecret),
+        0,
+        "no value read"
+    );
+    assert_eq!(emulator.request_count(RouteKind::UpdateSecret), 0);
+    let refused_copy = console
+        .copy_key(&lee, "rmm-db-password", |_| panic!("no value for L2"))
+        .await
+        .expect_err("still not a key");
+    assert_eq!(refused_copy.code, ErrorCode::KeyNotFound);
+
+    // The Admin may, and the entry keeps the secret's content type and tags from before.
+    core.set_profile("Dana Reyes", None).await.expect("profile");
+    let (console, dana) = core.client_console(&id).await.expect("console");
+    console
+        .adopt(&dana, adopt("Dana Reyes"), Utc::now())
+        .await
+        .expect("the Admin adopts");
+    let log = console
+        .audit_view(&dana, &AuditFilter::default())
+        .expect("audit");
+    let entries: Vec<_> = log
+        .entries
+        .iter()
+        .filter(|e| e.action == AuditAction::Adopt)
+        .collect();
+    assert_eq!(entries.len(), 2, "the refusal and the adoption");
+    assert!(entries.iter().any(|e| e.user == "Lee"));
+    let adopted = entries
+        .iter()
+        .find(|e| e.user == "Dana Reyes")
+        .expect("entry");
+    assert!(
+        adopted.note.contains("content type text/x-db-password")
+            && adopted.note.contains("app=billing-db"),
+        "{}",
+        adopted.note
+    );
+}
+
+#[tokio::test]
+async fn app_secret_mode_takes_roster_roles_only_through_the_pinned_app() {
+    let emulator = emulator().await;
+    // A second app registration with its own secret and the same vault role.
+    const OTHER_APP: &str = "55555555-5555-4555-8555-555555555555";
+    const OTHER_SECRET: &str = "someone-elses-app-secret~value.7";
+    emulator.register_app(akv_tests::emulator::AppRegistration::new(
+        TENANT,
+        OTHER_APP,
+        OTHER_SECRET,
+        Some(akv_tests::emulator::Role::SecretsOfficer),
+    ));
+    let dana_pc = tempfile::tempdir().expect("tempdir");
+    let core = pc(dana_pc.path());
+    core.set_profile("Dana Reyes", None).await.expect("profile");
+    core.save_client(client("Contoso Dental", settings(&emulator), SECRET, false))
+        .await
+        .expect("connect");
+    let id = id_of(&core, "Contoso Dental").await;
+    let (console, dana) = core.client_console(&id).await.expect("console");
+    // Dana became the vault's first Admin; that save pinned the console's app.
+    let pin = console
+        .distribution_view(&dana)
+        .await
+        .expect("view")
+        .app_pin
+        .expect("shown");
+    assert!(pin.pinned && pin.text.contains(CLIENT), "{}", pin.text);
+
+    // On another PC, the same typed name through the other app's secret: no role.
+    let other_pc = tempfile::tempdir().expect("tempdir");
+    let other = pc(other_pc.path());
+    other
+        .set_profile("Dana Reyes", None)
+        .await
+        .expect("profile");
+    let other_settings = akv_core::domain::connection::ConnectionSettings {
+        client_id: OTHER_APP.into(),
+        ..settings(&emulator)
+    };
+    let status = other
+        .save_client(client(
+            "Contoso Dental",
+            other_settings,
+            OTHER_SECRET,
+            false,
+        ))
+        .await
+        .expect("the connection itself works");
+    assert_eq!(
+        status.clients[0].operator.as_ref().and_then(|o| o.role),
+        None
+    );
+    let other_id = id_of(&other, "Contoso Dental").await;
+    let (other_console, impostor) = other.client_console(&other_id).await.expect("console");
+    let refused = other_console
+        .set_roster_role(
+            &impostor,
+            "Mallory",
+            Some(akv_core::domain::policy::Role::Admin),
+        )
+        .await
+        .expect_err("no Admin through another app");
+    assert_eq!(refused.code, ErrorCode::AdminOnly);
+    let refused = impostor.require_role().expect_err("no role");
+    assert_eq!(refused.code, ErrorCode::ForeignApp);
+    assert!(refused.message.contains(CLIENT), "{}", refused.message);
 }

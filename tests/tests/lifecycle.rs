@@ -232,7 +232,7 @@ async fn rotate_all_due_rotates_seventeen_and_keeps_three_failures_due_and_intac
 
     // Every rotation is one audit entry.
     let rotations = console
-        .audit_view(&Default::default())
+        .audit_view(&admin, &Default::default())
         .expect("audit")
         .entries
         .iter()
@@ -263,7 +263,10 @@ async fn versions_are_listed_and_an_old_one_restored_as_a_new_version() {
         )
         .await
         .expect("rotate");
-    let versions = console.versions("ninjaone").await.expect("versions");
+    let versions = console
+        .versions(&admin, "ninjaone")
+        .await
+        .expect("versions");
     assert_eq!(versions.len(), 2);
     assert_eq!(versions.iter().filter(|v| v.current).count(), 1);
     let old = versions.iter().find(|v| !v.current).expect("old version");
@@ -289,7 +292,7 @@ async fn versions_are_listed_and_an_old_one_restored_as_a_new_version() {
     // exactly one is current, the newest, and the others can be restored.
     let (fresh, _) = support::console(&emulator);
     fresh.refresh_keys().await.expect("keys");
-    let listed = fresh.versions("ninjaone").await.expect("versions");
+    let listed = fresh.versions(&admin, "ninjaone").await.expect("versions");
     assert_eq!(listed.len(), 3);
     assert_eq!(listed.iter().filter(|v| v.current).count(), 1);
     assert!(listed[0].current, "the newest version is the current one");
@@ -433,7 +436,9 @@ async fn the_role_policy_lives_in_the_vault_and_binds_every_console() {
         .expect_err("refused");
     assert_eq!(denied.code, ErrorCode::AccessDenied);
     assert!(denied.message.contains("L1"));
-    let audit = l1_console.audit_view(&Default::default()).expect("audit");
+    let audit = l1_console
+        .audit_view(&l1, &Default::default())
+        .expect("audit");
     let refusal = audit.entries.first().expect("newest entry");
     assert_eq!(refusal.outcome, akv_core::audit::Outcome::Refused);
     assert_eq!(refusal.error_code.as_deref(), Some("access-denied"));
@@ -475,7 +480,7 @@ async fn revoke_recover_and_destroy() {
         .delete_key(&admin, "ninjaone")
         .await
         .expect("delete");
-    let deleted = console.deleted_keys().await.expect("deleted");
+    let deleted = console.deleted_keys(&admin).await.expect("deleted");
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0].vendor_name, "NinjaOne");
     let snapshot = emulator.secret_snapshot("ninjaone").expect("kept");
@@ -509,4 +514,37 @@ async fn revoke_recover_and_destroy() {
         .await
         .expect("purge");
     assert!(emulator.secret_snapshot("ninjaone").is_none());
+}
+
+#[tokio::test]
+async fn read_only_views_need_a_role_too() {
+    let emulator = emulator().await;
+    seed_key(
+        &emulator,
+        "ninjaone",
+        "",
+        "first-value-0123456789abcdef",
+        10,
+    );
+    let (console, _) = console(&emulator);
+    console.refresh_keys().await.expect("the connect's listing");
+    // A typed name not on the roster: no role, so no versions, runbooks, deleted keys, other
+    // tools' secrets or audit entries either.
+    let nobody = akv_core::domain::identity::Operator::unverified("Sam Stranger", None);
+    let codes = [
+        console.versions(&nobody, "ninjaone").await.map(|_| ()),
+        console.key_runbook(&nobody, "ninjaone").await.map(|_| ()),
+        console.deleted_keys(&nobody).await.map(|_| ()),
+        console.unmanaged_view(&nobody).map(|_| ()),
+        console.audit_view(&nobody, &Default::default()).map(|_| ()),
+    ]
+    .map(|result| result.expect_err("refused without a role").code);
+    assert_eq!(codes, [ErrorCode::NotOnRoster; 5]);
+    // With a role, each works.
+    let l1 = operator(OperatorRole::L1);
+    console.versions(&l1, "ninjaone").await.expect("versions");
+    console.key_runbook(&l1, "ninjaone").await.expect("runbook");
+    console.deleted_keys(&l1).await.expect("deleted");
+    console.unmanaged_view(&l1).expect("unmanaged");
+    console.audit_view(&l1, &Default::default()).expect("audit");
 }

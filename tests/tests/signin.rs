@@ -29,6 +29,9 @@ const LEE: &str = "lee@contoso.example";
 const NORA: &str = "nora@contoso.example";
 const UMA: &str = "uma@contoso.example";
 const VAULT: &str = "msp-signin-vault";
+/// An app registration any tenant member could create, with themselves as its Console.Admin.
+const ROGUE_CLIENT: &str = "44444444-4444-4444-8444-444444444444";
+const MALLORY: &str = "mallory@contoso.example";
 
 async fn signin_emulator(token_lifetime_secs: u64) -> Emulator {
     let emulator = Emulator::start(EmulatorConfig {
@@ -250,7 +253,9 @@ async fn technicians_sign_in_as_themselves_and_get_exactly_the_role_entra_assign
     assert_eq!(lee_reads.len(), 1, "Lee's copy was Lee's request");
 
     // The audit entries name the verified identity.
-    let entries = lee_console.audit_view(&Default::default()).expect("audit");
+    let entries = lee_console
+        .audit_view(&l1, &Default::default())
+        .expect("audit");
     let copy = entries
         .entries
         .iter()
@@ -411,4 +416,127 @@ async fn a_cancelled_sign_in_keeps_the_console_as_it_was() {
     let status = core.status().await;
     assert_eq!(status.mode, Mode::NotConnected);
     assert!(status.sign_in.is_none());
+}
+
+#[tokio::test]
+async fn roles_from_another_app_registration_are_refused_once_the_policy_pins_the_console() {
+    let emulator = Emulator::start(EmulatorConfig {
+        token_lifetime_secs: 3600,
+        public_clients: vec![
+            PublicClient::new(DEFAULT_TENANT, CONSOLE_CLIENT),
+            PublicClient::new(DEFAULT_TENANT, ROGUE_CLIENT),
+        ],
+        users: vec![
+            TestUser::new(DEFAULT_TENANT, ADA, "Ada Admin")
+                .with_vault_role(Role::SecretsOfficer)
+                .with_app_role(CONSOLE_CLIENT, CONSOLE_ADMIN),
+            // No role on the console's app; Admin on an app she registered herself.
+            TestUser::new(DEFAULT_TENANT, MALLORY, "Mallory")
+                .with_vault_role(Role::SecretsOfficer)
+                .with_app_role(ROGUE_CLIENT, CONSOLE_ADMIN),
+        ],
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator starts");
+    let ada_pc = tempfile::tempdir().expect("tempdir");
+    let mallory_pc = tempfile::tempdir().expect("tempdir");
+
+    // Ada connects first; the vault's policy does not exist yet, so nothing is pinned.
+    let ada = console_pc(&emulator, ada_pc.path());
+    sign_in_with_browser(&emulator, &ada, ADA)
+        .await
+        .expect("Ada signs in");
+    let (console, admin) = ada.console().await.expect("console");
+    console
+        .add_key(&admin, add("atera", "atera-value-0001"), Utc::now())
+        .await
+        .expect("add");
+
+    // Mallory signs in through her own app registration. Unpinned, her Console.Admin still
+    // counts (as before the pin), and the Distribute tab says the policy is not pinned.
+    let mallory = console_pc(&emulator, mallory_pc.path());
+    emulator.set_interactive_user(Some(MALLORY));
+    let rogue_settings = ConnectionSettings {
+        client_id: ROGUE_CLIENT.into(),
+        ..settings(&emulator)
+    };
+    mallory
+        .connect(ConnectRequest {
+            settings: rogue_settings,
+            client_secret: None,
+            method: Some(SignInMethod::Browser),
+            remember: false,
+        })
+        .await
+        .expect("Mallory signs in through her app");
+    let (unpinned_console, rogue) = mallory.console().await.expect("console");
+    assert_eq!(rogue.role, Some(ConsoleRole::Admin));
+    let view = unpinned_console
+        .distribution_view(&rogue)
+        .await
+        .expect("view");
+    let pin = view.app_pin.expect("shown when connected");
+    assert!(!pin.pinned);
+    assert!(pin.text.contains("No app registration is pinned"));
+
+    // Ada saves the policy: it pins the console's app (and tenant).
+    console.save_default_policy(&admin).await.expect("defaults");
+    let view = console.distribution_view(&admin).await.expect("view");
+    let pin = view.app_pin.expect("shown");
+    assert!(pin.pinned);
+    assert!(pin.text.contains(CONSOLE_CLIENT));
+
+    // Mallory's console reads the pinned policy: her app's roles count for nothing, and the
+    // refusal names the console's app.
+    mallory.refresh(None).await.expect("refresh");
+    let status = mallory.status().await;
+    assert_eq!(status.operator.as_ref().and_then(|o| o.role), None);
+    let (rogue_console, rogue) = mallory.console().await.expect("console");
+    let refused = rogue_console
+        .copy_key(&rogue, "atera", |_| {
+            panic!("no value through a foreign app")
+        })
+        .await
+        .expect_err("a self-made Console.Admin is no Admin");
+    assert_eq!(refused.code, ErrorCode::ForeignApp);
+    assert!(
+        refused.message.contains(CONSOLE_CLIENT),
+        "{}",
+        refused.message
+    );
+    assert!(
+        refused.message.contains(ROGUE_CLIENT),
+        "{}",
+        refused.message
+    );
+    let refused = rogue_console
+        .set_access(&rogue, ConsoleRole::L1, "atera", false)
+        .await
+        .expect_err("nor may she re-pin by saving");
+    assert_eq!(refused.code, ErrorCode::AdminOnly);
+    // A new connection through her app is refused the same way (the old one lets go of the
+    // vault's audit log first).
+    drop((unpinned_console, rogue_console));
+    emulator.set_interactive_user(Some(MALLORY));
+    let status = mallory
+        .connect(ConnectRequest {
+            settings: ConnectionSettings {
+                client_id: ROGUE_CLIENT.into(),
+                ..settings(&emulator)
+            },
+            client_secret: None,
+            method: Some(SignInMethod::Browser),
+            remember: false,
+        })
+        .await
+        .expect("the connection itself works");
+    assert_eq!(status.operator.and_then(|o| o.role), None);
+    // Ada, through the pinned app, is still Admin.
+    let (console, admin) = ada.console().await.expect("console");
+    assert_eq!(admin.role, Some(ConsoleRole::Admin));
+    console
+        .copy_key(&admin, "atera", |_| Ok(()))
+        .await
+        .expect("the Admin copies");
 }

@@ -14,7 +14,7 @@ use akv_core::domain::secret::SecretValue;
 use akv_core::service::audit::AuditFilter;
 use akv_core::service::vault::AddKeyRequest;
 use akv_core::session::{AppCore, AppPaths, ConnectRequest};
-use akv_core::store::tags::{CONTENT_TYPE, record_to_tags};
+use akv_core::store::tags::{CONTENT_TYPE, record_to_tags, record_to_tags_at};
 use akv_tests::emulator::{Emulator, Fault, RouteKind, SeedSecret};
 use chrono::{Duration, Utc};
 use support::*;
@@ -107,7 +107,9 @@ async fn connecting_and_visiting_every_tab_lists_a_big_vault_once() {
             .await
             .expect("rotation");
         console.distribution_view(&dana).await.expect("distribute");
-        console.audit_view(&AuditFilter::default()).expect("audit");
+        console
+            .audit_view(&dana, &AuditFilter::default())
+            .expect("audit");
         core.due_reminders().await;
     }
     assert_eq!(console.unmanaged_secrets().len(), 5);
@@ -241,11 +243,12 @@ async fn keys_changed_outside_the_console_are_marked_and_recorded_once() {
         "as written by the console"
     );
 
-    // Someone edits an owner tag in the Portal, stores a new version with copied tags a day
-    // later (the emulator stamps it now, after the console's stamp), and stores another with no
-    // tags at all.
+    // The first Admin's connect gave the vault a stamp key. Someone edits an owner tag of a key
+    // the console stamped with it in the Portal, stores a new version with the tags a console
+    // stamped a day ago copied (the emulator stamps it now), and stores another with no tags.
+    let key = console.policy().stamp_key.expect("a stamp key");
     let mut owner_edit = SeedSecret::new("value-of-atera--edited").content_type(CONTENT_TYPE);
-    for (name, value) in record_to_tags(&edited) {
+    for (name, value) in record_to_tags(&edited, Some(&key)) {
         owner_edit = owner_edit.tag(
             &name,
             if name == "akv-owner" {
@@ -259,18 +262,8 @@ async fn keys_changed_outside_the_console_are_marked_and_recorded_once() {
         .seed(&edited.secret_name, owner_edit)
         .expect("seed");
     let mut copied = SeedSecret::new("a new value").content_type(CONTENT_TYPE);
-    let mut tags = record_to_tags(&replaced);
     // The copied stamp says the console wrote it a day ago; this version is stored now.
-    let stamp = tags["akv-written"].clone();
-    let (written, print) = stamp.split_once(';').expect("stamp");
-    let earlier = chrono::DateTime::parse_from_rfc3339(written).expect("time") - Duration::days(1);
-    tags.insert(
-        "akv-written".into(),
-        format!(
-            "{};{print}",
-            earlier.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        ),
-    );
+    let tags = record_to_tags_at(&replaced, Some(&key), Utc::now() - Duration::days(1));
     for (name, value) in tags {
         copied = copied.tag(&name, &value);
     }
@@ -315,7 +308,7 @@ async fn keys_changed_outside_the_console_are_marked_and_recorded_once() {
     );
     let recorded = |console: &akv_core::service::Console| {
         console
-            .audit_view(&AuditFilter::default())
+            .audit_view(&dana, &AuditFilter::default())
             .expect("audit")
             .entries
             .iter()

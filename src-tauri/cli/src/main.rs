@@ -270,7 +270,13 @@ where
     };
     let bytes = render(core, filter).await?;
     akv_core::config::write_atomically(path, &bytes)?;
-    eprintln!("Wrote {} ({} bytes).", path.display(), bytes.len());
+    eprintln!(
+        "{}",
+        output::clean(
+            &format!("Wrote {} ({} bytes).", path.display(), bytes.len()),
+            false
+        )
+    );
     Ok(if failed.is_empty() {
         MonitorLevel::Ok
     } else {

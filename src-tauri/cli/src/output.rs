@@ -1,8 +1,57 @@
 //! What `akv-console` prints: tables for people, JSON for scripts (stdout), errors and notices
 //! (stderr). Everything printed comes from the core's views: masked previews, dates, statuses.
+//!
+//! Much of it was written by others: vault tags (previews, notes), server messages, client names
+//! in config.json. A terminal acts on control characters (ESC and OSC sequences retitle the
+//! window, rewrite lines, or on some terminals write files), so every line goes through
+//! [`clean`] before it is printed, and JSON's strings too (JSON escapes C0 but passes DEL and C1
+//! raw, and the reader may print the values).
 
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
+
+/// `text` without control characters: C0 (but `\t`, and `\n` when `multiline`), DEL and C1.
+/// Removing ESC and BEL leaves an escape sequence's text inert and visible.
+pub fn clean(text: &str, multiline: bool) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            '\t' => Some(c),
+            '\n' if multiline => Some(c),
+            // A line break inside one printed line would forge a line of its own.
+            '\n' | '\r' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+/// A JSON value with every string (and key) cleaned.
+fn clean_json(value: Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(clean(&text, true)),
+        Value::Array(items) => Value::Array(items.into_iter().map(clean_json).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| (clean(&key, false), clean_json(value)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// `println!` of one cleaned line.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        println!("{}", $crate::output::clean(&format!($($arg)*), false))
+    };
+}
+
+/// `eprintln!` of one cleaned line.
+macro_rules! tell {
+    ($($arg:tt)*) => {
+        eprintln!("{}", $crate::output::clean(&format!($($arg)*), false))
+    };
+}
 
 use akv_core::error::{AppError, AppResult};
 use akv_core::service::monitor::{MonitorLevel, MonitorReport};
@@ -11,22 +60,25 @@ use akv_core::service::{Notice, NoticeLevel};
 use akv_core::session::ClientStatus;
 
 fn print_json(value: &impl Serialize) {
-    match serde_json::to_string_pretty(value) {
+    match serde_json::to_value(value)
+        .and_then(|value| serde_json::to_string_pretty(&clean_json(value)))
+    {
         Ok(text) => println!("{text}"),
-        Err(error) => eprintln!("error: the report could not be encoded as JSON ({error})"),
+        Err(error) => tell!("error: the report could not be encoded as JSON ({error})"),
     }
 }
 
 /// A named error, as the window shows it: code, message and hint (JSON on request).
 pub fn error(error: &AppError, json: bool) {
     if json {
-        let text = serde_json::to_string(&json!({ "error": error }))
-            .unwrap_or_else(|_| error.message.clone());
-        eprintln!("{text}");
+        match serde_json::to_string(&clean_json(json!({ "error": error }))) {
+            Ok(text) => eprintln!("{text}"),
+            Err(_) => tell!("{}", error.message),
+        }
     } else {
-        eprintln!("error [{}]: {}", error.audit_code(), error.message);
+        tell!("error [{}]: {}", error.audit_code(), error.message);
         if !error.hint.is_empty() {
-            eprintln!("hint: {}", error.hint);
+            tell!("hint: {}", error.hint);
         }
     }
 }
@@ -37,14 +89,17 @@ pub fn notice(notice: &Notice) {
         NoticeLevel::Warning => "warning",
         _ => "note",
     };
-    eprintln!("{level}: {}", notice.message);
+    tell!("{level}: {}", notice.message);
     if let Some(hint) = &notice.hint {
-        eprintln!("hint: {hint}");
+        tell!("hint: {hint}");
     }
 }
 
 /// Pad or cut `text` to `width` characters (not bytes: names may hold any script).
 fn cell(text: &str, width: usize) -> String {
+    // Cleaned first, so the padding counts what is printed.
+    let text = clean(text, false);
+    let text = text.as_str();
     let count = text.chars().count();
     if count > width {
         let cut: String = text.chars().take(width.saturating_sub(1)).collect();
@@ -73,19 +128,19 @@ pub fn clients(clients: &[ClientStatus], json: bool) {
         return;
     }
     if clients.is_empty() {
-        println!(
+        say!(
             "No client is remembered on this PC. Connect one in the console window with \
              Remember this connection ticked."
         );
         return;
     }
-    println!("{} {} AUTH", cell("CLIENT", 28), cell("VAULT", 26));
+    say!("{} {} AUTH", cell("CLIENT", 28), cell("VAULT", 26));
     for c in clients {
         let auth = match c.settings.auth {
             akv_core::domain::connection::AuthMode::SignIn => "signed in with Microsoft",
             akv_core::domain::connection::AuthMode::AppSecret => "app registration secret",
         };
-        println!(
+        say!(
             "{} {} {auth}",
             cell(&c.name, 28),
             cell(&c.settings.vault_name, 26)
@@ -101,17 +156,17 @@ pub fn status(report: &MonitorReport, json: bool) {
     for client in &report.clients {
         match (&client.error, &client.counts) {
             (Some(error), _) => {
-                println!(
+                say!(
                     "{} ({}): could not be checked [{}]: {}",
                     client.name,
                     client.vault,
                     error.audit_code(),
                     error.message
                 );
-                println!("  hint: {}", error.hint);
+                say!("  hint: {}", error.hint);
             }
             (None, Some(counts)) => {
-                println!(
+                say!(
                     "{} ({}): {} keys, {} healthy, {} due soon, {} overdue, {} expired, {} disabled",
                     client.name,
                     client.vault,
@@ -123,10 +178,10 @@ pub fn status(report: &MonitorReport, json: bool) {
                     counts.disabled
                 );
                 if client.keys.is_empty() {
-                    println!("  (no keys stored)");
+                    say!("  (no keys stored)");
                     continue;
                 }
-                println!(
+                say!(
                     "  {} {} {} {} REASON",
                     cell("STATUS", 9),
                     cell("VENDOR", 22),
@@ -134,7 +189,7 @@ pub fn status(report: &MonitorReport, json: bool) {
                     cell("PREVIEW", 18)
                 );
                 for key in &client.keys {
-                    println!(
+                    say!(
                         "  {} {} {} {} {}",
                         cell(&key.status_label, 9),
                         cell(&key.vendor_name, 22),
@@ -156,7 +211,7 @@ pub fn status(report: &MonitorReport, json: bool) {
         ),
         MonitorLevel::Unknown => "at least one client could not be checked".to_string(),
     };
-    println!(
+    say!(
         "{}: {verdict} (exit {})",
         report.level.label(),
         report.exit_code
@@ -201,25 +256,25 @@ pub fn verification(
         }
         match result {
             Ok(v) => {
-                println!(
+                say!(
                     "{} ({}): {}",
                     client.name,
                     client.vault_label(),
                     v.report.summary
                 );
                 if let Some(problem) = &v.report.problem {
-                    println!("  {}", problem.message);
+                    say!("  {}", problem.message);
                 }
             }
             Err(error) => {
-                println!(
+                say!(
                     "{} ({}): could not be verified [{}]: {}",
                     client.name,
                     client.vault_label(),
                     error.audit_code(),
                     error.message
                 );
-                println!("  hint: {}", error.hint);
+                say!("  hint: {}", error.hint);
             }
         }
     }
@@ -231,18 +286,34 @@ pub fn verification(
             "clients": rows,
         }));
     } else {
-        println!("{} (exit {})", level.label(), level.exit_code());
+        say!("{} (exit {})", level.label(), level.exit_code());
     }
     level
 }
 
 #[cfg(test)]
 mod tests {
-    use super::cell;
+    use super::{cell, clean, clean_json};
 
     #[test]
     fn cells_count_characters_not_bytes() {
         assert_eq!(cell("Zürich", 8), "Zürich  ");
         assert_eq!(cell("東京歯科クリニック", 5), "東京歯科…");
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let hostile = "ninja\u{1b}]0;pwned\u{7}_\u{1b}[2J••\u{9b}31m\u{7f}5f2a\r\nOK";
+        let line = clean(hostile, false);
+        assert_eq!(line, "ninja]0;pwned_[2J••31m5f2a  OK");
+        assert!(!line.chars().any(char::is_control));
+        assert_eq!(clean("step 1\n\tstep 2\u{7}", true), "step 1\n\tstep 2");
+        let json = clean_json(serde_json::json!({ "preview\u{1b}": [hostile] }));
+        let text = json.to_string();
+        assert!(!text.contains('\u{9b}') && !text.contains('\u{7f}'));
+        assert!(
+            !text.contains("\\u001b") && !text.contains("\\u0007"),
+            "{text}"
+        );
     }
 }

@@ -92,6 +92,34 @@ fn unreadable(path: &Path, error: impl std::fmt::Display) -> AppError {
     )
 }
 
+/// A client from the file, validated as the Clients form validates it: the vault name reaches file
+/// paths and the vault's host, and the file is only a claim. The error names the client.
+pub fn check_client(client: &ClientConfig) -> AppResult<ConnectionSettings> {
+    client.settings.validated().map_err(|error| {
+        AppError::new(
+            ErrorCode::InvalidSavedClient,
+            format!(
+                "The saved client '{}' is not valid ({}), so the console will not connect it.",
+                client.name, error.message
+            ),
+            "Edit the client in the Clients list (or fix config.json while the console is closed); it stays in the file until you change or remove it.",
+        )
+    })
+}
+
+/// The one error that lists every invalid saved client (see [`check_client`]).
+pub fn invalid_clients_error(names: &[String]) -> AppError {
+    AppError::new(
+        ErrorCode::InvalidSavedClient,
+        format!(
+            "config.json holds {} client(s) that are not valid and were not connected: {}.",
+            names.len(),
+            names.join(", ")
+        ),
+        "Each shows its problem in the Clients list; edit or remove it there. The other clients load as usual.",
+    )
+}
+
 /// Read the config; a missing file is an empty config.
 pub fn load(dir: &Path) -> AppResult<ConsoleConfig> {
     let path = dir.join(CONFIG_FILE);

@@ -44,6 +44,9 @@ pub enum ErrorCode {
     AdminOnly,
     /// Signed in, but no console app role is assigned to the user in Entra.
     NoAppRole,
+    /// The connection signs in through another app registration than the one the vault's
+    /// policy pins: its roles are ignored.
+    ForeignApp,
     /// App-secret mode: the typed name is not on the vault's roster.
     NotOnRoster,
     /// The vault's role policy could not be read: only Admin may act.
@@ -66,8 +69,13 @@ pub enum ErrorCode {
     SignInCancelled,
     SessionExpired,
     ConfigUnreadable,
+    /// A client saved in config.json fails validation (edited by hand or by something else):
+    /// it is listed but never connected.
+    InvalidSavedClient,
     FileWriteFailed,
     SaveCancelled,
+    /// The technician answered Cancel to a native confirmation: nothing was changed.
+    ActionDeclined,
     ReportFailed,
     Internal,
 }

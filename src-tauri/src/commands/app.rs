@@ -2,7 +2,7 @@
 
 use tauri::{AppHandle, Runtime};
 
-use super::{Core, announce_status, show_reminders};
+use super::{Core, announce_status, ask_native, show_reminders};
 use akv_core::domain::policy::Role;
 use akv_core::error::AppResult;
 use akv_core::session::{AppStatus, ReminderView};
@@ -14,7 +14,9 @@ pub async fn app_status(core: Core<'_>) -> AppResult<AppStatus> {
 
 #[tauri::command]
 pub async fn start_demo<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppResult<AppStatus> {
-    let status = core.start_demo().await?;
+    let status = core
+        .start_demo_confirmed(|prompt| ask_native(&app, prompt))
+        .await?;
     announce_status(&app);
     show_reminders(&app);
     Ok(status)

@@ -14,8 +14,8 @@ pub async fn audit_view(
     client_id: String,
     filter: AuditFilter,
 ) -> AppResult<AuditView> {
-    let (console, _) = core.client_console(&client_id).await?;
-    console.audit_view(&filter)
+    let (console, operator) = core.client_console(&client_id).await?;
+    console.audit_view(&operator, &filter)
 }
 
 #[tauri::command]

@@ -4,7 +4,7 @@
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_dialog::DialogExt;
 
-use super::{Core, announce_status, show_reminders};
+use super::{Core, announce_status, ask_native, show_reminders};
 use akv_core::error::{AppError, AppResult, ErrorCode};
 use akv_core::session::{AppStatus, ClientRequest, ConnectRequest};
 
@@ -67,7 +67,9 @@ pub async fn remove_client<R: Runtime>(
     core: Core<'_>,
     client_id: String,
 ) -> AppResult<AppStatus> {
-    let result = core.remove_client(&client_id).await;
+    let result = core
+        .remove_client_confirmed(&client_id, |prompt| ask_native(&app, prompt))
+        .await;
     announce_status(&app);
     result
 }
@@ -98,8 +100,12 @@ pub async fn disconnect<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppRes
 }
 
 #[tauri::command]
-pub async fn forget_connection(core: Core<'_>) -> AppResult<AppStatus> {
-    core.forget().await
+pub async fn forget_connection<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+) -> AppResult<AppStatus> {
+    core.forget_confirmed(|prompt| ask_native(&app, prompt))
+        .await
 }
 
 /// Pick a CA certificate file (custom clouds) in the native dialog; returns its PEM text, which is

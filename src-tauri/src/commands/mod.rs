@@ -21,7 +21,7 @@ use tauri_plugin_opener::OpenerExt;
 use ts_rs::TS;
 
 use akv_core::error::{AppError, AppResult, ErrorCode};
-use akv_core::session::AppCore;
+use akv_core::session::{AppCore, ConfirmPrompt};
 
 pub type Core<'a> = tauri::State<'a, Arc<AppCore>>;
 
@@ -59,6 +59,32 @@ impl LastSaved {
     fn get(&self) -> Option<PathBuf> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
+}
+
+/// Ask a destructive step's question in a native dialog (the page cannot answer it). Debug builds
+/// take the answer from `AKV_E2E_CONFIRM` (`accept` or `decline`) when set: native dialogs cannot
+/// be driven under Xvfb. Release builds never read it. A dialog that closes without an answer is
+/// a no.
+pub async fn ask_native<R: Runtime>(app: &AppHandle<R>, prompt: ConfirmPrompt) -> bool {
+    if cfg!(debug_assertions)
+        && let Some(answer) = std::env::var_os("AKV_E2E_CONFIRM")
+    {
+        return answer == "accept";
+    }
+    use tauri_plugin_dialog::{MessageDialogButtons, MessageDialogKind};
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .message(prompt.message)
+        .title(prompt.title)
+        .kind(MessageDialogKind::Warning)
+        .buttons(MessageDialogButtons::OkCancelCustom(
+            prompt.confirm_label,
+            "Cancel".to_string(),
+        ))
+        .show(move |yes| {
+            let _ = sender.send(yes);
+        });
+    receiver.await.unwrap_or(false)
 }
 
 /// Debug builds let end-to-end tests name the folder instead of answering a native dialog, which

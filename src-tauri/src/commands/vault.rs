@@ -179,8 +179,8 @@ pub async fn key_versions(
     client_id: String,
     secret_name: String,
 ) -> AppResult<Vec<VersionView>> {
-    let (console, _) = core.client_console(&client_id).await?;
-    console.versions(&secret_name).await
+    let (console, operator) = core.client_console(&client_id).await?;
+    console.versions(&operator, &secret_name).await
 }
 
 #[tauri::command]
@@ -220,8 +220,8 @@ pub async fn key_runbook(
     client_id: String,
     secret_name: String,
 ) -> AppResult<RunbookView> {
-    let (console, _) = core.client_console(&client_id).await?;
-    console.key_runbook(&secret_name).await
+    let (console, operator) = core.client_console(&client_id).await?;
+    console.key_runbook(&operator, &secret_name).await
 }
 
 #[tauri::command]
@@ -236,8 +236,8 @@ pub async fn save_runbook(
 
 #[tauri::command]
 pub async fn deleted_keys(core: Core<'_>, client_id: String) -> AppResult<Vec<DeletedView>> {
-    let (console, _) = core.client_console(&client_id).await?;
-    console.deleted_keys().await
+    let (console, operator) = core.client_console(&client_id).await?;
+    console.deleted_keys(&operator).await
 }
 
 #[tauri::command]

@@ -39,7 +39,8 @@ pub fn seed_console_key(emulator: &Emulator, record: &KeyRecord) -> Result<(), S
     if !record.enabled {
         seed = seed.disabled();
     }
-    for (name, value) in record_to_tags(record) {
+    // Unkeyed, as a console wrote it before the vault had a stamp key.
+    for (name, value) in record_to_tags(record, None) {
         seed = seed.tag(&name, &value);
     }
     emulator

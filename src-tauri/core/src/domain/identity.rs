@@ -53,6 +53,35 @@ pub fn role_from_claims<S: AsRef<str>>(roles: &[S]) -> Option<Role> {
         .map(|(_, role)| *role)
 }
 
+/// An app registration in its tenant: the one a connection signs in as, or the one the vault's
+/// policy pins as the console's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsoleApp {
+    pub tenant_id: String,
+    pub client_id: String,
+}
+
+impl ConsoleApp {
+    /// GUIDs compare without regard to case.
+    pub fn same(&self, other: &ConsoleApp) -> bool {
+        self.tenant_id.eq_ignore_ascii_case(&other.tenant_id)
+            && self.client_id.eq_ignore_ascii_case(&other.client_id)
+    }
+
+    pub fn describe(&self) -> String {
+        format!("app {} in tenant {}", self.client_id, self.tenant_id)
+    }
+}
+
+/// A connection whose app registration is not the one the vault's policy pins: its roles
+/// (Entra's `roles` claim or the roster) count for nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignApp {
+    pub pinned: ConsoleApp,
+    pub used: ConsoleApp,
+}
+
 /// The technician at this console, as Rust resolved them for this connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -65,6 +94,11 @@ pub struct Operator {
     /// Signed in: the user principal name and object id from the verified token.
     pub upn: Option<String>,
     pub oid: Option<String>,
+    /// Set when the role was refused because the connection's app is not the pinned one (the
+    /// reason `role` is `None`), so the refusal can name the pinned app.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub foreign_app: Option<ForeignApp>,
 }
 
 impl Operator {
@@ -75,6 +109,7 @@ impl Operator {
             identity: IdentityKind::Demo,
             upn: None,
             oid: None,
+            foreign_app: None,
         }
     }
 
@@ -86,6 +121,7 @@ impl Operator {
             identity: IdentityKind::Unverified,
             upn: None,
             oid: None,
+            foreign_app: None,
         }
     }
 
@@ -104,7 +140,30 @@ impl Operator {
         self.role.ok_or_else(|| self.no_role_error())
     }
 
+    /// Drop the role of a connection made through another app registration than the pinned one.
+    pub fn refuse_foreign_app(mut self, foreign: Option<ForeignApp>) -> Operator {
+        if foreign.is_some() {
+            self.role = None;
+        }
+        self.foreign_app = foreign;
+        self
+    }
+
     fn no_role_error(&self) -> AppError {
+        if let Some(foreign) = &self.foreign_app {
+            return AppError::new(
+                ErrorCode::ForeignApp,
+                format!(
+                    "This vault's role policy takes roles only from the console's own app registration ({}); this connection signs in through {}, so its roles are ignored.",
+                    foreign.pinned.describe(),
+                    foreign.used.describe()
+                ),
+                format!(
+                    "Edit the client and set Tenant ID {} and Client ID {} (the console's app registration), then connect again. Roles assigned on any other app registration never count.",
+                    foreign.pinned.tenant_id, foreign.pinned.client_id
+                ),
+            );
+        }
         match self.identity {
             IdentityKind::Entra => AppError::new(
                 ErrorCode::NoAppRole,
@@ -161,6 +220,7 @@ mod tests {
             identity: IdentityKind::Entra,
             upn: Some("dana@contoso.com".into()),
             oid: Some("oid".into()),
+            foreign_app: None,
         };
         let error = signed_in.require_role().expect_err("no role");
         assert_eq!(error.code, ErrorCode::NoAppRole);

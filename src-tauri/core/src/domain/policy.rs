@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::domain::catalog::{self, Category};
-use crate::domain::identity::{Operator, roster_key};
+use crate::domain::identity::{ConsoleApp, ForeignApp, Operator, roster_key};
 use crate::error::{AppError, AppResult, ErrorCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
@@ -146,9 +146,49 @@ pub struct AccessPolicy {
     pub updated_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub updated_by: Option<String>,
+    /// The console's own app registration: roles (Entra's `roles` claim, the roster) count only
+    /// on connections through it, since anyone in a tenant may register an app and give
+    /// themselves its app roles. Set by an Admin's save; `None` in documents written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_app: Option<ConsoleApp>,
+    /// The key of the consoles' outside-change stamps on keys (see `store::tags`). Created by an
+    /// Admin's save or an Admin's first connect; `None` in documents written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp_key: Option<StampKey>,
 }
 
-pub const POLICY_FORMAT_VERSION: u32 = 2;
+/// A random HMAC-SHA256 key only the consoles know (it lives in the policy document, which
+/// technicians' consoles read and tag writers elsewhere need not), and when it was made: stamps
+/// that cannot be verified with it are trusted only on secrets Key Vault last changed before it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StampKey {
+    /// 32 bytes, hex.
+    pub key: String,
+    pub created: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for StampKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StampKey([redacted], created {})", self.created)
+    }
+}
+
+impl StampKey {
+    pub fn generate(now: DateTime<Utc>) -> StampKey {
+        StampKey {
+            key: hex::encode(rand::random::<[u8; 32]>()),
+            created: now,
+        }
+    }
+
+    /// The key's bytes; `None` for a damaged document (then nothing is verified).
+    pub fn bytes(&self) -> Option<[u8; 32]> {
+        hex::decode(&self.key).ok()?.try_into().ok()
+    }
+}
+
+/// 3: the pinned console app.
+pub const POLICY_FORMAT_VERSION: u32 = 3;
 
 impl AccessPolicy {
     /// The product manual's default grants (Admin all; L2 RMM, PSA, EDR, Network, Backup; L1 RMM,
@@ -170,6 +210,8 @@ impl AccessPolicy {
             roster: None,
             updated_at: None,
             updated_by: None,
+            console_app: None,
+            stamp_key: None,
         }
     }
 
@@ -182,7 +224,22 @@ impl AccessPolicy {
             roster: None,
             updated_at: None,
             updated_by: None,
+            console_app: None,
+            stamp_key: None,
         }
+    }
+
+    /// Whether roles on a connection through `app` count: `Some` names the pinned app it is
+    /// not. An unpinned policy accepts any app (as before the pin existed; the Distribute tab
+    /// says so until an Admin saves the policy).
+    pub fn foreign_app(&self, app: &ConsoleApp) -> Option<ForeignApp> {
+        self.console_app
+            .as_ref()
+            .filter(|pinned| !pinned.same(app))
+            .map(|pinned| ForeignApp {
+                pinned: pinned.clone(),
+                used: app.clone(),
+            })
     }
 
     /// The roster's role for a typed name (app-secret mode).
@@ -333,6 +390,9 @@ pub enum AdminAction {
     ChangePolicy,
     ChangeRole,
     AcknowledgeTamper,
+    /// Adopting makes any secret of the vault (a database password, another app's secret) a
+    /// vendor key that the vendor's roles may then copy, so only an Admin decides it.
+    Adopt,
 }
 
 pub fn check_admin(role: Option<Role>, action: AdminAction) -> AppResult<()> {
@@ -343,6 +403,7 @@ pub fn check_admin(role: Option<Role>, action: AdminAction) -> AppResult<()> {
         AdminAction::ChangePolicy => "change which roles may use which keys",
         AdminAction::ChangeRole => "change an operator's role",
         AdminAction::AcknowledgeTamper => "acknowledge a detected tampering of the audit log",
+        AdminAction::Adopt => "adopt secrets the console did not create",
     }))
 }
 
@@ -424,6 +485,10 @@ mod tests {
                 check_admin(Some(role), AdminAction::ChangeRole).is_ok(),
                 role == Role::Admin
             );
+            assert_eq!(
+                check_admin(Some(role), AdminAction::Adopt).is_ok(),
+                role == Role::Admin
+            );
         }
         assert!(check_admin(None, AdminAction::ChangePolicy).is_err());
     }
@@ -490,6 +555,52 @@ mod tests {
         let policy = AccessPolicy::from_json(old).expect("old document");
         assert!(policy.allows(Role::L1, "ninjaone"));
         assert_eq!(policy.roster, None);
+    }
+
+    #[test]
+    fn only_the_pinned_app_confers_roles() {
+        let console = ConsoleApp {
+            tenant_id: "11111111-1111-4111-8111-111111111111".into(),
+            client_id: "33333333-3333-4333-8333-333333333333".into(),
+        };
+        let rogue = ConsoleApp {
+            client_id: "44444444-4444-4444-8444-444444444444".into(),
+            ..console.clone()
+        };
+        let mut policy = AccessPolicy::manual_defaults();
+        // Before an Admin's save pins it, any app is accepted (as before the pin).
+        assert_eq!(policy.foreign_app(&rogue), None);
+        policy.console_app = Some(console.clone());
+        let reloaded = AccessPolicy::from_json(&policy.to_json()).expect("round trip");
+        assert_eq!(reloaded.foreign_app(&console), None);
+        let upper = ConsoleApp {
+            client_id: console.client_id.to_uppercase(),
+            ..console.clone()
+        };
+        assert_eq!(
+            reloaded.foreign_app(&upper),
+            None,
+            "GUID case is no new app"
+        );
+        let foreign = reloaded.foreign_app(&rogue).expect("another app");
+        assert_eq!(foreign.pinned, console);
+        let other_tenant = ConsoleApp {
+            tenant_id: "22222222-2222-4222-8222-222222222222".into(),
+            ..console.clone()
+        };
+        assert!(reloaded.foreign_app(&other_tenant).is_some());
+        // The refusal drops the role and names the pinned app.
+        let operator = Operator::unverified("Mallory", Some(Role::Admin))
+            .refuse_foreign_app(reloaded.foreign_app(&rogue));
+        assert_eq!(operator.role, None);
+        let error = operator.require_role().expect_err("no role");
+        assert_eq!(error.code, ErrorCode::ForeignApp);
+        assert!(
+            error.message.contains(&console.client_id),
+            "{}",
+            error.message
+        );
+        assert!(error.hint.contains(&console.client_id));
     }
 
     #[test]

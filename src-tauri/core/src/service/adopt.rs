@@ -13,7 +13,7 @@ use crate::audit::AuditAction;
 use crate::domain::catalog::{self, Vendor};
 use crate::domain::key_value::KeyParts;
 use crate::domain::keys::{KeyRecord, KeySettings};
-use crate::domain::policy::KeyAction;
+use crate::domain::policy::{AdminAction, check_admin};
 use crate::domain::validation::{
     MAX_NOTE_CHARS, MAX_OWNER_CHARS, validate_interval, validate_label, validate_text,
     validate_vendor,
@@ -56,7 +56,7 @@ pub struct UnmanagedRow {
 #[ts(export)]
 pub struct UnmanagedView {
     pub rows: Vec<UnmanagedRow>,
-    /// The operator may adopt at least one vendor's keys (Add permission).
+    /// The operator may adopt (Admin only).
     pub can_adopt: bool,
 }
 
@@ -172,6 +172,26 @@ fn row_of(console: &Console, secret: &UnmanagedSecret) -> UnmanagedRow {
     }
 }
 
+/// The secret's content type and tags as they were before adopting replaced them, for the
+/// audit entry: what the secret was is then never lost.
+fn describe_original(secret: &UnmanagedSecret) -> String {
+    let mut tags: Vec<(&String, &String)> = secret.tags.iter().collect();
+    tags.sort();
+    let tags = if tags.is_empty() {
+        "no tags".to_string()
+    } else {
+        let listed: Vec<String> = tags
+            .into_iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        format!("tags {}", listed.join(", "))
+    };
+    format!(
+        "content type {}; {tags}",
+        secret.content_type.as_deref().unwrap_or("(none)")
+    )
+}
+
 fn not_unmanaged(name: &str) -> AppError {
     AppError::new(
         ErrorCode::KeyNotFound,
@@ -182,25 +202,17 @@ fn not_unmanaged(name: &str) -> AppError {
 
 impl Console {
     /// Every secret of the vault that is not a console key, from the snapshot (no request).
-    pub fn unmanaged_view(&self, operator: &Operator) -> UnmanagedView {
+    /// Names and tags of other tools' secrets are for operators with a role only.
+    pub fn unmanaged_view(&self, operator: &Operator) -> AppResult<UnmanagedView> {
+        operator.require_role()?;
         let mut rows: Vec<UnmanagedRow> = self
             .unmanaged_secrets()
             .iter()
             .map(|secret| row_of(self, secret))
             .collect();
         rows.sort_by(|a, b| a.name.cmp(&b.name));
-        let policy = self.policy();
-        let can_adopt = catalog::catalog().iter().any(|vendor| {
-            crate::domain::policy::check_operator_action(
-                &policy,
-                operator,
-                &vendor.id,
-                &vendor.name,
-                KeyAction::Add,
-            )
-            .is_ok()
-        });
-        UnmanagedView { rows, can_adopt }
+        let can_adopt = check_admin(operator.role, AdminAction::Adopt).is_ok();
+        Ok(UnmanagedView { rows, can_adopt })
     }
 
     /// Adopt one secret in place (see the module comment). Audited, with the tags it replaced.
@@ -224,31 +236,33 @@ impl Console {
         )?;
         let owner = validate_text("owner", "Owner", &request.owner, MAX_OWNER_CHARS)?;
         let note = validate_text("note", "Note", &request.note, MAX_NOTE_CHARS)?;
-        self.authorize_vendor(
-            operator,
-            &vendor.id,
-            Some(&secret.name),
-            KeyAction::Add,
-            AuditAction::Adopt,
-        )?;
+        if let Err(error) = check_admin(operator.role, AdminAction::Adopt) {
+            self.record(
+                operator,
+                AuditAction::Adopt,
+                Some(&vendor.id),
+                Some(&secret.name),
+                Err(&error),
+                "",
+            )
+            .await;
+            return Err(error);
+        }
 
         let result = self
             .adopt_checked(vendor, &secret, label, interval, owner, note, now)
             .await;
-        let replaced = if secret.tags.is_empty() {
-            String::new()
-        } else {
-            let mut names: Vec<&str> = secret.tags.keys().map(String::as_str).collect();
-            names.sort_unstable();
-            format!("; replaced its tags {}", names.join(", "))
-        };
         self.record(
             operator,
             AuditAction::Adopt,
             Some(&vendor.id),
             Some(&secret.name),
             result.as_ref().map(|_| ()),
-            format!("adopted as {} (no new version){replaced}", vendor.name),
+            format!(
+                "adopted as {} (no new version); before: {}",
+                vendor.name,
+                describe_original(&secret)
+            ),
         )
         .await;
         let stored = result?;

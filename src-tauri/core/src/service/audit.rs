@@ -84,7 +84,9 @@ fn matches(
 }
 
 impl Console {
-    pub fn audit_view(&self, filter: &AuditFilter) -> AppResult<AuditView> {
+    /// Who did what to which key: for operators with a role only.
+    pub fn audit_view(&self, operator: &Operator, filter: &AuditFilter) -> AppResult<AuditView> {
+        operator.require_role()?;
         let from = parse_day("from", filter.from.as_deref())?;
         let to = parse_day("to", filter.to.as_deref())?;
         let log = self.audit_log();

@@ -1,7 +1,8 @@
 //! Keeping a copied key on the clipboard no longer than needed: the console remembers a hash of
 //! what it copied (never the value) and clears the clipboard after the countdown, when the window
 //! closes and when the app exits — but only while the clipboard still holds that value, so text
-//! the technician copied since is left alone.
+//! the technician copied since is left alone. A clipboard that cannot be read back (some Wayland
+//! compositors refuse reads to an unfocused window) is cleared: the key may still be on it.
 
 use std::sync::Mutex;
 
@@ -11,7 +12,7 @@ use crate::domain::secret::SecretValue;
 
 /// The system clipboard as the guard needs it (the Tauri plugin in the app, a fake in tests).
 pub trait Clipboard {
-    /// The clipboard's text, if it holds text.
+    /// The clipboard's text; `None` when it could not be read as text (refused, or not text).
     fn read_text(&self) -> Option<zeroize::Zeroizing<String>>;
     fn clear(&self);
 }
@@ -54,9 +55,11 @@ impl ClipboardGuard {
             _ => return None,
         };
         *held = None;
+        // Unreadable counts as ours: clearing someone's non-text copy is the lesser harm than
+        // leaving a key on a clipboard the console cannot see.
         let still_ours = clipboard
             .read_text()
-            .is_some_and(|current| digest(&current) == hash);
+            .is_none_or(|current| digest(&current) == hash);
         if still_ours {
             clipboard.clear();
         }
@@ -78,10 +81,15 @@ mod tests {
     struct FakeClipboard {
         text: RefCell<Option<String>>,
         clears: RefCell<u32>,
+        /// Reads are refused (as on some Wayland setups).
+        unreadable: bool,
     }
 
     impl Clipboard for FakeClipboard {
         fn read_text(&self) -> Option<zeroize::Zeroizing<String>> {
+            if self.unreadable {
+                return None;
+            }
             self.text.borrow().clone().map(zeroize::Zeroizing::new)
         }
         fn clear(&self) {
@@ -111,6 +119,23 @@ mod tests {
         // A second exit signal (window closed, then app exit) does nothing more.
         assert_eq!(guard.clear_if_still_ours(&clipboard, None), None);
         assert_eq!(*clipboard.clears.borrow(), 1);
+    }
+
+    #[test]
+    fn a_clipboard_that_cannot_be_read_back_is_cleared_anyway() {
+        let guard = ClipboardGuard::default();
+        let clipboard = FakeClipboard {
+            unreadable: true,
+            ..FakeClipboard::default()
+        };
+        let generation = copy(&guard, &clipboard, "ninja_secret_value");
+        assert_eq!(
+            guard.clear_if_still_ours(&clipboard, Some(generation)),
+            Some(true)
+        );
+        assert_eq!(*clipboard.text.borrow(), None, "the key is gone");
+        assert_eq!(*clipboard.clears.borrow(), 1);
+        assert!(!guard.pending());
     }
 
     #[test]

@@ -76,6 +76,34 @@ pub struct DistributionView {
     pub policy_source: PolicySource,
     /// App-secret mode: the roster (name → role). `None` when roles come from Entra or the demo.
     pub roster: Option<Vec<RosterRow>>,
+    /// Which app registration's roles count (the pin), or that none is pinned yet. `None` in
+    /// the demo.
+    pub app_pin: Option<AppPinView>,
+}
+
+/// The console app pinned in the vault's policy, as the Distribute tab shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AppPinView {
+    pub pinned: bool,
+    pub text: String,
+}
+
+fn app_pin_view(policy: &AccessPolicy) -> AppPinView {
+    match &policy.console_app {
+        Some(app) => AppPinView {
+            pinned: true,
+            text: format!(
+                "Roles count only on connections through the console's app registration, {}, pinned in this vault's policy.",
+                app.describe()
+            ),
+        },
+        None => AppPinView {
+            pinned: false,
+            text: "No app registration is pinned yet: roles from any app registration in the tenant are accepted, and anyone there can register an app and give themselves Console.Admin. The next Admin save of this policy (any toggle) pins the app this console signs in through.".to_string(),
+        },
+    }
 }
 
 impl Console {
@@ -130,6 +158,7 @@ impl Console {
             enforcement_note: enforcement_note(operator.identity).to_string(),
             policy_source: self.policy_source(),
             roster,
+            app_pin: (operator.identity != IdentityKind::Demo).then(|| app_pin_view(&policy)),
         })
     }
 
@@ -152,6 +181,8 @@ impl Console {
         let result = async {
             let mut policy = self.refresh_policy().await?;
             change(&mut policy, self.policy_source())?;
+            // Only an Admin gets here, and only through an app that is not foreign to the pin.
+            self.admin_save(&mut policy);
             policy.version = crate::domain::policy::POLICY_FORMAT_VERSION;
             policy.updated_at = Some(Utc::now());
             policy.updated_by = Some(operator.name.clone());
@@ -241,6 +272,7 @@ impl Console {
             "first operator of this vault",
             Utc::now(),
         )?;
+        self.admin_save(&mut policy);
         policy.updated_at = Some(Utc::now());
         policy.updated_by = Some(name.to_string());
         self.store
@@ -255,7 +287,8 @@ impl Console {
     pub async fn bootstrap_roster(&self, name: &str) -> AppResult<AccessPolicy> {
         let _serial = self.policy_lock.lock().await;
         let mut policy = self.refresh_policy().await?;
-        if policy.roster.is_some() {
+        // Through another app than the pinned one nobody becomes Admin.
+        if policy.roster.is_some() || self.foreign_app().is_some() {
             return Ok(policy);
         }
         policy.set_roster(
@@ -264,6 +297,7 @@ impl Console {
             "first operator after the roster was introduced",
             Utc::now(),
         )?;
+        self.admin_save(&mut policy);
         policy.version = crate::domain::policy::POLICY_FORMAT_VERSION;
         self.store
             .write_document(&ConsoleDocument::RolePolicy, &policy.to_json())

@@ -161,6 +161,9 @@ pub struct Console {
     /// App-secret mode: the app registration this console signs in as (its own secret's key is
     /// rotated with a reconnect before the old secret goes).
     own_app: Mutex<Option<connector::OwnApp>>,
+    /// The app registration (and tenant) the connection signs in through; `None` in the demo.
+    /// Admin saves pin it in the policy; roles count only while it is the pinned one.
+    app: Option<crate::domain::identity::ConsoleApp>,
     /// A removal of the old own secret waiting for the session's reconnect.
     held_revoke: Mutex<Option<connector::HeldRevoke>>,
     /// Shared with the blocking pool: an append fsyncs, which must not stall the async workers
@@ -217,6 +220,7 @@ impl Console {
         Console {
             demo_session: false,
             own_app: Mutex::new(None),
+            app: None,
             held_revoke: Mutex::new(None),
             client: ClientRef {
                 id: "default".into(),
@@ -296,6 +300,47 @@ impl Console {
 
     pub fn client(&self) -> &ClientRef {
         &self.client
+    }
+
+    /// This console's connection signs in through `app` (see [`Console::foreign_app`]).
+    pub fn for_app(mut self, app: crate::domain::identity::ConsoleApp) -> Console {
+        self.app = Some(app);
+        self
+    }
+
+    /// The connection's app, when the vault's policy pins another one: roles then count for
+    /// nothing on this connection.
+    pub fn foreign_app(&self) -> Option<crate::domain::identity::ForeignApp> {
+        self.app
+            .as_ref()
+            .and_then(|app| Self::lock(&self.policy).0.foreign_app(app))
+    }
+
+    /// What every Admin save adds: this connection's app pinned as the console's own, and the
+    /// stamp key when the vault has none yet.
+    pub(crate) fn admin_save(&self, policy: &mut AccessPolicy) {
+        if let Some(app) = &self.app {
+            policy.console_app = Some(app.clone());
+        }
+        if policy.stamp_key.is_none() {
+            policy.stamp_key = Some(crate::domain::policy::StampKey::generate(Utc::now()));
+        }
+    }
+
+    /// An Admin's first connect to a vault whose policy has no stamp key: add one (and nothing
+    /// else; pinning the app is for an Admin's deliberate save).
+    pub(crate) async fn create_stamp_key(&self) -> AppResult<()> {
+        let _serial = self.policy_lock.lock().await;
+        let mut policy = self.refresh_policy().await?;
+        if policy.stamp_key.is_some() || self.policy_source() != PolicySource::Stored {
+            return Ok(());
+        }
+        policy.stamp_key = Some(crate::domain::policy::StampKey::generate(Utc::now()));
+        self.store
+            .write_document(&ConsoleDocument::RolePolicy, &policy.to_json())
+            .await?;
+        self.set_policy(policy);
+        Ok(())
     }
 
     /// The app registration this console's connection signs in as (app-secret mode).
@@ -445,6 +490,14 @@ impl Console {
     /// document and a failed read all leave the console admin-only (fail closed): the cached copy
     /// of an earlier read is never used after a failed refresh.
     pub async fn refresh_policy(&self) -> AppResult<AccessPolicy> {
+        self.load_policy()
+            .await
+            .map_err(|error| policy_unavailable(&error))
+    }
+
+    /// [`Console::refresh_policy`] with a failed read's error as the vault named it: the
+    /// connect's first request (a wrong secret or a missing permission shows as itself).
+    pub(crate) async fn load_policy(&self) -> AppResult<AccessPolicy> {
         let read = self.store.read_document(&ConsoleDocument::RolePolicy).await;
         let (policy, source, result) = match read {
             Ok(Some(json)) => match AccessPolicy::from_json(&json) {
@@ -469,9 +522,13 @@ impl Console {
             Err(error) => (
                 AccessPolicy::admin_only(),
                 PolicySource::Unavailable,
-                Err(policy_unavailable(&error)),
+                Err(error),
             ),
         };
+        // A policy that could not be read keeps the last stamp key: it only verifies stamps.
+        if source == PolicySource::Stored {
+            self.store.use_stamp_key(policy.stamp_key.clone());
+        }
         *Self::lock(&self.policy) = (policy, source);
         result
     }
@@ -485,6 +542,7 @@ impl Console {
     }
 
     pub(crate) fn set_policy(&self, policy: AccessPolicy) {
+        self.store.use_stamp_key(policy.stamp_key.clone());
         *Self::lock(&self.policy) = (policy, PolicySource::Stored);
     }
 

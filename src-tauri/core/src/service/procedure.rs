@@ -212,7 +212,12 @@ impl Console {
     }
 
     /// The key's runbook, or the catalog's template when none was saved.
-    pub async fn key_runbook(&self, secret_name: &str) -> AppResult<RunbookView> {
+    pub async fn key_runbook(
+        &self,
+        operator: &Operator,
+        secret_name: &str,
+    ) -> AppResult<RunbookView> {
+        operator.require_role()?;
         let record = self.key(secret_name).await?;
         let vendor = record
             .vendor()
@@ -334,7 +339,7 @@ impl Console {
         )
         .await;
         result?;
-        self.key_runbook(&record.secret_name).await
+        self.key_runbook(operator, &record.secret_name).await
     }
 
     /// The audit note of a rotation's or revocation's checklist: which "used by" entries were

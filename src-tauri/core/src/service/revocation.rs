@@ -124,7 +124,8 @@ impl Console {
         }
     }
 
-    pub async fn deleted_keys(&self) -> AppResult<Vec<DeletedView>> {
+    pub async fn deleted_keys(&self, operator: &Operator) -> AppResult<Vec<DeletedView>> {
+        operator.require_role()?;
         Ok(self
             .store
             .list_deleted()

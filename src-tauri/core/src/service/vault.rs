@@ -639,7 +639,12 @@ impl Console {
         result
     }
 
-    pub async fn versions(&self, secret_name: &str) -> AppResult<Vec<VersionView>> {
+    pub async fn versions(
+        &self,
+        operator: &Operator,
+        secret_name: &str,
+    ) -> AppResult<Vec<VersionView>> {
+        operator.require_role()?;
         self.key(secret_name).await?;
         // Stores list versions newest first, and Key Vault's newest version is the current one
         // (the list of keys carries no version id to compare with).

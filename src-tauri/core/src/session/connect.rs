@@ -20,6 +20,8 @@ use super::{
 use crate::audit::{AuditAction, AuditLog, LogContext};
 use crate::config::{self, ClientConfig, KeychainItem};
 use crate::domain::connection::{AuthMode, ConnectionSettings};
+use crate::domain::identity::ConsoleApp;
+use crate::domain::policy::Role;
 use crate::domain::secret::SecretValue;
 use crate::domain::validation::validate_text;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -407,10 +409,8 @@ impl AppCore {
         cancel: Option<&SignInCancel>,
         remember: Option<bool>,
     ) -> AppResult<(Arc<Connection>, bool)> {
-        let settings = &config.settings;
-        // Clients read from config.json come here unchecked: the same rules as the Connect
-        // form (a public cloud's sign-in only with that cloud's vaults) before any token.
-        settings.validated()?;
+        // The one door to a connection: settings from the file were never checked by a form.
+        let settings = &config::check_client(config)?;
         let was_remembered = self.with_slots(|slots| {
             slots
                 .iter()
@@ -583,12 +583,17 @@ impl AppCore {
                 self.ping_client()?,
                 &console_id,
             )
-            .for_client(client.clone()),
+            .for_client(client.clone())
+            .for_app(ConsoleApp {
+                tenant_id: settings.tenant_id.clone(),
+                client_id: settings.client_id.clone(),
+            }),
         );
-        // One listing fills the snapshot every view reads; it also proves the credential and
-        // list permission. Reading the policy proves get permission.
+        // Reading the policy proves the credential and get permission; it comes first because
+        // its stamp key verifies the listing's stamps. One listing then fills the snapshot every
+        // view reads, and proves list permission.
+        console.load_policy().await?;
         console.refresh().await?;
-        console.refresh_policy().await?;
 
         // The credential works: take over the vault's audit log. Reconnecting the same client,
         // its older connection holds the log's lock, so it ends first.
@@ -644,6 +649,14 @@ impl AppCore {
             _ => None,
         };
         let operator = self.operator_of(&connection).ok_or_else(profile_required)?;
+        if operator.role == Some(Role::Admin)
+            && console.policy_source() == PolicySource::Stored
+            && console.policy().stamp_key.is_none()
+            && let Err(error) = console.create_stamp_key().await
+        {
+            // Not fatal: stamps stay unverified until an Admin's save adds the key.
+            (self.notifier)(Notice::from_error(&error));
+        }
 
         // Before the first entry of this session: the whole chain against the vault.
         console

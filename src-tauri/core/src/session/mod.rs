@@ -10,6 +10,7 @@
 //! - `portfolio`: views across every connected client (Vault, Rotation, Rotate All Due).
 //! - `headless`: what the `akv-console` companion asks (clients by name, the monitor report).
 
+mod confirm;
 mod connect;
 mod demo;
 mod disconnect;
@@ -19,6 +20,7 @@ mod reminders;
 mod secret_expiry;
 mod status;
 
+pub use confirm::ConfirmPrompt;
 pub use portfolio::{BulkRequest, PortfolioFilter};
 pub use reminders::ReminderView;
 pub use secret_expiry::{SecretExpiry, SecretExpiryView, SecretWarningLevel, WARN_DAYS};
@@ -220,15 +222,29 @@ impl AppCore {
         {
             notifier(Notice::from_error(&error));
         }
+        // Every client from the file is validated: an invalid one is listed with its error and
+        // never connected, the others load, and the file keeps it.
+        let mut invalid = Vec::new();
         let clients = config
             .clients
             .iter()
-            .map(|client| Slot {
-                config: client.clone(),
-                remembered: true,
-                state: SlotState::Idle,
+            .map(|client| {
+                let state = match config::check_client(client) {
+                    Ok(_) => SlotState::Idle,
+                    Err(error) => {
+                        invalid.push(client.name.clone());
+                        SlotState::Failed(error)
+                    }
+                };
+                Slot {
+                    config: client.clone(),
+                    remembered: true,
+                    state,
+                }
             })
             .collect();
+        let config_error = config_error
+            .or_else(|| (!invalid.is_empty()).then(|| config::invalid_clients_error(&invalid)));
         AppCore {
             demo_launch,
             demo_operator: Mutex::new(None),
@@ -321,19 +337,26 @@ impl AppCore {
     pub(crate) fn operator_of(&self, connection: &Connection) -> Option<Operator> {
         match &connection.identity {
             ConnectionIdentity::Demo => lock(&self.demo_operator).clone(),
+            // The id token's audience was verified to be the connection's client id, so the
+            // connection's app is the app whose roles the token carries.
             ConnectionIdentity::SignedIn(credential) => {
                 let user = credential.user();
-                Some(Operator {
-                    role: user.role(),
-                    name: user.name,
-                    identity: IdentityKind::Entra,
-                    upn: Some(user.upn),
-                    oid: Some(user.oid),
-                })
+                Some(
+                    Operator {
+                        role: user.role(),
+                        name: user.name,
+                        identity: IdentityKind::Entra,
+                        upn: Some(user.upn),
+                        oid: Some(user.oid),
+                        foreign_app: None,
+                    }
+                    .refuse_foreign_app(connection.console.foreign_app()),
+                )
             }
             ConnectionIdentity::AppSecret => self.profile_name().map(|name| {
                 let role = connection.console.policy().roster_role(&name);
                 Operator::unverified(name, role)
+                    .refuse_foreign_app(connection.console.foreign_app())
             }),
         }
     }
@@ -519,7 +542,8 @@ impl AppCore {
             connection
                 .console
                 .record_profile_change(
-                    &Operator::unverified(name.clone(), role),
+                    &Operator::unverified(name.clone(), role)
+                        .refuse_foreign_app(connection.console.foreign_app()),
                     previous.as_deref(),
                 )
                 .await;

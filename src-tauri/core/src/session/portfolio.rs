@@ -274,7 +274,7 @@ impl AppCore {
         let mut rows = Vec::new();
         let mut can_adopt = false;
         for (console, operator) in &consoles {
-            let view = console.unmanaged_view(operator);
+            let view = console.unmanaged_view(operator)?;
             can_adopt |= view.can_adopt;
             rows.extend(view.rows);
         }

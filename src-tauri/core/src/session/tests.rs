@@ -164,3 +164,116 @@ async fn reminders_stay_due_until_the_window_has_shown_them() {
         ErrorCode::InvalidInput
     );
 }
+
+#[tokio::test]
+async fn an_invalid_client_in_config_json_is_listed_with_its_error_and_never_connected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_dir = dir.path().join("config");
+    std::fs::create_dir_all(&config_dir).expect("dir");
+    let valid = request().settings;
+    let mut escaping = valid.clone();
+    // Hand-edited: the vault name would reach the audit log's path and the vault's host.
+    escaping.vault_name = "../../outside".into();
+    let file = serde_json::json!({
+        "operator": { "name": "Dana Reyes" },
+        "clients": [
+            { "id": "good", "name": "Contoso Dental", "settings": valid },
+            { "id": "bad", "name": "Tampered Client", "settings": escaping },
+        ],
+    })
+    .to_string();
+    std::fs::write(config_dir.join(config::CONFIG_FILE), &file).expect("write");
+
+    let core = core(dir.path(), false);
+    let status = core.status().await;
+    assert_eq!(status.clients.len(), 2, "the valid client still loads");
+    let good = status
+        .clients
+        .iter()
+        .find(|c| c.id == "good")
+        .expect("good");
+    assert!(good.error.is_none());
+    let bad = status.clients.iter().find(|c| c.id == "bad").expect("bad");
+    assert_eq!(bad.state, ClientState::Failed);
+    let error = bad.error.as_ref().expect("reported");
+    assert_eq!(error.code, ErrorCode::InvalidSavedClient);
+    assert!(
+        error.message.contains("Tampered Client"),
+        "{}",
+        error.message
+    );
+    let listed = status.last_error.expect("listed at start");
+    assert_eq!(listed.code, ErrorCode::InvalidSavedClient);
+    assert!(listed.message.contains("Tampered Client"));
+
+    // It is never used: connecting it is refused before any path or host is built from it.
+    let refused = core.connect_client("bad").await.expect_err("not connected");
+    assert_eq!(refused.code, ErrorCode::InvalidSavedClient);
+    assert!(!dir.path().join("outside").exists());
+    // Saving the config (a profile change) keeps it in the file.
+    core.set_profile("Dana R.", None).await.expect("profile");
+    let saved = config::load(&config_dir).expect("load");
+    assert!(saved.clients.iter().any(|c| c.id == "bad"));
+}
+
+#[tokio::test]
+async fn destructive_steps_happen_only_after_rust_asked_and_heard_yes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_dir = dir.path().join("config");
+    std::fs::create_dir_all(&config_dir).expect("dir");
+    let file = serde_json::json!({
+        "operator": { "name": "Dana Reyes" },
+        "clients": [{ "id": "c1", "name": "Contoso Dental", "settings": request().settings }],
+    })
+    .to_string();
+    std::fs::write(config_dir.join(config::CONFIG_FILE), &file).expect("write");
+    let core = core(dir.path(), false);
+    let asked = Arc::new(Mutex::new(Vec::<ConfirmPrompt>::new()));
+    let answer = |yes: bool| {
+        let asked = asked.clone();
+        move |prompt: ConfirmPrompt| {
+            lock(&asked).push(prompt);
+            async move { yes }
+        }
+    };
+
+    // Cancel: the client stays, in the list and in the file.
+    let declined = core
+        .remove_client_confirmed("c1", answer(false))
+        .await
+        .expect_err("declined");
+    assert_eq!(declined.code, ErrorCode::ActionDeclined);
+    assert!(lock(&asked)[0].title.contains("Contoso Dental"));
+    assert_eq!(core.status().await.clients.len(), 1);
+    let declined = core
+        .forget_confirmed(answer(false))
+        .await
+        .expect_err("declined");
+    assert_eq!(declined.code, ErrorCode::ActionDeclined);
+    assert!(lock(&asked)[1].message.contains("Contoso Dental"));
+    assert!(core.status().await.clients[0].remembered);
+    assert_eq!(
+        config::load(&config_dir).expect("load").clients.len(),
+        1,
+        "nothing left the file"
+    );
+
+    // Nothing connected: the demo starts without a question.
+    core.start_demo_confirmed(answer(false))
+        .await
+        .expect("nothing to lose");
+    assert_eq!(lock(&asked).len(), 2);
+    // A running demo is not thrown away without one.
+    let declined = core
+        .start_demo_confirmed(answer(false))
+        .await
+        .expect_err("declined");
+    assert_eq!(declined.code, ErrorCode::ActionDeclined);
+    assert_eq!(core.status().await.mode, Mode::Demo);
+    // Yes: it goes ahead.
+    core.start_demo_confirmed(answer(true))
+        .await
+        .expect("started over");
+    assert_eq!(lock(&asked).len(), 4);
+    assert!(lock(&asked)[3].title.contains("over"));
+}

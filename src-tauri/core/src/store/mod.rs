@@ -189,6 +189,10 @@ pub trait SecretStore: Send + Sync {
         tags: &std::collections::HashMap<String, String>,
     ) -> AppResult<()>;
 
+    /// The stamp key from the vault's policy (see `tags`): stamps written from now on carry
+    /// it, and listings verify with it. Stores without tags ignore it.
+    fn use_stamp_key(&self, _key: Option<crate::domain::policy::StampKey>) {}
+
     /// Every console document in the vault (names starting `akv-console-`), without values.
     async fn list_documents(&self) -> AppResult<Vec<DocumentInfo>> {
         Ok(self.list_all().await?.documents)

@@ -1,15 +1,23 @@
 //! How a [`KeyRecord`]'s metadata rides in Key Vault tags, so listing keys reads no value.
 //! Key Vault allows 15 tags of at most 256 characters; we use at most 14.
 //!
-//! Every write also stamps `akv-written`: when the console wrote this state, and a fingerprint of
-//! it (the other tags, content type, expiry, enabled). A listing that shows a different state, or
-//! a current version created well after the stamp, was changed outside the console.
+//! Every write also stamps `akv-written`: when the console wrote this state, and an HMAC-SHA256
+//! of it (the other tags, content type, expiry, enabled, the stamp's time) under the stamp key in
+//! the vault's policy (`k1:` + 16 hex digits). Whoever edits tags elsewhere cannot recompute it,
+//! so a listing whose stamp does not verify was changed outside the console, and so was a current
+//! version created well after the stamp.
+//!
+//! Stamps that cannot be verified — the unkeyed SHA-256 of consoles before the key, or a write
+//! made while the vault had no key — are "not verified", not alarms: they count as outside
+//! changes only on secrets Key Vault says were changed after the key was made (Key Vault's
+//! `updated` time is the server's, not a tag). Before a key exists nothing is verified.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
 use crate::domain::keys::{KeyRecord, KeySettings};
+use crate::domain::policy::StampKey;
 use crate::domain::validation::{MAX_INTERVAL_DAYS, MIN_INTERVAL_DAYS};
 
 /// Marks a secret as an API key managed by this console.
@@ -38,8 +46,21 @@ const NEW_VERSION_SLACK_MINUTES: i64 = 10;
 
 const SCHEMA_VERSION: &str = "1";
 
-/// Tags for a record. Empty optional fields are left out.
-pub fn record_to_tags(record: &KeyRecord) -> HashMap<String, String> {
+/// Marks a keyed stamp (HMAC-SHA256 under the policy's stamp key).
+const KEYED: &str = "k1:";
+
+/// Tags for a record, stamped now with `key` (unstamped fingerprint without one). Empty optional
+/// fields are left out.
+pub fn record_to_tags(record: &KeyRecord, key: Option<&StampKey>) -> HashMap<String, String> {
+    record_to_tags_at(record, key, Utc::now())
+}
+
+/// The same, stamped as written at `written` (tests seed stamps of the past).
+pub fn record_to_tags_at(
+    record: &KeyRecord,
+    key: Option<&StampKey>,
+    written: DateTime<Utc>,
+) -> HashMap<String, String> {
     let mut tags = HashMap::new();
     tags.insert(TAG_SCHEMA.into(), SCHEMA_VERSION.into());
     tags.insert(TAG_VENDOR.into(), record.vendor_id.clone());
@@ -70,58 +91,98 @@ pub fn record_to_tags(record: &KeyRecord) -> HashMap<String, String> {
             tags.insert(name.into(), value);
         }
     }
-    let stamp = format!(
-        "{};{}",
-        Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        fingerprint(&tags, record.expires, record.enabled)
-    );
+    let written = written.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let stamp = match key.and_then(StampKey::bytes) {
+        Some(bytes) => format!(
+            "{written};{KEYED}{}",
+            mac(&bytes, &tags, record.expires, record.enabled, &written)
+        ),
+        // No key in the vault yet: a time alone, which nobody can verify.
+        None => written,
+    };
     tags.insert(TAG_WRITTEN.into(), stamp);
     tags
 }
 
-/// What the console wrote, in a few hex digits: every tag but the stamp, the content type, the
-/// expiry (whole seconds, as Key Vault keeps it) and whether the key is enabled.
-fn fingerprint(
+/// What the console wrote, in 16 hex digits of HMAC-SHA256: every tag but the stamp, the content
+/// type, the expiry (whole seconds, as Key Vault keeps it), whether the key is enabled, and the
+/// stamp's time (so a copied stamp cannot be moved in time).
+fn mac(
+    key: &[u8; 32],
     tags: &HashMap<String, String>,
     expires: Option<DateTime<Utc>>,
     enabled: bool,
+    written: &str,
 ) -> String {
-    use sha2::{Digest, Sha256};
+    use hmac::{Hmac, Mac};
     let mut pairs: Vec<(&String, &String)> = tags
         .iter()
         .filter(|(k, _)| k.as_str() != TAG_WRITTEN)
         .collect();
     pairs.sort();
-    let mut hasher = Sha256::new();
-    hasher.update(CONTENT_TYPE.as_bytes());
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key) else {
+        // HMAC takes keys of any length; never reached.
+        return String::new();
+    };
+    mac.update(CONTENT_TYPE.as_bytes());
     for (key, value) in pairs {
-        hasher.update([0]);
-        hasher.update(key.as_bytes());
-        hasher.update([1]);
-        hasher.update(value.as_bytes());
+        mac.update(&[0]);
+        mac.update(key.as_bytes());
+        mac.update(&[1]);
+        mac.update(value.as_bytes());
     }
-    hasher.update([2]);
-    hasher.update(expires.map(|e| e.timestamp()).unwrap_or(0).to_le_bytes());
-    hasher.update([u8::from(enabled)]);
-    hex::encode(&hasher.finalize()[..8])
+    mac.update(&[2]);
+    mac.update(&expires.map(|e| e.timestamp()).unwrap_or(0).to_le_bytes());
+    mac.update(&[u8::from(enabled)]);
+    mac.update(&[3]);
+    mac.update(written.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..8])
 }
 
-/// Compare a listed secret with the console's stamp on it.
-fn outside_change(parts: &SecretParts) -> Option<crate::domain::keys::OutsideChange> {
+/// Compare a listed secret with the console's stamp on it (see the module comment).
+fn outside_change(
+    parts: &SecretParts,
+    key: Option<&StampKey>,
+) -> Option<crate::domain::keys::OutsideChange> {
     use crate::domain::keys::OutsideChange;
     // Keys written before the stamp existed cannot be judged.
     let stamp = parts.tags.get(TAG_WRITTEN)?;
-    let (written, print) = stamp.split_once(';')?;
-    let written = DateTime::parse_from_rfc3339(written)
+    let (written_text, print) = match stamp.split_once(';') {
+        Some((written, print)) => (written, Some(print)),
+        None => (stamp.as_str(), None),
+    };
+    let written = DateTime::parse_from_rfc3339(written_text)
         .ok()
         .map(|d| d.with_timezone(&Utc));
-    if fingerprint(&parts.tags, parts.expires, parts.enabled) != print {
-        return Some(OutsideChange::Edited { at: parts.updated });
+    let slack = chrono::Duration::minutes(NEW_VERSION_SLACK_MINUTES);
+    let key = key.and_then(|k| Some((k.bytes()?, k.created)));
+    let keyed = print.and_then(|p| p.strip_prefix(KEYED));
+    match (key, keyed) {
+        (Some((bytes, _)), Some(print)) => {
+            if mac(
+                &bytes,
+                &parts.tags,
+                parts.expires,
+                parts.enabled,
+                written_text,
+            ) != print
+            {
+                return Some(OutsideChange::Edited { at: parts.updated });
+            }
+        }
+        // Not verifiable: an outside change only if Key Vault changed it after the key existed.
+        (Some((_, created)), None) => {
+            if parts
+                .updated
+                .is_some_and(|updated| updated - created > slack)
+            {
+                return Some(OutsideChange::Edited { at: parts.updated });
+            }
+        }
+        (None, _) => {}
     }
     match (written, parts.created) {
-        (Some(written), Some(created))
-            if created - written > chrono::Duration::minutes(NEW_VERSION_SLACK_MINUTES) =>
-        {
+        (Some(written), Some(created)) if created - written > slack => {
             Some(OutsideChange::NewVersion { at: Some(created) })
         }
         (None, _) => Some(OutsideChange::Edited { at: parts.updated }),
@@ -163,7 +224,7 @@ pub struct SecretParts {
 
 /// Rebuild a record from a secret, or `None` if the secret is not a key of this console (other
 /// applications may share the vault).
-pub fn record_from_parts(parts: SecretParts) -> Option<KeyRecord> {
+pub fn record_from_parts(parts: SecretParts, key: Option<&StampKey>) -> Option<KeyRecord> {
     if parts.content_type.as_deref() != Some(CONTENT_TYPE) {
         return None;
     }
@@ -181,7 +242,7 @@ pub fn record_from_parts(parts: SecretParts) -> Option<KeyRecord> {
                 .map(|v| v.default_interval_days())
                 .unwrap_or(90)
         });
-    let outside_change = outside_change(&parts);
+    let outside_change = outside_change(&parts, key);
     let last_rotated = DateTime::parse_from_rfc3339(&tag(TAG_ROTATED))
         .map(|d| d.with_timezone(&Utc))
         .ok()
@@ -238,19 +299,23 @@ mod tests {
         original.settings.used_by = "PSA sync; NOC dashboard".into();
         original.secret_name = "ninjaone--client-b".into();
         original.version = "abc".into();
-        let tags = record_to_tags(&original);
+        let key = StampKey::generate(Utc::now());
+        let tags = record_to_tags(&original, Some(&key));
         assert!(tags.len() <= 15);
         assert!(tags.values().all(|v| v.chars().count() <= 256));
-        let rebuilt = record_from_parts(SecretParts {
-            name: original.secret_name.clone(),
-            content_type: Some(CONTENT_TYPE.into()),
-            tags,
-            enabled: true,
-            expires: original.expires,
-            created: None,
-            updated: None,
-            version: "abc".into(),
-        })
+        let rebuilt = record_from_parts(
+            SecretParts {
+                name: original.secret_name.clone(),
+                content_type: Some(CONTENT_TYPE.into()),
+                tags,
+                enabled: true,
+                expires: original.expires,
+                created: None,
+                updated: None,
+                version: "abc".into(),
+            },
+            Some(&key),
+        )
         .expect("ours");
         assert_eq!(rebuilt, original);
     }
@@ -268,43 +333,121 @@ mod tests {
         }
     }
 
+    /// A key the consoles made a day ago.
+    fn day_old_key() -> StampKey {
+        StampKey::generate(Utc::now() - chrono::Duration::days(1))
+    }
+
+    /// The unkeyed fingerprint consoles wrote before the stamp key: anyone can compute it.
+    fn unkeyed_fingerprint(tags: &HashMap<String, String>, enabled: bool) -> String {
+        use sha2::{Digest, Sha256};
+        let mut pairs: Vec<(&String, &String)> = tags
+            .iter()
+            .filter(|(k, _)| k.as_str() != TAG_WRITTEN)
+            .collect();
+        pairs.sort();
+        let mut hasher = Sha256::new();
+        hasher.update(CONTENT_TYPE.as_bytes());
+        for (key, value) in pairs {
+            hasher.update([0]);
+            hasher.update(key.as_bytes());
+            hasher.update([1]);
+            hasher.update(value.as_bytes());
+        }
+        hasher.update([2]);
+        hasher.update(0i64.to_le_bytes());
+        hasher.update([u8::from(enabled)]);
+        hex::encode(&hasher.finalize()[..8])
+    }
+
     #[test]
     fn changes_made_outside_the_console_are_noticed() {
+        let key = day_old_key();
         let original = record(at(2026, 9, 1, 8), 90, None);
-        let tags = record_to_tags(&original);
+        let tags = record_to_tags(&original, Some(&key));
         let now = Utc::now();
+        let read = |parts| record_from_parts(parts, Some(&key)).expect("ours");
         // As written: nothing to report.
-        let same = record_from_parts(listed(tags.clone(), Some(now))).expect("ours");
-        assert_eq!(same.outside_change, None);
+        assert_eq!(read(listed(tags.clone(), Some(now))).outside_change, None);
         // An owner edited in the Portal.
         let mut edited = tags.clone();
         edited.insert(TAG_OWNER.into(), "Someone Else".into());
-        let seen = record_from_parts(listed(edited, Some(now))).expect("ours");
         assert!(matches!(
-            seen.outside_change,
+            read(listed(edited, Some(now))).outside_change,
             Some(crate::domain::keys::OutsideChange::Edited { .. })
         ));
         // Disabled in the Portal.
         let mut disabled = listed(tags.clone(), Some(now));
         disabled.enabled = false;
-        assert!(
-            record_from_parts(disabled)
-                .expect("ours")
-                .outside_change
-                .is_some()
-        );
+        assert!(read(disabled).outside_change.is_some());
         // A new version with the old tags copied, stored a day later.
-        let later =
-            record_from_parts(listed(tags, Some(now + chrono::Duration::days(1)))).expect("ours");
         assert!(matches!(
-            later.outside_change,
+            read(listed(tags, Some(now + chrono::Duration::days(1)))).outside_change,
             Some(crate::domain::keys::OutsideChange::NewVersion { .. })
         ));
         // A key written before the stamp existed is not judged.
-        let mut old = record_to_tags(&original);
+        let mut old = record_to_tags(&original, Some(&key));
         old.remove(TAG_WRITTEN);
+        assert_eq!(read(listed(old, Some(now))).outside_change, None);
+    }
+
+    #[test]
+    fn a_tag_writer_cannot_recompute_the_stamp() {
+        let key = day_old_key();
+        let original = record(at(2026, 9, 1, 8), 90, None);
+        let now = Utc::now();
+        let mut forged = record_to_tags(&original, Some(&key));
+        forged.insert(TAG_OWNER.into(), "Mallory".into());
+        forged.insert(TAG_PREVIEW.into(), "ninja_••••••••beef".into());
+        // The old unkeyed fingerprint over the edited tags, as anyone could compute it.
+        let time = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let print = unkeyed_fingerprint(&forged, true);
+        forged.insert(TAG_WRITTEN.into(), format!("{time};{print}"));
+        let seen = record_from_parts(listed(forged.clone(), Some(now)), Some(&key)).expect("ours");
+        assert!(
+            matches!(
+                seen.outside_change,
+                Some(crate::domain::keys::OutsideChange::Edited { .. })
+            ),
+            "an unkeyed stamp on a secret changed after the key existed is not the console's"
+        );
+        // A keyed-looking stamp made with another key fails too.
+        let mallorys = StampKey::generate(now);
+        let restamped = record_to_tags(
+            &KeyRecord {
+                owner: "Mallory".into(),
+                ..original.clone()
+            },
+            Some(&mallorys),
+        );
+        let seen = record_from_parts(listed(restamped, Some(now)), Some(&key)).expect("ours");
+        assert!(seen.outside_change.is_some());
+    }
+
+    #[test]
+    fn old_unkeyed_stamps_are_not_verified_rather_than_alarms() {
+        let original = record(at(2026, 9, 1, 8), 90, None);
+        let written = Utc::now() - chrono::Duration::days(3);
+        // What a console before the stamp key wrote three days ago, untouched since.
+        let mut old = record_to_tags_at(&original, None, written);
+        let time = written.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let print = unkeyed_fingerprint(&old, true);
+        old.insert(TAG_WRITTEN.into(), format!("{time};{print}"));
+        let mut parts = listed(old, Some(written));
+        parts.updated = Some(written);
+        let key = day_old_key();
         assert_eq!(
-            record_from_parts(listed(old, Some(now)))
+            record_from_parts(parts.clone(), Some(&key))
+                .expect("ours")
+                .outside_change,
+            None
+        );
+        // Nor is a stamp written while the vault had no key.
+        let unkeyed = record_to_tags_at(&original, None, written);
+        assert!(!unkeyed[TAG_WRITTEN].contains(';'));
+        parts.tags = unkeyed;
+        assert_eq!(
+            record_from_parts(parts, Some(&key))
                 .expect("ours")
                 .outside_change,
             None
@@ -313,15 +456,18 @@ mod tests {
 
     #[test]
     fn out_of_range_intervals_fall_back_to_the_vendor_default() {
-        let mut tags = record_to_tags(&record(at(2026, 9, 1, 8), 90, None));
+        let mut tags = record_to_tags(&record(at(2026, 9, 1, 8), 90, None), None);
         tags.insert(TAG_INTERVAL.into(), "4000000000".into());
-        let rebuilt = record_from_parts(SecretParts {
-            name: "ninjaone".into(),
-            content_type: Some(CONTENT_TYPE.into()),
-            tags,
-            enabled: true,
-            ..Default::default()
-        })
+        let rebuilt = record_from_parts(
+            SecretParts {
+                name: "ninjaone".into(),
+                content_type: Some(CONTENT_TYPE.into()),
+                tags,
+                enabled: true,
+                ..Default::default()
+            },
+            None,
+        )
         .expect("ours");
         assert_eq!(rebuilt.interval_days, 90);
         // Status computation must not overflow on it either.
@@ -335,6 +481,6 @@ mod tests {
             content_type: Some("text/plain".into()),
             ..Default::default()
         };
-        assert!(record_from_parts(parts).is_none());
+        assert!(record_from_parts(parts, None).is_none());
     }
 }

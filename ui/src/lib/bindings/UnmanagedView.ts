@@ -3,6 +3,6 @@ import type { UnmanagedRow } from "./UnmanagedRow";
 
 export type UnmanagedView = { rows: Array<UnmanagedRow>, 
 /**
- * The operator may adopt at least one vendor's keys (Add permission).
+ * The operator may adopt (Admin only).
  */
 canAdopt: boolean, };

@@ -94,6 +94,8 @@ pub struct AzureStore {
     vault_url: String,
     /// The signed-in technician (UPN), named in Key Vault's refusals; `None` for the app secret.
     caller: Option<String>,
+    /// The policy's stamp key (see `tags`), once the console has read the policy.
+    stamp_key: std::sync::Mutex<Option<crate::domain::policy::StampKey>>,
 }
 
 /// What "Test and connect" found.
@@ -278,7 +280,15 @@ impl AzureStore {
             vault_name: settings.vault_name.clone(),
             vault_url,
             caller,
+            stamp_key: std::sync::Mutex::new(None),
         })
+    }
+
+    fn stamp_key(&self) -> Option<crate::domain::policy::StampKey> {
+        self.stamp_key
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// An SDK error as a named error; a refusal names the signed-in technician and the role
@@ -391,6 +401,10 @@ fn deleted_from_properties(properties: &DeletedSecretProperties) -> DeletedKey {
 
 #[async_trait]
 impl SecretStore for AzureStore {
+    fn use_stamp_key(&self, key: Option<crate::domain::policy::StampKey>) {
+        *self.stamp_key.lock().unwrap_or_else(|p| p.into_inner()) = key;
+    }
+
     fn kind(&self) -> StoreKind {
         StoreKind::Azure {
             vault_name: self.vault_name.clone(),
@@ -406,6 +420,7 @@ impl SecretStore for AzureStore {
                 ..Default::default()
             }))
             .map_err(|e| self.map(e, "list keys"))?;
+        let key = self.stamp_key();
         let mut listing = VaultListing::default();
         for properties in collect_pages(pager)
             .await
@@ -432,7 +447,7 @@ impl SecretStore for AzureStore {
                 tags: parts.tags.clone(),
                 version: parts.version.clone(),
             };
-            match record_from_parts(parts) {
+            match record_from_parts(parts, key.as_ref()) {
                 Some(record) => listing.keys.push(record),
                 None => listing.unmanaged.push(unmanaged),
             }
@@ -473,7 +488,7 @@ impl SecretStore for AzureStore {
         }
         Ok(newest.and_then(|mut parts| {
             parts.name = secret_name.to_string();
-            record_from_parts(parts)
+            record_from_parts(parts, self.stamp_key().as_ref())
         }))
     }
 
@@ -503,7 +518,7 @@ impl SecretStore for AzureStore {
             value: Some(value.expose().to_string()),
             content_type: Some(CONTENT_TYPE.to_string()),
             secret_attributes: Some(attributes(record)),
-            tags: Some(record_to_tags(record)),
+            tags: Some(record_to_tags(record, self.stamp_key().as_ref())),
         };
         let body = parameters
             .try_into()
@@ -537,7 +552,7 @@ impl SecretStore for AzureStore {
         let parameters = UpdateSecretPropertiesParameters {
             content_type: Some(CONTENT_TYPE.to_string()),
             secret_attributes: Some(attributes(record)),
-            tags: Some(record_to_tags(record)),
+            tags: Some(record_to_tags(record, self.stamp_key().as_ref())),
         };
         let body = parameters
             .try_into()
