@@ -55,7 +55,7 @@ windows_cargo() {
     local command="$1"
     shift
     "${windows_env[@]}" "${wine_env[@]}" cargo "${command}" --locked --quiet \
-        -Zbuild-std=std,panic_abort --target "${triple}" "$@"
+        -Zbuild-std=std,panic_abort,test --target "${triple}" "$@"
 }
 
 # A Wine prefix of its own, without a display (console programs need none) and without the
@@ -114,7 +114,9 @@ env "${wine_env[@]}" "${wine}" "${cli_exe}" --demo report --pdf "${demo_dir}/rep
 
 step "the CLI integration test (tests/tests/cli.rs) with akv-console.exe under Wine"
 # The test binary and its emulator are Linux programs (the ordinary build in target/); only
-# the CLI it drives is the Windows one.
+# the CLI it drives is the Windows one. The prefix outlives a run: the test starts without the
+# console's files of the last one.
+rm -rf "${target_dir}"/wine/drive_c/users/*/AppData/Roaming/com.msp.apikeyvaultconsole
 env "${wine_env[@]}" AKV_CLI_EXE="${cli_exe}" AKV_CLI_RUNNER="${wine}" \
     AKV_CLI_CREDWRITE="${debug_dir}/credwrite.exe" \
     cargo test --quiet -p akv-tests --test cli -- --test-threads=2
