@@ -51,6 +51,8 @@ windows_env=(
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS="-C link-arg=-Wl,--exclude-all-symbols"
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="${wine}"
 )
+# `test` is in -Zbuild-std even for builds: cargo adds it to every test build, and a build
+# without it compiled every dependency a second time (21 minutes of a cold lane).
 windows_cargo() {
     local command="$1"
     shift
