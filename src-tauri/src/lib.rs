@@ -3,6 +3,7 @@
 //! and builds the Tauri app (plugins, managed state, background tasks).
 
 pub mod commands;
+mod webview_memory;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,6 +66,14 @@ pub fn run() {
             app.manage(ClipboardState::default());
             app.manage(commands::LastSaved::default());
             app.manage(commands::ToastedReminders::default());
+
+            if let Some(window) = app.get_webview_window("main") {
+                webview_memory::tune(&window);
+                let watched = window.clone();
+                window.on_window_event(move |event| {
+                    webview_memory::on_window_event(&watched, event);
+                });
+            }
 
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
