@@ -217,7 +217,8 @@ pub enum KeychainItem {
     RefreshToken,
 }
 
-fn keychain_name(settings: &ConnectionSettings, item: KeychainItem) -> String {
+/// The keychain entry of one item of a connection (long values add `<name>#1` … parts).
+pub fn keychain_name(settings: &ConnectionSettings, item: KeychainItem) -> String {
     match item {
         KeychainItem::ClientSecret => keychain_user(settings),
         KeychainItem::RefreshToken => format!("{}#refresh-token", keychain_user(settings)),
