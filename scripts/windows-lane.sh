@@ -118,7 +118,8 @@ step "the CLI integration test (tests/tests/cli.rs) with akv-console.exe under W
 # The test binary and its emulator are Linux programs (the ordinary build in target/); only
 # the CLI it drives is the Windows one. The prefix outlives a run: the test starts without the
 # console's files of the last one.
-rm -rf "${target_dir}"/wine/drive_c/users/*/AppData/Roaming/com.msp.apikeyvaultconsole
+rm -rf "${target_dir}"/wine/drive_c/users/*/AppData/Roaming/com.msp.apikeyvaultconsole \
+    "${target_dir}"/wine/drive_c/users/*/AppData/Local/com.msp.apikeyvaultconsole
 env "${wine_env[@]}" AKV_CLI_EXE="${cli_exe}" AKV_CLI_RUNNER="${wine}" \
     AKV_CLI_CREDWRITE="${debug_dir}/credwrite.exe" \
     cargo test --quiet -p akv-tests --test cli -- --test-threads=2

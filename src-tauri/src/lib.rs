@@ -35,9 +35,12 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
+            // The data folder is the local one: on Windows app_data_dir is the Roaming
+            // %APPDATA%, which a roaming profile shares between PCs (installation id, audit
+            // logs, reminders are this computer's alone). Linux and macOS resolve both alike.
             let paths = AppPaths {
                 config_dir: app.path().app_config_dir()?,
-                data_dir: app.path().app_data_dir()?,
+                data_dir: app.path().app_local_data_dir()?,
             };
             let handle = app.handle().clone();
             let notifier: Notifier = Arc::new(move |notice: Notice| {
@@ -56,11 +59,10 @@ pub fn run() {
             let status_handle = app.handle().clone();
             let on_status: StatusListener =
                 Arc::new(move || commands::announce_status(&status_handle));
-            let core = Arc::new(
-                AppCore::new(paths, demo, notifier)
-                    .with_front_end(browser, on_status)
-                    .with_test_hooks(),
-            );
+            let core = AppCore::new(paths, demo, notifier);
+            #[cfg(windows)]
+            let core = core.adopting_roaming_data(&app.path().app_data_dir()?);
+            let core = Arc::new(core.with_front_end(browser, on_status).with_test_hooks());
             app.manage(core.clone());
             let refresh_core = core.clone();
             app.manage(ClipboardState::default());

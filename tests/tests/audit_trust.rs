@@ -1,6 +1,6 @@
 //! An audit log that cannot be quietly rewritten: the log is edited while the console is closed
 //! (tail cut off, the whole chain rewritten and re-hashed, the anchor deleted from the vault, the
-//! installation id changed in config.json), the console restarts and connects — and Verify names
+//! installation id changed in installation.json), the console restarts and connects — and Verify names
 //! the problem, the vault's anchor is exactly as it was, and only an Admin's acknowledgement turns
 //! Verify green again. Also: nothing in config.json raises a role.
 
@@ -153,17 +153,17 @@ async fn a_deleted_anchor_is_anchor_missing_never_intact() {
 }
 
 #[tokio::test]
-async fn an_installation_id_changed_in_config_json_shows_as_new_and_the_old_log_is_not_its_own() {
+async fn an_installation_id_changed_in_its_file_shows_as_new_and_the_old_log_is_not_its_own() {
     let emulator = emulator().await;
     let pc = Pc::new();
     first_session(&emulator, &pc).await;
     let original = pc.installation();
-    let text = std::fs::read_to_string(pc.config()).expect("config");
+    let text = std::fs::read_to_string(pc.installation_file()).expect("installation file");
     std::fs::write(
-        pc.config(),
+        pc.installation_file(),
         text.replace(&original, "renamed0000000000000000000000000"),
     )
-    .expect("edit config");
+    .expect("edit the installation file");
 
     let (core, verification) = restart_and_verify(&emulator, &pc, "Dana Reyes").await;
     let alert = core.status().await.audit_alert.expect("banner");
@@ -188,6 +188,30 @@ async fn an_installation_id_changed_in_config_json_shows_as_new_and_the_old_log_
         .find(|h| h.id == original)
         .expect("the original installation");
     assert!(old.head_seq.is_some_and(|seq| seq >= 4), "{old:?}");
+}
+
+#[tokio::test]
+async fn a_console_upgraded_from_consoleid_in_config_json_keeps_its_installation_and_log() {
+    let emulator = emulator().await;
+    let pc = Pc::new();
+    first_session(&emulator, &pc).await;
+    let original = pc.installation();
+    // As an older console left it: the id in config.json (which roams on Windows), no local
+    // installation file.
+    std::fs::remove_file(pc.installation_file()).expect("delete the installation file");
+    let mut config: Value =
+        serde_json::from_str(&std::fs::read_to_string(pc.config()).expect("config")).expect("json");
+    config["consoleId"] = Value::String(original.clone());
+    std::fs::write(pc.config(), config.to_string()).expect("edit config");
+
+    let (core, verification) = restart_and_verify(&emulator, &pc, "Dana Reyes").await;
+    assert!(verification.report.intact, "{:?}", verification.report);
+    assert!(core.status().await.audit_alert.is_none());
+    assert_eq!(pc.installation(), original, "carried to the local file");
+    // The next save of config.json no longer carries the id.
+    core.set_profile("Dana Reyes", None).await.expect("profile");
+    let text = std::fs::read_to_string(pc.config()).expect("config");
+    assert!(!text.contains("consoleId"), "{text}");
 }
 
 #[tokio::test]

@@ -252,10 +252,7 @@ async fn a_vanished_history_is_flagged_until_an_admin_acknowledges_the_new_insta
     let original = pc.installation();
     // While the console is closed: the log deleted, and the installation id removed.
     std::fs::remove_file(pc.log()).expect("delete log");
-    let mut config: Value =
-        serde_json::from_str(&std::fs::read_to_string(pc.config()).expect("config")).expect("json");
-    config.as_object_mut().expect("object").remove("consoleId");
-    std::fs::write(pc.config(), config.to_string()).expect("edit config");
+    std::fs::remove_file(pc.installation_file()).expect("delete the installation file");
 
     let (core, verification) = restart_and_verify(&emulator, &pc, "Dana Reyes").await;
     assert_ne!(

@@ -8,7 +8,8 @@
 //! The Windows lane (scripts/windows-lane.sh) runs this same test against the Windows build:
 //! `AKV_CLI_EXE` names `akv-console.exe` and `AKV_CLI_RUNNER` the `wine64` that runs it, in the
 //! Wine prefix `WINEPREFIX`. The test then writes the window's files where Windows keeps them
-//! (the prefix's AppData\Roaming) and copies the remembered secret into Wine's Credential
+//! (config in the prefix's AppData\Roaming, installation id and audit logs in AppData\Local;
+//! the audit log starts in Roaming as older consoles left it, and the CLI moves it) and copies the remembered secret into Wine's Credential
 //! Manager with `AKV_CLI_CREDWRITE` (scripts/windows/credwrite.c).
 
 mod support;
@@ -71,9 +72,9 @@ impl Wine {
         ))
     }
 
-    /// What the Windows CLI's `dirs::config_dir()` and `dirs::data_dir()` both are: the Wine
-    /// user's AppData\Roaming (Wine names the user's folder after the Unix user).
-    fn roaming_app_data(&self) -> PathBuf {
+    /// The Wine user's AppData (Wine names the user's folder after the Unix user): the Windows
+    /// CLI's `dirs::config_dir()` is its Roaming folder, `dirs::data_local_dir()` its Local one.
+    fn app_data(&self) -> PathBuf {
         let users = self.prefix.join("drive_c").join("users");
         std::fs::read_dir(&users)
             .unwrap_or_else(|e| {
@@ -92,7 +93,6 @@ impl Wine {
                 )
             })
             .join("AppData")
-            .join("Roaming")
     }
 
     fn env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
@@ -106,7 +106,7 @@ impl Wine {
     /// Put the secret the (Linux) window remembered into Wine's Credential Manager under the
     /// name the keyring crate gives it on Windows: `{user}.{service}`.
     fn remember(&self, settings: &ConnectionSettings, secret: &str) {
-        let user = keychain_user(settings);
+        let user = config::keychain_name(settings, KeychainItem::ClientSecret);
         let mut child = Command::new(&self.runner)
             .arg(&self.credwrite)
             .arg(format!("{user}.{IDENTIFIER}"))
@@ -127,29 +127,13 @@ impl Wine {
     }
 }
 
-/// The keychain entry's user name as akv-core's config module forms it (private there): the
-/// tenant and client ids and a fingerprint of the whole connection. If the two drift apart the
-/// Windows CLI finds no secret and the first `status` fails, saying the client is not remembered.
-fn keychain_user(settings: &ConnectionSettings) -> String {
-    use sha2::{Digest, Sha256};
-    let canonical = serde_json::to_vec(settings).expect("settings serialize");
-    let fingerprint = hex::encode(&Sha256::digest(&canonical)[..12]);
-    format!(
-        "{}/{}#{fingerprint}",
-        settings.tenant_id, settings.client_id
-    )
-}
-
 impl Pc {
     fn paths(&self) -> AppPaths {
         match &self.wine {
-            Some(wine) => {
-                let dir = wine.roaming_app_data().join(IDENTIFIER);
-                AppPaths {
-                    config_dir: dir.clone(),
-                    data_dir: dir,
-                }
-            }
+            Some(wine) => AppPaths {
+                config_dir: wine.app_data().join("Roaming").join(IDENTIFIER),
+                data_dir: wine.app_data().join("Local").join(IDENTIFIER),
+            },
             None => AppPaths {
                 config_dir: self.profile.home.join(".config").join(IDENTIFIER),
                 data_dir: self.profile.home.join(".local/share").join(IDENTIFIER),
@@ -253,11 +237,13 @@ async fn the_headless_companion_reports_what_the_window_would() {
         printed: String::new(),
     };
     // A Wine prefix outlives the run (its AppData is not the throw-away home): start clean.
-    assert!(
-        !pc.paths().config_dir.exists(),
-        "{} is left from an earlier run: remove it (scripts/windows-lane.sh does)",
-        pc.paths().config_dir.display()
-    );
+    for dir in [pc.paths().config_dir, pc.paths().data_dir] {
+        assert!(
+            !dir.exists(),
+            "{} is left from an earlier run: remove it (scripts/windows-lane.sh does)",
+            dir.display()
+        );
+    }
     let emulator = emulator().await;
 
     // The window, on this PC: Dana connects Contoso and ticks Remember, then closes.
@@ -271,6 +257,18 @@ async fn the_headless_companion_reports_what_the_window_would() {
         core.disconnect().await;
     }
     pc.hand_remembered_secrets_to_wine();
+    // Windows: consoles before this one kept the audit logs in Roaming; the CLI's first start
+    // moves them to Local, where the window now keeps them.
+    let roaming_audit = pc.wine.as_ref().map(|wine| {
+        wine.app_data()
+            .join("Roaming")
+            .join(IDENTIFIER)
+            .join("audit")
+    });
+    if let Some(roaming_audit) = &roaming_audit {
+        std::fs::rename(pc.paths().data_dir.join("audit"), roaming_audit)
+            .expect("the window's log, as an older console left it");
+    }
 
     // Help for every command; a wrong command line is 64, not a monitor level.
     for args in [
@@ -289,6 +287,10 @@ async fn the_headless_companion_reports_what_the_window_would() {
 
     let clients = pc.run(&["clients"]);
     assert_eq!(clients.code, 0);
+    if let Some(roaming_audit) = &roaming_audit {
+        assert!(!roaming_audit.exists(), "moved out of Roaming");
+        assert_eq!(audit_logs(&pc.paths().data_dir).len(), 1, "moved to Local");
+    }
     assert!(clients.stdout.contains("Contoso Dental") && clients.stdout.contains(VAULT));
 
     // An empty vault: nothing to alert on.

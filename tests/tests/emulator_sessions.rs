@@ -149,6 +149,15 @@ async fn refresh_tokens_rotate_and_the_used_one_stops_working() {
     let new = second["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(new, old);
     assert_ne!(second["access_token"], first["access_token"]);
+    // Real sizes: a refresh token longer than one Windows Credential Manager entry holds
+    // (1,280 UTF-16 characters), access tokens of 1.5–2.5 KB.
+    for token in [&old, &new] {
+        assert!((1500..=4000).contains(&token.len()), "{}", token.len());
+    }
+    for reply in [&first, &second] {
+        let access = reply["access_token"].as_str().unwrap();
+        assert!((1500..=2500).contains(&access.len()), "{}", access.len());
+    }
     assert_eq!(claims(&second["id_token"])["preferred_username"], ADMIN);
     let (status, body) = h.refresh(&old, VAULT_SCOPE).await;
     assert_entra_error(status, &body, "invalid_grant", 70000);
@@ -289,6 +298,12 @@ async fn replies_follow_the_requested_scopes_and_client_kind() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(claims(&body["access_token"])["idtyp"], "app");
+    let app_token = body["access_token"].as_str().unwrap();
+    assert!(
+        (1500..=2500).contains(&app_token.len()),
+        "{}",
+        app_token.len()
+    );
     assert_eq!(h.emulator.grant_count(GrantType::ClientCredentials), 1);
 }
 

@@ -185,15 +185,31 @@ fn paths() -> AppResult<AppPaths> {
     };
     Ok(AppPaths {
         config_dir: dirs::config_dir().ok_or_else(missing)?.join(APP_IDENTIFIER),
-        data_dir: dirs::data_dir().ok_or_else(missing)?.join(APP_IDENTIFIER),
+        // The local data folder, as the window uses (Roaming %APPDATA% is shared between the
+        // PCs of a roaming profile); the same folder as dirs::data_dir on Linux and macOS.
+        data_dir: dirs::data_local_dir()
+            .ok_or_else(missing)?
+            .join(APP_IDENTIFIER),
     })
+}
+
+/// Windows: where consoles before this one kept the audit logs and reminders.
+#[cfg(windows)]
+fn roaming_data_dir() -> Option<std::path::PathBuf> {
+    dirs::data_dir().map(|dir| dir.join(APP_IDENTIFIER))
 }
 
 async fn run(cli: Cli) -> AppResult<MonitorLevel> {
     // Notices (a reminder, a key changed outside the console) go to stderr, never stdout, so
     // JSON on stdout stays parseable.
     let notifier: Notifier = Arc::new(|notice: Notice| output::notice(&notice));
-    let core = AppCore::new(paths()?, cli.demo, notifier).headless(PROGRAM);
+    let core = AppCore::new(paths()?, cli.demo, notifier);
+    #[cfg(windows)]
+    let core = match roaming_data_dir() {
+        Some(roaming) => core.adopting_roaming_data(&roaming),
+        None => core,
+    };
+    let core = core.headless(PROGRAM);
     if cli.demo {
         core.start_demo().await?;
     }

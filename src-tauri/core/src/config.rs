@@ -1,5 +1,5 @@
-//! The console's small config file (the technician's typed name, the remembered connection, the
-//! installation id) and the keychain entries of a remembered connection (its client secret, or a
+//! The console's small config file (the technician's typed name, the remembered connections) and
+//! the keychain entries of a remembered connection (its client secret, or a
 //! signed-in technician's refresh token). No Tauri imports; the caller gives the directory.
 //!
 //! The file never holds a secret, and nothing in it decides a role: it holds names, GUIDs, the
@@ -15,17 +15,19 @@ use crate::domain::connection::ConnectionSettings;
 use crate::domain::reminders::ReminderLedger;
 use crate::domain::secret::SecretValue;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::keychain::{self, Keychain};
 
 pub const CONFIG_FILE: &str = "config.json";
 /// Reminder ledgers live in `<data>/reminders/<vault>.json`, one per vault.
 pub const REMINDERS_DIR: &str = "reminders";
-const KEYCHAIN_SERVICE: &str = "com.msp.apikeyvaultconsole";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsoleConfig {
-    /// Random id of this installation; names its audit anchor in the vault.
-    #[serde(default)]
+    /// The installation id as consoles before this one kept it. Read once and carried to
+    /// `installation.json` in the local data folder (config.json roams on Windows), never written
+    /// back, so the next save removes it.
+    #[serde(default, skip_serializing)]
     pub console_id: Option<String>,
     /// The name typed in the profile. Files written before roles came from Entra and the
     /// vault's roster also hold a `role` here: it is ignored.
@@ -206,14 +208,6 @@ fn keychain_user(settings: &ConnectionSettings) -> String {
     )
 }
 
-fn keychain_error(error: keyring::Error) -> AppError {
-    AppError::new(
-        ErrorCode::KeychainUnavailable,
-        format!("The operating system's keychain could not be used ({error})."),
-        "The connection works without it, but you will have to paste the client secret again next time. On Linux a Secret Service (GNOME Keyring or KWallet) must be running and unlocked.",
-    )
-}
-
 /// What a remembered connection keeps in the keychain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeychainItem {
@@ -223,71 +217,61 @@ pub enum KeychainItem {
     RefreshToken,
 }
 
-fn keychain_entry(settings: &ConnectionSettings, item: KeychainItem) -> AppResult<keyring::Entry> {
-    let user = match item {
+/// The keychain entry of one item of a connection (long values add `<name>#1` … parts).
+pub fn keychain_name(settings: &ConnectionSettings, item: KeychainItem) -> String {
+    match item {
         KeychainItem::ClientSecret => keychain_user(settings),
         KeychainItem::RefreshToken => format!("{}#refresh-token", keychain_user(settings)),
-    };
-    keyring::Entry::new(KEYCHAIN_SERVICE, &user).map_err(keychain_error)
+    }
 }
 
-/// Keep a secret of a remembered connection in the OS keychain (Windows Credential Manager,
-/// macOS Keychain, the Secret Service of GNOME Keyring or KWallet on Linux), never in a file.
+/// Keep a secret of a remembered connection in the OS keychain (long refresh tokens in parts,
+/// see [`crate::keychain`]), never in a file.
 pub fn store_secret(
     settings: &ConnectionSettings,
     item: KeychainItem,
     secret: &SecretValue,
 ) -> AppResult<()> {
-    keychain_entry(settings, item)?
-        .set_password(secret.expose())
-        .map_err(keychain_error)
+    store_secret_in(&keychain::os(), settings, item, secret)
 }
 
 pub fn load_secret(
     settings: &ConnectionSettings,
     item: KeychainItem,
 ) -> AppResult<Option<SecretValue>> {
-    match keychain_entry(settings, item)?.get_password() {
-        Ok(secret) => {
-            let value = SecretValue::new(secret.as_str());
-            drop(zeroize::Zeroizing::new(secret));
-            Ok(Some(value))
-        }
-        Err(keyring::Error::NoEntry) => Ok(None),
-        Err(error) => Err(keychain_error(error)),
-    }
+    load_secret_from(&keychain::os(), settings, item)
 }
 
 pub fn forget_secret(settings: &ConnectionSettings, item: KeychainItem) -> AppResult<()> {
-    match keychain_entry(settings, item)?.delete_credential() {
-        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-        Err(error) => Err(keychain_error(error)),
+    keychain::os().delete(&keychain_name(settings, item))
+}
+
+fn store_secret_in(
+    keychain: &Keychain<'_>,
+    settings: &ConnectionSettings,
+    item: KeychainItem,
+    secret: &SecretValue,
+) -> AppResult<()> {
+    keychain.set(&keychain_name(settings, item), secret.expose())
+}
+
+fn load_secret_from(
+    keychain: &Keychain<'_>,
+    settings: &ConnectionSettings,
+    item: KeychainItem,
+) -> AppResult<Option<SecretValue>> {
+    match keychain.get(&keychain_name(settings, item)) {
+        Ok(value) => Ok(value.map(|v| SecretValue::new(v.as_str()))),
+        Err(mut error) if error.code == ErrorCode::KeychainDamaged => {
+            error.hint = match item {
+                KeychainItem::ClientSecret => "Edit the client and paste the app registration's client secret again; it is then stored afresh.",
+                KeychainItem::RefreshToken => "Sign in again (Connect, then Sign in with Microsoft) and tick Remember me; the new sign-in is stored afresh.",
+            }
+            .to_string();
+            Err(error)
+        }
+        Err(error) => Err(error),
     }
-}
-
-/// The installation id is kept in the keychain too (one entry per config folder), so deleting or
-/// editing `consoleId` in config.json does not quietly turn this PC into a new installation whose
-/// empty log has nothing to be compared with.
-fn installation_entry(dir: &Path) -> AppResult<keyring::Entry> {
-    keyring::Entry::new(
-        KEYCHAIN_SERVICE,
-        &format!("installation-id@{}", dir.display()),
-    )
-    .map_err(keychain_error)
-}
-
-pub fn recall_installation_id(dir: &Path) -> AppResult<Option<String>> {
-    match installation_entry(dir)?.get_password() {
-        Ok(id) => Ok(Some(id).filter(|id| !id.trim().is_empty())),
-        Err(keyring::Error::NoEntry) => Ok(None),
-        Err(error) => Err(keychain_error(error)),
-    }
-}
-
-pub fn keep_installation_id(dir: &Path, id: &str) -> AppResult<()> {
-    installation_entry(dir)?
-        .set_password(id)
-        .map_err(keychain_error)
 }
 
 #[cfg(test)]
@@ -300,7 +284,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         assert_eq!(load(dir.path()).expect("empty"), ConsoleConfig::default());
         let config = ConsoleConfig {
-            console_id: Some("abc".into()),
+            console_id: None,
             operator: Some(Profile {
                 name: "Dana Reyes".into(),
             }),
@@ -324,6 +308,64 @@ mod tests {
         assert_eq!(load(dir.path()).expect("load"), config);
         let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).expect("file");
         assert!(!text.to_ascii_lowercase().contains("secret"));
+    }
+
+    #[test]
+    fn an_installation_id_in_config_json_is_read_but_never_written_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(CONFIG_FILE), r#"{"consoleId":"abc"}"#).expect("write");
+        let config = load(dir.path()).expect("load");
+        assert_eq!(config.console_id.as_deref(), Some("abc"));
+        save(dir.path(), &config).expect("save");
+        let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).expect("read");
+        assert!(!text.contains("consoleId"), "{text}");
+    }
+
+    fn signed_in_settings() -> ConnectionSettings {
+        ConnectionSettings {
+            tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+            client_id: "11111111-2222-3333-4444-555555555555".into(),
+            vault_name: "msp-api-keyvault".into(),
+            cloud: Cloud::AzurePublic,
+            authority_host: None,
+            vault_url: None,
+            ca_pem: None,
+            auth: crate::domain::connection::AuthMode::SignIn,
+        }
+    }
+
+    #[test]
+    fn a_4_kb_refresh_token_is_remembered_in_a_keychain_with_windows_limits() {
+        let memory = crate::keychain::memory::MemoryKeychain::default();
+        let keychain = Keychain::with(&memory);
+        let settings = signed_in_settings();
+        let token: String = (0..4096)
+            .map(|i| if i % 3 == 0 { 'x' } else { '7' })
+            .collect();
+        store_secret_in(
+            &keychain,
+            &settings,
+            KeychainItem::RefreshToken,
+            &SecretValue::new(token.as_str()),
+        )
+        .expect("a long refresh token is stored");
+        let loaded = load_secret_from(&keychain, &settings, KeychainItem::RefreshToken)
+            .expect("load")
+            .expect("remembered");
+        assert_eq!(loaded.expose(), token);
+        // The client secret of the same connection is a separate entry.
+        assert!(
+            load_secret_from(&keychain, &settings, KeychainItem::ClientSecret)
+                .expect("load")
+                .is_none()
+        );
+        // A lost part asks the technician to sign in again.
+        let part = format!("{}#2", keychain_name(&settings, KeychainItem::RefreshToken));
+        memory.lock().remove(&part);
+        let damaged = load_secret_from(&keychain, &settings, KeychainItem::RefreshToken)
+            .expect_err("damaged");
+        assert_eq!(damaged.code, ErrorCode::KeychainDamaged);
+        assert!(damaged.hint.contains("Sign in again"), "{}", damaged.hint);
     }
 
     #[test]

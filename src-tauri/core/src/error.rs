@@ -64,6 +64,8 @@ pub enum ErrorCode {
     AuditWriteFailed,
     ClipboardUnavailable,
     KeychainUnavailable,
+    /// A remembered secret stored in parts: a part is missing or fails its checksum.
+    KeychainDamaged,
     /// Interactive sign-in: cancelled, timed out, refused, or the session expired.
     SignInFailed,
     SignInCancelled,

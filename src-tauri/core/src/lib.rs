@@ -8,6 +8,8 @@ pub mod config;
 pub mod connectors;
 pub mod domain;
 pub mod error;
+pub mod installation;
+pub mod keychain;
 pub mod ping;
 pub mod report;
 pub mod service;

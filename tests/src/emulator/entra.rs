@@ -220,6 +220,22 @@ pub fn check_client_secret(app: &AppRecord, presented: &str) -> Result<(), Entra
     }
 }
 
+/// How long an access token the emulator issues is at least, picked per token: Entra's run
+/// 1.5–2.5 KB, so the console and the Python clients meet real sizes.
+pub fn access_token_length() -> usize {
+    rand::random_range(1500..=2400)
+}
+
+/// A new refresh token: opaque, 1.5–4 KB like Entra's (longer than the 1,280 UTF-16 characters
+/// Windows Credential Manager takes in one entry), its length varying per issue.
+pub fn new_refresh_token() -> String {
+    // 1,125–2,950 random bytes are 1,500–3,934 base64url characters, plus the prefix.
+    format!(
+        "1.AEMU.{}",
+        random_token_id(rand::random_range(1125..=2950))
+    )
+}
+
 /// A random opaque id (`uti`, `aio`, …) in Entra's base64url style.
 pub fn random_token_id(bytes: usize) -> String {
     let raw: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
@@ -340,7 +356,7 @@ fn client_credentials(
     }
     let token = state
         .signing_key()
-        .and_then(|key| key.sign(&claims))
+        .and_then(|key| key.sign_sized(&claims, access_token_length()))
         .map_err(server_error)?;
     state.tokens.insert(
         token.clone(),

@@ -13,8 +13,8 @@ use super::directory::{
     AppRecord, DeviceStatus, RefreshStatus, RefreshTokenEntry, ScopeRequest, same_id,
 };
 use super::entra::{
-    EntraError, Form, check_client_secret, client_id_of, missing_parameter, presented_secret,
-    random_token_id, server_error, unknown_app,
+    EntraError, Form, access_token_length, check_client_secret, client_id_of, missing_parameter,
+    new_refresh_token, presented_secret, random_token_id, server_error, unknown_app,
 };
 use super::signin_types::{GRAPH_RESOURCE, TestUser};
 use super::state::{Identity, IssuedToken, State, UserRef};
@@ -539,7 +539,9 @@ fn mint_user_tokens(state: &mut State, grant: &UserGrant<'_>) -> Result<Value, E
         "uti": random_token_id(16),
         "ver": "1.0",
     });
-    let access_token = key.sign(&access_claims).map_err(server_error)?;
+    let access_token = key
+        .sign_sized(&access_claims, access_token_length())
+        .map_err(server_error)?;
     state.tokens.insert(
         access_token.clone(),
         IssuedToken {
@@ -624,7 +626,7 @@ fn mint_user_tokens(state: &mut State, grant: &UserGrant<'_>) -> Result<Value, E
     }
 
     if scope.offline_access {
-        let refresh = format!("1.AEMU.{}", random_token_id(48));
+        let refresh = new_refresh_token();
         state.sessions.refresh_tokens.insert(
             refresh.clone(),
             RefreshTokenEntry {

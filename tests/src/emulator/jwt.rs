@@ -65,6 +65,31 @@ impl SigningKey {
         ))
     }
 
+    /// A JWT of at least `min_len` characters: Entra's access tokens run 1.5–2.5 KB (group
+    /// memberships, `xms_*` claims), so clients that keep or forward them meet real sizes. The
+    /// `groups` claim is filled with object ids (Entra sends up to 200 before switching to an
+    /// overage claim) until the token reaches the length.
+    pub fn sign_sized(&self, claims: &Value, min_len: usize) -> Result<String, String> {
+        let mut claims = claims.clone();
+        let header = json!({"typ": "JWT", "alg": "RS256", "x5t": self.kid, "kid": self.kid});
+        // The header and the signature have fixed lengths for one key; two dots join them.
+        let fixed = URL_SAFE_NO_PAD.encode(header.to_string()).len()
+            + (self.key.public_modulus_len() * 4).div_ceil(3)
+            + 2;
+        let mut groups = claims
+            .get("groups")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        while fixed + URL_SAFE_NO_PAD.encode(claims.to_string()).len() < min_len
+            && groups.len() < 200
+        {
+            groups.push(Value::String(random_object_id()));
+            claims["groups"] = Value::Array(groups.clone());
+        }
+        self.sign(&claims)
+    }
+
     /// `GET /{tenant}/discovery/v2.0/keys`, shaped like Entra's (without the `x5c` chain).
     pub fn jwks(&self, issuer: &str) -> Value {
         json!({
@@ -80,6 +105,19 @@ impl SigningKey {
             }]
         })
     }
+}
+
+/// A random GUID, as Entra writes object ids.
+fn random_object_id() -> String {
+    let v: u128 = rand::random();
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        v >> 96,
+        (v >> 80) & 0xffff,
+        (v >> 64) & 0xffff,
+        (v >> 48) & 0xffff,
+        v & 0xffff_ffff_ffff
+    )
 }
 
 /// Reads one DER element (tag, contents) from the front of `input`; returns it and the rest.

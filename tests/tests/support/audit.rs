@@ -50,13 +50,19 @@ impl Pc {
         self.dir.path().join("config").join("config.json")
     }
 
+    /// `installation.json` in the local data folder: this PC's installation id.
+    pub fn installation_file(&self) -> PathBuf {
+        self.dir.path().join("data").join("installation.json")
+    }
+
     pub fn installation(&self) -> String {
-        let config: Value =
-            serde_json::from_str(&std::fs::read_to_string(self.config()).expect("config"))
-                .expect("json");
-        config["consoleId"]
+        let file: Value = serde_json::from_str(
+            &std::fs::read_to_string(self.installation_file()).expect("installation file"),
+        )
+        .expect("json");
+        file["installationId"]
             .as_str()
-            .expect("console id")
+            .expect("installation id")
             .to_string()
     }
 }

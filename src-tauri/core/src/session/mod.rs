@@ -193,8 +193,8 @@ pub struct AppCore {
     ping_client: Mutex<Option<PingClient>>,
     /// This computer's name, for the vault's registry of installations.
     host: String,
-    /// The installation id was compared with the keychain's copy (once per start).
-    installation_checked: std::sync::atomic::AtomicBool,
+    /// This installation's id, decided on first use (see [`crate::installation::resolve`]).
+    installation: Mutex<Option<String>>,
     /// Which program acts ("akv-console" for the headless companion), named in the audit
     /// entry of each connect; `None` for the window.
     program: Option<&'static str>,
@@ -264,7 +264,7 @@ impl AppCore {
             host: hostname::get()
                 .map(|h| h.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            installation_checked: std::sync::atomic::AtomicBool::new(false),
+            installation: Mutex::new(None),
             program: None,
         }
     }
@@ -441,37 +441,38 @@ impl AppCore {
     }
 
     pub(crate) fn console_id(&self) -> AppResult<String> {
-        let mut config = lock(&self.config);
-        let dir = &self.paths.config_dir;
-        // Once per start: the keychain's copy wins over the file, which is the user's to edit.
-        // Without a keychain the file alone decides (Verify then flags a new installation on a
-        // computer the vault already knows).
-        if !self
-            .installation_checked
-            .swap(true, std::sync::atomic::Ordering::SeqCst)
-        {
-            match config::recall_installation_id(dir) {
-                Ok(Some(kept)) if config.console_id.as_deref() != Some(kept.as_str()) => {
-                    config.console_id = Some(kept);
-                    config::save(dir, &config)?;
-                }
-                Ok(None) => {
-                    if let Some(id) = &config.console_id {
-                        let _ = config::keep_installation_id(dir, id);
-                    }
-                }
-                _ => {}
-            }
-        }
-        if let Some(id) = &config.console_id {
+        let mut installation = lock(&self.installation);
+        if let Some(id) = installation.as_ref() {
             return Ok(id.clone());
         }
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        config.console_id = Some(id.clone());
-        config::save(dir, &config)?;
-        // Best effort: a PC without a usable keychain keeps the id in the file only.
-        let _ = config::keep_installation_id(dir, &id);
+        // Consoles before this one kept the id in config.json (which roams on Windows); it is
+        // read from there once and no longer written back.
+        let legacy = lock(&self.config).console_id.clone();
+        let id = crate::installation::resolve(
+            &crate::keychain::os(),
+            &crate::installation::Place {
+                data_dir: &self.paths.data_dir,
+                config_dir: &self.paths.config_dir,
+                host: &self.host,
+            },
+            legacy.as_deref(),
+        )?;
+        *installation = Some(id.clone());
         Ok(id)
+    }
+
+    /// Windows: consoles before this one kept the audit logs and reminders in the Roaming data
+    /// folder; move them to the local one (once, never over local files). A failure is shown
+    /// like an unreadable config file: the logs stay where they were and Verify will say so.
+    pub fn adopting_roaming_data(self, roaming_data_dir: &std::path::Path) -> AppCore {
+        if !self.demo_launch
+            && let Err(error) =
+                crate::installation::adopt_roaming_data(roaming_data_dir, &self.paths.data_dir)
+        {
+            (self.notifier)(Notice::from_error(&error));
+            *lock(&self.general_error) = Some(error);
+        }
+        self
     }
 
     /// Set the operator's name. A role can be picked only in the demo (for training); connected,
