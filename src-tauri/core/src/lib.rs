@@ -8,6 +8,7 @@ pub mod config;
 pub mod connectors;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod ping;
 pub mod report;
 pub mod service;
