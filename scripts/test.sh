@@ -3,8 +3,10 @@
 # Vault emulator's protocol tests and Microsoft's Python clients against it, the app's Azure
 # store against the emulator, the PDF report tests, and the end-to-end tests that drive the
 # real window under Xvfb, the headless CLI against the emulator, and the .deb installed with
-# apt and started. Installs whatever is missing first. Artifacts (screenshots, PDFs)
-# land in test-artifacts/.
+# apt and started; then the Windows lane (scripts/windows-lane.sh: the core and the CLI built
+# for Windows with mingw-w64, their tests under Wine, the whole workspace type-checked for
+# Windows) and actionlint over .github/workflows. Installs whatever is missing first.
+# Artifacts (screenshots, PDFs) land in test-artifacts/.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +19,9 @@ scripts/setup.sh
 
 step "formatting (cargo fmt --check)"
 cargo fmt --all -- --check
+
+step "linting the workflows (actionlint)"
+.venv/bin/actionlint .github/workflows/*.yml
 
 step "UI type check (svelte-check)"
 npm --prefix ui run check --silent
@@ -41,6 +46,10 @@ AKV_CLI_BUILT=1 ui/node_modules/.bin/tauri build --debug --bundles deb,rpm -- --
 step "Rust tests: unit, emulator, Azure store, PDF, CLI, packages, end-to-end"
 rm -rf test-artifacts && mkdir -p test-artifacts
 cargo test --workspace --quiet -- --test-threads=2
+
+step "the Windows lane (mingw-w64 build, tests under Wine, workspace check)"
+# Its own target directory (target-windows/) and CARGO_HOME: nothing above is rebuilt.
+scripts/windows-lane.sh
 
 step "TypeScript bindings match the Rust types"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then

@@ -4,6 +4,12 @@
 //! tampered log; audit entries naming the program; no secret value in any output. Its own test
 //! binary: it runs a private D-Bus session with GNOME Keyring for the keychain. Multi-threaded:
 //! the emulator keeps answering while the test waits for the CLI process.
+//!
+//! The Windows lane (scripts/windows-lane.sh) runs this same test against the Windows build:
+//! `AKV_CLI_EXE` names `akv-console.exe` and `AKV_CLI_RUNNER` the `wine64` that runs it, in the
+//! Wine prefix `WINEPREFIX`. The test then writes the window's files where Windows keeps them
+//! (the prefix's AppData\Roaming) and copies the remembered secret into Wine's Credential
+//! Manager with `AKV_CLI_CREDWRITE` (scripts/windows/credwrite.c).
 
 mod support;
 
@@ -11,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
+use akv_core::config::{self, KeychainItem};
+use akv_core::domain::connection::ConnectionSettings;
 use akv_core::domain::keys::{KeyRecord, expiry_from_date};
 use akv_core::session::{AppCore, AppPaths};
 use akv_tests::e2e::{Profile, cli_binary};
@@ -25,6 +33,8 @@ const IDENTIFIER: &str = "com.msp.apikeyvaultconsole";
 struct Pc {
     profile: Profile,
     binary: PathBuf,
+    /// Set when the CLI under test is the Windows build, run under Wine.
+    wine: Option<Wine>,
     /// Every stdout and stderr the CLI printed, to search for secret values at the end.
     printed: String,
 }
@@ -35,24 +45,151 @@ struct Run {
     stderr: String,
 }
 
+/// The Windows `akv-console.exe` and what runs it on this Linux machine.
+struct Wine {
+    runner: PathBuf,
+    prefix: PathBuf,
+    credwrite: PathBuf,
+}
+
+impl Wine {
+    /// From the Windows lane's environment; `None` (the Linux build) when `AKV_CLI_EXE` is unset.
+    fn from_env() -> Option<(PathBuf, Wine)> {
+        let exe = PathBuf::from(std::env::var_os("AKV_CLI_EXE")?);
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| panic!("AKV_CLI_EXE is set, so {name} must be too (scripts/windows-lane.sh sets both)"))
+        };
+        Some((
+            exe,
+            Wine {
+                runner: var("AKV_CLI_RUNNER"),
+                prefix: var("WINEPREFIX"),
+                credwrite: var("AKV_CLI_CREDWRITE"),
+            },
+        ))
+    }
+
+    /// What the Windows CLI's `dirs::config_dir()` and `dirs::data_dir()` both are: the Wine
+    /// user's AppData\Roaming (Wine names the user's folder after the Unix user).
+    fn roaming_app_data(&self) -> PathBuf {
+        let users = self.prefix.join("drive_c").join("users");
+        std::fs::read_dir(&users)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e} (the Wine prefix is not initialised)",
+                    users.display()
+                )
+            })
+            .flatten()
+            .map(|entry| entry.path())
+            .find(|path| path.join("AppData").join("Roaming").is_dir() && !path.ends_with("Public"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no user folder with AppData\\Roaming in {}",
+                    users.display()
+                )
+            })
+            .join("AppData")
+            .join("Roaming")
+    }
+
+    fn env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        vec![
+            ("WINEPREFIX", self.prefix.clone().into_os_string()),
+            ("WINEDEBUG", "-all".into()),
+            ("WINEDLLOVERRIDES", "mscoree,mshtml=".into()),
+        ]
+    }
+
+    /// Put the secret the (Linux) window remembered into Wine's Credential Manager under the
+    /// name the keyring crate gives it on Windows: `{user}.{service}`.
+    fn remember(&self, settings: &ConnectionSettings, secret: &str) {
+        let user = keychain_user(settings);
+        let mut child = Command::new(&self.runner)
+            .arg(&self.credwrite)
+            .arg(format!("{user}.{IDENTIFIER}"))
+            .arg(&user)
+            .envs(self.env())
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("credwrite.exe starts under Wine");
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().expect("stdin is piped");
+            stdin
+                .write_all(secret.as_bytes())
+                .expect("secret written to credwrite");
+        }
+        let status = child.wait().expect("credwrite.exe ends");
+        assert!(status.success(), "credwrite.exe failed: {status}");
+    }
+}
+
+/// The keychain entry's user name as akv-core's config module forms it (private there): the
+/// tenant and client ids and a fingerprint of the whole connection. If the two drift apart the
+/// Windows CLI finds no secret and the first `status` fails, saying the client is not remembered.
+fn keychain_user(settings: &ConnectionSettings) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical = serde_json::to_vec(settings).expect("settings serialize");
+    let fingerprint = hex::encode(&Sha256::digest(&canonical)[..12]);
+    format!(
+        "{}/{}#{fingerprint}",
+        settings.tenant_id, settings.client_id
+    )
+}
+
 impl Pc {
     fn paths(&self) -> AppPaths {
-        AppPaths {
-            config_dir: self.profile.home.join(".config").join(IDENTIFIER),
-            data_dir: self.profile.home.join(".local/share").join(IDENTIFIER),
+        match &self.wine {
+            Some(wine) => {
+                let dir = wine.roaming_app_data().join(IDENTIFIER);
+                AppPaths {
+                    config_dir: dir.clone(),
+                    data_dir: dir,
+                }
+            }
+            None => AppPaths {
+                config_dir: self.profile.home.join(".config").join(IDENTIFIER),
+                data_dir: self.profile.home.join(".local/share").join(IDENTIFIER),
+            },
+        }
+    }
+
+    /// Under Wine the CLI reads Wine's Credential Manager, which the Linux side of this test
+    /// cannot write: copy every secret the window remembered there.
+    fn hand_remembered_secrets_to_wine(&self) {
+        let Some(wine) = &self.wine else { return };
+        let console = config::load(&self.paths().config_dir).expect("the window's config");
+        for client in &console.clients {
+            if let Some(secret) = config::load_secret(&client.settings, KeychainItem::ClientSecret)
+                .expect("the Secret Service answers")
+            {
+                wine.remember(&client.settings, secret.expose());
+            }
         }
     }
 
     fn run(&mut self, args: &[&str]) -> Run {
+        let mut command = match &self.wine {
+            Some(wine) => {
+                let mut command = Command::new(&wine.runner);
+                command.arg(&self.binary);
+                command
+            }
+            None => Command::new(&self.binary),
+        };
         let Output {
             status,
             stdout,
             stderr,
-        } = Command::new(&self.binary)
+        } = command
             .args(args)
             .env_clear()
             .envs(self.profile.env())
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(self.wine.as_ref().map(Wine::env).unwrap_or_default())
             .output()
             .expect("akv-console runs");
         let run = Run {
@@ -105,11 +242,22 @@ async fn the_headless_companion_reports_what_the_window_would() {
             unsafe { std::env::set_var(name, value) };
         }
     }
+    let (binary, wine) = match Wine::from_env() {
+        Some((exe, wine)) => (exe, Some(wine)),
+        None => (cli_binary().expect("akv-console is built"), None),
+    };
     let mut pc = Pc {
-        binary: cli_binary().expect("akv-console is built"),
+        binary,
+        wine,
         profile,
         printed: String::new(),
     };
+    // A Wine prefix outlives the run (its AppData is not the throw-away home): start clean.
+    assert!(
+        !pc.paths().config_dir.exists(),
+        "{} is left from an earlier run: remove it (scripts/windows-lane.sh does)",
+        pc.paths().config_dir.display()
+    );
     let emulator = emulator().await;
 
     // The window, on this PC: Dana connects Contoso and ticks Remember, then closes.
@@ -122,6 +270,7 @@ async fn the_headless_companion_reports_what_the_window_would() {
             .expect("contoso connects and is remembered");
         core.disconnect().await;
     }
+    pc.hand_remembered_secrets_to_wine();
 
     // Help for every command; a wrong command line is 64, not a monitor level.
     for args in [
@@ -286,19 +435,24 @@ async fn the_headless_companion_reports_what_the_window_would() {
     // The next run says so again: nothing re-anchors the tampering away.
     assert_eq!(pc.run(&["audit", "verify"]).code, 2);
 
-    // While the window has the client open, the CLI says so instead of forking the log.
-    let window =
-        AppCore::new(pc.paths(), false, Arc::new(|_| {})).with_options(fast_options(), None);
-    window.connect_all().await;
-    let busy = pc.run(&["status"]);
-    assert_eq!(busy.code, 3, "{}{}", busy.stdout, busy.stderr);
-    assert!(
-        busy.stdout.contains("Close the other console window"),
-        "{}{}",
-        busy.stdout,
-        busy.stderr
-    );
-    window.disconnect().await;
+    // While the window has the client open, the CLI says so instead of forking the log. Not
+    // under Wine: the window here is a Linux process holding a flock(2), and the CLI's
+    // LockFileEx under Wine does not see it (tried: the CLI went on and exited 2); on Windows
+    // the window and the CLI both take the same LockFileEx lock.
+    if pc.wine.is_none() {
+        let window =
+            AppCore::new(pc.paths(), false, Arc::new(|_| {})).with_options(fast_options(), None);
+        window.connect_all().await;
+        let busy = pc.run(&["status"]);
+        assert_eq!(busy.code, 3, "{}{}", busy.stdout, busy.stderr);
+        assert!(
+            busy.stdout.contains("Close the other console window"),
+            "{}{}",
+            busy.stdout,
+            busy.stderr
+        );
+        window.disconnect().await;
+    }
 
     // Tags are anyone's to write: a preview holding an OSC title sequence, a screen clear, an
     // 8-bit CSI and DEL is printed inert, in the table and in JSON.

@@ -1,4 +1,4 @@
-//! The Linux packages `cargo tauri build` made (the test command builds them first, with
+//! The Linux packages `tauri build` made (the test command builds them first, with
 //! `--debug` to reuse the test build): the `.deb` and `.rpm` carry the product name, version,
 //! icons and a desktop entry; the `.deb` installs with apt on this machine, and the installed app
 //! starts in demo mode under Xvfb and paints its Vault tab. Needs root (or sudo) for apt.
@@ -28,7 +28,7 @@ fn bundle_dir() -> PathBuf {
 fn package(kind: &str, extension: &str) -> Result<PathBuf> {
     let dir = bundle_dir().join(kind);
     let found: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("{}: {e}: run `cargo tauri build --debug --bundles deb,rpm` first (the test command does)", dir.display()))?
+        .map_err(|e| format!("{}: {e}: run `ui/node_modules/.bin/tauri build --debug --bundles deb,rpm -- --workspace` first (the test command does)", dir.display()))?
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == extension))

@@ -101,7 +101,7 @@ async fn sign_in_and_the_vault_go_through_the_proxy_the_environment_names() {
 
     let tunnels = proxy.tunnels();
     assert!(
-        tunnels.iter().any(|t| *t == vault_target),
+        tunnels.contains(&vault_target),
         "the vault's traffic went through the proxy: {tunnels:?}"
     );
     let authority = url::Url::parse(&emulator.authority_host()).expect("authority URL");
@@ -111,7 +111,7 @@ async fn sign_in_and_the_vault_go_through_the_proxy_the_environment_names() {
         authority.port_or_known_default().expect("port")
     );
     assert!(
-        tunnels.iter().any(|t| *t == authority_target),
+        tunnels.contains(&authority_target),
         "the token request went through the proxy: {tunnels:?}"
     );
 }

@@ -6,17 +6,28 @@
 //! restart within the profile. Each [`App`] owns its Xvfb display and `tauri-driver`; dropping it
 //! ends them (the WebDriver session is deleted first, which closes the app).
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+
+// The desktop itself (Xvfb, D-Bus, GNOME Keyring, WebKitWebDriver, process groups, /proc) is
+// Linux's; the paths and markers below also serve tests that run elsewhere.
+#[cfg(target_os = "linux")]
+use std::os::unix::process::CommandExt;
+#[cfg(target_os = "linux")]
 use std::process::Command;
+#[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
+#[cfg(target_os = "linux")]
 use fantoccini::{Client, Locator};
+#[cfg(target_os = "linux")]
 use serde_json::Value;
 
+#[cfg(target_os = "linux")]
 mod desktop;
 
+#[cfg(target_os = "linux")]
 pub use desktop::Profile;
+#[cfg(target_os = "linux")]
 use desktop::{Processes, connect, find_tool, free_port, start_xvfb};
 
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -33,7 +44,9 @@ fn workspace_binary(name: &str, how: &str) -> Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"));
-    let binary = target.join("debug").join(name);
+    let binary = target
+        .join("debug")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if !binary.exists() {
         return Err(format!("{} is missing: {how}", binary.display()).into());
     }
@@ -114,6 +127,7 @@ pub struct SignInForm<'a> {
 }
 
 /// The running app under test.
+#[cfg(target_os = "linux")]
 pub struct App {
     pub client: Client,
     processes: Processes,
@@ -125,6 +139,7 @@ pub struct App {
 /// Records every IPC reply (and event payload) the page receives. Tauri defines `invoke` as a
 /// read-only property, so the recorder hooks the one place every reply passes through: the
 /// callback table that `runCallback` looks replies up in.
+#[cfg(target_os = "linux")]
 const RECORD_REPLIES: &str = r#"
     if (!window.__akvReplies) {
       window.__akvReplies = [];
@@ -148,6 +163,7 @@ const RECORD_REPLIES: &str = r#"
     return true;
 "#;
 
+#[cfg(target_os = "linux")]
 impl App {
     /// Start Xvfb, tauri-driver and the app in `profile`.
     pub async fn launch(name: &str, profile: &Profile, launch: Launch) -> Result<App> {

@@ -31,6 +31,10 @@ fn render_text(input: &super::ReportInput, library: &FontLibrary, name: &str) ->
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "reads the PDF back with poppler (pdftoppm, pdftotext), Linux programs that a test under Wine cannot start; the Linux run checks it"
+)]
 fn cjk_text_uses_a_system_font_or_a_visible_marker_never_a_replacement_mark() {
     let library = FontLibrary::system();
     let input = cjk_input();
@@ -65,6 +69,10 @@ fn cjk_text_uses_a_system_font_or_a_visible_marker_never_a_replacement_mark() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "reads the PDF back with poppler (pdftoppm, pdftotext), Linux programs that a test under Wine cannot start; the Linux run checks it"
+)]
 fn a_library_without_fonts_prints_markers_in_the_report() {
     let empty = tempfile::tempdir().expect("temp dir");
     let library = FontLibrary::from_dirs(vec![empty.path().to_path_buf()]);
@@ -93,6 +101,10 @@ fn char_only_in(face: &FontFace) -> Option<char> {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "reads the PDF back with poppler (pdftoppm, pdftotext), Linux programs that a test under Wine cannot start; the Linux run checks it"
+)]
 fn a_fallback_font_draws_what_dejavu_lacks_and_is_embedded_as_a_subset() {
     // Any installed font with a glyph DejaVu Sans lacks will do (DejaVu Math TeX Gyre has
     // some); the machine's CJK fonts, if any, are covered by the test above.

@@ -360,6 +360,10 @@ fn assert_no_secret(bytes: &[u8], pages: &[String], input: &ReportInput) {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "reads the PDF back with poppler (pdftoppm, pdftotext), Linux programs that a test under Wine cannot start; the Linux run checks it"
+)]
 fn catalog_report_prints_every_vendor_the_summary_and_page_numbers() {
     let input = catalog_input();
     let started = Instant::now();
@@ -434,6 +438,10 @@ fn catalog_report_prints_every_vendor_the_summary_and_page_numbers() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "reads the PDF back with poppler (pdftoppm, pdftotext), Linux programs that a test under Wine cannot start; the Linux run checks it"
+)]
 fn thousand_row_report_keeps_rows_whole_and_numbers_every_page() {
     let input = synthetic_input(1000);
     let started = Instant::now();
@@ -499,6 +507,10 @@ fn thousand_row_report_keeps_rows_whole_and_numbers_every_page() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "reads the PDF back with poppler (pdftoppm, pdftotext), Linux programs that a test under Wine cannot start; the Linux run checks it"
+)]
 fn schedule_moves_to_a_new_page_when_it_does_not_fit_under_the_table() {
     // 32 rows fill page 1 and 38 fill page 2 exactly: no room for the schedule on page 2.
     let full_two_pages = rows_that_fit(FIRST_PAGE_TABLE_TOP) + rows_that_fit(NEXT_PAGE_TABLE_TOP);
@@ -556,6 +568,10 @@ fn word_boxes(pdf: &Path) -> Vec<(f32, f32, f32, String)> {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "reads the PDF back with poppler (pdftoppm, pdftotext), Linux programs that a test under Wine cannot start; the Linux run checks it"
+)]
 fn long_text_is_cut_with_an_ellipsis_inside_its_column() {
     let mut input = catalog_input();
     let long_vendor = "Extremely Long Vendor Name Incorporated International Holdings Division";
@@ -635,6 +651,10 @@ fn fit_measures_glyph_widths_not_characters() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "reads the PDF back with poppler (pdftoppm, pdftotext), Linux programs that a test under Wine cannot start; the Linux run checks it"
+)]
 fn empty_report_is_one_page_saying_so() {
     let input = input_of(Vec::new());
     let bytes = render_pdf(&input).expect("render");
