@@ -65,7 +65,9 @@ pub fn charset_for(env: &OutputEnvironment<'_>) -> Charset {
 pub fn detect_charset() -> Charset {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let akv_utf8 = var("AKV_UTF8");
-    let locale = var("LC_ALL").or_else(|| var("LC_CTYPE")).or_else(|| var("LANG"));
+    let locale = var("LC_ALL")
+        .or_else(|| var("LC_CTYPE"))
+        .or_else(|| var("LANG"));
     let (is_console, console_code_page) = console_code_page();
     charset_for(&OutputEnvironment {
         windows: cfg!(windows),
@@ -436,8 +438,14 @@ mod tests {
     #[test]
     fn ascii_cells_keep_their_width() {
         assert_eq!(cell_in("Zürich", 8, Charset::Ascii), "Z?rich  ");
-        assert_eq!(cell_in("ninja_••••••••5f2a", 18, Charset::Ascii), "ninja_********5f2a");
-        assert_eq!(cell_in("Contoso Dental — Main", 10, Charset::Ascii), "Contoso...");
+        assert_eq!(
+            cell_in("ninja_••••••••5f2a", 18, Charset::Ascii),
+            "ninja_********5f2a"
+        );
+        assert_eq!(
+            cell_in("Contoso Dental — Main", 10, Charset::Ascii),
+            "Contoso..."
+        );
         assert_eq!(cell_in("—", 3, Charset::Ascii), "-  ");
     }
 
@@ -496,7 +504,11 @@ mod tests {
         assert_eq!(unix(Some("C"), None), Charset::Ascii);
         assert_eq!(unix(Some("POSIX"), None), Charset::Ascii);
         assert_eq!(unix(Some("en_US.ISO-8859-1"), None), Charset::Ascii);
-        assert_eq!(unix(None, None), Charset::Ascii, "cron and launchd set no locale");
+        assert_eq!(
+            unix(None, None),
+            Charset::Ascii,
+            "cron and launchd set no locale"
+        );
         assert_eq!(unix(None, Some("1")), Charset::Utf8);
     }
 

@@ -163,7 +163,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> AppResult<()> {
     replace_with(
         path,
         temporary,
-        |temporary, path| temporary.persist(path).map(drop).map_err(|e| (e.error, e.file)),
+        |temporary, path| {
+            temporary
+                .persist(path)
+                .map(drop)
+                .map_err(|e| (e.error, e.file))
+        },
         crate::files::held_by_another_program,
         std::thread::sleep,
     )?;
@@ -238,9 +243,10 @@ fn reminders_path(dir: &Path, vault: &str) -> PathBuf {
 /// The vault's audit log, `<data>/audit/<vault>.jsonl`; its `.torn`, `.lock`, `.alert.json` and
 /// evidence files are named after it.
 pub fn audit_log_path(data_dir: &Path, vault: &str) -> PathBuf {
-    data_dir
-        .join(AUDIT_DIR)
-        .join(format!("{}.jsonl", crate::files::file_stem_for_vault(vault)))
+    data_dir.join(AUDIT_DIR).join(format!(
+        "{}.jsonl",
+        crate::files::file_stem_for_vault(vault)
+    ))
 }
 
 pub fn load_reminders(dir: &Path, vault: &str) -> ReminderLedger {
@@ -499,7 +505,10 @@ mod tests {
         .expect("write");
         let config = load(dir.path()).expect("a BOM is not damage");
         assert_eq!(config.console_id.as_deref(), Some("abc"));
-        assert_eq!(config.operator.map(|p| p.name).as_deref(), Some("Dana Reyes"));
+        assert_eq!(
+            config.operator.map(|p| p.name).as_deref(),
+            Some("Dana Reyes")
+        );
     }
 
     /// A temporary file stand-in that counts as removed when dropped.

@@ -147,12 +147,21 @@ mod tests {
 
     #[test]
     fn only_apple_falls_back_to_fsync_and_only_when_full_fsync_is_unsupported() {
-        assert!(fsync_fallback_for(Some(45), true), "ENOTSUP on an SMB volume");
+        assert!(
+            fsync_fallback_for(Some(45), true),
+            "ENOTSUP on an SMB volume"
+        );
         assert!(fsync_fallback_for(Some(22), true), "EINVAL");
         assert!(!fsync_fallback_for(Some(5), true), "EIO is a real failure");
-        assert!(!fsync_fallback_for(Some(28), true), "ENOSPC is a real failure");
+        assert!(
+            !fsync_fallback_for(Some(28), true),
+            "ENOSPC is a real failure"
+        );
         assert!(!fsync_fallback_for(None, true));
-        assert!(!fsync_fallback_for(Some(45), false), "45 is not ENOTSUP on Linux");
+        assert!(
+            !fsync_fallback_for(Some(45), false),
+            "45 is not ENOTSUP on Linux"
+        );
         assert!(!fsync_fallback_for(Some(22), false));
     }
 
@@ -165,11 +174,20 @@ mod tests {
 
     #[test]
     fn windows_device_names_get_a_safe_stem_and_other_vaults_keep_theirs() {
-        for reserved in ["con", "CON", "Aux", "nul", "prn", "com1", "COM9", "lpt1", "Lpt9"] {
+        for reserved in [
+            "con", "CON", "Aux", "nul", "prn", "com1", "COM9", "lpt1", "Lpt9",
+        ] {
             assert_eq!(file_stem_for_vault(reserved), format!("{reserved}_"));
         }
         for ordinary in [
-            "contoso", "console", "com0", "lpt0", "com10", "null", "msp-api-keyvault", "auxiliary",
+            "contoso",
+            "console",
+            "com0",
+            "lpt0",
+            "com10",
+            "null",
+            "msp-api-keyvault",
+            "auxiliary",
         ] {
             assert_eq!(file_stem_for_vault(ordinary), ordinary);
         }
@@ -223,7 +241,10 @@ mod tests {
             in_use,
             |d| paused += d,
         );
-        assert!(matches!(result, Err(ReplaceFailure::InUse(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(ReplaceFailure::InUse(_))),
+            "{result:?}"
+        );
         assert_eq!(paused, IN_USE_RETRY_FOR);
         assert!(attempts > 10, "retried {attempts} times");
     }

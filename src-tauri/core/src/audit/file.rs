@@ -7,9 +7,9 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::chain::LineRecord;
-use crate::files::{sync_data_durably, sync_durably};
 use super::error::AuditError;
 use super::{AuditEntry, OpenReport, TornTail};
+use crate::files::{sync_data_durably, sync_durably};
 
 pub(crate) struct FileLog {
     path: PathBuf,

@@ -139,7 +139,11 @@ fn the_log_of_a_vault_named_like_a_windows_device_is_a_real_file() {
                     .expect("append");
             }
         }
-        assert_eq!(read_lines(&path).len(), 2, "{vault}: the entries are on disk");
+        assert_eq!(
+            read_lines(&path).len(),
+            2,
+            "{vault}: the entries are on disk"
+        );
         let (_, reopened) = AuditLog::open(&path).expect("reopen");
         assert_eq!(reopened.entries, 2, "{vault}");
         assert!(!reopened.created, "{vault}");
