@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::chain::LineRecord;
 use super::error::AuditError;
 use super::{AuditEntry, OpenReport, TornTail};
-use crate::files::{sync_data_durably, sync_durably};
+use crate::files::sync_data_durably;
 
 pub(crate) struct FileLog {
     path: PathBuf,
@@ -56,7 +56,7 @@ fn sync_parent(path: &Path) -> io::Result<()> {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        sync_durably(&File::open(parent)?)?;
+        crate::files::sync_durably(&File::open(parent)?)?;
     }
     #[cfg(not(unix))]
     let _ = path;
