@@ -133,6 +133,7 @@ impl From<FailOnArg> for FailOn {
 }
 
 fn main() -> ExitCode {
+    output::use_charset(output::detect_charset());
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -175,12 +176,28 @@ impl Command {
     }
 }
 
+/// What to do when the user's folders cannot be found, in the words of the platform: Windows
+/// finds them through the user's profile, not `HOME`.
+fn missing_folders_hint(os: &str) -> &'static str {
+    match os {
+        "windows" => {
+            "Run akv-console as the technician's Windows user with their profile loaded, not as SYSTEM (the console's files are in that user's %APPDATA% and %LOCALAPPDATA%)."
+        }
+        "macos" => {
+            "Run akv-console as the technician's macOS user (HOME must point to their home folder)."
+        }
+        _ => {
+            "Run akv-console as the user who uses the console window (HOME, or XDG_CONFIG_HOME and XDG_DATA_HOME, must be set)."
+        }
+    }
+}
+
 fn paths() -> AppResult<AppPaths> {
     let missing = || {
         AppError::new(
             ErrorCode::ConfigUnreadable,
             "This user has no configuration or data folder.",
-            "Run akv-console as the user who uses the console window (HOME must be set).",
+            missing_folders_hint(std::env::consts::OS),
         )
     };
     Ok(AppPaths {
@@ -288,7 +305,7 @@ where
     akv_core::config::write_atomically(path, &bytes)?;
     eprintln!(
         "{}",
-        output::clean(
+        output::human(
             &format!("Wrote {} ({} bytes).", path.display(), bytes.len()),
             false
         )
@@ -322,6 +339,15 @@ mod tests {
             serde_json::from_str(include_str!("../../../tauri.conf.json"))
                 .expect("tauri.conf.json is JSON");
         assert_eq!(conf["identifier"], APP_IDENTIFIER);
+    }
+
+    #[test]
+    fn the_missing_folders_hint_speaks_the_platforms_language() {
+        let windows = missing_folders_hint("windows");
+        assert!(!windows.contains("HOME"), "{windows}");
+        assert!(windows.contains("%APPDATA%") && windows.contains("SYSTEM"));
+        assert!(missing_folders_hint("macos").contains("HOME"));
+        assert!(missing_folders_hint("linux").contains("XDG_DATA_HOME"));
     }
 
     #[test]

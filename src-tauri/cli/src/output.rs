@@ -7,8 +7,133 @@
 //! [`clean`] before it is printed, and JSON's strings too (JSON escapes C0 but passes DEL and C1
 //! raw, and the reader may print the values).
 
+//!
+//! Human text is also folded to ASCII when the reader would not decode UTF-8 (see
+//! [`charset_for`]): an RMM agent reading a redirected stdout on Windows decodes it with the
+//! OEM code page and shows "—" as "ΓÇö". JSON stays UTF-8: it is for programs, and JSON is
+//! UTF-8 by definition (RFC 8259).
+
+use std::sync::OnceLock;
+
 use serde::Serialize;
 use serde_json::{Value, json};
+
+/// How human text is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charset {
+    Utf8,
+    Ascii,
+}
+
+/// What decides the charset, gathered by [`detect_charset`]; plain data so the decision is
+/// tested on every platform.
+#[derive(Debug, Default)]
+pub struct OutputEnvironment<'a> {
+    pub windows: bool,
+    /// Windows: stdout is a console window (not a file or a pipe).
+    pub is_console: bool,
+    /// Windows: the console's output code page (65001 is UTF-8).
+    pub console_code_page: Option<u32>,
+    /// `AKV_UTF8`: `1` forces UTF-8 (an agent known to read UTF-8), `0` forces ASCII.
+    pub akv_utf8: Option<&'a str>,
+    /// Unix: the first set of `LC_ALL`, `LC_CTYPE`, `LANG` (the C library's order).
+    pub locale: Option<&'a str>,
+}
+
+const UTF8_CODE_PAGE: u32 = 65001;
+
+pub fn charset_for(env: &OutputEnvironment<'_>) -> Charset {
+    match env.akv_utf8.map(str::trim) {
+        Some("1") => return Charset::Utf8,
+        Some("0") => return Charset::Ascii,
+        _ => {}
+    }
+    let utf8 = if env.windows {
+        // Redirected output is decoded by whoever reads it, for RMM agents with the OEM code
+        // page (437, 850): only a console set to UTF-8 is known to show it.
+        env.is_console && env.console_code_page == Some(UTF8_CODE_PAGE)
+    } else {
+        env.locale.is_some_and(|locale| {
+            let locale = locale.to_ascii_lowercase();
+            locale.contains("utf-8") || locale.contains("utf8")
+        })
+    };
+    if utf8 { Charset::Utf8 } else { Charset::Ascii }
+}
+
+/// The charset for this process's stdout and environment.
+pub fn detect_charset() -> Charset {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let akv_utf8 = var("AKV_UTF8");
+    let locale = var("LC_ALL")
+        .or_else(|| var("LC_CTYPE"))
+        .or_else(|| var("LANG"));
+    let (is_console, console_code_page) = console_code_page();
+    charset_for(&OutputEnvironment {
+        windows: cfg!(windows),
+        is_console,
+        console_code_page,
+        akv_utf8: akv_utf8.as_deref(),
+        locale: locale.as_deref(),
+    })
+}
+
+#[cfg(windows)]
+fn console_code_page() -> (bool, Option<u32>) {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return (false, None);
+    }
+    // SAFETY: no arguments; returns 0 when the process has no console.
+    let page = unsafe { windows_sys::Win32::System::Console::GetConsoleOutputCP() };
+    (true, Some(page).filter(|&p| p != 0))
+}
+
+#[cfg(not(windows))]
+fn console_code_page() -> (bool, Option<u32>) {
+    (false, None)
+}
+
+static CHARSET: OnceLock<Charset> = OnceLock::new();
+
+/// Fix the charset for the rest of the run (once, before anything is printed).
+pub fn use_charset(charset: Charset) {
+    let _ = CHARSET.set(charset);
+}
+
+fn charset() -> Charset {
+    CHARSET.get().copied().unwrap_or(Charset::Utf8)
+}
+
+/// `text` in ASCII: the punctuation the console prints gets its ASCII look-alike, anything else
+/// outside ASCII (a client's name in another script) a `?`.
+pub fn to_ascii(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if c.is_ascii() => out.push(c),
+            '—' | '–' | '‐' | '‑' | '−' | '·' => out.push('-'),
+            '…' => out.push_str("..."),
+            '•' => out.push('*'),
+            '✔' | '✓' => out.push_str("OK"),
+            '‘' | '’' => out.push('\''),
+            '“' | '”' => out.push('"'),
+            '\u{a0}' => out.push(' '),
+            _ => out.push('?'),
+        }
+    }
+    out
+}
+
+/// One line (or, with `multiline`, several) of human text as it is printed: cleaned of control
+/// characters, and in ASCII when the reader would not decode UTF-8.
+pub fn human(text: &str, multiline: bool) -> String {
+    let cleaned = clean(text, multiline);
+    match charset() {
+        Charset::Utf8 => cleaned,
+        Charset::Ascii => to_ascii(&cleaned),
+    }
+}
 
 /// `text` without control characters: C0 (but `\t`, and `\n` when `multiline`), DEL and C1.
 /// Removing ESC and BEL leaves an escape sequence's text inert and visible.
@@ -39,17 +164,17 @@ fn clean_json(value: Value) -> Value {
     }
 }
 
-/// `println!` of one cleaned line.
+/// `println!` of one line of human text (see [`human`]).
 macro_rules! say {
     ($($arg:tt)*) => {
-        println!("{}", $crate::output::clean(&format!($($arg)*), false))
+        println!("{}", $crate::output::human(&format!($($arg)*), false))
     };
 }
 
-/// `eprintln!` of one cleaned line.
+/// `eprintln!` of one line of human text (see [`human`]).
 macro_rules! tell {
     ($($arg:tt)*) => {
-        eprintln!("{}", $crate::output::clean(&format!($($arg)*), false))
+        eprintln!("{}", $crate::output::human(&format!($($arg)*), false))
     };
 }
 
@@ -97,13 +222,22 @@ pub fn notice(notice: &Notice) {
 
 /// Pad or cut `text` to `width` characters (not bytes: names may hold any script).
 fn cell(text: &str, width: usize) -> String {
-    // Cleaned first, so the padding counts what is printed.
+    cell_in(text, width, charset())
+}
+
+fn cell_in(text: &str, width: usize, charset: Charset) -> String {
+    // Cleaned (and folded) first, so the padding counts what is printed.
     let text = clean(text, false);
+    let (text, ellipsis) = match charset {
+        Charset::Utf8 => (text, "…"),
+        Charset::Ascii => (to_ascii(&text), "..."),
+    };
     let text = text.as_str();
     let count = text.chars().count();
     if count > width {
-        let cut: String = text.chars().take(width.saturating_sub(1)).collect();
-        format!("{cut}…")
+        let keep = width.saturating_sub(ellipsis.chars().count());
+        let cut: String = text.chars().take(keep).collect();
+        format!("{cut}{ellipsis}")
     } else {
         format!("{text}{}", " ".repeat(width - count))
     }
@@ -293,12 +427,89 @@ pub fn verification(
 
 #[cfg(test)]
 mod tests {
-    use super::{cell, clean, clean_json};
+    use super::*;
 
     #[test]
     fn cells_count_characters_not_bytes() {
-        assert_eq!(cell("Zürich", 8), "Zürich  ");
-        assert_eq!(cell("東京歯科クリニック", 5), "東京歯科…");
+        assert_eq!(cell_in("Zürich", 8, Charset::Utf8), "Zürich  ");
+        assert_eq!(cell_in("東京歯科クリニック", 5, Charset::Utf8), "東京歯科…");
+    }
+
+    #[test]
+    fn ascii_cells_keep_their_width() {
+        assert_eq!(cell_in("Zürich", 8, Charset::Ascii), "Z?rich  ");
+        assert_eq!(
+            cell_in("ninja_••••••••5f2a", 18, Charset::Ascii),
+            "ninja_********5f2a"
+        );
+        assert_eq!(
+            cell_in("Contoso Dental — Main", 10, Charset::Ascii),
+            "Contoso..."
+        );
+        assert_eq!(cell_in("—", 3, Charset::Ascii), "-  ");
+    }
+
+    #[test]
+    fn ascii_text_has_readable_punctuation() {
+        assert_eq!(
+            to_ascii("Due soon — rotate… ✔ • ninja·rmm “x” Zürich 東京"),
+            "Due soon - rotate... OK * ninja-rmm \"x\" Z?rich ??"
+        );
+        assert!(to_ascii("— … · • ✓ ✔ ü").is_ascii());
+    }
+
+    fn windows(is_console: bool, page: Option<u32>, akv_utf8: Option<&str>) -> Charset {
+        charset_for(&OutputEnvironment {
+            windows: true,
+            is_console,
+            console_code_page: page,
+            akv_utf8,
+            locale: None,
+        })
+    }
+
+    fn unix(locale: Option<&str>, akv_utf8: Option<&str>) -> Charset {
+        charset_for(&OutputEnvironment {
+            locale,
+            akv_utf8,
+            ..OutputEnvironment::default()
+        })
+    }
+
+    #[test]
+    fn windows_prints_utf8_only_to_a_utf8_console_or_when_told() {
+        assert_eq!(windows(true, Some(65001), None), Charset::Utf8);
+        assert_eq!(windows(true, Some(437), None), Charset::Ascii);
+        assert_eq!(windows(true, Some(850), None), Charset::Ascii);
+        // Redirected under an RMM agent: the agent decodes with its OEM code page.
+        assert_eq!(windows(false, None, None), Charset::Ascii);
+        assert_eq!(windows(false, None, Some("1")), Charset::Utf8);
+        assert_eq!(windows(true, Some(65001), Some("0")), Charset::Ascii);
+        // A locale variable means nothing to Windows programs.
+        assert_eq!(
+            charset_for(&OutputEnvironment {
+                windows: true,
+                locale: Some("en_US.UTF-8"),
+                ..OutputEnvironment::default()
+            }),
+            Charset::Ascii
+        );
+    }
+
+    #[test]
+    fn unix_prints_utf8_when_the_locale_says_so() {
+        assert_eq!(unix(Some("en_US.UTF-8"), None), Charset::Utf8);
+        assert_eq!(unix(Some("de_DE.utf8"), None), Charset::Utf8);
+        assert_eq!(unix(Some("C.UTF-8"), None), Charset::Utf8);
+        assert_eq!(unix(Some("C"), None), Charset::Ascii);
+        assert_eq!(unix(Some("POSIX"), None), Charset::Ascii);
+        assert_eq!(unix(Some("en_US.ISO-8859-1"), None), Charset::Ascii);
+        assert_eq!(
+            unix(None, None),
+            Charset::Ascii,
+            "cron and launchd set no locale"
+        );
+        assert_eq!(unix(None, Some("1")), Charset::Utf8);
     }
 
     #[test]

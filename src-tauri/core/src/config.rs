@@ -20,6 +20,8 @@ use crate::keychain::{self, Keychain};
 pub const CONFIG_FILE: &str = "config.json";
 /// Reminder ledgers live in `<data>/reminders/<vault>.json`, one per vault.
 pub const REMINDERS_DIR: &str = "reminders";
+/// Audit logs live in `<data>/audit/<vault>.jsonl`, one per vault.
+pub const AUDIT_DIR: &str = "audit";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -126,7 +128,10 @@ pub fn invalid_clients_error(names: &[String]) -> AppError {
 pub fn load(dir: &Path) -> AppResult<ConsoleConfig> {
     let path = dir.join(CONFIG_FILE);
     match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| unreadable(&path, e)),
+        // Windows PowerShell 5.1 writes UTF-8 with a byte-order mark (`Set-Content -Encoding
+        // UTF8`), which JSON parsers refuse.
+        Ok(text) => serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text))
+            .map_err(|e| unreadable(&path, e)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConsoleConfig::default()),
         Err(e) => Err(unreadable(&path, e)),
     }
@@ -156,9 +161,64 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> AppResult<()> {
         .tempfile_in(parent)
         .map_err(failed)?;
     temporary.write_all(bytes).map_err(failed)?;
-    temporary.as_file().sync_all().map_err(failed)?;
-    temporary.persist(path).map_err(|e| failed(e.error))?;
+    crate::files::sync_durably(temporary.as_file()).map_err(failed)?;
+    replace_with(
+        path,
+        temporary,
+        |temporary, path| {
+            temporary
+                .persist(path)
+                .map(drop)
+                .map_err(|e| (e.error, e.file))
+        },
+        crate::files::held_by_another_program,
+        std::thread::sleep,
+    )?;
     sync_dir(parent).map_err(failed)
+}
+
+/// Rename `temporary` over `path`, retrying while another program holds `path` open (Windows
+/// refuses to replace a PDF that Acrobat shows or a CSV that Excel has open). On failure the
+/// temporary file is removed (dropped) and `path` is untouched. The rename, the in-use test and
+/// the pause are parameters so the retry and its error are tested where no program can hold a
+/// file against a rename.
+fn replace_with<T>(
+    path: &Path,
+    temporary: T,
+    mut rename: impl FnMut(T, &Path) -> Result<(), (std::io::Error, T)>,
+    in_use: impl Fn(&std::io::Error) -> bool,
+    pause: impl FnMut(std::time::Duration),
+) -> AppResult<()> {
+    let mut pending = Some(temporary);
+    let attempt = || {
+        let Some(temporary) = pending.take() else {
+            return Err(std::io::Error::other("the temporary file is gone"));
+        };
+        rename(temporary, path).map_err(|(error, temporary)| {
+            pending = Some(temporary);
+            error
+        })
+    };
+    crate::files::retry_while_in_use(attempt, in_use, pause)
+        .map_err(|failure| replace_error(path, failure))
+}
+
+fn replace_error(path: &Path, failure: crate::files::ReplaceFailure) -> AppError {
+    match failure {
+        crate::files::ReplaceFailure::InUse(e) => AppError::new(
+            ErrorCode::FileInUse,
+            format!(
+                "{} is open in another program, so it could not be replaced ({e}).",
+                path.display()
+            ),
+            "Close it there (Acrobat, Excel) and export again. If it is not open anywhere, check that the file is not read-only.",
+        ),
+        crate::files::ReplaceFailure::Other(e) => AppError::new(
+            ErrorCode::FileWriteFailed,
+            format!("{} could not be written ({e}).", path.display()),
+            "Check free disk space and that the folder is writable.",
+        ),
+    }
 }
 
 /// Make a rename in `dir` durable (POSIX needs the folder fsynced; Windows makes the entry durable
@@ -178,7 +238,17 @@ pub fn save(dir: &Path, config: &ConsoleConfig) -> AppResult<()> {
 }
 
 fn reminders_path(dir: &Path, vault: &str) -> PathBuf {
-    dir.join(REMINDERS_DIR).join(format!("{vault}.json"))
+    dir.join(REMINDERS_DIR)
+        .join(format!("{}.json", crate::files::file_stem_for_vault(vault)))
+}
+
+/// The vault's audit log, `<data>/audit/<vault>.jsonl`; its `.torn`, `.lock`, `.alert.json` and
+/// evidence files are named after it.
+pub fn audit_log_path(data_dir: &Path, vault: &str) -> PathBuf {
+    data_dir.join(AUDIT_DIR).join(format!(
+        "{}.jsonl",
+        crate::files::file_stem_for_vault(vault)
+    ))
 }
 
 pub fn load_reminders(dir: &Path, vault: &str) -> ReminderLedger {
@@ -465,6 +535,153 @@ mod tests {
             std::fs::read_to_string(dir.path().join(CONFIG_FILE)).expect("read")
         };
         assert!(!saved.contains("Admin"), "no role is written back: {saved}");
+    }
+
+    #[test]
+    fn a_config_saved_by_windows_powershell_with_a_byte_order_mark_loads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "\u{feff}{\"consoleId\":\"abc\",\"operator\":{\"name\":\"Dana Reyes\"}}",
+        )
+        .expect("write");
+        let config = load(dir.path()).expect("a BOM is not damage");
+        assert_eq!(config.console_id.as_deref(), Some("abc"));
+        assert_eq!(
+            config.operator.map(|p| p.name).as_deref(),
+            Some("Dana Reyes")
+        );
+    }
+
+    /// A temporary file stand-in that counts as removed when dropped.
+    struct FakeTemporary<'a>(&'a std::cell::Cell<bool>);
+    impl Drop for FakeTemporary<'_> {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+
+    fn windows_in_use(error: &std::io::Error) -> bool {
+        matches!(error.raw_os_error(), Some(5 | 32 | 33))
+    }
+
+    #[test]
+    fn an_export_open_in_another_program_is_retried_then_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("key-report-2025-03-01.pdf");
+        let removed = std::cell::Cell::new(false);
+        let mut attempts = 0;
+        let error = replace_with(
+            &target,
+            FakeTemporary(&removed),
+            |temporary, _| {
+                attempts += 1;
+                // ERROR_SHARING_VIOLATION, as while Acrobat shows the file.
+                Err((std::io::Error::from_raw_os_error(32), temporary))
+            },
+            windows_in_use,
+            |_| {},
+        )
+        .expect_err("still open");
+        assert_eq!(error.code, ErrorCode::FileInUse);
+        assert!(error.message.contains("key-report-2025-03-01.pdf"));
+        assert!(error.message.contains("open in another program"));
+        assert!(error.hint.contains("Close it there"));
+        assert!(!error.hint.contains("disk space"));
+        assert!(attempts > 10, "retried for about two seconds: {attempts}");
+        assert!(removed.get(), "the temporary file is removed");
+    }
+
+    #[test]
+    fn an_export_let_go_while_retrying_is_saved() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("inventory.csv");
+        let removed = std::cell::Cell::new(false);
+        let mut failures_left = 3;
+        replace_with(
+            &target,
+            FakeTemporary(&removed),
+            |temporary, _| {
+                if failures_left > 0 {
+                    failures_left -= 1;
+                    return Err((std::io::Error::from_raw_os_error(33), temporary));
+                }
+                std::mem::forget(temporary);
+                Ok(())
+            },
+            windows_in_use,
+            |_| {},
+        )
+        .expect("saved once Excel let go");
+        assert_eq!(failures_left, 0);
+        assert!(!removed.get(), "the renamed file is not removed");
+    }
+
+    #[test]
+    fn a_rename_that_fails_otherwise_is_a_write_failure_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let removed = std::cell::Cell::new(false);
+        let mut attempts = 0;
+        let error = replace_with(
+            &dir.path().join("inventory.csv"),
+            FakeTemporary(&removed),
+            |temporary, _| {
+                attempts += 1;
+                Err((std::io::Error::from_raw_os_error(112), temporary))
+            },
+            windows_in_use,
+            |_| {},
+        )
+        .expect_err("disk full");
+        assert_eq!(error.code, ErrorCode::FileWriteFailed);
+        assert_eq!(attempts, 1);
+        assert!(removed.get());
+    }
+
+    /// Windows (the Wine lane): a file opened without sharing, as Acrobat opens a PDF it shows,
+    /// cannot be replaced; the export is refused by name and the open file keeps its content.
+    #[cfg(windows)]
+    #[test]
+    fn on_windows_a_file_held_without_sharing_is_named_in_use() {
+        use std::os::windows::fs::OpenOptionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("key-report.pdf");
+        std::fs::write(&target, b"old report").expect("write");
+        let held = std::fs::OpenOptions::new()
+            .read(true)
+            .share_mode(0)
+            .open(&target)
+            .expect("open without sharing");
+        let error = write_atomically(&target, b"new report").expect_err("held open");
+        assert_eq!(error.code, ErrorCode::FileInUse, "{error:?}");
+        drop(held);
+        assert_eq!(std::fs::read(&target).expect("read"), b"old report");
+        let leftovers = std::fs::read_dir(dir.path())
+            .expect("list")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .count();
+        assert_eq!(leftovers, 0, "the temporary file is removed");
+        write_atomically(&target, b"new report").expect("replaced once closed");
+        assert_eq!(std::fs::read(&target).expect("read"), b"new report");
+    }
+
+    #[test]
+    fn a_vault_named_like_a_windows_device_gets_usable_file_names() {
+        let data = Path::new("data");
+        assert_eq!(
+            audit_log_path(data, "con"),
+            data.join("audit").join("con_.jsonl")
+        );
+        assert_eq!(
+            reminders_path(data, "NUL"),
+            data.join("reminders").join("NUL_.json")
+        );
+        assert_eq!(
+            audit_log_path(data, "msp-api-keyvault"),
+            data.join("audit").join("msp-api-keyvault.jsonl"),
+            "other vaults keep the names their files already have"
+        );
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub enum ErrorCode {
     /// it is listed but never connected.
     InvalidSavedClient,
     FileWriteFailed,
+    /// Windows would not replace a file another program holds open (an exported PDF in Acrobat,
+    /// a CSV in Excel).
+    FileInUse,
     SaveCancelled,
     /// The technician answered Cancel to a native confirmation: nothing was changed.
     ActionDeclined,

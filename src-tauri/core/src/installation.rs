@@ -12,14 +12,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{REMINDERS_DIR, write_atomically};
+use crate::config::{AUDIT_DIR, REMINDERS_DIR, write_atomically};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::keychain::Keychain;
 
 /// `<local data>/installation.json`.
 pub const INSTALLATION_FILE: &str = "installation.json";
-/// The audit logs' folder under the data folder.
-pub const AUDIT_DIR: &str = "audit";
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod connectors;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod installation;
 pub mod keychain;
 pub mod ping;

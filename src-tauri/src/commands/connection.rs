@@ -5,7 +5,7 @@ use tauri::{AppHandle, Runtime};
 use tauri_plugin_dialog::DialogExt;
 
 use super::{Core, announce_status, ask_native, show_reminders};
-use akv_core::error::{AppError, AppResult, ErrorCode};
+use akv_core::error::{AppError, AppResult};
 use akv_core::session::{AppStatus, ClientRequest, ConnectRequest};
 
 #[tauri::command]
@@ -108,15 +108,16 @@ pub async fn forget_connection<R: Runtime>(
         .await
 }
 
-/// Pick a CA certificate file (custom clouds) in the native dialog; returns its PEM text, which is
-/// public. The webview itself has no file access.
+/// Pick a CA certificate file (custom clouds) in the native dialog; returns its certificates as
+/// PEM text, which is public. PEM and DER (`.cer` as certmgr exports it) are both read. The
+/// webview itself has no file access.
 #[tauri::command]
 pub async fn choose_ca_file<R: Runtime>(app: AppHandle<R>) -> AppResult<Option<String>> {
     let (sender, receiver) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()
-        .set_title("Choose the CA certificate (PEM)")
-        .add_filter("PEM certificate", &["pem", "crt", "cer"])
+        .set_title("Choose the CA certificate")
+        .add_filter("Certificate (PEM or DER)", &["pem", "crt", "cer", "der"])
         .pick_file(move |chosen| {
             let _ = sender.send(chosen);
         });
@@ -126,21 +127,15 @@ pub async fn choose_ca_file<R: Runtime>(app: AppHandle<R>) -> AppResult<Option<S
     let Some(path) = chosen.and_then(|p| p.into_path().ok()) else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    // Zeroed when dropped: a private key may sit in the same file.
+    let bytes = zeroize::Zeroizing::new(std::fs::read(&path).map_err(|e| {
         AppError::field(
             "caPem",
             format!("{} could not be read ({e}).", path.display()),
-            "Choose a PEM text file.",
+            "Choose a certificate file you can open.",
         )
-    })?;
+    })?);
     // Only the certificates go back to the window; a private key in the same file stays behind.
-    let certificates = akv_core::domain::connection::normalise_pem(&text);
-    drop(zeroize::Zeroizing::new(text));
-    certificates.map(Some).ok_or_else(|| {
-        AppError::new(
-            ErrorCode::InvalidInput,
-            format!("{} holds no PEM certificate.", path.display()),
-            "Choose the CA file in PEM format (it starts with -----BEGIN CERTIFICATE-----).",
-        )
-    })
+    akv_core::domain::connection::ca_file_certificates(&path.display().to_string(), &bytes)
+        .map(Some)
 }

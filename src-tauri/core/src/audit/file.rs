@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use super::chain::LineRecord;
 use super::error::AuditError;
 use super::{AuditEntry, OpenReport, TornTail};
+use crate::files::sync_data_durably;
 
 pub(crate) struct FileLog {
     path: PathBuf,
@@ -55,7 +56,7 @@ fn sync_parent(path: &Path) -> io::Result<()> {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        File::open(parent)?.sync_all()?;
+        crate::files::sync_durably(&File::open(parent)?)?;
     }
     #[cfg(not(unix))]
     let _ = path;
@@ -92,9 +93,12 @@ pub(crate) fn open(path: &Path) -> Result<Opened, AuditError> {
         Err(TryLockError::Error(e)) => return Err(open_error(path)(e)),
     }
 
+    // Read and write, not append: on Windows an append-only handle lacks FILE_WRITE_DATA, so the
+    // torn-tail repair's `set_len` would fail there (rust-lang/rust#105437) and block the
+    // connect for good. Appends seek to the end themselves; the lock makes this the only writer.
     let (mut file, created) = match OpenOptions::new()
         .read(true)
-        .append(true)
+        .write(true)
         .create_new(true)
         .open(path)
     {
@@ -102,7 +106,7 @@ pub(crate) fn open(path: &Path) -> Result<Opened, AuditError> {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => (
             OpenOptions::new()
                 .read(true)
-                .append(true)
+                .write(true)
                 .open(path)
                 .map_err(open_error(path))?,
             false,
@@ -165,6 +169,9 @@ pub(crate) fn open(path: &Path) -> Result<Opened, AuditError> {
 
 /// Copy the torn bytes to `<log>.torn` (appended, durably) and only then cut the log back to its
 /// last complete line, so a crash in between leaves the bytes in both places, never in neither.
+///
+/// A repair whose cut failed (or was interrupted) is retried at the next open with the same torn
+/// bytes; they are then already the last record of `.torn` and are not copied a second time.
 fn move_torn_tail_aside(
     path: &Path,
     file: &File,
@@ -180,22 +187,40 @@ fn move_torn_tail_aside(
     let existed = torn_path.exists();
     let mut aside = OpenOptions::new()
         .create(true)
+        .read(true)
         .append(true)
         .open(&torn_path)
         .map_err(repair_error)?;
     // Each moved tail ends with a newline so several recoveries stay apart in the .torn file.
-    aside
-        .write_all(torn)
-        .and_then(|()| aside.write_all(b"\n"))
-        .and_then(|()| aside.sync_data())
-        .map_err(repair_error)?;
+    let record = [torn, b"\n"].concat();
+    if !ends_with(&mut aside, &record).map_err(repair_error)? {
+        aside
+            .write_all(&record)
+            .and_then(|()| sync_data_durably(&aside))
+            .map_err(repair_error)?;
+    }
     if !existed {
         sync_parent(&torn_path).map_err(repair_error)?;
     }
     file.set_len(complete_len)
-        .and_then(|()| file.sync_data())
+        .and_then(|()| sync_data_durably(file))
         .map_err(repair_error)?;
     Ok(torn_path)
+}
+
+/// Whether the file's last bytes are `tail` (reads only that many bytes from the end).
+fn ends_with(file: &mut File, tail: &[u8]) -> io::Result<bool> {
+    let len = file.metadata()?.len();
+    let Ok(tail_len) = u64::try_from(tail.len()) else {
+        return Ok(false);
+    };
+    if len < tail_len {
+        return Ok(false);
+    }
+    let mut last = vec![0; tail.len()];
+    file.seek(SeekFrom::Start(len - tail_len))?;
+    file.read_exact(&mut last)?;
+    Ok(last == tail)
 }
 
 impl FileLog {
@@ -240,10 +265,12 @@ impl AppendTarget for File {
         Ok(self.metadata()?.len())
     }
     fn append_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        // The handle is not in append mode (see `open`): every append starts at the end.
+        Seek::seek(self, SeekFrom::End(0))?;
         Write::write_all(self, bytes)
     }
     fn flush_to_disk(&self) -> io::Result<()> {
-        File::sync_data(self)
+        sync_data_durably(self)
     }
     fn cut_to(&self, len: u64) -> io::Result<()> {
         File::set_len(self, len)
@@ -333,6 +360,59 @@ mod tests {
             self.data.borrow_mut().truncate(len as usize);
             Ok(())
         }
+    }
+
+    #[test]
+    fn a_repair_retried_after_a_failed_cut_keeps_one_copy_of_the_torn_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("contoso.jsonl");
+        std::fs::write(&path, b"{\"seq\":1}\n{\"seq\":2,\"ti").expect("write");
+        let torn = b"{\"seq\":2,\"ti";
+        let complete = 10;
+        // A handle that cannot be cut stands for Windows' append-only handle: the copy is made,
+        // the cut fails, and the connect is retried.
+        let read_only = File::open(&path).expect("open");
+        for _ in 0..2 {
+            assert!(matches!(
+                move_torn_tail_aside(&path, &read_only, torn, complete),
+                Err(AuditError::Repair { .. })
+            ));
+        }
+        let writable = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .expect("open");
+        move_torn_tail_aside(&path, &writable, torn, complete).expect("repair");
+        assert_eq!(
+            std::fs::read(torn_path(&path)).expect("torn"),
+            [&torn[..], b"\n"].concat(),
+            "the torn bytes are kept once, not once per attempt"
+        );
+        assert_eq!(std::fs::read(&path).expect("log"), b"{\"seq\":1}\n");
+
+        // A later crash that tears a different line is still added.
+        std::fs::write(&path, b"{\"seq\":1}\n{\"se").expect("write");
+        move_torn_tail_aside(&path, &writable, b"{\"se", complete).expect("repair");
+        assert_eq!(
+            std::fs::read(torn_path(&path)).expect("torn"),
+            [&torn[..], b"\n{\"se\n"].concat()
+        );
+    }
+
+    #[test]
+    fn an_append_after_a_repair_follows_the_last_complete_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("contoso.jsonl");
+        std::fs::write(&path, b"{\"seq\":1}\n{\"seq\":2,\"ti").expect("write");
+        let mut opened = open(&path).expect("open");
+        assert!(opened.report.torn_tail.is_some());
+        opened.log.append_lines(b"{\"seq\":2}\n").expect("append");
+        assert_eq!(
+            std::fs::read(&path).expect("log"),
+            b"{\"seq\":1}\n{\"seq\":2}\n",
+            "no gap of zero bytes where the torn line was"
+        );
     }
 
     fn target_with(existing: &[u8]) -> FlakyTarget {

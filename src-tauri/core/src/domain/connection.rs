@@ -169,6 +169,37 @@ pub fn normalise_pem(text: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
+/// The certificates of a CA file chosen in the Connect modal, as PEM: PEM text (one or more
+/// certificates; a private key or other text in the file stays behind) or one DER certificate,
+/// the binary `.cer` that Windows' certificate manager exports by default. `file` names the file
+/// in the error when it holds neither.
+pub fn ca_file_certificates(file: &str, bytes: &[u8]) -> AppResult<String> {
+    let as_text = String::from_utf8_lossy(bytes);
+    let pem = normalise_pem(&as_text).or_else(|| der_certificate_to_pem(bytes));
+    // The text copy may hold a private key that sat in the same file.
+    if let std::borrow::Cow::Owned(text) = as_text {
+        drop(zeroize::Zeroizing::new(text));
+    }
+    pem.ok_or_else(|| {
+        AppError::new(
+            crate::error::ErrorCode::InvalidInput,
+            format!("{file} holds no X.509 certificate (neither PEM text nor a DER certificate)."),
+            "Choose the CA's certificate: a .pem, .crt or .cer file, in PEM (Base-64) or DER (binary) format.",
+        )
+    })
+}
+
+/// One DER-encoded X.509 certificate as PEM, or `None` when the bytes do not parse as one.
+fn der_certificate_to_pem(der: &[u8]) -> Option<String> {
+    use base64::Engine;
+    let certificate = rustls_pki_types::CertificateDer::from(der);
+    // Parsing it as a trust anchor reads the certificate's structure (name, key, extensions),
+    // which is what the connection will do with it.
+    webpki::anchor_from_trusted_cert(&certificate).ok()?;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    normalise_pem(&format!("{PEM_BEGIN}{body}{PEM_END}"))
+}
+
 fn https_url(field: &str, label: &str, text: Option<&str>) -> AppResult<String> {
     let trimmed = text.unwrap_or_default().trim().trim_end_matches('/');
     let hint = "Custom clouds need full https URLs, e.g. https://login.contoso.example and https://myvault.vault.contoso.example.";
@@ -348,6 +379,38 @@ impl ConnectionSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const CA_DER: &[u8] = include_bytes!("testdata/private-endpoint-root-ca.der");
+    const CA_PEM: &str = include_str!("testdata/private-endpoint-root-ca.pem");
+
+    #[test]
+    fn a_der_ca_file_becomes_the_same_pem_as_its_pem_export() {
+        let from_der = ca_file_certificates("root.cer", CA_DER).expect("DER is accepted");
+        assert_eq!(Some(from_der.clone()), normalise_pem(CA_PEM));
+        assert!(from_der.starts_with("-----BEGIN CERTIFICATE-----\n"));
+        let from_pem = ca_file_certificates("root.pem", CA_PEM.as_bytes()).expect("PEM");
+        assert_eq!(from_pem, from_der);
+    }
+
+    #[test]
+    fn a_ca_file_that_is_no_certificate_is_named() {
+        let mut truncated = CA_DER.to_vec();
+        truncated.truncate(CA_DER.len() / 2);
+        let mut flipped = CA_DER.to_vec();
+        flipped[0] = 0x31;
+        for (bytes, what) in [
+            (&truncated[..], "a truncated DER file"),
+            (&flipped[..], "DER that is no certificate"),
+            (&b"\x00\x01\x02 random binary"[..], "binary junk"),
+            (&b"hello, not a certificate"[..], "text"),
+            (&b""[..], "an empty file"),
+        ] {
+            let error = ca_file_certificates("C:\\certs\\root.cer", bytes).expect_err(what);
+            assert_eq!(error.code, crate::error::ErrorCode::InvalidInput, "{what}");
+            assert!(error.message.contains("root.cer"), "{what}");
+            assert!(error.hint.contains("DER"), "{what}");
+        }
+    }
 
     fn settings(cloud: Cloud) -> ConnectionSettings {
         ConnectionSettings {

@@ -315,7 +315,7 @@ impl Console {
         let temporary = path.with_extension("json.tmp");
         let mut file = std::fs::File::create(&temporary).map_err(failed)?;
         file.write_all(&json).map_err(failed)?;
-        file.sync_all().map_err(failed)?;
+        crate::files::sync_durably(&file).map_err(failed)?;
         drop(file);
         std::fs::rename(&temporary, &path).map_err(failed)
     }

@@ -614,11 +614,7 @@ impl AppCore {
         if let Some(previous) = previous {
             self.close_connection(&previous).await;
         }
-        let log_path = self
-            .paths
-            .data_dir
-            .join("audit")
-            .join(format!("{}.jsonl", settings.vault_name));
+        let log_path = crate::config::audit_log_path(&self.paths.data_dir, &settings.vault_name);
         let (mut log, opened) = AuditLog::open(&log_path)
             .map_err(|e| AppError::new(ErrorCode::AuditWriteFailed, e.to_string(), e.hint()))?;
         log.set_context(LogContext {

@@ -124,6 +124,32 @@ fn the_file_is_created_with_its_folder_and_every_append_is_on_disk() {
     assert!(log.verify(Some(&log.head().expect("head"))).intact);
 }
 
+/// On Windows `con.jsonl` is the console device, not a file: the log of a vault named `con` is
+/// `con_.jsonl`, and it keeps and re-reads its entries like any other (run in the Wine lane).
+#[test]
+fn the_log_of_a_vault_named_like_a_windows_device_is_a_real_file() {
+    let dir = TempDir::new().expect("tempdir");
+    for vault in ["con", "aux", "nul", "prn", "com1", "lpt9"] {
+        let path = crate::config::audit_log_path(dir.path(), vault);
+        {
+            let (mut log, opened) = AuditLog::open(&path).expect("open");
+            assert!(opened.created, "{vault}");
+            for i in 1..=2 {
+                log.append(sample(i), &actor(), at(i as u32))
+                    .expect("append");
+            }
+        }
+        assert_eq!(
+            read_lines(&path).len(),
+            2,
+            "{vault}: the entries are on disk"
+        );
+        let (_, reopened) = AuditLog::open(&path).expect("reopen");
+        assert_eq!(reopened.entries, 2, "{vault}");
+        assert!(!reopened.created, "{vault}");
+    }
+}
+
 #[test]
 fn a_second_window_cannot_open_the_same_log() {
     let dir = TempDir::new().expect("tempdir");
