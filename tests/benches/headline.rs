@@ -67,6 +67,23 @@ fn main() {
             window_keys: 30,
         }
     };
+    // The memory figure's keychain (a private D-Bus session with GNOME Keyring), set up before
+    // anything else runs: every console started in this process (the Rotate All Due and PDF
+    // figures' too) reads its installation id from the keychain, and the D-Bus address must be the
+    // private session's from the first use on.
+    let memory_profile = match Profile::new("bench-memory") {
+        Ok(profile) => profile,
+        Err(error) => {
+            eprintln!("headline bench: no keychain session: {error}");
+            std::process::exit(2);
+        }
+    };
+    for (name, value) in memory_profile.env() {
+        if name == "DBUS_SESSION_BUS_ADDRESS" {
+            // SAFETY: set before the runtime and any other thread exist.
+            unsafe { std::env::set_var(name, value) };
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -78,7 +95,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if let Err(error) = runtime.block_on(run(&sizes)) {
+    if let Err(error) = runtime.block_on(run(&sizes, &memory_profile)) {
         eprintln!("headline bench could not measure: {error}");
         std::process::exit(2);
     }
@@ -407,7 +424,10 @@ async fn app_start_to_first_rows(app: &App, binary: &Path) -> Result<Duration, F
 
 /// Cold start, and memory with a big vault listed: WebKit's default cache model, then the console's.
 #[allow(clippy::type_complexity)]
-async fn window(sizes: &Sizes) -> Result<(Duration, Duration, Vec<(f64, String)>), Failure> {
+async fn window(
+    sizes: &Sizes,
+    memory_profile: &Profile,
+) -> Result<(Duration, Duration, Vec<(f64, String)>), Failure> {
     let binary = match std::env::var_os("AKV_BENCH_APP") {
         Some(path) => PathBuf::from(path),
         None => app_binary().map_err(|e| e.to_string())?,
@@ -436,18 +456,11 @@ async fn window(sizes: &Sizes) -> Result<(Duration, Duration, Vec<(f64, String)>
 
     // Memory: a remembered client with a big vault connects at start (no typing).
     let emulator = vault(sizes.window_keys, 10).await?;
-    let profile = Profile::new("bench-memory").map_err(|e| e.to_string())?;
-    for (name, value) in profile.env() {
-        if name == "DBUS_SESSION_BUS_ADDRESS" {
-            // SAFETY: the keychain write below is this process's only D-Bus use; set first.
-            unsafe { std::env::set_var(name, value) };
-        }
-    }
     {
         let core = AppCore::new(
             AppPaths {
-                config_dir: profile.home.join(".config").join(IDENTIFIER),
-                data_dir: profile.home.join(".local/share").join(IDENTIFIER),
+                config_dir: memory_profile.home.join(".config").join(IDENTIFIER),
+                data_dir: memory_profile.home.join(".local/share").join(IDENTIFIER),
             },
             false,
             Arc::new(|_| {}),
@@ -462,7 +475,7 @@ async fn window(sizes: &Sizes) -> Result<(Duration, Duration, Vec<(f64, String)>
     for cache in ["default", "console"] {
         let app = App::launch(
             "bench-memory",
-            &profile,
+            memory_profile,
             Launch::default()
                 .with_binary(binary.clone())
                 .with_env("AKV_WEBVIEW_CACHE", cache.to_string()),
@@ -487,7 +500,7 @@ async fn window(sizes: &Sizes) -> Result<(Duration, Duration, Vec<(f64, String)>
     Ok((start, through_driver, memory))
 }
 
-async fn run(sizes: &Sizes) -> Result<(), Failure> {
+async fn run(sizes: &Sizes, memory_profile: &Profile) -> Result<(), Failure> {
     let (batch, sequential, throttles, sequential_throttles) = rotate_all_due(sizes).await?;
     row(
         &format!(
@@ -515,7 +528,7 @@ async fn run(sizes: &Sizes) -> Result<(), Failure> {
         "< 1 s",
         format!("{:.0} ms", verify.as_secs_f64() * 1000.0),
     );
-    let (start, through_driver, memory) = window(sizes).await?;
+    let (start, through_driver, memory) = window(sizes, memory_profile).await?;
     row(
         "cold start: app process start to first Vault rows in the page (demo, Xvfb)",
         "< 1 s",
