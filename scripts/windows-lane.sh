@@ -120,6 +120,9 @@ step "the CLI integration test (tests/tests/cli.rs) with akv-console.exe under W
 # console's files of the last one.
 rm -rf "${target_dir}"/wine/drive_c/users/*/AppData/Roaming/com.msp.apikeyvaultconsole \
     "${target_dir}"/wine/drive_c/users/*/AppData/Local/com.msp.apikeyvaultconsole
+# ... and without the last run's Credential Manager entries (the prefix is the lane's own): a
+# stale installation id kept there would win over the window's installation.json.
+env "${wine_env[@]}" "${wine}" reg delete 'HKCU\Software\Wine\Credential Manager' /f >/dev/null 2>&1 || true
 env "${wine_env[@]}" AKV_CLI_EXE="${cli_exe}" AKV_CLI_RUNNER="${wine}" \
     AKV_CLI_CREDWRITE="${debug_dir}/credwrite.exe" \
     cargo test --quiet -p akv-tests --test cli -- --test-threads=2
