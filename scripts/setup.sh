@@ -30,8 +30,9 @@ run_packages=(build-essential pkg-config curl file git libwebkit2gtk-4.1-dev lib
 test_packages=(xvfb webkit2gtk-driver poppler-utils dbus-daemon dbus-x11 gnome-keyring imagemagick zsh)
 # The Windows lane (scripts/windows-lane.sh): Debian's Rust 1.96 with the standard library's
 # source (built for Windows with -Zbuild-std), the mingw-w64 linker, and Wine to run the tests.
-# With shellcheck installed, actionlint also checks the workflow's shell steps.
-test_packages+=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 shellcheck)
+# With shellcheck installed, actionlint also checks the workflow's shell steps; makensis (nsis)
+# compiles the Windows installer's hooks into a test installer the lane runs under Wine.
+test_packages+=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 shellcheck nsis)
 
 packages=("${run_packages[@]}")
 if [ "${mode}" != "--run" ]; then

@@ -5,8 +5,9 @@
 # type-checks the whole workspace, the Tauri app included, for Windows.
 #
 # What it cannot show: WebView2 (the window never runs), the real Credential Manager (Wine has
-# its own), SmartScreen and code signing, the MSI/NSIS installers. The hosted workflow
-# (.github/workflows/release.yml) builds those on a real Windows runner.
+# its own), SmartScreen and code signing, Tauri's MSI and NSIS installers themselves (the NSIS
+# hooks that add akv-console.exe and its PATH entry are compiled with makensis and run here).
+# The hosted workflow (.github/workflows/release.yml) builds the installers on a Windows runner.
 #
 # Rust for Windows comes from Debian's rustc-web, cargo-web and rust-web-src (the standard
 # library's source, compiled for the target with -Zbuild-std, which needs RUSTC_BOOTSTRAP):
@@ -113,6 +114,9 @@ grep -q '"schema": *"akv-console.status/1"' "${demo_dir}/status.json" \
     || fail "akv-console.exe --demo status --json printed no status document: $(head -c 400 "${demo_dir}/status.json")"
 env "${wine_env[@]}" "${wine}" "${cli_exe}" --demo report --pdf "${demo_dir}/report.pdf"
 [ "$(head -c 4 "${demo_dir}/report.pdf")" = "%PDF" ] || fail "akv-console.exe --demo report wrote no PDF"
+
+step "the NSIS installer hooks: akv-console.exe installed and on PATH, under Wine"
+env "${wine_env[@]}" scripts/windows/installer-hooks-test.sh "${cli_exe}" "${debug_dir}/bcryptprimitives.dll"
 
 step "the CLI integration test (tests/tests/cli.rs) with akv-console.exe under Wine"
 # The test binary and its emulator are Linux programs (the ordinary build in target/); only

@@ -1,36 +1,40 @@
 // Tauri's beforeBundleCommand: build `akv-console` (the headless companion) with the same profile
-// and target as the window, and put it where the package configuration picks it up
-// (target/cli-staged/), so every Linux package ships it on PATH (/usr/bin/akv-console).
+// and target as the window, sign it where the build is signed, and put it where the package
+// configuration picks it up (target/cli-staged/): /usr/bin/akv-console in the .deb and .rpm,
+// Contents/MacOS/akv-console in the macOS app (bundle.macOS.files), and beside the window's
+// executable with its folder on PATH in the NSIS and MSI installers (packaging/windows/).
 // scripts/test.sh sets AKV_CLI_BUILT=1: its `tauri build -- --workspace` built the CLI with the
 // workspace's features already, and building `-p akv-console` alone would compile its
 // dependencies again with another feature set.
-import { execFileSync } from "node:child_process";
+import { execFileSync, execSync } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { stagingPlan } from "./stage-cli-plan.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
-const debug = process.env.TAURI_ENV_DEBUG === "true";
-const triple = process.env.TAURI_ENV_TARGET_TRIPLE;
-const windows = (process.env.TAURI_ENV_PLATFORM ?? process.platform) === "windows" || process.platform === "win32";
+const host = execFileSync("rustc", ["-vV"], { encoding: "utf8" }).match(/^host: (.+)$/m)?.[1] ?? "";
+const plan = stagingPlan({
+  root,
+  debug: process.env.TAURI_ENV_DEBUG === "true",
+  triple: process.env.TAURI_ENV_TARGET_TRIPLE,
+  host,
+  platform: process.env.TAURI_ENV_PLATFORM ?? (process.platform === "win32" ? "windows" : process.platform),
+  alreadyBuilt: process.env.AKV_CLI_BUILT === "1",
+  env: process.env,
+});
 
-const args = ["build", "--locked", "-p", "akv-console"];
-if (!debug) {
-  args.push("--release");
-}
-// The window was built for an explicit --target when the triple differs from the host's; the
-// CLI follows it into target/<triple>/.
-const host = execFileSync("rustc", ["-vV"], { encoding: "utf8" }).match(/^host: (.+)$/m)?.[1];
-const explicitTarget = triple && triple !== host ? triple : null;
-if (explicitTarget) {
-  args.push("--target", explicitTarget);
-}
-if (process.env.AKV_CLI_BUILT !== "1") {
+for (const args of plan.builds) {
   execFileSync("cargo", args, { cwd: root, stdio: "inherit" });
 }
-
-const profileDir = join(root, "target", ...(explicitTarget ? [explicitTarget] : []), debug ? "debug" : "release");
-const name = windows ? "akv-console.exe" : "akv-console";
-const staged = join(root, "target", "cli-staged");
-mkdirSync(staged, { recursive: true });
-copyFileSync(join(profileDir, name), join(staged, name));
-console.log(`staged ${name} for the packages`);
+mkdirSync(dirname(plan.staged), { recursive: true });
+if (plan.join) {
+  execFileSync("lipo", ["-create", "-output", plan.staged, ...plan.built], { stdio: "inherit" });
+} else {
+  copyFileSync(plan.built[0], plan.staged);
+}
+if (plan.sign?.shell) {
+  execSync(plan.sign.shell, { stdio: "inherit" });
+} else if (plan.sign) {
+  execFileSync(plan.sign.program, plan.sign.args, { stdio: "inherit" });
+}
+console.log(`staged ${plan.staged} for the packages${plan.sign ? " (signed)" : ""}`);
