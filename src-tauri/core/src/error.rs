@@ -70,6 +70,13 @@ pub enum ErrorCode {
     SignInFailed,
     SignInCancelled,
     SessionExpired,
+    /// A client tenant reached with the home sign-in wants an interactive sign-in of its own
+    /// (multi-factor authentication or another Conditional Access control there).
+    TenantSignInRequired,
+    /// The console's multi-tenant app has not been consented in the client tenant.
+    TenantConsentRequired,
+    /// The signed-in technician is not a user (B2B guest) of the client tenant.
+    NotInTenant,
     ConfigUnreadable,
     /// A client saved in config.json fails validation (edited by hand or by something else):
     /// it is listed but never connected.

@@ -19,6 +19,7 @@ use super::entra::{
 use super::signin_types::{GRAPH_RESOURCE, TestUser};
 use super::state::{Identity, IssuedToken, State, UserRef};
 use super::store::now_unix;
+use super::tenants;
 use super::{VAULT_RESOURCE, is_vault_resource};
 use crate::tls::IncomingRequest;
 
@@ -287,6 +288,7 @@ pub fn authorization_code(
         nonce: entry.nonce.as_deref(),
         confidential: kind == ClientKind::Confidential,
         base,
+        refresh_owner: None,
     };
     mint_user_tokens(state, &grant)
 }
@@ -382,6 +384,7 @@ pub fn device_code(
         nonce: None,
         confidential: kind == ClientKind::Confidential,
         base,
+        refresh_owner: None,
     };
     mint_user_tokens(state, &grant)
 }
@@ -395,10 +398,17 @@ pub fn refresh_token(
     base: &str,
 ) -> Result<Value, EntraError> {
     let client_id = client_id_of(form, request)?;
-    let app = known_app(state, tenant, &client_id)?;
     let presented = form
         .get("refresh_token")
         .ok_or_else(|| missing_parameter("refresh_token"))?;
+    if let Some(entry) = state.sessions.refresh_tokens.get(presented).cloned()
+        && entry.status == RefreshStatus::Active
+        && same_id(&entry.client_id, &client_id)
+        && !same_id(&entry.tenant, tenant)
+    {
+        return redeem_in_client_tenant(state, tenant, &entry, presented, form, request, base);
+    }
+    let app = known_app(state, tenant, &client_id)?;
     let kind = authenticate_client(&app, form, request, app.is_public())?;
     let malformed = || invalid_grant(70000, "Provided grant is invalid or malformed.");
     let entry = state
@@ -468,6 +478,67 @@ pub fn refresh_token(
         nonce: None,
         confidential: kind == ClientKind::Confidential,
         base,
+        refresh_owner: None,
+    };
+    mint_user_tokens(state, &grant)
+}
+
+/// The home sign-in's refresh token at a client tenant's endpoint (tenants.rs): the guest's
+/// tokens in that tenant, the home account's refresh token family renewed.
+fn redeem_in_client_tenant(
+    state: &mut State,
+    tenant: &str,
+    entry: &RefreshTokenEntry,
+    presented: &str,
+    form: &Form,
+    request: &IncomingRequest,
+    base: &str,
+) -> Result<Value, EntraError> {
+    let home_user = signed_in_user(state, &entry.user_object_id)?;
+    let Some(app) = state.find_app(tenant, &entry.client_id).cloned() else {
+        if state.tenants.is_multi_tenant(&entry.client_id) {
+            let name = state
+                .apps
+                .iter()
+                .find(|app| same_id(&app.client_id, &entry.client_id))
+                .map(|app| app.display_name.clone())
+                .unwrap_or_default();
+            return Err(tenants::consent_required(&entry.client_id, &name));
+        }
+        return Err(unknown_app(tenant, &entry.client_id));
+    };
+    let guest = state
+        .tenants
+        .guest(tenant, &home_user.object_id)
+        .cloned()
+        .ok_or_else(|| tenants::not_a_guest(&home_user.upn, tenant))?;
+    let kind = authenticate_client(&app, form, request, app.is_public())?;
+    let mut scope = match form.get("scope") {
+        Some(raw) => parse_scope(raw, tenant)?,
+        None => return Err(missing_parameter("scope")),
+    };
+    if state.tenants.requires_mfa(tenant) {
+        return Err(tenants::mfa_required(&scope.resource));
+    }
+    scope.offline_access = true;
+    if let Some(stored) = state.sessions.refresh_tokens.get_mut(presented) {
+        stored.status = RefreshStatus::Rotated;
+    }
+    let guest_user = TestUser {
+        tenant: guest.tenant.clone(),
+        object_id: guest.object_id.clone(),
+        vault_role: None,
+        app_roles: Vec::new(),
+        ..home_user.clone()
+    };
+    let grant = UserGrant {
+        app: &app,
+        user: &guest_user,
+        scope: &scope,
+        nonce: None,
+        confidential: kind == ClientKind::Confidential,
+        base,
+        refresh_owner: Some(&home_user),
     };
     mint_user_tokens(state, &grant)
 }
@@ -490,6 +561,9 @@ struct UserGrant<'a> {
     confidential: bool,
     /// `https://{Host}` of the token request: the id token's issuer is `{base}/{tenant}/v2.0`.
     base: &'a str,
+    /// Whose refresh token family the new refresh token joins: a guest's tokens in a client
+    /// tenant renew the home account's family (tenants.rs). `None`: `user`'s own.
+    refresh_owner: Option<&'a TestUser>,
 }
 
 /// Entra's `sub` is pairwise: stable for one user and one app, different across apps.
@@ -508,6 +582,7 @@ fn mint_user_tokens(state: &mut State, grant: &UserGrant<'_>) -> Result<Value, E
         nonce,
         confidential,
         base,
+        refresh_owner,
     } = *grant;
     let key = state.signing_key().map_err(server_error)?;
     let lifetime = state.token_lifetime_secs;
@@ -630,9 +705,9 @@ fn mint_user_tokens(state: &mut State, grant: &UserGrant<'_>) -> Result<Value, E
         state.sessions.refresh_tokens.insert(
             refresh.clone(),
             RefreshTokenEntry {
-                tenant: user.tenant.clone(),
+                tenant: refresh_owner.unwrap_or(user).tenant.clone(),
                 client_id: app.client_id.clone(),
-                user_object_id: user.object_id.clone(),
+                user_object_id: refresh_owner.unwrap_or(user).object_id.clone(),
                 openid: scope.openid,
                 profile: scope.profile,
                 email: scope.email,

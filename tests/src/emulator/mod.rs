@@ -139,6 +139,7 @@ mod signin;
 mod signin_types;
 mod state;
 mod store;
+mod tenants;
 mod types;
 mod vault;
 

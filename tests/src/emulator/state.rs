@@ -113,6 +113,8 @@ pub struct State {
     /// ([`super::GRAPH_RESOURCE`]) or the emulator's own origin, the Graph it serves (a national
     /// cloud's Graph is likewise its own resource).
     pub graph_resource: Option<String>,
+    /// Client tenants: guests, consents and Conditional Access (see `tenants.rs`).
+    pub tenants: super::tenants::ClientTenants,
 }
 
 impl State {
@@ -189,6 +191,7 @@ impl State {
             challenges: 0,
             new_secret_delay: Duration::ZERO,
             graph_resource: None,
+            tenants: super::tenants::ClientTenants::default(),
         }
     }
 
@@ -222,6 +225,7 @@ impl State {
                 .users
                 .iter()
                 .any(|user| user.tenant.eq_ignore_ascii_case(tenant))
+            || self.tenants.knows(tenant)
     }
 
     pub fn find_app(&self, tenant: &str, client_id: &str) -> Option<&AppRecord> {

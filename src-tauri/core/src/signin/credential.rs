@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use openidconnect::{RefreshToken, Scope};
 
 use super::oidc::{self, AzureClient, IssuedTokens};
+use super::tenant::TenantCredential;
 use super::{SignInTarget, SignedInUser};
 use crate::domain::secret::SecretValue;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -47,7 +48,7 @@ impl std::fmt::Debug for UserCredential {
     }
 }
 
-fn to_offset(at: DateTime<Utc>) -> OffsetDateTime {
+pub(super) fn to_offset(at: DateTime<Utc>) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(at.timestamp()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
@@ -126,28 +127,12 @@ impl UserCredential {
         {
             return Ok((SecretValue::new(token.expose()), *expires));
         }
-        let refresh = tokens.refresh.as_ref().ok_or_else(|| {
-            AppError::new(
-                ErrorCode::SessionExpired,
-                "You are signed out.",
-                "Sign in with Microsoft again.",
-            )
-        })?;
+        let refresh = tokens.refresh.as_ref().ok_or_else(signed_out)?;
         let issued = redeem(&self.client, &self.target, refresh, &key).await?;
         if let Some(user) = issued.user {
             *self.user.write().unwrap_or_else(|p| p.into_inner()) = user;
         }
-        if let Some(rotated) = issued.refresh_token {
-            if let Some(sink) = self
-                .on_refresh_token
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .as_ref()
-            {
-                sink(&rotated);
-            }
-            tokens.refresh = Some(rotated);
-        }
+        self.keep_rotated(&mut tokens, issued.refresh_token);
         let result = (
             SecretValue::new(issued.access_token.expose()),
             issued.expires_at,
@@ -157,6 +142,67 @@ impl UserCredential {
             .insert(key, (issued.access_token, issued.expires_at));
         Ok(result)
     }
+
+    /// A client tenant's credential from this sign-in (see `tenant.rs`).
+    pub fn for_tenant(self: &Arc<Self>, tenant_id: &str) -> Arc<TenantCredential> {
+        Arc::new(TenantCredential::new(self.clone(), tenant_id))
+    }
+
+    /// An access token for `scopes` in `tenant` (a client tenant where the technician is a
+    /// guest), from this sign-in's refresh token. Redemptions are serialised by the token lock:
+    /// each rotates the one refresh token every tenant shares.
+    pub(super) async fn access_token_in(
+        &self,
+        tenant: &str,
+        scopes: &[&str],
+    ) -> AppResult<(SecretValue, DateTime<Utc>)> {
+        if tenant.eq_ignore_ascii_case(&self.target.tenant_id) {
+            return self.access_token(scopes).await;
+        }
+        let scope = scopes.join(" ");
+        let key = format!("{} {scope}", tenant.to_ascii_lowercase());
+        let mut tokens = self.tokens.lock().await;
+        if let Some((token, expires)) = tokens.access.get(&key)
+            && *expires - RENEW_BEFORE > Utc::now()
+        {
+            return Ok((SecretValue::new(token.expose()), *expires));
+        }
+        let refresh = tokens.refresh.as_ref().ok_or_else(signed_out)?;
+        let issued =
+            super::tenant::redeem_in(&self.client, &self.target, tenant, refresh, &scope).await?;
+        self.keep_rotated(&mut tokens, issued.refresh_token);
+        let result = (
+            SecretValue::new(issued.access_token.expose()),
+            issued.expires_at,
+        );
+        tokens
+            .access
+            .insert(key, (issued.access_token, issued.expires_at));
+        Ok(result)
+    }
+
+    /// Entra rotates the refresh token on every redemption: keep the new one (and hand it to
+    /// "Remember me").
+    fn keep_rotated(&self, tokens: &mut Tokens, rotated: Option<SecretValue>) {
+        let Some(rotated) = rotated else { return };
+        if let Some(sink) = self
+            .on_refresh_token
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            sink(&rotated);
+        }
+        tokens.refresh = Some(rotated);
+    }
+}
+
+fn signed_out() -> AppError {
+    AppError::new(
+        ErrorCode::SessionExpired,
+        "You are signed out.",
+        "Sign in with Microsoft again.",
+    )
 }
 
 /// Redeem a refresh token for `scope` (plus a new id token and refresh token).

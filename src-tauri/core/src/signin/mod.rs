@@ -13,10 +13,12 @@ mod credential;
 mod http;
 mod loopback;
 mod oidc;
+mod tenant;
 
 pub use credential::UserCredential;
 pub use loopback::{LoopbackListener, Redirect};
 pub use oidc::{AzureClaims, map_token_error};
+pub use tenant::{TenantCredential, admin_consent_url};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,0 +1,180 @@
+//! Client tenants reached from one sign-in, as an MSP's technicians reach them: the console's app
+//! registration is multi-tenant in the MSP's (home) tenant and consented in each client tenant
+//! (there it has a service principal: an app record of the same client id in that tenant); the
+//! technician is a B2B guest of each client tenant (a user object of its own, with its own object
+//! id, linked to the home account). A refresh token of the home sign-in is redeemable at a client
+//! tenant's token endpoint for such a guest, as at Entra:
+//! - not a guest there: AADSTS50020;
+//! - the app not consented there: AADSTS65001 (consent_required) until an admin consents;
+//! - the tenant demands multi-factor authentication (Conditional Access): AADSTS50076.
+//!
+//! The refresh token stays the home account's (the family Entra rotates on every redemption).
+
+use super::directory::{AppRecord, same_id};
+use super::entra::EntraError;
+
+use super::Emulator;
+use super::signin_types::{ControlError, new_guid};
+
+/// A B2B guest: the home account's object in a client tenant.
+#[derive(Debug, Clone)]
+pub struct GuestRecord {
+    pub tenant: String,
+    pub home_object_id: String,
+    pub object_id: String,
+}
+
+#[derive(Debug, Default)]
+pub struct ClientTenants {
+    pub guests: Vec<GuestRecord>,
+    /// Client ids registered as "Accounts in any organizational directory".
+    pub multi_tenant_apps: Vec<String>,
+    /// Tenants whose Conditional Access demands MFA on every token for guests.
+    pub mfa_tenants: Vec<String>,
+    /// Tenants named by a guest record or an MFA rule (they exist, even without users or apps).
+    pub known: Vec<String>,
+}
+
+impl ClientTenants {
+    pub fn knows(&self, tenant: &str) -> bool {
+        self.known.iter().any(|known| same_id(known, tenant))
+    }
+
+    pub fn guest(&self, tenant: &str, home_object_id: &str) -> Option<&GuestRecord> {
+        self.guests.iter().find(|guest| {
+            same_id(&guest.tenant, tenant) && same_id(&guest.home_object_id, home_object_id)
+        })
+    }
+
+    pub fn is_multi_tenant(&self, client_id: &str) -> bool {
+        self.multi_tenant_apps
+            .iter()
+            .any(|id| same_id(id, client_id))
+    }
+
+    pub fn requires_mfa(&self, tenant: &str) -> bool {
+        self.mfa_tenants.iter().any(|known| same_id(known, tenant))
+    }
+
+    fn note(&mut self, tenant: &str) {
+        if !self.knows(tenant) {
+            self.known.push(tenant.to_string());
+        }
+    }
+}
+
+/// AADSTS50020, as Entra words it for a user who is not in the tenant.
+pub fn not_a_guest(upn: &str, tenant: &str) -> EntraError {
+    EntraError::new(
+        400,
+        "invalid_grant",
+        50020,
+        format!(
+            "User account '{upn}' from identity provider 'live.com' does not exist in tenant \
+             '{tenant}' and cannot access the application in that tenant. The account needs to \
+             be added as an external user in the tenant first."
+        ),
+    )
+}
+
+/// AADSTS65001: the multi-tenant app has no service principal (consent) in the tenant.
+pub fn consent_required(client_id: &str, display_name: &str) -> EntraError {
+    EntraError::new(
+        400,
+        "invalid_grant",
+        65001,
+        format!(
+            "The user or administrator has not consented to use the application with ID \
+             '{client_id}' named '{display_name}'. Send an interactive authorization request for \
+             this user and resource."
+        ),
+    )
+}
+
+/// AADSTS50076: Conditional Access in the tenant wants MFA, which only an interactive sign-in
+/// there can give.
+pub fn mfa_required(resource: &str) -> EntraError {
+    EntraError::new(
+        400,
+        "invalid_grant",
+        50076,
+        format!(
+            "Due to a configuration change made by your administrator, or because you moved to a \
+             new location, you must use multi-factor authentication to access '{resource}'."
+        ),
+    )
+}
+
+impl Emulator {
+    /// Registers `client_id` (already an app of `home_tenant`) as multi-tenant.
+    pub fn make_multi_tenant(
+        &self,
+        home_tenant: &str,
+        client_id: &str,
+    ) -> Result<(), ControlError> {
+        let mut state = self.shared.lock();
+        if state.find_app(home_tenant, client_id).is_none() {
+            return Err(ControlError(format!(
+                "no app {client_id} in tenant {home_tenant}"
+            )));
+        }
+        if !state.tenants.is_multi_tenant(client_id) {
+            state.tenants.multi_tenant_apps.push(client_id.to_string());
+        }
+        Ok(())
+    }
+
+    /// An admin of `tenant` consents to the multi-tenant app: its service principal appears there.
+    pub fn consent_in_tenant(&self, tenant: &str, client_id: &str) -> Result<(), ControlError> {
+        let mut state = self.shared.lock();
+        if state.find_app(tenant, client_id).is_some() {
+            return Ok(());
+        }
+        let home = state
+            .apps
+            .iter()
+            .find(|app| same_id(&app.client_id, client_id))
+            .cloned()
+            .filter(|_| state.tenants.is_multi_tenant(client_id))
+            .ok_or_else(|| ControlError(format!("no multi-tenant app {client_id}")))?;
+        state.apps.push(AppRecord {
+            tenant: tenant.to_string(),
+            object_id: new_guid(),
+            service_principal_id: new_guid(),
+            passwords: Vec::new(),
+            owners: Vec::new(),
+            graph_app_roles: Vec::new(),
+            ..home
+        });
+        Ok(())
+    }
+
+    /// Invites the user `home_upn` into `tenant` as a B2B guest; returns the guest's object id.
+    pub fn add_guest(&self, tenant: &str, home_upn: &str) -> Result<String, ControlError> {
+        let mut state = self.shared.lock();
+        let home_object_id = state
+            .find_user_any_tenant(home_upn)
+            .map(|user| user.object_id.clone())
+            .ok_or_else(|| ControlError(format!("no test user {home_upn}")))?;
+        if let Some(guest) = state.tenants.guest(tenant, &home_object_id) {
+            return Ok(guest.object_id.clone());
+        }
+        let object_id = new_guid();
+        state.tenants.guests.push(GuestRecord {
+            tenant: tenant.to_string(),
+            home_object_id,
+            object_id: object_id.clone(),
+        });
+        state.tenants.note(tenant);
+        Ok(object_id)
+    }
+
+    /// Conditional Access in `tenant` demands MFA for every guest token (AADSTS50076).
+    pub fn require_mfa_in_tenant(&self, tenant: &str) {
+        let mut state = self.shared.lock();
+        if !state.tenants.requires_mfa(tenant) {
+            state.tenants.mfa_tenants.push(tenant.to_string());
+        }
+        state.tenants.note(tenant);
+    }
+}
