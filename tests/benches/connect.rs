@@ -137,6 +137,7 @@ fn settings(emulator: &Emulator, tenant: &str, vault: &str) -> ConnectionSetting
         vault_url: Some(emulator.vault_url()),
         ca_pem: Some(emulator.ca_pem()),
         auth: AuthMode::AppSecret,
+        home_tenant_id: None,
     }
 }
 

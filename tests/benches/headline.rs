@@ -128,6 +128,7 @@ fn settings(emulator: &Emulator) -> ConnectionSettings {
         vault_url: Some(emulator.vault_url()),
         ca_pem: Some(emulator.ca_pem()),
         auth: AuthMode::AppSecret,
+        home_tenant_id: None,
     }
 }
 

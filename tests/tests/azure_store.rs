@@ -582,6 +582,7 @@ async fn redirects_are_never_followed_so_no_secret_is_resent_elsewhere() {
             vault_url: Some(base),
             ca_pem: Some(ca.ca_pem().to_string()),
             auth: akv_core::domain::connection::AuthMode::AppSecret,
+            home_tenant_id: None,
         }
         .validated()
         .expect("settings");

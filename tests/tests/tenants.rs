@@ -4,14 +4,20 @@
 //! per client tenant (counted at the emulator), each token the guest's in that tenant, the console
 //! role still the home one. A tenant that needs the technician in person fails alone, named.
 
+mod support;
+
 use std::sync::Arc;
 
+use akv_core::domain::connection::{AuthMode, Cloud, ConnectionSettings};
 use akv_core::error::ErrorCode;
+use akv_core::session::{AppCore, AppPaths, ConnectRequest};
 use akv_core::signin::{self, SignInCancel, SignInMethod, SignInTarget, SignInUi, UserCredential};
+use akv_tests::emulator::Role;
 use akv_tests::emulator::{
     CONSOLE_ADMIN, DEFAULT_TENANT, Emulator, EmulatorConfig, GrantType, PublicClient, TestUser,
     VAULT_RESOURCE, jwt_claims,
 };
+use akv_tests::tls::TestCa;
 
 const CONSOLE_CLIENT: &str = "33333333-3333-4333-8333-333333333333";
 const ADA: &str = "ada@msp.example";
@@ -232,4 +238,202 @@ async fn a_tenant_that_needs_the_technician_in_person_fails_alone_and_named() {
         .access_token(&[scope.as_str()])
         .await
         .expect("the other tenants are unaffected");
+}
+
+/// Twenty client tenants, each with its own vault (an emulator each) where Ada's guest object
+/// is Key Vault Secrets Officer; one Entra (the first emulator) for every tenant.
+struct Msp {
+    entra: Emulator,
+    vaults: Vec<Emulator>,
+}
+
+async fn msp_with_vaults(count: usize) -> Msp {
+    let ca = Arc::new(TestCa::generate("MSP tenants CA").expect("ca"));
+    let entra = Emulator::start(EmulatorConfig {
+        ca: Some(ca.clone()),
+        public_clients: vec![PublicClient::new(DEFAULT_TENANT, CONSOLE_CLIENT)],
+        users: vec![
+            TestUser::new(DEFAULT_TENANT, ADA, "Ada Admin")
+                .with_app_role(CONSOLE_CLIENT, CONSOLE_ADMIN),
+        ],
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("entra starts");
+    entra
+        .make_multi_tenant(DEFAULT_TENANT, CONSOLE_CLIENT)
+        .expect("multi-tenant app");
+    let mut vaults = Vec::new();
+    for index in 0..count {
+        let tenant = client_tenant(index);
+        entra
+            .consent_in_tenant(&tenant, CONSOLE_CLIENT)
+            .expect("consent");
+        let guest = entra.add_guest(&tenant, ADA).expect("guest");
+        let vault = Emulator::start(EmulatorConfig {
+            ca: Some(ca.clone()),
+            vault_tenant: tenant.clone(),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("vault starts");
+        vault.trust_process_entra();
+        vault.grant_vault_role_to_object(&guest, Role::SecretsOfficer);
+        vaults.push(vault);
+    }
+    Msp { entra, vaults }
+}
+
+fn client_settings(msp: &Msp, index: usize) -> ConnectionSettings {
+    ConnectionSettings {
+        tenant_id: client_tenant(index),
+        client_id: CONSOLE_CLIENT.into(),
+        vault_name: format!("client-{index:02}-vault"),
+        cloud: Cloud::Custom,
+        authority_host: Some(msp.entra.authority_host()),
+        vault_url: Some(msp.vaults[index].vault_url()),
+        ca_pem: Some(msp.entra.ca_pem()),
+        auth: AuthMode::SignIn,
+        home_tenant_id: Some(DEFAULT_TENANT.into()),
+    }
+}
+
+/// A console whose "system browser" follows Entra's redirect, as a signed-in browser would.
+fn console_pc(entra: &Emulator, dir: &std::path::Path) -> Arc<AppCore> {
+    let ca = reqwest::Certificate::from_pem(entra.ca_pem().as_bytes()).expect("ca");
+    let browser = reqwest::Client::builder()
+        .tls_certs_merge([ca])
+        .build()
+        .expect("browser");
+    let runtime = tokio::runtime::Handle::current();
+    Arc::new(
+        AppCore::new(
+            AppPaths {
+                config_dir: dir.join("config"),
+                data_dir: dir.join("data"),
+            },
+            false,
+            Arc::new(|_| {}),
+        )
+        .with_options(support::fast_options(), None)
+        .with_front_end(
+            Arc::new(move |url: &str| {
+                let browser = browser.clone();
+                let url = url.to_string();
+                runtime.spawn(async move {
+                    let _ = browser.get(url).send().await;
+                });
+                Ok(())
+            }),
+            Arc::new(|| {}),
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_clients_in_twenty_tenants_connect_with_one_interactive_sign_in() {
+    let msp = msp_with_vaults(20).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let core = console_pc(&msp.entra, dir.path());
+    msp.entra.set_interactive_user(Some(ADA));
+
+    let connect = |index: usize| {
+        let core = core.clone();
+        let settings = client_settings(&msp, index);
+        async move {
+            core.connect(ConnectRequest {
+                settings,
+                client_secret: None,
+                method: Some(SignInMethod::Browser),
+                remember: false,
+            })
+            .await
+        }
+    };
+    // The first client signs in at home; the other nineteen connect in parallel on that sign-in.
+    connect(0)
+        .await
+        .expect("the first client connects after the one sign-in");
+    let results = futures::future::join_all((1..20).map(connect)).await;
+    for (index, result) in results.iter().enumerate() {
+        assert!(
+            result.is_ok(),
+            "client {}: {:?}",
+            index + 1,
+            result.as_ref().err()
+        );
+    }
+    let status = core.status().await;
+    assert_eq!(status.connected, 20, "{:?}", status.badge);
+    assert_eq!(
+        msp.entra.grant_count(GrantType::AuthorizationCode),
+        1,
+        "one interactive sign-in"
+    );
+    assert_eq!(
+        msp.entra.grant_count(GrantType::RefreshToken),
+        20,
+        "one token request per client tenant"
+    );
+    // Each vault saw its own tenant's guest, and the console role is the home sign-in's.
+    for client in &status.clients {
+        let operator = client.operator.as_ref().expect("signed in");
+        assert_eq!(operator.upn.as_deref(), Some(ADA));
+        assert_eq!(
+            operator.role,
+            Some(akv_core::domain::policy::Role::Admin),
+            "{}",
+            client.name
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_tenant_demanding_mfa_fails_on_its_own_client_and_the_others_connect() {
+    let msp = msp_with_vaults(5).await;
+    msp.entra.require_mfa_in_tenant(&client_tenant(2));
+    let dir = tempfile::tempdir().expect("dir");
+    let core = console_pc(&msp.entra, dir.path());
+    msp.entra.set_interactive_user(Some(ADA));
+    let connect = |index: usize| {
+        let core = core.clone();
+        let settings = client_settings(&msp, index);
+        async move {
+            core.connect(ConnectRequest {
+                settings,
+                client_secret: None,
+                method: Some(SignInMethod::Browser),
+                remember: false,
+            })
+            .await
+        }
+    };
+    let results = futures::future::join_all((0..5).map(connect)).await;
+    let codes: Vec<Option<ErrorCode>> = results
+        .iter()
+        .map(|result| result.as_ref().err().map(|error| error.code))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            None,
+            None,
+            Some(ErrorCode::TenantSignInRequired),
+            None,
+            None
+        ]
+    );
+    let status = core.status().await;
+    assert_eq!(status.connected, 4);
+    // A new client's failed connect adds nothing: the Connect modal shows the named error.
+    let mfa = results[2].as_ref().expect_err("mfa");
+    assert!(mfa.message.contains(&client_tenant(2)), "{mfa:?}");
+    assert!(
+        status
+            .clients
+            .iter()
+            .all(|client| client.settings.tenant_id != client_tenant(2))
+    );
+    // Five clients in parallel still meant one browser sign-in.
+    assert_eq!(msp.entra.grant_count(GrantType::AuthorizationCode), 1);
 }

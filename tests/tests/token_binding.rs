@@ -209,6 +209,7 @@ fn custom(authority: &str, vault: &str, ca: &TestCa, auth: AuthMode) -> Connecti
         vault_url: Some(vault.into()),
         ca_pem: Some(ca.ca_pem().to_string()),
         auth,
+        home_tenant_id: None,
     }
 }
 

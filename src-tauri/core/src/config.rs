@@ -371,6 +371,7 @@ mod tests {
                     vault_url: None,
                     ca_pem: None,
                     auth: crate::domain::connection::AuthMode::SignIn,
+                    home_tenant_id: None,
                 },
             }],
         };
@@ -401,6 +402,7 @@ mod tests {
             vault_url: None,
             ca_pem: None,
             auth: crate::domain::connection::AuthMode::SignIn,
+            home_tenant_id: None,
         }
     }
 
@@ -449,6 +451,7 @@ mod tests {
             vault_url: Some("https://vault.contoso.example".into()),
             ca_pem: None,
             auth: crate::domain::connection::AuthMode::AppSecret,
+            home_tenant_id: None,
         };
         let mut with_ca = base.clone();
         with_ca.ca_pem =

@@ -91,7 +91,7 @@ async fn handle_entra(
 }
 
 /// Identity behind the request's bearer token, or the 401 message explaining why not.
-fn authenticate(state: &State, headers: &HeaderMap, base: &str) -> Result<Identity, String> {
+fn authenticate(state: &mut State, headers: &HeaderMap, base: &str) -> Result<Identity, String> {
     let missing = || "AKV10000: Request is missing a Bearer or PoP token.".to_string();
     let header = headers
         .get(hyper::header::AUTHORIZATION)
@@ -101,35 +101,40 @@ fn authenticate(state: &State, headers: &HeaderMap, base: &str) -> Result<Identi
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(missing());
     }
-    let issued = state
-        .tokens
-        .get(token.trim())
-        .ok_or_else(|| "AKV10022: Invalid token: not issued by this authority.".to_string())?;
-    if issued.expires_at <= Instant::now() {
-        return Err("AKV10013: Token is expired.".to_string());
-    }
-    if !issued
-        .identity
-        .tenant
-        .eq_ignore_ascii_case(&state.vault_tenant)
-    {
+    let (identity, audience) = match state.tokens.get(token.trim()) {
+        Some(issued) => {
+            if issued.expires_at <= Instant::now() {
+                return Err("AKV10013: Token is expired.".to_string());
+            }
+            (issued.identity.clone(), issued.audience.clone())
+        }
+        None => {
+            let (identity, audience, expires) =
+                super::tenants::federated_identity(state, token.trim()).ok_or_else(|| {
+                    "AKV10022: Invalid token: not issued by this authority.".to_string()
+                })?;
+            if expires <= super::store::now_unix() {
+                return Err("AKV10013: Token is expired.".to_string());
+            }
+            (identity, audience)
+        }
+    };
+    if !identity.tenant.eq_ignore_ascii_case(&state.vault_tenant) {
         return Err(format!(
             "AKV10032: Invalid issuer. Expected one of https://sts.windows.net/{}/, found https://sts.windows.net/{}/.",
-            state.vault_tenant, issued.identity.tenant
+            state.vault_tenant, identity.tenant
         ));
     }
     let resource = vault_resource_for(base);
-    if !issued
-        .audience
+    if !audience
         .trim_end_matches('/')
         .eq_ignore_ascii_case(&resource)
     {
         return Err(format!(
-            "AKV10022: Invalid audience. Expected {resource}, found: {}.",
-            issued.audience
+            "AKV10022: Invalid audience. Expected {resource}, found: {audience}."
         ));
     }
-    Ok(issued.identity.clone())
+    Ok(identity)
 }
 
 /// Adds one vault request to the log, with the identity that made it.
@@ -167,7 +172,7 @@ async fn handle_vault(
     // Auth comes first, before routing or body parsing, as in Azure.
     let identity = {
         let mut state = shared.lock();
-        match authenticate(&state, &request.headers, base) {
+        match authenticate(&mut state, &request.headers, base) {
             Ok(identity) => identity,
             Err(message) => {
                 state.challenges += 1;

@@ -353,7 +353,8 @@ impl State {
         match &identity.user {
             Some(_) => self
                 .find_user_by_oid(&identity.object_id)
-                .and_then(|user| user.vault_role),
+                .and_then(|user| user.vault_role)
+                .or_else(|| self.tenants.object_role(&identity.object_id)),
             None => self
                 .roles
                 .get(&identity_key(&identity.tenant, &identity.client_id))

@@ -9,12 +9,19 @@
 //! - the tenant demands multi-factor authentication (Conditional Access): AADSTS50076.
 //!
 //! The refresh token stays the home account's (the family Entra rotates on every redemption).
+//!
+//! Federation, for tests with a vault per client tenant: each vault is an emulator of its own,
+//! and one emulator plays Entra for every tenant. A vault that trusts the process's Entra accepts
+//! its tokens as Key Vault accepts Entra's, by signature (the emulators of one process share the
+//! signing key), tenant, audience and expiry; the guest's data role is granted by object id.
 
 use super::directory::{AppRecord, same_id};
 use super::entra::EntraError;
 
 use super::Emulator;
 use super::signin_types::{ControlError, new_guid};
+use super::state::{Identity, State, UserRef};
+use super::types::Role;
 
 /// A B2B guest: the home account's object in a client tenant.
 #[derive(Debug, Clone)]
@@ -33,6 +40,10 @@ pub struct ClientTenants {
     pub mfa_tenants: Vec<String>,
     /// Tenants named by a guest record or an MFA rule (they exist, even without users or apps).
     pub known: Vec<String>,
+    /// This vault accepts tokens any emulator of the process issued (see the module comment).
+    pub trusts_process_entra: bool,
+    /// Key Vault data roles by object id (guests of this vault's tenant).
+    pub object_roles: Vec<(String, Role)>,
 }
 
 impl ClientTenants {
@@ -54,6 +65,13 @@ impl ClientTenants {
 
     pub fn requires_mfa(&self, tenant: &str) -> bool {
         self.mfa_tenants.iter().any(|known| same_id(known, tenant))
+    }
+
+    pub fn object_role(&self, object_id: &str) -> Option<Role> {
+        self.object_roles
+            .iter()
+            .find(|(known, _)| same_id(known, object_id))
+            .map(|(_, role)| *role)
     }
 
     fn note(&mut self, tenant: &str) {
@@ -105,7 +123,51 @@ pub fn mfa_required(resource: &str) -> EntraError {
     )
 }
 
+/// A token another emulator of this process issued, if this vault trusts them: its identity,
+/// audience and expiry from the signed claims.
+pub fn federated_identity(state: &mut State, token: &str) -> Option<(Identity, String, i64)> {
+    if !state.tenants.trusts_process_entra {
+        return None;
+    }
+    let claims = state.signing_key().ok()?.verified_claims(token)?;
+    let text = |name: &str| {
+        claims
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let identity = Identity {
+        tenant: text("tid")?,
+        client_id: text("appid")?,
+        object_id: text("oid")?,
+        user: text("upn").map(|upn| UserRef {
+            upn,
+            name: text("name").unwrap_or_default(),
+        }),
+    };
+    Some((identity, text("aud")?, claims.get("exp")?.as_i64()?))
+}
+
 impl Emulator {
+    /// This vault accepts tokens issued by any emulator of the process (one Entra for many
+    /// vaults), checked by signature, tenant, audience and expiry.
+    pub fn trust_process_entra(&self) {
+        self.shared.lock().tenants.trusts_process_entra = true;
+    }
+
+    /// Gives the object `object_id` (e.g. a guest) a Key Vault data role on this vault.
+    pub fn grant_vault_role_to_object(&self, object_id: &str, role: Role) {
+        let mut state = self.shared.lock();
+        state
+            .tenants
+            .object_roles
+            .retain(|(known, _)| !same_id(known, object_id));
+        state
+            .tenants
+            .object_roles
+            .push((object_id.to_string(), role));
+    }
+
     /// Registers `client_id` (already an app of `home_tenant`) as multi-tenant.
     pub fn make_multi_tenant(
         &self,

@@ -48,6 +48,7 @@ pub fn settings(emulator: &Emulator) -> ConnectionSettings {
         vault_url: Some(emulator.vault_url()),
         ca_pem: Some(emulator.ca_pem()),
         auth: akv_core::domain::connection::AuthMode::AppSecret,
+        home_tenant_id: None,
     }
     .validated()
     .expect("valid settings")

@@ -134,6 +134,12 @@ pub struct ConnectionSettings {
     pub ca_pem: Option<String>,
     #[serde(default)]
     pub auth: AuthMode,
+    /// Sign-in mode through the MSP's multi-tenant app: the MSP's own (home) tenant, where the
+    /// technician signs in once; the client's tenant (`tenant_id`) is reached as a guest with
+    /// that sign-in. `None`: the technician signs in at the client's tenant itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub home_tenant_id: Option<String>,
 }
 
 const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
@@ -273,6 +279,7 @@ impl ConnectionSettings {
             vault_url: None,
             ca_pem: None,
             auth: AuthMode::SignIn,
+            home_tenant_id: None,
         }
     }
 
@@ -310,6 +317,21 @@ impl ConnectionSettings {
         } else {
             (None, None, None)
         };
+        let home_tenant_id = match self.home_tenant_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(home) => {
+                if self.auth != AuthMode::SignIn {
+                    return Err(AppError::field(
+                        "homeTenantId",
+                        "An MSP home tenant applies only to Sign in with Microsoft.",
+                        "Clear the MSP home tenant, or switch the client to Sign in with Microsoft.",
+                    ));
+                }
+                Some(guid_field("homeTenantId", "MSP home tenant ID", home)?)
+            }
+        }
+        // The client's own tenant as "home" is an ordinary sign-in there.
+        .filter(|home| *home != tenant_id);
         Ok(ConnectionSettings {
             tenant_id,
             client_id,
@@ -319,6 +341,7 @@ impl ConnectionSettings {
             vault_url,
             ca_pem,
             auth: self.auth,
+            home_tenant_id,
         })
     }
 
@@ -422,6 +445,7 @@ mod tests {
             vault_url: None,
             ca_pem: None,
             auth: AuthMode::SignIn,
+            home_tenant_id: None,
         }
     }
 
@@ -470,6 +494,43 @@ mod tests {
         let valid = custom.validated().expect("valid");
         assert_eq!(valid.vault_url(), "https://127.0.0.1:8443");
         assert_eq!(valid.authority_host(), "https://127.0.0.1:8443");
+    }
+
+    #[test]
+    fn an_msp_home_tenant_is_a_guid_for_sign_in_clients_only() {
+        let mut through_home = settings(Cloud::AzurePublic);
+        through_home.home_tenant_id = Some(" 0AE51E19-07C8-4E4B-BB6D-648EE58410F4 ".into());
+        let valid = through_home.validated().expect("valid");
+        assert_eq!(
+            valid.home_tenant_id.as_deref(),
+            Some("0ae51e19-07c8-4e4b-bb6d-648ee58410f4")
+        );
+        // The client's own tenant as home is an ordinary sign-in there.
+        through_home.home_tenant_id = Some(through_home.tenant_id.clone());
+        assert_eq!(
+            through_home.validated().expect("valid").home_tenant_id,
+            None
+        );
+        through_home.home_tenant_id = Some("contoso".into());
+        assert_eq!(
+            through_home
+                .validated()
+                .expect_err("not a guid")
+                .field
+                .as_deref(),
+            Some("homeTenantId")
+        );
+        let mut app_secret = settings(Cloud::AzurePublic);
+        app_secret.auth = AuthMode::AppSecret;
+        app_secret.home_tenant_id = Some("0ae51e19-07c8-4e4b-bb6d-648ee58410f4".into());
+        assert_eq!(
+            app_secret
+                .validated()
+                .expect_err("sign-in only")
+                .field
+                .as_deref(),
+            Some("homeTenantId")
+        );
     }
 
     fn custom(authority: &str, vault: &str) -> ConnectionSettings {

@@ -37,7 +37,7 @@ use crate::store::{ANCHOR_PREFIX, ConsoleDocument};
 const MAX_CLIENT_NAME_CHARS: usize = 60;
 
 /// What a connect authenticates with.
-enum Credential {
+pub(super) enum Credential {
     Secret(SecretValue),
     SignIn(SignInMethod),
     /// The keychain's secret or refresh token of a remembered client.
@@ -45,9 +45,9 @@ enum Credential {
 }
 
 /// The sign-in flows' view of the front end, for one client's attempt.
-struct CoreUi<'a> {
-    core: &'a AppCore,
-    client_id: &'a str,
+pub(super) struct CoreUi<'a> {
+    pub core: &'a AppCore,
+    pub client_id: &'a str,
 }
 
 impl SignInUi for CoreUi<'_> {
@@ -73,7 +73,7 @@ fn keychain_item(settings: &ConnectionSettings) -> KeychainItem {
 }
 
 impl AppCore {
-    fn sign_in_target(&self, settings: &ConnectionSettings) -> AppResult<SignInTarget> {
+    pub(super) fn sign_in_target(&self, settings: &ConnectionSettings) -> AppResult<SignInTarget> {
         Ok(SignInTarget {
             authority_host: settings.authority_host(),
             tenant_id: settings.tenant_id.clone(),
@@ -422,6 +422,14 @@ impl AppCore {
             id: config.id.clone(),
             name: config.name.clone(),
         };
+        if let Some(home_tenant) = settings.home_tenant_id.as_deref()
+            && settings.auth == AuthMode::SignIn
+        {
+            let connection = self
+                .open_via_home(client, settings, home_tenant, credential, cancel, remember)
+                .await?;
+            return Ok((connection, remember));
+        }
         match (settings.auth, credential) {
             (AuthMode::AppSecret, Credential::Secret(secret)) => {
                 let connection = self.open_app_secret(client, settings, &secret).await?;
@@ -477,7 +485,11 @@ impl AppCore {
 
     /// "Remember me": only the refresh token goes to the keychain, and each new one replaces it
     /// as it rotates.
-    async fn remember_sign_in(&self, settings: &ConnectionSettings, credential: &UserCredential) {
+    pub(super) async fn remember_sign_in(
+        &self,
+        settings: &ConnectionSettings,
+        credential: &UserCredential,
+    ) {
         let notifier = self.notifier.clone();
         let keychain_settings = settings.clone();
         credential
@@ -567,7 +579,7 @@ impl AppCore {
     }
 
     /// The shared second half of every connect (see the module comment).
-    async fn open_connection(
+    pub(super) async fn open_connection(
         &self,
         client: ClientRef,
         settings: ConnectionSettings,
@@ -585,7 +597,11 @@ impl AppCore {
             )
             .for_client(client.clone())
             .for_app(ConsoleApp {
-                tenant_id: settings.tenant_id.clone(),
+                // Through the MSP's multi-tenant app the roles are the home tenant's.
+                tenant_id: settings
+                    .home_tenant_id
+                    .clone()
+                    .unwrap_or_else(|| settings.tenant_id.clone()),
                 client_id: settings.client_id.clone(),
             }),
         );

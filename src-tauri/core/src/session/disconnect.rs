@@ -75,6 +75,8 @@ impl AppCore {
         for connection in connections {
             self.close_connection(&connection).await;
         }
+        // Every client is gone: so is the sign-in at the MSP's home tenant they shared.
+        self.forget_home_sign_ins().await;
         self.status().await
     }
 
@@ -116,6 +118,10 @@ impl AppCore {
             if let Some(settings) = settings {
                 config::forget_secret(&settings, KeychainItem::ClientSecret)?;
                 config::forget_secret(&settings, KeychainItem::RefreshToken)?;
+                if let Some(home) = settings.home_tenant_id.as_deref() {
+                    let home = super::home::home_settings(&settings, home);
+                    config::forget_secret(&home, KeychainItem::RefreshToken)?;
+                }
             }
         }
         {

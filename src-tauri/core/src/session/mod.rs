@@ -15,6 +15,7 @@ mod connect;
 mod demo;
 mod disconnect;
 mod headless;
+mod home;
 mod portfolio;
 mod reminders;
 mod secret_expiry;
@@ -126,6 +127,9 @@ pub type StatusListener = Arc<dyn Fn() + Send + Sync>;
 pub(crate) enum ConnectionIdentity {
     AppSecret,
     SignedIn(Arc<UserCredential>),
+    /// Signed in once at the MSP's home tenant, this client's tenant reached as a guest
+    /// (`home.rs`); the credential is shared with the other clients of that home.
+    SignedInViaHome(Arc<UserCredential>),
     Demo,
 }
 
@@ -198,6 +202,8 @@ pub struct AppCore {
     /// Which program acts ("akv-console" for the headless companion), named in the audit
     /// entry of each connect; `None` for the window.
     program: Option<&'static str>,
+    /// Sign-ins at MSP home tenants shared by their clients (`home.rs`).
+    home_sign_ins: home::HomeSignIns,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -266,6 +272,7 @@ impl AppCore {
                 .unwrap_or_default(),
             installation: Mutex::new(None),
             program: None,
+            home_sign_ins: home::HomeSignIns::default(),
         }
     }
 
@@ -339,7 +346,8 @@ impl AppCore {
             ConnectionIdentity::Demo => lock(&self.demo_operator).clone(),
             // The id token's audience was verified to be the connection's client id, so the
             // connection's app is the app whose roles the token carries.
-            ConnectionIdentity::SignedIn(credential) => {
+            ConnectionIdentity::SignedIn(credential)
+            | ConnectionIdentity::SignedInViaHome(credential) => {
                 let user = credential.user();
                 Some(
                     Operator {
@@ -518,9 +526,12 @@ impl AppCore {
         let connections: Vec<Arc<Connection>> =
             self.with_slots(|slots| slots.iter().filter_map(Slot::connection).collect());
         if connections.len() == 1
-            && connections
-                .iter()
-                .all(|c| matches!(c.identity, ConnectionIdentity::SignedIn(_)))
+            && connections.iter().all(|c| {
+                matches!(
+                    c.identity,
+                    ConnectionIdentity::SignedIn(_) | ConnectionIdentity::SignedInViaHome(_)
+                )
+            })
         {
             return Err(AppError::new(
                 ErrorCode::InvalidInput,

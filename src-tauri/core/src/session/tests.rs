@@ -26,6 +26,7 @@ fn request() -> ConnectRequest {
             vault_url: None,
             ca_pem: None,
             auth: AuthMode::AppSecret,
+            home_tenant_id: None,
         },
         client_secret: Some(SecretValue::new("secret")),
         method: None,

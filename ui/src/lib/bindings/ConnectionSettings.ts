@@ -19,4 +19,10 @@ vaultUrl?: string,
 /**
  * Custom cloud: extra root CA certificates (PEM text) to trust.
  */
-caPem?: string, auth: AuthMode, };
+caPem?: string, auth: AuthMode, 
+/**
+ * Sign-in mode through the MSP's multi-tenant app: the MSP's own (home) tenant, where the
+ * technician signs in once; the client's tenant (`tenant_id`) is reached as a guest with
+ * that sign-in. `None`: the technician signs in at the client's tenant itself.
+ */
+homeTenantId?: string, };

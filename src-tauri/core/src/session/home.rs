@@ -1,0 +1,151 @@
+//! One sign-in for every client tenant (see `signin/tenant.rs`): a client whose settings name
+//! the MSP's home tenant is reached with the technician's sign-in there. The first such client
+//! signs in (or resumes the remembered sign-in) at home; every other client of the same home,
+//! app and cloud reuses it, with one token request at its own tenant. Resuming and signing in
+//! hold the home's lock, so clients connecting in parallel at start-up wait for the one sign-in
+//! instead of each spending the refresh token Entra rotates on every use.
+//!
+//! "Remember me" keeps one refresh token for the home sign-in (its own keychain entry, not a
+//! client's). Disconnecting a client leaves the home sign-in to the others.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::connect::{CoreUi, Credential};
+use super::{AppCore, Connection, ConnectionIdentity};
+use crate::config::{self, KeychainItem};
+use crate::domain::connection::ConnectionSettings;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::service::ClientRef;
+use crate::signin::{self, SignInCancel, UserCredential};
+use crate::store::azure::AzureStore;
+
+/// The live home sign-ins of this session, by [`home_key`].
+#[derive(Default)]
+pub(crate) struct HomeSignIns {
+    signed_in: tokio::sync::Mutex<HashMap<String, Arc<UserCredential>>>,
+}
+
+/// The settings a home sign-in is known by: the client's app and cloud at the home tenant, no
+/// vault (one home sign-in serves every vault).
+pub(crate) fn home_settings(
+    settings: &ConnectionSettings,
+    home_tenant: &str,
+) -> ConnectionSettings {
+    ConnectionSettings {
+        tenant_id: home_tenant.to_string(),
+        vault_name: String::new(),
+        vault_url: None,
+        home_tenant_id: None,
+        ..settings.clone()
+    }
+}
+
+fn home_key(settings: &ConnectionSettings, home_tenant: &str) -> String {
+    format!(
+        "{}|{}|{}",
+        settings.authority_host().to_ascii_lowercase(),
+        home_tenant.to_ascii_lowercase(),
+        settings.client_id.to_ascii_lowercase()
+    )
+}
+
+impl AppCore {
+    /// The connection of a client reached through the home sign-in.
+    pub(super) async fn open_via_home(
+        &self,
+        client: ClientRef,
+        settings: &ConnectionSettings,
+        home_tenant: &str,
+        credential: Credential,
+        cancel: Option<&SignInCancel>,
+        remember: bool,
+    ) -> AppResult<Arc<Connection>> {
+        let home = self
+            .home_credential(
+                &client.id,
+                settings,
+                home_tenant,
+                credential,
+                cancel,
+                remember,
+            )
+            .await?;
+        let tenant = home.for_tenant(&settings.tenant_id);
+        let store = AzureStore::with_credential(
+            settings,
+            tenant,
+            Some(home.user().upn),
+            &self.azure_options,
+        )?;
+        self.open_connection(
+            client,
+            settings.clone(),
+            store,
+            ConnectionIdentity::SignedInViaHome(home),
+        )
+        .await
+    }
+
+    async fn home_credential(
+        &self,
+        client_id: &str,
+        settings: &ConnectionSettings,
+        home_tenant: &str,
+        credential: Credential,
+        cancel: Option<&SignInCancel>,
+        remember: bool,
+    ) -> AppResult<Arc<UserCredential>> {
+        let key = home_key(settings, home_tenant);
+        let mut signed_in = self.home_sign_ins.signed_in.lock().await;
+        if let Some(live) = signed_in.get(&key) {
+            return Ok(live.clone());
+        }
+        let home = home_settings(settings, home_tenant);
+        // The sign-in's first token is for this client's vault resource (a Custom cloud's comes
+        // from its vault host); the keychain entry knows no vault.
+        let target = self.sign_in_target(&ConnectionSettings {
+            vault_url: settings.vault_url.clone(),
+            ..home.clone()
+        })?;
+        let credential = match credential {
+            Credential::SignIn(method) => {
+                let ui = CoreUi {
+                    core: self,
+                    client_id,
+                };
+                let fallback = SignInCancel::default();
+                signin::sign_in(&target, method, &ui, cancel.unwrap_or(&fallback)).await?
+            }
+            Credential::Remembered => {
+                let token = config::load_secret(&home, KeychainItem::RefreshToken)?
+                    .ok_or_else(|| {
+                        AppError::new(
+                            ErrorCode::SessionExpired,
+                            "Sign in again to reach your clients' tenants.",
+                            "Press Connect on any client of your MSP tenant and sign in with Microsoft; tick Remember me to stay signed in on this PC.",
+                        )
+                    })?;
+                signin::resume(&target, token).await?
+            }
+            Credential::Secret(_) => {
+                return Err(AppError::internal(
+                    "the credential does not match the client's sign-in mode",
+                ));
+            }
+        };
+        if remember {
+            self.remember_sign_in(&home, &credential).await;
+        }
+        signed_in.insert(key, credential.clone());
+        Ok(credential)
+    }
+
+    /// Drop every home sign-in (sign-out of every client tenant at once).
+    pub(crate) async fn forget_home_sign_ins(&self) {
+        let mut signed_in = self.home_sign_ins.signed_in.lock().await;
+        for (_, credential) in signed_in.drain() {
+            credential.sign_out().await;
+        }
+    }
+}
