@@ -311,23 +311,24 @@ pub fn status(report: &MonitorReport, json: bool) {
                     say!("  (no keys stored)");
                     continue;
                 }
+                // Two dates, two columns: the status says which one it is about.
                 say!(
-                    "  {} {} {} {} {} PREVIEW",
-                    cell("STATUS", 24),
+                    "  {} {} {} {} {} EXPIRES",
+                    cell("STATUS", 23),
                     cell("VENDOR", 22),
                     cell("KEY", 28),
-                    cell("NEXT ROTATION", 13),
-                    cell("EXPIRES", 10)
+                    cell("PREVIEW", 18),
+                    cell("NEXT ROTATION", 13)
                 );
                 for key in &client.keys {
                     say!(
                         "  {} {} {} {} {} {}",
-                        cell(&key.facts.status_text, 24),
+                        cell(&key.facts.status_text, 23),
                         cell(&key.vendor_name, 22),
                         cell(&key.secret_name, 28),
+                        cell(key.masked_preview.as_deref().unwrap_or("—"), 18),
                         cell(key.facts.next_due.as_deref().unwrap_or("—"), 13),
-                        cell(key.facts.expiry.as_deref().unwrap_or("none"), 10),
-                        key.masked_preview.as_deref().unwrap_or("—")
+                        clean(key.facts.expiry.as_deref().unwrap_or("none"), false)
                     );
                 }
             }
