@@ -38,7 +38,7 @@ export function filterRows(rows: VaultRow[], filter: RowFilter): VaultRow[] {
   );
 }
 
-export type SortKey = "client" | "vendor" | "category" | "status" | "nextDue" | "expiry" | "interval";
+export type SortKey = "client" | "vendor" | "category" | "status" | "nextDue" | "expiry";
 
 export interface Sort {
   key: SortKey;
@@ -70,8 +70,6 @@ function compare(a: VaultRow, b: VaultRow, key: SortKey): number {
       return byDays(a.daysToDue, b.daysToDue);
     case "expiry":
       return byDays(a.daysToExpiry, b.daysToExpiry);
-    case "interval":
-      return a.intervalDays - b.intervalDays;
   }
 }
 

@@ -248,7 +248,7 @@ pub fn check_bulk_requests(
                     "'{}' is not due for rotation, so Rotate All Due does not take it.",
                     request.secret_name
                 ),
-                "Rotate it on its own from the Vault or Rotation tab. Rotate All Due only takes keys due within 14 days, overdue or expired.",
+                "Rotate it on its own from the Vault or Rotation tab. Rotate All Due only takes keys that are expired, rotation overdue or due within 14 days.",
             ));
         }
     }
