@@ -205,6 +205,42 @@ async fn every_view_counts_the_same_keys_the_same_way() {
             client.name
         );
         assert_eq!(monitor.clients[0].keys.len(), sidebar.keys);
+        // The CSV carries the JSON's status fields, with the same values, key by key.
+        let col = |name: &str| {
+            csv[0]
+                .iter()
+                .position(|h| h == name)
+                .unwrap_or_else(|| panic!("{name} column"))
+        };
+        for key in &json["clients"][0]["keys"].as_array().expect("keys").clone() {
+            let line = csv_keys
+                .iter()
+                .find(|r| key["secretName"] == r[name_column].as_str())
+                .expect("every monitored key is in the CSV");
+            for (header, field) in [
+                ("Status", "statusLabel"),
+                ("Status detail", "statusText"),
+                ("About", "about"),
+                ("Urgency", "urgency"),
+                ("Next rotation", "nextDue"),
+                ("Days to rotation", "daysToDue"),
+                ("Expires", "expiry"),
+                ("Days to expiry", "daysToExpiry"),
+            ] {
+                let in_json = match &key[field] {
+                    serde_json::Value::String(text) => text.clone(),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                assert_eq!(line[col(header)], in_json, "{header} vs {field}: {key}");
+            }
+            let needs = if key["needsRotation"] == true {
+                "yes"
+            } else {
+                "no"
+            };
+            assert_eq!(line[col("Needs rotation")], needs);
+        }
     }
 
     // The extra keys are where a technician looks for them.
