@@ -115,7 +115,7 @@ async fn keys_live_in_the_vault_with_metadata_in_tags() {
             KeySettingsRequest {
                 secret_name: "cisco-meraki".into(),
                 interval_days: 120,
-                expiry: listed.expiry.clone(),
+                expiry: listed.facts.expiry.clone(),
                 owner: "Sam Okafor".into(),
                 note: "moved to the NOC".into(),
                 endpoint: String::new(),

@@ -296,7 +296,7 @@ async fn the_headless_companion_reports_what_the_window_would() {
     // An empty vault: nothing to alert on.
     let (code, json) = pc.status(&[]);
     assert_eq!(code, 0, "{json}");
-    assert_eq!(json["schema"], "akv-console.status/1");
+    assert_eq!(json["schema"], "akv-console.status/2");
     assert_eq!(json["level"], "ok");
 
     // Due in 15 days is healthy: exit 0.
@@ -345,6 +345,12 @@ async fn the_headless_companion_reports_what_the_window_would() {
             "secretName",
             "status",
             "statusReason",
+            "statusText",
+            "about",
+            "urgency",
+            "rotationText",
+            "expiryText",
+            "needsRotation",
             "level",
         ] {
             assert!(!key[field].is_null(), "{field} in {key}");
@@ -365,6 +371,20 @@ async fn the_headless_companion_reports_what_the_window_would() {
     let table = pc.run(&["status", "--client", "contoso"]);
     assert_eq!(table.code, 2);
     assert!(table.stdout.contains("Expired") && table.stdout.contains("Mimecast"));
+    // Which date each status is about, in the window's words.
+    assert!(
+        table.stdout.contains("Rotation overdue 30 d"),
+        "{}",
+        table.stdout
+    );
+    assert!(table.stdout.contains("Expired 1 d ago"), "{}", table.stdout);
+    assert!(
+        table
+            .stdout
+            .contains("1 expired, 1 rotation overdue, 2 due within 14 days"),
+        "{}",
+        table.stdout
+    );
     assert!(table.stdout.contains("CRITICAL"));
 
     // An unknown client is a named error on stderr (exit 3), nothing on stdout.

@@ -96,7 +96,7 @@ async fn two_clients_in_two_tenants_connect_side_by_side_and_never_mix() {
         .await
         .expect("contoso alone");
     assert!(alone.rows.iter().all(|r| r.client_id == contoso_id));
-    assert_eq!(alone.counts.keys_stored, 0);
+    assert_eq!(alone.counts.keys, 0);
 
     // The inventory CSV has a client column; the report covers both.
     let csv = core

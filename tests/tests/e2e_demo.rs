@@ -10,6 +10,104 @@ async fn vault_rows(app: &App) -> Result<usize> {
     app.count("[data-testid=vault-row]").await
 }
 
+/// One client open: rotation and expiry are two columns, the status says which date it is about,
+/// the rows open worst first, and the sidebar badges say the chips' numbers in the chips' words.
+/// Screenshots at the default window (1,360 × 860) and the minimum (1,024 × 640).
+async fn status_model_reads_the_same_everywhere(app: &App) -> Result<()> {
+    // Headers are upper case on screen (CSS); compare what a person reads, in any case.
+    let headers = app
+        .text("[data-testid=vault-table] thead")
+        .await?
+        .to_lowercase();
+    assert!(
+        headers.contains("next rotation") && headers.contains("expires"),
+        "{headers}"
+    );
+    assert!(!headers.contains("days left"), "{headers}");
+
+    let rows = app
+        .eval(
+            "return [...document.querySelectorAll('[data-testid=vault-row]')].map(r => [r.querySelector('[data-status]').dataset.status, r.querySelector('[data-testid=row-status]').textContent.trim()]);",
+        )
+        .await?;
+    let rows: Vec<(String, String)> = serde_json::from_value(rows)?;
+    let rank = |status: &str| {
+        [
+            "expired", "overdue", "due-soon", "disabled", "healthy", "no-key",
+        ]
+        .iter()
+        .position(|s| *s == status)
+        .unwrap_or(usize::MAX)
+    };
+    assert!(
+        rows.windows(2).all(|w| rank(&w[0].0) <= rank(&w[1].0)),
+        "worst first by default: {rows:?}"
+    );
+    for (status, text) in &rows {
+        let says = match status.as_str() {
+            "expired" => text.starts_with("Expired"),
+            "overdue" => text.starts_with("Rotation overdue ") && text.ends_with(" d"),
+            "due-soon" => text.starts_with("Rotation due") || text.starts_with("Expires"),
+            "healthy" => text == "Healthy",
+            "disabled" => text == "Disabled",
+            _ => text == "No key",
+        };
+        assert!(says, "{status}: {text:?}");
+    }
+
+    // The sidebar's badges are the chips' counts, said the same way (never expired + overdue
+    // added up as "overdue").
+    let contoso = "[data-testid=client-item][data-client='Contoso Dental']";
+    for (status, words) in [
+        ("expired", "expired"),
+        ("overdue", "rotation overdue"),
+        ("due-soon", "due within 14 days"),
+    ] {
+        let chip: usize = app
+            .text(&format!("[data-testid=chip-{status}] strong"))
+            .await?
+            .parse()?;
+        let in_rows = rows.iter().filter(|(s, _)| s == status).count();
+        assert_eq!(chip, in_rows, "{status}: chip vs rows");
+        let badge = if status == "due-soon" {
+            format!("{contoso} [data-testid=client-due]")
+        } else {
+            format!("{contoso} [data-testid=client-{status}]")
+        };
+        if chip == 0 {
+            assert_eq!(app.count(&badge).await?, 0, "{status}");
+        } else {
+            assert_eq!(app.text(&badge).await?, format!("{chip} {words}"));
+        }
+    }
+    // The console's own words are explained where they appear.
+    let title = app
+        .find("[data-testid=open-unmanaged]")
+        .await?
+        .attr("title")
+        .await?
+        .unwrap_or_default();
+    assert!(title.starts_with("Unmanaged:"), "{title}");
+    let title = app
+        .find("[data-testid=chip-no-key]")
+        .await?
+        .attr("title")
+        .await?
+        .unwrap_or_default();
+    assert!(title.starts_with("Without a key:"), "{title}");
+
+    app.screenshot("vault-status-1360x860.png").await?;
+    app.client.set_window_size(1024, 640).await?;
+    app.screenshot("vault-status-1024x640.png").await?;
+    app.click("[data-testid=tab-rotation]").await?;
+    app.wait_for("[data-testid=rotation-row]", Duration::from_secs(10))
+        .await?;
+    app.screenshot("rotation-status-1024x640.png").await?;
+    app.client.set_window_size(1360, 860).await?;
+    app.screenshot("rotation-status-1360x860.png").await?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vault_tab_lists_vendors_searches_and_adds_a_key_without_leaking_it() -> Result<()> {
     let _serial = akv_tests::e2e::exclusive().await;
@@ -80,6 +178,8 @@ async fn vault_tab_lists_vendors_searches_and_adds_a_key_without_leaking_it() ->
             .await?;
         assert!(count > 0, "no {status} row in the demo");
     }
+
+    status_model_reads_the_same_everywhere(&app).await?;
 
     // Search narrows the list; "/" focuses the search box from anywhere.
     app.click("[data-testid=tab-vault]").await?;

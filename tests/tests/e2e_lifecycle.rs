@@ -69,7 +69,7 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
             .contains("hs_newprivate_0123456789")
     );
 
-    // The Rotation tab: sorted by next due, due and overdue highlighted, counts on top.
+    // The Rotation tab: most urgent first, due and overdue highlighted, counts on top.
     open_tab(&app, "rotation").await?;
     let overdue: usize = app
         .text("[data-testid=count-overdue] strong")

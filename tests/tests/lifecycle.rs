@@ -203,7 +203,7 @@ async fn rotate_all_due_rotates_seventeen_and_keeps_three_failures_due_and_intac
     let still_due: Vec<&str> = view
         .rows
         .iter()
-        .filter(|r| r.needs_rotation)
+        .filter(|r| r.facts.needs_rotation)
         .map(|r| r.secret_name.as_str())
         .collect();
     assert_eq!(still_due.len(), 3, "{still_due:?}");
@@ -327,7 +327,10 @@ async fn a_delete_that_fails_after_disabling_says_the_key_is_disabled() {
         .into_iter()
         .find(|r| r.secret_name.as_deref() == Some("ninjaone"))
         .expect("row");
-    assert_eq!(row.status, akv_core::domain::keys::KeyStatus::Disabled);
+    assert_eq!(
+        row.facts.status,
+        akv_core::domain::keys::KeyStatus::Disabled
+    );
 }
 
 #[tokio::test]
@@ -447,7 +450,7 @@ async fn the_role_policy_lives_in_the_vault_and_binds_every_console() {
         .vault_view(&admin, Utc::now())
         .await
         .expect("view");
-    assert_eq!(keys.counts.keys_stored, 1);
+    assert_eq!(keys.counts.keys, 1);
 }
 
 #[tokio::test]

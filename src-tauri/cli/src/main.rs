@@ -2,7 +2,7 @@
 //! ConnectWise Automate). It opens the clients the window remembered on this PC, with the
 //! keychain's secrets or refresh tokens, and never prints a secret value.
 //!
-//! Exit codes: 0 OK, 1 warning (keys due soon), 2 critical (keys overdue or expired, or an audit
+//! Exit codes: 0 OK, 1 warning (keys due within 14 days), 2 critical (keys expired or with rotation overdue, or an audit
 //! log that does not verify), 3 the check could not run (a client did not connect, a file could
 //! not be written), 64 the command line was wrong.
 
@@ -38,7 +38,7 @@ const EXIT_USAGE: u8 = 64;
                   remembered on this PC (Remember this connection) and their keychain entries, so run it \
                   as the same user. It never prints a secret value; commands that read a vault write an \
                   audit entry, as the window does.\n\n\
-                  Exit codes: 0 OK, 1 warning (keys due soon), 2 critical (keys overdue or expired, or \
+                  Exit codes: 0 OK, 1 warning (keys due within 14 days), 2 critical (keys expired or with rotation overdue, or \
                   an audit log that does not verify), 3 the check could not run, 64 wrong arguments."
 )]
 struct Cli {
@@ -106,11 +106,11 @@ struct ClientArg {
 struct StatusArgs {
     #[command(flatten)]
     client: ClientArg,
-    /// Print JSON (schema "akv-console.status/1") instead of a table.
+    /// Print JSON (schema "akv-console.status/2") instead of a table.
     #[arg(long)]
     json: bool,
-    /// From which status on the exit code rises: due (due soon is 1, overdue or expired is 2),
-    /// overdue (overdue or expired is 2), expired (expired is 2).
+    /// From which status on the exit code rises: due (due within 14 days is 1, rotation overdue
+    /// or expired is 2), overdue (rotation overdue or expired is 2), expired (expired is 2).
     #[arg(long, value_enum, default_value = "due", value_name = "STATUS")]
     fail_on: FailOnArg,
 }

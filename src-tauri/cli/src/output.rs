@@ -301,35 +301,34 @@ pub fn status(report: &MonitorReport, json: bool) {
             }
             (None, Some(counts)) => {
                 say!(
-                    "{} ({}): {} keys, {} healthy, {} due soon, {} overdue, {} expired, {} disabled",
+                    "{} ({}): {} keys: {}",
                     client.name,
                     client.vault,
-                    counts.keys_stored,
-                    counts.healthy,
-                    counts.due_soon,
-                    counts.overdue,
-                    counts.expired,
-                    counts.disabled
+                    counts.keys,
+                    counts.summary()
                 );
                 if client.keys.is_empty() {
                     say!("  (no keys stored)");
                     continue;
                 }
+                // Two dates, two columns: the status says which one it is about.
                 say!(
-                    "  {} {} {} {} REASON",
-                    cell("STATUS", 9),
+                    "  {} {} {} {} {} EXPIRES",
+                    cell("STATUS", 23),
                     cell("VENDOR", 22),
-                    cell("KEY", 30),
-                    cell("PREVIEW", 18)
+                    cell("KEY", 28),
+                    cell("PREVIEW", 18),
+                    cell("NEXT ROTATION", 13)
                 );
                 for key in &client.keys {
                     say!(
-                        "  {} {} {} {} {}",
-                        cell(&key.status_label, 9),
+                        "  {} {} {} {} {} {}",
+                        cell(&key.facts.status_text, 23),
                         cell(&key.vendor_name, 22),
-                        cell(&key.secret_name, 30),
+                        cell(&key.secret_name, 28),
                         cell(key.masked_preview.as_deref().unwrap_or("—"), 18),
-                        key.status_reason
+                        cell(key.facts.next_due.as_deref().unwrap_or("—"), 13),
+                        clean(key.facts.expiry.as_deref().unwrap_or("none"), false)
                     );
                 }
             }
@@ -338,9 +337,9 @@ pub fn status(report: &MonitorReport, json: bool) {
     }
     let verdict = match report.level {
         MonitorLevel::Ok => "no key needs attention".to_string(),
-        MonitorLevel::Warning => format!("{} key(s) due soon", report.alerting_keys),
+        MonitorLevel::Warning => format!("{} key(s) due within 14 days", report.alerting_keys),
         MonitorLevel::Critical => format!(
-            "{} key(s) need attention, some overdue or expired",
+            "{} key(s) need attention, some expired or with rotation overdue",
             report.alerting_keys
         ),
         MonitorLevel::Unknown => "at least one client could not be checked".to_string(),

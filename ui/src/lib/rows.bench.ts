@@ -38,16 +38,21 @@ function syntheticRow(i: number): VaultRow {
     secretName: hasKey ? `vendor-${i}--key` : null,
     label: next(3) === 0 ? `Tenant ${next(50)}` : null,
     status,
+    about: "rotation",
     statusLabel: status,
+    statusText: status,
     statusReason: `Synthetic row ${i}`,
+    urgency: statuses.indexOf(status) * 1_000_000 + next(1000),
     maskedPreview: hasKey ? "sk-••••••••abcd" : null,
     expiry: hasKey && next(2) === 0 ? `2027-${String(1 + next(12)).padStart(2, "0")}-${String(1 + next(28)).padStart(2, "0")}` : null,
-    daysLeft,
-    daysLeftLabel: daysLeft === null ? "—" : `${daysLeft} days`,
+    daysToExpiry: daysLeft,
+    expiryText: daysLeft === null ? "no expiry" : `in ${daysLeft} d`,
     intervalDays: [30, 60, 90, 180, 365][next(5)] ?? 90,
     lastRotated: hasKey ? "2026-06-01" : null,
     nextDue: hasKey ? "2026-12-01" : null,
     daysToDue: hasKey ? next(200) - 20 : null,
+    rotationText: hasKey ? "in 30 d" : "—",
+    needsRotation: status === "overdue" || status === "expired" || status === "due-soon",
     owner: next(2) === 0 ? `${pick(words)} team` : "",
     note: `Used by ${pick(words)} and ${pick(words)} sites`,
     allowed: ["copy", "rotate"],
@@ -68,8 +73,8 @@ describe(`Vault rows (${COUNT.toLocaleString("en")} keys)`, () => {
   bench("sortRows: by vendor, ascending", () => {
     sortRows(rows, { key: "vendor", ascending: true });
   }, options);
-  bench("sortRows: by days left, descending", () => {
-    sortRows(rows, { key: "daysLeft", ascending: false });
+  bench("sortRows: by expiry, descending", () => {
+    sortRows(rows, { key: "expiry", ascending: false });
   }, options);
   bench(`filter + sort: overdue (${filtered.length} rows) by status`, () => {
     sortRows(filterRows(rows, { ...emptyFilter(), status: "overdue" }), { key: "status", ascending: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyFilter, filterRows, matchesQuery, nextSort, rowKey, sortRows } from "./rows";
+import { defaultSort, emptyFilter, filterRows, matchesQuery, nextSort, rowKey, sortRows } from "./rows";
 import type { VaultRow } from "./bindings/VaultRow";
 
 function row(partial: Partial<VaultRow>): VaultRow {
@@ -13,16 +13,21 @@ function row(partial: Partial<VaultRow>): VaultRow {
     secretName: "v",
     label: null,
     status: "healthy",
+    about: "key",
     statusLabel: "Healthy",
+    statusText: "Healthy",
     statusReason: "",
+    urgency: 4_500_000,
     maskedPreview: "ab••••••••cd",
     expiry: null,
-    daysLeft: null,
-    daysLeftLabel: "—",
+    daysToExpiry: null,
+    expiryText: "no expiry",
     intervalDays: 90,
     lastRotated: null,
     nextDue: null,
     daysToDue: null,
+    rotationText: "—",
+    needsRotation: false,
     owner: "",
     note: "",
     allowed: [],
@@ -31,11 +36,12 @@ function row(partial: Partial<VaultRow>): VaultRow {
   };
 }
 
+// Urgency ranks as Rust sends them: status band * 1,000,000 + 500,000 + the pressing date's days.
 const rows = [
-  row({ vendorId: "ninjaone", vendorName: "NinjaOne", category: "RMM", status: "overdue", expiry: "2027-01-01", daysLeft: 39 }),
-  row({ vendorId: "sentinelone", vendorName: "SentinelOne", category: "Security/EDR", note: "Used by the SOC dashboard", expiry: "2026-12-01", daysLeft: 8 }),
-  row({ vendorId: "meraki", vendorName: "Cisco Meraki", category: "Network", status: "no-key", secretName: null, intervalDays: 180 }),
-  row({ vendorId: "pax8", vendorName: "Pax8", category: "Distribution", status: "expired", label: "client-b", secretName: "pax8--client-b", intervalDays: 365, expiry: "2026-11-01", daysLeft: -22 }),
+  row({ vendorId: "ninjaone", vendorName: "NinjaOne", category: "RMM", status: "overdue", urgency: 1_499_967, expiry: "2027-01-01", daysToExpiry: 39, daysToDue: -33 }),
+  row({ vendorId: "sentinelone", vendorName: "SentinelOne", category: "Security/EDR", note: "Used by the SOC dashboard", urgency: 4_500_008, expiry: "2026-12-01", daysToExpiry: 8, daysToDue: 20 }),
+  row({ vendorId: "meraki", vendorName: "Cisco Meraki", category: "Network", status: "no-key", urgency: 5_500_000, secretName: null, intervalDays: 180 }),
+  row({ vendorId: "pax8", vendorName: "Pax8", category: "Distribution", status: "expired", urgency: 499_978, label: "client-b", secretName: "pax8--client-b", intervalDays: 365, expiry: "2026-11-01", daysToExpiry: -22, daysToDue: 100 }),
 ];
 
 describe("search", () => {
@@ -69,11 +75,48 @@ describe("sorting", () => {
     ]);
   });
 
-  it("puts rows without expiry last and can reverse", () => {
-    expect(sortRows(rows, { key: "daysLeft", ascending: true }).map((r) => r.vendorId)).toEqual([
+  it("sorts by Rust's urgency rank by default: expired, overdue, due, disabled, healthy, no key, worst date first", () => {
+    const mixed = [
+      row({ vendorName: "Healthy", status: "healthy", urgency: 4_500_080 }),
+      row({ vendorName: "Due in 9", status: "due-soon", urgency: 2_500_009 }),
+      row({ vendorName: "No key", status: "no-key", urgency: 5_500_000, secretName: null }),
+      row({ vendorName: "Overdue 5", status: "overdue", urgency: 1_499_995 }),
+      row({ vendorName: "Disabled", status: "disabled", urgency: 3_500_010 }),
+      row({ vendorName: "Expired 1", status: "expired", urgency: 499_999 }),
+      row({ vendorName: "Overdue 40", status: "overdue", urgency: 1_499_960 }),
+      row({ vendorName: "Due today", status: "due-soon", urgency: 2_500_000 }),
+      row({ vendorName: "Expired 30", status: "expired", urgency: 499_970 }),
+    ];
+    expect(sortRows(mixed, defaultSort()).map((r) => r.vendorName)).toEqual([
+      "Expired 30",
+      "Expired 1",
+      "Overdue 40",
+      "Overdue 5",
+      "Due today",
+      "Due in 9",
+      "Disabled",
+      "Healthy",
+      "No key",
+    ]);
+    // Across clients equal ranks keep a stable, readable order: client, then vendor.
+    const tie = [
+      row({ vendorName: "Pax8", clientName: "Northwind", urgency: 7 }),
+      row({ vendorName: "Datto", clientName: "Contoso", urgency: 7 }),
+    ];
+    expect(sortRows(tie, defaultSort()).map((r) => r.clientName)).toEqual(["Contoso", "Northwind"]);
+  });
+
+  it("sorts by next rotation and by expiry, rows without the date last, and can reverse", () => {
+    expect(sortRows(rows, { key: "expiry", ascending: true }).map((r) => r.vendorId)).toEqual([
       "pax8",
       "sentinelone",
       "ninjaone",
+      "meraki",
+    ]);
+    expect(sortRows(rows, { key: "nextDue", ascending: true }).map((r) => r.vendorId)).toEqual([
+      "ninjaone",
+      "sentinelone",
+      "pax8",
       "meraki",
     ]);
     expect(sortRows(rows, { key: "vendor", ascending: false }).map((r) => r.vendorName)[0]).toBe("SentinelOne");

@@ -38,22 +38,22 @@ export function filterRows(rows: VaultRow[], filter: RowFilter): VaultRow[] {
   );
 }
 
-export type SortKey = "client" | "vendor" | "category" | "status" | "expiry" | "daysLeft" | "interval";
+export type SortKey = "client" | "vendor" | "category" | "status" | "nextDue" | "expiry";
 
 export interface Sort {
   key: SortKey;
   ascending: boolean;
 }
 
-// Most urgent first when sorting by status ascending.
-const statusRank: Record<KeyStatus, number> = {
-  expired: 0,
-  overdue: 1,
-  "due-soon": 2,
-  disabled: 3,
-  healthy: 4,
-  "no-key": 5,
-};
+/** The Vault tab opens sorted by urgency: Rust's rank (expired, rotation overdue, due, ...). */
+export const defaultSort = (): Sort => ({ key: "status", ascending: true });
+
+// Rows without the date sort last whichever way the column is sorted.
+function byDays(a: number | null, b: number | null): number {
+  const left = a ?? Number.POSITIVE_INFINITY;
+  const right = b ?? Number.POSITIVE_INFINITY;
+  return left === right ? 0 : left < right ? -1 : 1;
+}
 
 function compare(a: VaultRow, b: VaultRow, key: SortKey): number {
   switch (key) {
@@ -64,20 +64,12 @@ function compare(a: VaultRow, b: VaultRow, key: SortKey): number {
     case "category":
       return a.category.localeCompare(b.category) || a.vendorName.localeCompare(b.vendorName);
     case "status":
-      return statusRank[a.status] - statusRank[b.status] || a.vendorName.localeCompare(b.vendorName);
+      // The rank is Rust's; the name only breaks ties so the order is stable.
+      return a.urgency - b.urgency || a.clientName.localeCompare(b.clientName) || a.vendorName.localeCompare(b.vendorName);
+    case "nextDue":
+      return byDays(a.daysToDue, b.daysToDue);
     case "expiry":
-      // Rows without an expiry sort last either way.
-      if (!a.expiry || !b.expiry) {
-        return a.expiry ? -1 : b.expiry ? 1 : 0;
-      }
-      return a.expiry.localeCompare(b.expiry);
-    case "daysLeft": {
-      const left = a.daysLeft ?? Number.POSITIVE_INFINITY;
-      const right = b.daysLeft ?? Number.POSITIVE_INFINITY;
-      return left === right ? 0 : left < right ? -1 : 1;
-    }
-    case "interval":
-      return a.intervalDays - b.intervalDays;
+      return byDays(a.daysToExpiry, b.daysToExpiry);
   }
 }
 

@@ -91,19 +91,20 @@ impl Category {
         }
     }
 
-    /// Pill colour (RGB), shared by the UI (through the views) and the PDF report.
+    /// Pill colour (RGB), shared by the UI (through the views) and the PDF report. Only cool hues
+    /// (cyan to magenta): red, amber, green and grey mean a status, so a category never wears them.
     pub fn colour(self) -> [u8; 3] {
         match self {
             Category::Rmm => [37, 99, 235],
             Category::Psa => [124, 58, 237],
-            Category::SecurityEdr => [220, 38, 38],
-            Category::EmailSecurity => [234, 88, 12],
-            Category::Network => [8, 145, 178],
-            Category::Backup => [22, 163, 74],
-            Category::Identity => [219, 39, 119],
-            Category::Comms => [202, 138, 4],
-            Category::Distribution => [71, 85, 105],
-            Category::Hardware => [101, 84, 60],
+            Category::SecurityEdr => [192, 38, 211],
+            Category::EmailSecurity => [79, 70, 229],
+            Category::Network => [8, 145, 160],
+            Category::Backup => [30, 58, 138],
+            Category::Identity => [134, 25, 120],
+            Category::Comms => [2, 132, 199],
+            Category::Distribution => [21, 94, 117],
+            Category::Hardware => [88, 28, 135],
         }
     }
 
@@ -426,6 +427,53 @@ pub fn host_matches(host: &str, patterns: &[String]) -> bool {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    /// Hue in degrees and HSL saturation of an RGB colour.
+    fn hue_saturation([r, g, b]: [u8; 3]) -> (f64, f64) {
+        let [r, g, b] = [r, g, b].map(|c| f64::from(c) / 255.0);
+        let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+        let delta = max - min;
+        if delta == 0.0 {
+            return (0.0, 0.0);
+        }
+        let hue = if max == r {
+            60.0 * ((g - b) / delta).rem_euclid(6.0)
+        } else if max == g {
+            60.0 * ((b - r) / delta + 2.0)
+        } else {
+            60.0 * ((r - g) / delta + 4.0)
+        };
+        let lightness = (max + min) / 2.0;
+        (hue, delta / (1.0 - (2.0 * lightness - 1.0).abs()))
+    }
+
+    #[test]
+    fn no_category_wears_a_status_colour() {
+        use crate::domain::keys::KeyStatus;
+        // Red, amber and green are statuses (Overdue, Due within 14 days, Healthy) and grey is
+        // Disabled / No key: every category sits between cyan and magenta, clearly saturated.
+        for category in Category::ALL {
+            let (hue, saturation) = hue_saturation(category.colour());
+            assert!(
+                (180.0..=315.0).contains(&hue) && saturation >= 0.4,
+                "{category:?}: hue {hue:.0}, saturation {saturation:.2}"
+            );
+            for status in KeyStatus::ALL {
+                assert_ne!(
+                    category.colour(),
+                    status.colour(),
+                    "{category:?} vs {status:?}"
+                );
+            }
+        }
+        // The statuses themselves are outside that band, so the test means what it says.
+        for status in [KeyStatus::Overdue, KeyStatus::DueSoon, KeyStatus::Healthy] {
+            let (hue, _) = hue_saturation(status.colour());
+            assert!(!(180.0..=315.0).contains(&hue), "{status:?}: {hue:.0}");
+        }
+        let distinct: HashSet<[u8; 3]> = Category::ALL.iter().map(|c| c.colour()).collect();
+        assert_eq!(distinct.len(), Category::ALL.len());
+    }
 
     #[test]
     fn catalog_has_32_vendors_with_unique_ids() {

@@ -1,76 +1,12 @@
-//! Key records (what the console knows about a stored key, never its value) and the status
-//! rules: expiry, rotation due dates and the 14-day warning window.
+//! Key records (what the console knows about a stored key, never its value). The status rules
+//! live in [`super::status`].
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
-use ts_rs::TS;
-
 use super::catalog::{self, Category, Vendor};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 
-/// Keys whose rotation or expiry falls within this many days are "due soon" (manual: 14 days).
-pub const DUE_SOON_DAYS: i64 = 14;
-
-/// The status shown on a vendor row, worst first in [`KeyStatus::severity`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "kebab-case")]
-#[ts(export)]
-pub enum KeyStatus {
-    NoKey,
-    Healthy,
-    DueSoon,
-    Overdue,
-    Expired,
-    Disabled,
-}
-
-impl KeyStatus {
-    pub const ALL: [KeyStatus; 6] = [
-        KeyStatus::NoKey,
-        KeyStatus::Healthy,
-        KeyStatus::DueSoon,
-        KeyStatus::Overdue,
-        KeyStatus::Expired,
-        KeyStatus::Disabled,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            KeyStatus::NoKey => "No key",
-            KeyStatus::Healthy => "Healthy",
-            KeyStatus::DueSoon => "Due soon",
-            KeyStatus::Overdue => "Overdue",
-            KeyStatus::Expired => "Expired",
-            KeyStatus::Disabled => "Disabled",
-        }
-    }
-
-    /// Colour used for the status in the PDF report (the UI uses its own theme-aware palette
-    /// keyed by the same status names).
-    pub fn colour(self) -> [u8; 3] {
-        match self {
-            KeyStatus::NoKey => [148, 163, 184],
-            KeyStatus::Healthy => [22, 163, 74],
-            KeyStatus::DueSoon => [202, 138, 4],
-            KeyStatus::Overdue => [220, 38, 38],
-            KeyStatus::Expired => [153, 27, 27],
-            KeyStatus::Disabled => [100, 116, 139],
-        }
-    }
-
-    /// Higher is more urgent; used to sort and to pick the worst of two signals.
-    pub fn severity(self) -> u8 {
-        match self {
-            KeyStatus::NoKey => 0,
-            KeyStatus::Healthy => 1,
-            KeyStatus::DueSoon => 2,
-            KeyStatus::Overdue => 3,
-            KeyStatus::Expired => 4,
-            KeyStatus::Disabled => 5,
-        }
-    }
-}
+pub use super::status::{DUE_SOON_DAYS, KeyStatus, KeyTiming};
 
 /// Everything the console stores about a key besides its value. In Key Vault this is the
 /// secret's attributes and tags, so listing keys never reads a value.
@@ -194,57 +130,6 @@ pub fn days_between(now: DateTime<Utc>, then: DateTime<Utc>) -> i64 {
     (then.date_naive() - now.date_naive()).num_days()
 }
 
-/// Expiry and rotation facts of one key at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyTiming {
-    pub status: KeyStatus,
-    /// Calendar days until expiry; `None` when the key has no expiry.
-    pub days_to_expiry: Option<i64>,
-    pub next_due: DateTime<Utc>,
-    /// Calendar days until the next rotation is due; negative when overdue.
-    pub days_to_due: i64,
-}
-
-impl KeyTiming {
-    pub fn of(record: &KeyRecord, now: DateTime<Utc>) -> KeyTiming {
-        // Saturate instead of overflowing on absurd dates from a hand-edited vault.
-        let next_due = record
-            .last_rotated
-            .checked_add_signed(Duration::days(i64::from(record.interval_days)))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let days_to_due = days_between(now, next_due);
-        let days_to_expiry = record.expires.map(|exp| days_between(now, exp));
-        let expired = record.expires.is_some_and(|exp| exp <= now);
-
-        let status = if !record.enabled {
-            KeyStatus::Disabled
-        } else if expired {
-            KeyStatus::Expired
-        } else if days_to_due < 0 {
-            KeyStatus::Overdue
-        } else if days_to_due <= DUE_SOON_DAYS || days_to_expiry.is_some_and(|d| d <= DUE_SOON_DAYS)
-        {
-            KeyStatus::DueSoon
-        } else {
-            KeyStatus::Healthy
-        };
-        KeyTiming {
-            status,
-            days_to_expiry,
-            next_due,
-            days_to_due,
-        }
-    }
-
-    /// "Rotate All Due" takes every enabled key that is due within the window, overdue or expired.
-    pub fn needs_rotation(&self) -> bool {
-        matches!(
-            self.status,
-            KeyStatus::DueSoon | KeyStatus::Overdue | KeyStatus::Expired
-        )
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -279,121 +164,6 @@ pub(crate) mod tests {
             created: None,
             updated: None,
         }
-    }
-
-    const NOW: (i32, u32, u32, u32) = (2026, 11, 23, 10);
-
-    fn now() -> DateTime<Utc> {
-        at(NOW.0, NOW.1, NOW.2, NOW.3)
-    }
-
-    #[test]
-    fn expiry_in_exactly_14_days_is_due_soon_and_15_is_healthy() {
-        let fresh = now() - Duration::days(1);
-        let r14 = record(
-            fresh,
-            90,
-            Some(expiry_from_date(now().date_naive() + Duration::days(14))),
-        );
-        let t = r14.timing(now());
-        assert_eq!(t.days_to_expiry, Some(14));
-        assert_eq!(t.status, KeyStatus::DueSoon);
-
-        let r15 = record(
-            fresh,
-            90,
-            Some(expiry_from_date(now().date_naive() + Duration::days(15))),
-        );
-        assert_eq!(r15.timing(now()).status, KeyStatus::Healthy);
-    }
-
-    #[test]
-    fn rotation_due_in_exactly_14_days_is_due_soon() {
-        // Rotated 76 days ago on a 90-day interval: due in 14 days.
-        let r = record(now() - Duration::days(76), 90, None);
-        let t = r.timing(now());
-        assert_eq!(t.days_to_due, 14);
-        assert_eq!(t.status, KeyStatus::DueSoon);
-        let r = record(now() - Duration::days(75), 90, None);
-        assert_eq!(r.timing(now()).status, KeyStatus::Healthy);
-    }
-
-    #[test]
-    fn expiring_today_has_zero_days_left_and_is_due_soon() {
-        let r = record(
-            now() - Duration::days(1),
-            90,
-            Some(expiry_from_date(now().date_naive())),
-        );
-        let t = r.timing(now());
-        assert_eq!(t.days_to_expiry, Some(0));
-        assert_eq!(t.status, KeyStatus::DueSoon);
-        assert!(t.needs_rotation());
-    }
-
-    #[test]
-    fn rotation_due_today_is_due_soon_and_yesterday_is_overdue() {
-        let due_today = record(now() - Duration::days(90), 90, None);
-        assert_eq!(due_today.timing(now()).days_to_due, 0);
-        assert_eq!(due_today.timing(now()).status, KeyStatus::DueSoon);
-        let overdue = record(now() - Duration::days(91), 90, None);
-        assert_eq!(overdue.timing(now()).days_to_due, -1);
-        assert_eq!(overdue.timing(now()).status, KeyStatus::Overdue);
-    }
-
-    #[test]
-    fn past_expiry_is_expired_even_when_rotation_is_fresh() {
-        let r = record(
-            now() - Duration::days(1),
-            90,
-            Some(now() - Duration::hours(1)),
-        );
-        let t = r.timing(now());
-        assert_eq!(t.status, KeyStatus::Expired);
-        assert!(t.needs_rotation());
-        let r = record(
-            now(),
-            90,
-            Some(expiry_from_date(now().date_naive() - Duration::days(3))),
-        );
-        assert_eq!(r.timing(now()).days_to_expiry, Some(-3));
-        assert_eq!(r.timing(now()).status, KeyStatus::Expired);
-    }
-
-    #[test]
-    fn no_expiry_is_judged_by_rotation_only() {
-        let r = record(now() - Duration::days(10), 90, None);
-        let t = r.timing(now());
-        assert_eq!(t.days_to_expiry, None);
-        assert_eq!(t.status, KeyStatus::Healthy);
-        assert!(!t.needs_rotation());
-    }
-
-    #[test]
-    fn disabled_wins_over_everything() {
-        let mut r = record(
-            now() - Duration::days(400),
-            90,
-            Some(now() - Duration::days(2)),
-        );
-        r.enabled = false;
-        let t = r.timing(now());
-        assert_eq!(t.status, KeyStatus::Disabled);
-        assert!(!t.needs_rotation());
-    }
-
-    #[test]
-    fn interval_override_moves_the_due_date() {
-        let rotated = now() - Duration::days(100);
-        assert_eq!(
-            record(rotated, 90, None).timing(now()).status,
-            KeyStatus::Overdue
-        );
-        assert_eq!(
-            record(rotated, 180, None).timing(now()).status,
-            KeyStatus::Healthy
-        );
-        assert_eq!(record(rotated, 180, None).timing(now()).days_to_due, 80);
     }
 
     #[test]

@@ -10,4 +10,5 @@ pub mod keys;
 pub mod policy;
 pub mod reminders;
 pub mod secret;
+pub mod status;
 pub mod validation;

@@ -5,16 +5,17 @@
 use serde::Serialize;
 
 use crate::domain::keys::KeyStatus;
+use crate::domain::status::{ClientCounts, KeyFacts};
 use crate::error::AppError;
-use crate::service::vault::{StatusCounts, VaultRow};
+use crate::service::vault::VaultRow;
 
 /// From which status on the monitor raises its level (`--fail-on`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailOn {
-    /// Due soon (within 14 days) is a warning; overdue or expired is critical.
+    /// Due within 14 days is a warning; rotation overdue or expired is critical.
     Due,
-    /// Overdue or expired is critical; due soon is fine.
+    /// Rotation overdue or expired is critical; due within 14 days is fine.
     Overdue,
     /// Only expired keys are critical.
     Expired,
@@ -75,15 +76,11 @@ pub struct MonitorKey {
     pub vendor_name: String,
     pub label: Option<String>,
     pub secret_name: String,
-    pub status: KeyStatus,
-    pub status_label: String,
-    pub status_reason: String,
+    /// Status, rotation and expiry: the same fields as the Vault tab's rows and the CSV.
+    #[serde(flatten)]
+    pub facts: KeyFacts,
     pub level: MonitorLevel,
     pub masked_preview: Option<String>,
-    pub expiry: Option<String>,
-    pub days_to_expiry: Option<i64>,
-    pub next_due: Option<String>,
-    pub days_to_due: Option<i64>,
     pub owner: String,
 }
 
@@ -95,7 +92,8 @@ pub struct MonitorClient {
     pub name: String,
     pub vault: String,
     pub level: MonitorLevel,
-    pub counts: Option<StatusCounts>,
+    /// The same counts as the console window's sidebar and Vault tab.
+    pub counts: Option<ClientCounts>,
     pub keys: Vec<MonitorKey>,
     pub error: Option<AppError>,
 }
@@ -115,7 +113,10 @@ pub struct MonitorReport {
     pub clients: Vec<MonitorClient>,
 }
 
-pub const MONITOR_SCHEMA: &str = "akv-console.status/1";
+/// 2: statuses in the one vocabulary ("Rotation overdue", "Due within 14 days"), `about`,
+/// `statusText`, `urgency`, `rotationText`, `expiryText`, `needsRotation` per key, and the counts
+/// the window shows (`keys`, `noKey`, `dueTotal`, `lines`).
+pub const MONITOR_SCHEMA: &str = "akv-console.status/2";
 
 impl MonitorClient {
     /// A connected client's rows (vendors without a key are left out: nothing to monitor).
@@ -124,27 +125,21 @@ impl MonitorClient {
         name: String,
         vault: String,
         rows: Vec<VaultRow>,
-        counts: StatusCounts,
+        counts: ClientCounts,
         fail_on: FailOn,
     ) -> MonitorClient {
         let keys: Vec<MonitorKey> = rows
             .into_iter()
-            .filter(|row| row.status != KeyStatus::NoKey)
+            .filter(|row| row.facts.status != KeyStatus::NoKey)
             .filter_map(|row| {
                 Some(MonitorKey {
-                    level: MonitorLevel::of_status(row.status, fail_on),
+                    level: MonitorLevel::of_status(row.facts.status, fail_on),
                     secret_name: row.secret_name?,
                     vendor_id: row.vendor_id,
                     vendor_name: row.vendor_name,
                     label: row.label,
-                    status: row.status,
-                    status_label: row.status_label,
-                    status_reason: row.status_reason,
+                    facts: row.facts,
                     masked_preview: row.masked_preview,
-                    expiry: row.expiry,
-                    days_to_expiry: row.days_left,
-                    next_due: row.next_due,
-                    days_to_due: row.days_to_due,
                     owner: row.owner,
                 })
             })

@@ -3,11 +3,12 @@
 use chrono::{DateTime, Utc};
 
 use super::procedure::UsedBy;
-use super::vault::{VaultRow, build_rows, count_statuses};
+use super::vault::{VaultRow, build_rows};
 use super::{AuditResult, Console, Operator};
 use crate::audit::AuditAction;
 use crate::domain::catalog::Category;
 use crate::domain::keys::KeyStatus;
+use crate::domain::status::{ClientCounts, StatusAbout};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::report::csv::CsvWriter;
 use crate::report::{ReportInput, ReportRow, ReportSummary, ScheduleRow, pdf};
@@ -41,13 +42,13 @@ fn report_row(row: &VaultRow, lists: &UsedByLists) -> ReportRow {
             None => row.vendor_name.clone(),
         },
         category: row.category,
-        status: row.status,
+        status: row.facts.status,
         masked_preview: or_none(&row.masked_preview),
-        expiry: or_none(&row.expiry),
+        expiry: or_none(&row.facts.expiry),
         days_left: compact_days(row),
         interval: format!("{} d", row.interval_days),
         last_rotated: or_none(&row.last_rotated),
-        next_due: or_none(&row.next_due),
+        next_due: or_none(&row.facts.next_due),
         owner: if row.owner.is_empty() {
             NONE.to_string()
         } else {
@@ -62,9 +63,9 @@ fn report_row(row: &VaultRow, lists: &UsedByLists) -> ReportRow {
 
 /// Days left in a report cell: "240 d", "today", "expired" or "—".
 fn compact_days(row: &VaultRow) -> String {
-    match row.days_left {
+    match row.facts.days_to_expiry {
         None => NONE.to_string(),
-        Some(_) if row.status == KeyStatus::Expired => "expired".to_string(),
+        Some(_) if row.facts.status == KeyStatus::Expired => "expired".to_string(),
         Some(0) => "today".to_string(),
         Some(days) => format!("{days} d"),
     }
@@ -79,19 +80,11 @@ pub fn schedule(rows: &[VaultRow]) -> Vec<ScheduleRow> {
                 .iter()
                 .filter(|r| r.category == category && r.secret_name.is_some())
                 .collect();
-            let due = keys
-                .iter()
-                .filter(|r| {
-                    matches!(
-                        r.status,
-                        KeyStatus::DueSoon | KeyStatus::Overdue | KeyStatus::Expired
-                    )
-                })
-                .count();
+            let due = keys.iter().filter(|r| r.facts.needs_rotation).count();
             let next_due = keys
                 .iter()
-                .filter(|r| r.status != KeyStatus::Disabled)
-                .filter_map(|r| r.next_due.clone())
+                .filter(|r| r.facts.status != KeyStatus::Disabled)
+                .filter_map(|r| r.facts.next_due.clone())
                 .min()
                 .unwrap_or_else(|| NONE.to_string());
             ScheduleRow {
@@ -108,27 +101,36 @@ pub fn schedule(rows: &[VaultRow]) -> Vec<ScheduleRow> {
 
 pub fn report_input(
     rows: &[VaultRow],
+    counts: &ClientCounts,
     used_by: &UsedByLists,
     vault_label: String,
     operator: &Operator,
     now: DateTime<Utc>,
 ) -> ReportInput {
-    let counts = count_statuses(rows);
     ReportInput {
         vault_label,
         generated_at: now,
         operator: format!("{} ({})", operator.name, operator.role_label()),
         summary: ReportSummary {
-            keys_stored: counts.keys_stored,
+            keys_stored: counts.keys,
             healthy: counts.healthy,
             due_soon: counts.due_soon,
             overdue: counts.overdue,
             expired: counts.expired,
             disabled: counts.disabled,
-            vendors_without_key: counts.vendors_without_key,
+            vendors_without_key: counts.no_key,
         },
         rows: rows.iter().map(|row| report_row(row, used_by)).collect(),
         schedule: schedule(rows),
+    }
+}
+
+/// The CSV's "About" cell: the same words as the CLI JSON's `about`.
+fn about_label(about: StatusAbout) -> &'static str {
+    match about {
+        StatusAbout::Rotation => "rotation",
+        StatusAbout::Expiry => "expiry",
+        StatusAbout::Key => "key",
     }
 }
 
@@ -142,12 +144,17 @@ pub fn inventory_csv(sections: &[(Vec<VaultRow>, UsedByLists)]) -> Vec<u8> {
         "Label",
         "Category",
         "Status",
+        "Status detail",
+        "About",
+        "Urgency",
         "Masked preview",
-        "Expiry",
-        "Days left",
+        "Next rotation",
+        "Days to rotation",
+        "Expires",
+        "Days to expiry",
+        "Needs rotation",
         "Rotation interval (days)",
         "Last rotated",
-        "Next due",
         "Owner",
         "Note",
         "Used by",
@@ -157,18 +164,27 @@ pub fn inventory_csv(sections: &[(Vec<VaultRow>, UsedByLists)]) -> Vec<u8> {
         .iter()
         .flat_map(|(rows, used_by)| rows.iter().map(move |row| (row, used_by)))
     {
+        let facts = &row.facts;
         csv.row([
             row.client_name.clone(),
             row.vendor_name.clone(),
             row.label.clone().unwrap_or_default(),
             row.category.label().to_string(),
-            row.status_label.clone(),
+            facts.status_label.clone(),
+            facts.status_text.clone(),
+            about_label(facts.about).to_string(),
+            facts.urgency.to_string(),
             row.masked_preview.clone().unwrap_or_default(),
-            row.expiry.clone().unwrap_or_default(),
-            row.days_left.map(|d| d.to_string()).unwrap_or_default(),
+            facts.next_due.clone().unwrap_or_default(),
+            facts.days_to_due.map(|d| d.to_string()).unwrap_or_default(),
+            facts.expiry.clone().unwrap_or_default(),
+            facts
+                .days_to_expiry
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            if facts.needs_rotation { "yes" } else { "no" }.to_string(),
             row.interval_days.to_string(),
             row.last_rotated.clone().unwrap_or_default(),
-            row.next_due.clone().unwrap_or_default(),
             row.owner.clone(),
             row.note.clone(),
             used_by_cell(row, used_by),
@@ -234,9 +250,11 @@ impl Console {
         now: DateTime<Utc>,
     ) -> AppResult<ReportInput> {
         let rows = self.current_rows(operator, now).await?;
+        let counts = ClientCounts::of(&self.cached_keys(), now);
         let used_by = self.current_used_by().await;
         Ok(report_input(
             &rows,
+            &counts,
             &used_by,
             self.report_label(),
             operator,

@@ -12,9 +12,10 @@ use crate::audit::AuditAction;
 use crate::domain::catalog::{Category, KeyPart};
 use crate::domain::generator::generate_value;
 use crate::domain::key_value::{KeyPartInput, KeyParts};
-use crate::domain::keys::{KeyRecord, KeyStatus, expiry_from_date};
+use crate::domain::keys::{KeyRecord, expiry_from_date};
 use crate::domain::policy::KeyAction;
 use crate::domain::secret::SecretValue;
+use crate::domain::status::{ClientCounts, KeyFacts};
 use crate::domain::validation::validate_expiry;
 use crate::error::{AppError, AppResult};
 use crate::ping::PingReport;
@@ -40,17 +41,16 @@ pub struct RotationRow {
     pub interval_overridden: bool,
     pub default_interval_days: u32,
     pub last_rotated: String,
-    pub next_due: String,
-    pub days_to_due: i64,
+    /// Status, rotation and expiry, from the one status function (flattened into the row).
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub facts: KeyFacts,
+    /// The rotation dialogs' words for the next rotation ("in 40 d", "33 d overdue").
     pub due_label: String,
-    pub status: KeyStatus,
-    /// Why the key has its status (rotation due, expiring, expired).
+    /// Why the key has its status, as the dialogs show it (the same sentence as `statusReason`).
     pub reason: String,
-    pub status_label: String,
-    pub expiry: Option<String>,
     /// Expiry the rotation dialog proposes: today plus the key's previous validity period.
     pub suggested_expiry: Option<String>,
-    pub needs_rotation: bool,
     pub masked_preview: String,
     pub key_hint: String,
     /// Generate makes one value; keys of several parts (client ID + secret) cannot use it.
@@ -62,19 +62,6 @@ pub struct RotationRow {
     /// Names of the systems that use the key (the full list is in its runbook).
     pub used_by: String,
     pub allowed: Vec<KeyAction>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct RotationCounts {
-    pub keys: usize,
-    pub overdue: usize,
-    pub due_soon: usize,
-    pub expired: usize,
-    pub healthy: usize,
-    /// Keys Rotate All Due would take.
-    pub due_total: usize,
 }
 
 /// A category's default interval and why, for the schedule legend.
@@ -93,7 +80,8 @@ pub struct CategoryDefault {
 #[ts(export)]
 pub struct RotationView {
     pub rows: Vec<RotationRow>,
-    pub counts: RotationCounts,
+    /// The same counts as the sidebar's and the Vault tab's; `dueTotal` is Rotate All Due's.
+    pub counts: ClientCounts,
     pub defaults: Vec<CategoryDefault>,
 }
 
@@ -107,16 +95,6 @@ pub fn category_defaults() -> Vec<CategoryDefault> {
             rationale: category.interval_rationale().to_string(),
         })
         .collect()
-}
-
-pub fn due_label(days_to_due: i64) -> String {
-    match days_to_due {
-        d if d < -1 => format!("overdue by {} days", -d),
-        -1 => "overdue by 1 day".to_string(),
-        0 => "due today".to_string(),
-        1 => "due tomorrow".to_string(),
-        d => format!("due in {d} days"),
-    }
 }
 
 /// Today plus the validity the key had (its expiry minus its last rotation), and never less than
@@ -227,15 +205,10 @@ fn rotation_row(
         interval_overridden: record.interval_days != default_interval,
         default_interval_days: default_interval,
         last_rotated: format_date(record.last_rotated),
-        next_due: format_date(timing.next_due),
-        days_to_due: timing.days_to_due,
-        due_label: due_label(timing.days_to_due),
-        status: timing.status,
-        reason: super::vault::status_reason(record, now),
-        status_label: timing.status.label().to_string(),
-        expiry: record.expires.map(format_date),
+        due_label: timing.due_label(),
+        reason: timing.reason(),
+        facts: timing.facts(),
         suggested_expiry: suggested_expiry(record, now).map(format_date),
-        needs_rotation: timing.needs_rotation(),
         masked_preview: record.masked_preview.clone(),
         key_hint: vendor.map(|v| v.key_hint.clone()).unwrap_or_default(),
         can_generate: vendor.is_none_or(|v| !v.is_multi_part()),
@@ -275,31 +248,11 @@ pub fn check_bulk_requests(
                     "'{}' is not due for rotation, so Rotate All Due does not take it.",
                     request.secret_name
                 ),
-                "Rotate it on its own from the Vault or Rotation tab. Rotate All Due only takes keys due within 14 days, overdue or expired.",
+                "Rotate it on its own from the Vault or Rotation tab. Rotate All Due only takes keys that are expired, rotation overdue or due within 14 days.",
             ));
         }
     }
     Ok(())
-}
-
-pub fn count_rotation(rows: &[RotationRow]) -> RotationCounts {
-    let mut counts = RotationCounts {
-        keys: rows.len(),
-        ..Default::default()
-    };
-    for row in rows {
-        match row.status {
-            KeyStatus::Overdue => counts.overdue += 1,
-            KeyStatus::DueSoon => counts.due_soon += 1,
-            KeyStatus::Expired => counts.expired += 1,
-            KeyStatus::Healthy => counts.healthy += 1,
-            KeyStatus::Disabled | KeyStatus::NoKey => {}
-        }
-        if row.needs_rotation {
-            counts.due_total += 1;
-        }
-    }
-    counts
 }
 
 impl Console {
@@ -313,12 +266,15 @@ impl Console {
             .iter()
             .map(|k| rotation_row(self, operator, k, now))
             .collect();
+        // Most urgent first: expired, rotation overdue, due within 14 days, then the rest.
         rows.sort_by(|a, b| {
-            a.days_to_due
-                .cmp(&b.days_to_due)
+            a.facts
+                .urgency
+                .cmp(&b.facts.urgency)
                 .then_with(|| a.vendor_name.cmp(&b.vendor_name))
         });
-        let counts = count_rotation(&rows);
+        let mut counts = ClientCounts::of(&keys, now);
+        counts.unmanaged = self.unmanaged_secrets().len();
         Ok(RotationView {
             rows,
             counts,
@@ -883,15 +839,6 @@ mod tests {
             value.expose().len(),
             crate::domain::generator::GENERATED_LENGTH
         );
-    }
-
-    #[test]
-    fn labels() {
-        assert_eq!(due_label(-5), "overdue by 5 days");
-        assert_eq!(due_label(-1), "overdue by 1 day");
-        assert_eq!(due_label(0), "due today");
-        assert_eq!(due_label(1), "due tomorrow");
-        assert_eq!(due_label(30), "due in 30 days");
     }
 
     #[test]

@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 
 use crate::domain::catalog::{self, Category, EndpointField, KeyPart, Vendor};
 use crate::domain::key_value::{KeyPartInput, KeyParts};
-use crate::domain::keys::{KeyRecord, KeySettings, KeyStatus, expiry_from_date, secret_name};
+use crate::domain::keys::{KeyRecord, KeySettings, expiry_from_date, secret_name};
 use crate::domain::policy::KeyAction;
 use crate::domain::secret::SecretValue;
+use crate::domain::status::{ClientCounts, KeyFacts};
 use crate::domain::validation::{
     MAX_NOTE_CHARS, MAX_OWNER_CHARS, validate_expiry, validate_field_value, validate_interval,
     validate_label, validate_text, validate_vendor,
@@ -39,18 +40,13 @@ pub struct VaultRow {
     pub category_colour: String,
     pub secret_name: Option<String>,
     pub label: Option<String>,
-    pub status: KeyStatus,
-    pub status_label: String,
-    /// Why the key has its status, e.g. "Rotation overdue by 28 days (due 2026-10-26)".
-    pub status_reason: String,
+    /// Status, rotation and expiry, from the one status function (flattened into the row).
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub facts: KeyFacts,
     pub masked_preview: Option<String>,
-    pub expiry: Option<String>,
-    pub days_left: Option<i64>,
-    pub days_left_label: String,
     pub interval_days: u32,
     pub last_rotated: Option<String>,
-    pub next_due: Option<String>,
-    pub days_to_due: Option<i64>,
     pub owner: String,
     pub note: String,
     /// Actions the operator's role may take on this vendor's key (the console enforces them again).
@@ -60,41 +56,13 @@ pub struct VaultRow {
     pub changed_outside: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct StatusCounts {
-    pub vendors: usize,
-    pub keys_stored: usize,
-    pub healthy: usize,
-    pub due_soon: usize,
-    pub overdue: usize,
-    pub expired: usize,
-    pub disabled: usize,
-    pub vendors_without_key: usize,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct VaultView {
     pub rows: Vec<VaultRow>,
-    pub counts: StatusCounts,
-}
-
-/// "in 12 days", "today", "expired 3 days ago", "—".
-pub fn days_left_label(days: Option<i64>, expired: bool) -> String {
-    match days {
-        None => "—".to_string(),
-        Some(d) if expired && d < 0 => format!("expired {} day{} ago", -d, plural(-d)),
-        Some(_) if expired => "expired today".to_string(),
-        Some(0) => "today".to_string(),
-        Some(d) => format!("{d} day{}", plural(d)),
-    }
-}
-
-fn plural(n: i64) -> &'static str {
-    if n == 1 { "" } else { "s" }
+    /// The same counts as the sidebar's (one function counts both).
+    pub counts: ClientCounts,
 }
 
 pub(crate) fn allowed_actions(
@@ -112,55 +80,14 @@ pub(crate) fn allowed_actions(
         .collect()
 }
 
-/// One sentence on why a key has its status.
-pub fn status_reason(record: &KeyRecord, now: DateTime<Utc>) -> String {
-    let timing = record.timing(now);
-    let due = format_date(timing.next_due);
-    match timing.status {
-        KeyStatus::NoKey => "No key stored yet.".to_string(),
-        KeyStatus::Disabled => {
-            "Disabled: its value cannot be read until it is enabled again.".to_string()
-        }
-        KeyStatus::Expired => format!(
-            "Expired on {}.",
-            record.expires.map(format_date).unwrap_or_default()
-        ),
-        KeyStatus::Overdue => format!(
-            "Rotation overdue by {} day{} (was due {due}).",
-            -timing.days_to_due,
-            plural(-timing.days_to_due)
-        ),
-        // Name whichever comes first: the rotation or the expiry.
-        KeyStatus::DueSoon
-            if timing.days_to_due <= crate::domain::keys::DUE_SOON_DAYS
-                && timing
-                    .days_to_expiry
-                    .is_none_or(|e| timing.days_to_due <= e) =>
-        {
-            match timing.days_to_due {
-                0 => format!("Rotation due today ({due})."),
-                d => format!("Rotation due in {d} day{} ({due}).", plural(d)),
-            }
-        }
-        KeyStatus::DueSoon => format!(
-            "Expires in {} ({}).",
-            days_left_label(timing.days_to_expiry, false),
-            record.expires.map(format_date).unwrap_or_default()
-        ),
-        KeyStatus::Healthy => format!("Next rotation due {due}."),
-    }
-}
-
 pub(crate) fn row_for_key(
     console: &Console,
     operator: &Operator,
     record: &KeyRecord,
     now: DateTime<Utc>,
 ) -> VaultRow {
-    let timing = record.timing(now);
     let vendor = record.vendor();
     let category = vendor.map(|v| v.category).unwrap_or(Category::Rmm);
-    let expired = record.expires.is_some_and(|e| e <= now);
     VaultRow {
         client_id: console.client().id.clone(),
         client_name: console.client().name.clone(),
@@ -170,17 +97,10 @@ pub(crate) fn row_for_key(
         category_colour: category.colour_hex(),
         secret_name: Some(record.secret_name.clone()),
         label: record.label.clone(),
-        status: timing.status,
-        status_label: timing.status.label().to_string(),
-        status_reason: status_reason(record, now),
+        facts: record.timing(now).facts(),
         masked_preview: Some(record.masked_preview.clone()),
-        expiry: record.expires.map(format_date),
-        days_left: timing.days_to_expiry,
-        days_left_label: days_left_label(timing.days_to_expiry, expired),
         interval_days: record.interval_days,
         last_rotated: Some(format_date(record.last_rotated)),
-        next_due: Some(format_date(timing.next_due)),
-        days_to_due: Some(timing.days_to_due),
         owner: record.owner.clone(),
         note: record.note.clone(),
         allowed: allowed_actions(console, operator, &record.vendor_id),
@@ -198,17 +118,10 @@ fn row_without_key(console: &Console, operator: &Operator, vendor: &Vendor) -> V
         category_colour: vendor.category.colour_hex(),
         secret_name: None,
         label: None,
-        status: KeyStatus::NoKey,
-        status_label: KeyStatus::NoKey.label().to_string(),
-        status_reason: "No key stored yet.".to_string(),
+        facts: KeyFacts::no_key(),
         masked_preview: None,
-        expiry: None,
-        days_left: None,
-        days_left_label: "—".to_string(),
         interval_days: vendor.default_interval_days(),
         last_rotated: None,
-        next_due: None,
-        days_to_due: None,
         owner: String::new(),
         note: String::new(),
         allowed: allowed_actions(console, operator, &vendor.id),
@@ -236,31 +149,14 @@ pub fn build_rows(
                 .map(|k| row_for_key(console, operator, k, now)),
         );
     }
+    // A console key whose vendor this version's catalog lacks (a newer console's vendor, an edited
+    // tag) is still a key: listed and counted, or the rows would disagree with the counts.
+    rows.extend(
+        keys.iter()
+            .filter(|k| k.vendor().is_none())
+            .map(|k| row_for_key(console, operator, k, now)),
+    );
     rows
-}
-
-pub fn count_statuses(rows: &[VaultRow]) -> StatusCounts {
-    let mut counts = StatusCounts {
-        vendors: catalog::catalog().len(),
-        ..Default::default()
-    };
-    let mut vendors_with_key = std::collections::HashSet::new();
-    for row in rows {
-        if row.secret_name.is_some() {
-            counts.keys_stored += 1;
-            vendors_with_key.insert(row.vendor_id.clone());
-        }
-        match row.status {
-            KeyStatus::NoKey => {}
-            KeyStatus::Healthy => counts.healthy += 1,
-            KeyStatus::DueSoon => counts.due_soon += 1,
-            KeyStatus::Overdue => counts.overdue += 1,
-            KeyStatus::Expired => counts.expired += 1,
-            KeyStatus::Disabled => counts.disabled += 1,
-        }
-    }
-    counts.vendors_without_key = counts.vendors.saturating_sub(vendors_with_key.len());
-    counts
 }
 
 /// A vendor as the Add Key form lists it.
@@ -401,7 +297,8 @@ impl Console {
         // Views read the snapshot; only a refresh lists the vault.
         let keys = self.cached_keys();
         let rows = build_rows(self, operator, &keys, now);
-        let counts = count_statuses(&rows);
+        let mut counts = ClientCounts::of(&keys, now);
+        counts.unmanaged = self.unmanaged_secrets().len();
         Ok(VaultView { rows, counts })
     }
 
@@ -696,39 +593,4 @@ impl Console {
 
 pub(crate) fn secret_name_for(vendor: &Vendor, label: Option<&str>) -> String {
     secret_name(&vendor.id, label)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_reasons_say_why() {
-        use crate::domain::keys::tests::{at, record};
-        use chrono::Duration;
-        let now = at(2026, 11, 23, 10);
-        assert_eq!(
-            status_reason(&record(now - Duration::days(100), 90, None), now),
-            "Rotation overdue by 10 days (was due 2026-11-13)."
-        );
-        assert_eq!(
-            status_reason(&record(now - Duration::days(80), 90, None), now),
-            "Rotation due in 10 days (2026-12-03)."
-        );
-        let expiring = record(now - Duration::days(1), 90, Some(now + Duration::days(5)));
-        assert_eq!(
-            status_reason(&expiring, now),
-            "Expires in 5 days (2026-11-28)."
-        );
-    }
-
-    #[test]
-    fn day_labels() {
-        assert_eq!(days_left_label(None, false), "—");
-        assert_eq!(days_left_label(Some(0), false), "today");
-        assert_eq!(days_left_label(Some(1), false), "1 day");
-        assert_eq!(days_left_label(Some(12), false), "12 days");
-        assert_eq!(days_left_label(Some(0), true), "expired today");
-        assert_eq!(days_left_label(Some(-3), true), "expired 3 days ago");
-    }
 }

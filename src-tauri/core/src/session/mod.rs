@@ -599,4 +599,6 @@ pub(crate) fn profile_required() -> AppError {
 }
 
 #[cfg(test)]
+mod counts_tests;
+#[cfg(test)]
 mod tests;

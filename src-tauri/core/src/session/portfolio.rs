@@ -9,14 +9,15 @@ use ts_rs::TS;
 
 use super::AppCore;
 use crate::domain::keys::KeyStatus;
+use crate::domain::status::ClientCounts;
 use crate::error::AppResult;
 use crate::service::adopt::UnmanagedView;
 use crate::service::report::{inventory_csv, render_report};
 use crate::service::rotation::{
-    BulkItemResult, BulkProgress, BulkResult, RotateRequest, RotationCounts, RotationView,
-    category_defaults, check_bulk_requests, count_rotation,
+    BulkItemResult, BulkProgress, BulkResult, RotateRequest, RotationView, category_defaults,
+    check_bulk_requests,
 };
-use crate::service::vault::{StatusCounts, VaultView, count_statuses};
+use crate::service::vault::VaultView;
 
 /// Which clients a portfolio view covers.
 #[derive(Debug, Clone, Default, Deserialize, TS)]
@@ -38,16 +39,6 @@ pub struct BulkRequest {
     pub request: RotateRequest,
 }
 
-fn add_counts(total: &mut StatusCounts, one: &StatusCounts) {
-    total.keys_stored += one.keys_stored;
-    total.healthy += one.healthy;
-    total.due_soon += one.due_soon;
-    total.overdue += one.overdue;
-    total.expired += one.expired;
-    total.disabled += one.disabled;
-    total.vendors_without_key += one.vendors_without_key;
-}
-
 impl AppCore {
     /// The Vault tab: every connected client's rows (or one client's). Vendors without a key are
     /// listed for one client opened alone; across clients they are only counted, so the rows are
@@ -60,23 +51,19 @@ impl AppCore {
         let consoles = self.consoles(filter.client.as_deref()).await?;
         let single = consoles.len() == 1;
         let mut rows = Vec::new();
-        let mut counts = StatusCounts::default();
+        let mut counts = ClientCounts::default();
         for (console, operator) in &consoles {
             let view = console.vault_view(operator, now).await?;
-            add_counts(&mut counts, &view.counts);
-            counts.vendors = view.counts.vendors;
+            counts.add(&view.counts);
             if single {
                 rows.extend(view.rows);
             } else {
                 rows.extend(
                     view.rows
                         .into_iter()
-                        .filter(|row| row.status != KeyStatus::NoKey),
+                        .filter(|row| row.facts.status != KeyStatus::NoKey),
                 );
             }
-        }
-        if single {
-            counts = count_statuses(&rows);
         }
         Ok(VaultView { rows, counts })
     }
@@ -89,16 +76,19 @@ impl AppCore {
     ) -> AppResult<RotationView> {
         let consoles = self.consoles(filter.client.as_deref()).await?;
         let mut rows = Vec::new();
+        let mut counts = ClientCounts::default();
         for (console, operator) in &consoles {
-            rows.extend(console.rotation_view(operator, now).await?.rows);
+            let view = console.rotation_view(operator, now).await?;
+            counts.add(&view.counts);
+            rows.extend(view.rows);
         }
         rows.sort_by(|a, b| {
-            a.days_to_due
-                .cmp(&b.days_to_due)
+            a.facts
+                .urgency
+                .cmp(&b.facts.urgency)
                 .then_with(|| a.client_name.cmp(&b.client_name))
                 .then_with(|| a.vendor_name.cmp(&b.vendor_name))
         });
-        let counts: RotationCounts = count_rotation(&rows);
         Ok(RotationView {
             rows,
             counts,
@@ -257,7 +247,7 @@ impl AppCore {
         for (console, operator) in &consoles {
             let (mut rows, lists) = console.inventory_rows(operator, now).await?;
             if consoles.len() > 1 {
-                rows.retain(|row| row.status != KeyStatus::NoKey);
+                rows.retain(|row| row.facts.status != KeyStatus::NoKey);
             }
             sections.push((rows, lists));
         }

@@ -10,7 +10,7 @@ use ts_rs::TS;
 use super::{AppCore, Attempt, Mode, SecretExpiryView, SignInProgress, Slot, SlotState, lock};
 use crate::domain::connection::{AuthMode, Cloud, ConnectionSettings};
 use crate::domain::identity::Operator;
-use crate::domain::keys::KeyStatus;
+use crate::domain::status::{Glossary, glossary};
 use crate::error::AppError;
 use crate::service::Console;
 use crate::service::snapshot::SnapshotState;
@@ -27,19 +27,8 @@ pub enum ClientState {
     Failed,
 }
 
-/// Key counts of one client, for the sidebar.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct ClientCounts {
-    pub keys: usize,
-    pub due_soon: usize,
-    pub overdue: usize,
-    pub expired: usize,
-    /// Keys Rotate All Due would take.
-    pub due_total: usize,
-    pub unmanaged: usize,
-}
+/// Key counts of one client, for the sidebar badges: the same struct every view counts with.
+pub use crate::domain::status::ClientCounts;
 
 /// One client as the sidebar and the Clients list show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -115,27 +104,14 @@ pub struct AppStatus {
     pub audit_alert_client: Option<String>,
     /// The most urgent warning about a client's connection secret expiring (30/14/7/1 days).
     pub secret_warning: Option<SecretExpiryView>,
+    /// What the console's own words mean ("unmanaged", "not verified", "without a key"), shown
+    /// as help where they appear.
+    pub glossary: Glossary,
 }
 
 fn counts(console: &Console) -> ClientCounts {
-    let now = Utc::now();
-    let mut counts = ClientCounts {
-        unmanaged: console.unmanaged_secrets().len(),
-        ..Default::default()
-    };
-    for key in console.cached_keys() {
-        counts.keys += 1;
-        let timing = key.timing(now);
-        match timing.status {
-            KeyStatus::DueSoon => counts.due_soon += 1,
-            KeyStatus::Overdue => counts.overdue += 1,
-            KeyStatus::Expired => counts.expired += 1,
-            _ => {}
-        }
-        if timing.needs_rotation() {
-            counts.due_total += 1;
-        }
-    }
+    let mut counts = ClientCounts::of(&console.cached_keys(), Utc::now());
+    counts.unmanaged = console.unmanaged_secrets().len();
     counts
 }
 
@@ -262,6 +238,7 @@ impl AppCore {
                 .filter_map(|c| c.secret_expiry.clone())
                 .filter(|v| v.level.is_some())
                 .min_by_key(|v| v.days_left),
+            glossary: glossary(),
             clients,
         }
     }

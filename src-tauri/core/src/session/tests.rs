@@ -118,10 +118,10 @@ async fn the_demo_seeds_three_clients_whose_keys_never_mix() {
             .expect("one client");
         assert!(one.rows.iter().all(|r| r.client_id == client.id));
         let keys_of_client = all.rows.iter().filter(|r| r.client_id == client.id).count();
-        assert_eq!(keys_of_client, one.counts.keys_stored);
+        assert_eq!(keys_of_client, one.counts.keys);
         assert_eq!(
             client.counts.as_ref().map(|c| c.keys),
-            Some(one.counts.keys_stored)
+            Some(one.counts.keys)
         );
     }
     assert!(

@@ -4,6 +4,7 @@ import type { AuthMode } from "./AuthMode";
 import type { ClientStatus } from "./ClientStatus";
 import type { Cloud } from "./Cloud";
 import type { ConnectionSettings } from "./ConnectionSettings";
+import type { Glossary } from "./Glossary";
 import type { Mode } from "./Mode";
 import type { Operator } from "./Operator";
 import type { SecretExpiryView } from "./SecretExpiryView";
@@ -67,4 +68,9 @@ auditAlertClient: string | null,
 /**
  * The most urgent warning about a client's connection secret expiring (30/14/7/1 days).
  */
-secretWarning: SecretExpiryView | null, };
+secretWarning: SecretExpiryView | null, 
+/**
+ * What the console's own words mean ("unmanaged", "not verified", "without a key"), shown
+ * as help where they appear.
+ */
+glossary: Glossary, };

@@ -3,20 +3,25 @@ import type { Category } from "./Category";
 import type { KeyAction } from "./KeyAction";
 import type { KeyPart } from "./KeyPart";
 import type { KeyStatus } from "./KeyStatus";
+import type { StatusAbout } from "./StatusAbout";
 
 export type RotationRow = { clientId: string, clientName: string, secretName: string, vendorId: string, vendorName: string, label: string | null, category: Category, categoryColour: string, intervalDays: number, 
 /**
  * True when the interval differs from the vendor's default.
  */
-intervalOverridden: boolean, defaultIntervalDays: number, lastRotated: string, nextDue: string, daysToDue: number, dueLabel: string, status: KeyStatus, 
+intervalOverridden: boolean, defaultIntervalDays: number, lastRotated: string, 
 /**
- * Why the key has its status (rotation due, expiring, expired).
+ * The rotation dialogs' words for the next rotation ("in 40 d", "33 d overdue").
  */
-reason: string, statusLabel: string, expiry: string | null, 
+dueLabel: string, 
+/**
+ * Why the key has its status, as the dialogs show it (the same sentence as `statusReason`).
+ */
+reason: string, 
 /**
  * Expiry the rotation dialog proposes: today plus the key's previous validity period.
  */
-suggestedExpiry: string | null, needsRotation: boolean, maskedPreview: string, keyHint: string, 
+suggestedExpiry: string | null, maskedPreview: string, keyHint: string, 
 /**
  * Generate makes one value; keys of several parts (client ID + secret) cannot use it.
  */
@@ -32,4 +37,44 @@ connector: boolean,
 /**
  * Names of the systems that use the key (the full list is in its runbook).
  */
-usedBy: string, allowed: Array<KeyAction>, };
+usedBy: string, allowed: Array<KeyAction>, status: KeyStatus, 
+/**
+ * Which date the status is about (rotation, expiry, or the key as a whole).
+ */
+about: StatusAbout, 
+/**
+ * The status in the one vocabulary: "Rotation overdue", "Due within 14 days", ...
+ */
+statusLabel: string, 
+/**
+ * The status cell: "Rotation overdue 33 d", "Expires in 9 d", "Expired 4 d ago".
+ */
+statusText: string, 
+/**
+ * One sentence, e.g. "Rotation overdue by 28 days (was due 2026-10-26)."
+ */
+statusReason: string, 
+/**
+ * Sort key, lower first (expired, overdue, due, disabled, healthy, no key).
+ */
+urgency: number, 
+/**
+ * Next rotation due (ISO date); `None` without a key.
+ */
+nextDue: string | null, daysToDue: number | null, 
+/**
+ * "in 40 d", "today", "33 d overdue".
+ */
+rotationText: string, 
+/**
+ * Expiry (ISO date); `None` when the key has none.
+ */
+expiry: string | null, daysToExpiry: number | null, 
+/**
+ * "in 240 d", "today", "expired 4 d ago", "no expiry".
+ */
+expiryText: string, 
+/**
+ * Rotate All Due takes it.
+ */
+needsRotation: boolean, };

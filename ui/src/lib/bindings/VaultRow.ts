@@ -2,6 +2,7 @@
 import type { Category } from "./Category";
 import type { KeyAction } from "./KeyAction";
 import type { KeyStatus } from "./KeyStatus";
+import type { StatusAbout } from "./StatusAbout";
 
 /**
  * One row of the Vault tab (a vendor without a key, or one stored key).
@@ -10,11 +11,7 @@ export type VaultRow = {
 /**
  * The client whose vault holds the key (the portfolio view lists every client's rows).
  */
-clientId: string, clientName: string, vendorId: string, vendorName: string, category: Category, categoryColour: string, secretName: string | null, label: string | null, status: KeyStatus, statusLabel: string, 
-/**
- * Why the key has its status, e.g. "Rotation overdue by 28 days (due 2026-10-26)".
- */
-statusReason: string, maskedPreview: string | null, expiry: string | null, daysLeft: number | null, daysLeftLabel: string, intervalDays: number, lastRotated: string | null, nextDue: string | null, daysToDue: number | null, owner: string, note: string, 
+clientId: string, clientName: string, vendorId: string, vendorName: string, category: Category, categoryColour: string, secretName: string | null, label: string | null, maskedPreview: string | null, intervalDays: number, lastRotated: string | null, owner: string, note: string, 
 /**
  * Actions the operator's role may take on this vendor's key (the console enforces them again).
  */
@@ -23,4 +20,44 @@ allowed: Array<KeyAction>,
  * "Changed outside the console on …" when the listing shows a change the console did not
  * make (Portal, CLI, a script); `None` otherwise.
  */
-changedOutside: string | null, };
+changedOutside: string | null, status: KeyStatus, 
+/**
+ * Which date the status is about (rotation, expiry, or the key as a whole).
+ */
+about: StatusAbout, 
+/**
+ * The status in the one vocabulary: "Rotation overdue", "Due within 14 days", ...
+ */
+statusLabel: string, 
+/**
+ * The status cell: "Rotation overdue 33 d", "Expires in 9 d", "Expired 4 d ago".
+ */
+statusText: string, 
+/**
+ * One sentence, e.g. "Rotation overdue by 28 days (was due 2026-10-26)."
+ */
+statusReason: string, 
+/**
+ * Sort key, lower first (expired, overdue, due, disabled, healthy, no key).
+ */
+urgency: number, 
+/**
+ * Next rotation due (ISO date); `None` without a key.
+ */
+nextDue: string | null, daysToDue: number | null, 
+/**
+ * "in 40 d", "today", "33 d overdue".
+ */
+rotationText: string, 
+/**
+ * Expiry (ISO date); `None` when the key has none.
+ */
+expiry: string | null, daysToExpiry: number | null, 
+/**
+ * "in 240 d", "today", "expired 4 d ago", "no expiry".
+ */
+expiryText: string, 
+/**
+ * Rotate All Due takes it.
+ */
+needsRotation: boolean, };
