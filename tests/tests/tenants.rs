@@ -84,6 +84,7 @@ fn target(emulator: &Emulator) -> SignInTarget {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http"),
+        login_hint: None,
     }
 }
 
@@ -248,9 +249,15 @@ struct Msp {
 }
 
 async fn msp_with_vaults(count: usize) -> Msp {
+    msp_with_token_lifetime(count, EmulatorConfig::default().token_lifetime_secs).await
+}
+
+/// Tokens shorter-lived than the console's 5-minute renewal margin are renewed on every use.
+async fn msp_with_token_lifetime(count: usize, token_lifetime_secs: u64) -> Msp {
     let ca = Arc::new(TestCa::generate("MSP tenants CA").expect("ca"));
     let entra = Emulator::start(EmulatorConfig {
         ca: Some(ca.clone()),
+        token_lifetime_secs,
         public_clients: vec![PublicClient::new(DEFAULT_TENANT, CONSOLE_CLIENT)],
         users: vec![
             TestUser::new(DEFAULT_TENANT, ADA, "Ada Admin")
@@ -436,4 +443,75 @@ async fn a_client_tenant_demanding_mfa_fails_on_its_own_client_and_the_others_co
     );
     // Five clients in parallel still meant one browser sign-in.
     assert_eq!(msp.entra.grant_count(GrantType::AuthorizationCode), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_to_this_tenant_satisfies_its_mfa_and_keeps_the_home_role() {
+    // Every token is renewed on use, so the tenant's new Conditional Access applies at once.
+    let msp = msp_with_token_lifetime(3, 120).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let core = console_pc(&msp.entra, dir.path());
+    msp.entra.set_interactive_user(Some(ADA));
+    for index in 0..3 {
+        core.connect(ConnectRequest {
+            settings: client_settings(&msp, index),
+            client_secret: None,
+            method: Some(SignInMethod::Browser),
+            remember: false,
+        })
+        .await
+        .expect("connects");
+    }
+    let status = core.status().await;
+    let mfa_client = status
+        .clients
+        .iter()
+        .find(|client| client.settings.tenant_id == client_tenant(1))
+        .map(|client| client.id.clone())
+        .expect("listed");
+
+    // The tenant turns on Conditional Access; the client's next connect needs Ada in person.
+    msp.entra.require_mfa_in_tenant(&client_tenant(1));
+    core.disconnect_client(&mfa_client)
+        .await
+        .expect("disconnect");
+    let refused = core.connect_client(&mfa_client).await.expect_err("mfa");
+    assert_eq!(refused.code, ErrorCode::TenantSignInRequired);
+    let status = core.status().await;
+    assert_eq!(status.connected, 2, "the other clients stay connected");
+    let row = status
+        .clients
+        .iter()
+        .find(|client| client.id == mfa_client)
+        .expect("listed");
+    assert_eq!(
+        row.error.as_ref().map(|error| error.code),
+        Some(ErrorCode::TenantSignInRequired),
+        "the failure shows on that client's row"
+    );
+
+    // One click: an interactive sign-in at that tenant, Ada preselected.
+    let status = core
+        .sign_in_to_tenant(&mfa_client, SignInMethod::Browser)
+        .await
+        .expect("signed in to the tenant");
+    assert_eq!(status.connected, 3);
+    assert_eq!(msp.entra.grant_count(GrantType::AuthorizationCode), 2);
+    let row = status
+        .clients
+        .iter()
+        .find(|client| client.id == mfa_client)
+        .expect("listed");
+    let operator = row.operator.as_ref().expect("signed in");
+    assert_eq!(
+        operator.role,
+        Some(akv_core::domain::policy::Role::Admin),
+        "the role is still the home sign-in's"
+    );
+    // A client not reached through a home tenant has nothing to sign in to.
+    assert!(
+        core.sign_in_to_tenant("no-such-client", SignInMethod::Browser)
+            .await
+            .is_err()
+    );
 }

@@ -204,7 +204,7 @@ fn known_app(state: &State, tenant: &str, client_id: &str) -> Result<AppRecord, 
 }
 
 fn signed_in_user(state: &State, object_id: &str) -> Result<TestUser, EntraError> {
-    state.find_user_by_oid(object_id).cloned().ok_or_else(|| {
+    state.user_by_oid(object_id).ok_or_else(|| {
         invalid_grant(
             50034,
             "The user account does not exist in the directory. To sign into this application, \
@@ -524,13 +524,7 @@ fn redeem_in_client_tenant(
     if let Some(stored) = state.sessions.refresh_tokens.get_mut(presented) {
         stored.status = RefreshStatus::Rotated;
     }
-    let guest_user = TestUser {
-        tenant: guest.tenant.clone(),
-        object_id: guest.object_id.clone(),
-        vault_role: None,
-        app_roles: Vec::new(),
-        ..home_user.clone()
-    };
+    let guest_user = tenants::guest_view(&home_user, &guest);
     let grant = UserGrant {
         app: &app,
         user: &guest_user,

@@ -204,13 +204,12 @@ pub fn authorize(state: &mut State, tenant: &str, request: &IncomingRequest) -> 
     }
 
     let hint = query.get("login_hint");
-    let hinted = hint.and_then(|upn| state.find_user(tenant, upn)).cloned();
+    let hinted = hint.and_then(|upn| state.user_at(tenant, upn));
     let interactive = state
         .sessions
         .interactive_user
         .as_deref()
-        .and_then(|upn| state.find_user(tenant, upn))
-        .cloned();
+        .and_then(|upn| state.user_at(tenant, upn));
     let Some(user) = hinted.or(if hint.is_some() { None } else { interactive }) else {
         if query.get("prompt") == Some("none") {
             return fail(EntraError::new(

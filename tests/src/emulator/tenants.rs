@@ -19,7 +19,7 @@ use super::directory::{AppRecord, same_id};
 use super::entra::EntraError;
 
 use super::Emulator;
-use super::signin_types::{ControlError, new_guid};
+use super::signin_types::{ControlError, TestUser, new_guid};
 use super::state::{Identity, State, UserRef};
 use super::types::Role;
 
@@ -121,6 +121,45 @@ pub fn mfa_required(resource: &str) -> EntraError {
              new location, you must use multi-factor authentication to access '{resource}'."
         ),
     )
+}
+
+/// The home account as it appears in a client tenant where it is a guest: the guest's object id
+/// and tenant, no roles of its own there.
+pub fn guest_view(home: &TestUser, guest: &GuestRecord) -> TestUser {
+    TestUser {
+        tenant: guest.tenant.clone(),
+        object_id: guest.object_id.clone(),
+        vault_role: None,
+        app_roles: Vec::new(),
+        ..home.clone()
+    }
+}
+
+impl State {
+    /// Who signs in at `tenant` as `upn`: a member of the tenant, or a guest there (the home
+    /// account signs in with its own name at the client tenant's sign-in page).
+    pub fn user_at(&self, tenant: &str, upn: &str) -> Option<TestUser> {
+        if let Some(member) = self.find_user(tenant, upn) {
+            return Some(member.clone());
+        }
+        let home = self.find_user_any_tenant(upn)?;
+        let guest = self.tenants.guest(tenant, &home.object_id)?;
+        Some(guest_view(home, guest))
+    }
+
+    /// A user by object id: a member of any tenant, or a guest object.
+    pub fn user_by_oid(&self, object_id: &str) -> Option<TestUser> {
+        if let Some(member) = self.find_user_by_oid(object_id) {
+            return Some(member.clone());
+        }
+        let guest = self
+            .tenants
+            .guests
+            .iter()
+            .find(|guest| same_id(&guest.object_id, object_id))?;
+        let home = self.find_user_by_oid(&guest.home_object_id)?;
+        Some(guest_view(home, guest))
+    }
 }
 
 /// A token another emulator of this process issued, if this vault trusts them: its identity,

@@ -42,6 +42,9 @@ pub(super) enum Credential {
     SignIn(SignInMethod),
     /// The keychain's secret or refresh token of a remembered client.
     Remembered,
+    /// A client reached through the MSP's home tenant whose own tenant asked for the technician
+    /// in person: an interactive sign-in at that tenant (`home.rs`).
+    TenantSignIn(SignInMethod),
 }
 
 /// The sign-in flows' view of the front end, for one client's attempt.
@@ -80,6 +83,7 @@ impl AppCore {
             client_id: settings.client_id.clone(),
             vault_scope: settings.vault_scope(),
             http: http_client(settings, &self.azure_options)?,
+            login_hint: None,
         })
     }
 
@@ -304,15 +308,19 @@ impl AppCore {
     /// Run one connection attempt for `config`, showing it as connecting, and put the result in
     /// the client's slot. `remember`: `Some` from the edit form (keep in the config and keychain
     /// or not), `None` to keep the client's current choice.
-    async fn run_attempt(
+    pub(super) async fn run_attempt(
         &self,
         config: ClientConfig,
         credential: Credential,
         remember: Option<bool>,
     ) -> AppResult<()> {
-        let cancel = matches!(credential, Credential::SignIn(_)).then(SignInCancel::default);
+        let cancel = matches!(
+            credential,
+            Credential::SignIn(_) | Credential::TenantSignIn(_)
+        )
+        .then(SignInCancel::default);
         let progress = match &credential {
-            Credential::SignIn(method) => Some(SignInProgress {
+            Credential::SignIn(method) | Credential::TenantSignIn(method) => Some(SignInProgress {
                 method: *method,
                 device_code: None,
             }),
@@ -470,10 +478,10 @@ impl AppCore {
                 self.remember_sign_in(settings, &credential).await;
                 Ok((connection, remember))
             }
-            (AuthMode::AppSecret, Credential::SignIn(_))
-            | (AuthMode::SignIn, Credential::Secret(_)) => Err(AppError::internal(
-                "the credential does not match the client's sign-in mode",
-            )),
+            (AuthMode::AppSecret, Credential::SignIn(_) | Credential::TenantSignIn(_))
+            | (AuthMode::SignIn, Credential::Secret(_) | Credential::TenantSignIn(_)) => Err(
+                AppError::internal("the credential does not match the client's sign-in mode"),
+            ),
         }
     }
 

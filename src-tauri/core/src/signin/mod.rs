@@ -87,6 +87,9 @@ pub struct SignInTarget {
     pub vault_scope: String,
     /// The HTTP client (TLS roots, no redirects).
     pub http: reqwest::Client,
+    /// Who is expected at the sign-in page (a client tenant's own sign-in for the technician
+    /// already signed in at the MSP's home tenant); Entra preselects that account.
+    pub login_hint: Option<String>,
 }
 
 /// What the sign-in flows need from the front end: open the system browser, show a device code.
@@ -192,6 +195,9 @@ async fn browser_flow(
         .set_pkce_challenge(challenge);
     for scope in sign_in_scopes(target) {
         request = request.add_scope(scope);
+    }
+    if let Some(hint) = &target.login_hint {
+        request = request.add_extra_param("login_hint", hint.clone());
     }
     let (url, state, nonce) = request.url();
     ui.open_browser(url.as_str()).map_err(|e| {

@@ -230,6 +230,7 @@ mod tests {
             client_id: "22222222-2222-2222-2222-222222222222".into(),
             vault_scope: "https://vault.azure.net/.default".into(),
             http: reqwest::Client::new(),
+            login_hint: None,
         }
     }
 
