@@ -10,7 +10,11 @@ use crate::domain::catalog::Category;
 use crate::domain::keys::KeyStatus;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::report::csv::CsvWriter;
-use crate::report::{ReportInput, ReportRow, ReportSummary, ScheduleRow, pdf};
+use crate::audit::{AnchorCheck, VerifyReport};
+use crate::report::{
+    AuditCheck, MissingVendor, ReportInput, ReportRow, ReportSummary, ScheduleRow, StatusFacts,
+    pdf, report_status,
+};
 use std::collections::HashMap;
 
 const NONE: &str = "—";
@@ -41,11 +45,17 @@ fn report_row(row: &VaultRow, lists: &UsedByLists) -> ReportRow {
             None => row.vendor_name.clone(),
         },
         category: row.category,
-        status: row.status,
+        status: report_status(&StatusFacts {
+            status: row.status,
+            days_to_due: row.days_to_due,
+            days_to_expiry: row.days_left,
+            next_due: row.next_due.clone(),
+            expiry: row.expiry.clone(),
+            reason: row.status_reason.clone(),
+        }),
         masked_preview: or_none(&row.masked_preview),
         expiry: or_none(&row.expiry),
-        days_left: compact_days(row),
-        interval: format!("{} d", row.interval_days),
+        interval_days: row.interval_days,
         last_rotated: or_none(&row.last_rotated),
         next_due: or_none(&row.next_due),
         owner: if row.owner.is_empty() {
@@ -57,16 +67,6 @@ fn report_row(row: &VaultRow, lists: &UsedByLists) -> ReportRow {
             cell if cell.is_empty() => NONE.to_string(),
             cell => cell,
         },
-    }
-}
-
-/// Days left in a report cell: "240 d", "today", "expired" or "—".
-fn compact_days(row: &VaultRow) -> String {
-    match row.days_left {
-        None => NONE.to_string(),
-        Some(_) if row.status == KeyStatus::Expired => "expired".to_string(),
-        Some(0) => "today".to_string(),
-        Some(days) => format!("{days} d"),
     }
 }
 
@@ -106,16 +106,41 @@ pub fn schedule(rows: &[VaultRow]) -> Vec<ScheduleRow> {
         .collect()
 }
 
+/// Who the report is for and what was checked besides the keys.
+pub struct ReportContext {
+    pub msp_name: String,
+    pub client_name: String,
+    pub vault_label: String,
+    pub audit: AuditCheck,
+}
+
 pub fn report_input(
     rows: &[VaultRow],
     used_by: &UsedByLists,
-    vault_label: String,
+    context: ReportContext,
     operator: &Operator,
     now: DateTime<Utc>,
 ) -> ReportInput {
     let counts = count_statuses(rows);
+    let mut keys: Vec<ReportRow> = rows
+        .iter()
+        .filter(|row| row.secret_name.is_some())
+        .map(|row| report_row(row, used_by))
+        .collect();
+    // Most urgent first; the stable sort keeps catalog order among equals.
+    keys.sort_by_key(|row| row.status.urgency);
+    let missing = rows
+        .iter()
+        .filter(|row| row.secret_name.is_none())
+        .map(|row| MissingVendor {
+            vendor: row.vendor_name.clone(),
+            category: row.category,
+        })
+        .collect();
     ReportInput {
-        vault_label,
+        msp_name: context.msp_name,
+        client_name: context.client_name,
+        vault_label: context.vault_label,
         generated_at: now,
         operator: format!("{} ({})", operator.name, operator.role_label()),
         summary: ReportSummary {
@@ -127,8 +152,55 @@ pub fn report_input(
             disabled: counts.disabled,
             vendors_without_key: counts.vendors_without_key,
         },
-        rows: rows.iter().map(|row| report_row(row, used_by)).collect(),
+        rows: keys,
+        missing,
         schedule: schedule(rows),
+        audit: context.audit,
+    }
+}
+
+/// The report's verification line, from the same check as the Audit tab's Verify.
+pub fn audit_check(result: &AppResult<VerifyReport>, demo: bool, now: DateTime<Utc>) -> AuditCheck {
+    let when = now.format("%Y-%m-%d %H:%M UTC");
+    match result {
+        Ok(report) if report.intact => {
+            let anchored = match report.anchor {
+                AnchorCheck::Matched => "hash chain intact and matching the head anchored in the vault",
+                _ if demo => "hash chain intact (demo: the log is kept in memory, not anchored in a vault)",
+                _ => "hash chain intact (no anchor in the vault to compare)",
+            };
+            AuditCheck {
+                intact: Some(true),
+                line: format!(
+                    "Audit log verified: {} entries, {anchored} (checked {when}).",
+                    report.entries_checked
+                ),
+            }
+        }
+        Ok(report) => {
+            let at = report
+                .problem
+                .as_ref()
+                .and_then(|p| p.seq)
+                .map(|seq| format!(" at entry {seq}"))
+                .unwrap_or_default();
+            let what = report
+                .problem
+                .as_ref()
+                .map(|p| format!(" ({})", p.kind.label()))
+                .unwrap_or_default();
+            AuditCheck {
+                intact: Some(false),
+                line: format!(
+                    "Audit log: chain broken{at}{what}; {} entries verified before it (checked {when}).",
+                    report.entries_checked
+                ),
+            }
+        }
+        Err(error) => AuditCheck {
+            intact: None,
+            line: format!("Audit log not verified: {} (tried {when}).", error.message),
+        },
     }
 }
 
@@ -227,21 +299,24 @@ impl Console {
         }
     }
 
-    /// One client's section of the PDF report, from its snapshot.
+    /// One client's section of the PDF report, from its snapshot, with the audit log verified
+    /// as the Audit tab's Verify does it. `msp_name` is the installation's setting.
     pub async fn report_section(
         &self,
         operator: &Operator,
+        msp_name: &str,
         now: DateTime<Utc>,
     ) -> AppResult<ReportInput> {
         let rows = self.current_rows(operator, now).await?;
         let used_by = self.current_used_by().await;
-        Ok(report_input(
-            &rows,
-            &used_by,
-            self.report_label(),
-            operator,
-            now,
-        ))
+        let verified = self.verify_audit(operator).await.map(|v| v.report);
+        let context = ReportContext {
+            msp_name: msp_name.to_string(),
+            client_name: self.client().name.clone(),
+            vault_label: self.report_label(),
+            audit: audit_check(&verified, self.is_demo(), now),
+        };
+        Ok(report_input(&rows, &used_by, context, operator, now))
     }
 
     /// The audit entry of a printed report, in this client's log.
@@ -262,8 +337,13 @@ impl Console {
     }
 
     /// The PDF report's bytes; the report is audited.
-    pub async fn report_pdf(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<Vec<u8>> {
-        let input = self.report_section(operator, now).await?;
+    pub async fn report_pdf(
+        &self,
+        operator: &Operator,
+        msp_name: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<Vec<u8>> {
+        let input = self.report_section(operator, msp_name, now).await?;
         let rows = input.rows.len();
         let result = render_report(vec![input]).await;
         self.record_report(operator, result.as_ref().map(|_| ()), rows, 1)
