@@ -44,11 +44,7 @@ impl ReportInput {
 
     /// Keys within policy and keys stored.
     pub fn compliance(&self) -> (usize, usize) {
-        let within = self
-            .rows
-            .iter()
-            .filter(|r| r.status.within_policy)
-            .count();
+        let within = self.rows.iter().filter(|r| r.status.within_policy).count();
         (within, self.rows.len())
     }
 

@@ -122,7 +122,9 @@ pub fn report_status(facts: &StatusFacts) -> RowStatus {
         due_date,
         reason: match facts.status {
             // The Vault tab's sentence is too long for the exceptions table's column.
-            KeyStatus::Disabled => "Disabled in the vault: cannot be used until enabled.".to_string(),
+            KeyStatus::Disabled => {
+                "Disabled in the vault: cannot be used until enabled.".to_string()
+            }
             _ => facts.reason.clone(),
         },
     }
@@ -146,12 +148,18 @@ mod tests {
     #[test]
     fn exceptions_are_expired_overdue_and_disabled_only() {
         let cases = [
-            (facts(KeyStatus::Expired, 30, Some(-12)), Some(Exception::Expired)),
+            (
+                facts(KeyStatus::Expired, 30, Some(-12)),
+                Some(Exception::Expired),
+            ),
             (
                 facts(KeyStatus::Overdue, -4, Some(100)),
                 Some(Exception::RotationOverdue),
             ),
-            (facts(KeyStatus::Disabled, 30, None), Some(Exception::Disabled)),
+            (
+                facts(KeyStatus::Disabled, 30, None),
+                Some(Exception::Disabled),
+            ),
             (facts(KeyStatus::DueSoon, 3, None), None),
             (facts(KeyStatus::Healthy, 60, None), None),
         ];
@@ -170,12 +178,21 @@ mod tests {
     #[test]
     fn labels_carry_the_days_a_technician_acts_on() {
         let label = |f: StatusFacts| report_status(&f).label;
-        assert_eq!(label(facts(KeyStatus::Expired, 5, Some(-12))), "Expired 12 d ago");
-        assert_eq!(label(facts(KeyStatus::Expired, 5, Some(0))), "Expired today");
+        assert_eq!(
+            label(facts(KeyStatus::Expired, 5, Some(-12))),
+            "Expired 12 d ago"
+        );
+        assert_eq!(
+            label(facts(KeyStatus::Expired, 5, Some(0))),
+            "Expired today"
+        );
         assert_eq!(label(facts(KeyStatus::Overdue, -33, None)), "Overdue 33 d");
         assert_eq!(label(facts(KeyStatus::DueSoon, 0, None)), "Due today");
         assert_eq!(label(facts(KeyStatus::DueSoon, 9, Some(40))), "Due in 9 d");
-        assert_eq!(label(facts(KeyStatus::DueSoon, 40, Some(6))), "Expires in 6 d");
+        assert_eq!(
+            label(facts(KeyStatus::DueSoon, 40, Some(6))),
+            "Expires in 6 d"
+        );
         assert_eq!(label(facts(KeyStatus::Healthy, 60, None)), "Healthy");
     }
 

@@ -6,11 +6,11 @@ use super::procedure::UsedBy;
 use super::vault::{VaultRow, build_rows, count_statuses};
 use super::{AuditResult, Console, Operator};
 use crate::audit::AuditAction;
+use crate::audit::{AnchorCheck, ProblemKind, VerifyReport};
 use crate::domain::catalog::Category;
 use crate::domain::keys::KeyStatus;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::report::csv::CsvWriter;
-use crate::audit::{AnchorCheck, VerifyReport};
 use crate::report::{
     AuditCheck, MissingVendor, ReportInput, ReportRow, ReportSummary, ScheduleRow, StatusFacts,
     pdf, report_status,
@@ -165,8 +165,12 @@ pub fn audit_check(result: &AppResult<VerifyReport>, demo: bool, now: DateTime<U
     match result {
         Ok(report) if report.intact => {
             let anchored = match report.anchor {
-                AnchorCheck::Matched => "hash chain intact and matching the head anchored in the vault",
-                _ if demo => "hash chain intact (demo: the log is kept in memory, not anchored in a vault)",
+                AnchorCheck::Matched => {
+                    "hash chain intact and matching the head anchored in the vault"
+                }
+                _ if demo => {
+                    "hash chain intact (demo: the log is kept in memory, not anchored in a vault)"
+                }
                 _ => "hash chain intact (no anchor in the vault to compare)",
             };
             AuditCheck {
@@ -178,23 +182,41 @@ pub fn audit_check(result: &AppResult<VerifyReport>, demo: bool, now: DateTime<U
             }
         }
         Ok(report) => {
-            let at = report
-                .problem
-                .as_ref()
+            let problem = report.problem.as_ref();
+            let at = problem
                 .and_then(|p| p.seq)
                 .map(|seq| format!(" at entry {seq}"))
                 .unwrap_or_default();
-            let what = report
-                .problem
-                .as_ref()
-                .map(|p| format!(" ({})", p.kind.label()))
-                .unwrap_or_default();
+            let what = problem
+                .map(|p| p.kind)
+                .map_or("not intact", ProblemKind::label);
+            // Edits, deletions, reordering and a cut tail break the hash chain itself; the
+            // other findings (a missing anchor, an unacknowledged tampering) leave it linked.
+            let chain = problem.is_some_and(|p| {
+                matches!(
+                    p.kind,
+                    ProblemKind::Edited
+                        | ProblemKind::Deleted
+                        | ProblemKind::Reordered
+                        | ProblemKind::TruncatedTail
+                        | ProblemKind::Rewritten
+                        | ProblemKind::TornLine
+                )
+            });
+            let line = if chain {
+                format!(
+                    "Audit log: chain broken{at} ({what}); {} entries verified before it (checked {when}).",
+                    report.entries_checked
+                )
+            } else {
+                format!(
+                    "Audit log not intact: {what}{at}; {} entries checked (checked {when}).",
+                    report.entries_checked
+                )
+            };
             AuditCheck {
                 intact: Some(false),
-                line: format!(
-                    "Audit log: chain broken{at}{what}; {} entries verified before it (checked {when}).",
-                    report.entries_checked
-                ),
+                line,
             }
         }
         Err(error) => AuditCheck {

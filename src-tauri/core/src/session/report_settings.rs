@@ -59,14 +59,94 @@ mod tests {
     use crate::session::AppPaths;
 
     fn core_in(dir: &std::path::Path) -> AppCore {
+        launch(dir, false)
+    }
+
+    fn launch(dir: &std::path::Path, demo_launch: bool) -> AppCore {
         AppCore::new(
             AppPaths {
                 config_dir: dir.join("config"),
                 data_dir: dir.join("data"),
             },
-            false,
+            demo_launch,
             std::sync::Arc::new(|_| {}),
         )
+    }
+
+    /// `pdftotext -layout` of a PDF.
+    fn pdf_text(bytes: &[u8]) -> String {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("report.pdf");
+        std::fs::write(&path, bytes).expect("write");
+        let output = std::process::Command::new("pdftotext")
+            .args(["-layout", "-enc", "UTF-8"])
+            .arg(&path)
+            .arg("-")
+            .output()
+            .expect("pdftotext (Debian package poppler-utils) runs");
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    #[tokio::test]
+    #[cfg_attr(
+        windows,
+        ignore = "reads the PDF back with poppler's pdftotext, a Linux program a test under Wine cannot start"
+    )]
+    async fn the_demo_report_names_msp_and_client_puts_exceptions_first_and_verifies_the_log() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let core = launch(dir.path(), true);
+        let status = core.start_demo().await.expect("demo");
+        core.set_msp_name("Northwind IT Services").expect("name");
+        let client = status.clients.first().expect("a demo client");
+        let filter = crate::session::PortfolioFilter {
+            client: Some(client.id.clone()),
+        };
+        let now = chrono::Utc::now();
+        let view = core.vault_view(&filter, now).await.expect("vault view");
+        let text = pdf_text(&core.report_pdf(&filter, now).await.expect("report"));
+
+        assert!(
+            text.contains(&format!(
+                "Prepared by Northwind IT Services for {}",
+                client.name
+            )),
+            "{text}"
+        );
+        // The same verification the Audit tab runs; the demo's log is in memory.
+        let verified = text
+            .lines()
+            .find(|l| l.contains("Audit log verified:"))
+            .unwrap_or_else(|| panic!("no verification line:\n{text}"));
+        assert!(
+            verified.contains("demo: the log is kept in memory"),
+            "{verified}"
+        );
+
+        // Every count agrees with the Vault tab's.
+        let c = &view.counts;
+        let exceptions = c.expired + c.overdue + c.disabled;
+        let within = c.healthy + c.due_soon;
+        assert_eq!(within + exceptions, c.keys_stored);
+        let figure = format!(
+            "{within} of {} ({}%)",
+            c.keys_stored,
+            within * 100 / c.keys_stored.max(1)
+        );
+        assert!(text.contains(&figure), "{figure:?} not in:\n{text}");
+        let heading = format!("Exceptions: keys that need action ({exceptions})");
+        let exceptions_at = text.find(&heading).expect("the exceptions heading");
+        let table_at = text
+            .find(&format!(
+                "All stored keys, most urgent first ({})",
+                c.keys_stored
+            ))
+            .expect("the key table");
+        assert!(exceptions_at < table_at, "exceptions come first");
+        assert!(
+            text.find("Sign-off").is_some_and(|at| at < table_at),
+            "the sign-off block before the appendix"
+        );
     }
 
     #[test]

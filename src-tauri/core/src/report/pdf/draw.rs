@@ -91,7 +91,14 @@ impl Canvas<'_, '_> {
 
     /// A filled rectangle whose corners are rounded by half its smaller side: a pill, or a
     /// circle when it is square.
-    pub(super) fn fill_rounded_rect(&mut self, x: f32, y: f32, width: f32, height: f32, colour: [u8; 3]) {
+    pub(super) fn fill_rounded_rect(
+        &mut self,
+        x: f32,
+        y: f32,
+        width: f32,
+        height: f32,
+        colour: [u8; 3],
+    ) {
         let r = (height / 2.0).min(width / 2.0);
         let k = r * BEZIER_CIRCLE;
         let (left, right, bottom, top) = (x, x + width, y, y + height);
@@ -124,7 +131,13 @@ impl Canvas<'_, '_> {
         });
     }
 
-    pub(super) fn fill_circle(&mut self, centre_x: f32, centre_y: f32, radius: f32, colour: [u8; 3]) {
+    pub(super) fn fill_circle(
+        &mut self,
+        centre_x: f32,
+        centre_y: f32,
+        radius: f32,
+        colour: [u8; 3],
+    ) {
         self.fill_rounded_rect(
             centre_x - radius,
             centre_y - radius,
@@ -260,4 +273,3 @@ pub(super) fn draw_table_header(canvas: &mut Canvas, columns: &[Column], top: f3
         );
     }
 }
-

@@ -13,11 +13,11 @@
 
 mod draw;
 mod fallback;
-mod sections;
 #[cfg(test)]
 mod font_tests;
 mod fonts;
 mod layout;
+mod sections;
 #[cfg(test)]
 mod tests;
 

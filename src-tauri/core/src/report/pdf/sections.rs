@@ -1,7 +1,9 @@
 //! The report's blocks drawn on a page: the front header, the facts (compliance, counts, audit
 //! verification), section titles, table rows, the sign-off block, running header and footer.
 
-use super::draw::{Canvas, TextStyle, baseline_in, column_lefts, draw_table_header, style, text_colour};
+use super::draw::{
+    Canvas, TextStyle, baseline_in, column_lefts, draw_table_header, style, text_colour,
+};
 use super::fonts::Face;
 use super::layout::{Block, MISSING_PER_LINE, PagePlan, Table, overrides};
 use super::*;
@@ -84,7 +86,12 @@ fn draw_block(canvas: &mut Canvas, input: &ReportInput, block: &Block, top: f32)
 }
 
 /// The cells of one table row, as (column, text, style).
-fn draw_cells(canvas: &mut Canvas, cols: &[Column], bottom: f32, cells: &[(usize, &str, TextStyle)]) {
+fn draw_cells(
+    canvas: &mut Canvas,
+    cols: &[Column],
+    bottom: f32,
+    cells: &[(usize, &str, TextStyle)],
+) {
     let baseline = baseline_in(bottom, ROW_HEIGHT, BODY_SIZE);
     let lefts = column_lefts(cols);
     for &(i, text, cell_style) in cells {
@@ -112,11 +119,23 @@ fn category_pill(canvas: &mut Canvas, cols: &[Column], i: usize, bottom: f32, ro
 }
 
 /// A status dot and its label, bold in the status colour.
-fn status_cell(canvas: &mut Canvas, cols: &[Column], i: usize, bottom: f32, colour: [u8; 3], label: &str) {
+fn status_cell(
+    canvas: &mut Canvas,
+    cols: &[Column],
+    i: usize,
+    bottom: f32,
+    colour: [u8; 3],
+    label: &str,
+) {
     let x = column_lefts(cols)[i] + CELL_PADDING;
     let w = cols[i].width - 2.0 * CELL_PADDING;
     let dot_radius = 2.6;
-    canvas.fill_circle(x + dot_radius, bottom + ROW_HEIGHT / 2.0, dot_radius, colour);
+    canvas.fill_circle(
+        x + dot_radius,
+        bottom + ROW_HEIGHT / 2.0,
+        dot_radius,
+        colour,
+    );
     let label_x = x + 2.0 * dot_radius + 3.0;
     canvas.text_in(
         label_x,
@@ -134,7 +153,9 @@ fn draw_row(canvas: &mut Canvas, input: &ReportInput, table: Table, index: usize
     let muted = style(Face::Regular, BODY_SIZE, MUTED);
     match table {
         Table::Keys => {
-            let Some(row) = input.rows.get(index) else { return };
+            let Some(row) = input.rows.get(index) else {
+                return;
+            };
             let interval = format!("{} d", row.interval_days);
             draw_cells(
                 canvas,
@@ -151,10 +172,19 @@ fn draw_row(canvas: &mut Canvas, input: &ReportInput, table: Table, index: usize
                 ],
             );
             category_pill(canvas, &KEY_COLUMNS, 1, bottom, row);
-            status_cell(canvas, &KEY_COLUMNS, 2, bottom, row.status.colour, &row.status.label);
+            status_cell(
+                canvas,
+                &KEY_COLUMNS,
+                2,
+                bottom,
+                row.status.colour,
+                &row.status.label,
+            );
         }
         Table::Exceptions => {
-            let Some(row) = input.exceptions().nth(index) else { return };
+            let Some(row) = input.exceptions().nth(index) else {
+                return;
+            };
             let exception = row.status.exception.map(|e| e.label()).unwrap_or_default();
             draw_cells(
                 canvas,
@@ -168,20 +198,42 @@ fn draw_row(canvas: &mut Canvas, input: &ReportInput, table: Table, index: usize
                 ],
             );
             category_pill(canvas, &EXCEPTION_COLUMNS, 1, bottom, row);
-            status_cell(canvas, &EXCEPTION_COLUMNS, 2, bottom, row.status.colour, exception);
+            status_cell(
+                canvas,
+                &EXCEPTION_COLUMNS,
+                2,
+                bottom,
+                row.status.colour,
+                exception,
+            );
         }
         Table::Missing => {
             let width = CONTENT_WIDTH / MISSING_PER_LINE as f32;
             let baseline = baseline_in(bottom, ROW_HEIGHT, BODY_SIZE);
             let first = index * MISSING_PER_LINE;
-            for (slot, vendor) in input.missing.iter().skip(first).take(MISSING_PER_LINE).enumerate() {
+            for (slot, vendor) in input
+                .missing
+                .iter()
+                .skip(first)
+                .take(MISSING_PER_LINE)
+                .enumerate()
+            {
                 let left = CONTENT_LEFT + slot as f32 * width + CELL_PADDING;
                 let text = format!("{} ({})", vendor.vendor, vendor.category.label());
-                canvas.text_in(left, width - 2.0 * CELL_PADDING, baseline, Align::Left, body, &text);
+                canvas.text_in(
+                    left,
+                    width - 2.0 * CELL_PADDING,
+                    baseline,
+                    Align::Left,
+                    body,
+                    &text,
+                );
             }
         }
         Table::Schedule => {
-            let Some(row) = input.schedule.get(index) else { return };
+            let Some(row) = input.schedule.get(index) else {
+                return;
+            };
             let left = column_lefts(&SCHEDULE_COLUMNS)[0] + CELL_PADDING;
             canvas.pill(
                 left,
@@ -292,28 +344,77 @@ fn draw_front_header(canvas: &mut Canvas, input: &ReportInput, top: f32) {
         crate::report::REVIEW_PERIOD_DAYS,
         input.generated_at.format("%Y-%m-%d %H:%M UTC"),
     );
-    canvas.text_in(CONTENT_LEFT, CONTENT_WIDTH, client_baseline - 15.0, Align::Left, meta, &period);
+    canvas.text_in(
+        CONTENT_LEFT,
+        CONTENT_WIDTH,
+        client_baseline - 15.0,
+        Align::Left,
+        meta,
+        &period,
+    );
     let scope = format!(
         "Scope: all {} API keys stored in this client's vault, checked against the console's {}-vendor catalog.   Generated by {}.",
         input.rows.len(),
         crate::domain::catalog::catalog().len(),
         input.operator
     );
-    canvas.text_in(CONTENT_LEFT, CONTENT_WIDTH, client_baseline - 27.0, Align::Left, meta, &scope);
-    canvas.hline(CONTENT_LEFT, CONTENT_RIGHT, top - FRONT_HEADER_HEIGHT + 4.0, 0.6, RULE);
+    canvas.text_in(
+        CONTENT_LEFT,
+        CONTENT_WIDTH,
+        client_baseline - 27.0,
+        Align::Left,
+        meta,
+        &scope,
+    );
+    canvas.hline(
+        CONTENT_LEFT,
+        CONTENT_RIGHT,
+        top - FRONT_HEADER_HEIGHT + 4.0,
+        0.6,
+        RULE,
+    );
 }
 
 /// The compliance card and the exception counts, then the audit log's verification line.
 fn draw_facts(canvas: &mut Canvas, input: &ReportInput, top: f32) {
     let summary = &input.summary;
     let (within, stored) = input.compliance();
-    let compliance_accent = if stored == 0 || within == stored { GOOD } else { BAD };
+    let compliance_accent = if stored == 0 || within == stored {
+        GOOD
+    } else {
+        BAD
+    };
     let cards: [(&str, String, [u8; 3], f32); 6] = [
-        ("Keys within policy", input.compliance_text(), compliance_accent, 1.8),
-        ("Expired", summary.expired.to_string(), KeyStatus::Expired.colour(), 1.0),
-        ("Rotation overdue", summary.overdue.to_string(), KeyStatus::Overdue.colour(), 1.0),
-        ("Disabled", summary.disabled.to_string(), KeyStatus::Disabled.colour(), 1.0),
-        ("Due within 14 days", summary.due_soon.to_string(), KeyStatus::DueSoon.colour(), 1.0),
+        (
+            "Keys within policy",
+            input.compliance_text(),
+            compliance_accent,
+            1.8,
+        ),
+        (
+            "Expired",
+            summary.expired.to_string(),
+            KeyStatus::Expired.colour(),
+            1.0,
+        ),
+        (
+            "Rotation overdue",
+            summary.overdue.to_string(),
+            KeyStatus::Overdue.colour(),
+            1.0,
+        ),
+        (
+            "Disabled",
+            summary.disabled.to_string(),
+            KeyStatus::Disabled.colour(),
+            1.0,
+        ),
+        (
+            "Due within 14 days",
+            summary.due_soon.to_string(),
+            KeyStatus::DueSoon.colour(),
+            1.0,
+        ),
         (
             "Vendors without a key",
             summary.vendors_without_key.to_string(),
@@ -417,7 +518,13 @@ fn draw_sign_off(canvas: &mut Canvas, input: &ReportInput, top: f32) {
                 style(Face::Regular, BODY_SIZE, MUTED),
                 label,
             );
-            canvas.hline(left + 62.0, left + box_width - 10.0, baseline - 2.0, 0.6, MUTED);
+            canvas.hline(
+                left + 62.0,
+                left + box_width - 10.0,
+                baseline - 2.0,
+                0.6,
+                MUTED,
+            );
         }
     }
 }

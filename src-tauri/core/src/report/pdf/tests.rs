@@ -346,7 +346,11 @@ fn check_report(pdf: &Path, input: &ReportInput) -> Vec<String> {
         // Long synthetic names are cut in the column: their start identifies them.
         let vendor: String = row.vendor.chars().take(20).collect();
         assert!(page.contains(&vendor), "{} split from its row", row.vendor);
-        assert!(page.contains(&row.status.label), "{} status split", row.vendor);
+        assert!(
+            page.contains(&row.status.label),
+            "{} status split",
+            row.vendor
+        );
         assert!(
             page.contains("Masked preview") && page.contains("Last rotated"),
             "page {} has key rows but no header row",
@@ -444,7 +448,10 @@ fn the_first_page_names_msp_and_client_and_puts_exceptions_before_the_key_table(
     .iter()
     .map(ToString::to_string)
     .collect();
-    assert_eq!(rest, expected, "expired, overdue, disabled, due soon, without a key");
+    assert_eq!(
+        rest, expected,
+        "expired, overdue, disabled, due soon, without a key"
+    );
 
     // The audit log's verification line.
     assert!(first.contains("Audit log verified: 214 entries"), "{first}");
@@ -464,19 +471,30 @@ fn the_first_page_names_msp_and_client_and_puts_exceptions_before_the_key_table(
             .unwrap_or_else(|| panic!("exception {} not on page 1", row.vendor));
         let text = lines[line];
         // Owners in a script no installed font has print as [U+XXXX] markers.
-        let owner = if row.owner.is_ascii() { row.owner.as_str() } else { "[U+" };
+        let owner = if row.owner.is_ascii() {
+            row.owner.as_str()
+        } else {
+            "[U+"
+        };
         assert!(
             text.contains(&row.status.due_date) && text.contains(owner),
             "{} lacks its owner or due date: {text:?}",
             row.vendor
         );
-        assert!(line > last, "exceptions out of urgency order at {}", row.vendor);
+        assert!(
+            line > last,
+            "exceptions out of urgency order at {}",
+            row.vendor
+        );
         last = line;
     }
     let expired = offset_of(first, "Expired   ");
     let overdue = offset_of(first, "Rotation overdue  ");
     let disabled = offset_of(first, "Disabled  ");
-    assert!(expired < overdue && overdue < disabled, "expired, overdue, disabled");
+    assert!(
+        expired < overdue && overdue < disabled,
+        "expired, overdue, disabled"
+    );
 
     // Vendors without a key: their own list, never rows of the key table.
     let text = pages.concat();
@@ -484,7 +502,11 @@ fn the_first_page_names_msp_and_client_and_puts_exceptions_before_the_key_table(
     assert!(offset_of(&text, "Exceptions: keys that need action") < table_at);
     for vendor in &input.missing {
         let at = offset_of(&text, &vendor.vendor);
-        assert!(at < table_at, "{} is listed in the key table", vendor.vendor);
+        assert!(
+            at < table_at,
+            "{} is listed in the key table",
+            vendor.vendor
+        );
         assert_eq!(text.matches(&vendor.vendor).count(), 1, "{}", vendor.vendor);
     }
 
@@ -497,7 +519,10 @@ fn the_first_page_names_msp_and_client_and_puts_exceptions_before_the_key_table(
         &format!("Reviewed by ({CLIENT})"),
         "Signature",
     ] {
-        assert!(offset_of(&text, needle) < table_at, "{needle:?} after the key table");
+        assert!(
+            offset_of(&text, needle) < table_at,
+            "{needle:?} after the key table"
+        );
     }
     for entry in &input.schedule {
         assert!(text.contains(&entry.rationale), "{}", entry.rationale);
@@ -509,7 +534,10 @@ fn the_first_page_names_msp_and_client_and_puts_exceptions_before_the_key_table(
         .iter()
         .map(|r| offset_of(table, &r.masked_preview))
         .collect();
-    assert!(order.windows(2).all(|w| w[0] < w[1]), "key table not in urgency order");
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "key table not in urgency order"
+    );
     assert_no_secret(&bytes, &pages, &input);
 
     eprintln!(
@@ -594,11 +622,7 @@ fn keep_page(pdf: &Path, name: &str, number: usize) {
 /// keys with an interval of their own, every catalog vendor in use.
 fn mostly_healthy_input(count: usize, exceptions: usize) -> ReportInput {
     let synthetic = synthetic_input(count);
-    let kept: Vec<ReportRow> = synthetic
-        .exceptions()
-        .take(exceptions)
-        .cloned()
-        .collect();
+    let kept: Vec<ReportRow> = synthetic.exceptions().take(exceptions).cloned().collect();
     let healthy = synthetic
         .rows
         .iter()
@@ -682,7 +706,12 @@ fn thousand_key_report_keeps_rows_whole_and_its_page_count_reasonable() {
     let pages = check_report(&pdf, &realistic);
     for row in realistic.exceptions() {
         let vendor: String = row.vendor.chars().take(20).collect();
-        assert!(pages[0].contains(&vendor), "{} not on page 1:\n{}", row.vendor, pages[0]);
+        assert!(
+            pages[0].contains(&vendor),
+            "{} not on page 1:\n{}",
+            row.vendor,
+            pages[0]
+        );
     }
     // The key table at full pages, plus the front page and the policy and sign-off page.
     eprintln!("realistic 1,000-key report: {} pages", pages.len());
@@ -721,12 +750,14 @@ fn text_sizes(inputs: &[ReportInput]) -> Vec<(f32, usize)> {
 fn no_text_is_under_7_pt_and_the_body_is_at_least_8_pt() {
     let mut broken = catalog_input();
     broken.audit.intact = Some(false);
-    for input in [catalog_input(), synthetic_input(300), input_of(Vec::new()), broken] {
+    for input in [
+        catalog_input(),
+        synthetic_input(300),
+        input_of(Vec::new()),
+        broken,
+    ] {
         let sizes = text_sizes(std::slice::from_ref(&input));
-        let smallest = sizes
-            .iter()
-            .map(|(s, _)| *s)
-            .fold(f32::INFINITY, f32::min);
+        let smallest = sizes.iter().map(|(s, _)| *s).fold(f32::INFINITY, f32::min);
         assert!(smallest >= 7.0, "text at {smallest} pt: {sizes:?}");
         // The body is what most text runs are set in.
         let body = sizes
@@ -758,43 +789,118 @@ fn columns_that_never_cut_fit_their_widest_value_at_1000_keys() {
     ]) {
         row.status.label = label.to_string();
     }
-    let mut check = |columns: &[Column], i: usize, face: Face, size: f32, inset: f32, text: &str| {
-        assert_eq!(columns[i].cut, Cut::Never, "{}", columns[i].heading);
-        let room = columns[i].width - 2.0 * CELL_PADDING - inset;
-        let fitted = set.fit(face, text, size, room).text();
-        assert_eq!(fitted, text, "{:?} cut in column {}", text, columns[i].heading);
-    };
+    let mut check =
+        |columns: &[Column], i: usize, face: Face, size: f32, inset: f32, text: &str| {
+            assert_eq!(columns[i].cut, Cut::Never, "{}", columns[i].heading);
+            let room = columns[i].width - 2.0 * CELL_PADDING - inset;
+            let fitted = set.fit(face, text, size, room).text();
+            assert_eq!(
+                fitted, text,
+                "{:?} cut in column {}",
+                text, columns[i].heading
+            );
+        };
     // The status dot and its gap sit before the label; a pill pads its label by 4 pt a side.
     let dot = 2.0 * 2.6 + 3.0;
     // Headings are never cut either.
     let mut heading_set = Typesetter::new(fonts, FontLibrary::system());
-    for columns in [&KEY_COLUMNS[..], &EXCEPTION_COLUMNS, &SCHEDULE_COLUMNS, &OVERRIDE_COLUMNS] {
+    for columns in [
+        &KEY_COLUMNS[..],
+        &EXCEPTION_COLUMNS,
+        &SCHEDULE_COLUMNS,
+        &OVERRIDE_COLUMNS,
+    ] {
         for column in columns {
             let room = column.width - 2.0 * CELL_PADDING;
-            let fitted = heading_set.fit(Face::Bold, column.heading, HEADER_SIZE, room).text();
+            let fitted = heading_set
+                .fit(Face::Bold, column.heading, HEADER_SIZE, room)
+                .text();
             assert_eq!(fitted, column.heading, "heading cut");
         }
     }
     for category in Category::ALL {
-        check(&KEY_COLUMNS, 1, Face::Bold, PILL_SIZE, 8.0, category.label());
-        check(&EXCEPTION_COLUMNS, 1, Face::Bold, PILL_SIZE, 8.0, category.label());
-        check(&OVERRIDE_COLUMNS, 1, Face::Bold, PILL_SIZE, 8.0, category.label());
-        check(&SCHEDULE_COLUMNS, 0, Face::Bold, PILL_SIZE, 8.0, category.label());
+        check(
+            &KEY_COLUMNS,
+            1,
+            Face::Bold,
+            PILL_SIZE,
+            8.0,
+            category.label(),
+        );
+        check(
+            &EXCEPTION_COLUMNS,
+            1,
+            Face::Bold,
+            PILL_SIZE,
+            8.0,
+            category.label(),
+        );
+        check(
+            &OVERRIDE_COLUMNS,
+            1,
+            Face::Bold,
+            PILL_SIZE,
+            8.0,
+            category.label(),
+        );
+        check(
+            &SCHEDULE_COLUMNS,
+            0,
+            Face::Bold,
+            PILL_SIZE,
+            8.0,
+            category.label(),
+        );
     }
     for exception in [
         crate::report::Exception::Expired,
         crate::report::Exception::RotationOverdue,
         crate::report::Exception::Disabled,
     ] {
-        check(&EXCEPTION_COLUMNS, 2, Face::Bold, BODY_SIZE, dot, exception.label());
+        check(
+            &EXCEPTION_COLUMNS,
+            2,
+            Face::Bold,
+            BODY_SIZE,
+            dot,
+            exception.label(),
+        );
     }
     for row in &input.rows {
-        check(&KEY_COLUMNS, 2, Face::Bold, BODY_SIZE, dot, &row.status.label);
+        check(
+            &KEY_COLUMNS,
+            2,
+            Face::Bold,
+            BODY_SIZE,
+            dot,
+            &row.status.label,
+        );
         check(&KEY_COLUMNS, 4, Face::Regular, BODY_SIZE, 0.0, &row.expiry);
         check(&KEY_COLUMNS, 5, Face::Regular, BODY_SIZE, 0.0, "3650 d");
-        check(&KEY_COLUMNS, 6, Face::Regular, BODY_SIZE, 0.0, &row.last_rotated);
-        check(&KEY_COLUMNS, 7, Face::Regular, BODY_SIZE, 0.0, &row.next_due);
-        check(&EXCEPTION_COLUMNS, 5, Face::Bold, BODY_SIZE, 0.0, &row.status.due_date);
+        check(
+            &KEY_COLUMNS,
+            6,
+            Face::Regular,
+            BODY_SIZE,
+            0.0,
+            &row.last_rotated,
+        );
+        check(
+            &KEY_COLUMNS,
+            7,
+            Face::Regular,
+            BODY_SIZE,
+            0.0,
+            &row.next_due,
+        );
+        check(
+            &EXCEPTION_COLUMNS,
+            5,
+            Face::Bold,
+            BODY_SIZE,
+            0.0,
+            &row.status.due_date,
+        );
     }
 }
 
@@ -858,7 +964,11 @@ fn assert_cut_inside(pdf: &Path, page: usize, columns: &[Column], needles: &[&st
         let in_cell = |w: &&(f32, f32, f32, String)| {
             (w.1 - y_min).abs() < 1.0 && w.0 >= x_min && w.0 < column_right
         };
-        let line_end = words.iter().filter(in_cell).map(|w| w.2).fold(0.0_f32, f32::max);
+        let line_end = words
+            .iter()
+            .filter(in_cell)
+            .map(|w| w.2)
+            .fold(0.0_f32, f32::max);
         assert!(
             line_end <= column_right - CELL_PADDING + 0.5,
             "{needle}… ends at {line_end}, past its column edge {column_right}"
@@ -893,7 +1003,11 @@ fn long_text_is_cut_with_an_ellipsis_inside_its_column() {
     assert_cut_inside(&pdf, 1, &EXCEPTION_COLUMNS, &["Extremely", "Maximiliane"]);
     let table_page = plan_section(&input)
         .iter()
-        .position(|p| p.blocks.iter().any(|b| b.block == Block::Header(layout::Table::Keys)))
+        .position(|p| {
+            p.blocks
+                .iter()
+                .any(|b| b.block == Block::Header(layout::Table::Keys))
+        })
         .expect("a key table")
         + 1;
     assert_cut_inside(
@@ -963,10 +1077,17 @@ fn the_plan_places_every_row_once_above_the_footer_under_its_header() {
     ] {
         let plans = plan_section(&input);
         assert!(plans[0].first && plans.iter().skip(1).all(|p| !p.first));
-        assert_eq!(plans[0].blocks.first().map(|b| &b.block), Some(&Block::FrontHeader));
+        assert_eq!(
+            plans[0].blocks.first().map(|b| &b.block),
+            Some(&Block::FrontHeader)
+        );
         let mut next: Vec<(layout::Table, usize)> = Vec::new();
         for (index, plan) in plans.iter().enumerate() {
-            let top = if plan.first { CONTENT_TOP } else { NEXT_PAGE_TOP };
+            let top = if plan.first {
+                CONTENT_TOP
+            } else {
+                NEXT_PAGE_TOP
+            };
             let mut y = top + 0.01;
             let mut headed: Vec<layout::Table> = Vec::new();
             for placed in &plan.blocks {
@@ -980,14 +1101,13 @@ fn the_plan_places_every_row_once_above_the_footer_under_its_header() {
                 );
                 match &placed.block {
                     Block::Header(table) => headed.push(*table),
-                    Block::Row { table, index: row, .. } => {
+                    Block::Row {
+                        table, index: row, ..
+                    } => {
                         if *table != layout::Table::Missing {
                             assert!(headed.contains(table), "{table:?} row without a header");
                         }
-                        let expected = next
-                            .iter()
-                            .find(|(t, _)| t == table)
-                            .map_or(0, |(_, n)| *n);
+                        let expected = next.iter().find(|(t, _)| t == table).map_or(0, |(_, n)| *n);
                         assert_eq!(*row, expected, "{table:?} rows continue in order");
                         next.retain(|(t, _)| t != table);
                         next.push((*table, row + 1));
@@ -1001,10 +1121,20 @@ fn the_plan_places_every_row_once_above_the_footer_under_its_header() {
                 index + 1
             );
         }
-        let placed = |table| next.iter().find(|(t, _)| *t == table).map_or(0, |(_, n)| *n);
+        let placed = |table| {
+            next.iter()
+                .find(|(t, _)| *t == table)
+                .map_or(0, |(_, n)| *n)
+        };
         assert_eq!(placed(layout::Table::Keys), input.rows.len());
-        assert_eq!(placed(layout::Table::Exceptions), input.exceptions().count());
-        assert_eq!(placed(layout::Table::Missing), input.missing.len().div_ceil(4));
+        assert_eq!(
+            placed(layout::Table::Exceptions),
+            input.exceptions().count()
+        );
+        assert_eq!(
+            placed(layout::Table::Missing),
+            input.missing.len().div_ceil(4)
+        );
         assert_eq!(placed(layout::Table::Schedule), input.schedule.len());
     }
 }
@@ -1018,7 +1148,10 @@ fn column_widths_fill_the_content_width_exactly() {
         ("override", &OVERRIDE_COLUMNS[..]),
     ] {
         let sum: f32 = columns.iter().map(|c| c.width).sum();
-        assert!((sum - CONTENT_WIDTH).abs() < 0.01, "{name} columns sum to {sum}");
+        assert!(
+            (sum - CONTENT_WIDTH).abs() < 0.01,
+            "{name} columns sum to {sum}"
+        );
     }
 }
 
