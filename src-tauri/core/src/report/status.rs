@@ -16,8 +16,6 @@ pub struct StatusFacts {
     /// "2026-11-23", or `None`.
     pub next_due: Option<String>,
     pub expiry: Option<String>,
-    /// One sentence on why the key has its status ("Rotation overdue by 4 days (was due …).").
-    pub reason: String,
 }
 
 /// Why a key is on the report's exceptions list.
@@ -52,7 +50,8 @@ pub struct RowStatus {
     /// The date the exception is measured against (expiry for an expired key, the rotation due
     /// date otherwise), or "—".
     pub due_date: String,
-    pub reason: String,
+    /// What the exception means for the client, one short sentence; empty for other keys.
+    pub detail: String,
 }
 
 const NONE: &str = "—";
@@ -120,14 +119,29 @@ pub fn report_status(facts: &StatusFacts) -> RowStatus {
         within_policy: matches!(facts.status, KeyStatus::Healthy | KeyStatus::DueSoon),
         urgency: (rank, days),
         due_date,
-        reason: match facts.status {
-            // The Vault tab's sentence is too long for the exceptions table's column.
-            KeyStatus::Disabled => {
+        detail: match exception {
+            // The due date has a column of its own: the detail says what it means.
+            Some(Exception::Expired) => match -expiry {
+                d if d > 0 => format!("Expired {d} day{} ago: calls with it fail.", plural(d)),
+                _ => "Expired today: calls with it fail.".to_string(),
+            },
+            Some(Exception::RotationOverdue) => {
+                let d = due.saturating_neg();
+                format!(
+                    "Not rotated within its interval: {d} day{} late.",
+                    plural(d)
+                )
+            }
+            Some(Exception::Disabled) => {
                 "Disabled in the vault: cannot be used until enabled.".to_string()
             }
-            _ => facts.reason.clone(),
+            None => String::new(),
         },
     }
+}
+
+fn plural(n: i64) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 #[cfg(test)]
@@ -141,7 +155,6 @@ mod tests {
             days_to_expiry: expiry,
             next_due: Some("2026-12-01".into()),
             expiry: expiry.map(|_| "2027-01-01".into()),
-            reason: "because".into(),
         }
     }
 
@@ -194,6 +207,20 @@ mod tests {
             "Expires in 6 d"
         );
         assert_eq!(label(facts(KeyStatus::Healthy, 60, None)), "Healthy");
+    }
+
+    #[test]
+    fn exception_details_say_what_the_client_should_know() {
+        let detail = |f: StatusFacts| report_status(&f).detail;
+        assert_eq!(
+            detail(facts(KeyStatus::Expired, 5, Some(-1))),
+            "Expired 1 day ago: calls with it fail."
+        );
+        assert_eq!(
+            detail(facts(KeyStatus::Overdue, -221, None)),
+            "Not rotated within its interval: 221 days late."
+        );
+        assert_eq!(detail(facts(KeyStatus::Healthy, 60, None)), "");
     }
 
     #[test]

@@ -51,7 +51,6 @@ fn report_row(row: &VaultRow, lists: &UsedByLists) -> ReportRow {
             days_to_expiry: row.days_left,
             next_due: row.next_due.clone(),
             expiry: row.expiry.clone(),
-            reason: row.status_reason.clone(),
         }),
         masked_preview: or_none(&row.masked_preview),
         expiry: or_none(&row.expiry),
@@ -159,6 +158,19 @@ pub fn report_input(
     }
 }
 
+/// "1 entry", "1,204 entries".
+fn entries(count: u64) -> String {
+    let digits = count.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped} {}", if count == 1 { "entry" } else { "entries" })
+}
+
 /// The report's verification line, from the same check as the Audit tab's Verify.
 pub fn audit_check(result: &AppResult<VerifyReport>, demo: bool, now: DateTime<Utc>) -> AuditCheck {
     let when = now.format("%Y-%m-%d %H:%M UTC");
@@ -176,8 +188,8 @@ pub fn audit_check(result: &AppResult<VerifyReport>, demo: bool, now: DateTime<U
             AuditCheck {
                 intact: Some(true),
                 line: format!(
-                    "Audit log verified: {} entries, {anchored} (checked {when}).",
-                    report.entries_checked
+                    "Audit log verified: {}, {anchored} (checked {when}).",
+                    entries(report.entries_checked)
                 ),
             }
         }
@@ -205,13 +217,13 @@ pub fn audit_check(result: &AppResult<VerifyReport>, demo: bool, now: DateTime<U
             });
             let line = if chain {
                 format!(
-                    "Audit log: chain broken{at} ({what}); {} entries verified before it (checked {when}).",
-                    report.entries_checked
+                    "Audit log: chain broken{at} ({what}); {} verified before it (checked {when}).",
+                    entries(report.entries_checked)
                 )
             } else {
                 format!(
-                    "Audit log not intact: {what}{at}; {} entries checked (checked {when}).",
-                    report.entries_checked
+                    "Audit log not intact: {what}{at}; {} checked (checked {when}).",
+                    entries(report.entries_checked)
                 )
             };
             AuditCheck {
@@ -406,5 +418,98 @@ impl Console {
         let bytes = inventory_csv(&[section]);
         self.record_export(operator).await;
         Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Problem;
+    use chrono::TimeZone;
+
+    fn report(intact: bool, entries: u64, problem: Option<(ProblemKind, u64)>) -> VerifyReport {
+        VerifyReport {
+            intact,
+            entries_checked: entries,
+            anchor: if intact {
+                AnchorCheck::Matched
+            } else {
+                AnchorCheck::Mismatch
+            },
+            problem: problem.map(|(kind, seq)| Problem {
+                kind,
+                seq: Some(seq),
+                line: None,
+                message: String::new(),
+            }),
+            summary: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_audit_line_names_the_result_the_entry_and_the_time() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 23, 10, 5, 0)
+            .single()
+            .expect("date");
+        let line = |result: AppResult<VerifyReport>, demo| audit_check(&result, demo, now);
+
+        let ok = line(Ok(report(true, 1204, None)), false);
+        assert_eq!(ok.intact, Some(true));
+        assert_eq!(
+            ok.line,
+            "Audit log verified: 1,204 entries, hash chain intact and matching the head anchored in the vault (checked 2026-11-23 10:05 UTC)."
+        );
+        let mut demo = report(true, 1, None);
+        demo.anchor = AnchorCheck::NotAvailable;
+        assert!(
+            line(Ok(demo), true)
+                .line
+                .starts_with("Audit log verified: 1 entry, ")
+        );
+
+        let edited = line(
+            Ok(report(false, 56, Some((ProblemKind::Edited, 57)))),
+            false,
+        );
+        assert_eq!(edited.intact, Some(false));
+        assert!(
+            edited
+                .line
+                .starts_with("Audit log: chain broken at entry 57 (edited); 56 entries verified"),
+            "{}",
+            edited.line
+        );
+        // A finding that leaves the chain linked is not called a broken chain.
+        let pending = line(
+            Ok(report(
+                false,
+                80,
+                Some((ProblemKind::TamperUnacknowledged, 12)),
+            )),
+            false,
+        );
+        assert!(
+            pending
+                .line
+                .starts_with("Audit log not intact: tampering not yet acknowledged at entry 12"),
+            "{}",
+            pending.line
+        );
+
+        let unreachable = line(
+            Err(AppError::new(
+                ErrorCode::ServiceUnavailable,
+                "The vault did not answer.",
+                "Try again.",
+            )),
+            false,
+        );
+        assert_eq!(unreachable.intact, None);
+        assert!(
+            unreachable
+                .line
+                .starts_with("Audit log not verified: The vault did not answer.")
+        );
     }
 }

@@ -192,7 +192,7 @@ fn draw_row(canvas: &mut Canvas, input: &ReportInput, table: Table, index: usize
                 bottom,
                 &[
                     (0, &row.vendor, bold),
-                    (3, &row.status.reason, body),
+                    (3, &row.status.detail, body),
                     (4, &row.owner, body),
                     (5, &row.status.due_date, bold),
                 ],

@@ -77,18 +77,6 @@ pub(super) fn row(index: usize, vendor: String, category: Category, owner: Strin
         days_to_expiry: expiry_offset,
         next_due: next_due.clone(),
         expiry: expiry.clone(),
-        reason: match status {
-            KeyStatus::Overdue => format!(
-                "Rotation overdue by {} days (was due {}).",
-                -days_to_due.unwrap_or(0),
-                next_due.clone().unwrap_or_default()
-            ),
-            KeyStatus::Expired => format!("Expired on {}.", expiry.clone().unwrap_or_default()),
-            KeyStatus::Disabled => {
-                "Disabled: its value cannot be read until it is enabled again.".to_string()
-            }
-            _ => "Next rotation due later.".to_string(),
-        },
     };
     ReportRow {
         vendor,
