@@ -34,6 +34,9 @@ pub struct ReportInput {
     pub schedule: Vec<ScheduleRow>,
     /// The audit log's verification, as the Audit tab's Verify reports it.
     pub audit: AuditCheck,
+    /// Successful rotations the audit log records in the review period; `None` when the log
+    /// did not verify, since its entries cannot then be counted on.
+    pub rotations_in_period: Option<usize>,
 }
 
 impl ReportInput {

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use super::procedure::UsedBy;
 use super::vault::{VaultRow, build_rows, count_statuses};
 use super::{AuditResult, Console, Operator};
-use crate::audit::AuditAction;
 use crate::audit::{AnchorCheck, ProblemKind, VerifyReport};
+use crate::audit::{AuditAction, Outcome};
 use crate::domain::catalog::Category;
 use crate::domain::keys::KeyStatus;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -111,6 +111,7 @@ pub struct ReportContext {
     pub client_name: String,
     pub vault_label: String,
     pub audit: AuditCheck,
+    pub rotations_in_period: Option<usize>,
 }
 
 pub fn report_input(
@@ -155,6 +156,7 @@ pub fn report_input(
         missing,
         schedule: schedule(rows),
         audit: context.audit,
+        rotations_in_period: context.rotations_in_period,
     }
 }
 
@@ -163,7 +165,7 @@ fn entries(count: u64) -> String {
     let digits = count.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -344,11 +346,22 @@ impl Console {
         let rows = self.current_rows(operator, now).await?;
         let used_by = self.current_used_by().await;
         let verified = self.verify_audit(operator).await.map(|v| v.report);
+        let audit = audit_check(&verified, self.is_demo(), now);
+        let rotations_in_period = (audit.intact == Some(true)).then(|| {
+            let start = now - chrono::Duration::days(crate::report::REVIEW_PERIOD_DAYS);
+            self.audit_log()
+                .entries()
+                .iter()
+                .filter(|e| e.action == AuditAction::Rotate && e.outcome == Outcome::Ok)
+                .filter(|e| e.timestamp >= start && e.timestamp <= now)
+                .count()
+        });
         let context = ReportContext {
             msp_name: msp_name.to_string(),
             client_name: self.client().name.clone(),
             vault_label: self.report_label(),
-            audit: audit_check(&verified, self.is_demo(), now),
+            audit,
+            rotations_in_period,
         };
         Ok(report_input(&rows, &used_by, context, operator, now))
     }

@@ -147,6 +147,67 @@ mod tests {
             text.find("Sign-off").is_some_and(|at| at < table_at),
             "the sign-off block before the appendix"
         );
+
+        // The inventory CSV of the same client says the same: its Status column gives the same
+        // exceptions and the same keys within policy.
+        let csv = core.inventory_csv(&filter, now).await.expect("csv");
+        let csv = String::from_utf8(csv).expect("utf-8");
+        let records = csv_records(csv.trim_start_matches('\u{feff}'));
+        let status_at = records[0]
+            .iter()
+            .position(|h| h == "Status")
+            .expect("a Status column");
+        let name_at = records[0]
+            .iter()
+            .position(|h| h == "Secret name")
+            .expect("a Secret name column");
+        let stored: Vec<String> = records[1..]
+            .iter()
+            .filter(|r| !r[name_at].is_empty())
+            .map(|r| r[status_at].to_lowercase())
+            .collect();
+        let csv_exceptions = stored
+            .iter()
+            .filter(|s| s.contains("expired") || s.contains("overdue") || s.contains("disabled"))
+            .count();
+        assert_eq!(stored.len(), c.keys_stored, "keys stored");
+        assert_eq!(
+            csv_exceptions, exceptions,
+            "exceptions in the CSV and the PDF"
+        );
+        assert_eq!(stored.len() - csv_exceptions, within, "keys within policy");
+    }
+
+    /// RFC 4180 records (quoted cells may hold commas, quotes and line breaks).
+    fn csv_records(text: &str) -> Vec<Vec<String>> {
+        let mut records = vec![Vec::new()];
+        let mut cell = String::new();
+        let mut quoted = false;
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    cell.push('"');
+                    chars.next();
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => records
+                    .last_mut()
+                    .expect("a record")
+                    .push(std::mem::take(&mut cell)),
+                ('\r', false) => {}
+                ('\n', false) => {
+                    records
+                        .last_mut()
+                        .expect("a record")
+                        .push(std::mem::take(&mut cell));
+                    records.push(Vec::new());
+                }
+                (c, _) => cell.push(c),
+            }
+        }
+        records.retain(|r| !r.is_empty());
+        records
     }
 
     #[test]

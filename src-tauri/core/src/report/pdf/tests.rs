@@ -170,6 +170,7 @@ pub(super) fn input_of(all: Vec<ReportRow>) -> ReportInput {
         rows,
         missing,
         audit: intact_audit(),
+        rotations_in_period: Some(41),
     }
 }
 
@@ -398,7 +399,9 @@ fn the_first_page_names_msp_and_client_and_puts_exceptions_before_the_key_table(
         "client name in the header:\n{first}"
     );
     assert!(first.contains("VAULT: MSP-API-KEYVAULT"));
-    assert!(first.contains("Review period: 2026-08-25 to 2026-11-23 (the last 90 days)"));
+    assert!(first.contains(
+        "Review period: 2026-08-25 to 2026-11-23 (the last 90 days): 41 key rotations recorded in the audit log."
+    ));
     assert!(first.contains("Key statuses as of 2026-11-23 10:05 UTC"));
     assert!(first.contains(&format!(
         "Scope: all {} API keys stored in this client's vault",
@@ -577,10 +580,12 @@ fn a_broken_or_unverifiable_audit_log_is_said_on_the_first_page() {
             intact,
             line: line.to_string(),
         };
+        input.rotations_in_period = None;
         let bytes = render_pdf(&input).expect("render");
         let dir = tempfile::tempdir().expect("temp dir");
         let pages = pages_text(&write_pdf(dir.path(), "report.pdf", &bytes));
         assert!(pages[0].contains(line), "{line:?} not on page 1");
+        assert!(pages[0].contains("rotations not counted (the audit log did not verify)"));
         assert!(!pages.concat().contains("Audit log verified"));
     }
 }
