@@ -237,5 +237,20 @@ mod tests {
             "a refused name leaves the saved one"
         );
         assert_eq!(core.set_msp_name("").expect("clear").msp_name, None);
+
+        // config.json is only a claim: a hand-edited name is read, one with a terminal escape
+        // is ignored.
+        let file = dir.path().join("config").join(config::CONFIG_FILE);
+        std::fs::write(&file, r#"{"mspName":"Fabrikam MSP"}"#).expect("edit the file");
+        assert_eq!(
+            core_in(dir.path()).report_settings().msp_name.as_deref(),
+            Some("Fabrikam MSP")
+        );
+        std::fs::write(
+            dir.path().join("config").join(config::CONFIG_FILE),
+            r#"{"mspName":"Evil\u001b[31m Corp"}"#,
+        )
+        .expect("edit the file");
+        assert_eq!(core_in(dir.path()).report_settings().msp_name, None);
     }
 }

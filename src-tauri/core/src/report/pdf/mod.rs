@@ -17,6 +17,8 @@ mod fallback;
 mod font_tests;
 mod fonts;
 mod layout;
+#[cfg(test)]
+mod layout_tests;
 mod sections;
 #[cfg(test)]
 mod tests;
