@@ -215,7 +215,12 @@ fn render_with(inputs: &[ReportInput], library: &FontLibrary) -> Result<Vec<u8>,
         });
     };
     let fonts = fonts()?;
-    let mut document = PdfDocument::new(TITLE);
+    // The document title a PDF viewer shows: the client's name when the report covers one.
+    let title = match inputs {
+        [only] if !only.client_name.is_empty() => format!("{TITLE} — {}", only.client_name),
+        _ => TITLE.to_string(),
+    };
+    let mut document = PdfDocument::new(&title);
     document.metadata.info.creator = "API Key Vault Console".to_string();
     document.metadata.info.producer = "API Key Vault Console".to_string();
     if let Ok(created) =

@@ -540,6 +540,11 @@ fn the_first_page_names_msp_and_client_and_puts_exceptions_before_the_key_table(
         "the 32-key report is {} bytes",
         bytes.len()
     );
+    let info = run_poppler("pdfinfo", &[pdf.to_str().expect("utf-8 path")]);
+    assert!(
+        info.contains(&format!("API Key Status Report — {CLIENT}")),
+        "the document title names the client:\n{info}"
+    );
     let fonts_list = run_poppler("pdffonts", &[pdf.to_str().expect("utf-8 path")]);
     for line in fonts_list.lines().skip(2) {
         // Columns: name, type, encoding, emb, sub, uni, object, id.
