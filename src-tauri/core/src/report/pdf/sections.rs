@@ -338,8 +338,8 @@ fn draw_front_header(canvas: &mut Canvas, input: &ReportInput, top: f32) {
     let meta = style(Face::Regular, 8.5, MUTED);
     let day = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d").to_string();
     let rotations = match input.rotations_in_period {
-        Some(1) => "1 key rotation recorded in the audit log".to_string(),
-        Some(n) => format!("{n} key rotations recorded in the audit log"),
+        Some(1) => "1 key rotation recorded in this console's audit log".to_string(),
+        Some(n) => format!("{n} key rotations recorded in this console's audit log"),
         None => "rotations not counted (the audit log did not verify)".to_string(),
     };
     let period = format!(

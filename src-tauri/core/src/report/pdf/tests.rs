@@ -400,7 +400,7 @@ fn the_first_page_names_msp_and_client_and_puts_exceptions_before_the_key_table(
     );
     assert!(first.contains("VAULT: MSP-API-KEYVAULT"));
     assert!(first.contains(
-        "Review period: 2026-08-25 to 2026-11-23 (the last 90 days): 41 key rotations recorded in the audit log."
+        "Review period: 2026-08-25 to 2026-11-23 (the last 90 days): 41 key rotations recorded in this console's audit log."
     ));
     assert!(first.contains("Key statuses as of 2026-11-23 10:05 UTC"));
     assert!(first.contains(&format!(
