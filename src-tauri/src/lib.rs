@@ -109,6 +109,8 @@ pub fn run() {
             commands::app::app_status,
             commands::app::start_demo,
             commands::app::set_profile,
+            commands::app::report_settings,
+            commands::app::set_msp_name,
             commands::app::pending_reminders,
             commands::app::reminders_shown,
             commands::connection::connect,

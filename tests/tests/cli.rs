@@ -251,6 +251,9 @@ async fn the_headless_companion_reports_what_the_window_would() {
         let core =
             AppCore::new(pc.paths(), false, Arc::new(|_| {})).with_options(fast_options(), None);
         core.set_profile("Dana Reyes", None).await.expect("profile");
+        // Set once in the window's profile; the CLI's reports carry it too.
+        core.set_msp_name("Northwind IT Services")
+            .expect("the MSP's name");
         core.save_client(client("Contoso Dental", settings(&emulator), SECRET, true))
             .await
             .expect("contoso connects and is remembered");
@@ -406,6 +409,30 @@ async fn the_headless_companion_reports_what_the_window_would() {
         .output()
         .expect("pdftotext runs");
     let text = String::from_utf8_lossy(&text.stdout);
+    // A document for the client: who prepared it for whom, the log verified against the
+    // vault's anchor, the exceptions before the full table.
+    assert!(
+        text.contains("Prepared by Northwind IT Services for Contoso Dental"),
+        "{text}"
+    );
+    let verified = text
+        .lines()
+        .find(|l| l.starts_with("Audit log verified:"))
+        .unwrap_or_else(|| panic!("no verification line in the CLI's PDF:\n{text}"));
+    assert!(
+        verified.contains("matching the head anchored in the vault"),
+        "{verified}"
+    );
+    let exceptions = text
+        .find("Exceptions: keys that need action")
+        .expect("exceptions");
+    let table = text
+        .find("All stored keys, most urgent first")
+        .expect("key table");
+    assert!(
+        exceptions < table,
+        "the exceptions come before the full table"
+    );
     for vendor in [
         "NinjaOne",
         "Atera",

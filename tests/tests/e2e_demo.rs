@@ -390,6 +390,41 @@ async fn setup_guide_audit_log_and_report_work_offline_in_demo_mode() -> Result<
     let result = app.find("[data-testid=verify-result]").await?;
     assert_eq!(result.attr("data-intact").await?.as_deref(), Some("true"));
 
+    // The MSP's name, set once in the profile, heads the report. A name over 80 characters is
+    // refused by Rust, under the field.
+    app.click("[data-testid=operator-chip]").await?;
+    app.find("[data-testid=msp-form]").await?;
+    app.type_into("[data-testid=msp-name]", &"Northwind ".repeat(9))
+        .await?;
+    app.click("[data-testid=msp-save]").await?;
+    app.find("#msp-name-error").await?;
+    app.eventually(
+        "the refusal under the field",
+        Duration::from_secs(5),
+        || async { Ok(!app.text("#msp-name-error").await?.trim().is_empty()) },
+    )
+    .await?;
+    app.type_into("[data-testid=msp-name]", "Northwind IT Services")
+        .await?;
+    app.click("[data-testid=msp-save]").await?;
+    app.eventually("the name saved", Duration::from_secs(5), || async {
+        Ok(app
+            .text("[data-testid=toast]")
+            .await?
+            .contains("Prepared by Northwind IT Services"))
+    })
+    .await?;
+    app.screenshot("profile-msp-name-1360x860.png").await?;
+    app.resize(1024, 640).await?;
+    app.screenshot("profile-msp-name-1024x640.png").await?;
+    app.resize(1360, 860).await?;
+    app.click("[data-testid=profile-modal] button.close")
+        .await?;
+    app.eventually("the profile closed", Duration::from_secs(5), || async {
+        Ok(app.count("[data-testid=profile-modal]").await? == 0)
+    })
+    .await?;
+
     // Print / PDF from the top bar, saved where the test says.
     app.click("[data-testid=print-pdf]").await?;
     let mut pdf = None;
@@ -411,6 +446,25 @@ async fn setup_guide_audit_log_and_report_work_offline_in_demo_mode() -> Result<
         .output()?;
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("DEMO") && text.contains("NinjaOne") && text.contains("Page 1 of"));
+    // A document for the client: MSP and client named, the log verified (in memory in the
+    // demo), exceptions before the full table, a sign-off block.
+    assert!(
+        text.lines()
+            .any(|l| l.contains("Prepared by Northwind IT Services for ")),
+        "{text}"
+    );
+    assert!(
+        text.contains("Audit log verified:") && text.contains("demo: the log is kept in memory"),
+        "{text}"
+    );
+    let exceptions = text
+        .find("Exceptions: keys that need action")
+        .ok_or("no exceptions section")?;
+    let table = text
+        .find("All stored keys, most urgent first")
+        .ok_or("no key table")?;
+    assert!(exceptions < table, "exceptions first");
+    assert!(text.contains("Sign-off") && text.contains("Keys within policy"));
     let page_one = akv_tests::e2e::artifacts_dir().join("demo-report-page1");
     let rendered = std::process::Command::new("pdftoppm")
         .args(["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"])

@@ -100,7 +100,10 @@ async fn run() {
         Err(error) => eprintln!("inventory CSV failed: {error}"),
     }
     let started = Instant::now();
-    match console.report_pdf(&operator, now).await {
+    match console
+        .report_pdf(&operator, "Northwind IT Services", now)
+        .await
+    {
         Ok(bytes) => timed("PDF report", started, format!("{} bytes", bytes.len())),
         Err(error) => eprintln!("PDF report failed: {error}"),
     }

@@ -42,6 +42,10 @@ pub struct ConsoleConfig {
     /// Every remembered client (one vault each), in the sidebar's order.
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
+    /// The MSP's name printed on every report, set once per installation. Validated when set
+    /// (one line, at most 80 characters) and again when read, as the file is only a claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msp_name: Option<String>,
 }
 
 /// A client (an MSP customer) as the config remembers it: a name and its connection. Its secret
@@ -374,6 +378,7 @@ mod tests {
                     home_tenant_id: None,
                 },
             }],
+            msp_name: Some("Northwind IT Services".into()),
         };
         save(dir.path(), &config).expect("save");
         assert_eq!(load(dir.path()).expect("load"), config);

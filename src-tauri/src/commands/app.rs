@@ -5,7 +5,7 @@ use tauri::{AppHandle, Runtime};
 use super::{Core, announce_status, ask_native, show_reminders};
 use akv_core::domain::policy::Role;
 use akv_core::error::AppResult;
-use akv_core::session::{AppStatus, ReminderView};
+use akv_core::session::{AppStatus, ReminderView, ReportSettings};
 
 #[tauri::command]
 pub async fn app_status(core: Core<'_>) -> AppResult<AppStatus> {
@@ -26,6 +26,18 @@ pub async fn start_demo<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppRes
 #[tauri::command]
 pub async fn set_profile(core: Core<'_>, name: String, role: Option<Role>) -> AppResult<AppStatus> {
     core.set_profile(&name, role).await
+}
+
+/// The report settings of this installation (the MSP's name on every report).
+#[tauri::command]
+pub fn report_settings(core: Core<'_>) -> ReportSettings {
+    core.report_settings()
+}
+
+/// Set the MSP's name printed on reports; Rust validates it (one line, at most 80 characters).
+#[tauri::command]
+pub fn set_msp_name(core: Core<'_>, name: String) -> AppResult<ReportSettings> {
+    core.set_msp_name(&name)
 }
 
 /// The expiry reminders found at the last check and not yet shown in the window.

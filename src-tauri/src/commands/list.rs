@@ -6,6 +6,8 @@ pub const COMMANDS: &[&str] = &[
     "app_status",
     "start_demo",
     "set_profile",
+    "report_settings",
+    "set_msp_name",
     "pending_reminders",
     "reminders_shown",
     // Connection

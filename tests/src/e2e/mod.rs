@@ -303,6 +303,13 @@ impl App {
         Ok(())
     }
 
+    /// Resize the window, e.g. to the minimum 1,024 × 640 the app allows, for screenshots at
+    /// both sizes a technician uses.
+    pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
+        self.client.set_window_size(width, height).await?;
+        Ok(())
+    }
+
     pub async fn text(&self, css: &str) -> Result<String> {
         Ok(self.find(css).await?.text().await?)
     }

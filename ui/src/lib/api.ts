@@ -25,6 +25,7 @@ import type { KeyDetail } from "./bindings/KeyDetail";
 import type { KeySettingsRequest } from "./bindings/KeySettingsRequest";
 import type { Notice } from "./bindings/Notice";
 import type { PingReport } from "./bindings/PingReport";
+import type { ReportSettings } from "./bindings/ReportSettings";
 import type { Role } from "./bindings/Role";
 import type { RotateOutcome } from "./bindings/RotateOutcome";
 import type { RotateRequest } from "./bindings/RotateRequest";
@@ -83,6 +84,8 @@ export const api = {
   startDemo: () => call<AppStatus>("start_demo"),
   /** The role is sent only in demo mode; Rust refuses one anywhere else. */
   setProfile: (name: string, role: Role | null) => call<AppStatus>("set_profile", { name, role }),
+  reportSettings: () => call<ReportSettings>("report_settings"),
+  setMspName: (name: string) => call<ReportSettings>("set_msp_name", { name }),
 
   connect: (request: ConnectRequest) => call<AppStatus>("connect", { request }),
   /** Add a client (no id) or change one, and connect it. */

@@ -5,13 +5,17 @@ use chrono::{DateTime, Utc};
 use super::procedure::UsedBy;
 use super::vault::{VaultRow, build_rows};
 use super::{AuditResult, Console, Operator};
-use crate::audit::AuditAction;
+use crate::audit::{AnchorCheck, ProblemKind, VerifyReport};
+use crate::audit::{AuditAction, Outcome};
 use crate::domain::catalog::Category;
 use crate::domain::keys::KeyStatus;
 use crate::domain::status::{ClientCounts, StatusAbout};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::report::csv::CsvWriter;
-use crate::report::{ReportInput, ReportRow, ReportSummary, ScheduleRow, pdf};
+use crate::report::{
+    AuditCheck, MissingVendor, ReportInput, ReportRow, ReportSummary, ScheduleRow, pdf,
+    report_status,
+};
 use std::collections::HashMap;
 
 const NONE: &str = "—";
@@ -42,11 +46,10 @@ fn report_row(row: &VaultRow, lists: &UsedByLists) -> ReportRow {
             None => row.vendor_name.clone(),
         },
         category: row.category,
-        status: row.facts.status,
+        status: report_status(&row.facts),
         masked_preview: or_none(&row.masked_preview),
         expiry: or_none(&row.facts.expiry),
-        days_left: compact_days(row),
-        interval: format!("{} d", row.interval_days),
+        interval_days: row.interval_days,
         last_rotated: or_none(&row.last_rotated),
         next_due: or_none(&row.facts.next_due),
         owner: if row.owner.is_empty() {
@@ -58,16 +61,6 @@ fn report_row(row: &VaultRow, lists: &UsedByLists) -> ReportRow {
             cell if cell.is_empty() => NONE.to_string(),
             cell => cell,
         },
-    }
-}
-
-/// Days left in a report cell: "240 d", "today", "expired" or "—".
-fn compact_days(row: &VaultRow) -> String {
-    match row.facts.days_to_expiry {
-        None => NONE.to_string(),
-        Some(_) if row.facts.status == KeyStatus::Expired => "expired".to_string(),
-        Some(0) => "today".to_string(),
-        Some(days) => format!("{days} d"),
     }
 }
 
@@ -99,16 +92,42 @@ pub fn schedule(rows: &[VaultRow]) -> Vec<ScheduleRow> {
         .collect()
 }
 
+/// Who the report is for and what was checked besides the keys.
+pub struct ReportContext {
+    pub msp_name: String,
+    pub client_name: String,
+    pub vault_label: String,
+    pub audit: AuditCheck,
+    pub rotations_in_period: Option<usize>,
+}
+
 pub fn report_input(
     rows: &[VaultRow],
     counts: &ClientCounts,
     used_by: &UsedByLists,
-    vault_label: String,
+    context: ReportContext,
     operator: &Operator,
     now: DateTime<Utc>,
 ) -> ReportInput {
+    let mut keys: Vec<ReportRow> = rows
+        .iter()
+        .filter(|row| row.secret_name.is_some())
+        .map(|row| report_row(row, used_by))
+        .collect();
+    // Most urgent first; the stable sort keeps catalog order among equals.
+    keys.sort_by_key(|row| row.status.urgency);
+    let missing = rows
+        .iter()
+        .filter(|row| row.secret_name.is_none())
+        .map(|row| MissingVendor {
+            vendor: row.vendor_name.clone(),
+            category: row.category,
+        })
+        .collect();
     ReportInput {
-        vault_label,
+        msp_name: context.msp_name,
+        client_name: context.client_name,
+        vault_label: context.vault_label,
         generated_at: now,
         operator: format!("{} ({})", operator.name, operator.role_label()),
         summary: ReportSummary {
@@ -120,8 +139,91 @@ pub fn report_input(
             disabled: counts.disabled,
             vendors_without_key: counts.no_key,
         },
-        rows: rows.iter().map(|row| report_row(row, used_by)).collect(),
+        rows: keys,
+        missing,
         schedule: schedule(rows),
+        audit: context.audit,
+        rotations_in_period: context.rotations_in_period,
+    }
+}
+
+/// "1 entry", "1,204 entries".
+fn entries(count: u64) -> String {
+    let digits = count.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped} {}", if count == 1 { "entry" } else { "entries" })
+}
+
+/// The report's verification line, from the same check as the Audit tab's Verify.
+pub fn audit_check(result: &AppResult<VerifyReport>, demo: bool, now: DateTime<Utc>) -> AuditCheck {
+    let when = now.format("%Y-%m-%d %H:%M UTC");
+    match result {
+        Ok(report) if report.intact => {
+            let anchored = match report.anchor {
+                AnchorCheck::Matched => {
+                    "hash chain intact and matching the head anchored in the vault"
+                }
+                _ if demo => {
+                    "hash chain intact (demo: the log is kept in memory, not anchored in a vault)"
+                }
+                _ => "hash chain intact (no anchor in the vault to compare)",
+            };
+            AuditCheck {
+                intact: Some(true),
+                line: format!(
+                    "Audit log verified: {}, {anchored} (checked {when}).",
+                    entries(report.entries_checked)
+                ),
+            }
+        }
+        Ok(report) => {
+            let problem = report.problem.as_ref();
+            let at = problem
+                .and_then(|p| p.seq)
+                .map(|seq| format!(" at entry {seq}"))
+                .unwrap_or_default();
+            let what = problem
+                .map(|p| p.kind)
+                .map_or("not intact", ProblemKind::label);
+            // Edits, deletions, reordering and a cut tail break the hash chain itself; the
+            // other findings (a missing anchor, an unacknowledged tampering) leave it linked.
+            let chain = problem.is_some_and(|p| {
+                matches!(
+                    p.kind,
+                    ProblemKind::Edited
+                        | ProblemKind::Deleted
+                        | ProblemKind::Reordered
+                        | ProblemKind::TruncatedTail
+                        | ProblemKind::Rewritten
+                        | ProblemKind::TornLine
+                )
+            });
+            let line = if chain {
+                format!(
+                    "Audit log: chain broken{at} ({what}); {} verified before it (checked {when}).",
+                    entries(report.entries_checked)
+                )
+            } else {
+                format!(
+                    "Audit log not intact: {what}{at}; {} checked (checked {when}).",
+                    entries(report.entries_checked)
+                )
+            };
+            AuditCheck {
+                intact: Some(false),
+                line,
+            }
+        }
+        Err(error) => AuditCheck {
+            intact: None,
+            line: format!("Audit log not verified: {} (tried {when}).", error.message),
+        },
     }
 }
 
@@ -243,22 +345,37 @@ impl Console {
         }
     }
 
-    /// One client's section of the PDF report, from its snapshot.
+    /// One client's section of the PDF report, from its snapshot, with the audit log verified
+    /// as the Audit tab's Verify does it. `msp_name` is the installation's setting.
     pub async fn report_section(
         &self,
         operator: &Operator,
+        msp_name: &str,
         now: DateTime<Utc>,
     ) -> AppResult<ReportInput> {
         let rows = self.current_rows(operator, now).await?;
         let counts = ClientCounts::of(&self.cached_keys(), now);
         let used_by = self.current_used_by().await;
+        let verified = self.verify_audit(operator).await.map(|v| v.report);
+        let audit = audit_check(&verified, self.is_demo(), now);
+        let rotations_in_period = (audit.intact == Some(true)).then(|| {
+            let start = now - chrono::Duration::days(crate::report::REVIEW_PERIOD_DAYS);
+            self.audit_log()
+                .entries()
+                .iter()
+                .filter(|e| e.action == AuditAction::Rotate && e.outcome == Outcome::Ok)
+                .filter(|e| e.timestamp >= start && e.timestamp <= now)
+                .count()
+        });
+        let context = ReportContext {
+            msp_name: msp_name.to_string(),
+            client_name: self.client().name.clone(),
+            vault_label: self.report_label(),
+            audit,
+            rotations_in_period,
+        };
         Ok(report_input(
-            &rows,
-            &counts,
-            &used_by,
-            self.report_label(),
-            operator,
-            now,
+            &rows, &counts, &used_by, context, operator, now,
         ))
     }
 
@@ -280,8 +397,13 @@ impl Console {
     }
 
     /// The PDF report's bytes; the report is audited.
-    pub async fn report_pdf(&self, operator: &Operator, now: DateTime<Utc>) -> AppResult<Vec<u8>> {
-        let input = self.report_section(operator, now).await?;
+    pub async fn report_pdf(
+        &self,
+        operator: &Operator,
+        msp_name: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<Vec<u8>> {
+        let input = self.report_section(operator, msp_name, now).await?;
         let rows = input.rows.len();
         let result = render_report(vec![input]).await;
         self.record_report(operator, result.as_ref().map(|_| ()), rows, 1)
@@ -322,5 +444,98 @@ impl Console {
         let bytes = inventory_csv(&[section]);
         self.record_export(operator).await;
         Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Problem;
+    use chrono::TimeZone;
+
+    fn report(intact: bool, entries: u64, problem: Option<(ProblemKind, u64)>) -> VerifyReport {
+        VerifyReport {
+            intact,
+            entries_checked: entries,
+            anchor: if intact {
+                AnchorCheck::Matched
+            } else {
+                AnchorCheck::Mismatch
+            },
+            problem: problem.map(|(kind, seq)| Problem {
+                kind,
+                seq: Some(seq),
+                line: None,
+                message: String::new(),
+            }),
+            summary: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_audit_line_names_the_result_the_entry_and_the_time() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 23, 10, 5, 0)
+            .single()
+            .expect("date");
+        let line = |result: AppResult<VerifyReport>, demo| audit_check(&result, demo, now);
+
+        let ok = line(Ok(report(true, 1204, None)), false);
+        assert_eq!(ok.intact, Some(true));
+        assert_eq!(
+            ok.line,
+            "Audit log verified: 1,204 entries, hash chain intact and matching the head anchored in the vault (checked 2026-11-23 10:05 UTC)."
+        );
+        let mut demo = report(true, 1, None);
+        demo.anchor = AnchorCheck::NotAvailable;
+        assert!(
+            line(Ok(demo), true)
+                .line
+                .starts_with("Audit log verified: 1 entry, ")
+        );
+
+        let edited = line(
+            Ok(report(false, 56, Some((ProblemKind::Edited, 57)))),
+            false,
+        );
+        assert_eq!(edited.intact, Some(false));
+        assert!(
+            edited
+                .line
+                .starts_with("Audit log: chain broken at entry 57 (edited); 56 entries verified"),
+            "{}",
+            edited.line
+        );
+        // A finding that leaves the chain linked is not called a broken chain.
+        let pending = line(
+            Ok(report(
+                false,
+                80,
+                Some((ProblemKind::TamperUnacknowledged, 12)),
+            )),
+            false,
+        );
+        assert!(
+            pending
+                .line
+                .starts_with("Audit log not intact: tampering not yet acknowledged at entry 12"),
+            "{}",
+            pending.line
+        );
+
+        let unreachable = line(
+            Err(AppError::new(
+                ErrorCode::ServiceUnavailable,
+                "The vault did not answer.",
+                "Try again.",
+            )),
+            false,
+        );
+        assert_eq!(unreachable.intact, None);
+        assert!(
+            unreachable
+                .line
+                .starts_with("Audit log not verified: The vault did not answer.")
+        );
     }
 }

@@ -148,7 +148,7 @@ async fn every_view_counts_the_same_keys_the_same_way() {
 
         let (console, operator) = core.client_console(&client.id).await.expect("client");
         let report = console
-            .report_section(&operator, now)
+            .report_section(&operator, "", now)
             .await
             .expect("report");
         let s = &report.summary;

@@ -18,12 +18,14 @@ mod headless;
 mod home;
 mod portfolio;
 mod reminders;
+mod report_settings;
 mod secret_expiry;
 mod status;
 
 pub use confirm::ConfirmPrompt;
 pub use portfolio::{BulkRequest, PortfolioFilter};
 pub use reminders::ReminderView;
+pub use report_settings::{MAX_MSP_NAME_CHARS, ReportSettings};
 pub use secret_expiry::{SecretExpiry, SecretExpiryView, SecretWarningLevel, WARN_DAYS};
 pub use status::{AppStatus, ClientCounts, ClientState, ClientStatus};
 

@@ -222,9 +222,10 @@ impl AppCore {
         now: DateTime<Utc>,
     ) -> AppResult<Vec<u8>> {
         let consoles = self.consoles(filter.client.as_deref()).await?;
+        let msp_name = self.report_settings().msp_name.unwrap_or_default();
         let mut sections = Vec::with_capacity(consoles.len());
         for (console, operator) in &consoles {
-            sections.push(console.report_section(operator, now).await?);
+            sections.push(console.report_section(operator, &msp_name, now).await?);
         }
         let sizes: Vec<usize> = sections.iter().map(|s| s.rows.len()).collect();
         let result = render_report(sections).await;
