@@ -8,15 +8,16 @@ use serde::Deserialize;
 use ts_rs::TS;
 
 use super::AppCore;
+use crate::domain::catalog;
 use crate::domain::keys::KeyStatus;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::service::adopt::UnmanagedView;
 use crate::service::report::{inventory_csv, render_report};
 use crate::service::rotation::{
     BulkItemResult, BulkProgress, BulkResult, RotateRequest, RotationCounts, RotationView,
     category_defaults, check_bulk_requests, count_rotation,
 };
-use crate::service::vault::{StatusCounts, VaultView, count_statuses};
+use crate::service::vault::{StatusCounts, VaultRow, VaultView, count_statuses};
 
 /// Which clients a portfolio view covers.
 #[derive(Debug, Clone, Default, Deserialize, TS)]
@@ -27,6 +28,36 @@ pub struct PortfolioFilter {
     #[serde(default)]
     #[ts(optional)]
     pub client: Option<String>,
+    /// One catalog vendor's keys only ("every SentinelOne key"): the Vault and Rotation views,
+    /// Rotate All Due's list and the CSV. `None` for every vendor.
+    #[serde(default)]
+    #[ts(optional)]
+    pub vendor: Option<String>,
+}
+
+impl PortfolioFilter {
+    /// The vendor asked for, checked against the catalog (the page is untrusted input).
+    fn vendor(&self) -> AppResult<Option<&str>> {
+        match self.vendor.as_deref() {
+            None => Ok(None),
+            Some(id) if catalog::vendor(id).is_some() => Ok(Some(id)),
+            Some(_) => Err(AppError::new(
+                ErrorCode::UnknownVendor,
+                "That vendor is not in the console's catalog.",
+                "Pick a vendor from the Vendor list of the Vault tab.",
+            )),
+        }
+    }
+}
+
+/// One vendor's rows of a client and their counts: how many of its keys are in each state, and
+/// whether the client has none of that vendor (counted as one vendor without a key).
+fn only_vendor(rows: Vec<VaultRow>, vendor: &str) -> (Vec<VaultRow>, StatusCounts) {
+    let rows: Vec<VaultRow> = rows.into_iter().filter(|r| r.vendor_id == vendor).collect();
+    let mut counts = count_statuses(&rows);
+    counts.vendors = 1;
+    counts.vendors_without_key = usize::from(counts.keys_stored == 0);
+    (rows, counts)
 }
 
 /// One key of Rotate All Due, with the client whose vault holds it.
@@ -57,26 +88,37 @@ impl AppCore {
         filter: &PortfolioFilter,
         now: DateTime<Utc>,
     ) -> AppResult<VaultView> {
+        let vendor = filter.vendor()?;
         let consoles = self.consoles(filter.client.as_deref()).await?;
         let single = consoles.len() == 1;
         let mut rows = Vec::new();
         let mut counts = StatusCounts::default();
         for (console, operator) in &consoles {
             let view = console.vault_view(operator, now).await?;
-            add_counts(&mut counts, &view.counts);
-            counts.vendors = view.counts.vendors;
+            let (view_rows, view_counts) = match vendor {
+                Some(vendor) => only_vendor(view.rows, vendor),
+                None => (view.rows, view.counts),
+            };
+            add_counts(&mut counts, &view_counts);
+            counts.vendors = view_counts.vendors;
             if single {
-                rows.extend(view.rows);
+                rows.extend(view_rows);
             } else {
                 rows.extend(
-                    view.rows
+                    view_rows
                         .into_iter()
                         .filter(|row| row.status != KeyStatus::NoKey),
                 );
             }
         }
         if single {
+            let vendors = counts.vendors;
+            let without = counts.vendors_without_key;
             counts = count_statuses(&rows);
+            if vendor.is_some() {
+                counts.vendors = vendors;
+                counts.vendors_without_key = without;
+            }
         }
         Ok(VaultView { rows, counts })
     }
@@ -87,10 +129,16 @@ impl AppCore {
         filter: &PortfolioFilter,
         now: DateTime<Utc>,
     ) -> AppResult<RotationView> {
+        let vendor = filter.vendor()?;
         let consoles = self.consoles(filter.client.as_deref()).await?;
         let mut rows = Vec::new();
         for (console, operator) in &consoles {
-            rows.extend(console.rotation_view(operator, now).await?.rows);
+            let view = console.rotation_view(operator, now).await?;
+            rows.extend(
+                view.rows
+                    .into_iter()
+                    .filter(|row| vendor.is_none_or(|v| row.vendor_id == v)),
+            );
         }
         rows.sort_by(|a, b| {
             a.days_to_due
@@ -231,6 +279,14 @@ impl AppCore {
         filter: &PortfolioFilter,
         now: DateTime<Utc>,
     ) -> AppResult<Vec<u8>> {
+        if filter.vendor.is_some() {
+            // A client's report states its whole inventory; a vendor's slice is the CSV's job.
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "The report always covers every vendor of a client.",
+                "Clear the vendor filter to print the report, or export the filtered keys as CSV.",
+            ));
+        }
         let consoles = self.consoles(filter.client.as_deref()).await?;
         let mut sections = Vec::with_capacity(consoles.len());
         for (console, operator) in &consoles {
@@ -252,12 +308,16 @@ impl AppCore {
         filter: &PortfolioFilter,
         now: DateTime<Utc>,
     ) -> AppResult<Vec<u8>> {
+        let vendor = filter.vendor()?;
         let consoles = self.consoles(filter.client.as_deref()).await?;
         let mut sections = Vec::with_capacity(consoles.len());
         for (console, operator) in &consoles {
             let (mut rows, lists) = console.inventory_rows(operator, now).await?;
             if consoles.len() > 1 {
                 rows.retain(|row| row.status != KeyStatus::NoKey);
+            }
+            if let Some(vendor) = vendor {
+                rows.retain(|row| row.vendor_id == vendor);
             }
             sections.push((rows, lists));
         }
