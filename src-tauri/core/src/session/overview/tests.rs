@@ -210,7 +210,7 @@ async fn forty_demo_clients_open_worst_first_with_refresh_trouble_on_the_row() {
     let outdated = overview
         .rows
         .iter()
-        .find(|r| r.name == "Lamna Healthcare")
+        .find(|r| r.name == "Lucerne Publishing")
         .expect("the outdated client");
     assert_eq!(outdated.refresh, Some(RefreshHealth::Outdated));
     assert_eq!(outdated.refresh_label, "Outdated: refreshed 47 min ago");
