@@ -122,7 +122,7 @@ impl DemoStore {
                 .collect();
             // The troubled keys start at a different vendor for each client.
             let start = variant.wrapping_mul(7) % vendors.len().max(1);
-            let mut troubled = 0usize;
+            // The first `expired` keys from there expire, the next `overdue` are overdue, …
             for position in 0..vendors.len() {
                 let (index, vendor, base) = &vendors[(start + position) % vendors.len()];
                 let interval = i64::from(vendor.default_interval_days());
@@ -134,16 +134,15 @@ impl DemoStore {
                     enabled: true,
                     versions: base.versions,
                 };
-                let k = troubled as i64;
+                let k = position as i64;
                 let v = variant as i64;
-                if troubled < health.expired {
+                if position < health.expired {
                     plan.expires_in_days = Some(-(1 + (v * 3 + k * 4) % 25));
-                } else if troubled < health.expired + health.overdue {
+                } else if position < health.expired + health.overdue {
                     plan.rotated_days_ago = interval + 2 + (v * 7 + k * 5) % 60;
-                } else if troubled < health.expired + health.overdue + health.due {
+                } else if position < health.expired + health.overdue + health.due {
                     plan.rotated_days_ago = interval - 3 - (v + k) % 10;
                 }
-                troubled += 1;
                 state
                     .secrets
                     .insert(vendor.id.clone(), seed_secret(vendor, &plan, *index, now));
