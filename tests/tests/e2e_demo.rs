@@ -377,6 +377,9 @@ async fn text_of(app: &App, css: &str) -> Result<String> {
         .to_string())
 }
 
+/// Cancel, in the open dialog.
+const CANCEL_DIALOG: &str = "[...document.querySelectorAll('[role=dialog] button')].find(b => b.textContent.trim() === 'Cancel').click(); return true;";
+
 async fn overview_rows(app: &App) -> Result<Vec<(String, String)>> {
     let rows = app
         .eval(
@@ -546,6 +549,33 @@ async fn forty_demo_clients_open_on_an_overview_worst_first_with_search() -> Res
     let bar = app.text("[data-testid=vendor-bar]").await?;
     assert!(bar.contains("SentinelOne keys across 40 clients"), "{bar}");
     app.screenshot("vendor-filter-forty-1360x860.png").await?;
+    // Acting on the result: Rotate All Due with only the SentinelOne keys that are due.
+    let secrets = "return [...new Set([...document.querySelectorAll('[data-testid=bulk-row]')].map(r => r.dataset.secret))];";
+    app.click("[data-testid=vendor-rotate]").await?;
+    app.eventually(
+        "SentinelOne's due keys only",
+        Duration::from_secs(10),
+        || async { Ok(app.eval(secrets).await? == serde_json::json!(["sentinelone"])) },
+    )
+    .await?;
+    app.eval(CANCEL_DIALOG).await?;
+    app.eventually("the dialog closed", Duration::from_secs(10), || async {
+        Ok(app.count("[data-testid=bulk-row]").await? == 0)
+    })
+    .await?;
+    // The sidebar's Rotate All Due is every vendor's again.
+    app.click("[data-testid=sidebar-rotate-all]").await?;
+    app.eventually(
+        "every vendor's due keys",
+        Duration::from_secs(10),
+        || async { Ok(app.eval(secrets).await?.as_array().map_or(0, Vec::len) > 1) },
+    )
+    .await?;
+    app.eval(CANCEL_DIALOG).await?;
+    app.eventually("the dialog closed", Duration::from_secs(10), || async {
+        Ok(app.count("[data-testid=bulk-row]").await? == 0)
+    })
+    .await?;
 
     // The minimum window: the overview still shows the summary and the worst clients.
     app.client.set_window_size(1024, 640).await?;
