@@ -280,6 +280,11 @@ impl Console {
         self.snapshot().listing.keys.clone()
     }
 
+    /// Look at the keys without copying them (the overview reads forty clients' on every status).
+    pub(crate) fn with_keys<T>(&self, look: impl FnOnce(&[KeyRecord]) -> T) -> T {
+        look(&self.snapshot().listing.keys)
+    }
+
     /// The secrets of the vault that are not console keys.
     pub fn unmanaged_secrets(&self) -> Vec<UnmanagedSecret> {
         self.snapshot().listing.unmanaged.clone()

@@ -156,12 +156,9 @@ pub fn next_deadline(keys: &[KeyRecord], now: DateTime<Utc>) -> Option<Deadline>
     })
 }
 
-/// One client's row (its rank set later, once every row is known).
-pub fn overview_row(
-    client: &ClientStatus,
-    keys: &[KeyRecord],
-    now: DateTime<Utc>,
-) -> ClientOverviewRow {
+/// One client's row, with its next deadline from [`next_deadline`] (its rank is set later, once
+/// every row is known).
+pub fn overview_row(client: &ClientStatus, deadline: Option<Deadline>) -> ClientOverviewRow {
     let counts = client.counts.clone().unwrap_or_default();
     let connected = client.state == ClientState::Connected;
     let refresh = client.snapshot.as_ref().filter(|_| connected);
@@ -214,11 +211,7 @@ pub fn overview_row(
         expired: counts.expired,
         overdue: counts.overdue,
         due_soon: counts.due_soon,
-        next_deadline: if connected {
-            next_deadline(keys, now)
-        } else {
-            None
-        },
+        next_deadline: deadline.filter(|_| connected),
         last_refresh: refresh.and_then(|s| s.listed_at.clone()),
         refresh: health,
         refresh_label: refresh
@@ -256,25 +249,21 @@ impl AppCore {
         clients: &[ClientStatus],
         now: DateTime<Utc>,
     ) -> Vec<ClientOverviewRow> {
-        let keys: Vec<(String, Vec<KeyRecord>)> = self.with_slots(|slots| {
+        let mut deadlines: std::collections::HashMap<String, Deadline> = self.with_slots(|slots| {
             slots
                 .iter()
                 .filter_map(|slot: &Slot| {
-                    slot.connection()
-                        .map(|c| (slot.config.id.clone(), c.console.cached_keys()))
+                    let connection = slot.connection()?;
+                    let deadline = connection
+                        .console
+                        .with_keys(|keys| next_deadline(keys, now))?;
+                    Some((slot.config.id.clone(), deadline))
                 })
                 .collect()
         });
         let mut rows: Vec<ClientOverviewRow> = clients
             .iter()
-            .map(|client| {
-                let client_keys = keys
-                    .iter()
-                    .find(|(id, _)| *id == client.id)
-                    .map(|(_, k)| k.as_slice())
-                    .unwrap_or_default();
-                overview_row(client, client_keys, now)
-            })
+            .map(|client| overview_row(client, deadlines.remove(&client.id)))
             .collect();
         rank_rows(&mut rows);
         rows
