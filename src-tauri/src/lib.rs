@@ -18,13 +18,22 @@ use akv_core::session::{AppCore, AppPaths, BrowserOpener, StatusListener};
 const REMINDER_INTERVAL: Duration = Duration::from_secs(4 * 60 * 60);
 
 /// Every connected client's vault is listed again this often in the background (one listing per
-/// client), so keys changed at another console or in the Portal show up without a Refresh.
-const REFRESH_INTERVAL: Duration = Duration::from_secs(5 * 60);
+/// client), so keys changed at another console or in the Portal show up without a Refresh. The
+/// core marks data older than two of these as outdated.
+const REFRESH_INTERVAL: Duration = akv_core::service::snapshot::AUTO_REFRESH_INTERVAL;
 
 /// `--demo` (or `AKV_DEMO=1`) starts in demo mode and keeps the whole session in memory.
 fn demo_requested() -> bool {
     std::env::args().any(|a| a == "--demo")
         || std::env::var("AKV_DEMO").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// How many clients the demo seeds: `--demo-clients=N` or `AKV_DEMO_CLIENTS=N` (training a
+/// portfolio of forty), checked by the core; `None` keeps the default three.
+fn demo_clients_requested() -> Option<String> {
+    std::env::args()
+        .find_map(|a| a.strip_prefix("--demo-clients=").map(str::to_string))
+        .or_else(|| std::env::var("AKV_DEMO_CLIENTS").ok())
 }
 
 pub fn run() {
@@ -59,7 +68,10 @@ pub fn run() {
             let status_handle = app.handle().clone();
             let on_status: StatusListener =
                 Arc::new(move || commands::announce_status(&status_handle));
-            let core = AppCore::new(paths, demo, notifier);
+            let mut core = AppCore::new(paths, demo, notifier);
+            if let Some(asked) = demo_clients_requested() {
+                core = core.with_demo_clients_asked(&asked);
+            }
             #[cfg(windows)]
             let core = core.adopting_roaming_data(&app.path().app_data_dir()?);
             let core = Arc::new(core.with_front_end(browser, on_status).with_test_hooks());
@@ -107,6 +119,7 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::app::app_status,
+            commands::app::client_overview,
             commands::app::start_demo,
             commands::app::set_profile,
             commands::app::report_settings,

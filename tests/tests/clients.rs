@@ -90,6 +90,7 @@ async fn two_clients_in_two_tenants_connect_side_by_side_and_never_mix() {
         .vault_view(
             &PortfolioFilter {
                 client: Some(contoso_id.clone()),
+                ..Default::default()
             },
             Utc::now(),
         )

@@ -85,6 +85,12 @@ async fn two_clients_side_by_side_in_the_portfolio_and_one_removed() -> Result<(
             .await?,
         2
     );
+    // All clients opens on the client overview, one row per client; the keys are one click away.
+    app.eventually("two overview rows", Duration::from_secs(10), || async {
+        Ok(app.count("[data-testid=overview-row]").await? == 2)
+    })
+    .await?;
+    app.show_all_keys().await?;
 
     // Add a key while both are shown: the modal asks which client's vault gets it.
     app.click("[data-testid=add-key]").await?;
@@ -127,6 +133,9 @@ async fn two_clients_side_by_side_in_the_portfolio_and_one_removed() -> Result<(
     // Opened alone, the client's vendors without a key are listed too, without the Client column.
     assert_eq!(app.count("[data-testid=row-client]").await?, 0);
     app.click("[data-testid=client-all]").await?;
+    app.wait_for("[data-testid=overview-row]", Duration::from_secs(10))
+        .await?;
+    app.show_all_keys().await?;
     app.wait_for("[data-testid=row-client]", Duration::from_secs(10))
         .await?;
 

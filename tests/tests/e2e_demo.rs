@@ -114,8 +114,9 @@ async fn vault_tab_lists_vendors_searches_and_adds_a_key_without_leaking_it() ->
     let profile = Profile::new("demo-vault")?;
     let app = App::launch("demo-vault", &profile, Launch::demo()).await?;
 
-    // The demo opens on the Vault tab with its three fictitious clients side by side: a
-    // Client column, every client's keys (vendors without a key are only counted).
+    // The demo opens on the client overview of its three fictitious clients; "All keys" shows
+    // them side by side: a Client column, every client's keys (vendors without a key are only
+    // counted).
     app.eventually(
         "three clients in the sidebar",
         Duration::from_secs(20),
@@ -127,6 +128,11 @@ async fn vault_tab_lists_vendors_searches_and_adds_a_key_without_leaking_it() ->
         },
     )
     .await?;
+    app.eventually("three overview rows", Duration::from_secs(20), || async {
+        Ok(app.count("[data-testid=overview-row]").await? == 3)
+    })
+    .await?;
+    app.show_all_keys().await?;
     app.wait_for("[data-testid=row-client]", Duration::from_secs(10))
         .await?;
     let clients = app
@@ -339,7 +345,7 @@ async fn setup_guide_audit_log_and_report_work_offline_in_demo_mode() -> Result<
     let saves = tempfile::tempdir()?;
     let launch = Launch::demo().with_env("AKV_E2E_SAVE_DIR", saves.path().display().to_string());
     let app = App::launch("demo-offline", &profile, launch).await?;
-    app.find("[data-testid=vault-row]").await?;
+    app.find("[data-testid=overview-row]").await?;
 
     // The Setup Guide: four phases, CLI commands with copy buttons.
     app.click("[data-testid=tab-setup]").await?;
@@ -491,11 +497,287 @@ async fn the_theme_follows_the_operating_system() -> Result<()> {
             Launch::demo().with_env("GTK_THEME", theme),
         )
         .await?;
+        app.find("[data-testid=overview-row]").await?;
+        app.show_all_keys().await?;
         app.find("[data-testid=vault-row]").await?;
         let colour = app.eval(background).await?;
         assert_eq!(colour.as_str(), Some(expected), "{theme}");
         app.screenshot(shot).await?;
         app.quit().await;
     }
+    Ok(())
+}
+
+/// The overview's order of trouble, worst first (Rust's `Attention`).
+const ATTENTION: [&str; 7] = [
+    "expired",
+    "overdue",
+    "unreachable",
+    "due",
+    "outdated",
+    "in-order",
+    "not-connected",
+];
+
+/// An element's text whether or not it is scrolled into view (WebDriver's text is the visible
+/// text only).
+async fn text_of(app: &App, css: &str) -> Result<String> {
+    let script = format!("return document.querySelector(\"{css}\")?.textContent.trim() ?? '';");
+    Ok(app
+        .eval(&script)
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// Cancel, in the open dialog.
+const CANCEL_DIALOG: &str = "[...document.querySelectorAll('[role=dialog] button')].find(b => b.textContent.trim() === 'Cancel').click(); return true;";
+
+async fn overview_rows(app: &App) -> Result<Vec<(String, String)>> {
+    let rows = app
+        .eval(
+            "return [...document.querySelectorAll('[data-testid=overview-row]')].map(r => [r.dataset.client, r.dataset.attention]);",
+        )
+        .await?;
+    Ok(serde_json::from_value(rows)?)
+}
+
+/// Is the element entirely inside the window (seen without scrolling)?
+async fn in_view(app: &App, css: &str) -> Result<bool> {
+    let script = format!(
+        "const r = document.querySelector(\"{css}\").getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth;"
+    );
+    Ok(app.eval(&script).await? == serde_json::json!(true))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_demo_clients_open_on_an_overview_worst_first_with_search() -> Result<()> {
+    let _serial = akv_tests::e2e::exclusive().await;
+    let profile = Profile::new("demo-forty")?;
+    let launch = Launch::demo().with_env("AKV_DEMO_CLIENTS", "40");
+    let app = App::launch("demo-forty", &profile, launch).await?;
+    app.eventually(
+        "forty clients connected",
+        Duration::from_secs(40),
+        || async {
+            Ok(app
+                .count("[data-testid=client-item][data-state=connected]")
+                .await?
+                == 40)
+        },
+    )
+    .await?;
+    app.eventually("forty overview rows", Duration::from_secs(20), || async {
+        Ok(app.count("[data-testid=overview-row]").await? == 40)
+    })
+    .await?;
+
+    // Worst first: expired keys at the top, the kinds of trouble never out of order.
+    let rows = overview_rows(&app).await?;
+    let severity = |attention: &str| ATTENTION.iter().position(|a| *a == attention);
+    assert!(
+        rows.windows(2)
+            .all(|w| severity(&w[0].1) <= severity(&w[1].1) && severity(&w[0].1).is_some()),
+        "{rows:?}"
+    );
+    assert_eq!(rows[0].1, "expired", "{rows:?}");
+    assert!(rows.iter().any(|r| r.1 == "in-order"), "{rows:?}");
+    let summary = app.text("[data-testid=overview-summary]").await?;
+    assert!(
+        summary.ends_with("of 40 clients need attention."),
+        "{summary}"
+    );
+    // A failed and an outdated refresh are said on the row, in words.
+    let refresh = |client: &str| {
+        format!("[data-testid=overview-row][data-client='{client}'] [data-testid=overview-refresh]")
+    };
+    app.screenshot("overview-forty-1360x860.png").await?;
+    let failed = text_of(&app, &refresh("Coho Winery")).await?;
+    assert!(failed.starts_with("Refresh failed "), "{failed}");
+    let outdated = text_of(&app, &refresh("Lucerne Publishing")).await?;
+    assert_eq!(outdated, "Outdated: refreshed 47 min ago");
+    // The sidebar lists the clients in the same order by default, says what its dot means and
+    // names the failed refresh on the row.
+    let sidebar = app
+        .eval(
+            "return [...document.querySelectorAll('[data-testid=client-item]')].map(c => c.dataset.client);",
+        )
+        .await?;
+    let overview_order: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(sidebar, serde_json::json!(overview_order));
+    assert_eq!(
+        app.find("[data-testid=client-dot]")
+            .await?
+            .attr("aria-label")
+            .await?
+            .as_deref(),
+        Some("Connection: connected")
+    );
+    assert!(
+        app.text("[data-testid=client-legend]")
+            .await?
+            .contains("not connected")
+    );
+    let stale = text_of(
+        &app,
+        "[data-testid=client-item][data-client='Coho Winery'] [data-testid=client-stale]",
+    )
+    .await?;
+    assert_eq!(stale, "refresh failed");
+    // Seen without scrolling at the default size: the summary and the worst client.
+    assert!(in_view(&app, "[data-testid=overview-summary]").await?);
+    assert!(in_view(&app, "[data-testid=overview-row]").await?);
+    app.screenshot("overview-forty-1360x860.png").await?;
+
+    // Search keeps worst first.
+    app.type_into("[data-testid=overview-search]", "dental")
+        .await?;
+    app.eventually(
+        "only the dental clients",
+        Duration::from_secs(10),
+        || async {
+            let rows = overview_rows(&app).await?;
+            Ok(!rows.is_empty() && rows.iter().all(|r| r.0.contains("Dental")))
+        },
+    )
+    .await?;
+    let dental = overview_rows(&app).await?;
+    assert!(dental.len() >= 2, "{dental:?}");
+    let expected: Vec<_> = rows
+        .iter()
+        .filter(|r| r.0.contains("Dental"))
+        .cloned()
+        .collect();
+    assert_eq!(dental, expected);
+
+    // Enter on a row opens that client alone.
+    let first = dental[0].0.clone();
+    let row = app.find("[data-testid=overview-row]").await?;
+    app.client
+        .execute("arguments[0].focus();", vec![serde_json::to_value(&row)?])
+        .await?;
+    row.send_keys("\u{E007}").await?;
+    app.eventually(
+        "the client opened alone",
+        Duration::from_secs(10),
+        || async {
+            Ok(app
+                .find(&format!("[data-testid=client-item][data-client='{first}']"))
+                .await?
+                .attr("aria-current")
+                .await?
+                .as_deref()
+                == Some("true"))
+        },
+    )
+    .await?;
+    app.wait_for("[data-testid=vault-row]", Duration::from_secs(10))
+        .await?;
+    assert!(
+        app.count("[data-testid=row-client]").await? == 0,
+        "one client alone has no Client column"
+    );
+
+    // Back to All clients: the overview; the keys of every client one click away, and one
+    // vendor's keys across every client.
+    app.click("[data-testid=client-all]").await?;
+    app.wait_for("[data-testid=overview-row]", Duration::from_secs(10))
+        .await?;
+    app.show_all_keys().await?;
+    app.wait_for("[data-testid=row-client]", Duration::from_secs(10))
+        .await?;
+    app.find("[data-testid=vendor-filter]")
+        .await?
+        .select_by_value("sentinelone")
+        .await?;
+    app.eventually("only SentinelOne keys", Duration::from_secs(10), || async {
+        let vendors = app
+            .eval(
+                "return [...new Set([...document.querySelectorAll('[data-testid=vault-row]')].map(r => r.dataset.vendor))];",
+            )
+            .await?;
+        Ok(vendors == serde_json::json!(["sentinelone"]))
+    })
+    .await?;
+    let bar = app.text("[data-testid=vendor-bar]").await?;
+    assert!(bar.contains("SentinelOne keys across 40 clients"), "{bar}");
+    app.screenshot("vendor-filter-forty-1360x860.png").await?;
+    // Acting on the result: Rotate All Due with only the SentinelOne keys that are due.
+    let secrets = "return [...new Set([...document.querySelectorAll('[data-testid=bulk-row]')].map(r => r.dataset.secret))];";
+    app.click("[data-testid=vendor-rotate]").await?;
+    app.eventually(
+        "SentinelOne's due keys only",
+        Duration::from_secs(10),
+        || async { Ok(app.eval(secrets).await? == serde_json::json!(["sentinelone"])) },
+    )
+    .await?;
+    app.eval(CANCEL_DIALOG).await?;
+    app.eventually("the dialog closed", Duration::from_secs(10), || async {
+        Ok(app.count("[data-testid=bulk-row]").await? == 0)
+    })
+    .await?;
+    // The sidebar's Rotate All Due is every vendor's again.
+    app.click("[data-testid=sidebar-rotate-all]").await?;
+    app.eventually(
+        "every vendor's due keys",
+        Duration::from_secs(10),
+        || async { Ok(app.eval(secrets).await?.as_array().map_or(0, Vec::len) > 1) },
+    )
+    .await?;
+    app.eval(CANCEL_DIALOG).await?;
+    app.eventually("the dialog closed", Duration::from_secs(10), || async {
+        Ok(app.count("[data-testid=bulk-row]").await? == 0)
+    })
+    .await?;
+
+    // The minimum window: the overview still shows the summary and the worst clients.
+    app.client.set_window_size(1024, 640).await?;
+    app.eventually(
+        "the window at 1024 x 640",
+        Duration::from_secs(10),
+        || async {
+            let size = app
+                .eval("return [window.innerWidth, window.innerHeight];")
+                .await?;
+            let (w, h) = (size[0].as_i64().unwrap_or(0), size[1].as_i64().unwrap_or(0));
+            Ok((1000..=1024).contains(&w) && (600..=640).contains(&h))
+        },
+    )
+    .await?;
+    // Nothing but the tables scrolls: the window itself never does.
+    assert_eq!(
+        app.eval("return document.documentElement.scrollHeight <= window.innerHeight;")
+            .await?,
+        serde_json::json!(true)
+    );
+    app.screenshot("vendor-filter-forty-1024x640.png").await?;
+    app.click("[data-testid=view-overview]").await?;
+    app.type_into("[data-testid=overview-search]", "").await?;
+    app.eventually("forty overview rows", Duration::from_secs(10), || async {
+        Ok(app.count("[data-testid=overview-row]").await? == 40)
+    })
+    .await?;
+    assert!(in_view(&app, "[data-testid=overview-summary]").await?);
+    assert!(in_view(&app, "[data-testid=overview-row]").await?);
+    app.screenshot("overview-forty-1024x640.png").await?;
+    // The sidebar's compact mode: one line per client, kept for the next start.
+    app.click("[data-testid=client-compact]").await?;
+    assert_eq!(
+        app.eval("return localStorage.getItem('akv.sidebar.compact');")
+            .await?,
+        serde_json::json!("1")
+    );
+    let visible = app
+        .eval(
+            "const list = document.querySelector('[data-testid=client-list]').getBoundingClientRect(); return [...document.querySelectorAll('[data-testid=client-item]')].filter(c => c.getBoundingClientRect().bottom <= list.bottom).length;",
+        )
+        .await?;
+    assert!(
+        visible.as_u64().unwrap_or(0) >= 8,
+        "{visible} clients in view"
+    );
+    app.screenshot("sidebar-compact-1024x640.png").await?;
+    app.quit().await;
     Ok(())
 }

@@ -17,6 +17,7 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
     let _serial = akv_tests::e2e::exclusive().await;
     let profile = Profile::new("lifecycle")?;
     let app = App::launch("lifecycle", &profile, Launch::demo()).await?;
+    app.show_all_keys().await?;
     let huntress = "[data-testid=vault-row][data-vendor=huntress]";
     app.find(huntress).await?;
     let before = app

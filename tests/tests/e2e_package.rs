@@ -159,7 +159,8 @@ async fn the_deb_installs_and_the_installed_app_starts_in_demo_mode() -> Result<
     let json: serde_json::Value = serde_json::from_slice(&demo_status.stdout)?;
     assert_eq!(json["schema"], "akv-console.status/2", "{json}");
 
-    // The installed binary (not the build tree's) starts in demo mode and paints the Vault tab.
+    // The installed binary (not the build tree's) starts in demo mode and paints the client
+    // overview.
     let _serial = akv_tests::e2e::exclusive().await;
     let profile = Profile::new("package")?;
     let app = App::launch(
@@ -169,7 +170,7 @@ async fn the_deb_installs_and_the_installed_app_starts_in_demo_mode() -> Result<
     )
     .await?;
     app.eventually("the demo's rows", Duration::from_secs(30), || async {
-        Ok(app.count("[data-testid=vault-row]").await? > 0)
+        Ok(app.count("[data-testid=overview-row]").await? > 0)
     })
     .await?;
     let badge = app.text("[data-testid=connection-badge]").await?;

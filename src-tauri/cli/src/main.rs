@@ -300,6 +300,7 @@ where
             .client
             .as_ref()
             .and_then(|_| clients.first().map(|c| c.id.clone())),
+        ..Default::default()
     };
     let bytes = render(core, filter).await?;
     akv_core::config::write_atomically(path, &bytes)?;

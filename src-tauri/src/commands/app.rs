@@ -5,11 +5,17 @@ use tauri::{AppHandle, Runtime};
 use super::{Core, announce_status, ask_native, show_reminders};
 use akv_core::domain::policy::Role;
 use akv_core::error::AppResult;
-use akv_core::session::{AppStatus, ReminderView, ReportSettings};
+use akv_core::session::{AppStatus, ClientOverview, ReminderView, ReportSettings};
 
 #[tauri::command]
 pub async fn app_status(core: Core<'_>) -> AppResult<AppStatus> {
     Ok(core.status().await)
+}
+
+/// All clients' overview: one row per client, worst first.
+#[tauri::command]
+pub async fn client_overview(core: Core<'_>) -> AppResult<ClientOverview> {
+    Ok(core.client_overview(chrono::Utc::now()).await)
 }
 
 #[tauri::command]

@@ -4,6 +4,7 @@
 pub const COMMANDS: &[&str] = &[
     // Shell and profile
     "app_status",
+    "client_overview",
     "start_demo",
     "set_profile",
     "report_settings",

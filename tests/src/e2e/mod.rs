@@ -544,6 +544,15 @@ impl App {
         .await
     }
 
+    /// All clients as the flat list of every client's keys: with several clients connected the
+    /// Vault tab opens on the client overview.
+    pub async fn show_all_keys(&self) -> Result<()> {
+        self.click("[data-testid=view-keys]").await?;
+        self.wait_for("[data-testid=vault-tab]", Duration::from_secs(10))
+            .await?;
+        Ok(())
+    }
+
     /// Wait until the connection badge reads `expected`.
     pub async fn badge_is(&self, expected: &str) -> Result<()> {
         self.eventually(

@@ -13,6 +13,7 @@ import type { BulkProgress } from "./bindings/BulkProgress";
 import type { RotationProgress } from "./bindings/RotationProgress";
 import type { BulkRequest } from "./bindings/BulkRequest";
 import type { ClientRequest } from "./bindings/ClientRequest";
+import type { ClientOverview } from "./bindings/ClientOverview";
 import type { PortfolioFilter } from "./bindings/PortfolioFilter";
 import type { BulkResult } from "./bindings/BulkResult";
 import type { CatalogEntry } from "./bindings/CatalogEntry";
@@ -67,8 +68,12 @@ export function toAppError(value: unknown): AppError {
   };
 }
 
-function portfolio(clientId: string | null): PortfolioFilter {
-  return clientId === null ? {} : { client: clientId };
+function portfolio(clientId: string | null, vendorId: string | null = null): PortfolioFilter {
+  const filter: PortfolioFilter = clientId === null ? {} : { client: clientId };
+  if (vendorId !== null) {
+    filter.vendor = vendorId;
+  }
+  return filter;
 }
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -81,6 +86,8 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 
 export const api = {
   appStatus: () => call<AppStatus>("app_status"),
+  /** All clients' overview, one row per client, worst first. */
+  clientOverview: () => call<ClientOverview>("client_overview"),
   startDemo: () => call<AppStatus>("start_demo"),
   /** The role is sent only in demo mode; Rust refuses one anywhere else. */
   setProfile: (name: string, role: Role | null) => call<AppStatus>("set_profile", { name, role }),
@@ -103,9 +110,9 @@ export const api = {
   vendorCatalog: () => call<CatalogEntry[]>("vendor_catalog"),
   // `clientId` below is the MSP client (an entry of the Clients list), never the app
   // registration's client id of its connection settings.
-  /** Every connected client's keys, or one client's (`clientId`). */
-  vaultView: (clientId: string | null) =>
-    call<VaultView>("vault_view", { filter: portfolio(clientId) }),
+  /** Every connected client's keys, or one client's (`clientId`); one vendor's only (`vendorId`). */
+  vaultView: (clientId: string | null, vendorId: string | null = null) =>
+    call<VaultView>("vault_view", { filter: portfolio(clientId, vendorId) }),
   keyDetail: (clientId: string, vendorId: string, secretName?: string) =>
     call<KeyDetail>("key_detail", { clientId, vendorId, secretName: secretName ?? null }),
   addKey: (clientId: string, request: AddKeyRequest) =>
@@ -142,11 +149,11 @@ export const api = {
   exportReportPdf: (clientId: string | null) =>
     call<SavedFile | null>("export_report_pdf", { filter: portfolio(clientId) }),
   openLastSaved: () => call<null>("open_last_saved"),
-  exportInventoryCsv: (clientId: string | null) =>
-    call<SavedFile | null>("export_inventory_csv", { filter: portfolio(clientId) }),
+  exportInventoryCsv: (clientId: string | null, vendorId: string | null = null) =>
+    call<SavedFile | null>("export_inventory_csv", { filter: portfolio(clientId, vendorId) }),
 
-  rotationView: (clientId: string | null) =>
-    call<RotationView>("rotation_view", { filter: portfolio(clientId) }),
+  rotationView: (clientId: string | null, vendorId: string | null = null) =>
+    call<RotationView>("rotation_view", { filter: portfolio(clientId, vendorId) }),
   rotateKey: (clientId: string, request: RotateRequest) =>
     call<RotateOutcome>("rotate_key", { clientId, request }),
   rotateAllDue: (requests: BulkRequest[]) => call<BulkResult>("rotate_all_due", { requests }),

@@ -40,6 +40,10 @@ class Shell {
   editClient = $state<string | null>(null);
   /** The client opened alone from the sidebar; `null` shows every connected client. */
   client = $state<string | null>(null);
+  /** All clients on the Vault tab: the client overview, or the flat list of every key. */
+  portfolioView = $state<"overview" | "keys">("overview");
+  /** Rotate All Due limited to one vendor's keys (from the Vault tab's vendor filter). */
+  bulkRotateVendor = $state<string | null>(null);
   /** The client the per-vault tabs (Distribute, Audit Log) show when several are connected. */
   vaultClient = $state<string | null>(null);
   profileOpen = $state(false);
@@ -74,6 +78,18 @@ class Shell {
     const connected = this.connectedClients;
     const wanted = this.client ?? this.vaultClient;
     return connected.find((c) => c.id === wanted) ?? connected[0] ?? null;
+  }
+
+  /** Open one client alone (from the overview or the sidebar). */
+  openClient(id: string): void {
+    this.client = id;
+    this.vaultClient = id;
+  }
+
+  /** All clients, on the overview. */
+  openOverview(): void {
+    this.client = null;
+    this.portfolioView = "overview";
   }
 
   clientName(id: string): string {

@@ -447,6 +447,20 @@ impl ClientCounts {
         counts
     }
 
+    /// The counts of one vendor's keys (the vendor filter): the same rules, one catalog vendor.
+    pub fn of_vendor(keys: &[KeyRecord], vendor_id: &str, now: DateTime<Utc>) -> ClientCounts {
+        let theirs: Vec<KeyRecord> = keys
+            .iter()
+            .filter(|k| k.vendor_id == vendor_id)
+            .cloned()
+            .collect();
+        let mut counts = ClientCounts::of(&theirs, now);
+        counts.vendors = 1;
+        counts.no_key = usize::from(theirs.is_empty());
+        counts.relabel();
+        counts
+    }
+
     /// Add another client's counts (the portfolio's totals).
     pub fn add(&mut self, other: &ClientCounts) {
         self.keys += other.keys;

@@ -24,6 +24,8 @@ pub struct Snapshot {
     pub listed_at: Option<DateTime<Utc>>,
     /// The last refresh failed with this; the listing is the last good one.
     pub stale: Option<AppError>,
+    /// When that refresh failed.
+    pub failed_at: Option<DateTime<Utc>>,
     /// Outside changes already recorded in the audit log this session (secret, version seen).
     reported: HashSet<(String, String)>,
     /// Keys that the last listing showed as console keys, to notice one losing its tags.
@@ -40,16 +42,98 @@ pub struct NoticedChange {
     pub description: String,
 }
 
-/// How fresh the snapshot is, for the top bar and the Refresh button.
+/// The background refresh lists every connected client's vault this often (the app's timer).
+pub const AUTO_REFRESH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// A snapshot older than two background refreshes means refreshes stopped happening (a laptop
+/// that slept, a refresh that hangs): the data may no longer be the vault's.
+pub const OUTDATED_AFTER_MINUTES: i64 = 2 * (AUTO_REFRESH_INTERVAL.as_secs() as i64) / 60;
+
+/// How fresh one client's data is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum RefreshHealth {
+    /// Listed within the last two background refreshes.
+    Fresh,
+    /// The last listing succeeded, but longer ago than two background refreshes.
+    Outdated,
+    /// The last refresh failed; the data shown is the last good listing.
+    Failed,
+    /// Never listed.
+    Never,
+}
+
+/// How fresh the snapshot is, for the top bar, the sidebar and the client overview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct SnapshotState {
+    /// The last successful listing.
     pub listed_at: Option<String>,
     pub keys: usize,
     pub unmanaged: usize,
     /// Why the last refresh failed (the data shown is older), if it did.
     pub stale: Option<AppError>,
+    /// When the last refresh failed, if it did.
+    pub failed_at: Option<String>,
+    pub health: RefreshHealth,
+    /// What the row says, short: "Refreshed 08:14 UTC", "Refresh failed 08:19 UTC",
+    /// "Outdated: refreshed 47 min ago".
+    pub label: String,
+}
+
+fn clock(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if time.date_naive() == now.date_naive() {
+        time.format("%H:%M UTC").to_string()
+    } else {
+        time.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+}
+
+fn age(minutes: i64) -> String {
+    match minutes {
+        m if m < 120 => format!("{m} min ago"),
+        m if m < 48 * 60 => format!("{} h ago", m / 60),
+        m => format!("{} days ago", m / (24 * 60)),
+    }
+}
+
+/// How fresh a listing taken at `listed_at` is at `now`, after a failure at `failed_at` (if the
+/// last refresh failed), and the row's words for it.
+pub fn refresh_health(
+    listed_at: Option<DateTime<Utc>>,
+    failed_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> (RefreshHealth, String) {
+    match (listed_at, failed_at) {
+        (_, Some(failed)) => (
+            RefreshHealth::Failed,
+            match listed_at {
+                Some(listed) => format!(
+                    "Refresh failed {}; data from {}",
+                    clock(failed, now),
+                    clock(listed, now)
+                ),
+                None => format!("Refresh failed {}", clock(failed, now)),
+            },
+        ),
+        (None, None) => (RefreshHealth::Never, "Not refreshed yet".to_string()),
+        (Some(listed), None) => {
+            let minutes = (now - listed).num_minutes();
+            if minutes > OUTDATED_AFTER_MINUTES {
+                (
+                    RefreshHealth::Outdated,
+                    format!("Outdated: refreshed {}", age(minutes)),
+                )
+            } else {
+                (
+                    RefreshHealth::Fresh,
+                    format!("Refreshed {}", clock(listed, now)),
+                )
+            }
+        }
+    }
 }
 
 impl Console {
@@ -66,7 +150,9 @@ impl Console {
         let listing = match self.store.list_all().await {
             Ok(listing) => listing,
             Err(error) => {
-                self.snapshot().stale = Some(error.clone());
+                let mut snapshot = self.snapshot();
+                snapshot.stale = Some(error.clone());
+                snapshot.failed_at = Some(Utc::now());
                 return Err(error);
             }
         };
@@ -122,6 +208,7 @@ impl Console {
         snapshot.listing = listing;
         snapshot.listed_at = Some(Utc::now());
         snapshot.stale = None;
+        snapshot.failed_at = None;
         Ok((keys, noticed))
     }
 
@@ -193,6 +280,11 @@ impl Console {
         self.snapshot().listing.keys.clone()
     }
 
+    /// Look at the keys without copying them (the overview reads forty clients' on every status).
+    pub(crate) fn with_keys<T>(&self, look: impl FnOnce(&[KeyRecord]) -> T) -> T {
+        look(&self.snapshot().listing.keys)
+    }
+
     /// The secrets of the vault that are not console keys.
     pub fn unmanaged_secrets(&self) -> Vec<UnmanagedSecret> {
         self.snapshot().listing.unmanaged.clone()
@@ -204,7 +296,12 @@ impl Console {
     }
 
     pub fn snapshot_state(&self) -> SnapshotState {
+        self.snapshot_state_at(Utc::now())
+    }
+
+    pub fn snapshot_state_at(&self, now: DateTime<Utc>) -> SnapshotState {
         let snapshot = self.snapshot();
+        let (health, label) = refresh_health(snapshot.listed_at, snapshot.failed_at, now);
         SnapshotState {
             listed_at: snapshot
                 .listed_at
@@ -212,7 +309,19 @@ impl Console {
             keys: snapshot.listing.keys.len(),
             unmanaged: snapshot.listing.unmanaged.len(),
             stale: snapshot.stale.clone(),
+            failed_at: snapshot
+                .failed_at
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+            health,
+            label,
         }
+    }
+
+    /// The demo's "laptop that slept" client: its listing is dated `by` earlier than it was taken,
+    /// so the overview has an outdated client to show. Only the demo seeding calls it.
+    pub(crate) fn backdate_listing_for_demo(&self, by: chrono::Duration) {
+        let mut snapshot = self.snapshot();
+        snapshot.listed_at = snapshot.listed_at.map(|t| t - by);
     }
 
     /// A key's record from the snapshot.
@@ -304,5 +413,49 @@ impl OutsideChange {
             OutsideChange::Edited { .. } => "changed outside the console",
             OutsideChange::NewVersion { .. } => "new version outside the console",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::{RefreshHealth, refresh_health};
+
+    #[test]
+    fn data_turns_outdated_after_two_background_refreshes_and_a_failure_says_when() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 12, 7, 9, 30, 0)
+            .single()
+            .expect("date");
+        let at = |minutes: i64| Some(now - Duration::minutes(minutes));
+        assert_eq!(
+            refresh_health(at(10), None, now),
+            (RefreshHealth::Fresh, "Refreshed 09:20 UTC".to_string())
+        );
+        assert_eq!(
+            refresh_health(at(11), None, now),
+            (
+                RefreshHealth::Outdated,
+                "Outdated: refreshed 11 min ago".to_string()
+            )
+        );
+        assert_eq!(
+            refresh_health(at(3 * 60), None, now).1,
+            "Outdated: refreshed 3 h ago"
+        );
+        assert_eq!(
+            refresh_health(at(12), at(2), now),
+            (
+                RefreshHealth::Failed,
+                "Refresh failed 09:28 UTC; data from 09:18 UTC".to_string()
+            )
+        );
+        // Yesterday's data carries its date.
+        assert_eq!(
+            refresh_health(at(11 * 60), at(1), now).1,
+            "Refresh failed 09:29 UTC; data from 2026-12-06 22:30 UTC"
+        );
+        assert_eq!(refresh_health(None, None, now).0, RefreshHealth::Never);
     }
 }

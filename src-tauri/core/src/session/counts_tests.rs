@@ -103,6 +103,7 @@ async fn every_view_counts_the_same_keys_the_same_way() {
         sidebar_total.add(&sidebar);
         let filter = PortfolioFilter {
             client: Some(client.id.clone()),
+            vendor: None,
         };
 
         let vault = core.vault_view(&filter, now).await.expect("vault view");
@@ -248,6 +249,7 @@ async fn every_view_counts_the_same_keys_the_same_way() {
         .vault_view(
             &PortfolioFilter {
                 client: Some("demo-1".into()),
+                vendor: None,
             },
             now,
         )

@@ -114,6 +114,7 @@ impl AppCore {
             }
             let filter = PortfolioFilter {
                 client: Some(id.clone()),
+                ..Default::default()
             };
             checked.push(match self.vault_view(&filter, now).await {
                 Ok(view) => {

@@ -7,6 +7,7 @@
 //!   Clients list (add, edit, remember); `disconnect`: disconnecting, removing, forgetting.
 //! - `status`: each client's state and counts, and the top bar's summary.
 //! - `demo`: the offline demo.
+//! - `overview`: All clients' first view, one row per client, worst first.
 //! - `portfolio`: views across every connected client (Vault, Rotation, Rotate All Due).
 //! - `headless`: what the `akv-console` companion asks (clients by name, the monitor report).
 
@@ -16,6 +17,7 @@ mod demo;
 mod disconnect;
 mod headless;
 mod home;
+mod overview;
 mod portfolio;
 mod reminders;
 mod report_settings;
@@ -23,6 +25,8 @@ mod secret_expiry;
 mod status;
 
 pub use confirm::ConfirmPrompt;
+pub use demo::{DEMO_CLIENTS, MAX_DEMO_CLIENTS, demo_clients_from};
+pub use overview::{Attention, ClientOverview, ClientOverviewRow, Deadline};
 pub use portfolio::{BulkRequest, PortfolioFilter};
 pub use reminders::ReminderView;
 pub use report_settings::{MAX_MSP_NAME_CHARS, ReportSettings};
@@ -175,6 +179,10 @@ impl Slot {
 pub struct AppCore {
     paths: AppPaths,
     demo_launch: bool,
+    /// How many fictitious clients the demo seeds (3 unless asked for more), and why a number
+    /// asked for was refused (shown when the demo starts).
+    demo_clients: usize,
+    demo_clients_error: Option<AppError>,
     config: Mutex<ConsoleConfig>,
     /// The Clients list (real clients; empty while the demo is open).
     clients: Mutex<Vec<Slot>>,
@@ -255,6 +263,8 @@ impl AppCore {
             .or_else(|| (!invalid.is_empty()).then(|| config::invalid_clients_error(&invalid)));
         AppCore {
             demo_launch,
+            demo_clients: demo::DEMO_CLIENTS.len(),
+            demo_clients_error: None,
             demo_operator: Mutex::new(None),
             config: Mutex::new(config),
             clients: Mutex::new(clients),
@@ -283,6 +293,19 @@ impl AppCore {
         self.azure_options = azure;
         self.ping_ca = ping_ca;
         self.ping_client = Mutex::new(None);
+        self
+    }
+
+    /// How many clients the demo seeds, as asked for outside (`AKV_DEMO_CLIENTS`); a number out
+    /// of range keeps the default and is reported when the demo starts.
+    pub fn with_demo_clients_asked(mut self, asked: &str) -> AppCore {
+        match demo_clients_from(asked) {
+            Ok(clients) => {
+                self.demo_clients = clients;
+                self.demo_clients_error = None;
+            }
+            Err(error) => self.demo_clients_error = Some(error),
+        }
         self
     }
 

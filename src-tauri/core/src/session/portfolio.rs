@@ -8,9 +8,10 @@ use serde::Deserialize;
 use ts_rs::TS;
 
 use super::AppCore;
+use crate::domain::catalog;
 use crate::domain::keys::KeyStatus;
 use crate::domain::status::ClientCounts;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::service::adopt::UnmanagedView;
 use crate::service::report::{inventory_csv, render_report};
 use crate::service::rotation::{
@@ -28,8 +29,30 @@ pub struct PortfolioFilter {
     #[serde(default)]
     #[ts(optional)]
     pub client: Option<String>,
+    /// One catalog vendor's keys only ("every SentinelOne key"): the Vault and Rotation views,
+    /// Rotate All Due's list and the CSV. `None` for every vendor.
+    #[serde(default)]
+    #[ts(optional)]
+    pub vendor: Option<String>,
 }
 
+impl PortfolioFilter {
+    /// The vendor asked for, checked against the catalog (the page is untrusted input).
+    fn vendor(&self) -> AppResult<Option<&str>> {
+        match self.vendor.as_deref() {
+            None => Ok(None),
+            Some(id) if catalog::vendor(id).is_some() => Ok(Some(id)),
+            Some(_) => Err(AppError::new(
+                ErrorCode::UnknownVendor,
+                "That vendor is not in the console's catalog.",
+                "Pick a vendor from the Vendor list of the Vault tab.",
+            )),
+        }
+    }
+}
+
+/// One vendor's rows of a client and their counts: how many of its keys are in each state, and
+/// whether the client has none of that vendor (counted as one vendor without a key).
 /// One key of Rotate All Due, with the client whose vault holds it.
 #[derive(Debug, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -48,18 +71,29 @@ impl AppCore {
         filter: &PortfolioFilter,
         now: DateTime<Utc>,
     ) -> AppResult<VaultView> {
+        let vendor = filter.vendor()?;
         let consoles = self.consoles(filter.client.as_deref()).await?;
         let single = consoles.len() == 1;
         let mut rows = Vec::new();
         let mut counts = ClientCounts::default();
         for (console, operator) in &consoles {
             let view = console.vault_view(operator, now).await?;
-            counts.add(&view.counts);
+            let (view_rows, view_counts) = match vendor {
+                Some(vendor) => (
+                    view.rows
+                        .into_iter()
+                        .filter(|row| row.vendor_id == vendor)
+                        .collect(),
+                    ClientCounts::of_vendor(&console.cached_keys(), vendor, now),
+                ),
+                None => (view.rows, view.counts),
+            };
+            counts.add(&view_counts);
             if single {
-                rows.extend(view.rows);
+                rows.extend(view_rows);
             } else {
                 rows.extend(
-                    view.rows
+                    view_rows
                         .into_iter()
                         .filter(|row| row.facts.status != KeyStatus::NoKey),
                 );
@@ -74,13 +108,26 @@ impl AppCore {
         filter: &PortfolioFilter,
         now: DateTime<Utc>,
     ) -> AppResult<RotationView> {
+        let vendor = filter.vendor()?;
         let consoles = self.consoles(filter.client.as_deref()).await?;
         let mut rows = Vec::new();
         let mut counts = ClientCounts::default();
         for (console, operator) in &consoles {
             let view = console.rotation_view(operator, now).await?;
-            counts.add(&view.counts);
-            rows.extend(view.rows);
+            match vendor {
+                Some(vendor) => {
+                    counts.add(&ClientCounts::of_vendor(
+                        &console.cached_keys(),
+                        vendor,
+                        now,
+                    ));
+                    rows.extend(view.rows.into_iter().filter(|row| row.vendor_id == vendor));
+                }
+                None => {
+                    counts.add(&view.counts);
+                    rows.extend(view.rows);
+                }
+            }
         }
         rows.sort_by(|a, b| {
             a.facts
@@ -221,6 +268,14 @@ impl AppCore {
         filter: &PortfolioFilter,
         now: DateTime<Utc>,
     ) -> AppResult<Vec<u8>> {
+        if filter.vendor.is_some() {
+            // A client's report states its whole inventory; a vendor's slice is the CSV's job.
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "The report always covers every vendor of a client.",
+                "Clear the vendor filter to print the report, or export the filtered keys as CSV.",
+            ));
+        }
         let consoles = self.consoles(filter.client.as_deref()).await?;
         let msp_name = self.report_settings().msp_name.unwrap_or_default();
         let mut sections = Vec::with_capacity(consoles.len());
@@ -243,12 +298,16 @@ impl AppCore {
         filter: &PortfolioFilter,
         now: DateTime<Utc>,
     ) -> AppResult<Vec<u8>> {
+        let vendor = filter.vendor()?;
         let consoles = self.consoles(filter.client.as_deref()).await?;
         let mut sections = Vec::with_capacity(consoles.len());
         for (console, operator) in &consoles {
             let (mut rows, lists) = console.inventory_rows(operator, now).await?;
             if consoles.len() > 1 {
                 rows.retain(|row| row.facts.status != KeyStatus::NoKey);
+            }
+            if let Some(vendor) = vendor {
+                rows.retain(|row| row.vendor_id == vendor);
             }
             sections.push((rows, lists));
         }

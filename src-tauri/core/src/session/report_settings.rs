@@ -101,6 +101,7 @@ mod tests {
         let client = status.clients.first().expect("a demo client");
         let filter = crate::session::PortfolioFilter {
             client: Some(client.id.clone()),
+            vendor: None,
         };
         let now = chrono::Utc::now();
         let view = core.vault_view(&filter, now).await.expect("vault view");

@@ -52,6 +52,9 @@ pub struct ClientStatus {
     pub snapshot: Option<SnapshotState>,
     /// App-secret mode: the client secret's end date, and a warning from 30 days before it.
     pub secret_expiry: Option<SecretExpiryView>,
+    /// The client's place in the overview's worst-first order (0 needs attention most); the
+    /// sidebar's "by urgency" order.
+    pub urgency: usize,
 }
 
 impl ClientStatus {
@@ -151,6 +154,7 @@ impl AppCore {
             secret_expiry: connection
                 .as_ref()
                 .and_then(|c| lock(&c.secret_expiry).view(&slot.config.name, Utc::now())),
+            urgency: 0,
         }
     }
 
@@ -183,10 +187,16 @@ impl AppCore {
                     counts: None,
                     snapshot: None,
                     secret_expiry: None,
+                    urgency: 0,
                 });
             }
         }
         drop(attempts);
+        for row in self.overview_rows(&clients, Utc::now()) {
+            if let Some(client) = clients.iter_mut().find(|c| c.id == row.client_id) {
+                client.urgency = row.rank;
+            }
+        }
         let connected: Vec<&ClientStatus> = clients
             .iter()
             .filter(|c| c.state == ClientState::Connected)

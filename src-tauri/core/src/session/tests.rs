@@ -111,6 +111,7 @@ async fn the_demo_seeds_three_clients_whose_keys_never_mix() {
             .vault_view(
                 &PortfolioFilter {
                     client: Some(client.id.clone()),
+                    ..Default::default()
                 },
                 chrono::Utc::now(),
             )

@@ -58,6 +58,9 @@ struct DemoDocument {
 
 pub struct DemoStore {
     state: Mutex<DemoState>,
+    /// The demo's client with an outage: its listings time out (the rest of the store works), so
+    /// the overview shows a failed refresh.
+    listing_fails: std::sync::atomic::AtomicBool,
 }
 
 impl Default for DemoStore {
@@ -71,6 +74,7 @@ impl DemoStore {
     pub fn empty() -> Self {
         DemoStore {
             state: Mutex::new(DemoState::default()),
+            listing_fails: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -98,41 +102,60 @@ impl DemoStore {
                 let secret = seed_secret(vendor, &plan, index, now);
                 state.secrets.insert(vendor.id.clone(), secret);
             }
-            for (name, content_type, owner, days_ago) in DEMO_UNMANAGED {
-                let created = now - Duration::days(*days_ago);
-                let mut tags = HashMap::new();
-                if !owner.is_empty() {
-                    tags.insert("owner".to_string(), owner.to_string());
-                }
-                state.unmanaged.insert(
-                    name.to_string(),
-                    (
-                        UnmanagedSecret {
-                            name: name.to_string(),
-                            content_type: (!content_type.is_empty())
-                                .then(|| content_type.to_string()),
-                            enabled: true,
-                            expires: None,
-                            created: Some(created),
-                            updated: Some(created),
-                            tags,
-                            version: new_version_id(),
-                        },
-                        generator::generate_value(),
-                    ),
-                );
-            }
-            // The demo's vault has the manual's default policy, so trainers can show each role.
-            state.documents.insert(
-                ConsoleDocument::RolePolicy.secret_name(),
-                DemoDocument {
-                    json: crate::domain::policy::AccessPolicy::manual_defaults().to_json(),
-                    tags: HashMap::new(),
-                    updated: now,
-                },
-            );
+            seed_common(&mut state, now);
         }
         store
+    }
+
+    /// One client of a large demo portfolio (`AKV_DEMO_CLIENTS`): the seeded vendors, some missing,
+    /// every key healthy except `health`'s counts of expired, overdue and due keys, so a portfolio
+    /// of forty has a few clients in trouble and many in order.
+    pub fn seeded_health(now: DateTime<Utc>, variant: usize, health: DemoHealth) -> Self {
+        let store = DemoStore::empty();
+        {
+            let mut state = store.lock();
+            let vendors: Vec<(usize, &Vendor, SeedPlan)> = catalog::catalog()
+                .iter()
+                .enumerate()
+                .filter_map(|(index, vendor)| seed_plan(&vendor.id).map(|p| (index, vendor, p)))
+                .filter(|(index, _, _)| !(index + variant).is_multiple_of(5))
+                .collect();
+            // The troubled keys start at a different vendor for each client.
+            let start = variant.wrapping_mul(7) % vendors.len().max(1);
+            // The first `expired` keys from there expire, the next `overdue` are overdue, …
+            for position in 0..vendors.len() {
+                let (index, vendor, base) = &vendors[(start + position) % vendors.len()];
+                let interval = i64::from(vendor.default_interval_days());
+                let spread = ((index * 7 + variant * 5) as i64) % (interval - 20).max(1);
+                let mut plan = SeedPlan {
+                    // Healthy: more than 14 days before the next rotation, expiry far or none.
+                    rotated_days_ago: 1 + spread.min(interval - 18),
+                    expires_in_days: base.expires_in_days.map(|_| 200 + spread),
+                    enabled: true,
+                    versions: base.versions,
+                };
+                let k = position as i64;
+                let v = variant as i64;
+                if position < health.expired {
+                    plan.expires_in_days = Some(-(1 + (v * 3 + k * 4) % 25));
+                } else if position < health.expired + health.overdue {
+                    plan.rotated_days_ago = interval + 2 + (v * 7 + k * 5) % 60;
+                } else if position < health.expired + health.overdue + health.due {
+                    plan.rotated_days_ago = interval - 3 - (v + k) % 10;
+                }
+                state
+                    .secrets
+                    .insert(vendor.id.clone(), seed_secret(vendor, &plan, *index, now));
+            }
+            seed_common(&mut state, now);
+        }
+        store
+    }
+
+    /// From now on every listing fails as a vault that does not answer would.
+    pub fn fail_listings(&self) {
+        self.listing_fails
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn lock(&self) -> MutexGuard<'_, DemoState> {
@@ -142,6 +165,50 @@ impl DemoStore {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// How many keys of a large demo's client are in trouble.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DemoHealth {
+    pub expired: usize,
+    pub overdue: usize,
+    pub due: usize,
+}
+
+/// What every demo vault holds besides its keys: secrets of other tools and the role policy.
+fn seed_common(state: &mut DemoState, now: DateTime<Utc>) {
+    for (name, content_type, owner, days_ago) in DEMO_UNMANAGED {
+        let created = now - Duration::days(*days_ago);
+        let mut tags = HashMap::new();
+        if !owner.is_empty() {
+            tags.insert("owner".to_string(), owner.to_string());
+        }
+        state.unmanaged.insert(
+            name.to_string(),
+            (
+                UnmanagedSecret {
+                    name: name.to_string(),
+                    content_type: (!content_type.is_empty()).then(|| content_type.to_string()),
+                    enabled: true,
+                    expires: None,
+                    created: Some(created),
+                    updated: Some(created),
+                    tags,
+                    version: new_version_id(),
+                },
+                generator::generate_value(),
+            ),
+        );
+    }
+    // The demo's vault has the manual's default policy, so trainers can show each role.
+    state.documents.insert(
+        ConsoleDocument::RolePolicy.secret_name(),
+        DemoDocument {
+            json: crate::domain::policy::AccessPolicy::manual_defaults().to_json(),
+            tags: HashMap::new(),
+            updated: now,
+        },
+    );
 }
 
 /// Secrets "created by other tools" in the demo vault: name, content type, an owner tag, age in days.
@@ -344,6 +411,16 @@ impl SecretStore for DemoStore {
     }
 
     async fn list_all(&self) -> AppResult<VaultListing> {
+        if self
+            .listing_fails
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return Err(AppError::new(
+                ErrorCode::Timeout,
+                "The vault did not answer the listing in time (a simulated outage of this demo client).",
+                "The last good listing is shown. In a real console, check the network to Azure and Refresh (F5).",
+            ));
+        }
         let state = self.lock();
         let keys = state
             .secrets

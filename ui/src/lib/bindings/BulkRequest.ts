@@ -2,6 +2,8 @@
 import type { RotateRequest } from "./RotateRequest";
 
 /**
+ * One vendor's rows of a client and their counts: how many of its keys are in each state, and
+ * whether the client has none of that vendor (counted as one vendor without a key).
  * One key of Rotate All Due, with the client whose vault holds it.
  */
 export type BulkRequest = { clientId: string, request: RotateRequest, };

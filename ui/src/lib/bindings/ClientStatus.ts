@@ -24,4 +24,9 @@ remembered: boolean, badge: string, vaultUrl: string, operator: Operator | null,
 /**
  * App-secret mode: the client secret's end date, and a warning from 30 days before it.
  */
-secretExpiry: SecretExpiryView | null, };
+secretExpiry: SecretExpiryView | null, 
+/**
+ * The client's place in the overview's worst-first order (0 needs attention most); the
+ * sidebar's "by urgency" order.
+ */
+urgency: number, };

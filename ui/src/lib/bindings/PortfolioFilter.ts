@@ -7,4 +7,9 @@ export type PortfolioFilter = {
 /**
  * One client opened alone; `None` for every connected client.
  */
-client?: string, };
+client?: string, 
+/**
+ * One catalog vendor's keys only ("every SentinelOne key"): the Vault and Rotation views,
+ * Rotate All Due's list and the CSV. `None` for every vendor.
+ */
+vendor?: string, };
