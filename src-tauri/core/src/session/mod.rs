@@ -19,11 +19,13 @@ mod portfolio;
 mod reminders;
 mod secret_expiry;
 mod status;
+mod templates;
 
 pub use confirm::ConfirmPrompt;
 pub use portfolio::{BulkRequest, PortfolioFilter};
 pub use reminders::ReminderView;
 pub use secret_expiry::{SecretExpiry, SecretExpiryView, SecretWarningLevel, WARN_DAYS};
+pub use templates::TemplateSummary;
 pub use status::{AppStatus, ClientCounts, ClientState, ClientStatus};
 
 use std::collections::HashMap;
@@ -198,6 +200,8 @@ pub struct AppCore {
     /// Which program acts ("akv-console" for the headless companion), named in the audit
     /// entry of each connect; `None` for the window.
     program: Option<&'static str>,
+    /// Role-policy templates of the demo and the undo of recent template applies.
+    templates: Mutex<templates::TemplateState>,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -266,6 +270,7 @@ impl AppCore {
                 .unwrap_or_default(),
             installation: Mutex::new(None),
             program: None,
+            templates: Mutex::new(templates::TemplateState::default()),
         }
     }
 
