@@ -127,6 +127,8 @@ impl Console {
 
     /// The audit CSV with every entry's hash and the verification result; the export is audited.
     pub async fn audit_csv(&self, operator: &Operator) -> AppResult<Vec<u8>> {
+        // As the audit view: reading the log's content needs a console role.
+        operator.require_role()?;
         let report = self.verify_audit(operator).await?.report;
         let bytes = self.audit_log().to_csv(&report);
         self.record(
