@@ -10,7 +10,6 @@ use akv_tests::emulator::{
     CONSOLE_ADMIN, CONSOLE_L1, DEFAULT_TENANT, Emulator, EmulatorConfig, PublicClient, Role,
     TestUser,
 };
-use fantoccini::Locator;
 
 const CONSOLE_CLIENT: &str = "44444444-4444-4444-8444-444444444444";
 const ADA: &str = "ada@contoso.example";
