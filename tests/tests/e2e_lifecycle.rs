@@ -87,9 +87,26 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
     let rows = app.count("[data-testid=bulk-row]").await?;
     assert!(rows >= 5, "{rows} due keys listed");
     // Every column is labelled; dates are ISO like the rest of the app.
-    let header = app.text("[data-testid=bulk-rotate] thead").await?;
-    for label in ["Vendor", "Due", "New key", "Generate", "New expiry (YYYY-MM-DD)", "Result"] {
-        assert!(header.contains(label), "column {label} in {header:?}");
+    let mut header = Vec::new();
+    for th in app
+        .client
+        .find_all(Locator::Css("[data-testid=bulk-rotate] thead th"))
+        .await?
+    {
+        // The header is shown in capitals; compare the words.
+        header.push(th.text().await?.to_uppercase());
+    }
+    let wanted = [
+        "VENDOR",
+        "DUE",
+        "NEW KEY",
+        "GENERATE",
+        "NEW EXPIRY (YYYY-MM-DD)",
+        "RESULT",
+    ];
+    assert_eq!(header.len(), wanted.len(), "{header:?}");
+    for (got, label) in header.iter().zip(wanted) {
+        assert!(got.starts_with(label), "column {label}: {header:?}");
     }
     for due in app
         .client
@@ -97,9 +114,8 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
         .await?
     {
         let text = due.text().await?;
-        let date = text.lines().next().unwrap_or_default();
         assert!(
-            chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok(),
+            chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").is_ok(),
             "ISO due date, got {text:?}"
         );
     }
@@ -139,6 +155,10 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
             expiry.send_keys("2020-01-01").await?;
         }
     }
+    app.screenshot("rotate-all-due.png").await?;
+    app.client.set_window_size(1024, 640).await?;
+    app.screenshot("rotate-all-due-1024.png").await?;
+    app.client.set_window_size(1360, 860).await?;
     app.click("[data-testid=bulk-run]").await?;
     app.eventually("the run's summary", Duration::from_secs(30), || async {
         Ok(app.count("[data-testid=bulk-summary]").await? == 1)
@@ -156,9 +176,15 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
     let failed_at = summary.find("Failed").expect("failed section");
     let skipped_at = summary.find("Skipped").expect("skipped section");
     let rotated_at = summary.find("Rotated").expect("rotated section");
-    assert!(failed_at < skipped_at && skipped_at < rotated_at, "{summary}");
+    assert!(
+        failed_at < skipped_at && skipped_at < rotated_at,
+        "{summary}"
+    );
     let failure = app.text("[data-testid=bulk-failed-item]").await?;
-    assert!(failure.contains("The expiry date is in the past"), "{failure}");
+    assert!(
+        failure.contains("The expiry date is in the past"),
+        "{failure}"
+    );
     assert!(!failing_vendor.is_empty());
     app.screenshot("rotate-all-due-summary.png").await?;
     app.client.set_window_size(1024, 640).await?;
@@ -196,9 +222,11 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
     app.client.set_window_size(1360, 860).await?;
 
     // That policy becomes a template, applied to every client in one step with a preview.
-    app.type_into("[data-testid=template-name]", "Standard").await?;
+    app.type_into("[data-testid=template-name]", "Standard")
+        .await?;
     app.click("[data-testid=template-save]").await?;
-    app.find("[data-testid=template-row][data-name=Standard]").await?;
+    app.find("[data-testid=template-row][data-name=Standard]")
+        .await?;
     app.click("[data-testid=template-apply-open]").await?;
     app.find("[data-testid=apply-template]").await?;
     app.click("[data-testid=template-preview]").await?;
@@ -218,7 +246,7 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
     let applied = app.text("[data-testid=template-result] h3").await?;
     assert_eq!(
         applied,
-        "applied template \"Standard\": 2 clients changed, 1 already matched, 0 failed."
+        "Applied template \"Standard\": 2 clients changed, 1 already matched, 0 failed."
     );
     app.client
         .find(Locator::Css("[data-testid=apply-template] footer button"))
@@ -235,7 +263,11 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
             .find_all(Locator::Css("[data-testid=toast]"))
             .await?
         {
-            if toast.text().await?.contains("Undone: \"Standard\"") {
+            if toast
+                .text()
+                .await?
+                .contains("Undid template \"Standard\": 2 clients changed")
+            {
                 return Ok(true);
             }
         }

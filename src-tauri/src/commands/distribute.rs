@@ -89,6 +89,9 @@ pub async fn apply_policy_template(
 
 /// Undo an apply from its notice: each client's previous grants, audited again.
 #[tauri::command]
-pub async fn undo_policy_template(core: Core<'_>, undo_id: String) -> AppResult<TemplateApplyResult> {
+pub async fn undo_policy_template(
+    core: Core<'_>,
+    undo_id: String,
+) -> AppResult<TemplateApplyResult> {
     core.undo_policy_template(&undo_id).await
 }

@@ -79,13 +79,15 @@ pub fn open_vendor_portal<R: Runtime>(app: AppHandle<R>, vendor_id: String) -> A
         // End-to-end runs have no desktop browser.
         return Ok(());
     }
-    app.opener().open_url(url.clone(), None::<&str>).map_err(|e| {
-        AppError::new(
-            ErrorCode::InvalidInput,
-            format!("The browser could not be opened ({e})."),
-            format!("Open {url} yourself."),
-        )
-    })
+    app.opener()
+        .open_url(url.clone(), None::<&str>)
+        .map_err(|e| {
+            AppError::new(
+                ErrorCode::InvalidInput,
+                format!("The browser could not be opened ({e})."),
+                format!("Open {url} yourself."),
+            )
+        })
 }
 
 /// Rotate at the vendor (create, test, store, revoke) where a connector exists; each step

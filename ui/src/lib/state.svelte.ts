@@ -100,7 +100,8 @@ class Shell {
       toast.action = action;
     }
     // With one client there is nothing to tell apart.
-    const named = this.connectedClients.length > 1 ? client || this.impliedClient() : undefined;
+    // `client: ""` marks a notice about several clients (nothing implied).
+    const named = this.connectedClients.length > 1 ? (client ?? this.impliedClient()) || undefined : undefined;
     if (named) {
       toast.client = named;
     }

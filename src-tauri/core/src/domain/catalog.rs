@@ -593,8 +593,15 @@ mod tests {
 
     #[test]
     fn portal_links_are_https_pages_without_placeholders() {
-        let linked: Vec<&Vendor> = catalog().iter().filter(|v| v.portal_url.is_some()).collect();
-        assert!(linked.len() >= 10, "only {} vendors link their portal", linked.len());
+        let linked: Vec<&Vendor> = catalog()
+            .iter()
+            .filter(|v| v.portal_url.is_some())
+            .collect();
+        assert!(
+            linked.len() >= 10,
+            "only {} vendors link their portal",
+            linked.len()
+        );
         for v in linked {
             let url = v.portal_url.as_deref().unwrap_or_default();
             assert!(valid_portal_url(url), "{} portal_url {url}", v.id);

@@ -289,7 +289,10 @@ mod tests {
     fn the_diff_names_each_toggle_a_template_turns() {
         let mut policy = AccessPolicy::manual_defaults();
         let mut grants = grants_of(&policy);
-        grants.entry(Role::L1).or_default().insert("sentinelone".into());
+        grants
+            .entry(Role::L1)
+            .or_default()
+            .insert("sentinelone".into());
         grants.entry(Role::Noc).or_default().remove("ninjaone");
         let changes = diff(&policy, &grants);
         assert_eq!(changes.added.len(), 1);
@@ -297,7 +300,11 @@ mod tests {
         assert_eq!(changes.added[0].vendor_name, "SentinelOne");
         assert_eq!(changes.removed.len(), 1);
         assert_eq!(changes.removed[0].vendor_id, "ninjaone");
-        assert!(changes.describe().starts_with("+1 −1"), "{}", changes.describe());
+        assert!(
+            changes.describe().starts_with("+1 −1"),
+            "{}",
+            changes.describe()
+        );
         set_grants(&mut policy, &grants);
         assert!(diff(&policy, &grants).is_empty());
         assert!(policy.allows(Role::L1, "sentinelone"));

@@ -234,7 +234,10 @@ mod tests {
         };
         let technician = next_step(&problem, false);
         assert!(technician.contains("entry #7"), "{technician}");
-        assert!(technician.contains("an Admin acknowledges it"), "{technician}");
+        assert!(
+            technician.contains("an Admin acknowledges it"),
+            "{technician}"
+        );
         let admin = next_step(&problem, true);
         assert!(admin.contains("acknowledge it here"), "{admin}");
     }

@@ -153,12 +153,10 @@ impl Console {
                 let refused: Vec<KeyPermission> = KeyAction::ALL
                     .into_iter()
                     .filter_map(|action| {
-                        key_refusal(&policy, operator, vendor, action).map(|reason| {
-                            KeyPermission {
-                                action,
-                                allowed: false,
-                                reason: Some(reason),
-                            }
+                        key_refusal(&policy, operator, vendor, action).map(|reason| KeyPermission {
+                            action,
+                            allowed: false,
+                            reason: Some(reason),
                         })
                     })
                     .collect();
@@ -300,7 +298,8 @@ mod tests {
         // The action itself refuses exactly what the view refuses, and allows what it allows.
         for vendor in catalog::catalog() {
             for action in KeyAction::ALL {
-                let enforced = check_operator_action(&policy, &l1, &vendor.id, &vendor.name, action);
+                let enforced =
+                    check_operator_action(&policy, &l1, &vendor.id, &vendor.name, action);
                 assert_eq!(
                     enforced.is_ok(),
                     refused(&view, &vendor.id, action).is_none(),
@@ -323,7 +322,9 @@ mod tests {
         assert!(
             console_reason(&view, ConsoleAction::DistributeSave)
                 .expect("refused")
-                .starts_with("Changing which roles may use which keys needs the Console.Admin role")
+                .starts_with(
+                    "Changing which roles may use which keys needs the Console.Admin role"
+                )
         );
         assert!(console_reason(&view, ConsoleAction::AddKey).is_none());
         assert!(console_reason(&view, ConsoleAction::AuditVerify).is_none());

@@ -860,9 +860,16 @@ mod tests {
         assert_eq!(first.secret_name, empty);
         assert!(!first.ok);
         let reason = first.error.as_ref().expect("a reason");
-        assert!(reason.message.contains("Paste the new key"), "{}", reason.message);
+        assert!(
+            reason.message.contains("Paste the new key"),
+            "{}",
+            reason.message
+        );
         assert!(result.items[1..].iter().all(|i| i.ok));
-        let vendors: Vec<&str> = result.items[1..].iter().map(|i| i.vendor_name.as_str()).collect();
+        let vendors: Vec<&str> = result.items[1..]
+            .iter()
+            .map(|i| i.vendor_name.as_str())
+            .collect();
         let mut sorted = vendors.clone();
         sorted.sort();
         assert_eq!(vendors, sorted, "rotated keys read by vendor");

@@ -99,13 +99,32 @@ impl Console {
             return Ok((previous, changes));
         }
         let note = format!("{what}: {}", changes.describe());
-        self.change_policy(operator, AuditAction::Distribute, None, note, |policy, _| {
-            set_grants(policy, grants);
-            Ok(())
-        })
+        self.change_policy(
+            operator,
+            AuditAction::Distribute,
+            None,
+            note,
+            |policy, _| {
+                set_grants(policy, grants);
+                Ok(())
+            },
+        )
         .await?;
         Ok((previous, changes))
     }
+}
+
+/// "Applied template "Standard": 38 clients changed, 2 already matched, 0 failed."
+pub fn summary_line(what: &str, changed: usize, unchanged: usize, failed: usize) -> String {
+    let mut chars = what.chars();
+    let what: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    format!(
+        "{what}: {changed} client{} changed, {unchanged} already matched, {failed} failed.",
+        if changed == 1 { "" } else { "s" }
+    )
 }
 
 /// Preview `grants` on each client, side by side.
@@ -189,12 +208,12 @@ pub async fn apply_many(
             .then_with(|| a.client_name.cmp(&b.client_name))
     });
     let failed = clients.iter().filter(|c| !c.ok).count();
-    let changed = clients.iter().filter(|c| c.ok && !c.changes.is_empty()).count();
+    let changed = clients
+        .iter()
+        .filter(|c| c.ok && !c.changes.is_empty())
+        .count();
     let unchanged = clients.len() - failed - changed;
-    let summary = format!(
-        "{what}: {changed} client{} changed, {unchanged} already matched, {failed} failed.",
-        if changed == 1 { "" } else { "s" }
-    );
+    let summary = summary_line(what, changed, unchanged, failed);
     (
         TemplateApplyResult {
             template: template.to_string(),
@@ -247,7 +266,10 @@ mod tests {
         let consoles: Vec<Arc<Console>> = (0..40).map(client).collect();
         // Forty clients on the manual's defaults; two already match the template.
         let mut template = grants_of(&AccessPolicy::manual_defaults());
-        template.entry(Role::L1).or_default().insert("sentinelone".into());
+        template
+            .entry(Role::L1)
+            .or_default()
+            .insert("sentinelone".into());
         template.entry(Role::Noc).or_default().remove("ninjaone");
         for (i, console) in consoles.iter().enumerate() {
             let mut policy = AccessPolicy::manual_defaults();
@@ -256,20 +278,29 @@ mod tests {
             }
             console
                 .store
-                .write_document(&crate::store::ConsoleDocument::RolePolicy, &policy.to_json())
+                .write_document(
+                    &crate::store::ConsoleDocument::RolePolicy,
+                    &policy.to_json(),
+                )
                 .await
                 .expect("seed policy");
         }
 
         let previews = preview_many(
-            consoles.iter().map(|c| (c.clone(), admin.clone())).collect(),
+            consoles
+                .iter()
+                .map(|c| (c.clone(), admin.clone()))
+                .collect(),
             &template,
         )
         .await;
         assert_eq!(previews.len(), 40);
         let to_change = previews.iter().filter(|p| !p.changes.is_empty()).count();
         assert_eq!(to_change, 38);
-        let sample = previews.iter().find(|p| p.client_name == "Client 10").expect("row");
+        let sample = previews
+            .iter()
+            .find(|p| p.client_name == "Client 10")
+            .expect("row");
         assert_eq!(sample.changes.added[0].vendor_name, "SentinelOne");
         assert_eq!(sample.changes.removed[0].vendor_id, "ninjaone");
 
@@ -278,10 +309,13 @@ mod tests {
             .map(|c| (c.clone(), admin.clone(), template.clone()))
             .collect();
         let (result, undo) = apply_many(work, "Standard", "applied template \"Standard\"").await;
-        assert_eq!((result.changed, result.unchanged, result.failed), (38, 2, 0));
+        assert_eq!(
+            (result.changed, result.unchanged, result.failed),
+            (38, 2, 0)
+        );
         assert_eq!(
             result.summary,
-            "applied template \"Standard\": 38 clients changed, 2 already matched, 0 failed."
+            "Applied template \"Standard\": 38 clients changed, 2 already matched, 0 failed."
         );
         assert!(result.undo_id.is_some());
         assert_eq!(undo.len(), 38);
@@ -291,10 +325,17 @@ mod tests {
             assert!(!policy.allows(Role::Noc, "ninjaone"), "client {i}");
             // One audit entry per changed client, none for those already matching.
             let entries = distribute_entries(console);
-            assert_eq!(entries.len(), usize::from(i >= 2), "client {i}: {entries:?}");
+            assert_eq!(
+                entries.len(),
+                usize::from(i >= 2),
+                "client {i}: {entries:?}"
+            );
         }
         let entry = &distribute_entries(&consoles[5])[0];
-        assert!(entry.starts_with("applied template \"Standard\": +1 −1"), "{entry}");
+        assert!(
+            entry.starts_with("applied template \"Standard\": +1 −1"),
+            "{entry}"
+        );
 
         // Undo: each changed client back to its own previous grants, audited once more.
         let work = undo
@@ -332,7 +373,11 @@ mod tests {
         let error = result.clients[0].error.as_ref().expect("reason");
         assert_eq!(error.code, crate::error::ErrorCode::AdminOnly);
         for console in &consoles {
-            assert_eq!(distribute_entries(console).len(), 1, "the refusal is recorded");
+            assert_eq!(
+                distribute_entries(console).len(),
+                1,
+                "the refusal is recorded"
+            );
             assert_eq!(console.policy().grants, AccessPolicy::admin_only().grants);
         }
     }

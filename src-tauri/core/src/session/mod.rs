@@ -25,8 +25,8 @@ pub use confirm::ConfirmPrompt;
 pub use portfolio::{BulkRequest, PortfolioFilter};
 pub use reminders::ReminderView;
 pub use secret_expiry::{SecretExpiry, SecretExpiryView, SecretWarningLevel, WARN_DAYS};
-pub use templates::TemplateSummary;
 pub use status::{AppStatus, ClientCounts, ClientState, ClientStatus};
+pub use templates::TemplateSummary;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -95,7 +95,12 @@ impl AppCore {
     }
 
     pub fn policy_templates(&self) -> AppResult<Vec<TemplateSummary>> {
-        Ok(self.template_book()?.templates.iter().map(summary).collect())
+        Ok(self
+            .template_book()?
+            .templates
+            .iter()
+            .map(summary)
+            .collect())
     }
 
     /// Save `client_id`'s current grants (read from its vault) as a template (Admin there only).
@@ -180,7 +185,12 @@ impl AppCore {
         let template = self.template_book()?.find(name)?.clone();
         let mut previews = Vec::new();
         let mut ready = Vec::new();
-        for (entry, id) in self.consoles_for(client_ids).await?.into_iter().zip(client_ids) {
+        for (entry, id) in self
+            .consoles_for(client_ids)
+            .await?
+            .into_iter()
+            .zip(client_ids)
+        {
             match entry {
                 Ok(pair) => ready.push(pair),
                 Err((client_name, error)) => previews.push(ClientTemplatePreview {
@@ -257,7 +267,12 @@ impl AppCore {
     )> {
         let mut work = Vec::new();
         let mut unreachable = Vec::new();
-        for (entry, id) in self.consoles_for(client_ids).await?.into_iter().zip(client_ids) {
+        for (entry, id) in self
+            .consoles_for(client_ids)
+            .await?
+            .into_iter()
+            .zip(client_ids)
+        {
             match entry {
                 Ok((console, operator)) => work.push((console, operator, grants_for(id))),
                 Err((name, error)) => unreachable.push((id.clone(), name, error)),
@@ -291,16 +306,16 @@ fn add_unreachable(result: &mut TemplateApplyResult, unreachable: Vec<(String, S
         a.ok.cmp(&b.ok)
             .then_with(|| a.client_name.cmp(&b.client_name))
     });
-    result.summary = format!(
-        "{}: {} client{} changed, {} already matched, {} failed.",
-        result
-            .summary
-            .split(':')
-            .next()
-            .unwrap_or(result.template.as_str()),
+    let what = result
+        .summary
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    result.summary = crate::service::templates::summary_line(
+        &what,
         result.changed,
-        if result.changed == 1 { "" } else { "s" },
         result.unchanged,
-        result.failed
+        result.failed,
     );
 }
