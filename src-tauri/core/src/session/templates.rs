@@ -12,8 +12,7 @@ use ts_rs::TS;
 use super::{AppCore, lock};
 use crate::domain::policy::{AdminAction, Role, check_admin};
 use crate::domain::policy_template::{
-    Grants, MAX_TEMPLATE_FILE_BYTES, PolicyTemplate, TemplateBook, grants_of,
-    validate_template_name,
+    Grants, PolicyTemplate, TemplateBook, grants_of, validate_template_name,
 };
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::service::templates::{
@@ -70,9 +69,7 @@ impl AppCore {
         }
         let path = self.paths.config_dir.join(TEMPLATES_FILE);
         match std::fs::read(&path) {
-            Ok(bytes) if bytes.len() > MAX_TEMPLATE_FILE_BYTES => {
-                TemplateBook::from_json(&"x".repeat(MAX_TEMPLATE_FILE_BYTES + 1))
-            }
+            // `from_json` refuses more than MAX_TEMPLATE_FILE_BYTES, whatever the file holds.
             Ok(bytes) => TemplateBook::from_json(&String::from_utf8_lossy(&bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TemplateBook::default()),
             Err(e) => Err(AppError::new(
@@ -318,4 +315,111 @@ fn add_unreachable(result: &mut TemplateApplyResult, unreachable: Vec<(String, S
         result.unchanged,
         result.failed,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::AppPaths;
+
+    fn core(dir: &std::path::Path, demo_launch: bool) -> AppCore {
+        AppCore::new(
+            AppPaths {
+                config_dir: dir.join("config"),
+                data_dir: dir.join("data"),
+            },
+            demo_launch,
+            Arc::new(|_| {}),
+        )
+    }
+
+    #[tokio::test]
+    async fn the_demo_applies_a_template_to_every_client_and_undoes_it_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let core = core(dir.path(), true);
+        core.start_demo().await.expect("demo");
+        core.set_profile("Dana", Some(Role::Admin))
+            .await
+            .expect("demo role");
+        let ids: Vec<String> = core
+            .status()
+            .await
+            .clients
+            .iter()
+            .map(|c| c.id.clone())
+            .collect();
+        assert_eq!(ids.len(), 3);
+        let (first, _) = core.client_console(&ids[0]).await.expect("console");
+        let admin = crate::service::Operator::demo("Dana", Role::Admin);
+        first
+            .set_access(&admin, Role::L1, "ninjaone", false)
+            .await
+            .expect("revoke");
+        let saved = core
+            .save_policy_template(&ids[0], "Standard")
+            .await
+            .expect("saved");
+        assert_eq!(saved.len(), 1);
+
+        // A page naming a client twice, or one that is not in the list, is refused whole.
+        let twice = vec![ids[1].clone(), ids[1].clone()];
+        assert!(
+            core.apply_policy_template("Standard", &twice)
+                .await
+                .is_err()
+        );
+        let forged = vec![ids[1].clone(), "../../etc".to_string()];
+        let error = core
+            .apply_policy_template("Standard", &forged)
+            .await
+            .expect_err("unknown client");
+        assert_eq!(error.code, ErrorCode::InvalidInput);
+
+        let preview = core
+            .preview_policy_template("Standard", &ids)
+            .await
+            .expect("preview");
+        assert_eq!(preview.iter().filter(|p| !p.changes.is_empty()).count(), 2);
+        let applied = core
+            .apply_policy_template("Standard", &ids)
+            .await
+            .expect("applied");
+        assert_eq!(
+            (applied.changed, applied.unchanged, applied.failed),
+            (2, 1, 0)
+        );
+        for id in &ids {
+            let (console, _) = core.client_console(id).await.expect("console");
+            assert!(!console.policy().allows(Role::L1, "ninjaone"), "{id}");
+        }
+        let undo = applied.undo_id.expect("undo offered");
+        let undone = core.undo_policy_template(&undo).await.expect("undone");
+        assert_eq!(undone.changed, 2);
+        for id in &ids[1..] {
+            let (console, _) = core.client_console(id).await.expect("console");
+            assert!(console.policy().allows(Role::L1, "ninjaone"), "{id}");
+        }
+        assert!(
+            core.undo_policy_template(&undo).await.is_err(),
+            "undo runs once"
+        );
+        // The demo writes nothing to disk, templates included.
+        assert!(!dir.path().join("config").exists());
+    }
+
+    #[tokio::test]
+    async fn a_damaged_templates_file_is_named_not_ignored() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let core = core(dir.path(), false);
+        assert!(core.policy_templates().expect("none yet").is_empty());
+        std::fs::create_dir_all(dir.path().join("config")).expect("dir");
+        std::fs::write(
+            dir.path().join("config").join(TEMPLATES_FILE),
+            r#"{"templates":[{"name":"X","grants":{"L1":["not-a-vendor"]},"savedAt":"2026-01-01T00:00:00Z","savedBy":"a","sourceClient":"b"}]}"#,
+        )
+        .expect("write");
+        let error = core.policy_templates().expect_err("damaged");
+        assert!(error.message.contains("not-a-vendor"), "{}", error.message);
+        assert!(error.hint.contains("policy-templates.json"));
+    }
 }
