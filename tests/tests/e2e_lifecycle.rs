@@ -254,9 +254,27 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
         .click()
         .await?;
     // The notice keeps its Undo until used; Undo puts each client's previous grants back.
-    app.find("[data-testid=toast-action]").await?;
+    let mut undo = None;
+    for toast in app
+        .client
+        .find_all(Locator::Css("[data-testid=toast]"))
+        .await?
+    {
+        if toast
+            .text()
+            .await?
+            .contains("Applied template \"Standard\"")
+        {
+            undo = Some(
+                toast
+                    .find(Locator::Css("[data-testid=toast-action]"))
+                    .await?,
+            );
+        }
+    }
+    let undo = undo.ok_or("the apply notice with its Undo")?;
     app.screenshot("template-applied-notice.png").await?;
-    app.click("[data-testid=toast-action]").await?;
+    undo.click().await?;
     app.eventually("the undo notice", Duration::from_secs(10), || async {
         for toast in app
             .client
@@ -329,6 +347,37 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
             .is_enabled()
             .await?
     );
+    app.screenshot("distribute-l1.png").await?;
+
+    // The Audit Log says what happened in plain words: "Rotated", "Changed role access".
+    open_tab(&app, "audit").await?;
+    app.find("[data-testid=audit-row][data-action=rotate]")
+        .await?;
+    let rotated = app
+        .text("[data-testid=audit-row][data-action=rotate] .action")
+        .await?;
+    assert_eq!(rotated, "Rotated");
+    let access = app
+        .text("[data-testid=audit-row][data-action=distribute] .action")
+        .await?;
+    assert_eq!(access, "Changed role access");
+    app.screenshot("audit-plain-words.png").await?;
+    app.client.set_window_size(1024, 640).await?;
+    app.screenshot("audit-plain-words-1024.png").await?;
+    open_tab(&app, "setup").await?;
+    // A long command scrolls sideways inside its box instead of breaking inside a flag.
+    let command = app.find("[data-testid=setup-tab] pre").await?;
+    app.client
+        .execute(
+            "arguments[0].scrollIntoView({ block: 'center' });",
+            vec![serde_json::to_value(&command)?],
+        )
+        .await?;
+    let style = app
+        .eval("return getComputedStyle(document.querySelector('[data-testid=setup-tab] pre')).whiteSpace;")
+        .await?;
+    assert_eq!(style.as_str(), Some("pre"));
+    app.screenshot("setup-commands-1024.png").await?;
     app.quit().await;
     Ok(())
 }
