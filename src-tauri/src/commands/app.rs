@@ -5,6 +5,7 @@ use tauri::{AppHandle, Runtime};
 use super::{Core, announce_status, ask_native, show_reminders};
 use akv_core::domain::policy::Role;
 use akv_core::error::AppResult;
+use akv_core::service::permissions::AllowedActions;
 use akv_core::session::{AppStatus, ClientOverview, ReminderView, ReportSettings};
 
 #[tauri::command]
@@ -26,6 +27,14 @@ pub async fn start_demo<R: Runtime>(app: AppHandle<R>, core: Core<'_>) -> AppRes
     announce_status(&app);
     show_reminders(&app);
     Ok(status)
+}
+
+/// What the technician may do on one client, with the reason for each refusal (the page
+/// disables those buttons; every action still checks again). An unknown client id is refused.
+#[tauri::command]
+pub async fn allowed_actions(core: Core<'_>, client_id: String) -> AppResult<AllowedActions> {
+    let (console, operator) = core.client_console(&client_id).await?;
+    Ok(console.allowed_actions(&operator))
 }
 
 /// The operator's name; a role only in the demo (Rust refuses one anywhere else).

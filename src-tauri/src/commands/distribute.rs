@@ -5,6 +5,8 @@ use super::Core;
 use akv_core::domain::policy::Role;
 use akv_core::error::AppResult;
 use akv_core::service::distribute::DistributionView;
+use akv_core::service::templates::{ClientTemplatePreview, TemplateApplyResult};
+use akv_core::session::TemplateSummary;
 
 #[tauri::command]
 pub async fn distribution_view(core: Core<'_>, client_id: String) -> AppResult<DistributionView> {
@@ -42,4 +44,54 @@ pub async fn set_roster_role(
 ) -> AppResult<DistributionView> {
     let (console, operator) = core.client_console(&client_id).await?;
     console.set_roster_role(&operator, &name, role).await
+}
+
+/// The role-policy templates kept with this installation's settings.
+#[tauri::command]
+pub fn policy_templates(core: Core<'_>) -> AppResult<Vec<TemplateSummary>> {
+    core.policy_templates()
+}
+
+/// Save a client's current grants as a named template (Admin on that client only).
+#[tauri::command]
+pub async fn save_policy_template(
+    core: Core<'_>,
+    client_id: String,
+    name: String,
+) -> AppResult<Vec<TemplateSummary>> {
+    core.save_policy_template(&client_id, &name).await
+}
+
+#[tauri::command]
+pub fn delete_policy_template(core: Core<'_>, name: String) -> AppResult<Vec<TemplateSummary>> {
+    core.delete_policy_template(&name)
+}
+
+/// What a template would turn on and off on each chosen client.
+#[tauri::command]
+pub async fn preview_policy_template(
+    core: Core<'_>,
+    name: String,
+    client_ids: Vec<String>,
+) -> AppResult<Vec<ClientTemplatePreview>> {
+    core.preview_policy_template(&name, &client_ids).await
+}
+
+/// Apply a template to the chosen clients: one audited save per client.
+#[tauri::command]
+pub async fn apply_policy_template(
+    core: Core<'_>,
+    name: String,
+    client_ids: Vec<String>,
+) -> AppResult<TemplateApplyResult> {
+    core.apply_policy_template(&name, &client_ids).await
+}
+
+/// Undo an apply from its notice: each client's previous grants, audited again.
+#[tauri::command]
+pub async fn undo_policy_template(
+    core: Core<'_>,
+    undo_id: String,
+) -> AppResult<TemplateApplyResult> {
+    core.undo_policy_template(&undo_id).await
 }

@@ -5,6 +5,7 @@ pub const COMMANDS: &[&str] = &[
     // Shell and profile
     "app_status",
     "client_overview",
+    "allowed_actions",
     "start_demo",
     "set_profile",
     "report_settings",
@@ -50,11 +51,18 @@ pub const COMMANDS: &[&str] = &[
     "rotate_all_due",
     "rotate_at_vendor",
     "restore_version",
+    "open_vendor_portal",
     // Distribute tab
     "distribution_view",
     "set_role_access",
     "save_default_policy",
     "set_roster_role",
+    "policy_templates",
+    "save_policy_template",
+    "delete_policy_template",
+    "preview_policy_template",
+    "apply_policy_template",
+    "undo_policy_template",
     // Audit Log tab
     "audit_view",
     "verify_audit",

@@ -89,7 +89,7 @@ pub async fn ask_native<R: Runtime>(app: &AppHandle<R>, prompt: ConfirmPrompt) -
 
 /// Debug builds let end-to-end tests name the folder instead of answering a native dialog, which
 /// cannot be driven under Xvfb. Release builds never read this variable.
-fn test_save_dir() -> Option<PathBuf> {
+pub(crate) fn test_save_dir() -> Option<PathBuf> {
     if cfg!(debug_assertions) {
         std::env::var_os("AKV_E2E_SAVE_DIR").map(PathBuf::from)
     } else {

@@ -55,6 +55,39 @@ pub async fn rotate_all_due<R: Runtime>(
         }),
     )
     .await
+    .map(BulkResult::failures_first)
+}
+
+/// Open the vendor's page where a new key is made, in the system browser. The page names only a
+/// vendor id: the address comes from the compiled-in catalog, so no page can open another URL.
+#[tauri::command]
+pub fn open_vendor_portal<R: Runtime>(app: AppHandle<R>, vendor_id: String) -> AppResult<()> {
+    use akv_core::domain::catalog;
+    use akv_core::error::{AppError, ErrorCode};
+    use tauri_plugin_opener::OpenerExt;
+    let url = catalog::vendor(&vendor_id)
+        .and_then(|v| v.portal_url.clone())
+        .filter(|url| catalog::valid_portal_url(url))
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::UnknownVendor,
+                "The console knows no portal page for this vendor.",
+                "Open the vendor's portal yourself; the path to the key page is shown beside the key.",
+            )
+        })?;
+    if super::test_save_dir().is_some() {
+        // End-to-end runs have no desktop browser.
+        return Ok(());
+    }
+    app.opener()
+        .open_url(url.clone(), None::<&str>)
+        .map_err(|e| {
+            AppError::new(
+                ErrorCode::InvalidInput,
+                format!("The browser could not be opened ({e})."),
+                format!("Open {url} yourself."),
+            )
+        })
 }
 
 /// Rotate at the vendor (create, test, store, revoke) where a connector exists; each step

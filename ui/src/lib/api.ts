@@ -3,6 +3,10 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AddKeyRequest } from "./bindings/AddKeyRequest";
+import type { AllowedActions } from "./bindings/AllowedActions";
+import type { ClientTemplatePreview } from "./bindings/ClientTemplatePreview";
+import type { TemplateApplyResult } from "./bindings/TemplateApplyResult";
+import type { TemplateSummary } from "./bindings/TemplateSummary";
 import type { AdoptRequest } from "./bindings/AdoptRequest";
 import type { AdoptResult } from "./bindings/AdoptResult";
 import type { AppError } from "./bindings/AppError";
@@ -161,6 +165,8 @@ export const api = {
     call<VendorRotation>("rotate_at_vendor", { clientId, request }),
   restoreVersion: (clientId: string, secretName: string, version: string) =>
     call<VaultRow>("restore_version", { clientId, secretName, version }),
+  openVendorPortal: (vendorId: string) => call<null>("open_vendor_portal", { vendorId }),
+  allowedActions: (clientId: string) => call<AllowedActions>("allowed_actions", { clientId }),
 
   distributionView: (clientId: string) => call<DistributionView>("distribution_view", { clientId }),
   setRoleAccess: (clientId: string, role: Role, vendorId: string, allowed: boolean) =>
@@ -169,6 +175,15 @@ export const api = {
     call<DistributionView>("save_default_policy", { clientId }),
   setRosterRole: (clientId: string, name: string, role: Role | null) =>
     call<DistributionView>("set_roster_role", { clientId, name, role }),
+  policyTemplates: () => call<TemplateSummary[]>("policy_templates"),
+  savePolicyTemplate: (clientId: string, name: string) =>
+    call<TemplateSummary[]>("save_policy_template", { clientId, name }),
+  deletePolicyTemplate: (name: string) => call<TemplateSummary[]>("delete_policy_template", { name }),
+  previewPolicyTemplate: (name: string, clientIds: string[]) =>
+    call<ClientTemplatePreview[]>("preview_policy_template", { name, clientIds }),
+  applyPolicyTemplate: (name: string, clientIds: string[]) =>
+    call<TemplateApplyResult>("apply_policy_template", { name, clientIds }),
+  undoPolicyTemplate: (undoId: string) => call<TemplateApplyResult>("undo_policy_template", { undoId }),
 
   auditView: (clientId: string, filter: AuditFilter) =>
     call<AuditView>("audit_view", { clientId, filter }),

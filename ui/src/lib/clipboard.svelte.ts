@@ -13,7 +13,7 @@ class CopyState {
       const receipt = await api.copyKey(clientId, secretName, part);
       this.start(receipt.vendorName, receipt.clearAfterSeconds);
     } catch (error) {
-      shell.error(error as AppError);
+      shell.error(error as AppError, shell.clientName(clientId));
     }
   }
 

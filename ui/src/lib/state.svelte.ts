@@ -27,6 +27,8 @@ export interface Toast {
   message: string;
   hint?: string;
   action?: ToastAction;
+  /** The client it is about, named on the toast when several are connected. */
+  client?: string;
 }
 
 class Shell {
@@ -100,7 +102,11 @@ class Shell {
     this.revision += 1;
   }
 
-  toast(level: Toast["level"], message: string, hint?: string, action?: ToastAction): void {
+  /**
+   * A notice under the tab. It names the client when several are connected (`client`, or the one
+   * a per-vault tab shows), and goes away on its own unless it carries an action (Undo, Retry).
+   */
+  toast(level: Toast["level"], message: string, hint?: string, action?: ToastAction, client?: string): void {
     const id = this.nextToast++;
     const toast: Toast = { id, level, message };
     if (hint !== undefined) {
@@ -109,15 +115,30 @@ class Shell {
     if (action !== undefined) {
       toast.action = action;
     }
+    // With one client there is nothing to tell apart.
+    // `client: ""` marks a notice about several clients (nothing implied).
+    const named = this.connectedClients.length > 1 ? (client ?? this.impliedClient()) || undefined : undefined;
+    if (named) {
+      toast.client = named;
+    }
     this.toasts = [...this.toasts, toast];
-    // Errors stay until dismissed; the rest fade after a while.
-    if (level !== "error") {
-      setTimeout(() => this.dismiss(id), level === "warning" || action ? 9000 : 5000);
+    if (!action) {
+      // Long enough to read an error and its hint; success needs less.
+      setTimeout(() => this.dismiss(id), level === "error" ? 15000 : level === "warning" ? 10000 : 5000);
     }
   }
 
-  error(error: AppError): void {
-    this.toast("error", error.message, error.hint);
+  /** The client an action was on when the screen shows one: opened alone, or picked on a
+   * per-vault tab. */
+  private impliedClient(): string | undefined {
+    if (this.client !== null || this.tab === "distribute" || this.tab === "audit") {
+      return this.activeClient?.name;
+    }
+    return undefined;
+  }
+
+  error(error: AppError, client?: string): void {
+    this.toast("error", error.message, error.hint, undefined, client);
   }
 
   dismiss(id: number): void {

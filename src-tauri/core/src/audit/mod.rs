@@ -176,35 +176,36 @@ impl AuditAction {
         }
     }
 
-    /// Human label.
+    /// What happened, in the plain words the Audit Log tab shows ("Copied", not "retrieve"); the
+    /// stored id stays [`AuditAction::id`].
     pub fn label(self) -> &'static str {
         match self {
-            AuditAction::Connect => "Connect",
-            AuditAction::Disconnect => "Disconnect",
-            AuditAction::Add => "Add key",
-            AuditAction::Retrieve => "Copy key",
-            AuditAction::Test => "Test key",
-            AuditAction::Rotate => "Rotate key",
-            AuditAction::Restore => "Restore version",
-            AuditAction::Update => "Update settings",
-            AuditAction::Distribute => "Change access",
-            AuditAction::ProfileChange => "Change profile",
-            AuditAction::Disable => "Disable key",
-            AuditAction::Enable => "Enable key",
-            AuditAction::Delete => "Delete key",
-            AuditAction::Recover => "Recover key",
-            AuditAction::Purge => "Purge key",
-            AuditAction::Export => "Export",
-            AuditAction::Report => "Report",
-            AuditAction::LogRecovery => "Log recovery",
+            AuditAction::Connect => "Connected",
+            AuditAction::Disconnect => "Disconnected",
+            AuditAction::Add => "Added a key",
+            AuditAction::Retrieve => "Copied",
+            AuditAction::Test => "Tested",
+            AuditAction::Rotate => "Rotated",
+            AuditAction::Restore => "Restored a version",
+            AuditAction::Update => "Changed settings",
+            AuditAction::Distribute => "Changed role access",
+            AuditAction::ProfileChange => "Changed profile",
+            AuditAction::Disable => "Disabled",
+            AuditAction::Enable => "Enabled",
+            AuditAction::Delete => "Deleted",
+            AuditAction::Recover => "Recovered",
+            AuditAction::Purge => "Purged for good",
+            AuditAction::Export => "Exported",
+            AuditAction::Report => "Printed a report",
+            AuditAction::LogRecovery => "Repaired the log after a crash",
             AuditAction::TamperDetected => "Tampering detected",
             AuditAction::TamperAcknowledged => "Tampering acknowledged",
             AuditAction::InstallationAcknowledged => "New installation acknowledged",
-            AuditAction::PolicyBootstrap => "First Admin of the vault",
-            AuditAction::RosterChange => "Change roster",
+            AuditAction::PolicyBootstrap => "Became the vault's first Admin",
+            AuditAction::RosterChange => "Changed the roster",
             AuditAction::ChangedOutside => "Changed outside the console",
-            AuditAction::Adopt => "Adopt secret",
-            AuditAction::Refresh => "Refresh",
+            AuditAction::Adopt => "Adopted a secret",
+            AuditAction::Refresh => "Refreshed",
         }
     }
 }

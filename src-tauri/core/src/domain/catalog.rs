@@ -336,6 +336,12 @@ pub struct Vendor {
     /// Where in the vendor's portal the key is made (for the rotation procedure).
     #[serde(default)]
     pub portal: String,
+    /// The vendor's page where a new key is made, opened in the system browser from Rotate All
+    /// Due. Only where the vendor documents one fixed https page (tenant-hosted portals have
+    /// none); checked by [`valid_portal_url`] in the catalog's tests.
+    #[serde(default)]
+    #[ts(optional)]
+    pub portal_url: Option<String>,
     /// The permission or scope the key needs (for the rotation procedure).
     #[serde(default)]
     pub scope: String,
@@ -407,6 +413,20 @@ pub fn endpoint_placeholders(endpoint: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// A portal link the console may open: https, a host, no credentials, no placeholders. The
+/// catalog is compiled in, so this guards against a bad edit, not against the page.
+pub fn valid_portal_url(text: &str) -> bool {
+    if text.contains('{') || text.contains('}') {
+        return false;
+    }
+    url::Url::parse(text).is_ok_and(|url| {
+        url.scheme() == "https"
+            && url.host_str().is_some_and(|h| !h.is_empty())
+            && url.username().is_empty()
+            && url.password().is_none()
+    })
 }
 
 /// Does `host` match one of `patterns` (`*.example.com` = any subdomain of example.com)?
@@ -616,6 +636,33 @@ mod tests {
                 "{} endpoint host {host}",
                 v.id
             );
+        }
+    }
+
+    #[test]
+    fn portal_links_are_https_pages_without_placeholders() {
+        let linked: Vec<&Vendor> = catalog()
+            .iter()
+            .filter(|v| v.portal_url.is_some())
+            .collect();
+        assert!(
+            linked.len() >= 10,
+            "only {} vendors link their portal",
+            linked.len()
+        );
+        for v in linked {
+            let url = v.portal_url.as_deref().unwrap_or_default();
+            assert!(valid_portal_url(url), "{} portal_url {url}", v.id);
+        }
+        for bad in [
+            "http://app.atera.com/",
+            "https://{tenant}.okta.com/admin",
+            "https://user:pw@example.com/",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "https://",
+        ] {
+            assert!(!valid_portal_url(bad), "{bad}");
         }
     }
 

@@ -8,6 +8,7 @@ pub mod identity;
 pub mod key_value;
 pub mod keys;
 pub mod policy;
+pub mod policy_template;
 pub mod reminders;
 pub mod secret;
 pub mod status;

@@ -164,7 +164,7 @@ impl Console {
 
     /// Change the stored policy with `change` (Admin only): read the vault's copy first so a change
     /// made at another console is not overwritten, save it for every console, and audit it.
-    async fn change_policy(
+    pub(super) async fn change_policy(
         &self,
         operator: &Operator,
         action: AuditAction,

@@ -12,12 +12,14 @@ pub mod distribute;
 pub mod endpoints;
 pub mod installations;
 pub mod monitor;
+pub mod permissions;
 pub mod procedure;
 pub mod report;
 pub mod revocation;
 pub mod rotation;
 pub mod setup;
 pub mod snapshot;
+pub mod templates;
 pub mod trust;
 pub mod vault;
 

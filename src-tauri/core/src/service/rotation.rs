@@ -59,6 +59,9 @@ pub struct RotationRow {
     pub key_parts: Vec<KeyPart>,
     /// The key can be rotated at the vendor in one click (create, test, store, revoke).
     pub connector: bool,
+    /// The vendor's page where the new key is made (catalog), and the path inside it.
+    pub portal_url: Option<String>,
+    pub portal: String,
     /// Names of the systems that use the key (the full list is in its runbook).
     pub used_by: String,
     pub allowed: Vec<KeyAction>,
@@ -180,6 +183,19 @@ pub struct BulkResult {
     pub items: Vec<BulkItemResult>,
 }
 
+impl BulkResult {
+    /// The order the end-of-run summary reads in: failures first (they need the technician),
+    /// then the rotated keys; by client, then vendor, inside each.
+    pub fn failures_first(mut self) -> BulkResult {
+        self.items.sort_by(|a, b| {
+            a.ok.cmp(&b.ok)
+                .then_with(|| a.client_name.cmp(&b.client_name))
+                .then_with(|| a.vendor_name.cmp(&b.vendor_name))
+        });
+        self
+    }
+}
+
 fn rotation_row(
     console: &Console,
     operator: &Operator,
@@ -214,6 +230,8 @@ fn rotation_row(
         can_generate: vendor.is_none_or(|v| !v.is_multi_part()),
         key_parts: vendor.map(|v| v.key_parts.clone()).unwrap_or_default(),
         connector: vendor.is_some_and(|v| console.connector_for(v).is_some()),
+        portal_url: vendor.and_then(|v| v.portal_url.clone()),
+        portal: vendor.map(|v| v.portal.clone()).unwrap_or_default(),
         used_by: record.settings.used_by.clone(),
         allowed: super::vault::allowed_actions(console, operator, &record.vendor_id),
     }
@@ -762,6 +780,55 @@ mod tests {
             parts,
             ..Default::default()
         }
+    }
+
+    #[tokio::test]
+    async fn the_summary_lists_failures_first_with_their_reason() {
+        let now = Utc::now();
+        let store = Arc::new(DemoStore::seeded(now));
+        for mut key in store.list_keys().await.expect("keys") {
+            key.last_rotated = now - Duration::days(400);
+            key.expires = None;
+            store.update_key(&key).await.expect("age the key");
+        }
+        let (console, operator) = admin_console(store);
+        let keys = console.refresh_keys().await.expect("keys");
+        let mut names: Vec<String> = keys
+            .iter()
+            .filter(|k| k.enabled)
+            .map(|k| k.secret_name.clone())
+            .collect();
+        names.sort();
+        // The alphabetically last key gets no new value: it fails, and must still come first.
+        let empty = names.pop().expect("keys");
+        let mut requests: Vec<RotateRequest> = names.iter().map(|n| paste(&console, n)).collect();
+        requests.push(RotateRequest {
+            secret_name: empty.clone(),
+            ..Default::default()
+        });
+        let result = console
+            .rotate_many(&operator, requests, now, |_| {})
+            .await
+            .expect("batch accepted")
+            .failures_first();
+        assert_eq!(result.failed, 1);
+        let first = &result.items[0];
+        assert_eq!(first.secret_name, empty);
+        assert!(!first.ok);
+        let reason = first.error.as_ref().expect("a reason");
+        assert!(
+            reason.message.contains("Paste the new key"),
+            "{}",
+            reason.message
+        );
+        assert!(result.items[1..].iter().all(|i| i.ok));
+        let vendors: Vec<&str> = result.items[1..]
+            .iter()
+            .map(|i| i.vendor_name.as_str())
+            .collect();
+        let mut sorted = vendors.clone();
+        sorted.sort();
+        assert_eq!(vendors, sorted, "rotated keys read by vendor");
     }
 
     #[tokio::test]

@@ -95,6 +95,19 @@ pub struct Verification {
     pub segments: Vec<SegmentView>,
     /// Whether the operator may acknowledge an open tampering (Admin).
     pub can_acknowledge: bool,
+    /// When Verify fails: what to do now, in words (see `audit::next_step`).
+    pub next_step: Option<String>,
+}
+
+impl Verification {
+    fn with_next_step(mut self) -> Verification {
+        self.next_step = self
+            .report
+            .problem
+            .as_ref()
+            .map(|problem| super::audit::next_step(problem, self.can_acknowledge));
+        self
+    }
 }
 
 /// What the vault says this installation's log must look like.
@@ -466,7 +479,9 @@ impl Console {
                 installations: Vec::new(),
                 segments: Vec::new(),
                 can_acknowledge,
-            });
+                next_step: None,
+            }
+            .with_next_step());
         }
         let view = self.vault_evidence().await?;
         let mut report = self.audit_log().verify_against(&view.expect);
@@ -568,7 +583,9 @@ impl Console {
             installations,
             segments,
             can_acknowledge,
-        })
+            next_step: None,
+        }
+        .with_next_step())
     }
 }
 

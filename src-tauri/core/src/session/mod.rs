@@ -23,6 +23,7 @@ mod reminders;
 mod report_settings;
 mod secret_expiry;
 mod status;
+mod templates;
 
 pub use confirm::ConfirmPrompt;
 pub use demo::{DEMO_CLIENTS, MAX_DEMO_CLIENTS, demo_clients_from};
@@ -32,6 +33,7 @@ pub use reminders::ReminderView;
 pub use report_settings::{MAX_MSP_NAME_CHARS, ReportSettings};
 pub use secret_expiry::{SecretExpiry, SecretExpiryView, SecretWarningLevel, WARN_DAYS};
 pub use status::{AppStatus, ClientCounts, ClientState, ClientStatus};
+pub use templates::TemplateSummary;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -214,6 +216,8 @@ pub struct AppCore {
     program: Option<&'static str>,
     /// Sign-ins at MSP home tenants shared by their clients (`home.rs`).
     home_sign_ins: home::HomeSignIns,
+    /// Role-policy templates of the demo and the undo of recent template applies.
+    templates: Mutex<templates::TemplateState>,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -285,6 +289,7 @@ impl AppCore {
             installation: Mutex::new(None),
             program: None,
             home_sign_ins: home::HomeSignIns::default(),
+            templates: Mutex::new(templates::TemplateState::default()),
         }
     }
 

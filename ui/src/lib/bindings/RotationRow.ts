@@ -35,6 +35,10 @@ keyParts: Array<KeyPart>,
  */
 connector: boolean, 
 /**
+ * The vendor's page where the new key is made (catalog), and the path inside it.
+ */
+portalUrl: string | null, portal: string, 
+/**
  * Names of the systems that use the key (the full list is in its runbook).
  */
 usedBy: string, allowed: Array<KeyAction>, status: KeyStatus, 

@@ -45,6 +45,12 @@ docs: string,
  */
 portal: string, 
 /**
+ * The vendor's page where a new key is made, opened in the system browser from Rotate All
+ * Due. Only where the vendor documents one fixed https page (tenant-hosted portals have
+ * none); checked by [`valid_portal_url`] in the catalog's tests.
+ */
+portal_url?: string, 
+/**
  * The permission or scope the key needs (for the rotation procedure).
  */
 scope: string, 

@@ -18,4 +18,8 @@ segments: Array<SegmentView>,
 /**
  * Whether the operator may acknowledge an open tampering (Admin).
  */
-canAcknowledge: boolean, };
+canAcknowledge: boolean, 
+/**
+ * When Verify fails: what to do now, in words (see `audit::next_step`).
+ */
+nextStep: string | null, };
