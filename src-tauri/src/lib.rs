@@ -133,6 +133,7 @@ pub fn run() {
             commands::connection::forget_connection,
             commands::connection::save_client,
             commands::connection::connect_client,
+            commands::connection::sign_in_to_tenant,
             commands::connection::disconnect_client,
             commands::connection::remove_client,
             commands::connection::refresh,

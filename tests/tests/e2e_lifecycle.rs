@@ -20,8 +20,16 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
     let profile = Profile::new("lifecycle")?;
     let app = App::launch("lifecycle", &profile, Launch::demo()).await?;
     app.show_all_keys().await?;
-    let huntress = "[data-testid=vault-row][data-vendor=huntress]";
-    app.find(huntress).await?;
+    // Every client has a Huntress key, and the list re-sorts worst first after a rotation: follow
+    // the first one's client.
+    let client = app
+        .find("[data-testid=vault-row][data-vendor=huntress]")
+        .await?
+        .attr("data-client")
+        .await?
+        .unwrap_or_default();
+    let huntress =
+        &format!("[data-testid=vault-row][data-vendor=huntress][data-client=\"{client}\"]");
     let before = app
         .text(&format!("{huntress} [data-testid=masked-preview]"))
         .await?;

@@ -515,3 +515,66 @@ async fn sign_in_to_this_tenant_satisfies_its_mfa_and_keeps_the_home_role() {
             .is_err()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_without_consent_shows_the_admin_consent_link_on_its_row() {
+    let msp = msp_with_token_lifetime(2, 120).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let core = console_pc(&msp.entra, dir.path());
+    msp.entra.set_interactive_user(Some(ADA));
+    for index in 0..2 {
+        core.connect(ConnectRequest {
+            settings: client_settings(&msp, index),
+            client_secret: None,
+            method: Some(SignInMethod::Browser),
+            remember: false,
+        })
+        .await
+        .expect("connects");
+    }
+    let id = core
+        .status()
+        .await
+        .clients
+        .iter()
+        .find(|client| client.settings.tenant_id == client_tenant(1))
+        .map(|client| client.id.clone())
+        .expect("listed");
+    // The client's admin removes the console's app from their tenant.
+    msp.entra
+        .withdraw_consent(&client_tenant(1), CONSOLE_CLIENT);
+    core.disconnect_client(&id).await.expect("disconnect");
+    let refused = core.connect_client(&id).await.expect_err("no consent");
+    assert_eq!(refused.code, ErrorCode::TenantConsentRequired);
+    let status = core.status().await;
+    let row = status
+        .clients
+        .iter()
+        .find(|client| client.id == id)
+        .expect("listed");
+    let link = row
+        .consent_link
+        .as_deref()
+        .expect("a consent link on the row");
+    assert!(
+        link.starts_with(&format!(
+            "{}/{}/v2.0/adminconsent?client_id={CONSOLE_CLIENT}",
+            msp.entra.authority_host(),
+            client_tenant(1)
+        )),
+        "{link}"
+    );
+    // The other client never had a link, and the consent is noticed on the next try.
+    assert!(
+        status
+            .clients
+            .iter()
+            .filter(|c| c.id != id)
+            .all(|c| c.consent_link.is_none())
+    );
+    msp.entra
+        .consent_in_tenant(&client_tenant(1), CONSOLE_CLIENT)
+        .expect("the admin consents");
+    let status = core.connect_client(&id).await.expect("connects again");
+    assert_eq!(status.connected, 2);
+}

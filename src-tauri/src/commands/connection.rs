@@ -7,6 +7,7 @@ use tauri_plugin_dialog::DialogExt;
 use super::{Core, announce_status, ask_native, show_reminders};
 use akv_core::error::{AppError, AppResult};
 use akv_core::session::{AppStatus, ClientRequest, ConnectRequest};
+use akv_core::signin::SignInMethod;
 
 #[tauri::command]
 pub async fn connect<R: Runtime>(
@@ -45,6 +46,23 @@ pub async fn connect_client<R: Runtime>(
     client_id: String,
 ) -> AppResult<AppStatus> {
     let result = core.connect_client(&client_id).await;
+    announce_status(&app);
+    result
+}
+
+/// "Sign in to this tenant": a client reached through the MSP's home tenant whose own tenant
+/// asked for the technician in person. Only the client id comes from the page; Rust finds the
+/// tenant and the account.
+#[tauri::command]
+pub async fn sign_in_to_tenant<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+    client_id: String,
+    method: Option<SignInMethod>,
+) -> AppResult<AppStatus> {
+    let result = core
+        .sign_in_to_tenant(&client_id, method.unwrap_or(SignInMethod::Browser))
+        .await;
     announce_status(&app);
     result
 }

@@ -19,6 +19,7 @@ pub const COMMANDS: &[&str] = &[
     "forget_connection",
     "save_client",
     "connect_client",
+    "sign_in_to_tenant",
     "disconnect_client",
     "remove_client",
     "refresh",

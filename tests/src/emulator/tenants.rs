@@ -250,6 +250,14 @@ impl Emulator {
         Ok(())
     }
 
+    /// The tenant's admin removes the multi-tenant app's service principal (consent withdrawn).
+    pub fn withdraw_consent(&self, tenant: &str, client_id: &str) {
+        let mut state = self.shared.lock();
+        if state.tenants.is_multi_tenant(client_id) {
+            state.apps.retain(|app| !app.is(tenant, client_id));
+        }
+    }
+
     /// Invites the user `home_upn` into `tenant` as a B2B guest; returns the guest's object id.
     pub fn add_guest(&self, tenant: &str, home_upn: &str) -> Result<String, ControlError> {
         let mut state = self.shared.lock();

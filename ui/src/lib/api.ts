@@ -102,6 +102,7 @@ export const api = {
   /** Add a client (no id) or change one, and connect it. */
   saveClient: (request: ClientRequest) => call<AppStatus>("save_client", { request }),
   connectClient: (clientId: string) => call<AppStatus>("connect_client", { clientId }),
+  signInToTenant: (clientId: string) => call<AppStatus>("sign_in_to_tenant", { clientId }),
   disconnectClient: (clientId: string) => call<AppStatus>("disconnect_client", { clientId }),
   removeClient: (clientId: string) => call<AppStatus>("remove_client", { clientId }),
   /** List one client's vault again (or every connected client's). */

@@ -55,6 +55,9 @@ pub struct ClientStatus {
     /// The client's place in the overview's worst-first order (0 needs attention most); the
     /// sidebar's "by urgency" order.
     pub urgency: usize,
+    /// Reached through the MSP's home tenant and refused for missing consent: the admin consent
+    /// address to send to this tenant's administrator.
+    pub consent_link: Option<String>,
 }
 
 impl ClientStatus {
@@ -133,6 +136,18 @@ impl AppCore {
             state = ClientState::Connecting;
         }
         let sign_in = attempt.and_then(|a| a.progress.clone());
+        let consent_link = error
+            .as_ref()
+            .filter(|e| e.code == crate::error::ErrorCode::TenantConsentRequired)
+            .filter(|_| settings.home_tenant_id.is_some())
+            .map(|_| {
+                crate::signin::consent_link(
+                    &settings.authority_host(),
+                    &settings.client_id,
+                    &settings.vault_scope(),
+                    &settings.tenant_id,
+                )
+            });
         ClientStatus {
             id: slot.config.id.clone(),
             name: slot.config.name.clone(),
@@ -155,6 +170,7 @@ impl AppCore {
                 .as_ref()
                 .and_then(|c| lock(&c.secret_expiry).view(&slot.config.name, Utc::now())),
             urgency: 0,
+            consent_link,
         }
     }
 
@@ -188,6 +204,7 @@ impl AppCore {
                     snapshot: None,
                     secret_expiry: None,
                     urgency: 0,
+                    consent_link: None,
                 });
             }
         }

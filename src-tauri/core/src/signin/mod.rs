@@ -18,7 +18,7 @@ mod tenant;
 pub use credential::UserCredential;
 pub use loopback::{LoopbackListener, Redirect};
 pub use oidc::{AzureClaims, map_token_error};
-pub use tenant::{TenantCredential, admin_consent_url};
+pub use tenant::{TenantCredential, admin_consent_url, consent_link};
 
 use std::sync::Arc;
 use std::time::Duration;

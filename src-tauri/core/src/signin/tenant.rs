@@ -205,16 +205,31 @@ fn classify(
 /// The admin consent address for the console's app in `tenant` (Microsoft identity platform
 /// v2.0 `adminconsent` endpoint), to send to that tenant's administrator.
 pub fn admin_consent_url(target: &SignInTarget, tenant: &str) -> String {
+    consent_link(
+        &target.authority_host,
+        &target.client_id,
+        &target.vault_scope,
+        tenant,
+    )
+}
+
+/// [`admin_consent_url`] from a client's settings' parts.
+pub fn consent_link(
+    authority_host: &str,
+    client_id: &str,
+    vault_scope: &str,
+    tenant: &str,
+) -> String {
     let mut url = match url::Url::parse(&format!(
         "{}/{tenant}/v2.0/adminconsent",
-        target.authority_host.trim_end_matches('/')
+        authority_host.trim_end_matches('/')
     )) {
         Ok(url) => url,
         Err(_) => return String::new(),
     };
     url.query_pairs_mut()
-        .append_pair("client_id", &target.client_id)
-        .append_pair("scope", &target.vault_scope)
+        .append_pair("client_id", client_id)
+        .append_pair("scope", vault_scope)
         .append_pair("redirect_uri", "http://127.0.0.1");
     url.to_string()
 }

@@ -29,4 +29,9 @@ secretExpiry: SecretExpiryView | null,
  * The client's place in the overview's worst-first order (0 needs attention most); the
  * sidebar's "by urgency" order.
  */
-urgency: number, };
+urgency: number, 
+/**
+ * Reached through the MSP's home tenant and refused for missing consent: the admin consent
+ * address to send to this tenant's administrator.
+ */
+consentLink: string | null, };
