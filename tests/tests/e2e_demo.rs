@@ -778,6 +778,47 @@ async fn forty_demo_clients_open_on_an_overview_worst_first_with_search() -> Res
         "{visible} clients in view"
     );
     app.screenshot("sidebar-compact-1024x640.png").await?;
+
+    // Forty clients do not mean forty times the toggles: one client's policy becomes a template,
+    // applied to all forty with a preview, one audited save per client that changes.
+    app.client.set_window_size(1360, 860).await?;
+    app.click("[data-testid=tab-distribute]").await?;
+    app.find("[data-testid=distribute-tab]").await?;
+    let toggle = "[data-testid=grant-L1-ninjaone]";
+    if app.find(toggle).await?.is_selected().await? {
+        app.click(toggle).await?;
+        app.eventually("the toggle to be off", Duration::from_secs(10), || async {
+            Ok(!app.find(toggle).await?.is_selected().await?)
+        })
+        .await?;
+    }
+    app.type_into("[data-testid=template-name]", "Forty")
+        .await?;
+    app.click("[data-testid=template-save]").await?;
+    app.find("[data-testid=template-row][data-name=Forty]")
+        .await?;
+    app.click("[data-testid=template-apply-open]").await?;
+    app.find("[data-testid=apply-template]").await?;
+    app.click("[data-testid=template-preview]").await?;
+    app.eventually(
+        "a preview row per client",
+        Duration::from_secs(20),
+        || async { Ok(app.count("[data-testid=template-preview-row]").await? == 40) },
+    )
+    .await?;
+    let preview = app.text("[data-testid=template-preview-summary]").await?;
+    assert!(preview.starts_with("39 of 40 clients change"), "{preview}");
+    app.screenshot("template-preview-forty-1360x860.png")
+        .await?;
+    app.click("[data-testid=template-apply]").await?;
+    app.find("[data-testid=template-result]").await?;
+    let applied = app.text("[data-testid=template-result] h3").await?;
+    assert_eq!(
+        applied,
+        "Applied template \"Forty\": 39 clients changed, 1 already matched, 0 failed."
+    );
+    app.screenshot("template-applied-forty-1360x860.png")
+        .await?;
     app.quit().await;
     Ok(())
 }

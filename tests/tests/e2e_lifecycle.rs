@@ -225,6 +225,26 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
         Ok(!app.find(toggle).await?.is_selected().await?)
     })
     .await?;
+    // The notice names the client whose policy changed: the one the L1 checks below look at.
+    let mut source = String::new();
+    for toast in app
+        .client
+        .find_all(Locator::Css("[data-testid=toast]"))
+        .await?
+    {
+        if toast
+            .text()
+            .await?
+            .contains("L1 may no longer use NinjaOne")
+        {
+            source = toast
+                .find(Locator::Css("[data-testid=toast-client]"))
+                .await?
+                .text()
+                .await?;
+        }
+    }
+    assert!(!source.is_empty(), "the toggle's notice names its client");
     app.screenshot("distribute-tab.png").await?;
     app.client.set_window_size(1024, 640).await?;
     app.screenshot("distribute-tab-1024.png").await?;
@@ -323,7 +343,9 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
     open_tab(&app, "vault").await?;
     // Refused before the click: the button is unavailable and says why (from Rust's allowed
     // actions), rather than a refusal after clicking.
-    let copy = "[data-testid=vault-row][data-vendor=ninjaone] [data-testid=copy-key]";
+    let copy = &format!(
+        "[data-testid=vault-row][data-vendor=ninjaone][data-client=\"{source}\"] [data-testid=copy-key]"
+    );
     app.eventually("the refused copy's reason", Duration::from_secs(10), || async {
         let button = app.find(copy).await?;
         let title = button.attr("title").await?.unwrap_or_default();
@@ -339,8 +361,10 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
         "nothing was copied"
     );
     // RMM keys the policy still grants L1 can be copied.
-    app.click("[data-testid=vault-row][data-vendor=atera] [data-testid=copy-key]")
-        .await?;
+    app.click(&format!(
+        "[data-testid=vault-row][data-vendor=atera][data-client=\"{source}\"] [data-testid=copy-key]"
+    ))
+    .await?;
     app.find("[data-testid=copy-countdown]").await?;
     app.screenshot("l1-refused-copy.png").await?;
 
