@@ -134,6 +134,8 @@ pub fn run() {
             commands::connection::save_client,
             commands::connection::connect_client,
             commands::connection::sign_in_to_tenant,
+            commands::connection::export_clients_csv,
+            commands::connection::import_clients_csv,
             commands::connection::disconnect_client,
             commands::connection::remove_client,
             commands::connection::refresh,

@@ -6,7 +6,7 @@ use tauri_plugin_dialog::DialogExt;
 
 use super::{Core, announce_status, ask_native, show_reminders};
 use akv_core::error::{AppError, AppResult};
-use akv_core::session::{AppStatus, ClientRequest, ConnectRequest};
+use akv_core::session::{AppStatus, ClientImport, ClientRequest, ConnectRequest};
 use akv_core::signin::SignInMethod;
 
 #[tauri::command]
@@ -65,6 +65,43 @@ pub async fn sign_in_to_tenant<R: Runtime>(
         .await;
     announce_status(&app);
     result
+}
+
+/// The client list as CSV (no secret), saved where the technician picks.
+#[tauri::command]
+pub async fn export_clients_csv<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+) -> AppResult<Option<super::SavedFile>> {
+    let bytes = core.clients_csv()?;
+    let name = format!(
+        "api-key-vault-clients-{}.csv",
+        chrono::Utc::now().format("%Y-%m-%d")
+    );
+    super::save_with_dialog(&app, &name, ("CSV spreadsheet", &["csv"]), bytes).await
+}
+
+/// Add clients from a CSV file the technician picks; `None` when the dialog was cancelled.
+#[tauri::command]
+pub async fn import_clients_csv<R: Runtime>(
+    app: AppHandle<R>,
+    core: Core<'_>,
+) -> AppResult<Option<ClientImport>> {
+    let Some(console_app) = core.console_client_id() else {
+        return Err(AppError::new(
+            akv_core::error::ErrorCode::InvalidInput,
+            "Add one client first: its Client ID is the console's app registration, which the imported clients share.",
+            "Use Add a client once, then import the rest.",
+        ));
+    };
+    let Some(bytes) =
+        super::open_with_dialog(&app, ("CSV spreadsheet", &["csv", "txt"]), 1024 * 1024).await?
+    else {
+        return Ok(None);
+    };
+    let report = core.import_clients_csv(&bytes, &console_app)?;
+    announce_status(&app);
+    Ok(Some(report))
 }
 
 #[tauri::command]

@@ -20,6 +20,8 @@ pub const COMMANDS: &[&str] = &[
     "save_client",
     "connect_client",
     "sign_in_to_tenant",
+    "export_clients_csv",
+    "import_clients_csv",
     "disconnect_client",
     "remove_client",
     "refresh",

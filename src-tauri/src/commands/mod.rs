@@ -97,6 +97,70 @@ pub(crate) fn test_save_dir() -> Option<PathBuf> {
     }
 }
 
+/// Ask which file to open (native dialog) and read it, up to `max_bytes`. `Ok(None)` when
+/// cancelled. The page never names a path: Rust asks the user.
+pub async fn open_with_dialog<R: Runtime>(
+    app: &AppHandle<R>,
+    filter: (&str, &[&str]),
+    max_bytes: u64,
+) -> AppResult<Option<Vec<u8>>> {
+    let path = match test_open_file() {
+        Some(path) => Some(path),
+        None => {
+            let (sender, receiver) = tokio::sync::oneshot::channel();
+            app.dialog()
+                .file()
+                .set_title("Open")
+                .add_filter(filter.0, filter.1)
+                .pick_file(move |chosen| {
+                    let _ = sender.send(chosen);
+                });
+            let chosen = receiver
+                .await
+                .map_err(|_| AppError::internal("the open dialog closed without an answer"))?;
+            match chosen.map(|p| p.into_path()) {
+                Some(Ok(path)) => Some(path),
+                Some(Err(error)) => {
+                    return Err(AppError::new(
+                        ErrorCode::InvalidInput,
+                        format!("That file cannot be opened ({error})."),
+                        "Choose a file on this computer.",
+                    ));
+                }
+                None => None,
+            }
+        }
+    };
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let unreadable = |error: std::io::Error| {
+        AppError::new(
+            ErrorCode::InvalidInput,
+            format!("{} could not be read ({error}).", path.display()),
+            "Close it in other programs and try again, or choose another file.",
+        )
+    };
+    let size = std::fs::metadata(&path).map_err(unreadable)?.len();
+    if size > max_bytes {
+        return Err(AppError::new(
+            ErrorCode::InvalidInput,
+            format!("{} is larger than expected ({size} bytes).", path.display()),
+            "Choose the CSV with one line per client.",
+        ));
+    }
+    std::fs::read(&path).map(Some).map_err(unreadable)
+}
+
+/// Debug builds: the file an end-to-end test "picks" in the open dialog.
+fn test_open_file() -> Option<PathBuf> {
+    if cfg!(debug_assertions) {
+        std::env::var_os("AKV_E2E_OPEN_FILE").map(PathBuf::from)
+    } else {
+        None
+    }
+}
+
 /// Ask where to save (native dialog) and write `bytes` there. `Ok(None)` when cancelled.
 pub async fn save_with_dialog<R: Runtime>(
     app: &AppHandle<R>,

@@ -3,6 +3,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AddKeyRequest } from "./bindings/AddKeyRequest";
+import type { ClientImport } from "./bindings/ClientImport";
 import type { AllowedActions } from "./bindings/AllowedActions";
 import type { ClientTemplatePreview } from "./bindings/ClientTemplatePreview";
 import type { TemplateApplyResult } from "./bindings/TemplateApplyResult";
@@ -103,6 +104,8 @@ export const api = {
   saveClient: (request: ClientRequest) => call<AppStatus>("save_client", { request }),
   connectClient: (clientId: string) => call<AppStatus>("connect_client", { clientId }),
   signInToTenant: (clientId: string) => call<AppStatus>("sign_in_to_tenant", { clientId }),
+  importClientsCsv: () => call<ClientImport | null>("import_clients_csv", {}),
+  exportClientsCsv: () => call<SavedFile | null>("export_clients_csv", {}),
   disconnectClient: (clientId: string) => call<AppStatus>("disconnect_client", { clientId }),
   removeClient: (clientId: string) => call<AppStatus>("remove_client", { clientId }),
   /** List one client's vault again (or every connected client's). */

@@ -34,7 +34,7 @@ use crate::store::azure::{AzureStore, http_client};
 use crate::store::{ANCHOR_PREFIX, ConsoleDocument};
 
 /// A client's display name: what the sidebar, the Client column and the report call it.
-const MAX_CLIENT_NAME_CHARS: usize = 60;
+pub(super) const MAX_CLIENT_NAME_CHARS: usize = 60;
 
 /// What a connect authenticates with.
 pub(super) enum Credential {

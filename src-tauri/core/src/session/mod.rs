@@ -11,6 +11,7 @@
 //! - `portfolio`: views across every connected client (Vault, Rotation, Rotate All Due).
 //! - `headless`: what the `akv-console` companion asks (clients by name, the monitor report).
 
+mod client_csv;
 mod confirm;
 mod connect;
 mod demo;
@@ -25,6 +26,7 @@ mod secret_expiry;
 mod status;
 mod templates;
 
+pub use client_csv::{ClientImport, ImportProblem};
 pub use confirm::ConfirmPrompt;
 pub use demo::{DEMO_CLIENTS, MAX_DEMO_CLIENTS, demo_clients_from};
 pub use overview::{Attention, ClientOverview, ClientOverviewRow, Deadline};
