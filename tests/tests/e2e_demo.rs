@@ -717,7 +717,9 @@ async fn forty_demo_clients_open_on_an_overview_worst_first_with_search() -> Res
         Ok(app.count("[data-testid=bulk-row]").await? == 0)
     })
     .await?;
-    // The sidebar's Rotate All Due is every vendor's again.
+    // The sidebar's Rotate All Due is every vendor's again. Bulk work across the forty clients
+    // ends with a summary, failures first: the first key gets an expiry in the past (it fails),
+    // two more get their new value, the rest are left empty (skipped).
     app.click("[data-testid=sidebar-rotate-all]").await?;
     app.eventually(
         "every vendor's due keys",
@@ -725,7 +727,64 @@ async fn forty_demo_clients_open_on_an_overview_worst_first_with_search() -> Res
         || async { Ok(app.eval(secrets).await?.as_array().map_or(0, Vec::len) > 1) },
     )
     .await?;
-    app.eval(CANCEL_DIALOG).await?;
+    let listed = app
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid=bulk-row]"))
+        .await?;
+    let due = listed.len();
+    assert!(due > 3, "{due} keys due across forty clients");
+    for (index, row) in listed.into_iter().take(3).enumerate() {
+        let generate = row
+            .find(fantoccini::Locator::Css("[data-testid=bulk-generate]"))
+            .await?;
+        if generate.is_enabled().await? {
+            generate.click().await?;
+        } else {
+            for (part, field) in row
+                .find_all(fantoccini::Locator::Css("input[data-part]"))
+                .await?
+                .into_iter()
+                .enumerate()
+            {
+                field
+                    .send_keys(&format!("new-{index}-{part}-0123456789abcdef"))
+                    .await?;
+            }
+        }
+        if index == 0 {
+            let expiry = row
+                .find(fantoccini::Locator::Css("[data-testid=bulk-expiry]"))
+                .await?;
+            expiry.clear().await?;
+            expiry.send_keys("2020-01-01").await?;
+        }
+    }
+    app.click("[data-testid=bulk-run]").await?;
+    app.eventually("the run's summary", Duration::from_secs(60), || async {
+        Ok(app.count("[data-testid=bulk-summary]").await? == 1)
+    })
+    .await?;
+    assert_eq!(
+        app.text("[data-testid=bulk-headline]").await?,
+        format!("2 rotated · 1 failed · {} skipped", due - 3)
+    );
+    let summary = app.text("[data-testid=bulk-summary]").await?;
+    let failed_at = summary.find("Failed").expect("failed section");
+    let skipped_at = summary.find("Skipped").expect("skipped section");
+    let rotated_at = summary.find("Rotated").expect("rotated section");
+    assert!(
+        failed_at < skipped_at && skipped_at < rotated_at,
+        "{summary}"
+    );
+    app.screenshot("rotate-all-due-summary-forty-1360x860.png")
+        .await?;
+    app.client
+        .find(fantoccini::Locator::Css(
+            "[data-testid=bulk-rotate] footer button",
+        ))
+        .await?
+        .click()
+        .await?;
     app.eventually("the dialog closed", Duration::from_secs(10), || async {
         Ok(app.count("[data-testid=bulk-row]").await? == 0)
     })
@@ -819,6 +878,53 @@ async fn forty_demo_clients_open_on_an_overview_worst_first_with_search() -> Res
     );
     app.screenshot("template-applied-forty-1360x860.png")
         .await?;
+    app.client
+        .find(fantoccini::Locator::Css(
+            "[data-testid=apply-template] footer button",
+        ))
+        .await?
+        .click()
+        .await?;
+
+    // As L1 (the demo lets the technician pick a role), what the template took away is refused
+    // before the click, on every client, with Rust's reason.
+    app.click("[data-testid=operator-chip]").await?;
+    app.find("[data-testid=profile-role]")
+        .await?
+        .select_by_value("L1")
+        .await?;
+    app.click("[data-testid=profile-save]").await?;
+    app.eventually(
+        "the L1 role in the top bar",
+        Duration::from_secs(10),
+        || async {
+            Ok(app
+                .text("[data-testid=operator-chip]")
+                .await?
+                .contains("L1"))
+        },
+    )
+    .await?;
+    app.click("[data-testid=tab-vault]").await?;
+    app.show_all_keys().await?;
+    app.find("[data-testid=vendor-filter]")
+        .await?
+        .select_by_value("ninjaone")
+        .await?;
+    app.eventually(
+        "every NinjaOne copy refused with its reason",
+        Duration::from_secs(20),
+        || async {
+            let refused = app
+                .eval(
+                    "const b = [...document.querySelectorAll('[data-testid=vault-row][data-vendor=ninjaone] [data-testid=copy-key]')]; return [b.length, b.filter(x => x.disabled && x.title.includes('you are L1')).length];",
+                )
+                .await?;
+            Ok(refused[0].as_u64().unwrap_or(0) > 0 && refused[0] == refused[1])
+        },
+    )
+    .await?;
+    app.screenshot("l1-refused-forty-1360x860.png").await?;
     app.quit().await;
     Ok(())
 }
