@@ -192,6 +192,23 @@ async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> 
         problem.contains("#2") && problem.contains("edited"),
         "{problem}"
     );
+    // The entry that breaks the chain is highlighted in the list and in view, and the result
+    // says what to do next.
+    app.eventually(
+        "entry #2 highlighted in view",
+        Duration::from_secs(10),
+        || async {
+            let shown = app
+                .eval(
+                    "const row = document.querySelector('tr[data-broken]'); if (!row) return null; const r = row.getBoundingClientRect(); return [row.dataset.seq, r.top >= 0 && r.bottom <= window.innerHeight];",
+                )
+                .await?;
+            Ok(shown == serde_json::json!(["2", true]))
+        },
+    )
+    .await?;
+    let result = app.text("[data-testid=verify-result]").await?;
+    assert!(result.contains("Next step"), "{result}");
     app.screenshot("audit-log-tampered.png").await?;
     app.quit().await;
     Ok(())
