@@ -121,6 +121,8 @@ async fn a_wrong_client_secret_is_explained_in_the_modal() -> Result<()> {
     let emulator = emulator().await?;
     let profile = Profile::new("wrong-secret")?;
     let app = App::launch("wrong-secret", &profile, Launch::default()).await?;
+    // The minimum window, where the modal's form is taller than the screen.
+    app.client.set_window_size(1024, 640).await?;
     app.connect_to(
         &emulator,
         &form("Sam Okafor", "not-the-right-secret", false),
@@ -135,6 +137,16 @@ async fn a_wrong_client_secret_is_explained_in_the_modal() -> Result<()> {
         text.contains("Value"),
         "the hint should say to paste the secret's Value: {text}"
     );
+    // The error is scrolled into view in the modal, not left below the fold.
+    app.eventually("the error in view", Duration::from_secs(10), || async {
+        let shown = app
+            .eval(
+                "const e = document.querySelector('[data-testid=connect-error]'); const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;",
+            )
+            .await?;
+        Ok(shown == serde_json::json!(true))
+    })
+    .await?;
     assert_eq!(
         app.text("[data-testid=connection-badge]").await?,
         "NOT CONNECTED"
