@@ -7,16 +7,27 @@ export class Loaded<T> {
   value = $state<T | null>(null);
   error = $state<AppError | null>(null);
   loading = $state(false);
+  // Loads can overlap (a role change and a filter change in quick succession); only the answer
+  // to the latest one is shown, whichever comes back first.
+  private latest = 0;
 
   async load(fetch: () => Promise<T>): Promise<void> {
+    const mine = ++this.latest;
     this.loading = true;
     try {
-      this.value = await fetch();
-      this.error = null;
+      const value = await fetch();
+      if (mine === this.latest) {
+        this.value = value;
+        this.error = null;
+      }
     } catch (caught) {
-      this.error = toAppError(caught);
+      if (mine === this.latest) {
+        this.error = toAppError(caught);
+      }
     } finally {
-      this.loading = false;
+      if (mine === this.latest) {
+        this.loading = false;
+      }
     }
   }
 }
