@@ -432,17 +432,27 @@ async fn a_client_tenant_demanding_mfa_fails_on_its_own_client_and_the_others_co
     );
     let status = core.status().await;
     assert_eq!(status.connected, 4);
-    // A new client's failed connect adds nothing: the Connect modal shows the named error.
+    // The new client stays in the list with its tenant's error, so its row offers Sign in to
+    // this tenant (the Connect modal showed the same error).
     let mfa = results[2].as_ref().expect_err("mfa");
     assert!(mfa.message.contains(&client_tenant(2)), "{mfa:?}");
-    assert!(
-        status
-            .clients
-            .iter()
-            .all(|client| client.settings.tenant_id != client_tenant(2))
+    let row = status
+        .clients
+        .iter()
+        .find(|client| client.settings.tenant_id == client_tenant(2))
+        .expect("the refused client is listed");
+    assert_eq!(
+        row.error.as_ref().map(|error| error.code),
+        Some(ErrorCode::TenantSignInRequired)
     );
-    // Five clients in parallel still meant one browser sign-in.
+    // Five clients in parallel meant one browser sign-in.
     assert_eq!(msp.entra.grant_count(GrantType::AuthorizationCode), 1);
+    let status = core
+        .sign_in_to_tenant(&row.id, SignInMethod::Browser)
+        .await
+        .expect("signed in to that tenant");
+    assert_eq!(status.connected, 5);
+    assert_eq!(msp.entra.grant_count(GrantType::AuthorizationCode), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

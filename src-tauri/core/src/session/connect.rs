@@ -346,13 +346,45 @@ impl AppCore {
                 Ok(())
             }
             Err(error) => {
-                self.with_slots(|slots| {
-                    if let Some(slot) = slots.iter_mut().find(|s| s.config.id == config.id)
-                        && slot.connection().is_none()
-                    {
-                        slot.state = SlotState::Failed(error.clone());
+                // A new client reached through the MSP's tenant whose own tenant wants the
+                // technician in person (or an admin's consent) stays in the list with that
+                // error, so its row offers Sign in to this tenant or the consent link.
+                let keep_new = config.settings.home_tenant_id.is_some()
+                    && matches!(
+                        error.code,
+                        ErrorCode::TenantSignInRequired | ErrorCode::TenantConsentRequired
+                    );
+                let remember_new = remember.unwrap_or(false);
+                let added = self.with_slots(|slots| {
+                    match slots.iter_mut().find(|s| s.config.id == config.id) {
+                        Some(slot) => {
+                            if slot.connection().is_none() {
+                                slot.state = SlotState::Failed(error.clone());
+                            }
+                            false
+                        }
+                        None if keep_new => {
+                            slots.push(Slot {
+                                config: config.clone(),
+                                remembered: remember_new,
+                                state: SlotState::Failed(error.clone()),
+                            });
+                            true
+                        }
+                        None => false,
                     }
                 });
+                if added && remember_new {
+                    let saved = {
+                        let mut file = lock(&self.config);
+                        file.clients.retain(|c| c.id != config.id);
+                        file.clients.push(config.clone());
+                        config::save(&self.paths.config_dir, &file)
+                    };
+                    if let Err(save_error) = saved {
+                        (self.notifier)(Notice::from_error(&save_error));
+                    }
+                }
                 Err(error)
             }
         };
