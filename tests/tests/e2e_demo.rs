@@ -350,7 +350,7 @@ async fn setup_guide_audit_log_and_report_work_offline_in_demo_mode() -> Result<
     // The Setup Guide: four phases, CLI commands with copy buttons.
     app.click("[data-testid=tab-setup]").await?;
     app.eventually("the four setup phases", Duration::from_secs(10), || async {
-        Ok(app.count("[data-testid=setup-phase]").await? == 4)
+        Ok(app.count("[data-testid=setup-phase]").await? == 5)
     })
     .await?;
     let guide = app.text("[data-testid=setup-tab]").await?;

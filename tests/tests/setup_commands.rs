@@ -157,6 +157,15 @@ fn every_command_runs_unchanged_in_bash_and_zsh() {
                     Some("@console-app-roles.json")
                 );
             }
+            if command.id == "multi-tenant" {
+                let update = calls.last().expect("az ad app update");
+                assert_eq!(
+                    value_after(update, "--sign-in-audience"),
+                    Some("AzureADMultipleOrgs"),
+                    "{shell}"
+                );
+                assert_eq!(value_after(update, "--id"), Some(LOOKED_UP_ID), "{shell}");
+            }
             if command.id == "create-app" {
                 let sp_create = calls.last().expect("az ad sp create");
                 assert_eq!(&sp_create[..3], ["ad", "sp", "create"], "{shell}");

@@ -463,6 +463,47 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
                 ),
             ],
         },
+        SetupPhase {
+            number: 5,
+            title: "Every client tenant with one sign-in (MSPs)".into(),
+            summary: "One multi-tenant app in your MSP's tenant, consented in each client tenant, where your technicians are guests: one sign-in reaches every client's vault.".into(),
+            steps: vec![
+                step(
+                    "Make the console's app registration multi-tenant",
+                    "In your MSP's own tenant, set the console's app registration to Accounts in any organizational directory. Technicians sign in there once; the console redeems that sign-in at each client tenant's token endpoint, so no second browser window opens for a client that allows it. Console roles (app roles) are assigned in your MSP's tenant only and apply to every client.",
+                    vec![cmd(
+                        "multi-tenant",
+                        "Let accounts of other directories use the app (run in your MSP's tenant)",
+                        format!("az ad app update --id {app_id} --sign-in-audience AzureADMultipleOrgs"),
+                        format!("{}\naz ad app update --id $appId --sign-in-audience AzureADMultipleOrgs", ps.app_id),
+                    )],
+                ),
+                step(
+                    "Consent in each client tenant",
+                    "A client tenant's administrator approves the console's app once: with the admin consent link the console shows on that client (Copy admin consent link), or by creating its service principal while signed in to the client's tenant. Until then the client shows \"not consented\" and the console notices the consent on the next connect.",
+                    vec![same(
+                        "client-consent",
+                        "Create the console's service principal in the client's tenant (its admin, signed in there)",
+                        "az login --tenant \"<client-tenant-id>\"\naz ad sp create --id \"<console-client-id>\"".to_string(),
+                    )],
+                ),
+                step(
+                    "Reach the client tenant: B2B guest or GDAP, plus a Key Vault role",
+                    "Technicians reach a client tenant either as B2B guests (invited in the client's Entra ID → Users → Invite external user) or through GDAP from Partner Center. GDAP grants directory roles, not Key Vault data roles, so either way the technicians' guest accounts (or a group in the client's tenant holding them) need Key Vault Secrets Officer on that client's vault. Azure Lighthouse cannot do this part: it does not delegate roles with data actions, so Key Vault Secrets Officer and Secrets User cannot be delegated through it.",
+                    vec![cmd(
+                        "guest-officer",
+                        "Give a guest technician Key Vault Secrets Officer on the client's vault (run in the client's tenant)",
+                        format!("az role assignment create --role \"Key Vault Secrets Officer\" --assignee \"<guest-object-id>\" --scope {vault_id}"),
+                        format!("{}\naz role assignment create --role \"Key Vault Secrets Officer\" --assignee \"<guest-object-id>\" --scope $vaultId", ps.vault_id),
+                    )],
+                ),
+                step(
+                    "Add the clients with your MSP's tenant",
+                    "In Connect Azure, on Sign in with Microsoft, fill Your MSP's tenant ID besides the client's Tenant ID, or import the client list as CSV (column MSP tenant ID). A tenant whose Conditional Access wants you in person (MFA there) shows Sign in to this tenant on that client only; the others stay connected.",
+                    vec![],
+                ),
+            ],
+        },
     ];
 
     let hardening = vec![
@@ -573,9 +614,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn four_phases_with_the_required_commands() {
+    fn five_phases_with_the_required_commands() {
         let guide = setup_guide(&SetupNames::default());
-        assert_eq!(guide.phases.len(), 4);
+        // The manual's four phases, then one sign-in for every client tenant.
+        assert_eq!(guide.phases.len(), 5);
         let all: Vec<&CliCommand> = guide
             .phases
             .iter()
