@@ -48,7 +48,7 @@ impl std::fmt::Debug for UserCredential {
     }
 }
 
-pub(super) fn to_offset(at: DateTime<Utc>) -> OffsetDateTime {
+fn to_offset(at: DateTime<Utc>) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(at.timestamp()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
@@ -236,12 +236,19 @@ impl TokenCredential for UserCredential {
         scopes: &[&str],
         _options: Option<TokenRequestOptions<'_>>,
     ) -> azure_core::Result<AccessToken> {
-        let (token, expires) = self.access_token(scopes).await.map_err(|error| {
-            azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, error.carry())
-        })?;
-        Ok(AccessToken::new(
-            Secret::new(token.expose().to_string()),
-            to_offset(expires),
-        ))
+        as_azure_token(self.access_token(scopes).await)
     }
+}
+
+/// One of our tokens as the Azure SDK's, our named error carried through its error.
+pub(super) fn as_azure_token(
+    token: AppResult<(SecretValue, DateTime<Utc>)>,
+) -> azure_core::Result<AccessToken> {
+    let (token, expires) = token.map_err(|error| {
+        azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, error.carry())
+    })?;
+    Ok(AccessToken::new(
+        Secret::new(token.expose().to_string()),
+        to_offset(expires),
+    ))
 }

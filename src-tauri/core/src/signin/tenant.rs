@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
+use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use chrono::{DateTime, Utc};
 use openidconnect::{OAuth2TokenResponse, RefreshToken, RequestTokenError, Scope, TokenUrl};
 
@@ -67,13 +67,7 @@ impl TokenCredential for TenantCredential {
         scopes: &[&str],
         _options: Option<TokenRequestOptions<'_>>,
     ) -> azure_core::Result<AccessToken> {
-        let (token, expires) = self.access_token(scopes).await.map_err(|error| {
-            azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, error.carry())
-        })?;
-        Ok(AccessToken::new(
-            Secret::new(token.expose().to_string()),
-            super::credential::to_offset(expires),
-        ))
+        super::credential::as_azure_token(self.access_token(scopes).await)
     }
 }
 
