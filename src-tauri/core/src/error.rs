@@ -15,6 +15,11 @@ pub enum ErrorCode {
     UnknownVendor,
     KeyExists,
     KeyNotFound,
+    /// A secret shorter than its kind's recommended length was given without a reason.
+    ReasonRequired,
+    /// The key's kind has no test call (a non-API secret, or a vendor whose API the console
+    /// cannot call with a stored key alone).
+    NoTestCall,
     // Connection and identity
     NotConnected,
     InvalidClientSecret,

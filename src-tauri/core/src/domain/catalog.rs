@@ -30,10 +30,17 @@ pub enum Category {
     Distribution,
     #[serde(rename = "Hardware")]
     Hardware,
+    /// IT Glue, Hudu: the MSP's client documentation (not in the manual's table).
+    #[serde(rename = "Documentation")]
+    Documentation,
+    /// Secrets that are not API keys: VPN pre-shared keys, backup encryption passphrases,
+    /// service account, local admin and Wi-Fi passwords. No endpoint, no test call.
+    #[serde(rename = "Non-API Secret")]
+    NonApiSecret,
 }
 
 impl Category {
-    pub const ALL: [Category; 10] = [
+    pub const ALL: [Category; 12] = [
         Category::Rmm,
         Category::Psa,
         Category::SecurityEdr,
@@ -44,6 +51,8 @@ impl Category {
         Category::Comms,
         Category::Distribution,
         Category::Hardware,
+        Category::Documentation,
+        Category::NonApiSecret,
     ];
 
     /// Display label, identical to the serialized form.
@@ -59,18 +68,29 @@ impl Category {
             Category::Comms => "Comms",
             Category::Distribution => "Distribution",
             Category::Hardware => "Hardware",
+            Category::Documentation => "Documentation",
+            Category::NonApiSecret => "Non-API Secret",
         }
     }
 
     /// Default rotation interval in days (product manual, "Rotation Schedule by Category").
+    /// Documentation and Non-API Secret have no row there: 90 days for documentation because
+    /// those platforms hold every client's passwords (a PSA-or-higher risk), and 180 days for
+    /// non-API secrets, the lifecycle article's "6 or 12 months, depending on sensitivity" at
+    /// its sensitive end (each kind may override it in the catalog).
     pub fn default_interval_days(self) -> u32 {
         match self {
             Category::Rmm
             | Category::Psa
             | Category::SecurityEdr
             | Category::EmailSecurity
-            | Category::Backup => 90,
-            Category::Network | Category::Identity | Category::Comms | Category::Hardware => 180,
+            | Category::Backup
+            | Category::Documentation => 90,
+            Category::Network
+            | Category::Identity
+            | Category::Comms
+            | Category::Hardware
+            | Category::NonApiSecret => 180,
             Category::Distribution => 365,
         }
     }
@@ -88,6 +108,12 @@ impl Category {
             Category::Comms => "Voice and messaging data; lower sensitivity.",
             Category::Distribution => "Ordering and procurement; stable and lower risk.",
             Category::Hardware => "Asset and warranty data.",
+            Category::Documentation => {
+                "Holds every client's passwords and network maps; treat it like RMM."
+            }
+            Category::NonApiSecret => {
+                "Device and account secrets; changing one means visiting each system that uses it."
+            }
         }
     }
 
@@ -105,6 +131,8 @@ impl Category {
             Category::Comms => [2, 132, 199],
             Category::Distribution => [21, 94, 117],
             Category::Hardware => [88, 28, 135],
+            Category::Documentation => [13, 116, 196],
+            Category::NonApiSecret => [147, 51, 234],
         }
     }
 
@@ -170,6 +198,21 @@ pub enum AuthStyle {
         client_id: String,
         client_secret: String,
     },
+    /// HTTP Basic with the key as the user name and an empty password (Bitdefender GravityZone).
+    BasicKey,
+    /// The key is a long-lived bearer token posted to `token_path` under the endpoint, which
+    /// answers a short-lived one at the JSON pointer `token_pointer` (N-able N-central's
+    /// User-API token → access token).
+    BearerExchange {
+        token_path: String,
+        token_pointer: String,
+    },
+    /// Duo's signed requests: a `Date` header and HTTP Basic of the integration key (`ikey`)
+    /// and an HMAC-SHA1 of the request under the secret key (`skey`).
+    DuoHmac,
+    /// No test call: a non-API secret, or a vendor whose API the console cannot call with the
+    /// stored key alone. `reason` is shown where the Test button would be.
+    None { reason: String },
     /// A JSON login (`{user_field: .., password_field: ..}` posted to `token_path` under the
     /// endpoint) answering a bearer token in `token_field`; the parts are `user` and `password`.
     JsonLogin {
@@ -193,12 +236,17 @@ impl AuthStyle {
     /// Part ids this style reads (parts sent as headers come on top).
     pub fn required_parts(&self) -> &'static [&'static str] {
         match self {
-            AuthStyle::Bearer | AuthStyle::Header { .. } | AuthStyle::Query { .. } => &["key"],
+            AuthStyle::Bearer
+            | AuthStyle::Header { .. }
+            | AuthStyle::Query { .. }
+            | AuthStyle::BasicKey
+            | AuthStyle::BearerExchange { .. } => &["key"],
             AuthStyle::Basic | AuthStyle::OauthPassword { .. } | AuthStyle::JsonLogin { .. } => {
                 &["user", "password"]
             }
             AuthStyle::OauthClientCredentials { .. } => &["client_id", "client_secret"],
-            AuthStyle::Headers => &[],
+            AuthStyle::DuoHmac => &["ikey", "skey"],
+            AuthStyle::Headers | AuthStyle::None { .. } => &[],
         }
     }
 
@@ -220,6 +268,10 @@ impl AuthStyle {
             },
             AuthStyle::OauthPassword { .. } => "OAuth password grant".into(),
             AuthStyle::JsonLogin { .. } => "Login exchange for a bearer token".into(),
+            AuthStyle::BasicKey => "HTTP Basic with the key as user name".into(),
+            AuthStyle::BearerExchange { .. } => "Token exchanged for an access token".into(),
+            AuthStyle::DuoHmac => "Duo HMAC-SHA1 request signature".into(),
+            AuthStyle::None { .. } => "No test call".into(),
         }
     }
 }
@@ -331,6 +383,15 @@ pub struct Vendor {
     #[serde(default)]
     #[ts(optional)]
     pub body_check: Option<BodyCheck>,
+    /// A JSON body that makes the test call a POST (JSON-RPC APIs such as GravityZone's).
+    #[serde(default)]
+    #[ts(optional)]
+    pub test_body: Option<String>,
+    /// What a generated value of this kind may be (non-API secrets); `None` for API vendors,
+    /// whose generated value is the 64-character default.
+    #[serde(default)]
+    #[ts(optional)]
+    pub generator: Option<crate::domain::generator::GeneratorRules>,
     /// Name of the vendor's API documentation, shown as text (the app opens no remote content).
     pub docs: String,
     /// Where in the vendor's portal the key is made (for the rotation procedure).
@@ -360,6 +421,19 @@ impl Vendor {
     pub fn default_interval_days(&self) -> u32 {
         self.interval_days
             .unwrap_or_else(|| self.category.default_interval_days())
+    }
+
+    /// Why the key cannot be tested, when it cannot (the Test button's place shows it).
+    pub fn no_test_reason(&self) -> Option<&str> {
+        match &self.auth {
+            AuthStyle::None { reason } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// A secret that is not an API key (no endpoint, no vendor to rotate at).
+    pub fn is_non_api(&self) -> bool {
+        self.category == Category::NonApiSecret
     }
 
     pub fn is_multi_part(&self) -> bool {
@@ -495,14 +569,106 @@ mod tests {
         assert_eq!(distinct.len(), Category::ALL.len());
     }
 
+    /// The manual's 32 API vendors, the MSP tools issue 21 adds, and the non-API kinds.
+    const MANUAL_32: usize = 32;
+    const MSP_TOOLS: [&str; 8] = [
+        "it-glue",
+        "hudu",
+        "kaseya-vsa",
+        "nable-ncentral",
+        "connectwise-screenconnect",
+        "bitdefender-gravityzone",
+        "cisco-duo",
+        "knowbe4",
+    ];
+    const NON_API_KINDS: [&str; 5] = [
+        "vpn-psk",
+        "backup-encryption",
+        "service-account-password",
+        "local-admin-password",
+        "wifi-psk",
+    ];
+
     #[test]
-    fn catalog_has_32_vendors_with_unique_ids() {
+    fn catalog_keeps_the_manuals_32_and_adds_the_msp_tools_with_unique_ids() {
         let vendors = catalog();
-        assert_eq!(vendors.len(), 32);
+        let api = vendors.iter().filter(|v| !v.is_non_api()).count();
+        assert_eq!(api, MANUAL_32 + MSP_TOOLS.len());
+        assert_eq!(vendors.len(), api + NON_API_KINDS.len());
+        for id in MSP_TOOLS.iter().chain(NON_API_KINDS.iter()) {
+            assert!(vendor(id).is_some(), "{id} is missing");
+        }
         let ids: HashSet<_> = vendors.iter().map(|v| v.id.as_str()).collect();
-        assert_eq!(ids.len(), 32, "vendor ids must be unique");
+        assert_eq!(ids.len(), vendors.len(), "vendor ids must be unique");
         let names: HashSet<_> = vendors.iter().map(|v| v.name.as_str()).collect();
-        assert_eq!(names.len(), 32, "vendor names must be unique");
+        assert_eq!(names.len(), vendors.len(), "vendor names must be unique");
+    }
+
+    #[test]
+    fn documentation_tools_rotate_at_90_days_with_a_reason() {
+        assert_eq!(Category::Documentation.default_interval_days(), 90);
+        assert!(!Category::Documentation.interval_rationale().is_empty());
+        for id in ["it-glue", "hudu"] {
+            let v = vendor(id).expect("documentation vendor");
+            assert_eq!(v.category, Category::Documentation);
+            assert_eq!(v.default_interval_days(), 90);
+        }
+        // Hudu is self-hosted or per-customer: no host passes without an Admin.
+        assert!(vendor("hudu").is_some_and(|v| v.domains.is_empty()));
+        // Each IT Glue data center is on IT Glue's domain.
+        let glue = vendor("it-glue").expect("it-glue");
+        let region = glue.field("region").expect("region field");
+        assert_eq!(region.choices.len(), 3);
+        for choice in &region.choices {
+            let endpoint = glue.endpoint.replace("{region}", &choice.value);
+            let host = url::Url::parse(&endpoint)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            assert!(host_matches(&host, &glue.domains), "{host}");
+        }
+        // And a look-alike host is not.
+        assert!(!host_matches("api.itglue.com.evil.net", &glue.domains));
+    }
+
+    #[test]
+    fn non_api_kinds_have_no_endpoint_no_test_and_generator_rules() {
+        for v in catalog() {
+            let rules = v.generator.as_ref();
+            if v.is_non_api() {
+                assert!(v.endpoint.is_empty() && v.test_path.is_empty(), "{}", v.id);
+                assert!(v.domains.is_empty() && v.fields.is_empty(), "{}", v.id);
+                assert!(
+                    v.no_test_reason().is_some_and(|r| r.len() > 20),
+                    "{} needs a reason for having no test",
+                    v.id
+                );
+                let rules = rules.unwrap_or_else(|| panic!("{} has no generator rules", v.id));
+                assert!(
+                    rules.min_length >= 8
+                        && rules.min_length <= rules.recommended_length
+                        && rules.recommended_length <= rules.default_length
+                        && rules.default_length <= rules.max_length,
+                    "{}: {rules:?}",
+                    v.id
+                );
+                assert!(!rules.source.is_empty(), "{}", v.id);
+                assert!(v.connector.is_none(), "{}", v.id);
+            } else {
+                assert!(rules.is_none(), "{} is an API vendor", v.id);
+            }
+        }
+        // The standard's numbers where there is one.
+        let wifi = vendor("wifi-psk")
+            .and_then(|v| v.generator.clone())
+            .expect("wifi rules");
+        assert_eq!((wifi.min_length, wifi.max_length), (8, 63));
+        assert_eq!(wifi.recommended_length, 20);
+        let admin = vendor("local-admin-password")
+            .and_then(|v| v.generator.clone())
+            .expect("local admin rules");
+        assert!(admin.recommended_length >= 16 && admin.max_length == 64);
+        assert_eq!(Category::NonApiSecret.default_interval_days(), 180);
     }
 
     #[test]
@@ -536,7 +702,7 @@ mod tests {
 
     #[test]
     fn endpoints_are_https_and_placeholders_are_declared_fields() {
-        for v in catalog() {
+        for v in catalog().iter().filter(|v| !v.is_non_api()) {
             assert!(
                 v.endpoint.starts_with("https://"),
                 "{} endpoint {}",

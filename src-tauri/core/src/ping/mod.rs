@@ -6,6 +6,7 @@
 //! followed: a 3xx is explained ("this key belongs to another region: <host>").
 
 pub mod client;
+pub mod duo;
 pub mod target;
 
 use std::time::Instant;
@@ -40,6 +41,9 @@ pub enum PingOutcome {
     HostRefused,
     /// The answer went past [`client::MAX_VENDOR_BODY`]; the console stopped reading it.
     AnswerTooLarge,
+    /// The kind has no test call (a non-API secret, or a vendor the console cannot call with the
+    /// stored key alone); nothing was sent.
+    NoTestCall,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -137,6 +141,10 @@ fn describe(outcome: PingOutcome, status: Option<u16>) -> (String, String) {
         PingOutcome::AnswerTooLarge => (
             "The vendor's answer was larger than 1 MiB, so the console stopped reading it.",
             "Check the key's endpoint: it may point at something other than the vendor's API.",
+        ),
+        PingOutcome::NoTestCall => (
+            "This kind of key has no test call.",
+            "Check it where it is used (sign in, join the network, open the backup) after each rotation.",
         ),
     };
     let message = match (outcome, status) {
@@ -252,6 +260,10 @@ pub async fn ping(client: &PingClient, target: &PingTarget<'_>, key: &KeyParts) 
     let vendor = target.vendor;
     let endpoint = target.endpoint.trim_end_matches('/');
     let test_url = format!("{endpoint}{}", vendor.test_path);
+    if let Some(reason) = vendor.no_test_reason() {
+        let (_, hint) = describe(PingOutcome::NoTestCall, None);
+        return PingReport::refused(PingOutcome::NoTestCall, reason, hint, &test_url);
+    }
     let unfilled = target.unfilled();
     if !unfilled.is_empty() {
         let mut result = report(PingOutcome::Placeholder, None, &test_url, started);
@@ -370,6 +382,17 @@ pub async fn ping(client: &PingClient, target: &PingTarget<'_>, key: &KeyParts) 
             zero_json(&mut body);
             Some(exchange(request, token_field, &url, started).await)
         }
+        AuthStyle::BearerExchange {
+            token_path,
+            token_pointer,
+        } => {
+            let url = format!("{endpoint}{token_path}");
+            let auth = Zeroizing::new(format!("Bearer {}", part("key")));
+            let request = with_headers(http.post(&url), &headers)
+                .header("Accept", "application/json")
+                .header("Authorization", auth.as_str());
+            Some(exchange(request, token_pointer, &url, started).await)
+        }
         _ => None,
     };
     // The token is wiped when the ping ends, whichever way it ends.
@@ -421,9 +444,35 @@ pub async fn ping(client: &PingClient, target: &PingTarget<'_>, key: &KeyParts) 
         (AuthStyle::Query { param }, None) => {
             url.query_pairs_mut().append_pair(param, part("key"));
         }
+        (AuthStyle::BasicKey, None) => {
+            auth_header = Some(("Authorization".into(), basic(part("key"), "")));
+        }
         _ => {}
     }
-    let mut request = with_headers(http.get(url), &headers).header("Accept", "application/json");
+    let method = if vendor.test_body.is_some() {
+        "POST"
+    } else {
+        "GET"
+    };
+    let mut date_header = None;
+    if let (AuthStyle::DuoHmac, None) = (&vendor.auth, &bearer) {
+        let date = duo::date(chrono::Utc::now());
+        auth_header = Some((
+            "Authorization".into(),
+            duo::sign(part("ikey"), part("skey"), method, &url, &date),
+        ));
+        date_header = Some(date);
+    }
+    let mut request = match &vendor.test_body {
+        Some(body) => with_headers(http.post(url), &headers)
+            .header("Content-Type", "application/json")
+            .body(body.clone()),
+        None => with_headers(http.get(url), &headers),
+    }
+    .header("Accept", "application/json");
+    if let Some(date) = &date_header {
+        request = request.header("Date", date.as_str());
+    }
     if let Some((name, value)) = &auth_header {
         request = request.header(name.as_str(), value.as_str());
     }
@@ -464,13 +513,13 @@ pub async fn ping(client: &PingClient, target: &PingTarget<'_>, key: &KeyParts) 
     }
 }
 
+/// Wipe every string of a JSON value, nested ones too (N-central nests its tokens).
 fn zero_json(value: &mut serde_json::Value) {
-    if let serde_json::Value::Object(map) = value {
-        for (_, field) in map.iter_mut() {
-            if let serde_json::Value::String(text) = field {
-                text.zeroize();
-            }
-        }
+    match value {
+        serde_json::Value::String(text) => text.zeroize(),
+        serde_json::Value::Object(map) => map.values_mut().for_each(zero_json),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(zero_json),
+        _ => {}
     }
 }
 
@@ -569,8 +618,13 @@ async fn exchange(
         Err(client::BodyError::Network(error)) => return Err(error_report(&error, url, started)),
     };
     let body: serde_json::Value = serde_json::from_slice(&text).unwrap_or_default();
-    let token = body
-        .get(token_field)
+    // A field name, or a JSON pointer (`/tokens/access/token`) into a nested answer.
+    let found = if token_field.starts_with('/') {
+        body.pointer(token_field)
+    } else {
+        body.get(token_field)
+    };
+    let token = found
         .and_then(|t| t.as_str())
         .map(|t| Zeroizing::new(t.to_string()));
     let mut body = body;

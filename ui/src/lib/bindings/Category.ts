@@ -3,4 +3,4 @@
 /**
  * A vendor category. The category sets the default rotation interval and the colour of its pill.
  */
-export type Category = "RMM" | "PSA" | "Security/EDR" | "Email Security" | "Network" | "Backup" | "Identity" | "Comms" | "Distribution" | "Hardware";
+export type Category = "RMM" | "PSA" | "Security/EDR" | "Email Security" | "Network" | "Backup" | "Identity" | "Comms" | "Distribution" | "Hardware" | "Documentation" | "Non-API Secret";

@@ -4,6 +4,7 @@ import type { BodyCheck } from "./BodyCheck";
 import type { Category } from "./Category";
 import type { EndpointField } from "./EndpointField";
 import type { FixedHeader } from "./FixedHeader";
+import type { GeneratorRules } from "./GeneratorRules";
 import type { KeyPart } from "./KeyPart";
 
 /**
@@ -36,6 +37,15 @@ key_hint: string, auth: AuthStyle,
  * them as separate fields (that order is how old values are read back).
  */
 key_parts: Array<KeyPart>, fields: Array<EndpointField>, headers: Array<FixedHeader>, body_check?: BodyCheck, 
+/**
+ * A JSON body that makes the test call a POST (JSON-RPC APIs such as GravityZone's).
+ */
+test_body?: string, 
+/**
+ * What a generated value of this kind may be (non-API secrets); `None` for API vendors,
+ * whose generated value is the 64-character default.
+ */
+generator?: GeneratorRules, 
 /**
  * Name of the vendor's API documentation, shown as text (the app opens no remote content).
  */
