@@ -331,6 +331,16 @@ pub fn status(report: &MonitorReport, json: bool) {
                         clean(key.facts.expiry.as_deref().unwrap_or("none"), false)
                     );
                 }
+                if client.flagged_for_review > 0 {
+                    say!("  flagged for review: {}", client.flagged_for_review);
+                    for key in client.keys.iter().filter(|k| k.review.is_some()) {
+                        say!(
+                            "    {}: {}",
+                            key.secret_name,
+                            clean(key.review.as_deref().unwrap_or_default(), false)
+                        );
+                    }
+                }
             }
             (None, None) => {}
         }

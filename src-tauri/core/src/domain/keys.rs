@@ -85,6 +85,9 @@ pub struct KeySettings {
     /// Names of the systems that use the key, shortened to fit a tag (the list itself is in the
     /// key's runbook document).
     pub used_by: String,
+    /// Why a secret shorter than its kind's recommended length was accepted: the key is
+    /// flagged for review until it is rotated at the recommended length.
+    pub review: Option<String>,
 }
 
 impl KeyRecord {

@@ -426,7 +426,12 @@ pub struct ClientCounts {
 impl ClientCounts {
     /// The one counting function: a client's key records at `now`.
     pub fn of(keys: &[KeyRecord], now: DateTime<Utc>) -> ClientCounts {
-        let vendors = catalog::catalog();
+        // Non-API kinds (VPN keys, passwords) are not vendors a client lacks a key for: they
+        // count once stored, never as "without a key".
+        let vendors: Vec<_> = catalog::catalog()
+            .iter()
+            .filter(|v| !v.is_non_api())
+            .collect();
         let mut counts = ClientCounts {
             vendors: vendors.len(),
             no_key: vendors
@@ -456,7 +461,8 @@ impl ClientCounts {
             .collect();
         let mut counts = ClientCounts::of(&theirs, now);
         counts.vendors = 1;
-        counts.no_key = usize::from(theirs.is_empty());
+        let non_api = catalog::vendor(vendor_id).is_some_and(|v| v.is_non_api());
+        counts.no_key = usize::from(theirs.is_empty() && !non_api);
         counts.relabel();
         counts
     }

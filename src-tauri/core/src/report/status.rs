@@ -12,6 +12,9 @@ pub enum Exception {
     Expired,
     RotationOverdue,
     Disabled,
+    /// Shorter than its kind's recommended length, accepted with a reason: the lifecycle
+    /// article asks that such a secret be flagged for future review.
+    ForReview,
 }
 
 impl Exception {
@@ -20,6 +23,7 @@ impl Exception {
             Exception::Expired => "Expired",
             Exception::RotationOverdue => "Rotation overdue",
             Exception::Disabled => "Disabled",
+            Exception::ForReview => "For review",
         }
     }
 }
@@ -81,9 +85,26 @@ pub fn report_status(facts: &KeyFacts) -> RowStatus {
             Some(Exception::Disabled) => {
                 "Disabled in the vault: cannot be used until enabled.".to_string()
             }
-            None => String::new(),
+            Some(Exception::ForReview) | None => String::new(),
         },
     }
+}
+
+/// A key flagged for review (a short secret with its reason) is on the exceptions list too: as
+/// "For review" when nothing worse applies, or with the reason added to its other exception.
+pub fn with_review(mut status: RowStatus, review: Option<&str>) -> RowStatus {
+    let Some(reason) = review else {
+        return status;
+    };
+    let sentence = format!("Shorter than recommended, accepted because: {reason}");
+    match status.exception {
+        Some(_) => status.detail = format!("{} {sentence}", status.detail),
+        None => {
+            status.exception = Some(Exception::ForReview);
+            status.detail = sentence;
+        }
+    }
+    status
 }
 
 /// Facts of a key in the given state, through the console's own status function (tests build
@@ -125,6 +146,31 @@ mod tests {
     fn facts(status: KeyStatus, due: i64, expiry: Option<i64>) -> KeyFacts {
         let now = crate::domain::keys::tests::at(2026, 11, 1, 12);
         facts_for(status, Some(due), expiry, now)
+    }
+
+    #[test]
+    fn a_short_secret_is_listed_for_review_and_keeps_a_worse_exception() {
+        let reason = "The warehouse printer takes 16 characters at most";
+        // Healthy but short: on the exceptions list as "For review", with the reason, and
+        // still within policy (it is not late).
+        let healthy = with_review(
+            report_status(&facts(KeyStatus::Healthy, 60, None)),
+            Some(reason),
+        );
+        assert_eq!(healthy.exception, Some(Exception::ForReview));
+        assert_eq!(Exception::ForReview.label(), "For review");
+        assert!(healthy.detail.contains(reason), "{}", healthy.detail);
+        assert!(healthy.within_policy);
+        // Overdue and short: still "Rotation overdue", the reason added to its detail.
+        let overdue = with_review(
+            report_status(&facts(KeyStatus::Overdue, -4, Some(100))),
+            Some(reason),
+        );
+        assert_eq!(overdue.exception, Some(Exception::RotationOverdue));
+        assert!(overdue.detail.starts_with("Not rotated") && overdue.detail.contains(reason));
+        // No flag, no change.
+        let plain = report_status(&facts(KeyStatus::Healthy, 60, None));
+        assert_eq!(with_review(plain.clone(), None), plain);
     }
 
     #[test]

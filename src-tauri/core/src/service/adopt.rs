@@ -299,6 +299,7 @@ impl Console {
         } else {
             KeyParts::from_input(vendor, Some(value), Vec::new())?
         };
+        let review = adopted_review(vendor, &parts);
         let record = KeyRecord {
             outside_change: None,
             secret_name: secret.name.clone(),
@@ -314,7 +315,10 @@ impl Console {
             masked_preview: parts.masked_preview(),
             endpoint_override: None,
             token_url_override: None,
-            settings: KeySettings::default(),
+            settings: KeySettings {
+                review,
+                ..Default::default()
+            },
             version: secret.version.clone(),
             created: secret.created,
             updated: secret.updated,
@@ -360,6 +364,25 @@ impl Console {
         }
         Ok(results)
     }
+}
+
+/// An adopted non-API secret outside its kind's recommended length is kept (adopting records
+/// what exists) but flagged for review with what is wrong, since nobody gave a reason for it.
+fn adopted_review(vendor: &Vendor, parts: &KeyParts) -> Option<String> {
+    let rules = vendor.generator.as_ref()?;
+    let length = parts.get("key").map(|v| v.chars().count()).unwrap_or(0);
+    if length > rules.max_length as usize {
+        return Some(format!(
+            "adopted at {length} characters, over the {} this kind allows; no reason recorded",
+            rules.max_length
+        ));
+    }
+    (length < rules.recommended_length as usize).then(|| {
+        format!(
+            "adopted at {length} characters, under the recommended {}; no reason recorded",
+            rules.recommended_length
+        )
+    })
 }
 
 #[cfg(test)]

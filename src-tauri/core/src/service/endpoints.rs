@@ -185,6 +185,13 @@ impl Console {
     /// The vendor test ping with the stored key.
     pub async fn test_key(&self, operator: &Operator, secret_name: &str) -> AppResult<PingReport> {
         let record = self.key(secret_name).await?;
+        if let Some(reason) = record.vendor().and_then(|v| v.no_test_reason()) {
+            return Err(AppError::new(
+                ErrorCode::NoTestCall,
+                reason,
+                "Nothing was sent. Check the secret where it is used after each rotation.",
+            ));
+        }
         self.refresh_policy().await?;
         self.authorize(operator, &record, KeyAction::Test, AuditAction::Test)?;
         let report = match self.store().read_value(secret_name, None).await {

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::domain::catalog::Category;
 use crate::domain::keys::KeyStatus;
 use crate::domain::status::{ClientCounts, KeyFacts};
 use crate::error::AppError;
@@ -82,6 +83,11 @@ pub struct MonitorKey {
     pub level: MonitorLevel,
     pub masked_preview: Option<String>,
     pub owner: String,
+    /// "Non-API Secret" for VPN keys, passwords and the like; the vendor's category otherwise.
+    pub category: Category,
+    /// Flagged for review: why a secret shorter than its kind's recommended length was
+    /// accepted; `null` otherwise. Does not change the level (the key is not late).
+    pub review: Option<String>,
 }
 
 /// One client's part of the report: its keys, or why it could not be checked.
@@ -94,6 +100,8 @@ pub struct MonitorClient {
     pub level: MonitorLevel,
     /// The same counts as the console window's sidebar and Vault tab.
     pub counts: Option<ClientCounts>,
+    /// Keys flagged for review (listed with their reason in `keys`).
+    pub flagged_for_review: usize,
     pub keys: Vec<MonitorKey>,
     pub error: Option<AppError>,
 }
@@ -141,9 +149,12 @@ impl MonitorClient {
                     facts: row.facts,
                     masked_preview: row.masked_preview,
                     owner: row.owner,
+                    category: row.category,
+                    review: row.review,
                 })
             })
             .collect();
+        let flagged_for_review = keys.iter().filter(|k| k.review.is_some()).count();
         let level = keys
             .iter()
             .map(|k| k.level)
@@ -155,6 +166,7 @@ impl MonitorClient {
             vault,
             level,
             counts: Some(counts),
+            flagged_for_review,
             keys,
             error: None,
         }
@@ -168,6 +180,7 @@ impl MonitorClient {
             vault,
             level: MonitorLevel::Unknown,
             counts: None,
+            flagged_for_review: 0,
             keys: Vec::new(),
             error: Some(error),
         }

@@ -122,6 +122,12 @@ pub fn key_refusal(
     vendor: &catalog::Vendor,
     action: KeyAction,
 ) -> Option<String> {
+    // Not a role question: the kind has nothing to test against, for everyone.
+    if action == KeyAction::Test
+        && let Some(reason) = vendor.no_test_reason()
+    {
+        return Some(reason.to_string());
+    }
     let error = check_operator_action(policy, operator, &vendor.id, &vendor.name, action).err()?;
     let you = role_name(operator);
     let admin = admin_name(operator);
@@ -300,8 +306,11 @@ mod tests {
             for action in KeyAction::ALL {
                 let enforced =
                     check_operator_action(&policy, &l1, &vendor.id, &vendor.name, action);
+                // A kind without a test call refuses Test for every role, with its reason.
+                let untestable =
+                    action == KeyAction::Test && vendor.no_test_reason().is_some();
                 assert_eq!(
-                    enforced.is_ok(),
+                    enforced.is_ok() && !untestable,
                     refused(&view, &vendor.id, action).is_none(),
                     "{} {action:?}",
                     vendor.id
@@ -336,7 +345,20 @@ mod tests {
         let console = console_with(AccessPolicy::manual_defaults());
         console.remember_key(&sentinelone());
         let admin = console.allowed_actions(&entra(Some(Role::Admin)));
-        assert!(admin.vendors.is_empty());
+        // Admin may do everything but test what has no test call (VPN keys, ScreenConnect):
+        // those refuse Test alone, with the kind's reason.
+        for vendor in &admin.vendors {
+            let entry = catalog::vendor(&vendor.vendor_id).expect("catalog vendor");
+            assert_eq!(vendor.refused.len(), 1, "{}", vendor.vendor_id);
+            assert_eq!(vendor.refused[0].action, KeyAction::Test);
+            assert_eq!(
+                vendor.refused[0].reason.as_deref(),
+                entry.no_test_reason(),
+                "{}",
+                vendor.vendor_id
+            );
+        }
+        assert!(admin.vendors.iter().any(|v| v.vendor_id == "wifi-psk"));
         assert!(admin.console.iter().all(|p| p.allowed));
 
         let nobody = console.allowed_actions(&entra(None));

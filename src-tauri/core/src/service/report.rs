@@ -46,7 +46,7 @@ fn report_row(row: &VaultRow, lists: &UsedByLists) -> ReportRow {
             None => row.vendor_name.clone(),
         },
         category: row.category,
-        status: report_status(&row.facts),
+        status: crate::report::status::with_review(report_status(&row.facts), row.review.as_deref()),
         masked_preview: or_none(&row.masked_preview),
         expiry: or_none(&row.facts.expiry),
         interval_days: row.interval_days,
@@ -261,6 +261,7 @@ pub fn inventory_csv(sections: &[(Vec<VaultRow>, UsedByLists)]) -> Vec<u8> {
         "Note",
         "Used by",
         "Secret name",
+        "Flagged for review",
     ]);
     for (row, used_by) in sections
         .iter()
@@ -291,6 +292,7 @@ pub fn inventory_csv(sections: &[(Vec<VaultRow>, UsedByLists)]) -> Vec<u8> {
             row.note.clone(),
             used_by_cell(row, used_by),
             row.secret_name.clone().unwrap_or_default(),
+            row.review.clone().unwrap_or_default(),
         ]);
     }
     csv.finish()

@@ -10,8 +10,8 @@ use super::vault::{VaultRow, row_for_key};
 use super::{Console, Operator, format_date, vendor_name};
 use crate::audit::AuditAction;
 use crate::domain::catalog::{Category, KeyPart};
-use crate::domain::generator::generate_value;
-use crate::domain::key_value::{KeyPartInput, KeyParts};
+use crate::domain::generator::{self, GenerateRequest, GeneratorRules};
+use crate::domain::key_value::KeyPartInput;
 use crate::domain::keys::{KeyRecord, expiry_from_date};
 use crate::domain::policy::KeyAction;
 use crate::domain::secret::SecretValue;
@@ -65,6 +65,12 @@ pub struct RotationRow {
     /// Names of the systems that use the key (the full list is in its runbook).
     pub used_by: String,
     pub allowed: Vec<KeyAction>,
+    /// The generator's limits for this kind (non-API secrets): the Rotate dialog offers them.
+    pub generator: Option<GeneratorRules>,
+    /// Why the key has no test call (the dialog offers no "test before saving").
+    pub no_test_reason: Option<String>,
+    /// The reason a short secret was accepted: flagged for review.
+    pub review: Option<String>,
 }
 
 /// A category's default interval and why, for the schedule legend.
@@ -125,6 +131,15 @@ pub struct RotateRequest {
     pub parts: Vec<KeyPartInput>,
     #[serde(default)]
     pub generate: bool,
+    /// The generator's choices for a kind with rules (non-API secrets); the kind's defaults
+    /// when `generate` is set without them.
+    #[serde(default)]
+    #[ts(optional)]
+    pub generator: Option<crate::domain::generator::GenerateRequest>,
+    /// Why the new secret is shorter than its kind's recommended length.
+    #[serde(default)]
+    #[ts(optional)]
+    pub short_reason: Option<String>,
     #[serde(default)]
     #[ts(optional)]
     pub expiry: Option<String>,
@@ -234,6 +249,9 @@ fn rotation_row(
         portal: vendor.map(|v| v.portal.clone()).unwrap_or_default(),
         used_by: record.settings.used_by.clone(),
         allowed: super::vault::allowed_actions(console, operator, &record.vendor_id),
+        generator: vendor.and_then(|v| v.generator.clone()),
+        no_test_reason: vendor.and_then(|v| v.no_test_reason().map(str::to_string)),
+        review: record.settings.review.clone(),
     }
 }
 
@@ -319,38 +337,49 @@ impl Console {
         let vendor = record
             .vendor()
             .ok_or_else(|| AppError::internal("key of an unknown vendor"))?;
-        let (parts, generated) = if request.generate {
-            if vendor.is_multi_part() {
-                return Err(AppError::field(
-                    "value",
-                    format!(
-                        "Generate makes a single value, but {} keys have {} parts.",
-                        vendor.name,
-                        vendor.key_parts.len()
-                    ),
-                    vendor.key_hint.clone(),
-                ));
-            }
-            (KeyParts::single(vendor, generate_value()), true)
-        } else {
+        let generate = match (request.generate, request.generator) {
+            (_, Some(choices)) => Some(choices),
+            (true, None) => Some(match &vendor.generator {
+                Some(rules) => GenerateRequest::defaults(rules),
+                // API vendors: the 64-character default (the rules are not consulted).
+                None => GenerateRequest {
+                    length: generator::GENERATED_LENGTH as u32,
+                    charset: generator::Charset::LettersDigits,
+                    exclude_ambiguous: false,
+                    short_reason: None,
+                },
+            }),
+            (false, None) => None,
+        };
+        if generate.is_none() {
             let nothing = request.value.as_ref().is_none_or(|v| v.is_empty())
                 && request.parts.iter().all(|p| p.value.is_empty());
             if nothing {
+                let hint = if vendor.is_non_api() {
+                    "Use Generate with the limits of the system that uses it, then set the new value there."
+                } else {
+                    "Generate the new key in the vendor's portal first; rotating here does not create it there."
+                };
                 return Err(AppError::field(
                     "value",
                     "Paste the new key, or use Generate for a secret you choose yourself.",
-                    "Generate the new key in the vendor's portal first; rotating here does not create it there.",
+                    hint,
                 ));
             }
-            (
-                KeyParts::from_input(vendor, request.value, request.parts)?,
-                false,
-            )
-        };
+        }
+        let new = super::new_value::new_value(
+            vendor,
+            request.value,
+            request.parts,
+            generate,
+            request.short_reason.as_deref(),
+        )?;
+        let (parts, generated, review) = (new.parts, new.generated, new.review);
         let expiry = validate_expiry(request.expiry.as_deref(), now)?.map(expiry_from_date);
         self.authorize(operator, &record, KeyAction::Rotate, AuditAction::Rotate)?;
 
-        let ping = if request.test_first {
+        // A kind without a test call has nothing to test first (the form does not offer it).
+        let ping = if request.test_first && vendor.no_test_reason().is_none() {
             let report = self.ping_parts(&record, &parts).await;
             if !report.authenticated() {
                 self.record(
@@ -378,6 +407,9 @@ impl Console {
         next.expires = expiry;
         next.enabled = true;
         next.masked_preview = parts.masked_preview();
+        // A rotation at the recommended length clears the review flag; a short one records its
+        // own reason.
+        next.settings.review = review;
         let result = self.store.write_key(&next, &parts.encode()).await;
         let mut note = Vec::new();
         if bulk {
@@ -389,6 +421,9 @@ impl Console {
         if ping.is_some() {
             note.push("tested before saving".to_string());
         }
+        note.extend(super::new_value::review_note(
+            next.settings.review.as_deref(),
+        ));
         if let Some(checklist) = self
             .used_by_note(&record.secret_name, &request.used_by_checked)
             .await

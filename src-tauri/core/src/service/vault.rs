@@ -54,6 +54,9 @@ pub struct VaultRow {
     /// "Changed outside the console on …" when the listing shows a change the console did not
     /// make (Portal, CLI, a script); `None` otherwise.
     pub changed_outside: Option<String>,
+    /// Flagged for review: the reason a secret shorter than its kind's recommended length was
+    /// accepted.
+    pub review: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -71,8 +74,11 @@ pub(crate) fn allowed_actions(
     vendor_id: &str,
 ) -> Vec<KeyAction> {
     let policy = console.policy();
+    let no_test = catalog::vendor(vendor_id).is_some_and(|v| v.no_test_reason().is_some());
     KeyAction::ALL
         .into_iter()
+        // A kind without a test call never offers Test (its reason is in the permissions view).
+        .filter(|action| !(no_test && *action == KeyAction::Test))
         .filter(|action| {
             crate::domain::policy::check_operator_action(&policy, operator, vendor_id, "", *action)
                 .is_ok()
@@ -105,6 +111,7 @@ pub(crate) fn row_for_key(
         note: record.note.clone(),
         allowed: allowed_actions(console, operator, &record.vendor_id),
         changed_outside: record.outside_change.as_ref().map(|c| c.describe()),
+        review: record.settings.review.clone(),
     }
 }
 
@@ -126,6 +133,7 @@ fn row_without_key(console: &Console, operator: &Operator, vendor: &Vendor) -> V
         note: String::new(),
         allowed: allowed_actions(console, operator, &vendor.id),
         changed_outside: None,
+        review: None,
     }
 }
 
@@ -140,7 +148,11 @@ pub fn build_rows(
     for vendor in catalog::catalog() {
         let mut own: Vec<&KeyRecord> = keys.iter().filter(|k| k.vendor_id == vendor.id).collect();
         if own.is_empty() {
-            rows.push(row_without_key(console, operator, vendor));
+            // A kind of non-API secret is listed once one is stored (Add Key offers every kind);
+            // a "no key" row for each would read as a gap in every client's vault.
+            if !vendor.is_non_api() {
+                rows.push(row_without_key(console, operator, vendor));
+            }
             continue;
         }
         own.sort_by(|a, b| a.label.cmp(&b.label));
@@ -177,6 +189,12 @@ pub struct CatalogEntry {
     pub fields: Vec<EndpointField>,
     /// The key can be rotated at the vendor in one click.
     pub connector: bool,
+    /// A secret that is not an API key: no endpoint, no vendor portal.
+    pub non_api: bool,
+    /// Why the key cannot be tested (shown where the Test button would be).
+    pub no_test_reason: Option<String>,
+    /// The generator's limits and defaults for this kind (non-API secrets).
+    pub generator: Option<crate::domain::generator::GeneratorRules>,
 }
 
 pub fn catalog_entry(v: &Vendor) -> CatalogEntry {
@@ -191,6 +209,9 @@ pub fn catalog_entry(v: &Vendor) -> CatalogEntry {
         key_parts: v.key_parts.clone(),
         fields: v.fields.clone(),
         connector: crate::connectors::connector_for(v).is_some(),
+        non_api: v.is_non_api(),
+        no_test_reason: v.no_test_reason().map(str::to_string),
+        generator: v.generator.clone(),
     }
 }
 
@@ -243,6 +264,9 @@ pub struct KeyDetail {
     pub created: Option<String>,
     pub updated: Option<String>,
     pub enabled: Option<bool>,
+    /// Why the key cannot be tested (shown where the Test button would be).
+    pub no_test_reason: Option<String>,
+    pub non_api: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -286,6 +310,15 @@ pub struct AddKeyRequest {
     pub owner: String,
     #[serde(default)]
     pub note: String,
+    /// Generate the value in the console (non-API secrets) with these choices instead of a
+    /// pasted value.
+    #[serde(default)]
+    #[ts(optional)]
+    pub generate: Option<crate::domain::generator::GenerateRequest>,
+    /// Why a pasted secret is shorter than its kind's recommended length.
+    #[serde(default)]
+    #[ts(optional)]
+    pub short_reason: Option<String>,
 }
 
 impl Console {
@@ -375,6 +408,8 @@ impl Console {
             created: record.as_ref().and_then(|r| r.created).map(format_date),
             updated: record.as_ref().and_then(|r| r.updated).map(format_date),
             enabled: record.as_ref().map(|r| r.enabled),
+            no_test_reason: vendor.no_test_reason().map(str::to_string),
+            non_api: vendor.is_non_api(),
         })
     }
 
@@ -387,7 +422,14 @@ impl Console {
     ) -> AppResult<VaultRow> {
         let vendor = validate_vendor(&request.vendor_id)?;
         let label = validate_label(request.label.as_deref().unwrap_or_default())?;
-        let parts = KeyParts::from_input(vendor, request.value, request.parts)?;
+        let new = super::new_value::new_value(
+            vendor,
+            request.value,
+            request.parts,
+            request.generate,
+            request.short_reason.as_deref(),
+        )?;
+        let parts = new.parts;
         let mut fields = BTreeMap::new();
         for field in &vendor.fields {
             let value = request
@@ -453,6 +495,7 @@ impl Console {
             token_url_override: None,
             settings: KeySettings {
                 fields,
+                review: new.review,
                 ..Default::default()
             },
             version: String::new(),
@@ -460,13 +503,20 @@ impl Console {
             updated: None,
         };
         let result = self.store.write_key(&record, &parts.encode()).await;
+        let mut note = Vec::new();
+        if new.generated {
+            note.push("value generated in the console".to_string());
+        }
+        note.extend(super::new_value::review_note(
+            record.settings.review.as_deref(),
+        ));
         self.record(
             operator,
             AuditAction::Add,
             Some(&vendor.id),
             Some(&name),
             result.as_ref().map(|_| ()),
-            "",
+            note.join("; "),
         )
         .await;
         let stored = result?;

@@ -1,5 +1,6 @@
 //! How a [`KeyRecord`]'s metadata rides in Key Vault tags, so listing keys reads no value.
-//! Key Vault allows 15 tags of at most 256 characters; we use at most 14.
+//! Key Vault allows 15 tags of at most 256 characters; we use at most 15 (the review reason only
+//! on non-API secrets, which never carry an endpoint, token URL, fields or CA).
 //!
 //! Every write also stamps `akv-written`: when the console wrote this state, and an HMAC-SHA256
 //! of it (the other tags, content type, expiry, enabled, the stamp's time) under the stamp key in
@@ -37,6 +38,8 @@ pub const TAG_TOKEN_URL: &str = "akv-token-url";
 pub const TAG_FIELDS: &str = "akv-fields";
 pub const TAG_CA_SHA256: &str = "akv-ca-sha256";
 pub const TAG_USED_BY: &str = "akv-used-by";
+/// The reason a shorter-than-recommended secret was accepted (flagged for review).
+pub const TAG_REVIEW: &str = "akv-review";
 /// `<RFC 3339 time>;<fingerprint>` of the console's last write (see the module comment).
 pub const TAG_WRITTEN: &str = "akv-written";
 
@@ -85,6 +88,7 @@ pub fn record_to_tags_at(
             record.settings.ca_sha256.clone().unwrap_or_default(),
         ),
         (TAG_USED_BY, record.settings.used_by.clone()),
+        (TAG_REVIEW, record.settings.review.clone().unwrap_or_default()),
     ];
     for (name, value) in optional {
         if !value.is_empty() {
@@ -264,6 +268,7 @@ pub fn record_from_parts(parts: SecretParts, key: Option<&StampKey>) -> Option<K
             fields: decode_fields(&tag(TAG_FIELDS)),
             ca_sha256: non_empty(TAG_CA_SHA256),
             used_by: tag(TAG_USED_BY),
+            review: non_empty(TAG_REVIEW),
         },
         version: parts.version,
         created: parts.created,
@@ -297,6 +302,7 @@ mod tests {
             .insert("org_id".into(), "5b5o13".into());
         original.settings.ca_sha256 = Some("ab".repeat(32));
         original.settings.used_by = "PSA sync; NOC dashboard".into();
+        original.settings.review = Some("The old printer accepts 16 characters at most".into());
         original.secret_name = "ninjaone--client-b".into();
         original.version = "abc".into();
         let key = StampKey::generate(Utc::now());

@@ -26,4 +26,8 @@ secretName: string,
 /**
  * The secret's URI in the vault, when connected.
  */
-secretUri: string | null, created: string | null, updated: string | null, enabled: boolean | null, };
+secretUri: string | null, created: string | null, updated: string | null, enabled: boolean | null, 
+/**
+ * Why the key cannot be tested (shown where the Test button would be).
+ */
+noTestReason: string | null, nonApi: boolean, };

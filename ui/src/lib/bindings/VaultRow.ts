@@ -20,7 +20,12 @@ allowed: Array<KeyAction>,
  * "Changed outside the console on …" when the listing shows a change the console did not
  * make (Portal, CLI, a script); `None` otherwise.
  */
-changedOutside: string | null, status: KeyStatus, 
+changedOutside: string | null, 
+/**
+ * Flagged for review: the reason a secret shorter than its kind's recommended length was
+ * accepted.
+ */
+review: string | null, status: KeyStatus, 
 /**
  * Which date the status is about (rotation, expiry, or the key as a whole).
  */

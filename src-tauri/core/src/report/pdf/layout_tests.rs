@@ -141,6 +141,7 @@ fn columns_that_never_cut_fit_their_widest_value_at_1000_keys() {
         crate::report::Exception::Expired,
         crate::report::Exception::RotationOverdue,
         crate::report::Exception::Disabled,
+        crate::report::Exception::ForReview,
     ] {
         check(
             &EXCEPTION_COLUMNS,

@@ -157,24 +157,24 @@ const fn column(heading: &'static str, width: f32, align: Align, cut: Cut) -> Co
 const KEY_COLUMNS: [Column; 9] = [
     // Long names end in an ellipsis; the status needs the room more.
     column("Vendor", 150.0, Align::Left, Cut::Ellipsis),
-    // Fits the widest category pill, "Email Security".
-    column("Category", 76.0, Align::Left, Cut::Never),
+    // Fits the widest category pill, "Documentation".
+    column("Category", 86.0, Align::Left, Cut::Never),
     // Fits "Rotation overdue 999 d" (the console's status words) after the status dot.
     column("Status", 128.0, Align::Left, Cut::Never),
     // The masked preview ends in an ellipsis when a long prefix does not fit.
-    column("Masked preview", 86.0, Align::Left, Cut::Ellipsis),
+    column("Masked preview", 80.0, Align::Left, Cut::Ellipsis),
     column("Expiry", 56.0, Align::Left, Cut::Never),
     column("Interval", 42.0, Align::Right, Cut::Never),
     column("Last rotated", 62.0, Align::Left, Cut::Never),
     column("Next due", 56.0, Align::Left, Cut::Never),
-    column("Owner", 64.0, Align::Left, Cut::Ellipsis),
+    column("Owner", 60.0, Align::Left, Cut::Ellipsis),
 ];
 
 const EXCEPTION_COLUMNS: [Column; 6] = [
     column("Vendor", 156.0, Align::Left, Cut::Ellipsis),
-    column("Category", 76.0, Align::Left, Cut::Never),
+    column("Category", 86.0, Align::Left, Cut::Never),
     column("Exception", 102.0, Align::Left, Cut::Never),
-    column("Detail", 218.0, Align::Left, Cut::Ellipsis),
+    column("Detail", 208.0, Align::Left, Cut::Ellipsis),
     column("Owner", 104.0, Align::Left, Cut::Ellipsis),
     column("Due date", 64.0, Align::Left, Cut::Never),
 ];

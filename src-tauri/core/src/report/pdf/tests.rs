@@ -177,15 +177,26 @@ const OWNERS: [&str; 6] = [
     "Tom O'Neill",
 ];
 
-/// The 32 catalog vendors, as a real MSP stack would print.
+/// The manual's 32 catalog vendors, as a real MSP stack would print (the layout's fixtures
+/// were measured on them; the tools added since and the non-API kinds are left out).
 pub(super) fn catalog_input() -> ReportInput {
-    assert_eq!(
-        catalog().len(),
-        32,
-        "the catalog should hold the 32 vendors"
-    );
-    let rows = catalog()
+    const ADDED: [&str; 8] = [
+        "kaseya-vsa",
+        "nable-ncentral",
+        "connectwise-screenconnect",
+        "bitdefender-gravityzone",
+        "knowbe4",
+        "cisco-duo",
+        "hudu",
+        "it-glue",
+    ];
+    let manual: Vec<_> = catalog()
         .iter()
+        .filter(|v| !v.is_non_api() && !ADDED.contains(&v.id.as_str()))
+        .collect();
+    assert_eq!(manual.len(), 32, "the catalog keeps the manual's 32 vendors");
+    let rows = manual
+        .into_iter()
         .enumerate()
         .map(|(i, v)| {
             row(
@@ -845,5 +856,6 @@ fn empty_report_says_so_and_still_carries_policy_and_sign_off() {
     assert!(text.contains("No exceptions"));
     assert!(text.contains("No keys stored in this vault."));
     assert!(text.contains("Rotation policy in force") && text.contains("Sign-off"));
-    assert!(pages.len() <= 2, "{} pages for an empty vault", pages.len());
+    // The policy table lists all twelve categories, so the sign-off may start a third page.
+    assert!(pages.len() <= 3, "{} pages for an empty vault", pages.len());
 }
