@@ -104,6 +104,8 @@ struct StubState {
     next_meraki_key: Option<String>,
     /// Path suffixes answered with an endless body.
     endless: Vec<String>,
+    /// Duo applications (integration key, secret key) whose signed requests are accepted.
+    duo_apps: Vec<(String, String)>,
 }
 
 impl StubState {
@@ -343,6 +345,14 @@ impl VendorStub {
     }
 
     /// Every request received so far, oldest first.
+    /// Accept requests signed as Duo documents it with this integration and secret key.
+    pub fn accept_duo(&self, ikey: &str, skey: &str) {
+        self.shared
+            .lock()
+            .duo_apps
+            .push((ikey.to_string(), skey.to_string()));
+    }
+
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()
     }
@@ -614,6 +624,105 @@ fn key_management(
     ))
 }
 
+/// Duo's request signature, checked the way Duo documents it: HTTP Basic of the integration key
+/// and hex(HMAC-SHA1(secret key, date \n METHOD \n host \n path \n sorted quoted params)),
+/// with the request's own `Date` header. `None` when the caller is no Duo application.
+fn duo(
+    state: &StubState,
+    request: &IncomingRequest,
+    query: &[(String, String)],
+) -> Option<(u16, Response<Full<Bytes>>)> {
+    use hmac::{Hmac, Mac};
+    let (ikey, signature) = request
+        .headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Basic "))
+        .and_then(decode_basic)?;
+    let (_, skey) = state.duo_apps.iter().find(|(known, _)| *known == ikey)?;
+    let refused = || {
+        Some((
+            401,
+            json_response(
+                401,
+                &json!({"stat": "FAIL", "code": 40103, "message": "Invalid signature in request credentials"}),
+            ),
+        ))
+    };
+    let header = |name: &str| {
+        request
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    };
+    let (Some(date), Some(host)) = (header("date"), header("host")) else {
+        return refused();
+    };
+    let quote = |text: &str| {
+        text.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    let mut params: Vec<String> = query
+        .iter()
+        .map(|(k, v)| format!("{}={}", quote(k), quote(v)))
+        .collect();
+    params.sort();
+    let canon = format!(
+        "{date}\n{}\n{}\n{}\n{}",
+        request.method.as_str().to_ascii_uppercase(),
+        host.to_ascii_lowercase(),
+        request.uri.path(),
+        params.join("&")
+    );
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(skey.as_bytes()).ok()?;
+    mac.update(canon.as_bytes());
+    if hex::encode(mac.finalize().into_bytes()) != signature {
+        return refused();
+    }
+    Some((
+        200,
+        json_response(200, &json!({"stat": "OK", "response": {"user_count": 42}})),
+    ))
+}
+
+/// N-able N-central: the User-API token (a JWT) is exchanged for an access and a refresh token.
+fn ncentral_authenticate(
+    state: &mut StubState,
+    request: &IncomingRequest,
+    query: &[(String, String)],
+) -> (u16, Response<Full<Bytes>>) {
+    let presented = credential_candidates(request, query, &state.credential_headers)
+        .into_iter()
+        .any(|candidate| state.valid(&candidate));
+    if !presented {
+        return (
+            401,
+            json_response(401, &json!({"message": "Unauthorized", "status": 401})),
+        );
+    }
+    let token = format!(
+        "nc-access-{}",
+        URL_SAFE_NO_PAD.encode(rand::random::<[u8; 18]>())
+    );
+    state.issued_tokens.push(token.clone());
+    state.accepted.insert(token.clone());
+    (
+        200,
+        json_response(
+            200,
+            &json!({"tokens": {"access": {"token": token, "expirySeconds": 3600}, "refresh": {"token": "nc-refresh", "expirySeconds": 90000}}}),
+        ),
+    )
+}
+
 fn decide(
     state: &mut StubState,
     request: &IncomingRequest,
@@ -647,6 +756,12 @@ fn decide(
     }
     if let Some(answer) = key_management(state, request, query, path) {
         return answer;
+    }
+    if let Some(answer) = duo(state, request, query) {
+        return answer;
+    }
+    if request.method == Method::POST && path.ends_with("/api/auth/authenticate") {
+        return ncentral_authenticate(state, request, query);
     }
     let token_route = request.method == Method::POST
         && (path.ends_with("/token") || state.token_paths.iter().any(|known| known == path));

@@ -31,6 +31,8 @@ fn current(
 
 fn add_request(vendor: &str, value: &str) -> AddKeyRequest {
     AddKeyRequest {
+        generate: None,
+        short_reason: None,
         vendor_id: vendor.into(),
         label: None,
         value: Some(SecretValue::new(value)),

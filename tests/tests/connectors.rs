@@ -89,6 +89,8 @@ async fn key_on_stub(s: &Setup, vendor: &str, value: &str, path: &str) {
         .add_key(
             &s.admin,
             AddKeyRequest {
+                generate: None,
+                short_reason: None,
                 vendor_id: vendor.into(),
                 label: None,
                 value: Some(SecretValue::new(value)),
@@ -312,6 +314,8 @@ async fn an_endpoint_off_the_vendors_domains_needs_an_admin_who_names_the_host()
         .add_key(
             &s.admin,
             AddKeyRequest {
+                generate: None,
+                short_reason: None,
                 vendor_id: "cisco-meraki".into(),
                 label: None,
                 value: Some(SecretValue::new(OLD)),
@@ -417,6 +421,8 @@ async fn loopback_is_refused_unless_the_test_option_is_set() {
         .add_key(
             &admin,
             AddKeyRequest {
+                generate: None,
+                short_reason: None,
                 vendor_id: "cisco-meraki".into(),
                 label: None,
                 value: Some(SecretValue::new(OLD)),
@@ -673,6 +679,8 @@ async fn a_key_echoed_by_the_vendor_appears_in_no_report_log_or_export() {
         .add_key(
             &admin,
             AddKeyRequest {
+                generate: None,
+                short_reason: None,
                 vendor_id: "nable-nsight".into(),
                 label: None,
                 value: Some(SecretValue::new(key)),

@@ -75,6 +75,8 @@ async fn setup() -> Setup {
         .add_key(
             &admin,
             AddKeyRequest {
+                generate: None,
+                short_reason: None,
                 vendor_id: "entra-app-secret".into(),
                 label: None,
                 value: None,

@@ -135,6 +135,8 @@ async fn rotating_the_own_secret_reconnects_with_it_before_the_old_one_goes() {
             .add_key(
                 &dana,
                 AddKeyRequest {
+                    generate: None,
+                    short_reason: None,
                     vendor_id: "entra-app-secret".into(),
                     label: None,
                     value: None,

@@ -163,6 +163,8 @@ async fn sign_in_with_browser(
 
 fn add(vendor: &str, value: &str) -> AddKeyRequest {
     AddKeyRequest {
+        generate: None,
+        short_reason: None,
         vendor_id: vendor.into(),
         label: None,
         value: Some(SecretValue::new(value)),

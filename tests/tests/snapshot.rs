@@ -145,6 +145,8 @@ async fn writes_update_the_snapshot_refresh_replaces_it_and_a_failed_refresh_kee
         .add_key(
             &dana,
             AddKeyRequest {
+                generate: None,
+                short_reason: None,
                 vendor_id: "sentinelone".into(),
                 label: None,
                 value: Some(SecretValue::new("s1-token-0123456789")),

@@ -635,3 +635,232 @@ async fn every_failure_is_reported_with_its_hint() {
     assert_eq!(unexpected.outcome, PingOutcome::UnexpectedStatus);
     assert_eq!(unexpected.message, "The vendor answered with HTTP 503.");
 }
+
+// ─────────────── Issue 21: the MSP tools the catalog lacked ───────────────
+
+/// A wrong key is the named "rejected" outcome with its hint, from the vendor's 401.
+fn assert_refused(report: &PingReport) {
+    assert_eq!(report.outcome, PingOutcome::Rejected, "{report:?}");
+    assert_eq!(report.status, Some(401));
+    assert_eq!(report.message, "The vendor rejected the key (401).");
+    assert!(report.hint.contains("revoked or regenerated"), "{report:?}");
+}
+
+#[tokio::test]
+async fn it_glue_and_hudu_send_their_key_in_x_api_key() {
+    let stub = VendorStub::start().await.expect("stub");
+    stub.add_credential_header("x-api-key");
+
+    let glue = catalog("it-glue");
+    stub.accept("ITG.glue-key-1");
+    let report = run_with(
+        &stub,
+        glue,
+        &[("region", "api.eu")],
+        &[("key", "ITG.glue-key-1")],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let request = last(&stub, "GET");
+    assert_eq!(request.path, "/organizations");
+    assert_eq!(request.query_param("page[size]"), Some("1"));
+    assert_eq!(request.header("x-api-key"), Some("ITG.glue-key-1"));
+    assert_eq!(request.header("authorization"), None);
+    assert_refused(
+        &run_with(
+            &stub,
+            glue,
+            &[("region", "api.eu")],
+            &[("key", "ITG.wrong")],
+        )
+        .await,
+    );
+
+    let hudu = catalog("hudu");
+    stub.accept("hudu-key-2");
+    let report = run_with(
+        &stub,
+        hudu,
+        &[("server", "docs.acme.example")],
+        &[("key", "hudu-key-2")],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let request = last(&stub, "GET");
+    assert_eq!(request.path, "/api/v1/companies");
+    assert_eq!(request.query_param("page_size"), Some("1"));
+    assert_eq!(request.header("x-api-key"), Some("hudu-key-2"));
+    assert_refused(
+        &run_with(
+            &stub,
+            hudu,
+            &[("server", "docs.acme.example")],
+            &[("key", "hudu-wrong")],
+        )
+        .await,
+    );
+}
+
+#[tokio::test]
+async fn knowbe4_reads_the_account_with_a_bearer_reporting_key() {
+    let stub = VendorStub::start().await.expect("stub");
+    let knowbe4 = catalog("knowbe4");
+    stub.accept("kb4-reporting-key");
+    let report = run_with(
+        &stub,
+        knowbe4,
+        &[("region", "eu")],
+        &[("key", "kb4-reporting-key")],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let request = last(&stub, "GET");
+    assert_eq!(request.path, "/v1/account");
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer kb4-reporting-key")
+    );
+    assert_refused(&run_with(&stub, knowbe4, &[("region", "eu")], &[("key", "kb4-old")]).await);
+}
+
+#[tokio::test]
+async fn gravityzone_posts_a_json_rpc_call_with_the_key_as_basic_user() {
+    let stub = VendorStub::start().await.expect("stub");
+    let gravityzone = catalog("bitdefender-gravityzone");
+    stub.accept("gz-api-key");
+    let report = run(&stub, gravityzone, &[("key", "gz-api-key")]).await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    // JSON-RPC: one POST, no GET.
+    assert!(stub.requests().iter().all(|r| r.method == "POST"));
+    let request = last(&stub, "POST");
+    assert_eq!(request.path, "/api/v1.0/jsonrpc/general");
+    // The key is the user name, the password empty.
+    assert_eq!(
+        request.header("authorization"),
+        Some(basic("gz-api-key", "").as_str())
+    );
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_slice(&request.body).expect("JSON body");
+    assert_eq!(body["jsonrpc"], "2.0");
+    assert_eq!(body["method"], "getApiKeyDetails");
+    assert_refused(&run(&stub, gravityzone, &[("key", "gz-wrong")]).await);
+}
+
+#[tokio::test]
+async fn ncentral_exchanges_the_user_api_token_for_an_access_token() {
+    let stub = VendorStub::start().await.expect("stub");
+    let ncentral = catalog("nable-ncentral");
+    stub.accept("eyJ.user-api.jwt");
+    let report = run_with(
+        &stub,
+        ncentral,
+        &[("server", "ncentral.acme.example")],
+        &[("key", "eyJ.user-api.jwt")],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let requests = stub.requests();
+    assert_eq!(requests.len(), 1, "the exchange alone proves the token");
+    let request = &requests[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/api/auth/authenticate");
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer eyJ.user-api.jwt")
+    );
+    // The access token was found inside tokens.access.token.
+    assert_eq!(stub.issued_tokens().len(), 1);
+    assert_refused(
+        &run_with(
+            &stub,
+            ncentral,
+            &[("server", "ncentral.acme.example")],
+            &[("key", "eyJ.revoked")],
+        )
+        .await,
+    );
+}
+
+#[tokio::test]
+async fn duo_requests_are_signed_and_never_carry_the_secret_key() {
+    let stub = VendorStub::start().await.expect("stub");
+    let duo = catalog("cisco-duo");
+    let skey = "gtdfxv9YgVBYcF6dl2Eq17KUQJN2PLM2ODVTkvoT";
+    stub.accept_duo("DIWJ8X6AEYOR5OMC6TQ1", skey);
+    let report = run_with(
+        &stub,
+        duo,
+        &[("server", "api-12345678.duosecurity.com")],
+        &[("ikey", "DIWJ8X6AEYOR5OMC6TQ1"), ("skey", skey)],
+    )
+    .await;
+    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
+    let request = last(&stub, "GET");
+    assert_eq!(request.path, "/admin/v1/info/summary");
+    let date = request.header("date").expect("a Date header");
+    assert!(
+        chrono::DateTime::parse_from_rfc2822(date).is_ok() && date.ends_with("-0000"),
+        "{date}"
+    );
+    let auth = request.header("authorization").expect("Authorization");
+    assert_ne!(
+        auth,
+        basic("DIWJ8X6AEYOR5OMC6TQ1", skey),
+        "the secret key never travels"
+    );
+    let signature = auth
+        .strip_prefix("Basic ")
+        .and_then(|b| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.decode(b).ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|pair| {
+            pair.strip_prefix("DIWJ8X6AEYOR5OMC6TQ1:")
+                .map(str::to_string)
+        })
+        .expect("ikey:signature");
+    assert!(
+        signature.len() == 40 && signature.chars().all(|c| c.is_ascii_hexdigit()),
+        "an HMAC-SHA1 in hex: {signature}"
+    );
+    // A wrong secret key signs wrongly: Duo's 401.
+    assert_refused(
+        &run_with(
+            &stub,
+            duo,
+            &[("server", "api-12345678.duosecurity.com")],
+            &[
+                ("ikey", "DIWJ8X6AEYOR5OMC6TQ1"),
+                ("skey", "wrong-secret-key"),
+            ],
+        )
+        .await,
+    );
+}
+
+#[tokio::test]
+async fn kinds_without_a_test_call_send_nothing_and_say_why() {
+    let stub = VendorStub::start().await.expect("stub");
+    for id in [
+        "kaseya-vsa",
+        "connectwise-screenconnect",
+        "wifi-psk",
+        "vpn-psk",
+        "local-admin-password",
+    ] {
+        let vendor = catalog(id);
+        let key: Vec<(&str, &str)> = vendor
+            .key_parts
+            .iter()
+            .map(|p| (p.id.as_str(), "some-secret-value-1234"))
+            .collect();
+        let values = fields(&[("server", "host.acme.example")]);
+        let target = PingTarget::new(vendor, stub.base_url(), None).with_fields(&values);
+        let report = ping(&client(&stub), &target, &parts(vendor, &key)).await;
+        assert_eq!(report.outcome, PingOutcome::NoTestCall, "{id}: {report:?}");
+        assert_eq!(Some(report.message.as_str()), vendor.no_test_reason());
+        assert!(!report.hint.is_empty());
+    }
+    assert!(stub.requests().is_empty(), "nothing was sent");
+}

@@ -92,6 +92,8 @@ pub async fn first_session(emulator: &Emulator, pc: &Pc) {
             .add_key(
                 &dana,
                 AddKeyRequest {
+                    generate: None,
+                    short_reason: None,
                     vendor_id: vendor.into(),
                     label: None,
                     value: Some(SecretValue::new(value)),

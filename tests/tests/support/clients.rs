@@ -72,6 +72,8 @@ pub fn client(
 
 pub fn add(vendor: &str, value: &str) -> AddKeyRequest {
     AddKeyRequest {
+        generate: None,
+        short_reason: None,
         vendor_id: vendor.into(),
         label: None,
         value: Some(SecretValue::new(value)),

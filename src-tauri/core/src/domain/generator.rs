@@ -297,7 +297,11 @@ mod tests {
                 let (value, _) =
                     generate(&request(63, charset, exclude), &rules).expect("within rules");
                 for byte in value.expose().bytes() {
-                    assert!(allowed.contains(&byte), "{charset:?} drew {:?}", byte as char);
+                    assert!(
+                        allowed.contains(&byte),
+                        "{charset:?} drew {:?}",
+                        byte as char
+                    );
                     assert!(byte != b' ', "never a space");
                     if exclude {
                         assert!(!AMBIGUOUS.contains(&byte), "ambiguous {:?}", byte as char);

@@ -307,8 +307,7 @@ mod tests {
                 let enforced =
                     check_operator_action(&policy, &l1, &vendor.id, &vendor.name, action);
                 // A kind without a test call refuses Test for every role, with its reason.
-                let untestable =
-                    action == KeyAction::Test && vendor.no_test_reason().is_some();
+                let untestable = action == KeyAction::Test && vendor.no_test_reason().is_some();
                 assert_eq!(
                     enforced.is_ok() && !untestable,
                     refused(&view, &vendor.id, action).is_none(),

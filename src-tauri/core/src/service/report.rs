@@ -46,7 +46,10 @@ fn report_row(row: &VaultRow, lists: &UsedByLists) -> ReportRow {
             None => row.vendor_name.clone(),
         },
         category: row.category,
-        status: crate::report::status::with_review(report_status(&row.facts), row.review.as_deref()),
+        status: crate::report::status::with_review(
+            report_status(&row.facts),
+            row.review.as_deref(),
+        ),
         masked_preview: or_none(&row.masked_preview),
         expiry: or_none(&row.facts.expiry),
         interval_days: row.interval_days,

@@ -88,7 +88,10 @@ pub fn record_to_tags_at(
             record.settings.ca_sha256.clone().unwrap_or_default(),
         ),
         (TAG_USED_BY, record.settings.used_by.clone()),
-        (TAG_REVIEW, record.settings.review.clone().unwrap_or_default()),
+        (
+            TAG_REVIEW,
+            record.settings.review.clone().unwrap_or_default(),
+        ),
     ];
     for (name, value) in optional {
         if !value.is_empty() {

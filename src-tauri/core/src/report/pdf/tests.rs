@@ -194,7 +194,11 @@ pub(super) fn catalog_input() -> ReportInput {
         .iter()
         .filter(|v| !v.is_non_api() && !ADDED.contains(&v.id.as_str()))
         .collect();
-    assert_eq!(manual.len(), 32, "the catalog keeps the manual's 32 vendors");
+    assert_eq!(
+        manual.len(),
+        32,
+        "the catalog keeps the manual's 32 vendors"
+    );
     let rows = manual
         .into_iter()
         .enumerate()
