@@ -57,6 +57,7 @@ function syntheticRow(i: number): VaultRow {
     note: `Used by ${pick(words)} and ${pick(words)} sites`,
     allowed: ["copy", "rotate"],
     changedOutside: null,
+    review: null,
   };
 }
 

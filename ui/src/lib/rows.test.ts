@@ -32,6 +32,7 @@ function row(partial: Partial<VaultRow>): VaultRow {
     note: "",
     allowed: [],
     changedOutside: null,
+    review: null,
     ...partial,
   };
 }

@@ -75,6 +75,28 @@ pub struct GeneratorRules {
     pub exclude_ambiguous: bool,
     /// Where the numbers come from (a standard, a vendor's limit, or "our choice").
     pub source: String,
+    /// The character sets the forms offer, with their labels (the console's, never the
+    /// catalog's: filled when the catalog is read).
+    #[serde(default = "charset_choices", skip_deserializing)]
+    pub charsets: Vec<CharsetChoice>,
+}
+
+/// One character set as the forms offer it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CharsetChoice {
+    pub value: Charset,
+    pub label: String,
+}
+
+fn charset_choices() -> Vec<CharsetChoice> {
+    [Charset::LettersDigits, Charset::Printable]
+        .into_iter()
+        .map(|value| CharsetChoice {
+            value,
+            label: value.label().to_string(),
+        })
+        .collect()
 }
 
 /// One request to generate (Add Key or Rotate): the technician's choices within the kind's rules.
@@ -198,6 +220,7 @@ mod tests {
             charset: Charset::LettersDigits,
             exclude_ambiguous: false,
             source: "IEEE 802.11i".into(),
+            charsets: charset_choices(),
         }
     }
 
