@@ -185,6 +185,8 @@ async fn rotate_all_due_across_clients_goes_to_each_clients_vault() {
                 value: Some(SecretValue::new(value)),
                 parts: Vec::new(),
                 generate: false,
+                generator: None,
+                short_reason: None,
                 expiry: None,
                 test_first: false,
                 used_by_checked: Vec::new(),

@@ -174,9 +174,11 @@ async fn vault_tab_lists_vendors_searches_and_adds_a_key_without_leaking_it() ->
 
     // One client opened alone: every catalog vendor and a mix of statuses, no Client column.
     app.open_client("Contoso Dental").await?;
-    app.eventually("a row per catalog vendor", Duration::from_secs(20), || async {
-        Ok(vault_rows(&app).await? == vendors())
-    })
+    app.eventually(
+        "a row per catalog vendor",
+        Duration::from_secs(20),
+        || async { Ok(vault_rows(&app).await? == vendors()) },
+    )
     .await?;
     assert_eq!(app.count("[data-testid=row-client]").await?, 0);
     assert_eq!(

@@ -653,6 +653,12 @@ mod tests {
                     v.id
                 );
                 assert!(!rules.source.is_empty(), "{}", v.id);
+                assert_eq!(
+                    rules.charsets,
+                    crate::domain::generator::charset_choices(),
+                    "{}: the charset labels are the console's",
+                    v.id
+                );
                 assert!(v.connector.is_none(), "{}", v.id);
             } else {
                 assert!(rules.is_none(), "{} is an API vendor", v.id);

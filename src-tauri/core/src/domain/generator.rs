@@ -75,9 +75,9 @@ pub struct GeneratorRules {
     pub exclude_ambiguous: bool,
     /// Where the numbers come from (a standard, a vendor's limit, or "our choice").
     pub source: String,
-    /// The character sets the forms offer, with their labels (the console's, never the
-    /// catalog's: filled when the catalog is read).
-    #[serde(default = "charset_choices", skip_deserializing)]
+    /// The character sets the forms offer, with their labels (the console's: the catalog leaves
+    /// it out and gets these; a catalog test keeps it that way).
+    #[serde(default = "charset_choices")]
     pub charsets: Vec<CharsetChoice>,
 }
 
@@ -89,7 +89,7 @@ pub struct CharsetChoice {
     pub label: String,
 }
 
-fn charset_choices() -> Vec<CharsetChoice> {
+pub fn charset_choices() -> Vec<CharsetChoice> {
     [Charset::LettersDigits, Charset::Printable]
         .into_iter()
         .map(|value| CharsetChoice {
@@ -275,8 +275,7 @@ mod tests {
         let rules = wifi();
         // 19 < 20: refused without a reason, with the named code.
         let error = generate(&request(19, Charset::LettersDigits, false), &rules)
-            .err()
-            .expect("a reason is required");
+            .expect_err("a reason is required");
         assert_eq!(error.code, ErrorCode::ReasonRequired);
         // A blank reason is no reason.
         let mut blank = request(19, Charset::LettersDigits, false);

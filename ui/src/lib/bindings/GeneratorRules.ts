@@ -19,7 +19,7 @@ default_length: number, charset: Charset, exclude_ambiguous: boolean,
  */
 source: string, 
 /**
- * The character sets the forms offer, with their labels (the console's, never the
- * catalog's: filled when the catalog is read).
+ * The character sets the forms offer, with their labels (the console's: the catalog leaves
+ * it out and gets these; a catalog test keeps it that way).
  */
 charsets: Array<CharsetChoice>, };
