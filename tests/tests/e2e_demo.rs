@@ -327,6 +327,66 @@ async fn vault_tab_lists_vendors_searches_and_adds_a_key_without_leaking_it() ->
         "copying leaked the value to the webview"
     );
 
+    // A Wi-Fi key generated in the console, shorter than its kind recommends: the form asks
+    // why before it saves, the row is marked for review, and the detail has no Test button
+    // but says why.
+    let reason = "The lobby printer joins with at most 12 characters";
+    app.click("[data-testid=add-key]").await?;
+    app.find("[data-testid=add-vendor]")
+        .await?
+        .select_by_value("wifi-psk")
+        .await?;
+    app.find("[data-testid=add-generator]").await?;
+    assert_eq!(
+        app.count("[data-testid=add-value]").await?,
+        0,
+        "generated, not typed"
+    );
+    app.type_into("[data-testid=add-gen-length]", "12").await?;
+    app.wait_for("[data-testid=add-gen-reason]", Duration::from_secs(5))
+        .await?;
+    assert!(
+        app.find("[data-testid=add-save]")
+            .await?
+            .attr("disabled")
+            .await?
+            .is_some(),
+        "no save without a reason"
+    );
+    app.screenshot("add-wifi-key-short-needs-reason.png")
+        .await?;
+    app.type_into("[data-testid=add-gen-reason]", reason)
+        .await?;
+    app.click("[data-testid=add-save]").await?;
+    let wifi = "[data-testid=vault-row][data-vendor=wifi-psk]";
+    app.eventually("the flagged Wi-Fi row", Duration::from_secs(10), || async {
+        Ok(app.count("[data-testid=add-key-modal]").await? == 0
+            && app
+                .count(&format!("{wifi} [data-testid=row-review]"))
+                .await?
+                == 1)
+    })
+    .await?;
+    app.click(&format!("{wifi} button.vendor")).await?;
+    app.wait_for("[data-testid=no-test-reason]", Duration::from_secs(10))
+        .await?;
+    assert_eq!(
+        app.count("[data-testid=detail-panel] [data-testid=test-key]")
+            .await?,
+        0
+    );
+    assert!(
+        app.text("[data-testid=no-test-reason]")
+            .await?
+            .contains("join the network")
+    );
+    assert!(
+        app.text("[data-testid=detail-review]")
+            .await?
+            .contains(reason)
+    );
+    app.screenshot("vault-wifi-key-for-review.png").await?;
+
     app.quit().await;
 
     // Demo mode writes nothing of the session to disk.

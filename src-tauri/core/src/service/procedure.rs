@@ -92,7 +92,14 @@ pub struct RunbookRequest {
 
 /// The procedure a key starts with, from its vendor's catalog entry.
 pub fn prefilled_procedure(vendor: &Vendor) -> String {
+    if vendor.is_non_api() {
+        return non_api_procedure(vendor);
+    }
     let parts: Vec<&str> = vendor.key_parts.iter().map(|p| p.label.as_str()).collect();
+    let store = match vendor.no_test_reason() {
+        Some(reason) => format!("In the console, press Rotate on this key and enter the new key. {reason}"),
+        None => "In the console, press Rotate on this key, enter the new key and tick \"Test the new key before saving\".".to_string(),
+    };
     let mut steps = vec![
         format!("Sign in to {} and open {}.", vendor.name, vendor.portal),
         format!(
@@ -100,8 +107,9 @@ pub fn prefilled_procedure(vendor: &Vendor) -> String {
             vendor.scope,
             parts.join(" and ")
         ),
-        "In the console, press Rotate on this key, enter the new key and tick \"Test the new key before saving\".".to_string(),
-        "Update every system in the \"Used by\" list and tick each one in the Rotate dialog.".to_string(),
+        store,
+        "Update every system in the \"Used by\" list and tick each one in the Rotate dialog."
+            .to_string(),
         format!(
             "Revoke or delete the old key in {} once nothing uses it any more.",
             vendor.name
@@ -118,6 +126,36 @@ pub fn prefilled_procedure(vendor: &Vendor) -> String {
         text.push_str(&format!("{}. {step}\n", index + 1));
     }
     text.push_str(&format!("\nKey format: {}\n", vendor.key_hint));
+    text
+}
+
+/// A secret that is not an API key is made in the console and set where it is used: there is
+/// no vendor portal that creates it and no vendor to revoke it at.
+fn non_api_procedure(vendor: &Vendor) -> String {
+    let steps = [
+        "In the console, press Rotate on this key and keep Generate: the value follows this kind's limits (shorten it only for a system that needs it, and say why).".to_string(),
+        format!("Set the new value at: {} ({}).", vendor.portal, vendor.scope),
+        "Update every system in the \"Used by\" list and tick each one in the Rotate dialog.".to_string(),
+        vendor
+            .no_test_reason()
+            .unwrap_or("Check that each system works with the new value.")
+            .to_string(),
+        "Keep the previous version until every system uses the new one: Key Vault keeps it, and Versions in the key's detail restores it.".to_string(),
+    ];
+    let mut text = format!(
+        "## Rotating the {}
+
+",
+        vendor.name
+    );
+    for (index, step) in steps.iter().enumerate() {
+        text.push_str(&format!(
+            "{}. {step}
+",
+            index + 1
+        ));
+    }
+    text.push_str(&format!("\nWhat it is: {}\n", vendor.key_hint));
     text
 }
 
@@ -420,6 +458,30 @@ mod tests {
         assert!(steps[0].starts_with("Sign in to NinjaOne"));
         let meraki = vendor("cisco-meraki").expect("catalog");
         assert!(procedure_steps(&prefilled_procedure(meraki))[0].contains("Rotate at vendor"));
+        // A vendor without a test call is not told to test before saving.
+        let screenconnect = vendor("connectwise-screenconnect").expect("catalog");
+        let text = prefilled_procedure(screenconnect);
+        assert!(!text.contains("Test the new key before saving"), "{text}");
+        assert!(text.contains("no read-only call"), "{text}");
+    }
+
+    #[test]
+    fn non_api_procedures_generate_here_and_set_the_value_where_it_is_used() {
+        let wifi = vendor("wifi-psk").expect("catalog");
+        let text = prefilled_procedure(wifi);
+        let steps = procedure_steps(&text);
+        assert_eq!(steps.len(), 5);
+        assert!(steps[0].contains("Generate"));
+        assert!(steps[1].contains(&wifi.portal));
+        assert!(steps[3].contains("join the network"));
+        // Nothing about a vendor portal, a vendor test or revoking at a vendor.
+        for vendor_words in [
+            "Sign in to",
+            "Test the new key",
+            "Revoke or delete the old key in",
+        ] {
+            assert!(!text.contains(vendor_words), "{vendor_words}: {text}");
+        }
     }
 
     #[test]
