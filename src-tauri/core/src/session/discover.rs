@@ -93,6 +93,9 @@ pub struct DiscoveredPick {
 #[derive(Default)]
 pub(crate) struct LastDiscovery {
     found: Vec<(DiscoveredVault, ConnectionSettings)>,
+    /// Tenants that asked for the technician in person: the only ones "Sign in to this
+    /// tenant" accepts from the page.
+    sign_in_tenants: Vec<String>,
 }
 
 /// The home sign-in Discover runs on, with the settings of a client using it (its cloud, app,
@@ -186,11 +189,18 @@ impl AppCore {
             .await;
         let mut found = Vec::new();
         let mut listed = Vec::new();
+        let mut sign_in_tenants = Vec::new();
         for (row, settings) in rows {
             found.extend(row.vaults.iter().cloned().zip(settings));
+            if row.can_sign_in {
+                sign_in_tenants.push(row.tenant_id.clone());
+            }
             listed.push(row);
         }
-        *lock(&self.discovered) = LastDiscovery { found };
+        *lock(&self.discovered) = LastDiscovery {
+            found,
+            sign_in_tenants,
+        };
         let signed_in_as = home.credential.user().upn;
         let empty_text = listed.is_empty().then(|| {
             format!(
@@ -306,6 +316,17 @@ impl AppCore {
         tenant: &str,
         method: SignInMethod,
     ) -> AppResult<Discovery> {
+        let asked = lock(&self.discovered)
+            .sign_in_tenants
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(tenant));
+        if !asked {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "That tenant did not ask for a sign-in of its own in the last discovery.",
+                "Run Discover again and use Sign in to this tenant on the tenant that asks for it.",
+            ));
+        }
         let home = self.discovery_home().await?;
         let settings = ConnectionSettings {
             tenant_id: tenant.to_string(),
