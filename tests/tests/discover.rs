@@ -378,6 +378,21 @@ async fn discover_lists_what_rbac_shows_and_adds_three_clients_that_connect() {
             Some(DEFAULT_TENANT)
         );
     }
+    // "Sign in to this tenant" is taken only for a tenant the discovery named; after it, the
+    // MFA tenant lists its vault on its own sign-in.
+    let error = core
+        .discover_sign_in(&client_tenant(1), SignInMethod::Browser)
+        .await
+        .expect_err("Fabrikam did not ask");
+    assert_eq!(error.code, ErrorCode::InvalidInput);
+    let signed_in = core
+        .discover_sign_in(&client_tenant(2), SignInMethod::Browser)
+        .await
+        .expect("signed in at Northwind");
+    let northwind = tenant(&signed_in, "Northwind Traders");
+    assert_eq!(northwind.error, None);
+    assert_eq!(vault_names(northwind), ["kv-northwind"]);
+
     // Discover now marks them.
     let again = core.discover().await.expect("discovered again");
     let marked: Vec<Option<&str>> = tenant(&again, "Contoso Dental")
