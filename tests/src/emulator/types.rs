@@ -22,6 +22,37 @@ pub enum Role {
     SecretsOfficer,
     /// "Key Vault Secrets User": get and list only.
     SecretsUser,
+    /// "Key Vault Reader": metadata of secrets, certificates and keys (no secret value).
+    Reader,
+    /// "Key Vault Certificates Officer": certificates (the read side is emulated).
+    CertificatesOfficer,
+    /// "Key Vault Crypto Officer": keys (the read side is emulated).
+    CryptoOfficer,
+}
+
+impl Role {
+    /// May this role do `kind`? (Key Vault's built-in data-plane roles.)
+    pub fn allows(self, kind: RouteKind) -> bool {
+        let certificates = matches!(
+            kind,
+            RouteKind::ListCertificates | RouteKind::GetCertificate | RouteKind::GetCertificatePolicy
+        );
+        let keys = matches!(kind, RouteKind::ListKeys | RouteKind::GetKey);
+        match self {
+            Role::SecretsOfficer => !certificates && !keys,
+            Role::SecretsUser => matches!(
+                kind,
+                RouteKind::GetSecret | RouteKind::ListSecrets | RouteKind::ListVersions
+            ),
+            Role::Reader => {
+                certificates
+                    || keys
+                    || matches!(kind, RouteKind::ListSecrets | RouteKind::ListVersions)
+            }
+            Role::CertificatesOfficer => certificates,
+            Role::CryptoOfficer => keys,
+        }
+    }
 }
 
 /// How the vault decides whether an authenticated identity may do something.
@@ -209,10 +240,20 @@ pub enum RouteKind {
     GraphAddPassword,
     /// Graph `POST /v1.0/applications/{id}/removePassword`
     GraphRemovePassword,
+    /// `GET /certificates`
+    ListCertificates,
+    /// `GET /certificates/{name}[/{version}]`
+    GetCertificate,
+    /// `GET /certificates/{name}/policy`
+    GetCertificatePolicy,
+    /// `GET /keys`
+    ListKeys,
+    /// `GET /keys/{name}[/{version}]` (public JWK only)
+    GetKey,
 }
 
 impl RouteKind {
-    pub const ALL: [RouteKind; 22] = [
+    pub const ALL: [RouteKind; 27] = [
         RouteKind::Token,
         RouteKind::OpenIdConfiguration,
         RouteKind::SetSecret,
@@ -235,6 +276,11 @@ impl RouteKind {
         RouteKind::GraphGetApplication,
         RouteKind::GraphAddPassword,
         RouteKind::GraphRemovePassword,
+        RouteKind::ListCertificates,
+        RouteKind::GetCertificate,
+        RouteKind::GetCertificatePolicy,
+        RouteKind::ListKeys,
+        RouteKind::GetKey,
     ];
 
     /// True for the Entra (identity) routes.

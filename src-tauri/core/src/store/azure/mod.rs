@@ -470,6 +470,11 @@ impl SecretStore for AzureStore {
             .await
             .map_err(|e| self.map(e, "list keys"))?
         {
+            // A certificate's backing secret holds its private key: it belongs to the
+            // certificate (listed with the certificates), never to the API keys or Unmanaged.
+            if properties.managed == Some(true) {
+                continue;
+            }
             let Some(parts) = parts_from_properties(&properties) else {
                 continue;
             };
