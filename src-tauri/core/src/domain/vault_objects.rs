@@ -317,6 +317,79 @@ impl ObjectDates {
     }
 }
 
+/// One kind's counts (certificates or keys) for the sidebar, the Vault tab, the report and the
+/// CLI. Apart from the API keys' counts: Rotate All Due never takes a certificate.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ObjectCounts {
+    pub total: usize,
+    pub expired: usize,
+    pub due_soon: usize,
+    pub disabled: usize,
+    /// Healthy, including those Key Vault renews by itself.
+    pub healthy: usize,
+    /// Of the healthy ones: renewed (rotated) by Key Vault before they expire.
+    pub auto_renewing: usize,
+    /// The listing of this kind was refused (the named error is in the Vault tab).
+    pub refused: bool,
+}
+
+impl ObjectCounts {
+    /// The one counting function for vault objects.
+    pub fn of(objects: &[ObjectDates], now: DateTime<Utc>) -> ObjectCounts {
+        let mut counts = ObjectCounts::default();
+        for object in objects {
+            counts.total += 1;
+            match object.status(now) {
+                KeyStatus::Expired => counts.expired += 1,
+                KeyStatus::DueSoon | KeyStatus::Overdue => counts.due_soon += 1,
+                KeyStatus::Disabled => counts.disabled += 1,
+                KeyStatus::Healthy | KeyStatus::NoKey => {
+                    counts.healthy += 1;
+                    if object.auto_renewing(now) {
+                        counts.auto_renewing += 1;
+                    }
+                }
+            }
+        }
+        counts
+    }
+
+    pub fn add(&mut self, other: &ObjectCounts) {
+        self.total += other.total;
+        self.expired += other.expired;
+        self.due_soon += other.due_soon;
+        self.disabled += other.disabled;
+        self.healthy += other.healthy;
+        self.auto_renewing += other.auto_renewing;
+        self.refused |= other.refused;
+    }
+
+    /// Need attention: expired or due within 14 days.
+    pub fn attention(&self) -> usize {
+        self.expired + self.due_soon
+    }
+
+    /// "4 certificates: 1 expired, 1 due within 14 days, 1 auto-renewing".
+    pub fn summary(&self, plural: &str) -> String {
+        if self.refused {
+            return format!("{plural}: not readable with this role");
+        }
+        let mut parts = vec![
+            format!("{} expired", self.expired),
+            format!("{} due within {DUE_SOON_DAYS} days", self.due_soon),
+        ];
+        if self.disabled > 0 {
+            parts.push(format!("{} disabled", self.disabled));
+        }
+        if self.auto_renewing > 0 {
+            parts.push(format!("{} auto-renewing", self.auto_renewing));
+        }
+        format!("{} {plural}: {}", self.total, parts.join(", "))
+    }
+}
+
 /// How one kind's listing went: refused kinds are named per kind, never failing the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KindListing<T> {
@@ -354,6 +427,27 @@ pub struct ObjectListing {
 }
 
 impl ObjectListing {
+    pub fn certificate_counts(&self, now: DateTime<Utc>) -> ObjectCounts {
+        let dates: Vec<ObjectDates> = self
+            .certificates
+            .items()
+            .iter()
+            .map(CertificateInfo::dates)
+            .collect();
+        ObjectCounts {
+            refused: self.certificates.refused().is_some(),
+            ..ObjectCounts::of(&dates, now)
+        }
+    }
+
+    pub fn key_counts(&self, now: DateTime<Utc>) -> ObjectCounts {
+        let dates: Vec<ObjectDates> = self.keys.items().iter().map(CryptoKeyInfo::dates).collect();
+        ObjectCounts {
+            refused: self.keys.refused().is_some(),
+            ..ObjectCounts::of(&dates, now)
+        }
+    }
+
     /// Every object's dates, certificates first.
     pub fn dates(&self) -> Vec<ObjectDates> {
         self.certificates

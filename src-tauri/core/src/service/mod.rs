@@ -12,6 +12,7 @@ pub mod distribute;
 pub mod endpoints;
 pub mod installations;
 pub mod monitor;
+pub mod objects;
 pub mod permissions;
 pub mod procedure;
 pub mod report;

@@ -318,6 +318,21 @@ impl AppCore {
         Ok(bytes)
     }
 
+    /// The Vault tab's certificates and keys across every connected client (or one), from the
+    /// snapshots; a client that refused a kind is named in that kind's section.
+    pub async fn objects_view(
+        &self,
+        filter: &PortfolioFilter,
+        now: DateTime<Utc>,
+    ) -> AppResult<crate::service::objects::ObjectsView> {
+        let consoles = self.consoles(filter.client.as_deref()).await?;
+        let mut view = crate::service::objects::ObjectsView::default();
+        for (console, _) in &consoles {
+            view.add(console.objects_view(now));
+        }
+        Ok(view)
+    }
+
     /// The Unmanaged view across every connected client (or one), from the snapshots.
     pub async fn unmanaged_view(&self, filter: &PortfolioFilter) -> AppResult<UnmanagedView> {
         let consoles = self.consoles(filter.client.as_deref()).await?;
