@@ -549,7 +549,7 @@ mod tests {
         let date = Trigger::LifetimePercentage(80)
             .date(Some(start), end)
             .expect("date");
-        assert_eq!(date.format("%Y-%m-%d").to_string(), "2026-10-19");
+        assert_eq!(date.format("%Y-%m-%d").to_string(), "2026-10-20");
         assert_eq!(Trigger::LifetimePercentage(80).date(None, end), None);
     }
 

@@ -239,7 +239,13 @@ fn about_label(about: StatusAbout) -> &'static str {
 /// Vault inventory CSV: the same facts as the table, one line per vendor or key.
 /// Each section is one client's rows with that client's "used by" lists (secret names are
 /// unique only within a vault).
-pub fn inventory_csv(sections: &[(Vec<VaultRow>, UsedByLists)]) -> Vec<u8> {
+/// The CSV's Kind of an API key row (certificates and keys say theirs).
+pub const API_KEY_KIND: &str = "API key";
+
+pub fn inventory_csv(
+    sections: &[(Vec<VaultRow>, UsedByLists)],
+    objects: &[crate::service::objects::ObjectRow],
+) -> Vec<u8> {
     let mut csv = CsvWriter::new(&[
         "Client",
         "Vendor",
@@ -261,6 +267,8 @@ pub fn inventory_csv(sections: &[(Vec<VaultRow>, UsedByLists)]) -> Vec<u8> {
         "Note",
         "Used by",
         "Secret name",
+        // Last, so scripts reading the columns by position keep working.
+        "Kind",
     ]);
     for (row, used_by) in sections
         .iter()
@@ -291,6 +299,44 @@ pub fn inventory_csv(sections: &[(Vec<VaultRow>, UsedByLists)]) -> Vec<u8> {
             row.note.clone(),
             used_by_cell(row, used_by),
             row.secret_name.clone().unwrap_or_default(),
+            API_KEY_KIND.to_string(),
+        ]);
+    }
+    // The vault's certificates and keys: no vendor, interval or preview; the note names the
+    // issuer and lifetime actions (certificates) or the type (keys).
+    for row in objects {
+        let facts = &row.facts;
+        let note = match row.kind {
+            crate::domain::vault_objects::ObjectKind::Certificate => {
+                format!("Issuer: {}; lifetime actions: {}", row.issuer, row.detail)
+            }
+            crate::domain::vault_objects::ObjectKind::Key => format!("Type: {}", row.detail),
+        };
+        csv.row([
+            row.client_name.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            facts.status_label.clone(),
+            facts.status_text.clone(),
+            about_label(crate::domain::status::StatusAbout::Expiry).to_string(),
+            facts.urgency.to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            facts.expiry.clone().unwrap_or_default(),
+            facts
+                .days_to_expiry
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            "no".to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            note,
+            String::new(),
+            row.name.clone(),
+            row.kind.label().to_string(),
         ]);
     }
     csv.finish()
@@ -441,7 +487,11 @@ impl Console {
         now: DateTime<Utc>,
     ) -> AppResult<Vec<u8>> {
         let section = self.inventory_rows(operator, now).await?;
-        let bytes = inventory_csv(&[section]);
+        let objects = self.objects_view(now);
+        let bytes = inventory_csv(
+            &[section],
+            &objects.all_rows().cloned().collect::<Vec<_>>(),
+        );
         self.record_export(operator).await;
         Ok(bytes)
     }

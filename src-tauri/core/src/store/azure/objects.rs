@@ -238,12 +238,18 @@ mod tests {
 
     #[test]
     fn managed_keys_follow_their_certificate() {
-        let managed = KeyProperties {
-            kid: Some("https://v.vault.azure.net/keys/web-tls".into()),
-            managed: Some(true),
-            ..Default::default()
+        let listed = |managed: bool| -> KeyProperties {
+            serde_json::from_value(serde_json::json!({
+                "kid": "https://v.vault.azure.net/keys/web-tls",
+                "managed": managed,
+            }))
+            .expect("key item")
         };
-        assert!(crypto_key(&managed).is_none());
+        assert!(crypto_key(&listed(true)).is_none());
+        assert_eq!(
+            crypto_key(&listed(false)).map(|k| k.name).as_deref(),
+            Some("web-tls")
+        );
     }
 
     #[test]
