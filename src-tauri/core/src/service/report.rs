@@ -99,6 +99,7 @@ pub struct ReportContext {
     pub vault_label: String,
     pub audit: AuditCheck,
     pub rotations_in_period: Option<usize>,
+    pub objects: crate::report::ReportObjects,
 }
 
 pub fn report_input(
@@ -144,7 +145,36 @@ pub fn report_input(
         schedule: schedule(rows),
         audit: context.audit,
         rotations_in_period: context.rotations_in_period,
+        objects: context.objects,
     }
+}
+
+/// The report's "Certificates and keys" section from the Vault tab's rows and counts.
+pub fn report_objects(view: &crate::service::objects::ObjectsView) -> crate::report::ReportObjects {
+    let mut lines = Vec::new();
+    for (kind, plural) in [(&view.certificates, "certificates"), (&view.keys, "vault keys")] {
+        match kind.refused.first() {
+            Some(refusal) => lines.push(format!(
+                "{}: not listed. {}",
+                plural[..1].to_uppercase() + &plural[1..],
+                refusal.error.message
+            )),
+            None => lines.push(kind.counts.summary(plural)),
+        }
+    }
+    let rows = view
+        .all_rows()
+        .map(|row| crate::report::ReportObject {
+            kind: row.kind.label().to_string(),
+            name: row.name.clone(),
+            status: row.facts.status_text.clone(),
+            colour: row.facts.status.colour(),
+            expiry: row.facts.expiry.clone().unwrap_or_else(|| "none".to_string()),
+            issuer: row.issuer.clone(),
+            detail: row.detail.clone(),
+        })
+        .collect();
+    crate::report::ReportObjects { lines, rows }
 }
 
 /// "1 entry", "1,204 entries".
@@ -419,6 +449,7 @@ impl Console {
             vault_label: self.report_label(),
             audit,
             rotations_in_period,
+            objects: report_objects(&self.objects_view(now)),
         };
         Ok(report_input(
             &rows, &counts, &used_by, context, operator, now,
