@@ -110,7 +110,10 @@ async fn a_thousand_keys_cost_forty_list_calls_and_no_key_read() {
     assert_eq!(emulator.request_count(RouteKind::ListKeys), 40);
     assert_eq!(emulator.request_count(RouteKind::GetKey), 0);
     // Crypto Officer reads no certificate: that kind alone is refused, by name.
-    let refused = listing.certificates.refused().expect("certificates refused");
+    let refused = listing
+        .certificates
+        .refused()
+        .expect("certificates refused");
     assert_eq!(refused.code, ErrorCode::ForbiddenByRbac);
 }
 
@@ -158,7 +161,10 @@ async fn statuses_say_expired_expiring_auto_renewing_and_healthy() {
         ),
         (4, 1, 1, 1)
     );
-    assert_eq!((counts.crypto_keys.total, counts.crypto_keys.due_soon), (2, 1));
+    assert_eq!(
+        (counts.crypto_keys.total, counts.crypto_keys.due_soon),
+        (2, 1)
+    );
     // The API keys' counts are the API keys' only: Rotate All Due takes no certificate.
     assert_eq!((counts.keys, counts.due_total, counts.unmanaged), (0, 0, 0));
 }
@@ -192,7 +198,10 @@ async fn without_certificate_rights_the_keys_list_and_certificates_are_named_not
     assert_eq!(refusal.error.code, ErrorCode::ForbiddenByRbac);
     assert!(
         refusal.error.message.contains("certificates")
-            && refusal.error.message.contains("API keys are listed as usual"),
+            && refusal
+                .error
+                .message
+                .contains("API keys are listed as usual"),
         "{}",
         refusal.error.message
     );
@@ -220,10 +229,14 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_on_certificates_and_keys() {
     assert_eq!(view.certificates.counts, sidebar.certificates);
     assert_eq!(view.keys.counts, sidebar.crypto_keys);
     let vault = core.vault_view(&filter, now).await.expect("vault tab");
-    assert_eq!(vault.counts, sidebar, "the Vault tab's counts are the sidebar's");
+    assert_eq!(
+        vault.counts, sidebar,
+        "the Vault tab's counts are the sidebar's"
+    );
 
     // CSV: one row per certificate and key, with its kind, status and expiry.
-    let csv = String::from_utf8(core.inventory_csv(&filter, now).await.expect("csv")).expect("utf-8");
+    let csv =
+        String::from_utf8(core.inventory_csv(&filter, now).await.expect("csv")).expect("utf-8");
     let line = |name: &str| {
         csv.lines()
             .find(|l| l.contains(&format!(",{name},")))
@@ -236,12 +249,14 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_on_certificates_and_keys() {
     assert!(csv.lines().next().is_some_and(|h| h.ends_with(",Kind")));
 
     // akv-console status --json: the objects, their levels, and the client's level.
-    let monitor = core
-        .monitor_report(&status.clients, FailOn::Due, now)
-        .await;
+    let monitor = core.monitor_report(&status.clients, FailOn::Due, now).await;
     let client = &monitor.clients[0];
     assert_eq!(client.objects.len(), 6);
-    assert_eq!(client.level, MonitorLevel::Critical, "an expired certificate");
+    assert_eq!(
+        client.level,
+        MonitorLevel::Critical,
+        "an expired certificate"
+    );
     let json = serde_json::to_value(&monitor).expect("json");
     assert_eq!(json["schema"], "akv-console.status/3");
     assert_eq!(json["alertingObjects"], 3, "expired, expiring, the key due");
@@ -264,13 +279,24 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_on_certificates_and_keys() {
     let reminders = core.due_reminders().await;
     let titles: Vec<&str> = reminders.iter().map(|r| r.title.as_str()).collect();
     assert!(
-        titles.iter().any(|t| t.contains("vpn-gateway") && t.contains("EXPIRED")),
+        titles
+            .iter()
+            .any(|t| t.contains("vpn-gateway") && t.contains("EXPIRED")),
         "{titles:?}"
     );
-    assert!(titles.iter().any(|t| t.contains("rmm-signing")), "{titles:?}");
+    assert!(
+        titles.iter().any(|t| t.contains("rmm-signing")),
+        "{titles:?}"
+    );
     assert!(titles.iter().any(|t| t.contains("sql-tde")), "{titles:?}");
-    assert!(!titles.iter().any(|t| t.contains("portal-tls")), "{titles:?}");
-    assert!(!titles.iter().any(|t| t.contains("backup-auth")), "{titles:?}");
+    assert!(
+        !titles.iter().any(|t| t.contains("portal-tls")),
+        "{titles:?}"
+    );
+    assert!(
+        !titles.iter().any(|t| t.contains("backup-auth")),
+        "{titles:?}"
+    );
 
     // PDF: a "Certificates and keys" section, read back as text.
     let pdf = core.report_pdf(&filter, now).await.expect("pdf");
@@ -292,8 +318,14 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_on_certificates_and_keys() {
             .to_string()
     };
     assert!(pdf_line("portal-tls").contains("Auto-renews"), "{text}");
-    assert!(pdf_line("vpn-gateway").contains("Expired 3 d ago"), "{text}");
-    assert!(pdf_line("rmm-signing").contains("Unknown (manual)"), "{text}");
+    assert!(
+        pdf_line("vpn-gateway").contains("Expired 3 d ago"),
+        "{text}"
+    );
+    assert!(
+        pdf_line("rmm-signing").contains("Unknown (manual)"),
+        "{text}"
+    );
     assert!(pdf_line("sql-tde").contains("Expires in 12 d"), "{text}");
     assert!(text.contains("4 certificates: 1 expired"), "{text}");
     assert!(matches!(

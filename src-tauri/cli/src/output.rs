@@ -178,8 +178,8 @@ macro_rules! tell {
     };
 }
 
-use akv_core::error::{AppError, AppResult};
 use akv_core::domain::status::ClientCounts;
+use akv_core::error::{AppError, AppResult};
 use akv_core::service::monitor::{MonitorClient, MonitorLevel, MonitorReport};
 use akv_core::service::trust::Verification;
 use akv_core::service::{Notice, NoticeLevel};

@@ -13,8 +13,8 @@ use super::{Core, SavedFile, events, save_with_dialog};
 use akv_core::error::{AppError, AppResult, ErrorCode};
 use akv_core::ping::PingReport;
 use akv_core::service::adopt::{AdoptRequest, AdoptResult, UnmanagedView};
-use akv_core::service::objects::ObjectsView;
 use akv_core::service::clipboard::{Clipboard, ClipboardGuard};
+use akv_core::service::objects::ObjectsView;
 use akv_core::service::procedure::{RunbookRequest, RunbookView};
 use akv_core::service::revocation::DeletedView;
 use akv_core::service::vault::{

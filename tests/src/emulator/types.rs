@@ -35,7 +35,9 @@ impl Role {
     pub fn allows(self, kind: RouteKind) -> bool {
         let certificates = matches!(
             kind,
-            RouteKind::ListCertificates | RouteKind::GetCertificate | RouteKind::GetCertificatePolicy
+            RouteKind::ListCertificates
+                | RouteKind::GetCertificate
+                | RouteKind::GetCertificatePolicy
         );
         let keys = matches!(kind, RouteKind::ListKeys | RouteKind::GetKey);
         match self {

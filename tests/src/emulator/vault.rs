@@ -100,18 +100,14 @@ pub fn execute(state: &mut State, call: &VaultCall<'_>) -> VaultResult {
         }
         Route::DeleteSecret { name } => delete_secret(state, &shapes, name),
         Route::ListSecrets => {
-            let entries = state
-                .store
-                .active
-                .iter()
-                .filter_map(|(key, item)| {
-                    let mut listed = shapes.list_item(item)?;
-                    // A certificate's backing secret says so, as in Azure.
-                    if state.objects.managed_secrets.contains(key) {
-                        listed["managed"] = json!(true);
-                    }
-                    Some((key.clone(), listed))
-                });
+            let entries = state.store.active.iter().filter_map(|(key, item)| {
+                let mut listed = shapes.list_item(item)?;
+                // A certificate's backing secret says so, as in Azure.
+                if state.objects.managed_secrets.contains(key) {
+                    listed["managed"] = json!(true);
+                }
+                Some((key.clone(), listed))
+            });
             list_page(entries.collect(), call, "/secrets")
         }
         Route::ListVersions { name } => {
@@ -381,7 +377,11 @@ fn restore_secret(state: &mut State, shapes: &Shapes<'_>, body: &[u8]) -> VaultR
 }
 
 /// One page of a list: entries sorted by position key, starting after `$skiptoken`.
-pub(super) fn list_page(mut entries: Vec<(String, Value)>, call: &VaultCall<'_>, path: &str) -> VaultResult {
+pub(super) fn list_page(
+    mut entries: Vec<(String, Value)>,
+    call: &VaultCall<'_>,
+    path: &str,
+) -> VaultResult {
     let page_size = match call.query.get("maxresults") {
         None | Some("") => MAX_PAGE_SIZE,
         Some(raw) => match raw.parse::<usize>() {

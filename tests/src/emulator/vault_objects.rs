@@ -170,12 +170,21 @@ fn public_jwk(base: &str, k: &KeyEntry) -> Value {
     jwk.insert("kty".into(), json!(k.seed.kty));
     if k.seed.kty.starts_with("RSA") {
         let bits: usize = k.seed.size_or_curve.parse().unwrap_or(2048);
-        let n: Vec<u8> = (0..bits / 8).map(|i| digest[i % digest.len()] | 0x80).collect();
+        let n: Vec<u8> = (0..bits / 8)
+            .map(|i| digest[i % digest.len()] | 0x80)
+            .collect();
         jwk.insert("n".into(), json!(URL_SAFE_NO_PAD.encode(n)));
         jwk.insert("e".into(), json!("AQAB"));
         jwk.insert(
             "key_ops".into(),
-            json!(["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]),
+            json!([
+                "encrypt",
+                "decrypt",
+                "sign",
+                "verify",
+                "wrapKey",
+                "unwrapKey"
+            ]),
         );
     } else if k.seed.kty.starts_with("EC") {
         jwk.insert("crv".into(), json!(k.seed.size_or_curve));
@@ -192,7 +201,9 @@ fn not_found(kind: &str, name: &str) -> KvError {
     KvError::new(
         404,
         "NotFound",
-        format!("A {kind} with (name/id) {name} was not found in this key vault. If you recently deleted this {kind} you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"),
+        format!(
+            "A {kind} with (name/id) {name} was not found in this key vault. If you recently deleted this {kind} you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
+        ),
         None,
     )
 }

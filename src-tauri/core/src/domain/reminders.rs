@@ -189,29 +189,31 @@ pub fn due_reminders_with_objects(
         let (title, body) = match record.object {
             Some(kind) => object_words(kind, name, most_urgent, days_left, &date.to_string()),
             None => match most_urgent {
-            Threshold::Days30 => (
-                format!("{name} key expires in {days_left} days"),
-                format!("Plan the rotation: it expires on {date}."),
-            ),
-            Threshold::Days14 => (
-                format!("{name} key is due: {days_left} days left"),
-                format!("Generate a new key at the vendor and rotate it before {date}."),
-            ),
-            Threshold::Days7 => (
-                format!("Action needed: {name} key expires in {days_left} days"),
-                format!("Rotate it this week; integrations stop working on {date}."),
-            ),
-            Threshold::Days1 => (
-                format!(
-                    "URGENT: {name} key expires {}",
-                    if days_left <= 0 { "today" } else { "tomorrow" }
+                Threshold::Days30 => (
+                    format!("{name} key expires in {days_left} days"),
+                    format!("Plan the rotation: it expires on {date}."),
                 ),
-                format!("Rotate it now; it stops working on {date}."),
-            ),
-            Threshold::Expired => (
-                format!("EXPIRED: {name} key"),
-                format!("It expired on {date}. Anything still using it is failing; rotate it now."),
-            ),
+                Threshold::Days14 => (
+                    format!("{name} key is due: {days_left} days left"),
+                    format!("Generate a new key at the vendor and rotate it before {date}."),
+                ),
+                Threshold::Days7 => (
+                    format!("Action needed: {name} key expires in {days_left} days"),
+                    format!("Rotate it this week; integrations stop working on {date}."),
+                ),
+                Threshold::Days1 => (
+                    format!(
+                        "URGENT: {name} key expires {}",
+                        if days_left <= 0 { "today" } else { "tomorrow" }
+                    ),
+                    format!("Rotate it now; it stops working on {date}."),
+                ),
+                Threshold::Expired => (
+                    format!("EXPIRED: {name} key"),
+                    format!(
+                        "It expired on {date}. Anything still using it is failing; rotate it now."
+                    ),
+                ),
             },
         };
         due.push(Reminder {

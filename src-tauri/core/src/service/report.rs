@@ -152,7 +152,10 @@ pub fn report_input(
 /// The report's "Certificates and keys" section from the Vault tab's rows and counts.
 pub fn report_objects(view: &crate::service::objects::ObjectsView) -> crate::report::ReportObjects {
     let mut lines = Vec::new();
-    for (kind, plural) in [(&view.certificates, "certificates"), (&view.keys, "vault keys")] {
+    for (kind, plural) in [
+        (&view.certificates, "certificates"),
+        (&view.keys, "vault keys"),
+    ] {
         match kind.refused.first() {
             Some(refusal) => lines.push(format!(
                 "{}: not listed. {}",
@@ -169,7 +172,11 @@ pub fn report_objects(view: &crate::service::objects::ObjectsView) -> crate::rep
             name: row.name.clone(),
             status: row.facts.status_text.clone(),
             colour: row.facts.status.colour(),
-            expiry: row.facts.expiry.clone().unwrap_or_else(|| "none".to_string()),
+            expiry: row
+                .facts
+                .expiry
+                .clone()
+                .unwrap_or_else(|| "none".to_string()),
             issuer: row.issuer.clone(),
             detail: row.detail.clone(),
         })
@@ -519,10 +526,7 @@ impl Console {
     ) -> AppResult<Vec<u8>> {
         let section = self.inventory_rows(operator, now).await?;
         let objects = self.objects_view(now);
-        let bytes = inventory_csv(
-            &[section],
-            &objects.all_rows().cloned().collect::<Vec<_>>(),
-        );
+        let bytes = inventory_csv(&[section], &objects.all_rows().cloned().collect::<Vec<_>>());
         self.record_export(operator).await;
         Ok(bytes)
     }

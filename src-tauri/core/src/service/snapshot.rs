@@ -13,8 +13,8 @@ use ts_rs::TS;
 use super::{AuditResult, Console, Operator, format_date, vendor_name};
 use crate::audit::AuditAction;
 use crate::domain::keys::{KeyRecord, OutsideChange};
-use crate::error::{AppError, AppResult, ErrorCode};
 use crate::domain::vault_objects::ObjectListing;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::{DocumentInfo, UnmanagedSecret, VaultListing};
 
 /// The console's copy of the vault's listing.

@@ -193,12 +193,25 @@ async fn every_view_counts_the_same_keys_the_same_way() {
         // sections, the sidebar's per-kind counts and the CLI.
         let objects = core.objects_view(&filter, now).await.expect("objects");
         for (kind, rows, counts) in [
-            ("Certificate", &objects.certificates.rows, &sidebar.certificates),
-            ("Cryptographic key", &objects.keys.rows, &sidebar.crypto_keys),
+            (
+                "Certificate",
+                &objects.certificates.rows,
+                &sidebar.certificates,
+            ),
+            (
+                "Cryptographic key",
+                &objects.keys.rows,
+                &sidebar.crypto_keys,
+            ),
         ] {
             assert_eq!(rows.len(), counts.total, "{}: {kind} rows", client.name);
             let in_csv: Vec<_> = csv[1..].iter().filter(|r| r[kind_column] == kind).collect();
-            assert_eq!(in_csv.len(), counts.total, "{}: {kind} in the CSV", client.name);
+            assert_eq!(
+                in_csv.len(),
+                counts.total,
+                "{}: {kind} in the CSV",
+                client.name
+            );
             let expired = rows
                 .iter()
                 .filter(|r| r.facts.status == KeyStatus::Expired)
@@ -207,7 +220,10 @@ async fn every_view_counts_the_same_keys_the_same_way() {
                 .iter()
                 .filter(|r| r.facts.status == KeyStatus::DueSoon)
                 .count();
-            let renewing = rows.iter().filter(|r| r.facts.auto_renews.is_some()).count();
+            let renewing = rows
+                .iter()
+                .filter(|r| r.facts.auto_renews.is_some())
+                .count();
             assert_eq!(
                 (expired, due, renewing),
                 (counts.expired, counts.due_soon, counts.auto_renewing),

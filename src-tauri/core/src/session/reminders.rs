@@ -11,9 +11,7 @@ use ts_rs::TS;
 
 use super::{AppCore, lock};
 use crate::config;
-use crate::domain::reminders::{
-    Reminder, ReminderLedger, Threshold, due_reminders_with_objects,
-};
+use crate::domain::reminders::{Reminder, ReminderLedger, Threshold, due_reminders_with_objects};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::service::{Notice, vendor_name};
 use crate::store::StoreKind;

@@ -151,7 +151,8 @@ impl DemoStore {
                     .insert(vendor.id.clone(), seed_secret(vendor, &plan, *index, now));
             }
             seed_common(&mut state, now);
-            state.objects = super::demo_objects::seed(now, variant);
+            state.objects =
+                super::demo_objects::seed_for_health(now, health.expired > 0, health.due > 0);
         }
         store
     }

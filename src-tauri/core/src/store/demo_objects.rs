@@ -28,12 +28,21 @@ fn cert(
         enabled: true,
         expires: Some(expires),
         not_before: Some(expires - Duration::days(365)),
-        thumbprint: Some(format!("{:040x}", name.len() * 7919 + expires_in.unsigned_abs() as usize)),
+        thumbprint: Some(format!(
+            "{:040x}",
+            name.len() * 7919 + expires_in.unsigned_abs() as usize
+        )),
         policy,
     }
 }
 
-fn key(name: &str, now: DateTime<Utc>, expires_in: Option<i64>, kty: &str, size: &str) -> CryptoKeyInfo {
+fn key(
+    name: &str,
+    now: DateTime<Utc>,
+    expires_in: Option<i64>,
+    kty: &str,
+    size: &str,
+) -> CryptoKeyInfo {
     let expires = expires_in.map(|d| now + Duration::days(d));
     CryptoKeyInfo {
         name: name.to_string(),
@@ -43,6 +52,47 @@ fn key(name: &str, now: DateTime<Utc>, expires_in: Option<i64>, kty: &str, size:
         key_type: Some(kty.to_string()),
         size: Some(size.to_string()),
         auto_rotate: None,
+    }
+}
+
+/// A large demo's client: a renewing and a healthy certificate and a healthy key, plus an
+/// expired certificate only where the client has expired keys and an expiring one where it has
+/// keys due, so the overview's order of trouble stays the API keys' story.
+pub fn seed_for_health(now: DateTime<Utc>, expired: bool, due: bool) -> ObjectListing {
+    let mut certificates = vec![
+        cert(
+            "portal-tls",
+            now,
+            10,
+            policy("Self", "CN=portal.contoso-client.com", Some(7)),
+        ),
+        cert("backup-client-auth", now, 240, None),
+    ];
+    if expired {
+        certificates.push(cert(
+            "vpn-gateway",
+            now,
+            -6,
+            policy("Unknown", "CN=vpn.client.example", None),
+        ));
+    }
+    if due {
+        certificates.push(cert(
+            "rmm-agent-signing",
+            now,
+            11,
+            policy("Unknown", "CN=RMM Agent Signing", None),
+        ));
+    }
+    ObjectListing {
+        certificates: KindListing::Listed(certificates),
+        keys: KindListing::Listed(vec![key(
+            "backup-encryption-cmk",
+            now,
+            Some(400),
+            "RSA-HSM",
+            "3072 bits",
+        )]),
     }
 }
 
@@ -72,7 +122,13 @@ pub fn seed(now: DateTime<Utc>, variant: usize) -> ObjectListing {
             cert("backup-client-auth", now, 240 + shift, None),
         ]),
         keys: KindListing::Listed(vec![
-            key("backup-encryption-cmk", now, Some(400 + shift), "RSA-HSM", "3072 bits"),
+            key(
+                "backup-encryption-cmk",
+                now,
+                Some(400 + shift),
+                "RSA-HSM",
+                "3072 bits",
+            ),
             key("sql-tde-protector", now, Some(12), "RSA", "2048 bits"),
             key("token-signing-ec", now, None, "EC", "P-256"),
         ]),

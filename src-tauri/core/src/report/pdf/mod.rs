@@ -203,7 +203,12 @@ const OBJECT_COLUMNS: [Column; 6] = [
     column("Status", 128.0, Align::Left, Cut::Never),
     column("Expires", 56.0, Align::Left, Cut::Never),
     column("Issuer", 110.0, Align::Left, Cut::Ellipsis),
-    column("Lifetime actions or type", 164.0, Align::Left, Cut::Ellipsis),
+    column(
+        "Lifetime actions or type",
+        164.0,
+        Align::Left,
+        Cut::Ellipsis,
+    ),
 ];
 
 /// Render the key status report as PDF bytes (landscape US Letter).

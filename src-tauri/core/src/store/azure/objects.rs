@@ -76,7 +76,9 @@ fn policy_from_sdk(policy: SdkPolicy) -> CertificatePolicy {
         let trigger = action.trigger.as_ref().and_then(|t| {
             t.days_before_expiry
                 .map(|d| Trigger::DaysBeforeExpiry(i64::from(d)))
-                .or(t.lifetime_percentage.map(|p| Trigger::LifetimePercentage(i64::from(p))))
+                .or(t
+                    .lifetime_percentage
+                    .map(|p| Trigger::LifetimePercentage(i64::from(p))))
         });
         match action.action.and_then(|a| a.action_type) {
             Some(CertificatePolicyAction::AutoRenew) => auto_renew = trigger,
