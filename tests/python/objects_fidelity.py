@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.identity import ClientSecretCredential
 from azure.keyvault.certificates import CertificateClient, CertificatePolicyAction
-from azure.keyvault.keys import KeyClient
+from azure.keyvault.keys import KeyClient, KeyRotationPolicyAction
 
 
 class Mismatch(Exception):
@@ -109,7 +109,16 @@ def main():
     check(getattr(key.key, "d", None) in (None, b""), "private exponent returned")
     ec = keys.get_key("cmk-ec")
     check(ec.key_type == "EC" and ec.key.crv == "P-256", f"EC key {ec.key_type!r} {ec.key.crv!r}")
-    print(f"keys: {len(own)} own + {len(managed)} managed ok")
+    rotating = keys.get_key_rotation_policy("cmk-rotating")
+    rotate = [a for a in rotating.lifetime_actions if a.action == KeyRotationPolicyAction.rotate]
+    check(len(rotate) == 1, f"rotation policy actions {rotating.lifetime_actions!r}")
+    check(rotate[0].time_before_expiry == "P7D", f"trigger {rotate[0].time_before_expiry!r}")
+    default = keys.get_key_rotation_policy("cmk-rsa")
+    check(
+        [a.action for a in default.lifetime_actions] == [KeyRotationPolicyAction.notify],
+        f"default policy {default.lifetime_actions!r}",
+    )
+    print(f"keys: {len(own)} own + {len(managed)} managed, rotation policies ok")
 
     # A role with no certificate or key rights: 403 ForbiddenByRbac, as Azure answers.
     outsider = credential(args.secrets_only_id, args.secrets_only_secret)

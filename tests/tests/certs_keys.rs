@@ -122,6 +122,17 @@ async fn statuses_say_expired_expiring_auto_renewing_and_healthy() {
     let emulator = emulator().await;
     emulator.add_app_role(TENANT, CLIENT, Role::Reader);
     seed_states(&emulator);
+    // A key whose rotation policy rotates it 5 days before expiry.
+    emulator
+        .create_key(
+            "cmk-rotating",
+            SeedKey {
+                expires: Some(days(10)),
+                rotate_before_expiry: Some(5),
+                ..SeedKey::rsa(2048)
+            },
+        )
+        .expect("rotating key");
     let (console, _) = console(&emulator);
     console.refresh().await.expect("refresh");
     let view = console.objects_view(Utc::now());
@@ -144,8 +155,16 @@ async fn statuses_say_expired_expiring_auto_renewing_and_healthy() {
     assert_eq!(row("backup-auth").facts.status, KeyStatus::Healthy);
     assert_eq!(row("sql-tde").facts.status_text, "Expires in 12 d");
     assert_eq!(row("backup-cmk").facts.status, KeyStatus::Healthy);
+    let rotates = (Utc::now() + Duration::days(5)).format("%Y-%m-%d");
+    assert_eq!(
+        row("cmk-rotating").facts.status_text,
+        format!("Auto-rotates {rotates}")
+    );
     // The certificates' own keys are not listed twice.
-    assert_eq!(view.keys.rows.len(), 2);
+    assert_eq!(view.keys.rows.len(), 3);
+    // Rotation policies only for the keys within 30 days of expiry; no key read at all.
+    assert_eq!(emulator.request_count(RouteKind::GetKeyRotationPolicy), 2);
+    assert_eq!(emulator.request_count(RouteKind::GetKey), 0);
     // Policies were read for the three within 30 days of expiry, not for the healthy one.
     assert_eq!(emulator.request_count(RouteKind::GetCertificatePolicy), 3);
     assert_eq!(emulator.request_count(RouteKind::ListCertificates), 1);
@@ -162,8 +181,12 @@ async fn statuses_say_expired_expiring_auto_renewing_and_healthy() {
         (4, 1, 1, 1)
     );
     assert_eq!(
-        (counts.crypto_keys.total, counts.crypto_keys.due_soon),
-        (2, 1)
+        (
+            counts.crypto_keys.total,
+            counts.crypto_keys.due_soon,
+            counts.crypto_keys.auto_renewing
+        ),
+        (3, 1, 1)
     );
     // The API keys' counts are the API keys' only: Rotate All Due takes no certificate.
     assert_eq!((counts.keys, counts.due_total, counts.unmanaged), (0, 0, 0));

@@ -166,6 +166,16 @@ fn python_sdk_reads_certificates_and_keys_from_the_emulator() {
             },
         )
         .expect("ec");
+    emulator
+        .create_key(
+            "cmk-rotating",
+            SeedKey {
+                expires: Some(now + chrono::Duration::days(40)),
+                rotate_before_expiry: Some(7),
+                ..SeedKey::rsa(2048)
+            },
+        )
+        .expect("rotating");
     let output = Command::new(&python)
         .arg(root.join("tests/python/objects_fidelity.py"))
         .args(["--url", &emulator.vault_url()])
@@ -175,7 +185,7 @@ fn python_sdk_reads_certificates_and_keys_from_the_emulator() {
         .args(["--client-secret", READER_SECRET])
         .args(["--secrets-only-id", CLIENT_ID])
         .args(["--secrets-only-secret", CLIENT_SECRET])
-        .args(["--certificates", "30", "--keys", "2"])
+        .args(["--certificates", "30", "--keys", "3"])
         .output()
         .expect("python runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -186,7 +196,8 @@ fn python_sdk_reads_certificates_and_keys_from_the_emulator() {
         "objects_fidelity.py failed ({}): {stderr}",
         output.status
     );
-    assert!(stdout.contains("SUMMARY certificates=30 keys=2 managed=30"));
+    assert!(stdout.contains("SUMMARY certificates=30 keys=3 managed=30"));
+    assert_eq!(emulator.request_count(RouteKind::GetKeyRotationPolicy), 2);
     // Two pages of certificates, counted where they were served.
     assert_eq!(emulator.request_count(RouteKind::ListCertificates), 2 + 1);
     assert!(emulator.request_count(RouteKind::GetCertificatePolicy) >= 2);

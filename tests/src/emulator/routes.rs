@@ -77,6 +77,9 @@ pub enum Route {
         name: String,
         version: Option<String>,
     },
+    GetKeyRotationPolicy {
+        name: String,
+    },
 }
 
 /// How a Graph path names an application: `/applications/{id}` (object id) or
@@ -123,6 +126,7 @@ impl Route {
             Route::GetCertificatePolicy { .. } => RouteKind::GetCertificatePolicy,
             Route::ListKeys => RouteKind::ListKeys,
             Route::GetKey { .. } => RouteKind::GetKey,
+            Route::GetKeyRotationPolicy { .. } => RouteKind::GetKeyRotationPolicy,
         }
     }
 
@@ -346,6 +350,11 @@ pub fn parse(method: &Method, path: &str) -> Result<Route, RouteError> {
             name: name.to_string(),
             version: None,
         }),
+        ["keys", name, "rotationpolicy"] if *method == Method::GET => {
+            Ok(Route::GetKeyRotationPolicy {
+                name: name.to_string(),
+            })
+        }
         ["keys", name, version] if *method == Method::GET => Ok(Route::GetKey {
             name: name.to_string(),
             version: empty_to_none(version),

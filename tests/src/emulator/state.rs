@@ -185,6 +185,10 @@ fn permission_names(kind: RouteKind) -> (&'static str, &'static str) {
         RouteKind::GetCertificatePolicy => ("Microsoft.KeyVault/vaults/certificates/read", "get"),
         RouteKind::ListKeys => ("Microsoft.KeyVault/vaults/keys/read", "list"),
         RouteKind::GetKey => ("Microsoft.KeyVault/vaults/keys/read", "get"),
+        RouteKind::GetKeyRotationPolicy => (
+            "Microsoft.KeyVault/vaults/keyrotationpolicies/read",
+            "getrotationpolicy",
+        ),
         _ => ("", ""),
     }
 }

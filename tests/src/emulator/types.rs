@@ -39,7 +39,10 @@ impl Role {
                 | RouteKind::GetCertificate
                 | RouteKind::GetCertificatePolicy
         );
-        let keys = matches!(kind, RouteKind::ListKeys | RouteKind::GetKey);
+        let keys = matches!(
+            kind,
+            RouteKind::ListKeys | RouteKind::GetKey | RouteKind::GetKeyRotationPolicy
+        );
         match self {
             Role::SecretsOfficer => !certificates && !keys,
             Role::SecretsUser => matches!(
@@ -252,10 +255,12 @@ pub enum RouteKind {
     ListKeys,
     /// `GET /keys/{name}[/{version}]` (public JWK only)
     GetKey,
+    /// `GET /keys/{name}/rotationpolicy`
+    GetKeyRotationPolicy,
 }
 
 impl RouteKind {
-    pub const ALL: [RouteKind; 27] = [
+    pub const ALL: [RouteKind; 28] = [
         RouteKind::Token,
         RouteKind::OpenIdConfiguration,
         RouteKind::SetSecret,
@@ -283,6 +288,7 @@ impl RouteKind {
         RouteKind::GetCertificatePolicy,
         RouteKind::ListKeys,
         RouteKind::GetKey,
+        RouteKind::GetKeyRotationPolicy,
     ];
 
     /// True for the Entra (identity) routes.

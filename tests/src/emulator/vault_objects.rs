@@ -66,6 +66,9 @@ pub struct SeedKey {
     pub kty: String,
     pub size_or_curve: String,
     pub expires: Option<DateTime<Utc>>,
+    /// The rotation policy's Rotate action, days before expiry (`None`: Key Vault's default
+    /// policy, which only notifies).
+    pub rotate_before_expiry: Option<i64>,
 }
 
 impl SeedKey {
@@ -75,6 +78,7 @@ impl SeedKey {
             kty: "RSA".to_string(),
             size_or_curve: bits.to_string(),
             expires: None,
+            rotate_before_expiry: None,
         }
     }
 }
@@ -276,6 +280,28 @@ pub fn execute(state: &mut State, call: &VaultCall<'_>) -> Option<VaultResult> {
             }
             None => Err(not_found("key", name)),
         },
+        Route::GetKeyRotationPolicy { name } => match objects.keys.get(&store_key(name)) {
+            // A key never given a policy answers Key Vault's default: notify 30 days before.
+            Some(k) => {
+                let action = match k.seed.rotate_before_expiry {
+                    Some(days) => {
+                        json!({"trigger": {"timeBeforeExpiry": format!("P{days}D")}, "action": {"type": "Rotate"}})
+                    }
+                    None => {
+                        json!({"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Notify"}})
+                    }
+                };
+                Ok((
+                    200,
+                    Some(json!({
+                        "id": format!("{base}/keys/{}/rotationpolicy", k.name),
+                        "lifetimeActions": [action],
+                        "attributes": {"expiryTime": "P1Y", "created": k.created, "updated": k.created},
+                    })),
+                ))
+            }
+            None => Err(not_found("key", name)),
+        },
         _ => return None,
     })
 }
@@ -300,6 +326,7 @@ impl Emulator {
                     kty: "RSA".to_string(),
                     size_or_curve: "2048".to_string(),
                     expires: Some(seed.expires),
+                    rotate_before_expiry: None,
                 },
                 managed: true,
                 not_before: Some(seed.not_before.timestamp()),

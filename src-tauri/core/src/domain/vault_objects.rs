@@ -51,6 +51,40 @@ impl ObjectKind {
 pub enum Trigger {
     DaysBeforeExpiry(i64),
     LifetimePercentage(i64),
+    /// A fixed date (a key's "time after create", resolved against its creation date).
+    On(DateTime<Utc>),
+}
+
+/// An ISO 8601 duration as Key Vault writes rotation triggers (`P90D`, `P3M`, `P1Y10D`,
+/// `PT48H`), in days; months count 30 days and years 365, as the trigger is a rough schedule.
+pub fn iso_duration_days(text: &str) -> Option<i64> {
+    let body = text.trim().strip_prefix('P').filter(|b| !b.is_empty())?;
+    let (date, time) = body.split_once('T').unwrap_or((body, ""));
+    let mut days = 0i64;
+    let mut number = String::new();
+    for (part, is_time) in [(date, false), (time, true)] {
+        for c in part.chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
+            }
+            let n: i64 = number.parse().ok()?;
+            number.clear();
+            days = days.checked_add(match (c, is_time) {
+                ('Y', false) => n.checked_mul(365)?,
+                ('M', false) => n.checked_mul(30)?,
+                ('W', false) => n.checked_mul(7)?,
+                ('D', false) => n,
+                ('H', true) => n / 24,
+                ('M' | 'S', true) => 0,
+                _ => return None,
+            })?;
+        }
+        if !number.is_empty() {
+            return None;
+        }
+    }
+    Some(days)
 }
 
 impl Trigger {
@@ -67,6 +101,7 @@ impl Trigger {
                 let life = (expires - start).num_seconds();
                 start.checked_add_signed(Duration::seconds(life.saturating_mul(percent) / 100))
             }
+            Trigger::On(date) => Some(date),
         }
     }
 
@@ -74,6 +109,7 @@ impl Trigger {
         match self {
             Trigger::DaysBeforeExpiry(days) => format!("{days} days before expiry"),
             Trigger::LifetimePercentage(percent) => format!("at {percent}% of its lifetime"),
+            Trigger::On(date) => format!("on {}", date.format("%Y-%m-%d")),
         }
     }
 }
@@ -568,6 +604,17 @@ mod tests {
         let facts = key.dates().facts(now);
         assert_eq!(facts.status_text, "Auto-rotates 2026-12-07");
         assert_eq!(key.type_text(), "RSA 2048 bits");
+    }
+
+    #[test]
+    fn rotation_triggers_are_iso_durations() {
+        assert_eq!(iso_duration_days("P30D"), Some(30));
+        assert_eq!(iso_duration_days("P1Y10D"), Some(375));
+        assert_eq!(iso_duration_days("P3M"), Some(90));
+        assert_eq!(iso_duration_days("PT48H"), Some(2));
+        for bad in ["30D", "P", "P3X", "P12", ""] {
+            assert_eq!(iso_duration_days(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -131,6 +131,11 @@ pub fn seed(now: DateTime<Utc>, variant: usize) -> ObjectListing {
             ),
             key("sql-tde-protector", now, Some(12), "RSA", "2048 bits"),
             key("token-signing-ec", now, None, "EC", "P-256"),
+            // Key Vault rotates this one 3 days before it expires.
+            CryptoKeyInfo {
+                auto_rotate: Some(Trigger::DaysBeforeExpiry(3)),
+                ..key("storage-cmk", now, Some(8), "RSA", "4096 bits")
+            },
         ]),
     }
 }

@@ -7,14 +7,16 @@ use azure_security_keyvault_certificates::models::{
     CertificateClientListCertificatePropertiesOptions, CertificatePolicy as SdkPolicy,
     CertificatePolicyAction, CertificateProperties,
 };
-use azure_security_keyvault_keys::models::{KeyClientListKeyPropertiesOptions, KeyProperties};
+use azure_security_keyvault_keys::models::{
+    KeyClientListKeyPropertiesOptions, KeyProperties, KeyRotationPolicy, KeyRotationPolicyAction,
+};
 use chrono::{DateTime, Utc};
 
 use super::guard::collect_pages;
 use super::{AzureStore, PAGE_SIZE, to_chrono};
 use crate::domain::vault_objects::{
     CertificateInfo, CertificatePolicy, CryptoKeyInfo, KindListing, ObjectKind, ObjectListing,
-    Trigger, needs_policy,
+    Trigger, iso_duration_days, needs_policy,
 };
 use crate::error::{AppError, ErrorCode};
 
@@ -99,6 +101,32 @@ fn policy_from_sdk(policy: SdkPolicy) -> CertificatePolicy {
     }
 }
 
+/// The Rotate action of a key's rotation policy, as a trigger (its "time after create" resolved
+/// against the key's creation date); `None` when Key Vault does not rotate it.
+fn rotate_trigger(policy: KeyRotationPolicy, created: Option<DateTime<Utc>>) -> Option<Trigger> {
+    let action = policy.lifetime_actions?.into_iter().find(|a| {
+        matches!(
+            a.action.as_ref().and_then(|t| t.type_prop.as_ref()),
+            Some(KeyRotationPolicyAction::Rotate)
+        )
+    })?;
+    let trigger = action.trigger?;
+    if let Some(days) = trigger
+        .time_before_expiry
+        .as_deref()
+        .and_then(iso_duration_days)
+    {
+        return Some(Trigger::DaysBeforeExpiry(days));
+    }
+    let after = trigger
+        .time_after_create
+        .as_deref()
+        .and_then(iso_duration_days)?;
+    created
+        .and_then(|c| c.checked_add_signed(chrono::Duration::days(after)))
+        .map(Trigger::On)
+}
+
 fn certificate(properties: &CertificateProperties) -> Option<CertificateInfo> {
     let attrs = properties.attributes.as_ref();
     Some(CertificateInfo {
@@ -177,7 +205,7 @@ impl AzureStore {
         KindListing::Listed(certificates)
     }
 
-    async fn list_crypto_keys(&self) -> KindListing<CryptoKeyInfo> {
+    async fn list_crypto_keys(&self, now: DateTime<Utc>) -> KindListing<CryptoKeyInfo> {
         let refused = |e| {
             KindListing::Refused(per_kind(
                 self.map(e, "list keys"),
@@ -194,17 +222,34 @@ impl AzureStore {
             Ok(pager) => pager,
             Err(e) => return refused(e),
         };
-        match collect_pages(pager).await {
-            Ok(listed) => KindListing::Listed(listed.iter().filter_map(crypto_key).collect()),
-            Err(e) => refused(e),
+        let listed = match collect_pages(pager).await {
+            Ok(listed) => listed,
+            Err(e) => return refused(e),
+        };
+        let mut keys = Vec::new();
+        for properties in &listed {
+            let Some(mut key) = crypto_key(properties) else {
+                continue;
+            };
+            // As for certificates: whether Key Vault rotates it matters only near expiry, so
+            // the policy is read (one request) only then; unreadable leaves the expiry to decide.
+            if needs_policy(key.expires, now)
+                && let Ok(response) = self.keys.get_key_rotation_policy(&key.name, None).await
+                && let Ok(policy) = response.into_model()
+            {
+                let created = to_chrono(properties.attributes.as_ref().and_then(|a| a.created));
+                key.auto_rotate = rotate_trigger(policy, created);
+            }
+            keys.push(key);
         }
+        KindListing::Listed(keys)
     }
 
     /// Both kinds, side by side.
     pub(super) async fn list_vault_objects(&self) -> ObjectListing {
         let now = Utc::now();
         let (certificates, keys) =
-            futures::join!(self.list_certificates(now), self.list_crypto_keys());
+            futures::join!(self.list_certificates(now), self.list_crypto_keys(now));
         ObjectListing { certificates, keys }
     }
 }
@@ -224,6 +269,40 @@ mod tests {
             Some("cmk")
         );
         assert_eq!(name_from_id(Some("not a url")), None);
+    }
+
+    #[test]
+    fn a_rotate_action_is_read_before_expiry_or_after_creation() {
+        let policy = |trigger: serde_json::Value, action: &str| -> KeyRotationPolicy {
+            serde_json::from_value(serde_json::json!({
+                "lifetimeActions": [{"trigger": trigger, "action": {"type": action}}]
+            }))
+            .expect("policy")
+        };
+        assert_eq!(
+            rotate_trigger(
+                policy(serde_json::json!({"timeBeforeExpiry": "P7D"}), "Rotate"),
+                None
+            ),
+            Some(Trigger::DaysBeforeExpiry(7))
+        );
+        let created = chrono::DateTime::from_timestamp(1_790_000_000, 0);
+        let on = rotate_trigger(
+            policy(serde_json::json!({"timeAfterCreate": "P90D"}), "Rotate"),
+            created,
+        );
+        assert_eq!(
+            on,
+            created.map(|c| Trigger::On(c + chrono::Duration::days(90)))
+        );
+        // Notify only: Key Vault tells, it does not rotate.
+        assert_eq!(
+            rotate_trigger(
+                policy(serde_json::json!({"timeBeforeExpiry": "P30D"}), "Notify"),
+                None
+            ),
+            None
+        );
     }
 
     #[test]
