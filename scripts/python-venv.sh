@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or refreshes) the repository's Python virtualenv used by the emulator fidelity
-# tests: $(repo)/.venv with Microsoft's azure-identity, azure-keyvault-secrets and MSAL pinned in
+# tests: $(repo)/.venv with Microsoft's azure-identity, azure-keyvault-secrets, -certificates,
+# -keys and MSAL pinned in
 # tests/python/requirements.txt. Safe to run repeatedly; it only installs what is missing.
 set -euo pipefail
 
@@ -23,14 +24,14 @@ fi
 stamp="${venv_dir}/.requirements.sha256"
 wanted="$(sha256sum "${requirements}" | cut -d' ' -f1)"
 if [ -f "${stamp}" ] && [ "$(cat "${stamp}")" = "${wanted}" ] \
-    && "${venv_dir}/bin/python" -c 'import azure.identity, azure.keyvault.secrets, msal' >/dev/null 2>&1; then
+    && "${venv_dir}/bin/python" -c 'import azure.identity, azure.keyvault.secrets, azure.keyvault.certificates, azure.keyvault.keys, msal' >/dev/null 2>&1; then
     echo "virtualenv ${venv_dir} is up to date"
     exit 0
 fi
 
 "${venv_dir}/bin/python" -m pip install --disable-pip-version-check --quiet --upgrade pip
 "${venv_dir}/bin/python" -m pip install --disable-pip-version-check --quiet -r "${requirements}"
-"${venv_dir}/bin/python" -c 'import azure.identity, azure.keyvault.secrets, msal' 
+"${venv_dir}/bin/python" -c 'import azure.identity, azure.keyvault.secrets, azure.keyvault.certificates, azure.keyvault.keys, msal' 
 echo "${wanted}" > "${stamp}"
 echo "virtualenv ready: ${venv_dir}"
 "${venv_dir}/bin/python" -m pip freeze --disable-pip-version-check | grep -iE '^(azure-|msal)' || true

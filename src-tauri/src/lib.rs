@@ -159,6 +159,7 @@ pub fn run() {
             commands::vault::recover_key,
             commands::vault::purge_key,
             commands::vault::unmanaged_view,
+            commands::vault::objects_view,
             commands::vault::adopt_secret,
             commands::vault::adopt_secrets,
             commands::vault::export_report_pdf,

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use akv_tests::emulator::{
     AppRegistration, CONSOLE_ADMIN, CONSOLE_L1, ClientSecret, Emulator, EmulatorConfig, GrantType,
-    PublicClient, Role, RouteKind, TestUser,
+    PublicClient, Role, RouteKind, SeedCertificate, SeedKey, TestUser,
 };
 use azure_core::http::{ClientOptions, Transport};
 use azure_security_keyvault_secrets::models::{
@@ -112,6 +112,97 @@ fn python_sdk_accepts_the_emulator() {
         emulator.secret_value("fidelity-002").as_deref(),
         Some("value-2-again")
     );
+}
+
+const READER_ID: &str = "7e6d5c4b-3a29-4187-9f6e-5d4c3b2a1908";
+const READER_SECRET: &str = "reader~Secret.Value_789";
+
+#[test]
+fn python_sdk_reads_certificates_and_keys_from_the_emulator() {
+    let root = repo_root();
+    let python = root.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "Python venv missing at {}: run scripts/python-venv.sh",
+        python.display()
+    );
+    let mut config = fidelity_config();
+    config.apps.push(AppRegistration::new(
+        TENANT,
+        READER_ID,
+        READER_SECRET,
+        Some(Role::Reader),
+    ));
+    let emulator = Emulator::start_blocking(config).expect("emulator starts");
+    let now = chrono::Utc::now();
+    let year = |days: i64| {
+        SeedCertificate::new(
+            now + chrono::Duration::days(days - 365),
+            now + chrono::Duration::days(days),
+        )
+    };
+    // 30 certificates: two pages of 25.
+    for n in 0..28 {
+        emulator
+            .create_certificate(&format!("cert-{n:02}"), year(200 + n))
+            .expect("certificate");
+    }
+    emulator
+        .create_certificate("renewing", year(10).auto_renew(7))
+        .expect("renewing");
+    emulator
+        .create_certificate("manual", year(9).issuer("Unknown"))
+        .expect("manual");
+    emulator
+        .create_key("cmk-rsa", SeedKey::rsa(3072))
+        .expect("rsa");
+    emulator
+        .create_key(
+            "cmk-ec",
+            SeedKey {
+                kty: "EC".into(),
+                size_or_curve: "P-256".into(),
+                ..SeedKey::rsa(0)
+            },
+        )
+        .expect("ec");
+    emulator
+        .create_key(
+            "cmk-rotating",
+            SeedKey {
+                expires: Some(now + chrono::Duration::days(40)),
+                rotate_before_expiry: Some(7),
+                ..SeedKey::rsa(2048)
+            },
+        )
+        .expect("rotating");
+    let output = Command::new(&python)
+        .arg(root.join("tests/python/objects_fidelity.py"))
+        .args(["--url", &emulator.vault_url()])
+        .arg("--ca")
+        .arg(emulator.ca_pem_path())
+        .args(["--tenant", TENANT, "--client-id", READER_ID])
+        .args(["--client-secret", READER_SECRET])
+        .args(["--secrets-only-id", CLIENT_ID])
+        .args(["--secrets-only-secret", CLIENT_SECRET])
+        .args(["--certificates", "30", "--keys", "3"])
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("--- objects_fidelity.py stdout ---\n{stdout}--- stderr ---\n{stderr}");
+    assert!(
+        output.status.success(),
+        "objects_fidelity.py failed ({}): {stderr}",
+        output.status
+    );
+    assert!(stdout.contains("SUMMARY certificates=30 keys=3 managed=30"));
+    assert_eq!(emulator.request_count(RouteKind::GetKeyRotationPolicy), 2);
+    // Two pages of certificates, counted where they were served.
+    assert_eq!(emulator.request_count(RouteKind::ListCertificates), 2 + 1);
+    assert!(emulator.request_count(RouteKind::GetCertificatePolicy) >= 2);
+    // No client asked for a certificate's backing secret.
+    assert_eq!(emulator.request_count(RouteKind::GetSecret), 0);
 }
 
 fn rust_client(emulator: &Emulator, secret: &str) -> SecretClient {

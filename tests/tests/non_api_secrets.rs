@@ -129,10 +129,11 @@ async fn a_short_wifi_key_is_flagged_for_review_until_rotated_at_the_recommended
     let csv =
         String::from_utf8(console.inventory_csv(&admin, now).await.expect("csv")).expect("utf-8");
     let header = csv.lines().next().expect("header");
-    assert!(header.ends_with("Flagged for review"), "{header}");
+    // The review column sits just before the Kind column, which stays last.
+    assert!(header.ends_with("Flagged for review,Kind"), "{header}");
     assert!(
         csv.lines()
-            .any(|l| l.contains("Wi-Fi Key") && l.ends_with(REASON)),
+            .any(|l| l.contains("Wi-Fi Key") && l.ends_with(&format!("{REASON},API key"))),
         "{csv}"
     );
     let section = console

@@ -178,8 +178,9 @@ macro_rules! tell {
     };
 }
 
+use akv_core::domain::status::ClientCounts;
 use akv_core::error::{AppError, AppResult};
-use akv_core::service::monitor::{MonitorLevel, MonitorReport};
+use akv_core::service::monitor::{MonitorClient, MonitorLevel, MonitorReport};
 use akv_core::service::trust::Verification;
 use akv_core::service::{Notice, NoticeLevel};
 use akv_core::session::ClientStatus;
@@ -282,6 +283,29 @@ pub fn clients(clients: &[ClientStatus], json: bool) {
     }
 }
 
+/// A client's certificates and keys: a count line per kind, then the ones that need attention
+/// (the healthy ones are in `--json` and the CSV).
+fn objects(client: &MonitorClient, counts: &ClientCounts) {
+    say!("  {}", counts.certificates.summary("certificates"));
+    say!("  {}", counts.crypto_keys.summary("vault keys"));
+    for error in &client.object_errors {
+        say!("  [{}] {}", error.audit_code(), error.message);
+        say!("    hint: {}", error.hint);
+    }
+    for object in client
+        .objects
+        .iter()
+        .filter(|o| o.level > MonitorLevel::Ok || o.facts.auto_renews.is_some())
+    {
+        say!(
+            "  {} {} {}",
+            cell(&object.facts.status_text, 23),
+            cell(object.kind.label(), 18),
+            clean(&object.name, false)
+        );
+    }
+}
+
 pub fn status(report: &MonitorReport, json: bool) {
     if json {
         print_json(report);
@@ -307,6 +331,7 @@ pub fn status(report: &MonitorReport, json: bool) {
                     counts.keys,
                     counts.summary()
                 );
+                objects(client, counts);
                 if client.keys.is_empty() {
                     say!("  (no keys stored)");
                     continue;
@@ -345,11 +370,18 @@ pub fn status(report: &MonitorReport, json: bool) {
             (None, None) => {}
         }
     }
+    let objects = match report.alerting_objects {
+        0 => String::new(),
+        n => format!("; {n} certificate(s) or vault key(s) need attention"),
+    };
     let verdict = match report.level {
         MonitorLevel::Ok => "no key needs attention".to_string(),
-        MonitorLevel::Warning => format!("{} key(s) due within 14 days", report.alerting_keys),
+        MonitorLevel::Warning => format!(
+            "{} key(s) due within 14 days{objects}",
+            report.alerting_keys
+        ),
         MonitorLevel::Critical => format!(
-            "{} key(s) need attention, some expired or with rotation overdue",
+            "{} key(s) need attention, some expired or with rotation overdue{objects}",
             report.alerting_keys
         ),
         MonitorLevel::Unknown => "at least one client could not be checked".to_string(),

@@ -46,6 +46,7 @@ pub const COMMANDS: &[&str] = &[
     "recover_key",
     "purge_key",
     "unmanaged_view",
+    "objects_view",
     "adopt_secret",
     "adopt_secrets",
     "export_report_pdf",

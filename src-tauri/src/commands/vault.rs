@@ -14,6 +14,7 @@ use akv_core::error::{AppError, AppResult, ErrorCode};
 use akv_core::ping::PingReport;
 use akv_core::service::adopt::{AdoptRequest, AdoptResult, UnmanagedView};
 use akv_core::service::clipboard::{Clipboard, ClipboardGuard};
+use akv_core::service::objects::ObjectsView;
 use akv_core::service::procedure::{RunbookRequest, RunbookView};
 use akv_core::service::revocation::DeletedView;
 use akv_core::service::vault::{
@@ -263,6 +264,12 @@ pub async fn purge_key(
 #[tauri::command]
 pub async fn unmanaged_view(core: Core<'_>, filter: PortfolioFilter) -> AppResult<UnmanagedView> {
     core.unmanaged_view(&filter).await
+}
+
+/// The vault's certificates and keys (read-only, no private material), across clients or one.
+#[tauri::command]
+pub async fn objects_view(core: Core<'_>, filter: PortfolioFilter) -> AppResult<ObjectsView> {
+    core.objects_view(&filter, Utc::now()).await
 }
 
 /// Adopt one secret of a client's vault as a console key (no new version).

@@ -345,6 +345,9 @@ async fn main() -> ExitCode {
     let role = match options.role {
         Some(Role::SecretsOfficer) => "Key Vault Secrets Officer",
         Some(Role::SecretsUser) => "Key Vault Secrets User",
+        Some(Role::Reader) => "Key Vault Reader",
+        Some(Role::CertificatesOfficer) => "Key Vault Certificates Officer",
+        Some(Role::CryptoOfficer) => "Key Vault Crypto Officer",
         None => "none",
     };
     println!("Key Vault + Entra emulator listening");
@@ -427,6 +430,9 @@ fn print_sign_in(emulator: &Emulator, options: &Options) {
         let vault = match user.vault_role {
             Some(Role::SecretsOfficer) => "Secrets Officer",
             Some(Role::SecretsUser) => "Secrets User",
+            Some(Role::Reader) => "Reader",
+            Some(Role::CertificatesOfficer) => "Certificates Officer",
+            Some(Role::CryptoOfficer) => "Crypto Officer",
             None => "no vault role",
         };
         println!(

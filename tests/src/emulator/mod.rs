@@ -184,6 +184,8 @@ mod store;
 mod tenants;
 mod types;
 mod vault;
+mod vault_objects;
+pub use vault_objects::{SeedCertificate, SeedKey};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -404,6 +406,17 @@ impl Emulator {
     /// Assigns or removes the identity's vault role (takes effect on the next request).
     pub fn set_role(&self, tenant: &str, client_id: &str, role: Option<Role>) {
         self.shared.lock().set_role(tenant, client_id, role);
+    }
+
+    /// Gives an app a further vault role beside its own (e.g. Crypto Officer with Secrets
+    /// Officer), from the next request.
+    pub fn add_app_role(&self, tenant: &str, client_id: &str, role: Role) {
+        self.shared
+            .lock()
+            .extra_roles
+            .entry(state::app_principal(tenant, client_id))
+            .or_default()
+            .push(role);
     }
 
     pub fn set_permission_model(&self, model: PermissionModel) {

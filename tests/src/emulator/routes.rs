@@ -64,6 +64,22 @@ pub enum Route {
         name: String,
     },
     Restore,
+    ListCertificates,
+    GetCertificate {
+        name: String,
+        version: Option<String>,
+    },
+    GetCertificatePolicy {
+        name: String,
+    },
+    ListKeys,
+    GetKey {
+        name: String,
+        version: Option<String>,
+    },
+    GetKeyRotationPolicy {
+        name: String,
+    },
 }
 
 /// How a Graph path names an application: `/applications/{id}` (object id) or
@@ -105,6 +121,12 @@ impl Route {
             Route::Purge { .. } => RouteKind::Purge,
             Route::Backup { .. } => RouteKind::Backup,
             Route::Restore => RouteKind::Restore,
+            Route::ListCertificates => RouteKind::ListCertificates,
+            Route::GetCertificate { .. } => RouteKind::GetCertificate,
+            Route::GetCertificatePolicy { .. } => RouteKind::GetCertificatePolicy,
+            Route::ListKeys => RouteKind::ListKeys,
+            Route::GetKey { .. } => RouteKind::GetKey,
+            Route::GetKeyRotationPolicy { .. } => RouteKind::GetKeyRotationPolicy,
         }
     }
 
@@ -304,6 +326,39 @@ pub fn parse(method: &Method, path: &str) -> Result<Route, RouteError> {
                 _ => not_allowed,
             }
         }
+        // Certificates and keys: the read side (setup goes through control methods).
+        ["certificates"] | ["certificates", ""] if *method == Method::GET => {
+            Ok(Route::ListCertificates)
+        }
+        ["certificates", name, "policy"] if *method == Method::GET => {
+            Ok(Route::GetCertificatePolicy {
+                name: name.to_string(),
+            })
+        }
+        ["certificates", name] | ["certificates", name, ""] if *method == Method::GET => {
+            Ok(Route::GetCertificate {
+                name: name.to_string(),
+                version: None,
+            })
+        }
+        ["certificates", name, version] if *method == Method::GET => Ok(Route::GetCertificate {
+            name: name.to_string(),
+            version: empty_to_none(version),
+        }),
+        ["keys"] | ["keys", ""] if *method == Method::GET => Ok(Route::ListKeys),
+        ["keys", name] | ["keys", name, ""] if *method == Method::GET => Ok(Route::GetKey {
+            name: name.to_string(),
+            version: None,
+        }),
+        ["keys", name, "rotationpolicy"] if *method == Method::GET => {
+            Ok(Route::GetKeyRotationPolicy {
+                name: name.to_string(),
+            })
+        }
+        ["keys", name, version] if *method == Method::GET => Ok(Route::GetKey {
+            name: name.to_string(),
+            version: empty_to_none(version),
+        }),
         ["deletedsecrets"] | ["deletedsecrets", ""] => match *method {
             Method::GET => Ok(Route::ListDeleted),
             _ => not_allowed,
@@ -362,7 +417,22 @@ mod tests {
             parse(&Method::POST, "/secrets/a"),
             Err(RouteError::MethodNotAllowed)
         );
-        assert_eq!(parse(&Method::GET, "/keys/a"), Err(RouteError::NotFound));
+        assert_eq!(
+            parse(&Method::GET, "/keys/a"),
+            Ok(Route::GetKey {
+                name: "a".into(),
+                version: None
+            })
+        );
+        assert_eq!(
+            parse(&Method::GET, "/certificates/a/policy"),
+            Ok(Route::GetCertificatePolicy { name: "a".into() })
+        );
+        // No export, no key operations: not served.
+        assert_eq!(
+            parse(&Method::POST, "/keys/a/v1/export"),
+            Err(RouteError::NotFound)
+        );
     }
 
     #[test]

@@ -102,6 +102,11 @@ pub struct State {
     pub permission_model: PermissionModel,
     pub purge_protection: bool,
     pub store: SecretStore,
+    /// Certificates and keys.
+    pub objects: super::vault_objects::ObjectStore,
+    /// Further roles of an identity on the vault (Azure lets a principal hold several), keyed
+    /// like [`State::roles`] for apps and by lowercased object id for users.
+    pub extra_roles: HashMap<String, Vec<Role>>,
     pub faults: Vec<ActiveFault>,
     pub counters: HashMap<RouteKind, u64>,
     /// 401 challenges answered (requests without a usable token).
@@ -137,6 +142,22 @@ pub fn identity_key(tenant: &str, client_id: &str) -> (String, String) {
     (tenant.to_ascii_lowercase(), client_id.to_ascii_lowercase())
 }
 
+/// Who holds [`State::extra_roles`]: a user by object id, an app by tenant and client id.
+pub fn principal_key(identity: &Identity) -> String {
+    match &identity.user {
+        Some(_) => identity.object_id.to_ascii_lowercase(),
+        None => app_principal(&identity.tenant, &identity.client_id),
+    }
+}
+
+pub fn app_principal(tenant: &str, client_id: &str) -> String {
+    format!(
+        "app:{}/{}",
+        tenant.to_ascii_lowercase(),
+        client_id.to_ascii_lowercase()
+    )
+}
+
 /// RBAC data action and access-policy permission name of an operation.
 fn permission_names(kind: RouteKind) -> (&'static str, &'static str) {
     match kind {
@@ -159,6 +180,16 @@ fn permission_names(kind: RouteKind) -> (&'static str, &'static str) {
         RouteKind::Restore => (
             "Microsoft.KeyVault/vaults/secrets/restore/action",
             "restore",
+        ),
+        RouteKind::ListCertificates | RouteKind::GetCertificate => {
+            ("Microsoft.KeyVault/vaults/certificates/read", "list")
+        }
+        RouteKind::GetCertificatePolicy => ("Microsoft.KeyVault/vaults/certificates/read", "get"),
+        RouteKind::ListKeys => ("Microsoft.KeyVault/vaults/keys/read", "list"),
+        RouteKind::GetKey => ("Microsoft.KeyVault/vaults/keys/read", "get"),
+        RouteKind::GetKeyRotationPolicy => (
+            "Microsoft.KeyVault/vaults/keyrotationpolicies/read",
+            "getrotationpolicy",
         ),
         _ => ("", ""),
     }
@@ -188,6 +219,8 @@ impl State {
             permission_model,
             purge_protection,
             store: SecretStore::default(),
+            objects: Default::default(),
+            extra_roles: HashMap::new(),
             faults: Vec::new(),
             counters: HashMap::new(),
             challenges: 0,
@@ -365,6 +398,13 @@ impl State {
         }
     }
 
+    fn extra_roles_of(&self, identity: &Identity) -> Vec<Role> {
+        self.extra_roles
+            .get(&principal_key(identity))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Checks what the identity may do under the current permission model.
     pub fn authorize(&self, identity: &Identity, kind: RouteKind) -> Result<(), KvError> {
         let (action, permission) = permission_names(kind);
@@ -394,14 +434,11 @@ impl State {
                 ))
             }
             PermissionModel::Rbac => {
-                let allowed = match self.vault_role(identity) {
-                    Some(Role::SecretsOfficer) => true,
-                    Some(Role::SecretsUser) => matches!(
-                        kind,
-                        RouteKind::GetSecret | RouteKind::ListSecrets | RouteKind::ListVersions
-                    ),
-                    None => false,
-                };
+                let allowed = self
+                    .vault_role(identity)
+                    .into_iter()
+                    .chain(self.extra_roles_of(identity))
+                    .any(|role| role.allows(kind));
                 if allowed {
                     return Ok(());
                 }

@@ -22,6 +22,42 @@ pub enum Role {
     SecretsOfficer,
     /// "Key Vault Secrets User": get and list only.
     SecretsUser,
+    /// "Key Vault Reader": metadata of secrets, certificates and keys (no secret value).
+    Reader,
+    /// "Key Vault Certificates Officer": certificates (the read side is emulated).
+    CertificatesOfficer,
+    /// "Key Vault Crypto Officer": keys (the read side is emulated).
+    CryptoOfficer,
+}
+
+impl Role {
+    /// May this role do `kind`? (Key Vault's built-in data-plane roles.)
+    pub fn allows(self, kind: RouteKind) -> bool {
+        let certificates = matches!(
+            kind,
+            RouteKind::ListCertificates
+                | RouteKind::GetCertificate
+                | RouteKind::GetCertificatePolicy
+        );
+        let keys = matches!(
+            kind,
+            RouteKind::ListKeys | RouteKind::GetKey | RouteKind::GetKeyRotationPolicy
+        );
+        match self {
+            Role::SecretsOfficer => !certificates && !keys,
+            Role::SecretsUser => matches!(
+                kind,
+                RouteKind::GetSecret | RouteKind::ListSecrets | RouteKind::ListVersions
+            ),
+            Role::Reader => {
+                certificates
+                    || keys
+                    || matches!(kind, RouteKind::ListSecrets | RouteKind::ListVersions)
+            }
+            Role::CertificatesOfficer => certificates,
+            Role::CryptoOfficer => keys,
+        }
+    }
 }
 
 /// How the vault decides whether an authenticated identity may do something.
@@ -237,10 +273,22 @@ pub enum RouteKind {
     ArmPutDiagnosticSetting,
     /// ARM `GET /subscriptions/{s}/providers/Microsoft.OperationalInsights/workspaces`
     ArmListWorkspaces,
+    /// `GET /certificates`
+    ListCertificates,
+    /// `GET /certificates/{name}[/{version}]`
+    GetCertificate,
+    /// `GET /certificates/{name}/policy`
+    GetCertificatePolicy,
+    /// `GET /keys`
+    ListKeys,
+    /// `GET /keys/{name}[/{version}]` (public JWK only)
+    GetKey,
+    /// `GET /keys/{name}/rotationpolicy`
+    GetKeyRotationPolicy,
 }
 
 impl RouteKind {
-    pub const ALL: [RouteKind; 36] = [
+    pub const ALL: [RouteKind; 42] = [
         RouteKind::Token,
         RouteKind::OpenIdConfiguration,
         RouteKind::SetSecret,
@@ -277,6 +325,12 @@ impl RouteKind {
         RouteKind::ArmListRoleAssignments,
         RouteKind::ArmPutDiagnosticSetting,
         RouteKind::ArmListWorkspaces,
+        RouteKind::ListCertificates,
+        RouteKind::GetCertificate,
+        RouteKind::GetCertificatePolicy,
+        RouteKind::ListKeys,
+        RouteKind::GetKey,
+        RouteKind::GetKeyRotationPolicy,
     ];
 
     /// True for the Entra (identity) routes.

@@ -77,6 +77,9 @@ pub type VaultResult = Result<(u16, Option<Value>), KvError>;
 
 pub fn execute(state: &mut State, call: &VaultCall<'_>) -> VaultResult {
     state.authorize(call.identity, call.route.kind())?;
+    if let Some(result) = super::vault_objects::execute(state, call) {
+        return result;
+    }
     if let Some(name) = call.route.secret_name() {
         validate_name(name)?;
     }
@@ -97,11 +100,14 @@ pub fn execute(state: &mut State, call: &VaultCall<'_>) -> VaultResult {
         }
         Route::DeleteSecret { name } => delete_secret(state, &shapes, name),
         Route::ListSecrets => {
-            let entries = state
-                .store
-                .active
-                .iter()
-                .filter_map(|(key, item)| Some((key.clone(), shapes.list_item(item)?)));
+            let entries = state.store.active.iter().filter_map(|(key, item)| {
+                let mut listed = shapes.list_item(item)?;
+                // A certificate's backing secret says so, as in Azure.
+                if state.objects.managed_secrets.contains(key) {
+                    listed["managed"] = json!(true);
+                }
+                Some((key.clone(), listed))
+            });
             list_page(entries.collect(), call, "/secrets")
         }
         Route::ListVersions { name } => {
@@ -371,7 +377,11 @@ fn restore_secret(state: &mut State, shapes: &Shapes<'_>, body: &[u8]) -> VaultR
 }
 
 /// One page of a list: entries sorted by position key, starting after `$skiptoken`.
-fn list_page(mut entries: Vec<(String, Value)>, call: &VaultCall<'_>, path: &str) -> VaultResult {
+pub(super) fn list_page(
+    mut entries: Vec<(String, Value)>,
+    call: &VaultCall<'_>,
+    path: &str,
+) -> VaultResult {
     let page_size = match call.query.get("maxresults") {
         None | Some("") => MAX_PAGE_SIZE,
         Some(raw) => match raw.parse::<usize>() {

@@ -49,6 +49,7 @@ import type { CommandShell } from "./bindings/CommandShell";
 import type { ReminderView } from "./bindings/ReminderView";
 import type { VaultRow } from "./bindings/VaultRow";
 import type { UnmanagedView } from "./bindings/UnmanagedView";
+import type { ObjectsView } from "./bindings/ObjectsView";
 import type { VaultView } from "./bindings/VaultView";
 import type { Verification } from "./bindings/Verification";
 import type { VersionView } from "./bindings/VersionView";
@@ -157,6 +158,9 @@ export const api = {
   /** Secrets other tools created (no values), across clients or one client's. */
   unmanagedView: (clientId: string | null) =>
     call<UnmanagedView>("unmanaged_view", { filter: portfolio(clientId) }),
+  /** The vault's certificates and keys (read-only), across clients or one client's. */
+  objectsView: (clientId: string | null) =>
+    call<ObjectsView>("objects_view", { filter: portfolio(clientId) }),
   adoptSecret: (clientId: string, request: AdoptRequest) =>
     call<VaultRow>("adopt_secret", { clientId, request }),
   adoptSecrets: (clientId: string, requests: AdoptRequest[]) =>

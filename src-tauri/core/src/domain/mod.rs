@@ -13,3 +13,4 @@ pub mod reminders;
 pub mod secret;
 pub mod status;
 pub mod validation;
+pub mod vault_objects;

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::keys::{KeyRecord, days_between};
+use crate::domain::vault_objects::{ObjectDates, ObjectKind};
 
 /// Reminder thresholds, least urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -119,14 +120,54 @@ pub fn due_reminders(
     now: DateTime<Utc>,
     ledger: &mut ReminderLedger,
 ) -> Vec<Reminder> {
-    let current: BTreeSet<(String, i64)> = records
+    due_reminders_with_objects(records, vendor_name, &[], now, ledger)
+}
+
+/// One thing with an expiry that reminders track: an API key or a vault object.
+struct Tracked {
+    /// The ledger's name for it (a secret name; `certificate:<name>` or `key:<name>`).
+    ledger_name: String,
+    name: String,
+    object: Option<ObjectKind>,
+    enabled: bool,
+    expires: Option<DateTime<Utc>>,
+}
+
+/// The reminders of the API keys and of the vault's certificates and keys, at the same
+/// thresholds, in one ledger. One Key Vault renews (rotates) by itself gets none until it has
+/// expired: that renewal failed.
+pub fn due_reminders_with_objects(
+    records: &[KeyRecord],
+    vendor_name: impl Fn(&KeyRecord) -> String,
+    objects: &[ObjectDates],
+    now: DateTime<Utc>,
+    ledger: &mut ReminderLedger,
+) -> Vec<Reminder> {
+    let tracked: Vec<Tracked> = records
         .iter()
-        .filter_map(|r| r.expires.map(|e| (r.secret_name.clone(), e.timestamp())))
+        .map(|r| Tracked {
+            ledger_name: r.secret_name.clone(),
+            name: vendor_name(r),
+            object: None,
+            enabled: r.enabled,
+            expires: r.expires,
+        })
+        .chain(objects.iter().map(|o| Tracked {
+            ledger_name: format!("{}:{}", o.kind.noun(), o.name),
+            name: o.name.clone(),
+            object: Some(o.kind),
+            enabled: o.enabled && !o.auto_renewing(now),
+            expires: o.expires,
+        }))
+        .collect();
+    let current: BTreeSet<(String, i64)> = tracked
+        .iter()
+        .filter_map(|r| r.expires.map(|e| (r.ledger_name.clone(), e.timestamp())))
         .collect();
     ledger.retain_current(&current);
 
     let mut due = Vec::new();
-    for record in records.iter().filter(|r| r.enabled) {
+    for record in tracked.iter().filter(|r| r.enabled) {
         let Some(expires) = record.expires else {
             continue;
         };
@@ -140,38 +181,43 @@ pub fn due_reminders(
         let Some(&most_urgent) = crossed.last() else {
             continue;
         };
-        if ledger.has(&record.secret_name, key, most_urgent) {
+        if ledger.has(&record.ledger_name, key, most_urgent) {
             continue;
         }
-        let name = vendor_name(record);
+        let name = &record.name;
         let date = expires.format("%Y-%m-%d");
-        let (title, body) = match most_urgent {
-            Threshold::Days30 => (
-                format!("{name} key expires in {days_left} days"),
-                format!("Plan the rotation: it expires on {date}."),
-            ),
-            Threshold::Days14 => (
-                format!("{name} key is due: {days_left} days left"),
-                format!("Generate a new key at the vendor and rotate it before {date}."),
-            ),
-            Threshold::Days7 => (
-                format!("Action needed: {name} key expires in {days_left} days"),
-                format!("Rotate it this week; integrations stop working on {date}."),
-            ),
-            Threshold::Days1 => (
-                format!(
-                    "URGENT: {name} key expires {}",
-                    if days_left <= 0 { "today" } else { "tomorrow" }
+        let (title, body) = match record.object {
+            Some(kind) => object_words(kind, name, most_urgent, days_left, &date.to_string()),
+            None => match most_urgent {
+                Threshold::Days30 => (
+                    format!("{name} key expires in {days_left} days"),
+                    format!("Plan the rotation: it expires on {date}."),
                 ),
-                format!("Rotate it now; it stops working on {date}."),
-            ),
-            Threshold::Expired => (
-                format!("EXPIRED: {name} key"),
-                format!("It expired on {date}. Anything still using it is failing; rotate it now."),
-            ),
+                Threshold::Days14 => (
+                    format!("{name} key is due: {days_left} days left"),
+                    format!("Generate a new key at the vendor and rotate it before {date}."),
+                ),
+                Threshold::Days7 => (
+                    format!("Action needed: {name} key expires in {days_left} days"),
+                    format!("Rotate it this week; integrations stop working on {date}."),
+                ),
+                Threshold::Days1 => (
+                    format!(
+                        "URGENT: {name} key expires {}",
+                        if days_left <= 0 { "today" } else { "tomorrow" }
+                    ),
+                    format!("Rotate it now; it stops working on {date}."),
+                ),
+                Threshold::Expired => (
+                    format!("EXPIRED: {name} key"),
+                    format!(
+                        "It expired on {date}. Anything still using it is failing; rotate it now."
+                    ),
+                ),
+            },
         };
         due.push(Reminder {
-            secret_name: record.secret_name.clone(),
+            secret_name: record.ledger_name.clone(),
             threshold: most_urgent,
             expiry: key,
             crossed,
@@ -180,6 +226,42 @@ pub fn due_reminders(
         });
     }
     due
+}
+
+/// A certificate's or vault key's reminder: renewed or rotated in Key Vault, not at a vendor.
+fn object_words(
+    kind: ObjectKind,
+    name: &str,
+    threshold: Threshold,
+    days_left: i64,
+    date: &str,
+) -> (String, String) {
+    let noun = kind.noun();
+    let act = match kind {
+        ObjectKind::Certificate => "Renew it in Key Vault (or at its CA) and deploy it",
+        ObjectKind::Key => "Rotate it in Key Vault",
+    };
+    match threshold {
+        Threshold::Days30 | Threshold::Days14 => (
+            format!("{name} {noun} expires in {days_left} days"),
+            format!("{act} before {date}."),
+        ),
+        Threshold::Days7 => (
+            format!("Action needed: {name} {noun} expires in {days_left} days"),
+            format!("{act} this week; it stops working on {date}."),
+        ),
+        Threshold::Days1 => (
+            format!(
+                "URGENT: {name} {noun} expires {}",
+                if days_left <= 0 { "today" } else { "tomorrow" }
+            ),
+            format!("{act} now; it stops working on {date}."),
+        ),
+        Threshold::Expired => (
+            format!("EXPIRED: {name} {noun}"),
+            format!("It expired on {date}. {act} now."),
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -238,6 +320,41 @@ mod tests {
             }
         }
         assert_eq!(fired, Threshold::ALL.to_vec());
+    }
+
+    #[test]
+    fn certificates_and_keys_get_the_same_thresholds_except_when_key_vault_renews_them() {
+        let now = at(2026, 11, 23, 9);
+        let keys = vec![record(now, 90, Some(now + Duration::days(5)))];
+        let object = |kind, name: &str, days: i64, renews: Option<i64>| ObjectDates {
+            kind,
+            name: name.into(),
+            enabled: true,
+            expires: Some(now + Duration::days(days)),
+            renews: renews.map(|d| now + Duration::days(d)),
+        };
+        let objects = vec![
+            object(ObjectKind::Certificate, "portal-tls", 10, Some(3)),
+            object(ObjectKind::Certificate, "rmm-signing", 9, None),
+            object(ObjectKind::Key, "sql-tde", -2, None),
+            // Its renewal date passed and it expired anyway: the renewal failed.
+            object(ObjectKind::Certificate, "vpn", -1, Some(-8)),
+        ];
+        let mut ledger = ReminderLedger::default();
+        let due = due_reminders_with_objects(&keys, name, &objects, now, &mut ledger);
+        let titles: Vec<&str> = due.iter().map(|r| r.title.as_str()).collect();
+        assert_eq!(due.len(), 4, "{titles:?}");
+        assert!(titles.contains(&"rmm-signing certificate expires in 9 days"));
+        assert!(titles.contains(&"EXPIRED: sql-tde key"));
+        assert!(titles.contains(&"EXPIRED: vpn certificate"));
+        assert!(!titles.iter().any(|t| t.contains("portal-tls")));
+        // One ledger for both: marking every one shown silences all, and the API key's entry
+        // survives the objects' (no name of one kind clears the other's).
+        for reminder in &due {
+            ledger.mark_shown(reminder);
+        }
+        assert!(due_reminders_with_objects(&keys, name, &objects, now, &mut ledger).is_empty());
+        assert!(due_reminders(&keys, name, now, &mut ledger).is_empty());
     }
 
     #[test]

@@ -418,6 +418,10 @@ pub struct ClientCounts {
     pub due_total: usize,
     /// Secrets in the vault the console did not create (filled in by the session).
     pub unmanaged: usize,
+    /// The vault's certificates and cryptographic keys (filled in by the session from the same
+    /// snapshot); apart from the API keys above.
+    pub certificates: super::vault_objects::ObjectCounts,
+    pub crypto_keys: super::vault_objects::ObjectCounts,
     /// The counts above in words, one per status, worst first (zeros included: the chips are
     /// filters).
     pub lines: Vec<CountLine>,
@@ -477,6 +481,8 @@ impl ClientCounts {
         self.vendors = self.vendors.max(other.vendors);
         self.due_total += other.due_total;
         self.unmanaged += other.unmanaged;
+        self.certificates.add(&other.certificates);
+        self.crypto_keys.add(&other.crypto_keys);
         self.relabel();
     }
 

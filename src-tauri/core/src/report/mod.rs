@@ -37,6 +37,30 @@ pub struct ReportInput {
     /// Successful rotations the audit log records in the review period; `None` when the log
     /// did not verify, since its entries cannot then be counted on.
     pub rotations_in_period: Option<usize>,
+    /// The vault's certificates and keys (their own section; not in the compliance figure,
+    /// which is about the console's API keys).
+    pub objects: ReportObjects,
+}
+
+/// The "Certificates and keys" section: a count line per kind (or why a kind could not be
+/// listed) and one row per object, most urgent first.
+#[derive(Debug, Clone, Default)]
+pub struct ReportObjects {
+    pub lines: Vec<String>,
+    pub rows: Vec<ReportObject>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportObject {
+    /// "Certificate", "Cryptographic key".
+    pub kind: String,
+    pub name: String,
+    /// "Auto-renews 2026-12-10", "Expired 3 d ago".
+    pub status: String,
+    pub colour: [u8; 3],
+    pub expiry: String,
+    pub issuer: String,
+    pub detail: String,
 }
 
 impl ReportInput {

@@ -13,6 +13,7 @@ pub mod endpoints;
 pub mod installations;
 pub mod monitor;
 pub mod new_value;
+pub mod objects;
 pub mod permissions;
 pub mod procedure;
 pub mod report;

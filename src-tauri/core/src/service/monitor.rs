@@ -7,7 +7,9 @@ use serde::Serialize;
 use crate::domain::catalog::Category;
 use crate::domain::keys::KeyStatus;
 use crate::domain::status::{ClientCounts, KeyFacts};
+use crate::domain::vault_objects::{ObjectFacts, ObjectKind};
 use crate::error::AppError;
+use crate::service::objects::ObjectsView;
 use crate::service::vault::VaultRow;
 
 /// From which status on the monitor raises its level (`--fail-on`).
@@ -90,6 +92,20 @@ pub struct MonitorKey {
     pub review: Option<String>,
 }
 
+/// One of the vault's certificates or keys as the monitor prints it (no private material).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitorObject {
+    pub kind: ObjectKind,
+    pub name: String,
+    /// The same fields as the Vault tab's certificate and key rows.
+    #[serde(flatten)]
+    pub facts: ObjectFacts,
+    pub issuer: String,
+    pub detail: String,
+    pub level: MonitorLevel,
+}
+
 /// One client's part of the report: its keys, or why it could not be checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -103,6 +119,11 @@ pub struct MonitorClient {
     /// Keys flagged for review (listed with their reason in `keys`).
     pub flagged_for_review: usize,
     pub keys: Vec<MonitorKey>,
+    /// The vault's certificates and keys, most urgent first.
+    pub objects: Vec<MonitorObject>,
+    /// A kind the vault refused to list (named, e.g. no certificate read role): the rest of the
+    /// client was checked.
+    pub object_errors: Vec<AppError>,
     pub error: Option<AppError>,
 }
 
@@ -118,13 +139,19 @@ pub struct MonitorReport {
     pub exit_code: u8,
     /// Keys at or past the `--fail-on` status, across clients.
     pub alerting_keys: usize,
+    /// Certificates and keys of the vaults at or past the `--fail-on` status, across clients.
+    pub alerting_objects: usize,
     pub clients: Vec<MonitorClient>,
 }
 
 /// 2: statuses in the one vocabulary ("Rotation overdue", "Due within 14 days"), `about`,
 /// `statusText`, `urgency`, `rotationText`, `expiryText`, `needsRotation` per key, and the counts
 /// the window shows (`keys`, `noKey`, `dueTotal`, `lines`).
-pub const MONITOR_SCHEMA: &str = "akv-console.status/2";
+///
+/// 3: each client's `objects` (the vault's certificates and keys: `kind`, `name`, the status
+/// fields, `issuer`, `detail`, `level`) and `objectErrors`; `counts.certificates` and
+/// `counts.cryptoKeys`; the report's `alertingObjects`.
+pub const MONITOR_SCHEMA: &str = "akv-console.status/3";
 
 impl MonitorClient {
     /// A connected client's rows (vendors without a key are left out: nothing to monitor).
@@ -168,8 +195,37 @@ impl MonitorClient {
             counts: Some(counts),
             flagged_for_review,
             keys,
+            objects: Vec::new(),
+            object_errors: Vec::new(),
             error: None,
         }
+    }
+
+    /// Add the vault's certificates and keys; they raise the level as keys do (an expired
+    /// certificate is critical, one due within 14 days a warning under `--fail-on due`).
+    pub fn with_objects(mut self, view: &ObjectsView, fail_on: FailOn) -> MonitorClient {
+        self.objects = view
+            .all_rows()
+            .map(|row| MonitorObject {
+                kind: row.kind,
+                name: row.name.clone(),
+                facts: row.facts.clone(),
+                issuer: row.issuer.clone(),
+                detail: row.detail.clone(),
+                level: MonitorLevel::of_status(row.facts.status, fail_on),
+            })
+            .collect();
+        self.object_errors = view
+            .certificates
+            .refused
+            .iter()
+            .chain(&view.keys.refused)
+            .map(|r| r.error.clone())
+            .collect();
+        if let Some(worst) = self.objects.iter().map(|o| o.level).max() {
+            self.level = self.level.max(worst);
+        }
+        self
     }
 
     /// A client that could not be checked.
@@ -182,6 +238,8 @@ impl MonitorClient {
             counts: None,
             flagged_for_review: 0,
             keys: Vec::new(),
+            objects: Vec::new(),
+            object_errors: Vec::new(),
             error: Some(error),
         }
     }
@@ -200,6 +258,11 @@ impl MonitorReport {
             .flat_map(|c| &c.keys)
             .filter(|k| k.level > MonitorLevel::Ok)
             .count();
+        let alerting_objects = clients
+            .iter()
+            .flat_map(|c| &c.objects)
+            .filter(|o| o.level > MonitorLevel::Ok)
+            .count();
         MonitorReport {
             schema: MONITOR_SCHEMA,
             generated_at,
@@ -207,6 +270,7 @@ impl MonitorReport {
             level,
             exit_code: level.exit_code(),
             alerting_keys,
+            alerting_objects,
             clients,
         }
     }

@@ -102,6 +102,7 @@ pub struct ReportContext {
     pub vault_label: String,
     pub audit: AuditCheck,
     pub rotations_in_period: Option<usize>,
+    pub objects: crate::report::ReportObjects,
 }
 
 pub fn report_input(
@@ -147,7 +148,43 @@ pub fn report_input(
         schedule: schedule(rows),
         audit: context.audit,
         rotations_in_period: context.rotations_in_period,
+        objects: context.objects,
     }
+}
+
+/// The report's "Certificates and keys" section from the Vault tab's rows and counts.
+pub fn report_objects(view: &crate::service::objects::ObjectsView) -> crate::report::ReportObjects {
+    let mut lines = Vec::new();
+    for (kind, plural) in [
+        (&view.certificates, "certificates"),
+        (&view.keys, "vault keys"),
+    ] {
+        match kind.refused.first() {
+            Some(refusal) => lines.push(format!(
+                "{}: not listed. {}",
+                plural[..1].to_uppercase() + &plural[1..],
+                refusal.error.message
+            )),
+            None => lines.push(kind.counts.summary(plural)),
+        }
+    }
+    let rows = view
+        .all_rows()
+        .map(|row| crate::report::ReportObject {
+            kind: row.kind.label().to_string(),
+            name: row.name.clone(),
+            status: row.facts.status_text.clone(),
+            colour: row.facts.status.colour(),
+            expiry: row
+                .facts
+                .expiry
+                .clone()
+                .unwrap_or_else(|| "none".to_string()),
+            issuer: row.issuer.clone(),
+            detail: row.detail.clone(),
+        })
+        .collect();
+    crate::report::ReportObjects { lines, rows }
 }
 
 /// "1 entry", "1,204 entries".
@@ -242,7 +279,13 @@ fn about_label(about: StatusAbout) -> &'static str {
 /// Vault inventory CSV: the same facts as the table, one line per vendor or key.
 /// Each section is one client's rows with that client's "used by" lists (secret names are
 /// unique only within a vault).
-pub fn inventory_csv(sections: &[(Vec<VaultRow>, UsedByLists)]) -> Vec<u8> {
+/// The CSV's Kind of an API key row (certificates and keys say theirs).
+pub const API_KEY_KIND: &str = "API key";
+
+pub fn inventory_csv(
+    sections: &[(Vec<VaultRow>, UsedByLists)],
+    objects: &[crate::service::objects::ObjectRow],
+) -> Vec<u8> {
     let mut csv = CsvWriter::new(&[
         "Client",
         "Vendor",
@@ -265,6 +308,8 @@ pub fn inventory_csv(sections: &[(Vec<VaultRow>, UsedByLists)]) -> Vec<u8> {
         "Used by",
         "Secret name",
         "Flagged for review",
+        // Last, so scripts reading the columns by position keep working.
+        "Kind",
     ]);
     for (row, used_by) in sections
         .iter()
@@ -296,6 +341,45 @@ pub fn inventory_csv(sections: &[(Vec<VaultRow>, UsedByLists)]) -> Vec<u8> {
             used_by_cell(row, used_by),
             row.secret_name.clone().unwrap_or_default(),
             row.review.clone().unwrap_or_default(),
+            API_KEY_KIND.to_string(),
+        ]);
+    }
+    // The vault's certificates and keys: no vendor, interval or preview; the note names the
+    // issuer and lifetime actions (certificates) or the type (keys).
+    for row in objects {
+        let facts = &row.facts;
+        let note = match row.kind {
+            crate::domain::vault_objects::ObjectKind::Certificate => {
+                format!("Issuer: {}; lifetime actions: {}", row.issuer, row.detail)
+            }
+            crate::domain::vault_objects::ObjectKind::Key => format!("Type: {}", row.detail),
+        };
+        csv.row([
+            row.client_name.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            facts.status_label.clone(),
+            facts.status_text.clone(),
+            about_label(crate::domain::status::StatusAbout::Expiry).to_string(),
+            facts.urgency.to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            facts.expiry.clone().unwrap_or_default(),
+            facts
+                .days_to_expiry
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            "no".to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            note,
+            String::new(),
+            row.name.clone(),
+            String::new(),
+            row.kind.label().to_string(),
         ]);
     }
     csv.finish()
@@ -378,6 +462,7 @@ impl Console {
             vault_label: self.report_label(),
             audit,
             rotations_in_period,
+            objects: report_objects(&self.objects_view(now)),
         };
         Ok(report_input(
             &rows, &counts, &used_by, context, operator, now,
@@ -446,7 +531,8 @@ impl Console {
         now: DateTime<Utc>,
     ) -> AppResult<Vec<u8>> {
         let section = self.inventory_rows(operator, now).await?;
-        let bytes = inventory_csv(&[section]);
+        let objects = self.objects_view(now);
+        let bytes = inventory_csv(&[section], &objects.all_rows().cloned().collect::<Vec<_>>());
         self.record_export(operator).await;
         Ok(bytes)
     }

@@ -309,8 +309,7 @@ impl Console {
                 .cmp(&b.facts.urgency)
                 .then_with(|| a.vendor_name.cmp(&b.vendor_name))
         });
-        let mut counts = ClientCounts::of(&keys, now);
-        counts.unmanaged = self.unmanaged_secrets().len();
+        let counts = self.client_counts(now);
         Ok(RotationView {
             rows,
             counts,

@@ -13,6 +13,7 @@ use ts_rs::TS;
 use super::{AuditResult, Console, Operator, format_date, vendor_name};
 use crate::audit::AuditAction;
 use crate::domain::keys::{KeyRecord, OutsideChange};
+use crate::domain::vault_objects::ObjectListing;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::{DocumentInfo, UnmanagedSecret, VaultListing};
 
@@ -20,6 +21,8 @@ use crate::store::{DocumentInfo, UnmanagedSecret, VaultListing};
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub listing: VaultListing,
+    /// The vault's certificates and keys from the same refresh (each kind may be refused).
+    pub objects: ObjectListing,
     /// When the listing was taken (`None` before the first one).
     pub listed_at: Option<DateTime<Utc>>,
     /// The last refresh failed with this; the listing is the last good one.
@@ -147,7 +150,10 @@ impl Console {
     /// snapshot. Returns the keys, and the outside changes seen for the first time. On failure the
     /// last good snapshot stays, marked stale, and the error is returned.
     pub async fn refresh(&self) -> AppResult<(Vec<KeyRecord>, Vec<NoticedChange>)> {
-        let listing = match self.store.list_all().await {
+        // Certificates and keys are listed beside the secrets; a kind refused there is named
+        // in the listing and never fails the refresh.
+        let (listing, objects) = futures::join!(self.store.list_all(), self.store.list_objects());
+        let listing = match listing {
             Ok(listing) => listing,
             Err(error) => {
                 let mut snapshot = self.snapshot();
@@ -206,6 +212,7 @@ impl Console {
             .collect();
         let keys = listing.keys.clone();
         snapshot.listing = listing;
+        snapshot.objects = objects;
         snapshot.listed_at = Some(Utc::now());
         snapshot.stale = None;
         snapshot.failed_at = None;
@@ -286,6 +293,22 @@ impl Console {
     }
 
     /// The secrets of the vault that are not console keys.
+    /// This client's counts at `now` from its snapshot: API keys, unmanaged secrets,
+    /// certificates and keys. The sidebar, the Vault and Rotation tabs and the CLI read these.
+    pub fn client_counts(&self, now: DateTime<Utc>) -> crate::domain::status::ClientCounts {
+        let snapshot = self.snapshot();
+        let mut counts = crate::domain::status::ClientCounts::of(&snapshot.listing.keys, now);
+        counts.unmanaged = snapshot.listing.unmanaged.len();
+        counts.certificates = snapshot.objects.certificate_counts(now);
+        counts.crypto_keys = snapshot.objects.key_counts(now);
+        counts
+    }
+
+    /// The certificates and keys of the last good refresh.
+    pub fn cached_objects(&self) -> ObjectListing {
+        self.snapshot().objects.clone()
+    }
+
     pub fn unmanaged_secrets(&self) -> Vec<UnmanagedSecret> {
         self.snapshot().listing.unmanaged.clone()
     }

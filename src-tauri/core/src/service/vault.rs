@@ -330,8 +330,7 @@ impl Console {
         // Views read the snapshot; only a refresh lists the vault.
         let keys = self.cached_keys();
         let rows = build_rows(self, operator, &keys, now);
-        let mut counts = ClientCounts::of(&keys, now);
-        counts.unmanaged = self.unmanaged_secrets().len();
+        let counts = self.client_counts(now);
         Ok(VaultView { rows, counts })
     }
 

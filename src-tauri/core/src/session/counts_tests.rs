@@ -184,10 +184,62 @@ async fn every_view_counts_the_same_keys_the_same_way() {
             .iter()
             .position(|h| h == "Secret name")
             .expect("name");
+        let kind_column = csv[0].iter().position(|h| h == "Kind").expect("Kind");
         let csv_keys: Vec<_> = csv[1..]
             .iter()
-            .filter(|r| !r[name_column].is_empty())
+            .filter(|r| !r[name_column].is_empty() && r[kind_column] == "API key")
             .collect();
+        // The vault's certificates and keys: the same statuses in the CSV, the Vault tab's
+        // sections, the sidebar's per-kind counts and the CLI.
+        let objects = core.objects_view(&filter, now).await.expect("objects");
+        for (kind, rows, counts) in [
+            (
+                "Certificate",
+                &objects.certificates.rows,
+                &sidebar.certificates,
+            ),
+            (
+                "Cryptographic key",
+                &objects.keys.rows,
+                &sidebar.crypto_keys,
+            ),
+        ] {
+            assert_eq!(rows.len(), counts.total, "{}: {kind} rows", client.name);
+            let in_csv: Vec<_> = csv[1..].iter().filter(|r| r[kind_column] == kind).collect();
+            assert_eq!(
+                in_csv.len(),
+                counts.total,
+                "{}: {kind} in the CSV",
+                client.name
+            );
+            let expired = rows
+                .iter()
+                .filter(|r| r.facts.status == KeyStatus::Expired)
+                .count();
+            let due = rows
+                .iter()
+                .filter(|r| r.facts.status == KeyStatus::DueSoon)
+                .count();
+            let renewing = rows
+                .iter()
+                .filter(|r| r.facts.auto_renews.is_some())
+                .count();
+            assert_eq!(
+                (expired, due, renewing),
+                (counts.expired, counts.due_soon, counts.auto_renewing),
+                "{}: {kind} statuses",
+                client.name
+            );
+            assert_eq!(
+                tally(in_csv.iter().map(|r| r[column].as_str())),
+                tally(rows.iter().map(|r| r.facts.status_label.as_str())),
+                "{}: {kind} statuses in the CSV",
+                client.name
+            );
+        }
+        // The demo holds some of each kind, in every state a technician must tell apart.
+        assert!(sidebar.certificates.expired > 0 && sidebar.certificates.due_soon > 0);
+        assert!(sidebar.certificates.auto_renewing > 0);
         assert_eq!(
             tally(csv_keys.iter().map(|r| r[column].as_str())),
             expected_tally(&sidebar),
@@ -206,6 +258,12 @@ async fn every_view_counts_the_same_keys_the_same_way() {
             client.name
         );
         assert_eq!(monitor.clients[0].keys.len(), sidebar.keys);
+        assert_eq!(
+            monitor.clients[0].objects.len(),
+            sidebar.certificates.total + sidebar.crypto_keys.total,
+            "{}: the CLI lists every certificate and key",
+            client.name
+        );
         // The CSV carries the JSON's status fields, with the same values, key by key.
         let col = |name: &str| {
             csv[0]

@@ -118,7 +118,9 @@ impl AppCore {
             };
             checked.push(match self.vault_view(&filter, now).await {
                 Ok(view) => {
+                    let objects = self.objects_view(&filter, now).await.unwrap_or_default();
                     MonitorClient::checked(id, name, vault, view.rows, view.counts, fail_on)
+                        .with_objects(&objects, fail_on)
                 }
                 Err(error) => MonitorClient::failed(id, name, vault, error),
             });

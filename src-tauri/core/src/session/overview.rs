@@ -163,13 +163,17 @@ pub fn overview_row(client: &ClientStatus, deadline: Option<Deadline>) -> Client
     let connected = client.state == ClientState::Connected;
     let refresh = client.snapshot.as_ref().filter(|_| connected);
     let health = refresh.map(|s| s.health);
+    // The vault's certificates and keys count as the API keys do: an expired certificate has
+    // stopped something as surely as an expired key.
+    let objects_expired = counts.certificates.expired + counts.crypto_keys.expired;
+    let objects_due = counts.certificates.due_soon + counts.crypto_keys.due_soon;
     let attention = match client.state {
         ClientState::Failed => Attention::Unreachable,
         ClientState::NotConnected | ClientState::Connecting => Attention::NotConnected,
-        ClientState::Connected if counts.expired > 0 => Attention::Expired,
+        ClientState::Connected if counts.expired + objects_expired > 0 => Attention::Expired,
         ClientState::Connected if counts.overdue > 0 => Attention::Overdue,
         ClientState::Connected if health == Some(RefreshHealth::Failed) => Attention::Unreachable,
-        ClientState::Connected if counts.due_soon > 0 => Attention::Due,
+        ClientState::Connected if counts.due_soon + objects_due > 0 => Attention::Due,
         ClientState::Connected if health == Some(RefreshHealth::Outdated) => Attention::Outdated,
         ClientState::Connected => Attention::InOrder,
     };
@@ -188,6 +192,20 @@ pub fn overview_row(client: &ClientStatus, deadline: Option<Deadline>) -> Client
     }
     if counts.due_soon > 0 {
         reasons.push(format!("{} due within 14 days", counts.due_soon));
+    }
+    if objects_expired > 0 {
+        reasons.push(format!(
+            "{objects_expired} certificate{} or vault key{} expired",
+            if objects_expired == 1 { "" } else { "s" },
+            if objects_expired == 1 { "" } else { "s" }
+        ));
+    }
+    if objects_due > 0 {
+        reasons.push(format!(
+            "{objects_due} certificate{} or vault key{} expiring within 14 days",
+            if objects_due == 1 { "" } else { "s" },
+            if objects_due == 1 { "" } else { "s" }
+        ));
     }
     match (health, refresh.and_then(|s| s.stale.as_ref())) {
         (Some(RefreshHealth::Failed), Some(error)) => {

@@ -301,7 +301,12 @@ impl AppCore {
         let vendor = filter.vendor()?;
         let consoles = self.consoles(filter.client.as_deref()).await?;
         let mut sections = Vec::with_capacity(consoles.len());
+        let mut objects = crate::service::objects::ObjectsView::default();
         for (console, operator) in &consoles {
+            // A vendor filter is about API keys: certificates and keys have no vendor.
+            if vendor.is_none() {
+                objects.add(console.objects_view(now));
+            }
             let (mut rows, lists) = console.inventory_rows(operator, now).await?;
             if consoles.len() > 1 {
                 rows.retain(|row| row.facts.status != KeyStatus::NoKey);
@@ -311,11 +316,27 @@ impl AppCore {
             }
             sections.push((rows, lists));
         }
-        let bytes = inventory_csv(&sections);
+        let objects: Vec<_> = objects.all_rows().cloned().collect();
+        let bytes = inventory_csv(&sections, &objects);
         for (console, operator) in &consoles {
             console.record_export(operator).await;
         }
         Ok(bytes)
+    }
+
+    /// The Vault tab's certificates and keys across every connected client (or one), from the
+    /// snapshots; a client that refused a kind is named in that kind's section.
+    pub async fn objects_view(
+        &self,
+        filter: &PortfolioFilter,
+        now: DateTime<Utc>,
+    ) -> AppResult<crate::service::objects::ObjectsView> {
+        let consoles = self.consoles(filter.client.as_deref()).await?;
+        let mut view = crate::service::objects::ObjectsView::default();
+        for (console, _) in &consoles {
+            view.add(console.objects_view(now));
+        }
+        Ok(view)
     }
 
     /// The Unmanaged view across every connected client (or one), from the snapshots.

@@ -11,7 +11,7 @@ use ts_rs::TS;
 
 use super::{AppCore, lock};
 use crate::config;
-use crate::domain::reminders::{Reminder, ReminderLedger, Threshold, due_reminders};
+use crate::domain::reminders::{Reminder, ReminderLedger, Threshold, due_reminders_with_objects};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::service::{Notice, vendor_name};
 use crate::store::StoreKind;
@@ -79,7 +79,14 @@ impl AppCore {
                     Some(vault) => config::load_reminders(&self.paths.data_dir, vault),
                     None => ReminderLedger::default(),
                 });
-            for reminder in due_reminders(&keys, |r| vendor_name(&r.vendor_id), now, ledger) {
+            let objects = console.cached_objects().dates();
+            for reminder in due_reminders_with_objects(
+                &keys,
+                |r| vendor_name(&r.vendor_id),
+                &objects,
+                now,
+                ledger,
+            ) {
                 let id = format!("{ledger_key}/{}", reminder.id());
                 let view = ReminderView {
                     id: id.clone(),

@@ -116,9 +116,7 @@ pub struct AppStatus {
 }
 
 fn counts(console: &Console) -> ClientCounts {
-    let mut counts = ClientCounts::of(&console.cached_keys(), Utc::now());
-    counts.unmanaged = console.unmanaged_secrets().len();
-    counts
+    console.client_counts(Utc::now())
 }
 
 impl AppCore {

@@ -48,6 +48,8 @@ struct DemoState {
     documents: HashMap<String, DemoDocument>,
     /// Secrets other tools put in the vault (shown in the Unmanaged view; adoptable).
     unmanaged: BTreeMap<String, (UnmanagedSecret, SecretValue)>,
+    /// The vault's own certificates and keys (read-only in the console).
+    objects: crate::domain::vault_objects::ObjectListing,
 }
 
 struct DemoDocument {
@@ -103,6 +105,7 @@ impl DemoStore {
                 state.secrets.insert(vendor.id.clone(), secret);
             }
             seed_common(&mut state, now);
+            state.objects = super::demo_objects::seed(now, variant);
         }
         store
     }
@@ -148,8 +151,15 @@ impl DemoStore {
                     .insert(vendor.id.clone(), seed_secret(vendor, &plan, *index, now));
             }
             seed_common(&mut state, now);
+            state.objects =
+                super::demo_objects::seed_for_health(now, health.expired > 0, health.due > 0);
         }
         store
+    }
+
+    /// Replace the vault's certificates and keys (tests).
+    pub fn set_objects(&self, objects: crate::domain::vault_objects::ObjectListing) {
+        self.lock().objects = objects;
     }
 
     /// From now on every listing fails as a vault that does not answer would.
@@ -408,6 +418,10 @@ fn deleted_view(name: &str, secret: &DemoSecret, deleted_on: DateTime<Utc>) -> D
 impl SecretStore for DemoStore {
     fn kind(&self) -> StoreKind {
         StoreKind::Demo
+    }
+
+    async fn list_objects(&self) -> crate::domain::vault_objects::ObjectListing {
+        self.lock().objects.clone()
     }
 
     async fn list_all(&self) -> AppResult<VaultListing> {

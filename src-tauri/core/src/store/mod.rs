@@ -6,6 +6,7 @@
 
 pub mod azure;
 pub mod demo;
+mod demo_objects;
 pub mod tags;
 
 use async_trait::async_trait;
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::keys::KeyRecord;
 use crate::domain::secret::SecretValue;
+use crate::domain::vault_objects::ObjectListing;
 use crate::error::AppResult;
 
 /// Secrets the console keeps for itself in the vault. Their names start with `akv-console-`, which
@@ -142,6 +144,14 @@ pub trait SecretStore: Send + Sync {
     /// One listing of the whole vault, sorted into keys, documents and other secrets. Reads no
     /// value: ceil(secrets / 25) list calls.
     async fn list_all(&self) -> AppResult<VaultListing>;
+
+    /// The vault's certificates and cryptographic keys (never private material), each kind
+    /// listed on its own: ceil(n / 25) list calls per kind, plus one policy read per object near
+    /// or past expiry. A kind the caller may not read comes back refused, with its named error,
+    /// and never fails the client. A store without such objects has none.
+    async fn list_objects(&self) -> ObjectListing {
+        ObjectListing::default()
+    }
 
     /// Every vendor key with its metadata (a whole listing; the console reads its snapshot
     /// instead).

@@ -94,6 +94,7 @@ fn columns_that_never_cut_fit_their_widest_value_at_1000_keys() {
         &EXCEPTION_COLUMNS,
         &SCHEDULE_COLUMNS,
         &OVERRIDE_COLUMNS,
+        &OBJECT_COLUMNS,
     ] {
         for column in columns {
             let room = column.width - 2.0 * CELL_PADDING;
@@ -300,6 +301,7 @@ fn column_widths_fill_the_content_width_exactly() {
         ("exception", &EXCEPTION_COLUMNS[..]),
         ("schedule", &SCHEDULE_COLUMNS[..]),
         ("override", &OVERRIDE_COLUMNS[..]),
+        ("object", &OBJECT_COLUMNS[..]),
     ] {
         let sum: f32 = columns.iter().map(|c| c.width).sum();
         assert!(

@@ -196,6 +196,21 @@ const OVERRIDE_COLUMNS: [Column; 5] = [
     column("Owner", 140.0, Align::Left, Cut::Ellipsis),
 ];
 
+const OBJECT_COLUMNS: [Column; 6] = [
+    column("Type", 92.0, Align::Left, Cut::Never),
+    column("Name", 170.0, Align::Left, Cut::Ellipsis),
+    // Fits "Auto-renews 2026-12-10" and "Expired 999 d ago" after the status dot.
+    column("Status", 128.0, Align::Left, Cut::Never),
+    column("Expires", 56.0, Align::Left, Cut::Never),
+    column("Issuer", 110.0, Align::Left, Cut::Ellipsis),
+    column(
+        "Lifetime actions or type",
+        164.0,
+        Align::Left,
+        Cut::Ellipsis,
+    ),
+];
+
 /// Render the key status report as PDF bytes (landscape US Letter).
 pub fn render_pdf(input: &ReportInput) -> Result<Vec<u8>, PdfError> {
     render_pdf_sections(std::slice::from_ref(input))

@@ -21,6 +21,7 @@ fn columns(table: Table) -> &'static [Column] {
         Table::Exceptions => &EXCEPTION_COLUMNS,
         Table::Schedule => &SCHEDULE_COLUMNS,
         Table::Overrides => &OVERRIDE_COLUMNS,
+        Table::Objects => &OBJECT_COLUMNS,
         Table::Keys | Table::Missing => &KEY_COLUMNS,
     }
 }
@@ -263,6 +264,24 @@ fn draw_row(canvas: &mut Canvas, input: &ReportInput, table: Table, index: usize
                     (5, &row.next_due, body),
                 ],
             );
+        }
+        Table::Objects => {
+            let Some(row) = input.objects.rows.get(index) else {
+                return;
+            };
+            draw_cells(
+                canvas,
+                &OBJECT_COLUMNS,
+                bottom,
+                &[
+                    (0, &row.kind, body),
+                    (1, &row.name, bold),
+                    (3, &row.expiry, body),
+                    (4, &row.issuer, body),
+                    (5, &row.detail, muted),
+                ],
+            );
+            status_cell(canvas, &OBJECT_COLUMNS, 2, bottom, row.colour, &row.status);
         }
         Table::Overrides => {
             let Some(row) = overrides(input).get(index).and_then(|&i| input.rows.get(i)) else {

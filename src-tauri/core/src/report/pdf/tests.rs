@@ -165,6 +165,7 @@ pub(super) fn input_of(all: Vec<ReportRow>) -> ReportInput {
         missing,
         audit: intact_audit(),
         rotations_in_period: Some(41),
+        objects: Default::default(),
     }
 }
 

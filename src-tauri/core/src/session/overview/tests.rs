@@ -300,3 +300,43 @@ async fn every_sentinelone_key_across_clients_and_only_those_go_to_the_csv() {
         .expect_err("report is whole");
     assert_eq!(error.code, ErrorCode::InvalidInput);
 }
+
+#[tokio::test]
+async fn an_expired_certificate_puts_a_client_with_keys_in_order_among_the_expired() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let core = demo_core(dir.path(), Some("40"));
+    let status = core.start_demo().await.expect("demo");
+    let overview = core.client_overview(Utc::now()).await;
+    let fine = overview
+        .rows
+        .iter()
+        .find(|r| r.attention == Attention::InOrder)
+        .expect("a client in order");
+    let mut client = status
+        .clients
+        .iter()
+        .find(|c| c.id == fine.client_id)
+        .cloned()
+        .expect("client");
+    let mut counts = client.counts.clone().expect("counts");
+    counts.certificates.expired = 1;
+    client.counts = Some(counts.clone());
+    let row = overview_row(&client, None);
+    assert_eq!(row.attention, Attention::Expired);
+    assert!(
+        row.reason.contains("1 certificate or vault key expired"),
+        "{}",
+        row.reason
+    );
+    counts.certificates.expired = 0;
+    counts.crypto_keys.due_soon = 2;
+    client.counts = Some(counts);
+    let row = overview_row(&client, None);
+    assert_eq!(row.attention, Attention::Due);
+    assert!(
+        row.reason
+            .contains("2 certificates or vault keys expiring within 14 days"),
+        "{}",
+        row.reason
+    );
+}

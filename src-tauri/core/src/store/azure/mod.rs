@@ -34,6 +34,7 @@ use crate::error::{AppError, AppResult, ErrorCode};
 
 mod errors;
 pub(crate) mod guard;
+mod objects;
 use errors::for_caller;
 pub use errors::map_error;
 use guard::{BoundCredential, GuardedTransport, collect_pages};
@@ -90,6 +91,9 @@ impl AzureOptions {
 
 pub struct AzureStore {
     client: SecretClient,
+    /// Certificates and keys: listed read-only, on the same guarded pipeline as `client`.
+    certificates: azure_security_keyvault_certificates::CertificateClient,
+    keys: azure_security_keyvault_keys::KeyClient,
     vault_name: String,
     vault_url: String,
     /// The signed-in technician (UPN), named in Key Vault's refusals; `None` for the app secret.
@@ -258,7 +262,7 @@ impl AzureStore {
         ));
         let client = SecretClient::new(
             &vault_url,
-            credential,
+            credential.clone(),
             Some(SecretClientOptions {
                 client_options: client_options(
                     settings,
@@ -275,8 +279,44 @@ impl AzureStore {
             }),
         )
         .map_err(|e| map_error(e, "open the vault"))?;
+        let certificates = azure_security_keyvault_certificates::CertificateClient::new(
+            &vault_url,
+            credential.clone(),
+            Some(
+                azure_security_keyvault_certificates::CertificateClientOptions {
+                    client_options: client_options(
+                        settings,
+                        options,
+                        &vault_url,
+                        MAX_VAULT_BODY,
+                        "Key Vault",
+                    )?,
+                    verify_challenge_resource: Some(settings.cloud != Cloud::Custom),
+                    ..Default::default()
+                },
+            ),
+        )
+        .map_err(|e| map_error(e, "open the vault"))?;
+        let keys = azure_security_keyvault_keys::KeyClient::new(
+            &vault_url,
+            credential,
+            Some(azure_security_keyvault_keys::KeyClientOptions {
+                client_options: client_options(
+                    settings,
+                    options,
+                    &vault_url,
+                    MAX_VAULT_BODY,
+                    "Key Vault",
+                )?,
+                verify_challenge_resource: Some(settings.cloud != Cloud::Custom),
+                ..Default::default()
+            }),
+        )
+        .map_err(|e| map_error(e, "open the vault"))?;
         Ok(AzureStore {
             client,
+            certificates,
+            keys,
             vault_name: settings.vault_name.clone(),
             vault_url,
             caller,
@@ -412,6 +452,10 @@ impl SecretStore for AzureStore {
         }
     }
 
+    async fn list_objects(&self) -> crate::domain::vault_objects::ObjectListing {
+        self.list_vault_objects().await
+    }
+
     async fn list_all(&self) -> AppResult<VaultListing> {
         let pager = self
             .client
@@ -426,6 +470,11 @@ impl SecretStore for AzureStore {
             .await
             .map_err(|e| self.map(e, "list keys"))?
         {
+            // A certificate's backing secret holds its private key: it belongs to the
+            // certificate (listed with the certificates), never to the API keys or Unmanaged.
+            if properties.managed == Some(true) {
+                continue;
+            }
             let Some(parts) = parts_from_properties(&properties) else {
                 continue;
             };

@@ -1,0 +1,84 @@
+//! End-to-end, demo mode: the vault's own certificates and keys in the Vault tab, read-only,
+//! with the statuses Rust gives them.
+
+use std::time::Duration;
+
+use akv_tests::e2e::{App, Launch, Profile, Result};
+
+/// The Vault tab shows the vault's own certificates and keys read-only: a certificate Key Vault
+/// renews is "Auto-renews <date>", not due; the expiring and the expired ones say so; nothing
+/// offers to copy or export private material.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vault_tab_shows_certificates_key_vault_renews_as_auto_renewing() -> Result<()> {
+    let _serial = akv_tests::e2e::exclusive().await;
+    let profile = Profile::new("demo-certs")?;
+    let app = App::launch("demo-certs", &profile, Launch::demo()).await?;
+    app.find("[data-testid=overview-row]").await?;
+    app.open_client("Contoso Dental").await?;
+    app.find("[data-testid=vault-row]").await?;
+    let chip = app.text("[data-testid=open-certificates]").await?;
+    assert!(chip.starts_with("4 certificates"), "{chip}");
+    assert!(chip.contains("2 need attention"), "{chip}");
+    app.click("[data-testid=open-certificates]").await?;
+    app.find("[data-testid=objects-table]").await?;
+    let rows = app
+        .eval(
+            "return [...document.querySelectorAll('[data-testid=object-row]')].map(r => [r.dataset.name, r.dataset.status, r.querySelector('[data-status]').textContent.trim()]);",
+        )
+        .await?;
+    let rows: Vec<(String, String, String)> = serde_json::from_value(rows)?;
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r.0 == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} listed: {rows:?}"))
+    };
+    let renewing = row("portal-tls");
+    assert_eq!(renewing.1, "healthy", "{renewing:?}");
+    let renews = (chrono::Utc::now() + chrono::Duration::days(3)).format("%Y-%m-%d");
+    assert_eq!(renewing.2, format!("Auto-renews {renews}"));
+    assert_eq!(row("rmm-agent-signing").1, "due-soon");
+    assert!(row("rmm-agent-signing").2.starts_with("Expires in "));
+    assert_eq!(row("vpn-gateway").1, "expired");
+    // Worst first, as everywhere.
+    assert_eq!(rows[0].1, "expired", "{rows:?}");
+    // Read-only: nothing here asks for a private key.
+    let buttons = app
+        .eval("return [...document.querySelectorAll('[data-testid=vault-objects] button')].map(b => b.textContent.trim().toLowerCase());")
+        .await?;
+    let buttons: Vec<String> = serde_json::from_value(buttons)?;
+    assert!(
+        buttons
+            .iter()
+            .all(|b| !["copy", "export", "download", "rotate", "reveal"]
+                .iter()
+                .any(|w| b.contains(w))),
+        "{buttons:?}"
+    );
+    // The sidebar says it too: Contoso's expired and expiring certificates and its key due.
+    let badge = app
+        .text(
+            "[data-testid=client-item][data-client='Contoso Dental'] [data-testid=client-objects]",
+        )
+        .await?;
+    assert!(badge.starts_with("3 "), "{badge}");
+    app.screenshot("vault-certificates.png").await?;
+    app.click("[data-testid=objects-keys]").await?;
+    app.eventually("the keys to be listed", Duration::from_secs(10), || async {
+        Ok(app
+            .count("[data-testid=object-row][data-name=sql-tde-protector]")
+            .await?
+            == 1)
+    })
+    .await?;
+    let key = app
+        .text("[data-testid=object-row][data-name=sql-tde-protector]")
+        .await?;
+    assert!(
+        key.contains("Expires in 12 d") && key.contains("RSA 2048 bits"),
+        "{key}"
+    );
+    app.screenshot("vault-keys.png").await?;
+    app.quit().await;
+    Ok(())
+}
