@@ -56,7 +56,7 @@ async fn handle_entra(
     let decision = {
         let mut state = shared.lock();
         state.count(route.kind());
-        state.take_faults(route.kind(), None, &request.method)
+        state.take_faults_at(route.kind(), None, entra_tenant(&route), &request.method)
     };
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
@@ -382,4 +382,16 @@ fn entra_fault(action: FaultKind, authority_host: &str) -> Outcome {
         Some(secs) => respond::with_header(response, "retry-after", &secs.to_string()),
         None => response,
     })
+}
+
+/// The tenant an Entra request is addressed to, for faults aimed at one client tenant.
+fn entra_tenant(route: &Route) -> Option<&str> {
+    match route {
+        Route::Token { tenant }
+        | Route::OpenIdConfiguration { tenant }
+        | Route::Authorize { tenant }
+        | Route::DeviceCode { tenant }
+        | Route::Jwks { tenant } => Some(tenant),
+        _ => None,
+    }
 }

@@ -309,6 +309,17 @@ impl State {
         secret_name: Option<&str>,
         method: &Method,
     ) -> FaultDecision {
+        self.take_faults_at(kind, secret_name, None, method)
+    }
+
+    /// [`State::take_faults`] for a request at a tenant's endpoint (Entra routes).
+    pub fn take_faults_at(
+        &mut self,
+        kind: RouteKind,
+        secret_name: Option<&str>,
+        tenant: Option<&str>,
+        method: &Method,
+    ) -> FaultDecision {
         let mut decision = FaultDecision::default();
         for active in &mut self.faults {
             let fault = &active.fault;
@@ -326,6 +337,11 @@ impl State {
             }
             if let Some(wanted) = &fault.method
                 && !method.as_str().eq_ignore_ascii_case(wanted)
+            {
+                continue;
+            }
+            if let Some(wanted) = &fault.tenant
+                && !tenant.is_some_and(|t| t.eq_ignore_ascii_case(wanted))
             {
                 continue;
             }

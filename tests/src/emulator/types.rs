@@ -303,6 +303,9 @@ pub struct Fault {
     pub secret_name: Option<String>,
     /// Only this HTTP method (case-insensitive), e.g. "PUT".
     pub method: Option<String>,
+    /// Only Entra requests at this tenant's endpoints (`/{tenant}/oauth2/...`), so one client
+    /// tenant of an MSP can fail alone. Requests without a tenant never match when this is set.
+    pub tenant: Option<String>,
     /// Fire on at most this many matching requests, then disappear (None = no limit).
     pub times: Option<u64>,
     /// Chance that a matching request is hit (1.0 = every one).
@@ -316,6 +319,7 @@ impl Fault {
             route: None,
             secret_name: None,
             method: None,
+            tenant: None,
             times: None,
             probability: 1.0,
         }
@@ -377,6 +381,12 @@ impl Fault {
 
     pub fn for_method(mut self, method: &str) -> Fault {
         self.method = Some(method.to_string());
+        self
+    }
+
+    /// Only requests at `tenant`'s Entra endpoints (case-insensitive).
+    pub fn for_tenant(mut self, tenant: &str) -> Fault {
+        self.tenant = Some(tenant.to_string());
         self
     }
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod clients;
 pub mod flaky;
 pub mod keys;
+pub mod msp;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
