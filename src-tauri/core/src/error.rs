@@ -77,6 +77,13 @@ pub enum ErrorCode {
     TenantConsentRequired,
     /// The signed-in technician is not a user (B2B guest) of the client tenant.
     NotInTenant,
+    // Azure Resource Manager
+    /// ARM refused an action (403 AuthorizationFailed): the technician lacks an Azure role.
+    AzureRoleMissing,
+    /// ARM found no such subscription, resource group or resource (404).
+    ResourceNotFound,
+    /// ARM refused the request itself (400: a setting Azure does not allow).
+    AzureRequestRefused,
     ConfigUnreadable,
     /// A client saved in config.json fails validation (edited by hand or by something else):
     /// it is listed but never connected.

@@ -3,6 +3,7 @@
 //! in-memory demo), the use cases per tab (`service`) and the app's connection state
 //! (`session`). The desktop app's commands and the integration tests both drive it.
 
+pub mod arm;
 pub mod audit;
 pub mod config;
 pub mod connectors;

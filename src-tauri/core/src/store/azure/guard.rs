@@ -47,14 +47,27 @@ pub struct BoundCredential {
     inner: Arc<dyn TokenCredential>,
     scope: String,
     vault_host: String,
+    /// What the one scope is, for the refusal ("this vault's own Key Vault resource").
+    resource: &'static str,
 }
 
 impl BoundCredential {
     pub fn new(inner: Arc<dyn TokenCredential>, scope: &str, vault_url: &str) -> BoundCredential {
+        BoundCredential::for_resource(inner, scope, vault_url, "this vault's own Key Vault resource")
+    }
+
+    /// A credential minting only `scope`, for the service at `url` (`resource` names it).
+    pub fn for_resource(
+        inner: Arc<dyn TokenCredential>,
+        scope: &str,
+        url: &str,
+        resource: &'static str,
+    ) -> BoundCredential {
         BoundCredential {
+            resource,
             inner,
             scope: normal_scope(scope),
-            vault_host: Url::parse(vault_url)
+            vault_host: Url::parse(url)
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_string))
                 .unwrap_or_default(),
@@ -77,9 +90,10 @@ impl TokenCredential for BoundCredential {
         Err(refused(AppError::new(
             ErrorCode::UntrustedServer,
             format!(
-                "The server at {} asked for a token for {}; the console only gives it a token for this vault's own Key Vault resource, so nothing was sent.",
+                "The server at {} asked for a token for {}; the console only gives it a token for {}, so nothing was sent.",
                 self.vault_host,
-                scopes.join(" ")
+                scopes.join(" "),
+                self.resource
             ),
             "Check this client's vault URL and cloud. If they are right, the server at that address is not the Azure Key Vault it claims to be: tell your Azure administrator.",
         )))
@@ -90,7 +104,7 @@ impl TokenCredential for BoundCredential {
 /// an answer.
 #[derive(Debug)]
 pub struct GuardedTransport {
-    http: reqwest::Client,
+    http: Arc<dyn HttpClient>,
     origin: url::Origin,
     cap: usize,
     /// Who answers there, for the errors ("Key Vault", "Entra ID").
@@ -100,6 +114,16 @@ pub struct GuardedTransport {
 impl GuardedTransport {
     pub fn new(
         http: reqwest::Client,
+        base_url: &str,
+        cap: usize,
+        service: &'static str,
+    ) -> GuardedTransport {
+        GuardedTransport::over(Arc::new(http), base_url, cap, service)
+    }
+
+    /// The same guard over any HTTP client (the ARM client's tests put a scripted one under it).
+    pub fn over(
+        http: Arc<dyn HttpClient>,
         base_url: &str,
         cap: usize,
         service: &'static str,
@@ -165,10 +189,15 @@ pub fn too_large(service: &str, cap: usize) -> AppError {
 
 /// A listing that would not end.
 pub fn too_many_pages() -> AppError {
+    too_many_pages_of("Key Vault", MAX_PAGES)
+}
+
+/// `service` kept sending pages past `cap`.
+pub fn too_many_pages_of(service: &str, cap: usize) -> AppError {
     AppError::new(
         ErrorCode::UnexpectedResponse,
         format!(
-            "Key Vault kept sending more pages of the listing (over {MAX_PAGES}), so the console stopped."
+            "{service} kept sending more pages of the listing (over {cap}), so the console stopped."
         ),
         "Check the client's vault URL: a server that is not Azure Key Vault may be answering. Try again later if it was a passing fault.",
     )

@@ -33,7 +33,7 @@ use crate::domain::secret::SecretValue;
 use crate::error::{AppError, AppResult, ErrorCode};
 
 mod errors;
-mod guard;
+pub(crate) mod guard;
 use errors::for_caller;
 pub use errors::map_error;
 use guard::{BoundCredential, GuardedTransport, collect_pages};
@@ -73,7 +73,7 @@ impl Default for AzureOptions {
 }
 
 impl AzureOptions {
-    fn retry(&self) -> RetryOptions {
+    pub(crate) fn retry(&self) -> RetryOptions {
         let to_time = |d: Duration| {
             azure_core::time::Duration::milliseconds(
                 i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
