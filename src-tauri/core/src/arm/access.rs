@@ -233,7 +233,12 @@ mod tests {
 
     #[test]
     fn only_plain_resource_ids_become_paths() {
-        assert!(checked_scope("/subscriptions/s1/resourceGroups/rg-1/providers/Microsoft.KeyVault/vaults/kv").is_ok());
+        assert!(
+            checked_scope(
+                "/subscriptions/s1/resourceGroups/rg-1/providers/Microsoft.KeyVault/vaults/kv"
+            )
+            .is_ok()
+        );
         for bad in [
             "https://evil.example/x",
             "/subscriptions/s1/../../tenants",

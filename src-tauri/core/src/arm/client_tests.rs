@@ -64,12 +64,12 @@ impl HttpClient for Script {
             .lock()
             .expect("lock")
             .push((request.url().to_string(), auth));
-        let (status, extra, body) = self
-            .replies
-            .lock()
-            .expect("lock")
-            .pop_front()
-            .unwrap_or((500, Vec::new(), Vec::new()));
+        let (status, extra, body) =
+            self.replies
+                .lock()
+                .expect("lock")
+                .pop_front()
+                .unwrap_or((500, Vec::new(), Vec::new()));
         let mut headers = Headers::new();
         for (name, value) in extra {
             headers.insert(name, value);
@@ -204,7 +204,10 @@ async fn a_next_link_to_another_host_is_refused_unsent() {
         .await
         .expect_err("refused");
     assert_eq!(error.code, ErrorCode::UntrustedServer);
-    assert!(error.message.contains("collector.evil.example"), "{error:?}");
+    assert!(
+        error.message.contains("collector.evil.example"),
+        "{error:?}"
+    );
     assert_eq!(script.urls().len(), 1, "nothing was sent to the other host");
 }
 
@@ -293,7 +296,10 @@ async fn throttling_is_waited_out_and_persistent_outage_named() {
     let script = Arc::new(
         Script::default()
             .reply_with(429, vec![("retry-after", "0".into())], Vec::new())
-            .reply(200, r#"{"value":[{"tenantId":"t1","displayName":"Contoso"}]}"#),
+            .reply(
+                200,
+                r#"{"value":[{"tenantId":"t1","displayName":"Contoso"}]}"#,
+            ),
     );
     let arm = client(script.clone(), Arc::new(Tokens::default()), &quick());
     let tenants = arm.list_tenants().await.expect("retried");

@@ -104,10 +104,7 @@ pub(super) fn status_error(status: u16, body: &[u8], doing: &Doing) -> AppError 
         ),
         _ => AppError::new(
             ErrorCode::AzureRequestRefused,
-            format!(
-                "Azure refused to {} ({status} {code}).{said}",
-                doing.what
-            ),
+            format!("Azure refused to {} ({status} {code}).{said}", doing.what),
             "Check the values you entered against what Azure says above, then try again.",
         ),
     }

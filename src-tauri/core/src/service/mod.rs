@@ -14,6 +14,7 @@ pub mod installations;
 pub mod monitor;
 pub mod permissions;
 pub mod procedure;
+pub mod provision;
 pub mod report;
 pub mod revocation;
 pub mod rotation;

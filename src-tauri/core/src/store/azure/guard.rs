@@ -53,7 +53,12 @@ pub struct BoundCredential {
 
 impl BoundCredential {
     pub fn new(inner: Arc<dyn TokenCredential>, scope: &str, vault_url: &str) -> BoundCredential {
-        BoundCredential::for_resource(inner, scope, vault_url, "this vault's own Key Vault resource")
+        BoundCredential::for_resource(
+            inner,
+            scope,
+            vault_url,
+            "this vault's own Key Vault resource",
+        )
     }
 
     /// A credential minting only `scope`, for the service at `url` (`resource` names it).

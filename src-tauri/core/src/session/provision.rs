@@ -1,0 +1,523 @@
+//! Provisioning a client's vault from the session (issue 20 §3): the home sign-in reaches the
+//! client tenant's Azure Resource Manager, steps 1–6 run in `service::provision`, step 7 adds
+//! the vault as a client and connects it.
+//!
+//! Who may: creating client vaults is an Admin task (the manual's Admin "manages the vault and
+//! the console"; L2/L1/NOC only use keys), so the console role of the home sign-in must be Admin.
+//! Azure RBAC still decides what the technician may create: ARM refuses the rest, named.
+//!
+//! Where the audit goes: every step the run attempted (done, found already there, or failed) is
+//! one `provision` entry in the new vault's own audit log (`audit/<vault>.jsonl`), written at the
+//! end of the run, before step 7 connects: the first connect then anchors those entries in the
+//! vault itself, so the vault's history starts with how it was made. The vault's log is the one
+//! a technician reviews for that client; the console's other clients never saw this vault. A run
+//! that failed before the vault existed writes to the same file, which is where that vault's
+//! history begins if it is created later. When the client is already connected (a rerun), the
+//! entries go through its connection, which anchors them at once.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use super::{AppCore, ClientRequest, Slot, SlotState, lock};
+use crate::arm::{ArmClient, ArmOptions, NameAvailability};
+use crate::audit::{Actor, AuditAction, AuditLog, LogContext, NewEntry, Outcome};
+use crate::config::{self, ClientConfig};
+use crate::domain::connection::{AuthMode, ConnectionSettings};
+use crate::domain::policy::Role;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::service::provision::{
+    ProgressSink, ProvisionOptions, ProvisionProgress, ProvisionRequest, Provisioner, StepId,
+    StepState, check_vault_uri,
+};
+use crate::signin::{SignInMethod, UserCredential};
+
+/// What the name field shows as the technician types.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct VaultNameCheck {
+    pub name: String,
+    pub available: bool,
+    /// The vault is already in the chosen resource group: the run checks and finishes it.
+    pub resumes: bool,
+    pub message: String,
+}
+
+impl AppCore {
+    /// The live home sign-in provisioning uses, with the settings (cloud, authority, app, CA) of
+    /// a client reached through it. Admin only.
+    async fn provisioning_home(&self) -> AppResult<(ConnectionSettings, Arc<UserCredential>)> {
+        if self.is_demo() {
+            return Err(AppError::new(
+                ErrorCode::DemoOnly,
+                "The demo cannot create vaults in Azure.",
+                "Connect to your MSP tenant to provision a client's vault.",
+            ));
+        }
+        let (settings, home) = self.live_home().await.ok_or_else(|| {
+            AppError::new(
+                ErrorCode::NotConnected,
+                "Provisioning needs your sign-in to your MSP's tenant.",
+                "Connect a client reached through your MSP tenant (Sign in with Microsoft) first; the new vault's tenant is reached with that same sign-in.",
+            )
+        })?;
+        if home.user().role() != Some(Role::Admin) {
+            return Err(AppError::new(
+                ErrorCode::AdminOnly,
+                "Only a console Admin may create client vaults.",
+                "Ask an Admin of the console, or an Entra admin to give you the Console.Admin app role.",
+            ));
+        }
+        Ok((settings, home))
+    }
+
+    /// The ARM client for `tenant` on the home sign-in, after checking the sign-in reaches it
+    /// (Azure's own tenant list for the technician: a typed-in tenant of someone else is refused
+    /// before any token is asked for it).
+    async fn arm_for(
+        &self,
+        settings: &ConnectionSettings,
+        home: &Arc<UserCredential>,
+        tenant: &str,
+    ) -> AppResult<ArmClient> {
+        let options = ArmOptions {
+            azure: self.azure_options.clone(),
+            ..ArmOptions::default()
+        };
+        let home_tenant = home.user().tenant_id;
+        let at_home = ArmClient::new(
+            home.for_tenant(&home_tenant),
+            &home_tenant,
+            settings,
+            &options,
+        )?;
+        let reachable = at_home
+            .list_tenants()
+            .await?
+            .iter()
+            .any(|t| t.tenant_id.eq_ignore_ascii_case(tenant));
+        if !reachable {
+            return Err(AppError::field(
+                "tenantId",
+                format!("Your sign-in does not reach tenant {tenant}."),
+                "Pick a tenant from the list: those are the ones where you are a guest (or reach through GDAP).",
+            ));
+        }
+        ArmClient::new(home.for_tenant(tenant), tenant, settings, &options)
+    }
+
+    /// Whether `name` is free for a vault, as the technician types it (the wizard debounces).
+    pub async fn provision_check_name(
+        &self,
+        tenant_id: &str,
+        subscription_id: &str,
+        resource_group: &str,
+        name: &str,
+    ) -> AppResult<VaultNameCheck> {
+        let probe = ProvisionRequest {
+            tenant_id: tenant_id.into(),
+            subscription_id: subscription_id.into(),
+            location: "westeurope".into(),
+            resource_group: if resource_group.trim().is_empty() {
+                "unset".into()
+            } else {
+                resource_group.into()
+            },
+            create_resource_group: true,
+            vault_name: name.into(),
+            officer_group_id: tenant_id.into(),
+            user_group_id: tenant_id.into(),
+            workspace_id: None,
+            client_name: String::new(),
+            switch_to_rbac: false,
+        }
+        .validated()?;
+        let (settings, home) = self.provisioning_home().await?;
+        let arm = self.arm_for(&settings, &home, &probe.tenant_id).await?;
+        if !resource_group.trim().is_empty()
+            && arm
+                .get_vault(
+                    &probe.subscription_id,
+                    &probe.resource_group,
+                    &probe.vault_name,
+                )
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+        {
+            return Ok(VaultNameCheck {
+                name: probe.vault_name,
+                available: true,
+                resumes: true,
+                message: "This vault is already in the resource group: provisioning checks its settings and finishes it.".into(),
+            });
+        }
+        let NameAvailability {
+            name_available,
+            reason,
+            message,
+        } = arm
+            .check_vault_name(&probe.subscription_id, &probe.vault_name)
+            .await?;
+        let message = if name_available {
+            format!("{} is free.", probe.vault_name)
+        } else {
+            crate::service::provision::name_taken(
+                &probe.vault_name,
+                &NameAvailability {
+                    name_available,
+                    reason,
+                    message,
+                },
+            )
+            .message
+        };
+        Ok(VaultNameCheck {
+            name: probe.vault_name,
+            available: name_available,
+            resumes: false,
+            message,
+        })
+    }
+
+    /// Run the provisioning flow for `request`; `sink` gets the step list after every change.
+    /// Input, role and tenant errors come back as `Err` before anything is sent to Azure; a
+    /// step's failure is in the returned progress (its step failed, with the named error).
+    pub async fn provision_vault(
+        &self,
+        request: &ProvisionRequest,
+        options: &ProvisionOptions,
+        sink: ProgressSink,
+    ) -> AppResult<ProvisionProgress> {
+        let request = request.validated()?;
+        let (settings, home) = self.provisioning_home().await?;
+        let arm = self.arm_for(&settings, &home, &request.tenant_id).await?;
+        let mut progress = ProvisionProgress::new(&request);
+        sink(&progress);
+        let outcome = Provisioner {
+            arm: &arm,
+            options,
+            progress: &mut progress,
+            sink: &sink,
+        }
+        .run(&request)
+        .await;
+        let client_settings = outcome.and_then(|outcome| {
+            let vault_url = check_vault_uri(
+                outcome.vault.properties.vault_uri.as_deref(),
+                &request.vault_name,
+                &settings,
+            )?;
+            Ok(ConnectionSettings {
+                tenant_id: request.tenant_id.clone(),
+                client_id: settings.client_id.clone(),
+                vault_name: request.vault_name.clone(),
+                cloud: settings.cloud,
+                authority_host: settings.authority_host.clone(),
+                vault_url,
+                ca_pem: settings.ca_pem.clone(),
+                auth: AuthMode::SignIn,
+                home_tenant_id: Some(home.user().tenant_id),
+            })
+        });
+        let client_settings = match client_settings {
+            Ok(client_settings) => client_settings,
+            Err(error) => {
+                if progress.error().is_none() {
+                    progress.fail(StepId::Connect, &error);
+                }
+                progress.finished = true;
+                self.audit_provisioning(&request, &home, &progress).await;
+                sink(&progress);
+                return Ok(progress);
+            }
+        };
+        // Audited before connecting, so the first connect anchors the entries in the vault.
+        self.audit_provisioning(&request, &home, &progress).await;
+        self.add_and_connect(&request, client_settings, options, &mut progress, &sink)
+            .await;
+        if let Some(step) = progress.step(StepId::Connect).cloned() {
+            self.audit_steps(&request, &home, std::slice::from_ref(&step))
+                .await;
+        }
+        progress.finished = true;
+        sink(&progress);
+        Ok(progress)
+    }
+
+    /// Step 7: the vault as a client, connected. A new role assignment can take minutes to
+    /// apply, so a 403 is retried for [`ProvisionOptions::role_wait`] with the step showing
+    /// "waiting"; after that the client stays in the list with a named error and connects later.
+    async fn add_and_connect(
+        &self,
+        request: &ProvisionRequest,
+        settings: ConnectionSettings,
+        options: &ProvisionOptions,
+        progress: &mut ProvisionProgress,
+        sink: &ProgressSink,
+    ) {
+        let set = |progress: &mut ProvisionProgress, state, detail: String| {
+            progress.set(StepId::Connect, state, detail);
+            sink(progress);
+        };
+        set(progress, StepState::Running, String::new());
+        let existing = self.with_slots(|slots| {
+            slots
+                .iter()
+                .find(|s| s.config.settings.vault_name == settings.vault_name)
+                .map(|s| (s.config.id.clone(), s.connection().is_some()))
+        });
+        if let Some((id, true)) = &existing {
+            progress.client_id = Some(id.clone());
+            set(
+                progress,
+                StepState::Skipped,
+                "Already a connected client.".to_string(),
+            );
+            return;
+        }
+        let started = std::time::Instant::now();
+        let mut client_id = existing.map(|(id, _)| id);
+        loop {
+            let result = match &client_id {
+                Some(id) => self.connect_client(id).await,
+                None => {
+                    self.save_client(ClientRequest {
+                        id: None,
+                        name: request.client_name.clone(),
+                        settings: settings.clone(),
+                        client_secret: None,
+                        method: Some(SignInMethod::Browser),
+                        remember: true,
+                    })
+                    .await
+                }
+            };
+            if client_id.is_none() {
+                client_id = self.client_id_of(&settings.vault_name);
+            }
+            progress.client_id = client_id.clone();
+            let error = match result {
+                Ok(_) => {
+                    set(
+                        progress,
+                        StepState::Done,
+                        format!("{} is in the client list, connected.", request.client_name),
+                    );
+                    return;
+                }
+                Err(error) => error,
+            };
+            let propagating = error.code == ErrorCode::ForbiddenByRbac;
+            if !propagating || started.elapsed() >= options.role_wait {
+                let error = if propagating {
+                    AppError::new(
+                        ErrorCode::RoleNotYetEffective,
+                        format!(
+                            "The vault {} is ready and in the client list, but Azure has not applied your Key Vault role on it yet.",
+                            request.vault_name
+                        ),
+                        format!(
+                            "Role assignments can take up to ten minutes. Press Connect on {} later. If it still fails, check that you are a member of the group given Key Vault Secrets Officer ({}).",
+                            request.client_name, request.officer_group_id
+                        ),
+                    )
+                } else {
+                    error
+                };
+                if client_id.is_none() {
+                    client_id = self.keep_client(request, &settings, &error);
+                    progress.client_id = client_id.clone();
+                }
+                progress.fail(StepId::Connect, &error);
+                sink(progress);
+                return;
+            }
+            set(
+                progress,
+                StepState::Waiting,
+                "Waiting for Azure to apply the new Key Vault role (usually a minute or two)…"
+                    .to_string(),
+            );
+            tokio::time::sleep(options.role_poll).await;
+        }
+    }
+
+    fn client_id_of(&self, vault_name: &str) -> Option<String> {
+        self.with_slots(|slots| {
+            slots
+                .iter()
+                .find(|s| s.config.settings.vault_name == vault_name)
+                .map(|s| s.config.id.clone())
+        })
+    }
+
+    /// Keeps the provisioned vault in the client list (and the config file) although it could
+    /// not connect yet, with its error on the row; Connect on the row retries.
+    fn keep_client(
+        &self,
+        request: &ProvisionRequest,
+        settings: &ConnectionSettings,
+        error: &AppError,
+    ) -> Option<String> {
+        let config = ClientConfig {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            name: request.client_name.clone(),
+            settings: settings.clone(),
+        };
+        let saved = {
+            let mut file = lock(&self.config);
+            if file
+                .clients
+                .iter()
+                .any(|c| c.settings.vault_name == settings.vault_name)
+            {
+                return self.client_id_of(&settings.vault_name);
+            }
+            file.clients.push(config.clone());
+            let saved = config::save(&self.paths.config_dir, &file);
+            if saved.is_err() {
+                file.clients.pop();
+            }
+            saved
+        };
+        if let Err(save_error) = saved {
+            (self.notifier)(crate::service::Notice::from_error(&save_error));
+        }
+        let id = config.id.clone();
+        self.with_slots(|slots| {
+            if !slots
+                .iter()
+                .any(|s| s.config.settings.vault_name == settings.vault_name)
+            {
+                slots.push(Slot {
+                    config,
+                    remembered: true,
+                    state: SlotState::Failed(error.clone()),
+                });
+            }
+        });
+        (self.on_status)();
+        self.client_id_of(&settings.vault_name).or(Some(id))
+    }
+
+    async fn audit_provisioning(
+        &self,
+        request: &ProvisionRequest,
+        home: &Arc<UserCredential>,
+        progress: &ProvisionProgress,
+    ) {
+        let steps: Vec<_> = progress
+            .steps
+            .iter()
+            .filter(|s| s.id != StepId::Connect)
+            .filter(|s| !matches!(s.state, StepState::Pending))
+            .cloned()
+            .collect();
+        self.audit_steps(request, home, &steps).await;
+    }
+
+    /// One `provision` entry per step, in the vault's own log (see the module comment).
+    async fn audit_steps(
+        &self,
+        request: &ProvisionRequest,
+        home: &Arc<UserCredential>,
+        steps: &[crate::service::provision::StepView],
+    ) {
+        let entries: Vec<NewEntry> = steps
+            .iter()
+            .map(|step| {
+                let (outcome, error_code) = match (&step.state, &step.error) {
+                    (StepState::Failed, Some(error)) => (Outcome::Failed, Some(code_id(error))),
+                    (StepState::Failed, None) => (Outcome::Failed, None),
+                    _ => (Outcome::Ok, None),
+                };
+                let state = match step.state {
+                    StepState::Skipped => " (already there)",
+                    _ => "",
+                };
+                NewEntry {
+                    action: AuditAction::Provision,
+                    vendor: None,
+                    key_name: None,
+                    outcome,
+                    error_code,
+                    note: format!("{}{state}: {}", step.title, step.detail),
+                }
+            })
+            .collect();
+        if entries.is_empty() {
+            return;
+        }
+        let user = home.user();
+        let actor = Actor {
+            user: self.profile_name().unwrap_or_else(|| user.name.clone()),
+            role: "Admin".to_string(),
+            identity: Some("entra".to_string()),
+            upn: Some(user.upn.clone()),
+            oid: Some(user.oid.clone()),
+        };
+        // A connected client's log is held by its connection: write through it.
+        if let Some(id) = self.client_id_of(&request.vault_name)
+            && let Ok((console, operator)) = self.client_console(&id).await
+        {
+            for entry in entries {
+                console
+                    .record(
+                        &operator,
+                        entry.action,
+                        None,
+                        None,
+                        match (entry.outcome, entry.error_code) {
+                            (Outcome::Failed, Some(code)) => {
+                                crate::service::AuditResult::Failed(code)
+                            }
+                            _ => crate::service::AuditResult::Ok,
+                        },
+                        entry.note,
+                    )
+                    .await;
+            }
+            return;
+        }
+        let path = config::audit_log_path(&self.paths.data_dir, &request.vault_name);
+        let context = LogContext {
+            client: Some(request.client_name.clone()),
+            vault: Some(request.vault_name.clone()),
+            installation: self.console_id().ok(),
+        };
+        let written = tokio::task::spawn_blocking(move || {
+            let (mut log, _) = AuditLog::open(&path).map_err(|e| e.to_string())?;
+            log.set_context(context);
+            log.append_batch(entries, &actor, Utc::now())
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .await;
+        let problem = match written {
+            Ok(Ok(())) => None,
+            Ok(Err(text)) => Some(text),
+            Err(stopped) => Some(stopped.to_string()),
+        };
+        if let Some(problem) = problem {
+            (self.notifier)(crate::service::Notice::from_error(&AppError::new(
+                ErrorCode::AuditWriteFailed,
+                format!(
+                    "The provisioning steps of {} could not be written to its audit log ({problem}).",
+                    request.vault_name
+                ),
+                "Check the disk space and permissions of the console's data folder.",
+            )));
+        }
+    }
+}
+
+/// The kebab-case id of an error code, as audit entries store it.
+fn code_id(error: &AppError) -> String {
+    serde_json::to_value(error.code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "unknown".to_string())
+}
