@@ -32,7 +32,7 @@ pub use confirm::ConfirmPrompt;
 pub use demo::{DEMO_CLIENTS, MAX_DEMO_CLIENTS, demo_clients_from};
 pub use overview::{Attention, ClientOverview, ClientOverviewRow, Deadline};
 pub use portfolio::{BulkRequest, PortfolioFilter};
-pub use provision::VaultNameCheck;
+pub use provision::{ChoiceKind, ProvisionChoice, VaultNameCheck};
 pub use reminders::ReminderView;
 pub use report_settings::{MAX_MSP_NAME_CHARS, ReportSettings};
 pub use secret_expiry::{SecretExpiry, SecretExpiryView, SecretWarningLevel, WARN_DAYS};

@@ -44,7 +44,127 @@ pub struct VaultNameCheck {
     pub message: String,
 }
 
+/// One entry of a wizard list (tenant, subscription, region, resource group, workspace): what
+/// Rust sends back when it is picked, and what the list shows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ProvisionChoice {
+    pub id: String,
+    pub label: String,
+}
+
+/// Which list the wizard asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum ChoiceKind {
+    Tenants,
+    Subscriptions,
+    Locations,
+    ResourceGroups,
+    Workspaces,
+}
+
 impl AppCore {
+    /// A wizard list. `tenant_id` is needed for all but tenants, `subscription_id` for regions,
+    /// resource groups and workspaces; both are checked as GUIDs and the tenant as reachable.
+    pub async fn provision_choices(
+        &self,
+        kind: ChoiceKind,
+        tenant_id: Option<&str>,
+        subscription_id: Option<&str>,
+    ) -> AppResult<Vec<ProvisionChoice>> {
+        use crate::domain::validation::guid_field;
+        let (settings, home) = self.provisioning_home().await?;
+        if kind == ChoiceKind::Tenants {
+            let home_tenant = home.user().tenant_id;
+            let arm = ArmClient::new(
+                home.for_tenant(&home_tenant),
+                &home_tenant,
+                &settings,
+                &ArmOptions {
+                    azure: self.azure_options.clone(),
+                    ..ArmOptions::default()
+                },
+            )?;
+            let mut tenants: Vec<ProvisionChoice> = arm
+                .list_tenants()
+                .await?
+                .into_iter()
+                .map(|t| {
+                    let name = t
+                        .display_name
+                        .clone()
+                        .or(t.default_domain.clone())
+                        .unwrap_or_else(|| t.tenant_id.clone());
+                    ProvisionChoice {
+                        label: format!("{name} ({})", t.tenant_id),
+                        id: t.tenant_id,
+                    }
+                })
+                .collect();
+            tenants.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+            return Ok(tenants);
+        }
+        let tenant = guid_field("tenantId", "Tenant", tenant_id.unwrap_or_default())?;
+        let arm = self.arm_for(&settings, &home, &tenant).await?;
+        if kind == ChoiceKind::Subscriptions {
+            return Ok(arm
+                .list_subscriptions()
+                .await?
+                .into_iter()
+                .filter(|s| {
+                    s.tenant_id
+                        .as_deref()
+                        .is_none_or(|t| t.eq_ignore_ascii_case(&tenant))
+                        && s.state.eq_ignore_ascii_case("Enabled")
+                })
+                .map(|s| ProvisionChoice {
+                    label: format!("{} ({})", s.display_name, s.subscription_id),
+                    id: s.subscription_id,
+                })
+                .collect());
+        }
+        let subscription = guid_field(
+            "subscriptionId",
+            "Subscription",
+            subscription_id.unwrap_or_default(),
+        )?;
+        let mut choices: Vec<ProvisionChoice> = match kind {
+            ChoiceKind::Locations => arm
+                .list_locations(&subscription)
+                .await?
+                .into_iter()
+                .map(|l| ProvisionChoice {
+                    label: format!("{} ({})", l.display_name, l.name),
+                    id: l.name,
+                })
+                .collect(),
+            ChoiceKind::ResourceGroups => arm
+                .list_resource_groups(&subscription)
+                .await?
+                .into_iter()
+                .map(|g| ProvisionChoice {
+                    label: format!("{} ({})", g.name, g.location),
+                    id: g.name,
+                })
+                .collect(),
+            ChoiceKind::Workspaces => arm
+                .list_workspaces(&subscription)
+                .await?
+                .into_iter()
+                .map(|w| ProvisionChoice {
+                    label: format!("{} ({})", w.name, w.location),
+                    id: w.id,
+                })
+                .collect(),
+            ChoiceKind::Tenants | ChoiceKind::Subscriptions => Vec::new(),
+        };
+        choices.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+        Ok(choices)
+    }
+
     /// The live home sign-in provisioning uses, with the settings (cloud, authority, app, CA) of
     /// a client reached through it. Admin only.
     async fn provisioning_home(&self) -> AppResult<(ConnectionSettings, Arc<UserCredential>)> {
@@ -193,6 +313,11 @@ impl AppCore {
     ) -> AppResult<ProvisionProgress> {
         let request = request.validated()?;
         let (settings, home) = self.provisioning_home().await?;
+        let _running = RunGuard::claim(&format!(
+            "{}|{}",
+            self.paths.data_dir.display(),
+            request.vault_name
+        ))?;
         let arm = self.arm_for(&settings, &home, &request.tenant_id).await?;
         let mut progress = ProvisionProgress::new(&request);
         sink(&progress);
@@ -511,6 +636,36 @@ impl AppCore {
                 "Check the disk space and permissions of the console's data folder.",
             )));
         }
+    }
+}
+
+/// Vaults being provisioned by this process: a second run for the same vault (a double click,
+/// two windows) would race the first one's steps.
+static RUNNING: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct RunGuard(String);
+
+impl RunGuard {
+    fn claim(key: &str) -> AppResult<RunGuard> {
+        let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+        if running.iter().any(|k| k == key) {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "This vault is already being provisioned.",
+                "Wait for the running provisioning to finish; its step list shows where it is.",
+            ));
+        }
+        running.push(key.to_string());
+        Ok(RunGuard(key.to_string()))
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        RUNNING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|k| k != &self.0);
     }
 }
 
