@@ -104,7 +104,7 @@ impl AppCore {
                     }
                 })
                 .collect();
-            tenants.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+            tenants.sort_by_key(|a| a.label.to_lowercase());
             return Ok(tenants);
         }
         let tenant = guid_field("tenantId", "Tenant", tenant_id.unwrap_or_default())?;
@@ -161,7 +161,7 @@ impl AppCore {
                 .collect(),
             ChoiceKind::Tenants | ChoiceKind::Subscriptions => Vec::new(),
         };
-        choices.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+        choices.sort_by_key(|a| a.label.to_lowercase());
         Ok(choices)
     }
 

@@ -388,6 +388,12 @@ impl Provisioner<'_> {
 /// A role step's error says which role it was assigning; a 403 keeps the ARM room's hint, which
 /// names Owner or User Access Administrator.
 fn about_role(mut error: AppError, role_name: &str) -> AppError {
+    // 400 PrincipalNotFound: no such object in the tenant (a mistyped id), or a group created
+    // moments ago that has not replicated to Azure RBAC yet.
+    if error.code == ErrorCode::AzureRequestRefused && error.message.contains("PrincipalNotFound") {
+        error.field = None;
+        error.hint = "Check the group's Object ID (Entra ID → Groups → the group's Overview) in the client's tenant. A group created a few minutes ago may not be known to Azure RBAC yet: run again shortly.".into();
+    }
     error.message = format!("Assigning {role_name}: {}", error.message);
     if error.code == ErrorCode::AzureRoleMissing
         && !error.hint.contains("User Access Administrator")
