@@ -17,7 +17,7 @@ use akv_core::store::azure::AzureOptions;
 
 #[path = "../tests/support/keys.rs"]
 mod keys;
-#[path = "../tests/support/msp.rs"]
+#[path = "../tests/support/msp_vaults.rs"]
 mod msp;
 
 const RUNS: usize = 3;

@@ -12,7 +12,7 @@ use akv_core::error::ErrorCode;
 use akv_core::session::{AppCore, AppStatus, ConnectRequest};
 use akv_core::signin::SignInMethod;
 use akv_tests::emulator::{Fault, GrantType, RouteKind};
-use support::msp::{ADA, Msp, client_settings, client_tenant, console_pc, msp_with_vaults};
+use support::msp_vaults::{ADA, Msp, client_settings, client_tenant, console_pc, msp_with_vaults};
 
 async fn connect_all(core: &Arc<AppCore>, msp: &Msp, count: usize) -> Vec<Option<ErrorCode>> {
     let connect = |index: usize| {

@@ -65,6 +65,7 @@ pub struct PublicSide {
     pub redirect_uris: Vec<String>,
     pub allow_public_client_flows: bool,
     pub graph_delegated_scopes: Vec<String>,
+    pub arm_user_impersonation: bool,
 }
 
 /// An application object and its service principal in one.
@@ -191,6 +192,7 @@ pub fn upsert_public(apps: &mut Vec<AppRecord>, client: &PublicClient) {
         redirect_uris: client.redirect_uris.clone(),
         allow_public_client_flows: client.allow_public_client_flows,
         graph_delegated_scopes: client.graph_delegated_scopes.clone(),
+        arm_user_impersonation: client.arm_user_impersonation,
     });
 }
 

@@ -36,6 +36,9 @@ pub fn request_base(headers: &HeaderMap, port: u16) -> String {
 
 pub async fn dispatch(shared: Arc<Shared>, request: IncomingRequest) -> Outcome {
     let base = request_base(&request.headers, shared.port);
+    if super::arm::is_arm_path(request.uri.path()) {
+        return super::arm::handle(&shared, &request, &base).await;
+    }
     let route = routes::parse(&request.method, request.uri.path());
     match route {
         Ok(route) if route.is_entra() => handle_entra(&shared, route, &request, &base).await,

@@ -77,7 +77,7 @@ pub fn parse_scope(raw: &str, tenant: &str) -> Result<ScopeRequest, EntraError> 
                     Some(GRAPH_RESOURCE.to_string())
                 } else if VAULT_RESOURCE.eq_ignore_ascii_case(resource) {
                     Some(VAULT_RESOURCE.to_string())
-                } else if is_vault_resource(resource) {
+                } else if is_vault_resource(resource) || super::arm::is_arm_resource(resource) {
                     Some(resource.to_ascii_lowercase())
                 } else {
                     None
@@ -107,7 +107,7 @@ pub fn parse_scope(raw: &str, tenant: &str) -> Result<ScopeRequest, EntraError> 
                         ),
                     ));
                 }
-                if is_vault_resource(&resource)
+                if (is_vault_resource(&resource) || super::arm::is_arm_resource(&resource))
                     && permission != ".default"
                     && !permission.eq_ignore_ascii_case("user_impersonation")
                 {
@@ -133,7 +133,7 @@ pub fn parse_scope(raw: &str, tenant: &str) -> Result<ScopeRequest, EntraError> 
 
 /// Delegated permissions (`scp`) a token for this request carries.
 fn delegated_permissions(scope: &ScopeRequest, app: &AppRecord) -> Vec<String> {
-    if is_vault_resource(&scope.resource) {
+    if is_vault_resource(&scope.resource) || super::arm::is_arm_resource(&scope.resource) {
         return vec!["user_impersonation".to_string()];
     }
     let mut permissions: Vec<String> = Vec::new();
@@ -579,6 +579,16 @@ fn mint_user_tokens(state: &mut State, grant: &UserGrant<'_>) -> Result<Value, E
         base,
         refresh_owner,
     } = *grant;
+    // ARM needs Azure Service Management's user_impersonation among the app's consented
+    // permissions; Entra answers AADSTS65001 otherwise.
+    if super::arm::is_arm_resource(&scope.resource)
+        && !app
+            .public
+            .as_ref()
+            .is_some_and(|p| p.arm_user_impersonation)
+    {
+        return Err(tenants::consent_required(&app.client_id, &app.display_name));
+    }
     let key = state.signing_key().map_err(server_error)?;
     let lifetime = state.token_lifetime_secs;
     let now = now_unix();

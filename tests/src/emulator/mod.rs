@@ -122,10 +122,52 @@
 //! [`RouteKind::GraphListApplications`] and [`RouteKind::GraphGetApplication`] (Graph's error
 //! shape; `Fault::error`'s `code` becomes `error.code`).
 //!
+//! # Azure Resource Manager
+//!
+//! Served on the same listener under `/tenants` and `/subscriptions/…` (a Custom cloud's ARM is
+//! its authority host; tokens are asked for `https://management.azure.com/.default`). Each
+//! operation takes only the api-version the REST reference documents for it (else 400
+//! `MissingApiVersionParameter` / `InvalidApiVersionParameter`) and only ARM tokens
+//! ([`ARM_AUDIENCES`]; a Key Vault or Graph token → 401 `InvalidAuthenticationToken`; a token of
+//! another tenant than the subscription's → 401 `InvalidAuthenticationTokenTenant`). Entra issues
+//! an ARM token only where the app's registration holds Azure Service Management's
+//! `user_impersonation` ([`PublicClient::without_arm_permission`] → AADSTS65001).
+//! - Tenants - List (2022-12-01): the home tenant and every tenant where the user is a guest
+//!   ([`Emulator::set_tenant_name`] for `displayName`/`defaultDomain`).
+//! - Subscriptions - List / List Locations (2022-12-01): the token's tenant's subscriptions where
+//!   the user holds any Azure role at, or under, subscription scope.
+//! - Resource Groups - Get / Create Or Update / List (2021-04-01).
+//! - Vaults - List By Subscription / Get / Create Or Update / Check Name Availability
+//!   (2023-07-01): listed where a role with `*/read` covers the vault (Reader, Contributor, Owner,
+//!   User Access Administrator, Key Vault Contributor/Reader — not the data roles); created by
+//!   Owner, Contributor or Key Vault Contributor; defaults as Azure sets them (soft delete on, 90
+//!   days, RBAC off, purge protection absent); PUT is idempotent (201 then 200); purge protection
+//!   cannot be turned off and retention cannot change (400); names are global, soft-deleted ones
+//!   ([`Emulator::add_soft_deleted_vault_name`]) included (`AlreadyExists`, 409).
+//! - Role Assignments - Create / List For Scope (2022-04-01): Owner or User Access Administrator
+//!   only (403 `AuthorizationFailed` in Azure's wording); the same role, principal and scope
+//!   again → 409 `RoleAssignmentExists`.
+//! - Diagnostic Settings - Create Or Update (2021-05-01-preview) to a known workspace;
+//!   Workspaces - List (2022-10-01).
+//!
+//! Listings page at [`Emulator::set_arm_page_size`] items with `nextLink`. Faults target ARM with
+//! the `RouteKind::Arm…` kinds (ARM's error shape, `Retry-After` on 429). Set-up:
+//! [`Emulator::add_subscription`], [`Emulator::add_resource_group`], [`Emulator::add_arm_vault`],
+//! [`Emulator::grant_azure_role`] (GUIDs in [`azure_roles`]), [`Emulator::add_group_member`],
+//! [`Emulator::add_workspace`]. A started vault emulator registered with
+//! [`Emulator::register_data_plane`] becomes the data plane of the vault ARM creates by that
+//! name (`vaultUri`, tenant, permission model, purge protection), and Key Vault data roles
+//! assigned through ARM reach it after [`Emulator::set_rbac_propagation_delay`] (403
+//! `ForbiddenByRbac` until then).
+//!
 //! Counters: [`Emulator::request_count`] per route (vault and Graph requests once
 //! authenticated), [`Emulator::grant_count`] per grant type (every token request, failed ones
 //! and every device-code poll included).
 
+mod arm;
+mod arm_ops;
+mod arm_resources;
+mod arm_state;
 mod control;
 mod directory;
 mod dispatch;
@@ -147,6 +189,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+pub use arm::{ARM_AUDIENCES, is_arm_resource};
+pub use arm_state::{VaultRecord, roles as azure_roles};
 pub use jwt::jwt_claims;
 pub use signin_types::*;
 pub use store::KvError;

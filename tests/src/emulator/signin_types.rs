@@ -119,6 +119,10 @@ pub struct PublicClient {
     /// Delegated Graph permissions consented for the app: the `scp` of a Graph token asked
     /// with `https://graph.microsoft.com/.default`.
     pub graph_delegated_scopes: Vec<String>,
+    /// Azure Service Management's delegated `user_impersonation` is among the app's API
+    /// permissions (consented with the app): tokens for Azure Resource Manager. Without it Entra
+    /// answers AADSTS65001 for an ARM scope.
+    pub arm_user_impersonation: bool,
 }
 
 impl PublicClient {
@@ -137,7 +141,14 @@ impl PublicClient {
             allow_public_client_flows: true,
             app_roles: CONSOLE_APP_ROLES.iter().map(|r| r.to_string()).collect(),
             graph_delegated_scopes: vec!["User.Read".to_string()],
+            arm_user_impersonation: true,
         }
+    }
+
+    /// The registration lacks Azure Service Management's `user_impersonation` (no ARM tokens).
+    pub fn without_arm_permission(mut self) -> PublicClient {
+        self.arm_user_impersonation = false;
+        self
     }
 
     pub fn with_display_name(mut self, name: &str) -> PublicClient {

@@ -115,6 +115,8 @@ pub struct State {
     pub graph_resource: Option<String>,
     /// Client tenants: guests, consents and Conditional Access (see `tenants.rs`).
     pub tenants: super::tenants::ClientTenants,
+    /// Azure Resource Manager: subscriptions, vaults, role assignments (see `arm_state.rs`).
+    pub arm: super::arm_state::ArmState,
 }
 
 impl State {
@@ -192,6 +194,7 @@ impl State {
             new_secret_delay: Duration::ZERO,
             graph_resource: None,
             tenants: super::tenants::ClientTenants::default(),
+            arm: super::arm_state::ArmState::default(),
         }
     }
 

@@ -209,10 +209,38 @@ pub enum RouteKind {
     GraphAddPassword,
     /// Graph `POST /v1.0/applications/{id}/removePassword`
     GraphRemovePassword,
+    /// ARM `GET /tenants`
+    ArmListTenants,
+    /// ARM `GET /subscriptions`
+    ArmListSubscriptions,
+    /// ARM `GET /subscriptions/{s}/locations`
+    ArmListLocations,
+    /// ARM `GET /subscriptions/{s}/resourcegroups/{rg}`
+    ArmGetResourceGroup,
+    /// ARM `PUT /subscriptions/{s}/resourcegroups/{rg}`
+    ArmPutResourceGroup,
+    /// ARM `GET /subscriptions/{s}/resourcegroups`
+    ArmListResourceGroups,
+    /// ARM `GET /subscriptions/{s}/providers/Microsoft.KeyVault/vaults`
+    ArmListVaults,
+    /// ARM `GET …/Microsoft.KeyVault/vaults/{name}`
+    ArmGetVault,
+    /// ARM `PUT …/Microsoft.KeyVault/vaults/{name}`
+    ArmPutVault,
+    /// ARM `POST /subscriptions/{s}/providers/Microsoft.KeyVault/checkNameAvailability`
+    ArmCheckVaultName,
+    /// ARM `PUT {scope}/providers/Microsoft.Authorization/roleAssignments/{guid}`
+    ArmPutRoleAssignment,
+    /// ARM `GET {scope}/providers/Microsoft.Authorization/roleAssignments`
+    ArmListRoleAssignments,
+    /// ARM `PUT {vault}/providers/Microsoft.Insights/diagnosticSettings/{name}`
+    ArmPutDiagnosticSetting,
+    /// ARM `GET /subscriptions/{s}/providers/Microsoft.OperationalInsights/workspaces`
+    ArmListWorkspaces,
 }
 
 impl RouteKind {
-    pub const ALL: [RouteKind; 22] = [
+    pub const ALL: [RouteKind; 36] = [
         RouteKind::Token,
         RouteKind::OpenIdConfiguration,
         RouteKind::SetSecret,
@@ -235,6 +263,20 @@ impl RouteKind {
         RouteKind::GraphGetApplication,
         RouteKind::GraphAddPassword,
         RouteKind::GraphRemovePassword,
+        RouteKind::ArmListTenants,
+        RouteKind::ArmListSubscriptions,
+        RouteKind::ArmListLocations,
+        RouteKind::ArmGetResourceGroup,
+        RouteKind::ArmPutResourceGroup,
+        RouteKind::ArmListResourceGroups,
+        RouteKind::ArmListVaults,
+        RouteKind::ArmGetVault,
+        RouteKind::ArmPutVault,
+        RouteKind::ArmCheckVaultName,
+        RouteKind::ArmPutRoleAssignment,
+        RouteKind::ArmListRoleAssignments,
+        RouteKind::ArmPutDiagnosticSetting,
+        RouteKind::ArmListWorkspaces,
     ];
 
     /// True for the Entra (identity) routes.
@@ -261,9 +303,30 @@ impl RouteKind {
         )
     }
 
+    /// True for the Azure Resource Manager routes.
+    pub fn is_arm(self) -> bool {
+        matches!(
+            self,
+            RouteKind::ArmListTenants
+                | RouteKind::ArmListSubscriptions
+                | RouteKind::ArmListLocations
+                | RouteKind::ArmGetResourceGroup
+                | RouteKind::ArmPutResourceGroup
+                | RouteKind::ArmListResourceGroups
+                | RouteKind::ArmListVaults
+                | RouteKind::ArmGetVault
+                | RouteKind::ArmPutVault
+                | RouteKind::ArmCheckVaultName
+                | RouteKind::ArmPutRoleAssignment
+                | RouteKind::ArmListRoleAssignments
+                | RouteKind::ArmPutDiagnosticSetting
+                | RouteKind::ArmListWorkspaces
+        )
+    }
+
     /// True for the Key Vault data-plane routes.
     pub fn is_vault(self) -> bool {
-        !self.is_entra() && !self.is_graph()
+        !self.is_entra() && !self.is_graph() && !self.is_arm()
     }
 }
 

@@ -1,17 +1,15 @@
-//! An MSP with client tenants (issue 20): one Entra emulator plays every tenant, each client
-//! tenant has its own vault (an emulator each) where the technician's guest object is Key Vault
-//! Secrets Officer. Shared by the tenant tests, their fault tests and the tenants bench.
-#![allow(dead_code)]
+//! An MSP's world in the emulator: the console's app multi-tenant in the home tenant and
+//! consented in client tenants where the technician (Ada) is a guest, one interactive sign-in
+//! at home, and Resource Manager tokens for each tenant from that sign-in.
 
 use std::sync::Arc;
 
-use akv_core::domain::connection::{AuthMode, Cloud, ConnectionSettings};
-use akv_core::session::{AppCore, AppPaths};
-use akv_core::store::azure::AzureOptions;
+use akv_core::arm::arm_scope;
+use akv_core::domain::connection::Cloud;
+use akv_core::signin::{self, SignInCancel, SignInMethod, SignInTarget, SignInUi, UserCredential};
 use akv_tests::emulator::{
-    CONSOLE_ADMIN, DEFAULT_TENANT, Emulator, EmulatorConfig, PublicClient, Role, TestUser,
+    CONSOLE_ADMIN, DEFAULT_TENANT, Emulator, EmulatorConfig, PublicClient, TestUser, VAULT_RESOURCE,
 };
-use akv_tests::tls::TestCa;
 
 pub const CONSOLE_CLIENT: &str = "33333333-3333-4333-8333-333333333333";
 pub const ADA: &str = "ada@msp.example";
@@ -20,19 +18,29 @@ pub fn client_tenant(index: usize) -> String {
     format!("{index:08x}-0000-4000-8000-{index:012x}")
 }
 
-pub struct Msp {
-    pub entra: Emulator,
-    pub vaults: Vec<Emulator>,
-    pub guests: Vec<String>,
-    pub ca: Arc<TestCa>,
+/// Follows the sign-in page like a browser whose user is already signed in.
+struct FollowingBrowser {
+    client: reqwest::Client,
 }
 
-/// `count` client tenants, each consented, Ada a guest there and Officer on its vault.
-pub async fn msp_with_vaults(count: usize) -> Msp {
-    let ca = Arc::new(TestCa::generate("MSP tenants CA").expect("ca"));
-    let entra = Emulator::start(EmulatorConfig {
-        ca: Some(ca.clone()),
-        public_clients: vec![PublicClient::new(DEFAULT_TENANT, CONSOLE_CLIENT)],
+impl SignInUi for FollowingBrowser {
+    fn open_browser(&self, url: &str) -> Result<(), String> {
+        let client = self.client.clone();
+        let url = url.to_string();
+        tokio::spawn(async move {
+            let _ = client.get(url).send().await;
+        });
+        Ok(())
+    }
+
+    fn show_device_code(&self, _prompt: &signin::DeviceCodePrompt) {}
+}
+
+/// The emulator with the console's app (`client` changes its registration) and `tenants`
+/// client tenants where Ada is a guest and the app is consented.
+pub async fn msp_emulator_with(client: PublicClient, tenants: usize) -> Emulator {
+    let emulator = Emulator::start(EmulatorConfig {
+        public_clients: vec![client],
         users: vec![
             TestUser::new(DEFAULT_TENANT, ADA, "Ada Admin")
                 .with_app_role(CONSOLE_CLIENT, CONSOLE_ADMIN),
@@ -40,91 +48,72 @@ pub async fn msp_with_vaults(count: usize) -> Msp {
         ..EmulatorConfig::default()
     })
     .await
-    .expect("entra starts");
-    entra
+    .expect("emulator starts");
+    emulator
         .make_multi_tenant(DEFAULT_TENANT, CONSOLE_CLIENT)
         .expect("multi-tenant app");
-    let mut msp = Msp {
-        entra,
-        vaults: Vec::new(),
-        guests: Vec::new(),
-        ca,
-    };
-    for _ in 0..count {
-        msp.add_client_tenant(None).await;
-    }
-    msp
-}
-
-impl Msp {
-    /// One more client tenant (the next index): consented, Ada a guest there, Officer on its own
-    /// vault. With `propagating`, the guest's access replicates for that long (AADSTS50020).
-    pub async fn add_client_tenant(&mut self, propagating: Option<std::time::Duration>) {
-        let tenant = client_tenant(self.vaults.len());
-        self.entra
+    for index in 0..tenants {
+        let tenant = client_tenant(index);
+        emulator
             .consent_in_tenant(&tenant, CONSOLE_CLIENT)
             .expect("consent");
-        let guest = match propagating {
-            Some(delay) => self.entra.add_guest_propagating(&tenant, ADA, delay),
-            None => self.entra.add_guest(&tenant, ADA),
-        }
-        .expect("guest");
-        let vault = Emulator::start(EmulatorConfig {
-            ca: Some(self.ca.clone()),
-            vault_tenant: tenant.clone(),
-            ..EmulatorConfig::default()
-        })
-        .await
-        .expect("vault starts");
-        vault.trust_process_entra();
-        vault.grant_vault_role_to_object(&guest, Role::SecretsOfficer);
-        self.vaults.push(vault);
-        self.guests.push(guest);
+        emulator.add_guest(&tenant, ADA).expect("guest");
     }
+    emulator
 }
 
-pub fn client_settings(msp: &Msp, index: usize) -> ConnectionSettings {
-    ConnectionSettings {
-        tenant_id: client_tenant(index),
-        client_id: CONSOLE_CLIENT.into(),
-        vault_name: format!("client-{index:02}-vault"),
-        cloud: Cloud::Custom,
-        authority_host: Some(msp.entra.authority_host()),
-        vault_url: Some(msp.vaults[index].vault_url()),
-        ca_pem: Some(msp.entra.ca_pem()),
-        auth: AuthMode::SignIn,
-        home_tenant_id: Some(DEFAULT_TENANT.into()),
-    }
+pub async fn msp_emulator(tenants: usize) -> Emulator {
+    msp_emulator_with(PublicClient::new(DEFAULT_TENANT, CONSOLE_CLIENT), tenants).await
 }
 
-/// A console whose "system browser" follows Entra's redirect, as a signed-in browser would.
-pub fn console_pc(entra: &Emulator, dir: &std::path::Path, options: AzureOptions) -> Arc<AppCore> {
-    let ca = reqwest::Certificate::from_pem(entra.ca_pem().as_bytes()).expect("ca");
-    let browser = reqwest::Client::builder()
+pub fn http(emulator: &Emulator) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(emulator.ca_pem().as_bytes()).expect("ca");
+    reqwest::Client::builder()
         .tls_certs_merge([ca])
+        .redirect(reqwest::redirect::Policy::none())
         .build()
-        .expect("browser");
-    let runtime = tokio::runtime::Handle::current();
-    Arc::new(
-        AppCore::new(
-            AppPaths {
-                config_dir: dir.join("config"),
-                data_dir: dir.join("data"),
-            },
-            false,
-            Arc::new(|_| {}),
-        )
-        .with_options(options, None)
-        .with_front_end(
-            Arc::new(move |url: &str| {
-                let browser = browser.clone();
-                let url = url.to_string();
-                runtime.spawn(async move {
-                    let _ = browser.get(url).send().await;
-                });
-                Ok(())
-            }),
-            Arc::new(|| {}),
-        ),
+        .expect("http")
+}
+
+pub fn target(emulator: &Emulator) -> SignInTarget {
+    SignInTarget {
+        authority_host: emulator.authority_host(),
+        tenant_id: DEFAULT_TENANT.to_string(),
+        client_id: CONSOLE_CLIENT.to_string(),
+        vault_scope: format!("{VAULT_RESOURCE}/.default"),
+        http: http(emulator),
+        login_hint: None,
+    }
+}
+
+/// One interactive (browser) sign-in at home.
+pub async fn sign_in_at_home(emulator: &Emulator) -> Arc<UserCredential> {
+    let ca = reqwest::Certificate::from_pem(emulator.ca_pem().as_bytes()).expect("ca");
+    // A browser follows the redirect back to the console's loopback listener.
+    let browser = FollowingBrowser {
+        client: reqwest::Client::builder()
+            .tls_certs_merge([ca])
+            .build()
+            .expect("browser"),
+    };
+    emulator.set_interactive_user(Some(ADA));
+    signin::sign_in(
+        &target(emulator),
+        SignInMethod::Browser,
+        &browser,
+        &SignInCancel::default(),
     )
+    .await
+    .expect("one interactive sign-in at home")
+}
+
+/// An ARM token for `tenant` from the home sign-in (the custom cloud asks ARM's public scope).
+pub async fn arm_token(home: &Arc<UserCredential>, tenant: &str) -> String {
+    let scope = arm_scope(Cloud::Custom);
+    let (token, _) = home
+        .for_tenant(tenant)
+        .access_token(&[scope.as_str()])
+        .await
+        .expect("an ARM token");
+    token.expose().to_string()
 }

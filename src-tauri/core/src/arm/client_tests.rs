@@ -18,10 +18,13 @@ use crate::arm::{
 };
 use crate::domain::connection::{AuthMode, Cloud};
 
+/// A scripted answer: status, headers, body.
+type Reply = (u16, Vec<(&'static str, String)>, Vec<u8>);
+
 /// Answers scripted replies in order and records each request's URL and bearer token.
 #[derive(Debug, Default)]
 struct Script {
-    replies: Mutex<VecDeque<(u16, Vec<(&'static str, String)>, Vec<u8>)>>,
+    replies: Mutex<VecDeque<Reply>>,
     seen: Mutex<Vec<(String, Option<String>)>>,
 }
 
