@@ -37,6 +37,12 @@ pub fn request_base(headers: &HeaderMap, port: u16) -> String {
 pub async fn dispatch(shared: Arc<Shared>, request: IncomingRequest) -> Outcome {
     let base = request_base(&request.headers, shared.port);
     if super::arm::is_arm_path(request.uri.path()) {
+        // Vaults - Update (PATCH) lives beside the ARM room (see provision_extra.rs).
+        if let Some(vault) =
+            super::provision_extra::vault_patch(&request.method, request.uri.path())
+        {
+            return super::provision_extra::handle(&shared, &request, vault).await;
+        }
         return super::arm::handle(&shared, &request, &base).await;
     }
     let route = routes::parse(&request.method, request.uri.path());

@@ -352,6 +352,11 @@ impl State {
             if !is_latency && decision.action.is_some() {
                 continue;
             }
+            if active.fault.after > 0 {
+                active.fault.after -= 1;
+                continue;
+            }
+            let fault = &active.fault;
             if fault.probability < 1.0 && rand::random::<f64>() >= fault.probability {
                 continue;
             }

@@ -341,8 +341,12 @@ impl AppCore {
         lock(&self.attempts).remove(&config.id);
         let outcome = match result {
             Ok((connection, remember)) => {
+                let (client_id, vault) = (config.id.clone(), config.settings.vault_name.clone());
                 self.install(config, connection, remember);
                 *lock(&self.general_error) = None;
+                // Provisioning steps of this vault wait for its first connection (see
+                // session/provision.rs): recorded now, in its anchored log.
+                self.flush_provision_audit(&client_id, &vault).await;
                 Ok(())
             }
             Err(error) => {

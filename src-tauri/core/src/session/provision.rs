@@ -7,13 +7,15 @@
 //! Azure RBAC still decides what the technician may create: ARM refuses the rest, named.
 //!
 //! Where the audit goes: every step the run attempted (done, found already there, or failed) is
-//! one `provision` entry in the new vault's own audit log (`audit/<vault>.jsonl`), written at the
-//! end of the run, before step 7 connects: the first connect then anchors those entries in the
-//! vault itself, so the vault's history starts with how it was made. The vault's log is the one
-//! a technician reviews for that client; the console's other clients never saw this vault. A run
-//! that failed before the vault existed writes to the same file, which is where that vault's
-//! history begins if it is created later. When the client is already connected (a rerun), the
-//! entries go through its connection, which anchors them at once.
+//! one `provision` entry in the new vault's own audit log, the one a technician reviews for that
+//! client. That log is hash-chained and anchored in the vault, which does not exist (or is not
+//! reachable) while the steps run, and entries written to the local file before the first
+//! connect would be rightly reported as unvouched by the vault. So the entries wait in a small
+//! pending file (`provisioning/<vault>.jsonl` in the data folder: step, outcome, error code, when
+//! and by whom — never a secret) and are recorded through the client's connection as soon as it
+//! connects (at the end of the run, or later when Azure's role has propagated), which anchors
+//! them. A run that failed before the vault existed leaves its entries pending for that vault
+//! name. When the client is already connected (a rerun), they are recorded at once.
 
 use std::sync::Arc;
 
@@ -21,7 +23,7 @@ use chrono::Utc;
 
 use super::{AppCore, ClientRequest, Slot, SlotState, lock};
 use crate::arm::{ArmClient, ArmOptions, NameAvailability};
-use crate::audit::{Actor, AuditAction, AuditLog, LogContext, NewEntry, Outcome};
+use crate::audit::AuditAction;
 use crate::config::{self, ClientConfig};
 use crate::domain::connection::{AuthMode, ConnectionSettings};
 use crate::domain::policy::Role;
@@ -551,92 +553,112 @@ impl AppCore {
         home: &Arc<UserCredential>,
         steps: &[crate::service::provision::StepView],
     ) {
-        let entries: Vec<NewEntry> = steps
+        let user = home.user();
+        let at = Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+        let pending: Vec<PendingEntry> = steps
             .iter()
-            .map(|step| {
-                let (outcome, error_code) = match (&step.state, &step.error) {
-                    (StepState::Failed, Some(error)) => (Outcome::Failed, Some(code_id(error))),
-                    (StepState::Failed, None) => (Outcome::Failed, None),
-                    _ => (Outcome::Ok, None),
-                };
-                let state = match step.state {
-                    StepState::Skipped => " (already there)",
-                    _ => "",
-                };
-                NewEntry {
-                    action: AuditAction::Provision,
-                    vendor: None,
-                    key_name: None,
-                    outcome,
-                    error_code,
-                    note: format!("{}{state}: {}", step.title, step.detail),
-                }
+            .map(|step| PendingEntry {
+                failed: step.state == StepState::Failed,
+                error_code: step.error.as_ref().map(code_id),
+                note: format!(
+                    "{}{}: {} ({at}, {})",
+                    step.title,
+                    if step.state == StepState::Skipped {
+                        " (already there)"
+                    } else {
+                        ""
+                    },
+                    step.detail,
+                    user.upn
+                ),
             })
             .collect();
-        if entries.is_empty() {
+        if pending.is_empty() {
             return;
         }
-        let user = home.user();
-        let actor = Actor {
-            user: self.profile_name().unwrap_or_else(|| user.name.clone()),
-            role: "Admin".to_string(),
-            identity: Some("entra".to_string()),
-            upn: Some(user.upn.clone()),
-            oid: Some(user.oid.clone()),
-        };
-        // A connected client's log is held by its connection: write through it.
-        if let Some(id) = self.client_id_of(&request.vault_name)
-            && let Ok((console, operator)) = self.client_console(&id).await
-        {
-            for entry in entries {
-                console
-                    .record(
-                        &operator,
-                        entry.action,
-                        None,
-                        None,
-                        match (entry.outcome, entry.error_code) {
-                            (Outcome::Failed, Some(code)) => {
-                                crate::service::AuditResult::Failed(code)
-                            }
-                            _ => crate::service::AuditResult::Ok,
-                        },
-                        entry.note,
-                    )
-                    .await;
-            }
-            return;
-        }
-        let path = config::audit_log_path(&self.paths.data_dir, &request.vault_name);
-        let context = LogContext {
-            client: Some(request.client_name.clone()),
-            vault: Some(request.vault_name.clone()),
-            installation: self.console_id().ok(),
-        };
-        let written = tokio::task::spawn_blocking(move || {
-            let (mut log, _) = AuditLog::open(&path).map_err(|e| e.to_string())?;
-            log.set_context(context);
-            log.append_batch(entries, &actor, Utc::now())
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
-        .await;
-        let problem = match written {
-            Ok(Ok(())) => None,
-            Ok(Err(text)) => Some(text),
-            Err(stopped) => Some(stopped.to_string()),
-        };
-        if let Some(problem) = problem {
+        let path = pending_path(&self.paths.data_dir, &request.vault_name);
+        let lines: String = pending
+            .iter()
+            .filter_map(|entry| serde_json::to_string(entry).ok())
+            .map(|line| line + "\n")
+            .collect();
+        let appended = std::fs::create_dir_all(path.parent().unwrap_or(&self.paths.data_dir))
+            .and_then(|()| {
+                use std::io::Write;
+                let mut file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)?;
+                file.write_all(lines.as_bytes())?;
+                file.sync_all()
+            });
+        if let Err(problem) = appended {
             (self.notifier)(crate::service::Notice::from_error(&AppError::new(
                 ErrorCode::AuditWriteFailed,
                 format!(
-                    "The provisioning steps of {} could not be written to its audit log ({problem}).",
+                    "The provisioning steps of {} could not be kept for its audit log ({problem}).",
                     request.vault_name
                 ),
                 "Check the disk space and permissions of the console's data folder.",
             )));
+            return;
+        }
+        if let Some(id) = self.client_id_of(&request.vault_name) {
+            self.flush_provision_audit(&id, &request.vault_name).await;
         }
     }
+
+    /// Records the pending provisioning entries of `vault` through client `client_id`'s
+    /// connection (which anchors them), then removes the pending file. Nothing happens while the
+    /// client is not connected.
+    pub(super) async fn flush_provision_audit(&self, client_id: &str, vault: &str) {
+        let path = pending_path(&self.paths.data_dir, vault);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return;
+        };
+        let Ok((console, operator)) = self.client_console(client_id).await else {
+            return;
+        };
+        // Taken before recording, so a second connect meanwhile cannot record them twice.
+        if std::fs::remove_file(&path).is_err() {
+            return;
+        }
+        for entry in text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<PendingEntry>(line).ok())
+        {
+            let outcome = match (entry.failed, entry.error_code) {
+                (true, Some(code)) => crate::service::AuditResult::Failed(code),
+                (true, None) => crate::service::AuditResult::Failed("unknown".into()),
+                (false, _) => crate::service::AuditResult::Ok,
+            };
+            console
+                .record(
+                    &operator,
+                    AuditAction::Provision,
+                    None,
+                    None,
+                    outcome,
+                    entry.note,
+                )
+                .await;
+        }
+    }
+}
+
+/// A provisioning step waiting for its vault's first connection.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct PendingEntry {
+    failed: bool,
+    error_code: Option<String>,
+    note: String,
+}
+
+fn pending_path(data_dir: &std::path::Path, vault: &str) -> std::path::PathBuf {
+    data_dir.join("provisioning").join(format!(
+        "{}.jsonl",
+        crate::files::file_stem_for_vault(vault)
+    ))
 }
 
 /// Vaults being provisioned by this process: a second run for the same vault (a double click,

@@ -349,7 +349,7 @@ impl Provisioner<'_> {
         group: &str,
     ) -> AppResult<Assigned> {
         let scope = request.vault_id();
-        let definition_suffix = format!("/roleDefinitions/{role}");
+        let definition_suffix = format!("/roledefinitions/{role}").to_ascii_lowercase();
         let present = self
             .arm
             .list_role_assignments(&scope)
