@@ -508,3 +508,98 @@ async fn only_tenants_of_the_sign_in_and_valid_input_reach_azure() {
         "only the tenant list"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_slower_than_the_wait_leaves_the_client_listed_and_it_connects_later() {
+    let world = world().await;
+    world
+        .msp
+        .entra
+        .set_rbac_propagation_delay(Duration::from_secs(4));
+    let quick = ProvisionOptions {
+        role_wait: Duration::from_millis(800),
+        ..options()
+    };
+    let progress = world
+        .core
+        .provision_vault(&world.request(), &quick, Arc::new(|_| {}))
+        .await
+        .expect("runs");
+    let connect = progress.step(StepId::Connect).expect("step");
+    assert_eq!(connect.state, StepState::Failed);
+    let error = connect.error.as_ref().expect("named");
+    assert_eq!(error.code, ErrorCode::RoleNotYetEffective);
+    assert!(error.hint.contains("ten minutes"), "{error:?}");
+    // The vault is in the list all the same, with the error on its row.
+    let status = world.core.status().await;
+    let row = status
+        .clients
+        .iter()
+        .find(|c| c.name == "Contoso Dental")
+        .expect("listed");
+    assert_eq!(
+        row.error.as_ref().map(|e| e.code),
+        Some(ErrorCode::RoleNotYetEffective)
+    );
+    assert_eq!(progress.client_id.as_deref(), Some(row.id.as_str()));
+    // Later, Connect on the row works, and the steps reach the vault's audit log then.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let status = world
+        .core
+        .connect_client(&row.id)
+        .await
+        .expect("connects later");
+    assert_eq!(status.connected, 2);
+    let (console, operator) = world.core.client_console(&row.id).await.expect("console");
+    let audit = console
+        .audit_view(&operator, &Default::default())
+        .expect("audit");
+    let provisioned = audit
+        .entries
+        .iter()
+        .filter(|e| e.action == akv_core::audit::AuditAction::Provision)
+        .count();
+    assert_eq!(provisioned, 7, "steps 1–6 and the connect that waited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_policy_vault_is_switched_to_rbac_only_when_the_technician_confirms() {
+    let world = world().await;
+    world
+        .msp
+        .entra
+        .add_arm_vault(
+            &world.subscription,
+            "rg-contoso-keys",
+            VAULT,
+            Some(&world.data_plane.vault_url()),
+        )
+        .expect("vault");
+    // Made in the Portal with vault access policies: ARM answers enableRbacAuthorization false.
+    let mut request = world.request();
+    request.switch_to_rbac = false;
+    world.msp.entra.use_access_policies(VAULT);
+    let (refused, _) = world.run(&request).await;
+    let step = refused.step(StepId::Vault).expect("step");
+    assert_eq!(step.state, StepState::Failed);
+    let error = step.error.as_ref().expect("named");
+    assert_eq!(error.code, ErrorCode::VaultNotAsPrescribed);
+    assert!(error.message.contains("access policies"), "{error:?}");
+    assert!(
+        !world.msp.entra.arm_vault(VAULT).expect("vault").rbac,
+        "unchanged"
+    );
+    assert_eq!(world.count(RouteKind::ArmPutRoleAssignment), 0);
+
+    request.switch_to_rbac = true;
+    let (done, _) = world.run(&request).await;
+    assert!(
+        done.steps
+            .iter()
+            .all(|s| matches!(s.state, StepState::Done | StepState::Skipped)),
+        "{:#?}",
+        done.steps
+    );
+    let vault = world.msp.entra.arm_vault(VAULT).expect("vault");
+    assert!(vault.rbac && vault.purge_protection);
+}

@@ -225,8 +225,11 @@ fn patch(
         .iter()
         .find(|d| same_id(&d.name, &record.name))
     {
+        // As Vaults - Create Or Update does for a registered data plane (arm_ops.rs).
         let mut data = plane.shared.lock();
+        data.vault_tenant = record.tenant_id.clone();
         data.purge_protection = record.purge_protection;
+        data.tenants.trusts_process_entra = true;
         if record.rbac {
             data.permission_model = PermissionModel::Rbac;
         }
@@ -251,4 +254,30 @@ fn patch(
         "location": record.location,
         "properties": properties,
     }))
+}
+
+impl super::Emulator {
+    /// The ARM vault `name` uses vault access policies (made in the Portal before Azure RBAC was
+    /// the default): `enableRbacAuthorization` false, and its data plane, if registered, too.
+    pub fn use_access_policies(&self, name: &str) {
+        let mut state = self.shared.lock();
+        for vault in state
+            .arm
+            .vaults
+            .iter_mut()
+            .filter(|v| same_id(&v.name, name))
+        {
+            vault.rbac = false;
+        }
+        if let Some(plane) = state
+            .arm
+            .data_planes
+            .iter()
+            .find(|d| same_id(&d.name, name))
+        {
+            plane.shared.lock().permission_model = PermissionModel::AccessPolicy {
+                allowed: Vec::new(),
+            };
+        }
+    }
 }
