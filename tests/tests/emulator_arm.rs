@@ -456,3 +456,155 @@ async fn listings_page_and_a_vault_created_through_arm_is_a_data_plane_after_rba
         "the role reached the vault"
     );
 }
+
+/// The console's own ARM client through every operation it offers, against the emulator (which
+/// holds each request to the documented shape and api-version).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consoles_arm_client_speaks_each_operation_the_emulator_checks() {
+    use akv_core::arm::{
+        ArmClient, ArmOptions, KEY_VAULT_SECRETS_OFFICER, PrincipalType, RoleAssignmentRequest,
+        VaultRequest, role_definition_id,
+    };
+    use akv_core::domain::connection::{AuthMode, Cloud, ConnectionSettings};
+
+    let emulator = msp_emulator(1).await;
+    let client = client_tenant(0);
+    let sub = emulator.add_subscription(&client, "Contoso");
+    emulator
+        .grant_azure_role(
+            &client,
+            ADA,
+            azure_roles::OWNER,
+            &format!("/subscriptions/{sub}"),
+        )
+        .expect("Owner");
+    let workspace = emulator.add_workspace(&sub, "rg-logs", "law-contoso");
+    let home = sign_in_at_home(&emulator).await;
+    let settings = ConnectionSettings {
+        tenant_id: client.clone(),
+        client_id: CONSOLE_CLIENT.into(),
+        vault_name: String::new(),
+        cloud: Cloud::Custom,
+        authority_host: Some(emulator.authority_host()),
+        vault_url: None,
+        ca_pem: Some(emulator.ca_pem()),
+        auth: AuthMode::SignIn,
+        home_tenant_id: Some(DEFAULT_TENANT.into()),
+    };
+    let arm = ArmClient::new(
+        home.for_tenant(&client),
+        &client,
+        &settings,
+        &ArmOptions::default(),
+    )
+    .expect("client");
+
+    let tenants = arm.list_tenants().await.expect("tenants");
+    assert_eq!(tenants.len(), 2);
+    let subs = arm.list_subscriptions().await.expect("subscriptions");
+    assert_eq!(subs[0].subscription_id, sub);
+    let locations = arm.list_locations(&sub).await.expect("locations");
+    assert!(locations.iter().any(|l| l.name == "westeurope"));
+    assert_eq!(
+        arm.get_resource_group(&sub, "rg-keys").await.expect("get"),
+        None
+    );
+    let group = arm
+        .create_resource_group(&sub, "rg-keys", "westeurope")
+        .await
+        .expect("group");
+    assert_eq!(group.name, "rg-keys");
+    assert!(
+        arm.get_resource_group(&sub, "rg-keys")
+            .await
+            .expect("get")
+            .is_some()
+    );
+    assert_eq!(
+        arm.list_resource_groups(&sub).await.expect("groups").len(),
+        2
+    );
+
+    let free = arm
+        .check_vault_name(&sub, "kv-contoso-keys")
+        .await
+        .expect("check");
+    assert!(free.name_available);
+    let request = VaultRequest::setup_guide(&client, "westeurope");
+    let (created, vault) = arm
+        .create_or_update_vault(&sub, "rg-keys", "kv-contoso-keys", &request)
+        .await
+        .expect("vault");
+    assert!(created);
+    assert_eq!(vault.properties.enable_rbac_authorization, Some(true));
+    assert_eq!(vault.properties.soft_delete_retention_in_days, Some(90));
+    assert_eq!(vault.properties.enable_purge_protection, Some(true));
+    let (created_again, _) = arm
+        .create_or_update_vault(&sub, "rg-keys", "kv-contoso-keys", &request)
+        .await
+        .expect("idempotent");
+    assert!(!created_again, "the second PUT updates (200)");
+    let taken = arm
+        .check_vault_name(&sub, "kv-contoso-keys")
+        .await
+        .expect("check");
+    assert_eq!(taken.reason.as_deref(), Some("AlreadyExists"));
+    let got = arm
+        .get_vault(&sub, "rg-keys", "kv-contoso-keys")
+        .await
+        .expect("get")
+        .expect("found");
+    assert_eq!(got.id, vault.id);
+    assert_eq!(arm.list_vaults(&sub).await.expect("vaults").len(), 1);
+
+    let assignment = RoleAssignmentRequest {
+        role_definition_id: role_definition_id(&sub, KEY_VAULT_SECRETS_OFFICER),
+        principal_id: "ce2ce14e-85d7-4629-bdbc-454d0519d987".into(),
+        principal_type: PrincipalType::Group,
+    };
+    let made = arm
+        .create_role_assignment(&vault.id, &assignment)
+        .await
+        .expect("assigned");
+    assert!(made.is_some());
+    let again = arm
+        .create_role_assignment(&vault.id, &assignment)
+        .await
+        .expect("409 RoleAssignmentExists is no error");
+    assert_eq!(again, None);
+    let listed = arm.list_role_assignments(&vault.id).await.expect("list");
+    assert!(
+        listed
+            .iter()
+            .any(|a| a.properties.principal_id == assignment.principal_id)
+    );
+
+    let workspaces = arm.list_workspaces(&sub).await.expect("workspaces");
+    assert_eq!(workspaces[0].id, workspace);
+    arm.set_audit_diagnostics(&vault.id, "akv-console-audit", &workspace)
+        .await
+        .expect("diagnostics");
+    let settings_made = emulator.diagnostic_settings(&vault.id);
+    assert_eq!(settings_made.len(), 1);
+    assert_eq!(settings_made[0].1["logs"][0]["category"], "AuditEvent");
+
+    // A Reader is refused role assignments, named with the role that would allow it.
+    let reader_sub = emulator.add_subscription(&client, "Contoso Dev");
+    emulator
+        .grant_azure_role(
+            &client,
+            ADA,
+            azure_roles::READER,
+            &format!("/subscriptions/{reader_sub}"),
+        )
+        .expect("Reader");
+    let error = arm
+        .create_role_assignment(&format!("/subscriptions/{reader_sub}"), &assignment)
+        .await
+        .expect_err("refused");
+    assert_eq!(error.code, akv_core::error::ErrorCode::AzureRoleMissing);
+    assert!(
+        error.hint.contains("Owner or User Access Administrator"),
+        "{error:?}"
+    );
+}

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod audit;
 pub mod connection;
+pub mod discover;
 pub mod distribute;
 pub mod list;
 pub mod provision;

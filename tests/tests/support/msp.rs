@@ -10,6 +10,7 @@ use akv_core::signin::{self, SignInCancel, SignInMethod, SignInTarget, SignInUi,
 use akv_tests::emulator::{
     CONSOLE_ADMIN, DEFAULT_TENANT, Emulator, EmulatorConfig, PublicClient, TestUser, VAULT_RESOURCE,
 };
+use akv_tests::tls::TestCa;
 
 pub const CONSOLE_CLIENT: &str = "33333333-3333-4333-8333-333333333333";
 pub const ADA: &str = "ada@msp.example";
@@ -39,7 +40,17 @@ impl SignInUi for FollowingBrowser {
 /// The emulator with the console's app (`client` changes its registration) and `tenants`
 /// client tenants where Ada is a guest and the app is consented.
 pub async fn msp_emulator_with(client: PublicClient, tenants: usize) -> Emulator {
+    msp_emulator_ca(client, tenants, None).await
+}
+
+/// [`msp_emulator_with`] under `ca` (shared with the tests' vault emulators).
+pub async fn msp_emulator_ca(
+    client: PublicClient,
+    tenants: usize,
+    ca: Option<Arc<TestCa>>,
+) -> Emulator {
     let emulator = Emulator::start(EmulatorConfig {
+        ca,
         public_clients: vec![client],
         users: vec![
             TestUser::new(DEFAULT_TENANT, ADA, "Ada Admin")

@@ -4,6 +4,8 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AddKeyRequest } from "./bindings/AddKeyRequest";
 import type { ClientImport } from "./bindings/ClientImport";
+import type { DiscoveredPick } from "./bindings/DiscoveredPick";
+import type { Discovery } from "./bindings/Discovery";
 import type { AllowedActions } from "./bindings/AllowedActions";
 import type { ClientTemplatePreview } from "./bindings/ClientTemplatePreview";
 import type { TemplateApplyResult } from "./bindings/TemplateApplyResult";
@@ -111,6 +113,12 @@ export const api = {
   signInToTenant: (clientId: string) => call<AppStatus>("sign_in_to_tenant", { clientId }),
   importClientsCsv: () => call<ClientImport | null>("import_clients_csv", {}),
   exportClientsCsv: () => call<SavedFile | null>("export_clients_csv", {}),
+  /** The tenants the home sign-in reaches and the vaults Azure shows in each. */
+  discoverClients: () => call<Discovery>("discover_clients", {}),
+  /** "Sign in to this tenant" from Discover (a tenant the last discovery named); discovers again. */
+  discoverSignIn: (tenantId: string) => call<Discovery>("discover_sign_in", { tenantId }),
+  /** Add the picked vaults of the last discovery as clients, all or none. */
+  addDiscoveredClients: (picks: DiscoveredPick[]) => call<AppStatus>("add_discovered_clients", { picks }),
   disconnectClient: (clientId: string) => call<AppStatus>("disconnect_client", { clientId }),
   removeClient: (clientId: string) => call<AppStatus>("remove_client", { clientId }),
   /** List one client's vault again (or every connected client's). */

@@ -23,9 +23,9 @@ use crate::store::azure::AzureStore;
 /// The live home sign-ins of this session, by [`home_key`].
 #[derive(Default)]
 pub(crate) struct HomeSignIns {
-    signed_in: tokio::sync::Mutex<HashMap<String, Arc<UserCredential>>>,
+    pub(super) signed_in: tokio::sync::Mutex<HashMap<String, Arc<UserCredential>>>,
     /// Client tenants that asked for the technician in person, by home key and tenant.
-    tenants: tokio::sync::Mutex<HashMap<String, Arc<UserCredential>>>,
+    pub(super) tenants: tokio::sync::Mutex<HashMap<String, Arc<UserCredential>>>,
 }
 
 /// The settings a home sign-in is known by: the client's app and cloud at the home tenant, no
@@ -53,7 +53,7 @@ fn tenant_settings(settings: &ConnectionSettings, home_tenant: &str) -> Connecti
     }
 }
 
-fn home_key(settings: &ConnectionSettings, home_tenant: &str) -> String {
+pub(super) fn home_key(settings: &ConnectionSettings, home_tenant: &str) -> String {
     format!(
         "{}|{}|{}",
         settings.authority_host().to_ascii_lowercase(),
@@ -205,7 +205,7 @@ impl AppCore {
     /// earlier in this session, or resumed from its remembered refresh token. `None`: the home
     /// sign-in reaches the tenant.
     #[allow(clippy::too_many_arguments)]
-    async fn tenant_credential(
+    pub(super) async fn tenant_credential(
         &self,
         client_id: &str,
         settings: &ConnectionSettings,

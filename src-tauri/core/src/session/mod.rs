@@ -16,6 +16,7 @@ mod confirm;
 mod connect;
 mod demo;
 mod disconnect;
+mod discover;
 mod headless;
 mod home;
 mod overview;
@@ -30,6 +31,9 @@ mod templates;
 pub use client_csv::{ClientImport, ImportProblem};
 pub use confirm::ConfirmPrompt;
 pub use demo::{DEMO_CLIENTS, MAX_DEMO_CLIENTS, demo_clients_from};
+pub use discover::{
+    DiscoveredPick, DiscoveredTenant, DiscoveredVault, Discovery, PARALLEL_TENANTS,
+};
 pub use overview::{Attention, ClientOverview, ClientOverviewRow, Deadline};
 pub use portfolio::{BulkRequest, PortfolioFilter};
 pub use provision::{ChoiceKind, ProvisionChoice, VaultNameCheck};
@@ -222,6 +226,8 @@ pub struct AppCore {
     home_sign_ins: home::HomeSignIns,
     /// Role-policy templates of the demo and the undo of recent template applies.
     templates: Mutex<templates::TemplateState>,
+    /// What Discover last found: the only vaults "add several at once" may add.
+    discovered: Mutex<discover::LastDiscovery>,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -294,6 +300,7 @@ impl AppCore {
             program: None,
             home_sign_ins: home::HomeSignIns::default(),
             templates: Mutex::new(templates::TemplateState::default()),
+            discovered: Mutex::new(discover::LastDiscovery::default()),
         }
     }
 
