@@ -110,7 +110,7 @@ impl AppCore {
             return Ok(tenants);
         }
         let tenant = guid_field("tenantId", "Tenant", tenant_id.unwrap_or_default())?;
-        let arm = self.arm_for(&settings, &home, &tenant).await?;
+        let arm = self.provision_arm(&settings, &home, &tenant).await?;
         if kind == ChoiceKind::Subscriptions {
             return Ok(arm
                 .list_subscriptions()
@@ -197,7 +197,7 @@ impl AppCore {
     /// The ARM client for `tenant` on the home sign-in, after checking the sign-in reaches it
     /// (Azure's own tenant list for the technician: a typed-in tenant of someone else is refused
     /// before any token is asked for it).
-    async fn arm_for(
+    async fn provision_arm(
         &self,
         settings: &ConnectionSettings,
         home: &Arc<UserCredential>,
@@ -256,7 +256,7 @@ impl AppCore {
         }
         .validated()?;
         let (settings, home) = self.provisioning_home().await?;
-        let arm = self.arm_for(&settings, &home, &probe.tenant_id).await?;
+        let arm = self.provision_arm(&settings, &home, &probe.tenant_id).await?;
         if !resource_group.trim().is_empty()
             && arm
                 .get_vault(
@@ -320,7 +320,7 @@ impl AppCore {
             self.paths.data_dir.display(),
             request.vault_name
         ))?;
-        let arm = self.arm_for(&settings, &home, &request.tenant_id).await?;
+        let arm = self.provision_arm(&settings, &home, &request.tenant_id).await?;
         let mut progress = ProvisionProgress::new(&request);
         sink(&progress);
         let outcome = Provisioner {
