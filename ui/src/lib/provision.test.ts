@@ -46,3 +46,20 @@ describe("name check as the technician types", () => {
     vi.useRealTimers();
   });
 });
+
+describe("timers in the window", () => {
+  it("calls setTimeout as a plain function (WebKit refuses it as another object's method)", () => {
+    const real = globalThis.setTimeout;
+    const strict = function (this: unknown, run: () => void, ms?: number) {
+      if (this !== undefined && this !== globalThis) throw new TypeError("Illegal invocation");
+      return real(run, ms);
+    };
+    globalThis.setTimeout = strict as unknown as typeof setTimeout;
+    try {
+      const check = debounced(async () => true, () => {}, () => {}, 10);
+      expect(() => check("contoso")).not.toThrow();
+    } finally {
+      globalThis.setTimeout = real;
+    }
+  });
+});

@@ -30,6 +30,11 @@ export function provisioned(progress: ProvisionProgress | null): boolean {
   return progress !== null && progress.finished && progress.steps.every((s) => s.state === "done" || s.state === "skipped");
 }
 
+export interface Timers {
+  set: (run: () => void, ms: number) => ReturnType<typeof setTimeout>;
+  clear: (id: ReturnType<typeof setTimeout>) => void;
+}
+
 /**
  * Calls `run` with the latest value once typing pauses for `delayMs`; an earlier call's answer
  * arriving late is dropped (only the latest value's answer is delivered).
@@ -39,7 +44,8 @@ export function debounced<T, R>(
   deliver: (value: T, answer: R) => void,
   fail: (value: T, error: unknown) => void,
   delayMs = 400,
-  timers: { set: typeof setTimeout; clear: typeof clearTimeout } = { set: setTimeout, clear: clearTimeout },
+  // Called through arrows: WebKit refuses `setTimeout` called as a method of another object.
+  timers: Timers = { set: (run, ms) => setTimeout(run, ms), clear: (id) => clearTimeout(id) },
 ): (value: T) => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let latest = 0;

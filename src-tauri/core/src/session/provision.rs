@@ -256,7 +256,9 @@ impl AppCore {
         }
         .validated()?;
         let (settings, home) = self.provisioning_home().await?;
-        let arm = self.provision_arm(&settings, &home, &probe.tenant_id).await?;
+        let arm = self
+            .provision_arm(&settings, &home, &probe.tenant_id)
+            .await?;
         if !resource_group.trim().is_empty()
             && arm
                 .get_vault(
@@ -320,7 +322,9 @@ impl AppCore {
             self.paths.data_dir.display(),
             request.vault_name
         ))?;
-        let arm = self.provision_arm(&settings, &home, &request.tenant_id).await?;
+        let arm = self
+            .provision_arm(&settings, &home, &request.tenant_id)
+            .await?;
         let mut progress = ProvisionProgress::new(&request);
         sink(&progress);
         let outcome = Provisioner {
