@@ -21,12 +21,14 @@ mod vaults;
 
 pub use access::{
     DiagnosticSetting, KEY_VAULT_SECRETS_OFFICER, KEY_VAULT_SECRETS_USER, PrincipalType,
-    RoleAssignment, RoleAssignmentRequest, Workspace, role_definition_id,
+    RoleAssignment, RoleAssignmentProperties, RoleAssignmentRequest, Workspace, role_definition_id,
 };
 pub use client::{ArmClient, ArmOptions, MAX_ARM_BODY, MAX_ARM_PAGES};
 pub use errors::Doing;
-pub use resources::{Location, ResourceGroup, Subscription, TenantInfo};
-pub use vaults::{NameAvailability, Vault, VaultProperties, VaultRequest, VaultSku};
+pub use resources::{Location, ResourceGroup, ResourceGroupProperties, Subscription, TenantInfo};
+pub use vaults::{
+    NameAvailability, Vault, VaultProperties, VaultRequest, VaultRequestProperties, VaultSku,
+};
 
 use crate::domain::connection::Cloud;
 

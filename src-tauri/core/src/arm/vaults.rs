@@ -229,3 +229,31 @@ impl ArmClient {
         Ok(answer)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Vaults - Create Or Update's documented body (2023-07-01: `location`, `properties.tenantId`,
+    /// `sku {family, name}`, the soft-delete, RBAC and purge-protection switches), with the Setup
+    /// Guide's settings.
+    #[test]
+    fn the_setup_guides_vault_is_asked_in_the_documented_shape() {
+        let body =
+            serde_json::to_value(VaultRequest::setup_guide("t-1", "westeurope")).expect("json");
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "location": "westeurope",
+                "properties": {
+                    "tenantId": "t-1",
+                    "sku": { "family": "A", "name": "standard" },
+                    "enableRbacAuthorization": true,
+                    "enableSoftDelete": true,
+                    "softDeleteRetentionInDays": 90,
+                    "enablePurgeProtection": true
+                }
+            })
+        );
+    }
+}
