@@ -43,15 +43,31 @@ pub fn vault_patch(method: &Method, path: &str) -> Option<(String, String, Strin
     }
 }
 
-fn error(status: u16, code: &str, message: impl Into<String>) -> Outcome {
-    let message: String = message.into();
-    Outcome::Respond(respond::json(
-        status,
-        &json!({"error": {"code": code, "message": message}}),
-    ))
+/// ARM's error answer, `{"error":{"code","message"}}`.
+struct Refusal {
+    status: u16,
+    code: &'static str,
+    message: String,
 }
 
-fn identity(state: &mut State, request: &IncomingRequest) -> Result<Identity, Outcome> {
+impl Refusal {
+    fn outcome(self) -> Outcome {
+        Outcome::Respond(respond::json(
+            self.status,
+            &json!({"error": {"code": self.code, "message": self.message}}),
+        ))
+    }
+}
+
+fn error(status: u16, code: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal {
+        status,
+        code,
+        message: message.into(),
+    }
+}
+
+fn identity(state: &mut State, request: &IncomingRequest) -> Result<Identity, Refusal> {
     let token = request
         .headers
         .get(hyper::header::AUTHORIZATION)
@@ -108,7 +124,7 @@ pub async fn handle(
         let mut state = shared.lock();
         let identity = match identity(&mut state, request) {
             Ok(identity) => identity,
-            Err(outcome) => return outcome,
+            Err(refusal) => return refusal.outcome(),
         };
         state.count(RouteKind::ArmPutVault);
         let version = url::form_urlencoded::parse(request.uri.query().unwrap_or("").as_bytes())
@@ -122,7 +138,8 @@ pub async fn handle(
                     "The api-version '{}' is invalid. The supported versions are '{API_VERSION}'.",
                     version.unwrap_or_default()
                 ),
-            );
+            )
+            .outcome();
         }
         (
             identity,
@@ -134,12 +151,12 @@ pub async fn handle(
         tokio::time::sleep(decision.delay).await;
     }
     if decision.action.is_some() {
-        return error(503, "ServiceUnavailable", "Injected server error 503.");
+        return error(503, "ServiceUnavailable", "Injected server error 503.").outcome();
     }
     let mut state = shared.lock();
     match patch(&mut state, &identity, &sub, &group, &name, &request.body) {
         Ok(body) => Outcome::Respond(respond::json(200, &body)),
-        Err(outcome) => outcome,
+        Err(refusal) => refusal.outcome(),
     }
 }
 
@@ -150,7 +167,7 @@ fn patch(
     group: &str,
     name: &str,
     body: &[u8],
-) -> Result<Value, Outcome> {
+) -> Result<Value, Refusal> {
     let id = format!(
         "/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.KeyVault/vaults/{name}"
     );
