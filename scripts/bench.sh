@@ -4,6 +4,8 @@
 #   - release binary sizes (app and akv-console);
 #   - the Clients figures (tests/benches/connect.rs): list calls, connect → rows vs Microsoft's
 #     Python client, 10 clients in parallel;
+#   - one sign-in → 20 clients in 20 client tenants connected, next to one client alone
+#     (tests/benches/tenants.rs);
 #   - the rest (tests/benches/headline.rs): Rotate All Due with 429s vs one by one, PDF of 1,000
 #     keys, audit verify of 100,000 entries, cold start and memory of the release window.
 # Exits non-zero only if something could not be measured, never because a number is slow.
@@ -43,6 +45,8 @@ run_bench() {
 }
 say "Clients figures (cargo bench --bench connect)"
 run_bench cargo bench --quiet -p akv-tests --bench connect
+say "Client tenants figure (cargo bench --bench tenants)"
+run_bench cargo bench --quiet -p akv-tests --bench tenants
 say "Rotate All Due, PDF, audit verify, cold start and memory (cargo bench --bench headline)"
 run_bench env AKV_BENCH_APP="${target}/release/api-key-vault-console" \
     cargo bench --quiet -p akv-tests --bench headline

@@ -186,6 +186,9 @@ pub fn run() {
             commands::audit::acknowledge_tamper,
             commands::audit::acknowledge_installation,
             commands::audit::export_audit_csv,
+            commands::provision::provision_choices,
+            commands::provision::provision_check_name,
+            commands::provision::provision_vault,
             commands::setup::setup_guide_view,
             commands::setup::copy_setup_command,
         ])

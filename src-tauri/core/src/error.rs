@@ -89,6 +89,14 @@ pub enum ErrorCode {
     ResourceNotFound,
     /// ARM refused the request itself (400: a setting Azure does not allow).
     AzureRequestRefused,
+    // Provisioning a client's vault
+    /// The vault name is taken across Azure (another vault, or a soft-deleted one).
+    VaultNameTaken,
+    /// An existing vault differs from the Setup Guide in a way the console may not (or, without
+    /// confirmation, will not) change.
+    VaultNotAsPrescribed,
+    /// The vault was provisioned and added, but its new role assignment has not applied yet.
+    RoleNotYetEffective,
     ConfigUnreadable,
     /// A client saved in config.json fails validation (edited by hand or by something else):
     /// it is listed but never connected.

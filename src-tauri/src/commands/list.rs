@@ -29,6 +29,10 @@ pub const COMMANDS: &[&str] = &[
     "remove_client",
     "refresh",
     "choose_ca_file",
+    // Provision a new vault
+    "provision_choices",
+    "provision_check_name",
+    "provision_vault",
     // Vault tab
     "vendor_catalog",
     "vault_view",

@@ -8,6 +8,7 @@ pub mod connection;
 pub mod discover;
 pub mod distribute;
 pub mod list;
+pub mod provision;
 pub mod rotation;
 pub mod setup;
 pub mod vault;
@@ -36,6 +37,8 @@ pub mod events {
     pub const CLIPBOARD: &str = "clipboard-cleared";
     /// Expiry reminders are due: the window fetches and shows them.
     pub const REMINDERS: &str = "reminders-due";
+    /// The step list of a vault provisioning, after every change.
+    pub const PROVISION_PROGRESS: &str = "provision-progress";
 }
 
 /// A file the console wrote.

@@ -37,6 +37,12 @@ pub fn request_base(headers: &HeaderMap, port: u16) -> String {
 pub async fn dispatch(shared: Arc<Shared>, request: IncomingRequest) -> Outcome {
     let base = request_base(&request.headers, shared.port);
     if super::arm::is_arm_path(request.uri.path()) {
+        // Vaults - Update (PATCH) lives beside the ARM room (see provision_extra.rs).
+        if let Some(vault) =
+            super::provision_extra::vault_patch(&request.method, request.uri.path())
+        {
+            return super::provision_extra::handle(&shared, &request, vault).await;
+        }
         return super::arm::handle(&shared, &request, &base).await;
     }
     let route = routes::parse(&request.method, request.uri.path());
@@ -59,7 +65,7 @@ async fn handle_entra(
     let decision = {
         let mut state = shared.lock();
         state.count(route.kind());
-        state.take_faults(route.kind(), None, &request.method)
+        state.take_faults_at(route.kind(), None, entra_tenant(&route), &request.method)
     };
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
@@ -385,4 +391,16 @@ fn entra_fault(action: FaultKind, authority_host: &str) -> Outcome {
         Some(secs) => respond::with_header(response, "retry-after", &secs.to_string()),
         None => response,
     })
+}
+
+/// The tenant an Entra request is addressed to, for faults aimed at one client tenant.
+fn entra_tenant(route: &Route) -> Option<&str> {
+    match route {
+        Route::Token { tenant }
+        | Route::OpenIdConfiguration { tenant }
+        | Route::Authorize { tenant }
+        | Route::DeviceCode { tenant }
+        | Route::Jwks { tenant } => Some(tenant),
+        _ => None,
+    }
 }

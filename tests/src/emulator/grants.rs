@@ -510,6 +510,7 @@ fn redeem_in_client_tenant(
     let guest = state
         .tenants
         .guest(tenant, &home_user.object_id)
+        .filter(|guest| guest.is_usable())
         .cloned()
         .ok_or_else(|| tenants::not_a_guest(&home_user.upn, tenant))?;
     let kind = authenticate_client(&app, form, request, app.is_public())?;

@@ -175,6 +175,7 @@ mod entra;
 mod grants;
 mod graph;
 mod jwt;
+mod provision_extra;
 mod respond;
 mod routes;
 mod signin;

@@ -345,6 +345,17 @@ impl State {
         secret_name: Option<&str>,
         method: &Method,
     ) -> FaultDecision {
+        self.take_faults_at(kind, secret_name, None, method)
+    }
+
+    /// [`State::take_faults`] for a request at a tenant's endpoint (Entra routes).
+    pub fn take_faults_at(
+        &mut self,
+        kind: RouteKind,
+        secret_name: Option<&str>,
+        tenant: Option<&str>,
+        method: &Method,
+    ) -> FaultDecision {
         let mut decision = FaultDecision::default();
         for active in &mut self.faults {
             let fault = &active.fault;
@@ -365,10 +376,20 @@ impl State {
             {
                 continue;
             }
+            if let Some(wanted) = &fault.tenant
+                && !tenant.is_some_and(|t| t.eq_ignore_ascii_case(wanted))
+            {
+                continue;
+            }
             let is_latency = matches!(fault.kind, FaultKind::Latency { .. });
             if !is_latency && decision.action.is_some() {
                 continue;
             }
+            if active.fault.after > 0 {
+                active.fault.after -= 1;
+                continue;
+            }
+            let fault = &active.fault;
             if fault.probability < 1.0 && rand::random::<f64>() >= fault.probability {
                 continue;
             }

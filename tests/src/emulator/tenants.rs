@@ -29,6 +29,16 @@ pub struct GuestRecord {
     pub tenant: String,
     pub home_object_id: String,
     pub object_id: String,
+    /// Entra refuses the guest (AADSTS50020) until then: a new guest's access takes a while to
+    /// replicate through the directory, as a just-invited guest sees at Entra.
+    pub usable_from: Option<std::time::Instant>,
+}
+
+impl GuestRecord {
+    pub fn is_usable(&self) -> bool {
+        self.usable_from
+            .is_none_or(|from| std::time::Instant::now() >= from)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -273,8 +283,31 @@ impl Emulator {
             tenant: tenant.to_string(),
             home_object_id,
             object_id: object_id.clone(),
+            usable_from: None,
         });
         state.tenants.note(tenant);
+        Ok(object_id)
+    }
+
+    /// Invites `home_upn` into `tenant` as a guest whose access propagates for `delay`: until
+    /// then the tenant's token endpoint answers AADSTS50020 as for a stranger. Returns the
+    /// guest's object id.
+    pub fn add_guest_propagating(
+        &self,
+        tenant: &str,
+        home_upn: &str,
+        delay: std::time::Duration,
+    ) -> Result<String, ControlError> {
+        let object_id = self.add_guest(tenant, home_upn)?;
+        let mut state = self.shared.lock();
+        if let Some(guest) = state
+            .tenants
+            .guests
+            .iter_mut()
+            .find(|guest| same_id(&guest.object_id, &object_id))
+        {
+            guest.usable_from = Some(std::time::Instant::now() + delay);
+        }
         Ok(object_id)
     }
 

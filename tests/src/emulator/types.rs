@@ -420,6 +420,12 @@ pub struct Fault {
     pub secret_name: Option<String>,
     /// Only this HTTP method (case-insensitive), e.g. "PUT".
     pub method: Option<String>,
+    /// Only Entra requests at this tenant's endpoints (`/{tenant}/oauth2/...`), so one client
+    /// tenant of an MSP can fail alone. Requests without a tenant never match when this is set.
+    pub tenant: Option<String>,
+    /// Let this many matching requests through before the fault starts (e.g. the second of two
+    /// role assignments fails).
+    pub after: u64,
     /// Fire on at most this many matching requests, then disappear (None = no limit).
     pub times: Option<u64>,
     /// Chance that a matching request is hit (1.0 = every one).
@@ -433,6 +439,8 @@ impl Fault {
             route: None,
             secret_name: None,
             method: None,
+            tenant: None,
+            after: 0,
             times: None,
             probability: 1.0,
         }
@@ -494,6 +502,18 @@ impl Fault {
 
     pub fn for_method(mut self, method: &str) -> Fault {
         self.method = Some(method.to_string());
+        self
+    }
+
+    /// Only requests at `tenant`'s Entra endpoints (case-insensitive).
+    pub fn for_tenant(mut self, tenant: &str) -> Fault {
+        self.tenant = Some(tenant.to_string());
+        self
+    }
+
+    /// Let the next `count` matching requests through first.
+    pub fn after(mut self, count: u64) -> Fault {
+        self.after = count;
         self
     }
 

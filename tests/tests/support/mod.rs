@@ -6,6 +6,7 @@ pub mod clients;
 pub mod flaky;
 pub mod keys;
 pub mod msp;
+pub mod msp_vaults;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -53,6 +53,11 @@ import type { ObjectsView } from "./bindings/ObjectsView";
 import type { VaultView } from "./bindings/VaultView";
 import type { Verification } from "./bindings/Verification";
 import type { VersionView } from "./bindings/VersionView";
+import type { ChoiceKind } from "./bindings/ChoiceKind";
+import type { ProvisionChoice } from "./bindings/ProvisionChoice";
+import type { ProvisionProgress } from "./bindings/ProvisionProgress";
+import type { ProvisionRequest } from "./bindings/ProvisionRequest";
+import type { VaultNameCheck } from "./bindings/VaultNameCheck";
 
 export function isAppError(value: unknown): value is AppError {
   return (
@@ -123,6 +128,14 @@ export const api = {
   disconnect: () => call<AppStatus>("disconnect"),
   forgetConnection: () => call<AppStatus>("forget_connection"),
   chooseCaFile: () => call<string | null>("choose_ca_file"),
+
+  /** A list of the provisioning wizard, from Azure Resource Manager through the home sign-in. */
+  provisionChoices: (kind: ChoiceKind, tenantId: string | null = null, subscriptionId: string | null = null) =>
+    call<ProvisionChoice[]>("provision_choices", { kind, tenantId, subscriptionId }),
+  provisionCheckName: (tenantId: string, subscriptionId: string, resourceGroup: string, name: string) =>
+    call<VaultNameCheck>("provision_check_name", { tenantId, subscriptionId, resourceGroup, name }),
+  /** Runs (or reruns) the provisioning; the step list also arrives as `provision-progress` events. */
+  provisionVault: (request: ProvisionRequest) => call<ProvisionProgress>("provision_vault", { request }),
 
   vendorCatalog: () => call<CatalogEntry[]>("vendor_catalog"),
   // `clientId` below is the MSP client (an entry of the Clients list), never the app
@@ -225,6 +238,8 @@ export const events = {
     listen<BulkProgress>("bulk-progress", (event) => handler(event.payload)),
   onRotationProgress: (handler: (progress: RotationProgress) => void): Promise<UnlistenFn> =>
     listen<RotationProgress>("rotation-progress", (event) => handler(event.payload)),
+  onProvisionProgress: (handler: (progress: ProvisionProgress) => void): Promise<UnlistenFn> =>
+    listen<ProvisionProgress>("provision-progress", (event) => handler(event.payload)),
   onClipboardCleared: (handler: (cleared: ClipboardCleared) => void): Promise<UnlistenFn> =>
     listen<ClipboardCleared>("clipboard-cleared", (event) => handler(event.payload)),
   onRemindersDue: (handler: () => void): Promise<UnlistenFn> =>

@@ -38,6 +38,8 @@ class Shell {
   revision = $state(0);
   toasts = $state<Toast[]>([]);
   connectOpen = $state(false);
+  /** The "Provision a new vault…" wizard. */
+  provisionOpen = $state(false);
   /** The client the Connect modal edits; `null` adds a new one. */
   editClient = $state<string | null>(null);
   /** The client opened alone from the sidebar; `null` shows every connected client. */

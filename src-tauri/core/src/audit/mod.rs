@@ -112,10 +112,13 @@ pub enum AuditAction {
     Adopt,
     /// The console's snapshot of the vault was refreshed by hand.
     Refresh,
+    /// A step of provisioning this vault (resource group, vault, role assignment, diagnostic
+    /// settings) as the console did or found it.
+    Provision,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 27] = [
         AuditAction::Connect,
         AuditAction::Disconnect,
         AuditAction::Add,
@@ -142,6 +145,7 @@ impl AuditAction {
         AuditAction::ChangedOutside,
         AuditAction::Adopt,
         AuditAction::Refresh,
+        AuditAction::Provision,
     ];
 
     /// The stored id (kebab-case, as in the JSON line and the CSV).
@@ -173,6 +177,7 @@ impl AuditAction {
             AuditAction::ChangedOutside => "changed-outside",
             AuditAction::Adopt => "adopt",
             AuditAction::Refresh => "refresh",
+            AuditAction::Provision => "provision",
         }
     }
 
@@ -206,6 +211,7 @@ impl AuditAction {
             AuditAction::ChangedOutside => "Changed outside the console",
             AuditAction::Adopt => "Adopted a secret",
             AuditAction::Refresh => "Refreshed",
+            AuditAction::Provision => "Provisioned the vault",
         }
     }
 }

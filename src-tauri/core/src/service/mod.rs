@@ -16,6 +16,7 @@ pub mod new_value;
 pub mod objects;
 pub mod permissions;
 pub mod procedure;
+pub mod provision;
 pub mod report;
 pub mod revocation;
 pub mod rotation;

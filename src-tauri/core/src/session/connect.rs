@@ -341,18 +341,28 @@ impl AppCore {
         lock(&self.attempts).remove(&config.id);
         let outcome = match result {
             Ok((connection, remember)) => {
+                let (client_id, vault) = (config.id.clone(), config.settings.vault_name.clone());
                 self.install(config, connection, remember);
                 *lock(&self.general_error) = None;
+                // Provisioning steps of this vault wait for its first connection (see
+                // session/provision.rs): recorded now, in its anchored log.
+                self.flush_provision_audit(&client_id, &vault).await;
                 Ok(())
             }
             Err(error) => {
                 // A new client reached through the MSP's tenant whose own tenant wants the
                 // technician in person (or an admin's consent) stays in the list with that
                 // error, so its row offers Sign in to this tenant or the consent link.
+                // So does one whose tenant refused for a while (Entra throttling or down there,
+                // a guest invitation still propagating): Connect on its row retries.
                 let keep_new = config.settings.home_tenant_id.is_some()
                     && matches!(
                         error.code,
-                        ErrorCode::TenantSignInRequired | ErrorCode::TenantConsentRequired
+                        ErrorCode::TenantSignInRequired
+                            | ErrorCode::TenantConsentRequired
+                            | ErrorCode::NotInTenant
+                            | ErrorCode::Throttled
+                            | ErrorCode::ServiceUnavailable
                     );
                 let remember_new = remember.unwrap_or(false);
                 let added = self.with_slots(|slots| {

@@ -63,6 +63,24 @@ pub(super) fn home_key(settings: &ConnectionSettings, home_tenant: &str) -> Stri
 }
 
 impl AppCore {
+    /// A live home sign-in and the settings of a client reached through it (cloud, authority,
+    /// app, CA), for work in client tenants that is not a vault's (provisioning).
+    pub(crate) async fn live_home(&self) -> Option<(ConnectionSettings, Arc<UserCredential>)> {
+        let clients: Vec<ConnectionSettings> = self.with_slots(|slots| {
+            slots
+                .iter()
+                .filter(|s| s.config.settings.home_tenant_id.is_some())
+                .map(|s| s.config.settings.clone())
+                .collect()
+        });
+        let signed_in = self.home_sign_ins.signed_in.lock().await;
+        clients.into_iter().find_map(|settings| {
+            let home = settings.home_tenant_id.clone()?;
+            let live = signed_in.get(&home_key(&settings, &home))?.clone();
+            Some((settings, live))
+        })
+    }
+
     /// The connection of a client reached through the home sign-in.
     pub(super) async fn open_via_home(
         &self,

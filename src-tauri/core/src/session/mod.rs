@@ -21,6 +21,7 @@ mod headless;
 mod home;
 mod overview;
 mod portfolio;
+mod provision;
 mod reminders;
 mod report_settings;
 mod secret_expiry;
@@ -35,6 +36,7 @@ pub use discover::{
 };
 pub use overview::{Attention, ClientOverview, ClientOverviewRow, Deadline};
 pub use portfolio::{BulkRequest, PortfolioFilter};
+pub use provision::{ChoiceKind, ProvisionChoice, VaultNameCheck};
 pub use reminders::ReminderView;
 pub use report_settings::{MAX_MSP_NAME_CHARS, ReportSettings};
 pub use secret_expiry::{SecretExpiry, SecretExpiryView, SecretWarningLevel, WARN_DAYS};

@@ -161,24 +161,46 @@ impl UserCredential {
         }
         let scope = scopes.join(" ");
         let key = format!("{} {scope}", tenant.to_ascii_lowercase());
-        let mut tokens = self.tokens.lock().await;
-        if let Some((token, expires)) = tokens.access.get(&key)
-            && *expires - RENEW_BEFORE > Utc::now()
-        {
-            return Ok((SecretValue::new(token.expose()), *expires));
+        let mut attempt = 0;
+        loop {
+            let mut tokens = self.tokens.lock().await;
+            if let Some((token, expires)) = tokens.access.get(&key)
+                && *expires - RENEW_BEFORE > Utc::now()
+            {
+                return Ok((SecretValue::new(token.expose()), *expires));
+            }
+            let refresh = tokens.refresh.as_ref().ok_or_else(signed_out)?;
+            let failure =
+                match super::tenant::redeem_in(&self.client, &self.target, tenant, refresh, &scope)
+                    .await
+                {
+                    Ok(issued) => {
+                        self.keep_rotated(&mut tokens, issued.refresh_token);
+                        let result = (
+                            SecretValue::new(issued.access_token.expose()),
+                            issued.expires_at,
+                        );
+                        tokens
+                            .access
+                            .insert(key, (issued.access_token, issued.expires_at));
+                        return Ok(result);
+                    }
+                    Err(failure) => failure,
+                };
+            // Wait without the lock: the other client tenants keep redeeming meanwhile.
+            drop(tokens);
+            let wait = failure
+                .transient
+                .filter(|_| attempt < super::tenant::TENANT_RETRIES)
+                .and_then(|transient| transient.wait(attempt));
+            match wait {
+                Some(wait) => {
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                None => return Err(failure.error),
+            }
         }
-        let refresh = tokens.refresh.as_ref().ok_or_else(signed_out)?;
-        let issued =
-            super::tenant::redeem_in(&self.client, &self.target, tenant, refresh, &scope).await?;
-        self.keep_rotated(&mut tokens, issued.refresh_token);
-        let result = (
-            SecretValue::new(issued.access_token.expose()),
-            issued.expires_at,
-        );
-        tokens
-            .access
-            .insert(key, (issued.access_token, issued.expires_at));
-        Ok(result)
     }
 
     /// Entra rotates the refresh token on every redemption: keep the new one (and hand it to

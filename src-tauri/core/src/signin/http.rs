@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use openidconnect::{AsyncHttpClient, HttpRequest, HttpResponse};
 
@@ -30,6 +31,16 @@ pub struct OidcHttp {
     client: reqwest::Client,
     /// The authority's scheme, host and port: the only place sign-in requests go.
     origin: url::Origin,
+    /// Where the last answer's status and Retry-After go, for callers that retry: the OpenID
+    /// Connect crate keeps neither in its errors.
+    last_answer: Option<Arc<Mutex<Option<LastAnswer>>>>,
+}
+
+/// The status and `Retry-After` (seconds) of an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastAnswer {
+    pub status: u16,
+    pub retry_after_secs: Option<u64>,
 }
 
 impl OidcHttp {
@@ -37,7 +48,14 @@ impl OidcHttp {
         OidcHttp {
             client,
             origin: authority_origin(authority_host),
+            last_answer: None,
         }
+    }
+
+    /// Also record each answer's status and Retry-After in `slot`.
+    pub fn recording(mut self, slot: Arc<Mutex<Option<LastAnswer>>>) -> OidcHttp {
+        self.last_answer = Some(slot);
+        self
     }
 }
 
@@ -79,6 +97,16 @@ impl<'c> AsyncHttpClient<'c> for OidcHttp {
             })?;
             let status = response.status();
             let headers = response.headers().clone();
+            if let Some(slot) = &self.last_answer {
+                let retry_after_secs = headers
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(LastAnswer {
+                    status: status.as_u16(),
+                    retry_after_secs,
+                });
+            }
             let mut bytes = Vec::new();
             while let Some(chunk) = response
                 .chunk()

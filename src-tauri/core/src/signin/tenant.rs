@@ -18,6 +18,7 @@ use openidconnect::{OAuth2TokenResponse, RefreshToken, RequestTokenError, Scope,
 
 use super::SignInTarget;
 use super::credential::UserCredential;
+use super::http::LastAnswer;
 use super::oidc::{self, AzureClient};
 use crate::domain::secret::SecretValue;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -78,6 +79,39 @@ pub(super) struct TenantTokens {
     pub refresh_token: Option<SecretValue>,
 }
 
+/// A redemption that failed; `transient` when Entra said to try again (429 or 5xx), with its
+/// Retry-After in seconds when it gave one.
+pub(super) struct RedeemFailure {
+    pub error: AppError,
+    pub transient: Option<Transient>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Transient {
+    Throttled { retry_after_secs: Option<u64> },
+    Unavailable { status: u16 },
+}
+
+/// How many times a client tenant's transient refusal is retried before it is named.
+pub(super) const TENANT_RETRIES: u32 = 2;
+/// Longest Retry-After waited out inside a connect; a longer one is named with its time instead,
+/// so one throttled tenant does not hold a morning's connect.
+pub(super) const MAX_TENANT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Transient {
+    /// How long to wait before retry `attempt` (0-based), or None when Entra asked for longer
+    /// than the console waits inside a connect.
+    pub(super) fn wait(self, attempt: u32) -> Option<std::time::Duration> {
+        let wait = match self {
+            Transient::Throttled {
+                retry_after_secs: Some(secs),
+            } => std::time::Duration::from_secs(secs),
+            _ => std::time::Duration::from_millis(500) * 2u32.pow(attempt),
+        };
+        (wait <= MAX_TENANT_WAIT).then_some(wait)
+    }
+}
+
 /// Redeem the home refresh token at `tenant`'s token endpoint for `scope` (no id token asked).
 pub(super) async fn redeem_in(
     client: &AzureClient,
@@ -85,24 +119,38 @@ pub(super) async fn redeem_in(
     tenant: &str,
     refresh_token: &SecretValue,
     scope: &str,
-) -> AppResult<TenantTokens> {
+) -> Result<TenantTokens, RedeemFailure> {
+    let plain = |error: AppError| RedeemFailure {
+        error,
+        transient: None,
+    };
     // Same authority host as the home sign-in (the guarded HTTP client sends nowhere else); the
     // tenant id was validated with the client's settings.
     let token_url = TokenUrl::new(format!(
         "{}/{tenant}/oauth2/v2.0/token",
         target.authority_host.trim_end_matches('/')
     ))
-    .map_err(|e| AppError::internal(format!("tenant token endpoint: {e}")))?;
+    .map_err(|e| plain(AppError::internal(format!("tenant token endpoint: {e}"))))?;
     let tenant_client = client.clone().set_token_uri(token_url);
     let refresh = RefreshToken::new(refresh_token.expose().to_string());
     let mut request = tenant_client.exchange_refresh_token(&refresh);
     for s in scope.split_whitespace().chain(["offline_access"]) {
         request = request.add_scope(Scope::new(s.to_string()));
     }
+    let answer = Arc::new(std::sync::Mutex::new(None));
     let response = request
-        .request_async(&oidc::http(target))
+        .request_async(&oidc::http(target).recording(answer.clone()))
         .await
-        .map_err(|error| tenant_error(&error, tenant, target))?;
+        .map_err(|error| {
+            let last = *answer.lock().unwrap_or_else(|p| p.into_inner());
+            match last.and_then(transient_answer) {
+                Some(transient) => RedeemFailure {
+                    error: transient_error(transient, tenant),
+                    transient: Some(transient),
+                },
+                None => plain(tenant_error(&error, tenant, target)),
+            }
+        })?;
     let lifetime = response
         .expires_in()
         .and_then(|d| chrono::Duration::from_std(d).ok())
@@ -114,6 +162,44 @@ pub(super) async fn redeem_in(
             .refresh_token()
             .map(|t| SecretValue::new(t.secret().as_str())),
     })
+}
+
+/// Entra's "try again" answers: 429 and the 5xx of an outage.
+fn transient_answer(answer: LastAnswer) -> Option<Transient> {
+    match answer.status {
+        429 => Some(Transient::Throttled {
+            retry_after_secs: answer.retry_after_secs,
+        }),
+        500 | 502 | 503 | 504 => Some(Transient::Unavailable {
+            status: answer.status,
+        }),
+        _ => None,
+    }
+}
+
+/// A client tenant's token endpoint that kept saying "try again", named for that tenant.
+pub(super) fn transient_error(transient: Transient, tenant: &str) -> AppError {
+    match transient {
+        Transient::Throttled { retry_after_secs } => {
+            let when = retry_after_secs
+                .map(|secs| format!("in {secs} seconds (Entra's Retry-After)"))
+                .unwrap_or_else(|| "in a minute".to_string());
+            AppError::new(
+                ErrorCode::Throttled,
+                format!("Entra ID is throttling token requests for tenant {tenant} (HTTP 429)."),
+                format!(
+                    "Use Connect on this client again {when}; the other clients are not affected."
+                ),
+            )
+        }
+        Transient::Unavailable { status } => AppError::new(
+            ErrorCode::ServiceUnavailable,
+            format!(
+                "Entra ID's token endpoint for tenant {tenant} is not answering (HTTP {status}), even after {TENANT_RETRIES} retries."
+            ),
+            "This is usually a short outage at Microsoft: use Connect on this client again in a few minutes (status.azure.com shows incidents). The other clients are not affected.",
+        ),
+    }
 }
 
 /// Entra's refusals that belong to the client tenant, named; everything else as for any token.
@@ -180,7 +266,7 @@ fn classify(
                 "You are not a user of tenant {tenant}, so your sign-in cannot reach its vault (AADSTS{}).",
                 code.unwrap_or(50020)
             ),
-            "Ask the client tenant's administrator to invite your account as a guest (B2B), or reach the tenant through GDAP, and give it a Key Vault role on the vault.",
+            "Ask the client tenant's administrator to invite your account as a guest (B2B), or reach the tenant through GDAP, and give it a Key Vault role on the vault. If you were invited only just now, the invitation can take a few minutes to reach the tenant's sign-in: use Connect on this client again then.",
         ));
     }
     if code.is_some_and(|c| INTERACTION_CODES.contains(&c)) || error == "interaction_required" {
