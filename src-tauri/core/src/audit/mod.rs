@@ -112,10 +112,12 @@ pub enum AuditAction {
     Adopt,
     /// The console's snapshot of the vault was refreshed by hand.
     Refresh,
+    /// A custom vendor was created, changed or removed.
+    VendorChange,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 27] = [
         AuditAction::Connect,
         AuditAction::Disconnect,
         AuditAction::Add,
@@ -142,6 +144,7 @@ impl AuditAction {
         AuditAction::ChangedOutside,
         AuditAction::Adopt,
         AuditAction::Refresh,
+        AuditAction::VendorChange,
     ];
 
     /// The stored id (kebab-case, as in the JSON line and the CSV).
@@ -173,6 +176,7 @@ impl AuditAction {
             AuditAction::ChangedOutside => "changed-outside",
             AuditAction::Adopt => "adopt",
             AuditAction::Refresh => "refresh",
+            AuditAction::VendorChange => "vendor-change",
         }
     }
 
@@ -206,6 +210,7 @@ impl AuditAction {
             AuditAction::ChangedOutside => "Changed outside the console",
             AuditAction::Adopt => "Adopted a secret",
             AuditAction::Refresh => "Refreshed",
+            AuditAction::VendorChange => "Changed a custom vendor",
         }
     }
 }

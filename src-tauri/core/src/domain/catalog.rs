@@ -414,6 +414,10 @@ pub struct Vendor {
     #[serde(default)]
     #[ts(optional)]
     pub interval_days: Option<u32>,
+    /// A custom vendor's rotation procedure, as its Admin wrote it (replaces the prefilled one).
+    #[serde(default)]
+    #[ts(optional)]
+    pub procedure: Option<String>,
 }
 
 impl Vendor {
@@ -438,6 +442,12 @@ impl Vendor {
 
     pub fn is_multi_part(&self) -> bool {
         self.key_parts.len() > 1
+    }
+
+    /// Defined by an Admin of the vault (see `custom_vendor`), not shipped in the catalog.
+    pub fn is_custom(&self) -> bool {
+        self.id
+            .starts_with(crate::domain::custom_vendor::CUSTOM_PREFIX)
     }
 
     pub fn field(&self, id: &str) -> Option<&EndpointField> {
@@ -467,9 +477,76 @@ pub fn catalog() -> &'static [Vendor] {
     })
 }
 
-/// Look a vendor up by id.
+/// Look a vendor up by id: the catalog's, else a custom vendor of a connected vault.
 pub fn vendor(id: &str) -> Option<&'static Vendor> {
-    catalog().iter().find(|v| v.id == id)
+    catalog()
+        .iter()
+        .find(|v| v.id == id)
+        .or_else(|| custom::lookup(id))
+}
+
+/// Custom vendors of the vaults this process is connected to, keyed by vault ("scope").
+///
+/// Key records name their vendor by id and are read in many places without their session, so
+/// the lookup is process-wide. Two vaults may define the same id differently: then the id
+/// resolves to nothing (its keys list as of an unknown vendor and nothing is sent anywhere),
+/// never to the other vault's definition. Definitions are interned for the process's life
+/// (bounded by 50 per vault and by how often Admins edit them).
+pub mod custom {
+    use super::Vendor;
+    use std::collections::BTreeMap;
+    use std::sync::{Mutex, OnceLock};
+
+    type Scopes = BTreeMap<String, Vec<&'static Vendor>>;
+
+    fn scopes() -> &'static Mutex<Scopes> {
+        static SCOPES: OnceLock<Mutex<Scopes>> = OnceLock::new();
+        SCOPES.get_or_init(|| Mutex::new(BTreeMap::new()))
+    }
+
+    fn interned() -> &'static Mutex<Vec<&'static Vendor>> {
+        static INTERNED: OnceLock<Mutex<Vec<&'static Vendor>>> = OnceLock::new();
+        INTERNED.get_or_init(|| Mutex::new(Vec::new()))
+    }
+
+    fn intern(vendor: Vendor) -> &'static Vendor {
+        let mut all = interned().lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = all.iter().find(|v| ***v == vendor) {
+            return found;
+        }
+        let leaked: &'static Vendor = Box::leak(Box::new(vendor));
+        all.push(leaked);
+        leaked
+    }
+
+    /// Replace the custom vendors of one vault (an empty list forgets them).
+    pub fn register(scope: &str, vendors: Vec<Vendor>) {
+        let vendors: Vec<&'static Vendor> = vendors.into_iter().map(intern).collect();
+        let mut scopes = scopes().lock().unwrap_or_else(|p| p.into_inner());
+        if vendors.is_empty() {
+            scopes.remove(scope);
+        } else {
+            scopes.insert(scope.to_string(), vendors);
+        }
+    }
+
+    /// The custom vendors of one vault, in the order its document lists them.
+    pub fn of_scope(scope: &str) -> Vec<&'static Vendor> {
+        let scopes = scopes().lock().unwrap_or_else(|p| p.into_inner());
+        scopes.get(scope).cloned().unwrap_or_default()
+    }
+
+    pub(super) fn lookup(id: &str) -> Option<&'static Vendor> {
+        let scopes = scopes().lock().unwrap_or_else(|p| p.into_inner());
+        let mut found: Option<&'static Vendor> = None;
+        for vendor in scopes.values().flatten().filter(|v| v.id == id) {
+            match found {
+                Some(seen) if seen != *vendor => return None,
+                _ => found = Some(vendor),
+            }
+        }
+        found
+    }
 }
 
 /// Placeholders an MSP must replace before the endpoint can be reached.
@@ -699,7 +776,9 @@ mod tests {
                         .chars()
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                     && !v.id.contains("--")
-                    && !v.id.starts_with("akv-console"),
+                    && !v.id.starts_with("akv-console")
+                    // Custom vendors own this prefix, so no catalog id can ever collide with one.
+                    && !v.id.starts_with(crate::domain::custom_vendor::CUSTOM_PREFIX),
                 "bad vendor id {:?}",
                 v.id
             );
