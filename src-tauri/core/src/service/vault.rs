@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{Console, Operator, format_date, vendor_name};
+use super::{Console, Operator, format_date};
 use crate::audit::AuditAction;
 use std::collections::BTreeMap;
 
@@ -92,13 +92,14 @@ pub(crate) fn row_for_key(
     record: &KeyRecord,
     now: DateTime<Utc>,
 ) -> VaultRow {
-    let vendor = record.vendor();
+    // This client's vendors: another vault's custom vendor of the same id never names a row.
+    let vendor = console.client_vendor(&record.vendor_id).ok();
     let category = vendor.map(|v| v.category).unwrap_or(Category::Rmm);
     VaultRow {
         client_id: console.client().id.clone(),
         client_name: console.client().name.clone(),
         vendor_id: record.vendor_id.clone(),
-        vendor_name: vendor_name(&record.vendor_id),
+        vendor_name: vendor.map_or_else(|| record.vendor_id.clone(), |v| v.name.clone()),
         category,
         category_colour: category.colour_hex(),
         secret_name: Some(record.secret_name.clone()),
