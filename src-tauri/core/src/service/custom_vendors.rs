@@ -94,7 +94,11 @@ impl Console {
                     ..CustomState::default()
                 },
                 LoadedVendors::Untrusted { reason, vendors } => {
-                    self.notify(
+                    // Said once per finding, not on every policy refresh.
+                    let known = Self::lock(&self.custom_vendors).problem.as_deref()
+                        == Some(reason.as_str());
+                    if !known {
+                        self.notify(
                         NoticeLevel::Warning,
                         format!("{reason} Its custom vendors are not used."),
                         Some(
@@ -102,6 +106,7 @@ impl Console {
                                 .into(),
                         ),
                     );
+                    }
                     CustomState {
                         trusted: Vec::new(),
                         flagged: vendors,
