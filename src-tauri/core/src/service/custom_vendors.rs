@@ -61,7 +61,9 @@ impl Console {
     pub fn vendors(&self) -> Vec<&'static Vendor> {
         catalog::catalog()
             .iter()
-            .chain(catalog::custom::of_scope(&self.catalog_scope()))
+            .chain(crate::domain::custom_vendor::registry::of_scope(
+                &self.catalog_scope(),
+            ))
             .collect()
     }
 
@@ -117,7 +119,7 @@ impl Console {
             // A failed read keeps what this console had (the policy read names the failure).
             Err(_) => return,
         };
-        catalog::custom::register(
+        crate::domain::custom_vendor::registry::register(
             &self.catalog_scope(),
             state.trusted.iter().map(CustomVendor::to_vendor).collect(),
         );
