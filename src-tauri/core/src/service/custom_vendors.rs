@@ -10,7 +10,7 @@ use super::{Console, NoticeLevel, Operator, PolicySource};
 use crate::audit::AuditAction;
 use crate::domain::catalog::{self, Vendor};
 use crate::domain::custom_vendor::{
-    CustomVendor, CustomVendorDocument, CustomVendorRequest, LoadedVendors, validate,
+    CustomVendor, CustomVendorDocument, CustomVendorRequest, LoadedVendors, validate_for_save,
 };
 use crate::domain::policy::{AdminAction, StampKey, check_admin};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -167,7 +167,7 @@ impl Console {
         let mut vendor_id = target.clone();
         let result = self
             .change_custom_vendors(operator, |vendors| {
-                let saved = validate(&request, vendors, &operator.name, now)?;
+                let saved = validate_for_save(&request, vendors, &operator.name, now)?;
                 vendor_id = Some(saved.id.clone());
                 match vendors.iter_mut().find(|v| v.id == saved.id) {
                     Some(before) => {

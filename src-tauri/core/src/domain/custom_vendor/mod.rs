@@ -339,21 +339,15 @@ pub fn validate(
         }
     };
     let lower = name.to_lowercase();
-    let clash = catalog::catalog()
+    let clash = existing
         .iter()
-        .map(|v| v.name.as_str())
-        .chain(
-            existing
-                .iter()
-                .filter(|v| v.id != id)
-                .map(|v| v.name.as_str()),
-        )
-        .any(|other| other.to_lowercase() == lower);
+        .filter(|v| v.id != id)
+        .any(|other| other.name.to_lowercase() == lower);
     if clash {
         return Err(AppError::field(
             "name",
-            format!("'{name}' is already a vendor of the catalog or of this vault."),
-            "Use the existing vendor, or a distinct name.",
+            format!("'{name}' is already a custom vendor of this vault."),
+            "Edit that one, or pick a distinct name.",
         ));
     }
     if request.category == Category::NonApiSecret {
@@ -483,6 +477,35 @@ pub fn validate(
         updated_at: now,
         updated_by: by.to_string(),
     })
+}
+
+/// [`validate`] for an Admin's save: a new name may not be a catalog vendor's either. (Stored
+/// vendors are not held to it, so a later catalog that adds a vendor of the same name never
+/// makes a vault's document unusable; the `custom-` id keeps the two apart.)
+pub fn validate_for_save(
+    request: &CustomVendorRequest,
+    existing: &[CustomVendor],
+    by: &str,
+    now: DateTime<Utc>,
+) -> AppResult<CustomVendor> {
+    let saved = validate(request, existing, by, now)?;
+    let renamed = existing
+        .iter()
+        .find(|v| v.id == saved.id)
+        .is_none_or(|before| before.name.to_lowercase() != saved.name.to_lowercase());
+    let lower = saved.name.to_lowercase();
+    if renamed
+        && catalog::catalog()
+            .iter()
+            .any(|v| v.name.to_lowercase() == lower)
+    {
+        return Err(AppError::field(
+            "name",
+            format!("'{}' is already a vendor of the catalog.", saved.name),
+            "Add keys under the catalog's vendor instead.",
+        ));
+    }
+    Ok(saved)
 }
 
 impl CustomVendor {

@@ -155,7 +155,7 @@ fn ids_are_prefixed_secret_name_parts_and_unique() {
     let long = derive_id(&"x".repeat(200));
     assert!(long.len() <= 47, "{long}");
     // Built-in names are taken, whatever the case.
-    let error = validate(
+    let error = validate_for_save(
         &request("it glue", "https://api.acme.com"),
         &[],
         "Ada",
@@ -163,6 +163,22 @@ fn ids_are_prefixed_secret_name_parts_and_unique() {
     )
     .expect_err("catalog name");
     assert_eq!(error.field.as_deref(), Some("name"));
+    // A stored vendor that a later catalog names too stays usable (only new names are held to it).
+    let stored = validate(
+        &request("IT Glue", "https://api.acme.com"),
+        &[],
+        "Ada",
+        now(),
+    )
+    .expect("stored before the catalog had it");
+    let key = StampKey::generate(now());
+    let json = CustomVendorDocument::stamped(vec![stored.clone()], &key)
+        .expect("doc")
+        .to_json();
+    assert_eq!(
+        CustomVendorDocument::load(&json, Some(&key)),
+        LoadedVendors::Trusted(vec![stored])
+    );
     let first = validate(
         &request("Acme RMM", "https://api.acme.com"),
         &[],
