@@ -997,3 +997,123 @@ async fn forty_demo_clients_open_on_an_overview_worst_first_with_search() -> Res
     app.quit().await;
     Ok(())
 }
+
+/// Issue 21 §1: an Admin defines a custom vendor on the Distribute tab (a hostile endpoint is
+/// refused on its own field first), then adds a key of it from Add Key, where it is marked
+/// Custom, and the key lists under the vendor's name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_defines_a_custom_vendor_and_adds_a_key_of_it() -> Result<()> {
+    const ID: &str = "custom-acme-backup-cloud";
+    let _serial = akv_tests::e2e::exclusive().await;
+    let profile = Profile::new("demo-custom-vendor")?;
+    let app = App::launch("demo-custom-vendor", &profile, Launch::demo()).await?;
+    app.find("[data-testid=overview-row]").await?;
+    app.open_client("Contoso Dental").await?;
+    app.click("[data-testid=tab-distribute]").await?;
+    app.wait_for(
+        "[data-testid=custom-vendors-empty]",
+        Duration::from_secs(20),
+    )
+    .await?;
+    app.click("[data-testid=custom-vendor-new]").await?;
+    app.type_into("[data-testid=cv-name]", "Acme Backup Cloud")
+        .await?;
+    app.find("[data-testid=cv-category]")
+        .await?
+        .select_by_value("Backup")
+        .await?;
+    app.type_into("[data-testid=cv-interval]", "60").await?;
+    // The cloud metadata address is no vendor: refused on the endpoint field, by name.
+    app.type_into(
+        "[data-testid=cv-endpoint]",
+        "https://169.254.169.254/latest",
+    )
+    .await?;
+    app.type_into("[data-testid=cv-test-path]", "/v2/account")
+        .await?;
+    app.type_into("[data-testid=cv-hint]", "acme_ and 32 characters")
+        .await?;
+    app.click("[data-testid=cv-save]").await?;
+    app.wait_for(
+        "[data-testid=field-error][data-field=endpoint]",
+        Duration::from_secs(10),
+    )
+    .await?;
+    let refusal = app
+        .text("[data-testid=field-error][data-field=endpoint]")
+        .await?;
+    assert!(refusal.contains("IP address"), "{refusal}");
+    app.type_into(
+        "[data-testid=cv-endpoint]",
+        "https://api.acme-backup.example/v2",
+    )
+    .await?;
+    app.click("[data-testid=cv-save]").await?;
+    app.wait_for(
+        &format!("[data-testid=custom-vendor-row][data-vendor={ID}]"),
+        Duration::from_secs(10),
+    )
+    .await?;
+    app.screenshot("custom-vendor-defined.png").await?;
+
+    // Add Key offers it, marked Custom; the key lists under its name and category.
+    app.click("[data-testid=tab-vault]").await?;
+    app.click("[data-testid=add-key]").await?;
+    app.find("[data-testid=add-key-modal]").await?;
+    let option = format!("[data-testid=add-vendor] option[value={ID}]");
+    app.eventually(
+        "the custom vendor in Add Key",
+        Duration::from_secs(10),
+        || async { Ok(app.count(&option).await? == 1) },
+    )
+    .await?;
+    let label = app
+        .eval(&format!(
+            "return document.querySelector('{}').textContent;",
+            option.replace('\'', "\\'")
+        ))
+        .await?;
+    assert_eq!(label.as_str(), Some("Acme Backup Cloud (Custom)"));
+    app.find("[data-testid=add-vendor]")
+        .await?
+        .select_by_value(ID)
+        .await?;
+    let hint = app.text("[data-testid=add-hint]").await?;
+    assert!(hint.contains("acme_ and 32 characters"), "{hint}");
+    let secret = marker("custom");
+    app.type_into("[data-testid=add-value]", &secret).await?;
+    app.type_into("[data-testid=add-owner]", "E2E Technician")
+        .await?;
+    app.click("[data-testid=add-save]").await?;
+    app.eventually(
+        "the Add Key modal to close",
+        Duration::from_secs(10),
+        || async { Ok(app.count("[data-testid=add-key-modal]").await? == 0) },
+    )
+    .await?;
+    let row = format!("[data-testid=vault-row][data-vendor={ID}]");
+    app.eventually(
+        "the custom vendor's key",
+        Duration::from_secs(10),
+        || async { Ok(app.count(&row).await? == 1) },
+    )
+    .await?;
+    let text = app.text(&row).await?;
+    assert!(
+        text.contains("Acme Backup Cloud") && text.contains("Backup"),
+        "{text}"
+    );
+    assert!(
+        !app.eval("return document.body.innerHTML;")
+            .await?
+            .to_string()
+            .contains(&secret)
+    );
+    // Its detail panel: the Admin's key hint, no connector, the procedure prefilled.
+    app.click(&format!("{row} button.vendor")).await?;
+    app.wait_for("[data-testid=detail-panel]", Duration::from_secs(10))
+        .await?;
+    app.screenshot("custom-vendor-key.png").await?;
+    app.quit().await;
+    Ok(())
+}

@@ -62,6 +62,17 @@ pub enum ErrorCode {
     ConfirmationMismatch,
     /// An endpoint outside the vendor's domains awaits an Admin's confirmation of its host.
     HostNotConfirmed,
+    /// A custom vendor's endpoint or token URL: not https, a user name or password in it, an IP
+    /// address, a local/internal host name, a `{placeholder}`, a port, a query or fragment.
+    EndpointNotHttps,
+    EndpointUserinfo,
+    EndpointIpLiteral,
+    EndpointLocalHost,
+    EndpointPlaceholder,
+    EndpointPort,
+    EndpointQuery,
+    /// A custom vendor that still has keys cannot be removed.
+    VendorInUse,
     /// Rotating at the vendor stopped at one step; the old key is still stored.
     ConnectorFailed,
     DemoOnly,

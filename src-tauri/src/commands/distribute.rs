@@ -2,11 +2,47 @@
 //! mode (all Admin only).
 
 use super::Core;
+use akv_core::domain::custom_vendor::CustomVendorRequest;
 use akv_core::domain::policy::Role;
 use akv_core::error::AppResult;
+use akv_core::service::custom_vendors::CustomVendorsView;
 use akv_core::service::distribute::DistributionView;
 use akv_core::service::templates::{ClientTemplatePreview, TemplateApplyResult};
 use akv_core::session::TemplateSummary;
+
+/// The vault's custom vendors (every role sees them; only Admins may change them).
+#[tauri::command]
+pub async fn custom_vendors_view(
+    core: Core<'_>,
+    client_id: String,
+) -> AppResult<CustomVendorsView> {
+    let (console, operator) = core.client_console(&client_id).await?;
+    console.custom_vendors_view(&operator).await
+}
+
+/// Create or change a custom vendor (Admin only, checked in Rust; the page is untrusted).
+#[tauri::command]
+pub async fn save_custom_vendor(
+    core: Core<'_>,
+    client_id: String,
+    request: CustomVendorRequest,
+) -> AppResult<CustomVendorsView> {
+    let (console, operator) = core.client_console(&client_id).await?;
+    console
+        .save_custom_vendor(&operator, request, chrono::Utc::now())
+        .await
+}
+
+/// Remove a custom vendor without keys (Admin only).
+#[tauri::command]
+pub async fn remove_custom_vendor(
+    core: Core<'_>,
+    client_id: String,
+    vendor_id: String,
+) -> AppResult<CustomVendorsView> {
+    let (console, operator) = core.client_console(&client_id).await?;
+    console.remove_custom_vendor(&operator, &vendor_id).await
+}
 
 #[tauri::command]
 pub async fn distribution_view(core: Core<'_>, client_id: String) -> AppResult<DistributionView> {

@@ -73,9 +73,16 @@ pub struct ClipboardCleared {
     pub cleared: bool,
 }
 
+/// The Add Key form's vendors: the catalog, plus the custom vendors of `client_id`'s vault.
 #[tauri::command]
-pub fn vendor_catalog() -> Vec<CatalogEntry> {
-    catalog_entries()
+pub async fn vendor_catalog(
+    core: Core<'_>,
+    client_id: Option<String>,
+) -> AppResult<Vec<CatalogEntry>> {
+    match client_id {
+        Some(id) => Ok(core.client_console(&id).await?.0.catalog_entries()),
+        None => Ok(catalog_entries()),
+    }
 }
 
 /// Every connected client's keys (a Client column), or one client opened alone.

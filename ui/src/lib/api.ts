@@ -29,6 +29,8 @@ import type { ConnectRequest } from "./bindings/ConnectRequest";
 import type { CopyReceipt } from "./bindings/CopyReceipt";
 import type { DeletedView } from "./bindings/DeletedView";
 import type { DistributionView } from "./bindings/DistributionView";
+import type { CustomVendorRequest } from "./bindings/CustomVendorRequest";
+import type { CustomVendorsView } from "./bindings/CustomVendorsView";
 import type { KeyDetail } from "./bindings/KeyDetail";
 import type { KeySettingsRequest } from "./bindings/KeySettingsRequest";
 import type { Notice } from "./bindings/Notice";
@@ -137,7 +139,8 @@ export const api = {
   /** Runs (or reruns) the provisioning; the step list also arrives as `provision-progress` events. */
   provisionVault: (request: ProvisionRequest) => call<ProvisionProgress>("provision_vault", { request }),
 
-  vendorCatalog: () => call<CatalogEntry[]>("vendor_catalog"),
+  // With a client: the catalog plus that vault's custom vendors.
+  vendorCatalog: (clientId?: string | null) => call<CatalogEntry[]>("vendor_catalog", { clientId: clientId ?? null }),
   // `clientId` below is the MSP client (an entry of the Clients list), never the app
   // registration's client id of its connection settings.
   /** Every connected client's keys, or one client's (`clientId`); one vendor's only (`vendorId`). */
@@ -204,6 +207,11 @@ export const api = {
     call<DistributionView>("save_default_policy", { clientId }),
   setRosterRole: (clientId: string, name: string, role: Role | null) =>
     call<DistributionView>("set_roster_role", { clientId, name, role }),
+  customVendorsView: (clientId: string) => call<CustomVendorsView>("custom_vendors_view", { clientId }),
+  saveCustomVendor: (clientId: string, request: CustomVendorRequest) =>
+    call<CustomVendorsView>("save_custom_vendor", { clientId, request }),
+  removeCustomVendor: (clientId: string, vendorId: string) =>
+    call<CustomVendorsView>("remove_custom_vendor", { clientId, vendorId }),
   policyTemplates: () => call<TemplateSummary[]>("policy_templates"),
   savePolicyTemplate: (clientId: string, name: string) =>
     call<TemplateSummary[]>("save_policy_template", { clientId, name }),

@@ -115,6 +115,8 @@ pub enum AuditAction {
     /// A step of provisioning this vault (resource group, vault, role assignment, diagnostic
     /// settings) as the console did or found it.
     Provision,
+    /// A custom vendor was created, changed or removed.
+    VendorChange,
 }
 
 impl AuditAction {
@@ -146,6 +148,7 @@ impl AuditAction {
         AuditAction::Adopt,
         AuditAction::Refresh,
         AuditAction::Provision,
+        AuditAction::VendorChange,
     ];
 
     /// The stored id (kebab-case, as in the JSON line and the CSV).
@@ -178,6 +181,7 @@ impl AuditAction {
             AuditAction::Adopt => "adopt",
             AuditAction::Refresh => "refresh",
             AuditAction::Provision => "provision",
+            AuditAction::VendorChange => "vendor-change",
         }
     }
 
@@ -212,6 +216,7 @@ impl AuditAction {
             AuditAction::Adopt => "Adopted a secret",
             AuditAction::Refresh => "Refreshed",
             AuditAction::Provision => "Provisioned the vault",
+            AuditAction::VendorChange => "Changed a custom vendor",
         }
     }
 }

@@ -414,6 +414,10 @@ pub struct Vendor {
     #[serde(default)]
     #[ts(optional)]
     pub interval_days: Option<u32>,
+    /// A custom vendor's rotation procedure, as its Admin wrote it (replaces the prefilled one).
+    #[serde(default)]
+    #[ts(optional)]
+    pub procedure: Option<String>,
 }
 
 impl Vendor {
@@ -438,6 +442,12 @@ impl Vendor {
 
     pub fn is_multi_part(&self) -> bool {
         self.key_parts.len() > 1
+    }
+
+    /// Defined by an Admin of the vault (see `custom_vendor`), not shipped in the catalog.
+    pub fn is_custom(&self) -> bool {
+        self.id
+            .starts_with(crate::domain::custom_vendor::CUSTOM_PREFIX)
     }
 
     pub fn field(&self, id: &str) -> Option<&EndpointField> {
@@ -467,9 +477,12 @@ pub fn catalog() -> &'static [Vendor] {
     })
 }
 
-/// Look a vendor up by id.
+/// Look a vendor up by id: the catalog's, else a custom vendor of a connected vault.
 pub fn vendor(id: &str) -> Option<&'static Vendor> {
-    catalog().iter().find(|v| v.id == id)
+    catalog()
+        .iter()
+        .find(|v| v.id == id)
+        .or_else(|| crate::domain::custom_vendor::registry::lookup(id))
 }
 
 /// Placeholders an MSP must replace before the endpoint can be reached.
@@ -699,7 +712,9 @@ mod tests {
                         .chars()
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                     && !v.id.contains("--")
-                    && !v.id.starts_with("akv-console"),
+                    && !v.id.starts_with("akv-console")
+                    // Custom vendors own this prefix, so no catalog id can ever collide with one.
+                    && !v.id.starts_with(crate::domain::custom_vendor::CUSTOM_PREFIX),
                 "bad vendor id {:?}",
                 v.id
             );

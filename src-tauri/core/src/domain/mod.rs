@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod connection;
+pub mod custom_vendor;
 pub mod generator;
 pub mod identity;
 pub mod key_value;

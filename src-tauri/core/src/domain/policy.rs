@@ -393,6 +393,8 @@ pub enum AdminAction {
     /// Adopting makes any secret of the vault (a database password, another app's secret) a
     /// vendor key that the vendor's roles may then copy, so only an Admin decides it.
     Adopt,
+    /// Custom vendors decide where keys of theirs are sent.
+    ChangeVendors,
 }
 
 pub fn check_admin(role: Option<Role>, action: AdminAction) -> AppResult<()> {
@@ -404,6 +406,7 @@ pub fn check_admin(role: Option<Role>, action: AdminAction) -> AppResult<()> {
         AdminAction::ChangeRole => "change an operator's role",
         AdminAction::AcknowledgeTamper => "acknowledge a detected tampering of the audit log",
         AdminAction::Adopt => "adopt secrets the console did not create",
+        AdminAction::ChangeVendors => "create, change or remove custom vendors",
     }))
 }
 

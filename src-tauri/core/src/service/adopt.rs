@@ -16,7 +16,6 @@ use crate::domain::keys::{KeyRecord, KeySettings};
 use crate::domain::policy::{AdminAction, check_admin};
 use crate::domain::validation::{
     MAX_NOTE_CHARS, MAX_OWNER_CHARS, validate_interval, validate_label, validate_text,
-    validate_vendor,
 };
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::UnmanagedSecret;
@@ -222,7 +221,7 @@ impl Console {
         request: AdoptRequest,
         now: DateTime<Utc>,
     ) -> AppResult<VaultRow> {
-        let vendor = validate_vendor(&request.vendor_id)?;
+        let vendor = self.client_vendor(&request.vendor_id)?;
         let secret = self
             .unmanaged_secrets()
             .into_iter()

@@ -111,8 +111,9 @@ impl Console {
         let keys = self.cached_keys();
         let policy = self.policy();
         // Vendors with a stored key, in catalog order.
-        let vendors: Vec<&catalog::Vendor> = catalog::catalog()
-            .iter()
+        let vendors: Vec<&catalog::Vendor> = self
+            .vendors()
+            .into_iter()
             .filter(|v| keys.iter().any(|k| k.vendor_id == v.id))
             .collect();
         let roles = Role::ALL

@@ -132,11 +132,13 @@ impl Console {
 
     /// Ping the vendor with a value (stored or about to be), after re-checking where it would go.
     pub(crate) async fn ping_value(&self, record: &KeyRecord, value: &SecretValue) -> PingReport {
-        let Some(vendor) = record.vendor() else {
+        // This client's vendors only: a custom vendor of another vault never decides where a
+        // key of this one goes.
+        let Ok(vendor) = self.client_vendor(&record.vendor_id) else {
             return PingReport::refused(
                 PingOutcome::NotReachable,
-                "This key's vendor is not in the catalog.",
-                "Re-add the key under one of the catalog's vendors.",
+                "This key's vendor is neither in the catalog nor a custom vendor of this vault.",
+                "Re-add the key under one of the catalog's vendors, or ask an Admin to define the custom vendor again.",
                 "",
             );
         };
@@ -152,11 +154,13 @@ impl Console {
     }
 
     pub(crate) async fn ping_parts(&self, record: &KeyRecord, parts: &KeyParts) -> PingReport {
-        let Some(vendor) = record.vendor() else {
+        // This client's vendors only: a custom vendor of another vault never decides where a
+        // key of this one goes.
+        let Ok(vendor) = self.client_vendor(&record.vendor_id) else {
             return PingReport::refused(
                 PingOutcome::NotReachable,
-                "This key's vendor is not in the catalog.",
-                "Re-add the key under one of the catalog's vendors.",
+                "This key's vendor is neither in the catalog nor a custom vendor of this vault.",
+                "Re-add the key under one of the catalog's vendors, or ask an Admin to define the custom vendor again.",
                 "",
             );
         };

@@ -8,6 +8,7 @@ pub mod adopt;
 pub mod audit;
 pub mod clipboard;
 pub mod connector;
+pub mod custom_vendors;
 pub mod distribute;
 pub mod endpoints;
 pub mod installations;
@@ -212,6 +213,8 @@ pub struct Console {
     pending_vendor_keys: Mutex<std::collections::HashMap<String, KeyParts>>,
     /// Replaces every connector's propagation schedule (tests wait milliseconds, not minutes).
     propagation: Mutex<Option<crate::connectors::PropagationSchedule>>,
+    /// The vault's custom vendors as this console last read them (see `custom_vendors`).
+    custom_vendors: Mutex<custom_vendors::CustomState>,
 }
 
 impl Console {
@@ -256,6 +259,7 @@ impl Console {
             trusted: Mutex::new(TrustedEntries::ALL),
             pending_vendor_keys: Mutex::new(std::collections::HashMap::new()),
             propagation: Mutex::new(None),
+            custom_vendors: Mutex::new(custom_vendors::CustomState::default()),
         }
     }
 
@@ -534,7 +538,16 @@ impl Console {
         if source == PolicySource::Stored {
             self.store.use_stamp_key(policy.stamp_key.clone());
         }
-        *Self::lock(&self.policy) = (policy, source);
+        // Custom vendors are checked with the policy's stamp key, so they are read with it.
+        if result.is_ok() {
+            let key = (source == PolicySource::Stored)
+                .then(|| policy.stamp_key.clone())
+                .flatten();
+            *Self::lock(&self.policy) = (policy, source);
+            self.load_custom_vendors(key.as_ref()).await;
+        } else {
+            *Self::lock(&self.policy) = (policy, source);
+        }
         result
     }
 

@@ -153,8 +153,9 @@ impl Console {
         let policy = self.policy();
         let you = role_name(operator);
         let admin = admin_name(operator);
-        let vendors: Vec<VendorPermissions> = catalog::catalog()
-            .iter()
+        let vendors: Vec<VendorPermissions> = self
+            .vendors()
+            .into_iter()
             .filter_map(|vendor| {
                 let refused: Vec<KeyPermission> = KeyAction::ALL
                     .into_iter()
@@ -190,7 +191,7 @@ impl Console {
                 let reason = match action {
                     ConsoleAction::AddKey => (!any_vendor(
                         KeyAction::Add,
-                        catalog::catalog().iter().map(|v| v.id.as_str()).collect(),
+                        self.vendors().iter().map(|v| v.id.as_str()).collect(),
                     ))
                     .then(|| match &no_role {
                         Some(error) => format!("{} {}", error.message, error.hint),

@@ -92,6 +92,9 @@ pub struct RunbookRequest {
 
 /// The procedure a key starts with, from its vendor's catalog entry.
 pub fn prefilled_procedure(vendor: &Vendor) -> String {
+    if let Some(procedure) = &vendor.procedure {
+        return procedure.clone();
+    }
     if vendor.is_non_api() {
         return non_api_procedure(vendor);
     }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{Console, Operator, format_date, vendor_name};
+use super::{Console, Operator, format_date};
 use crate::audit::AuditAction;
 use std::collections::BTreeMap;
 
@@ -17,7 +17,7 @@ use crate::domain::secret::SecretValue;
 use crate::domain::status::{ClientCounts, KeyFacts};
 use crate::domain::validation::{
     MAX_NOTE_CHARS, MAX_OWNER_CHARS, validate_expiry, validate_field_value, validate_interval,
-    validate_label, validate_text, validate_vendor,
+    validate_label, validate_text,
 };
 use crate::error::{AppError, AppResult};
 use crate::ping::PingTarget;
@@ -92,13 +92,14 @@ pub(crate) fn row_for_key(
     record: &KeyRecord,
     now: DateTime<Utc>,
 ) -> VaultRow {
-    let vendor = record.vendor();
+    // This client's vendors: another vault's custom vendor of the same id never names a row.
+    let vendor = console.client_vendor(&record.vendor_id).ok();
     let category = vendor.map(|v| v.category).unwrap_or(Category::Rmm);
     VaultRow {
         client_id: console.client().id.clone(),
         client_name: console.client().name.clone(),
         vendor_id: record.vendor_id.clone(),
-        vendor_name: vendor_name(&record.vendor_id),
+        vendor_name: vendor.map_or_else(|| record.vendor_id.clone(), |v| v.name.clone()),
         category,
         category_colour: category.colour_hex(),
         secret_name: Some(record.secret_name.clone()),
@@ -145,12 +146,14 @@ pub fn build_rows(
     now: DateTime<Utc>,
 ) -> Vec<VaultRow> {
     let mut rows = Vec::new();
-    for vendor in catalog::catalog() {
+    let vendors = console.vendors();
+    for vendor in vendors.iter().copied() {
         let mut own: Vec<&KeyRecord> = keys.iter().filter(|k| k.vendor_id == vendor.id).collect();
         if own.is_empty() {
             // A kind of non-API secret is listed once one is stored (Add Key offers every kind);
-            // a "no key" row for each would read as a gap in every client's vault.
-            if !vendor.is_non_api() {
+            // a "no key" row for each would read as a gap in every client's vault. Custom
+            // vendors likewise (the counts know only the catalog's vendors).
+            if !vendor.is_non_api() && !vendor.is_custom() {
                 rows.push(row_without_key(console, operator, vendor));
             }
             continue;
@@ -165,7 +168,7 @@ pub fn build_rows(
     // tag) is still a key: listed and counted, or the rows would disagree with the counts.
     rows.extend(
         keys.iter()
-            .filter(|k| k.vendor().is_none())
+            .filter(|k| !vendors.iter().any(|v| v.id == k.vendor_id))
             .map(|k| row_for_key(console, operator, k, now)),
     );
     rows
@@ -195,6 +198,8 @@ pub struct CatalogEntry {
     pub no_test_reason: Option<String>,
     /// The generator's limits and defaults for this kind (non-API secrets).
     pub generator: Option<crate::domain::generator::GeneratorRules>,
+    /// Defined by an Admin of the vault (marked "Custom" in pickers).
+    pub custom: bool,
 }
 
 pub fn catalog_entry(v: &Vendor) -> CatalogEntry {
@@ -212,12 +217,20 @@ pub fn catalog_entry(v: &Vendor) -> CatalogEntry {
         non_api: v.is_non_api(),
         no_test_reason: v.no_test_reason().map(str::to_string),
         generator: v.generator.clone(),
+        custom: v.is_custom(),
     }
 }
 
 /// The catalog for the Add Key form, in catalog order (grouped by category).
 pub fn catalog_entries() -> Vec<CatalogEntry> {
     catalog::catalog().iter().map(catalog_entry).collect()
+}
+
+impl Console {
+    /// The Add Key form's vendors for this client: the catalog, then the vault's custom ones.
+    pub fn catalog_entries(&self) -> Vec<CatalogEntry> {
+        self.vendors().into_iter().map(catalog_entry).collect()
+    }
 }
 
 /// A named field with the value this key has for it.
@@ -341,7 +354,7 @@ impl Console {
         secret_name: Option<&str>,
         now: DateTime<Utc>,
     ) -> AppResult<KeyDetail> {
-        let vendor = validate_vendor(vendor_id)?;
+        let vendor = self.client_vendor(vendor_id)?;
         let record = match secret_name {
             Some(name) => Some(self.key(name).await?),
             None => None,
@@ -419,7 +432,7 @@ impl Console {
         request: AddKeyRequest,
         now: DateTime<Utc>,
     ) -> AppResult<VaultRow> {
-        let vendor = validate_vendor(&request.vendor_id)?;
+        let vendor = self.client_vendor(&request.vendor_id)?;
         let label = validate_label(request.label.as_deref().unwrap_or_default())?;
         let new = super::new_value::new_value(
             vendor,

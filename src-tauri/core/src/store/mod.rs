@@ -38,6 +38,8 @@ pub enum ConsoleDocument {
     /// A key's extra CA (PEM), trusted by its ping next to the built-in roots; the key's
     /// `akv-ca-sha256` tag binds it.
     KeyCa { secret_name: String },
+    /// The vault's custom vendors (JSON, stamped with the policy's stamp key).
+    CustomVendors,
 }
 
 /// Name prefix of every installation's audit anchor.
@@ -65,6 +67,7 @@ impl ConsoleDocument {
                 format!("akv-console-runbook-{secret_name}")
             }
             ConsoleDocument::KeyCa { secret_name } => format!("akv-console-ca-{secret_name}"),
+            ConsoleDocument::CustomVendors => "akv-console-custom-vendors".to_string(),
         }
     }
 }

@@ -31,4 +31,8 @@ noTestReason: string | null,
 /**
  * The generator's limits and defaults for this kind (non-API secrets).
  */
-generator: GeneratorRules | null, };
+generator: GeneratorRules | null, 
+/**
+ * Defined by an Admin of the vault (marked "Custom" in pickers).
+ */
+custom: boolean, };

@@ -71,4 +71,8 @@ connector?: string,
 /**
  * Overrides the category's default interval (the Entra App Secret is Identity but rotates at 90 days).
  */
-interval_days?: number, };
+interval_days?: number, 
+/**
+ * A custom vendor's rotation procedure, as its Admin wrote it (replaces the prefilled one).
+ */
+procedure?: string, };
