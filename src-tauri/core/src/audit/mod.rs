@@ -120,7 +120,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 28] = [
         AuditAction::Connect,
         AuditAction::Disconnect,
         AuditAction::Add,
