@@ -14,8 +14,8 @@ use akv_core::session::{AppCore, AppPaths, ConnectRequest};
 use akv_core::signin::{self, SignInCancel, SignInMethod, SignInTarget, SignInUi, UserCredential};
 use akv_tests::emulator::Role;
 use akv_tests::emulator::{
-    CONSOLE_ADMIN, DEFAULT_TENANT, Emulator, EmulatorConfig, GrantType, PublicClient, TestUser,
-    VAULT_RESOURCE, jwt_claims,
+    CONSOLE_ADMIN, DEFAULT_TENANT, Emulator, EmulatorConfig, Fault, GrantType, PublicClient,
+    RouteKind, TestUser, VAULT_RESOURCE, jwt_claims,
 };
 use akv_tests::tls::TestCa;
 
@@ -165,6 +165,42 @@ async fn one_sign_in_reaches_twenty_client_tenants_with_one_token_request_each()
     // The console role is the home sign-in's, whatever the client tenants said.
     assert_eq!(home.user().tenant_id, DEFAULT_TENANT);
     assert_eq!(home.user().roles, vec![CONSOLE_ADMIN.to_string()]);
+}
+
+/// The redemptions for different client tenants overlap (the refresh token is not locked while a
+/// request is out: Entra keeps a used refresh token valid), and several asks for one tenant's
+/// scope at once cost one request. No timing is asserted: every token answer is held back 300 ms
+/// and the emulator reports how many it was answering at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_tenants_redeem_in_parallel_and_one_tenant_asked_thrice_costs_one_request() {
+    let emulator = msp_emulator(20).await;
+    let home = sign_in_at_home(&emulator).await;
+    let refreshes_before = emulator.grant_count(GrantType::RefreshToken);
+    emulator.inject_fault(
+        Fault::latency(std::time::Duration::from_millis(300)).on_route(RouteKind::Token),
+    );
+    emulator.take_peak_concurrent_token_requests();
+
+    let scope = vault_scope();
+    // Tenant 0 is asked three times at once (a vault's secrets, certificates and keys clients).
+    let asks = (0..20).chain([0, 0]).map(|index| {
+        let tenant_credential = home.for_tenant(&client_tenant(index));
+        let scope = scope.clone();
+        async move { tenant_credential.access_token(&[scope.as_str()]).await }
+    });
+    for token in futures::future::join_all(asks).await {
+        token.expect("each client tenant gives a token");
+    }
+    let peak = emulator.take_peak_concurrent_token_requests();
+    assert!(
+        peak >= 10,
+        "client tenants redeemed one after another (at most {peak} at once)"
+    );
+    assert_eq!(
+        emulator.grant_count(GrantType::RefreshToken) - refreshes_before,
+        20,
+        "one token request per client tenant, however often it was asked"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

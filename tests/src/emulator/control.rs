@@ -305,9 +305,13 @@ impl Emulator {
         };
         let mut changed = 0;
         for entry in state.sessions.refresh_tokens.values_mut() {
-            if entry.status == RefreshStatus::Active && same_id(&entry.user_object_id, &object_id) {
+            // Used tokens stay valid at Entra, so revoking or expiring a session takes them too;
+            // the count is of the newest (active) ones.
+            if entry.status.redeemable() && same_id(&entry.user_object_id, &object_id) {
+                if entry.status == RefreshStatus::Active {
+                    changed += 1;
+                }
                 entry.status = status;
-                changed += 1;
             }
         }
         changed
@@ -361,6 +365,14 @@ impl Emulator {
     }
 
     // ------------------------------------------------------------------ counters and log
+
+    /// The most token requests the emulator was answering at the same moment since start / the
+    /// last call; the count restarts from the requests still in flight.
+    pub fn take_peak_concurrent_token_requests(&self) -> usize {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.shared.tokens_in_flight.load(SeqCst);
+        self.shared.peak_tokens_in_flight.swap(now, SeqCst)
+    }
 
     /// Token requests with this grant type (successful or not; every device-code poll counts).
     pub fn grant_count(&self, grant: GrantType) -> u64 {

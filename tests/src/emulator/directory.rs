@@ -266,11 +266,18 @@ pub struct DeviceCodeEntry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshStatus {
     Active,
-    /// Used once; a rotated token was issued in its place.
+    /// Used; a newer token was issued beside it. Still redeemable, as at Entra.
     Rotated,
     Revoked,
     /// Expired "due to inactivity" (control method).
     Expired,
+}
+
+impl RefreshStatus {
+    /// Entra keeps a used refresh token valid until it expires or is revoked.
+    pub fn redeemable(self) -> bool {
+        matches!(self, RefreshStatus::Active | RefreshStatus::Rotated)
+    }
 }
 
 #[derive(Debug, Clone)]

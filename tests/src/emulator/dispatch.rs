@@ -56,12 +56,33 @@ pub async fn dispatch(shared: Arc<Shared>, request: IncomingRequest) -> Outcome 
     }
 }
 
+/// Counts a token request as in flight until it is answered (see `Shared::tokens_in_flight`).
+struct TokenInFlight<'a>(&'a Shared);
+
+impl<'a> TokenInFlight<'a> {
+    fn enter(shared: &'a Shared) -> TokenInFlight<'a> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = shared.tokens_in_flight.fetch_add(1, SeqCst) + 1;
+        shared.peak_tokens_in_flight.fetch_max(now, SeqCst);
+        TokenInFlight(shared)
+    }
+}
+
+impl Drop for TokenInFlight<'_> {
+    fn drop(&mut self) {
+        self.0
+            .tokens_in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 async fn handle_entra(
     shared: &Shared,
     route: Route,
     request: &IncomingRequest,
     base: &str,
 ) -> Outcome {
+    let _in_flight = matches!(route, Route::Token { .. }).then(|| TokenInFlight::enter(shared));
     let decision = {
         let mut state = shared.lock();
         state.count(route.kind());

@@ -389,7 +389,8 @@ pub fn device_code(
     mint_user_tokens(state, &grant)
 }
 
-/// `grant_type=refresh_token`: refresh tokens rotate; a used, revoked or expired one is refused.
+/// `grant_type=refresh_token`: each use issues a new refresh token; the used one stays valid (as at
+/// Entra) until it expires or is revoked, which are refused.
 pub fn refresh_token(
     state: &mut State,
     tenant: &str,
@@ -402,7 +403,7 @@ pub fn refresh_token(
         .get("refresh_token")
         .ok_or_else(|| missing_parameter("refresh_token"))?;
     if let Some(entry) = state.sessions.refresh_tokens.get(presented).cloned()
-        && entry.status == RefreshStatus::Active
+        && entry.status.redeemable()
         && same_id(&entry.client_id, &client_id)
         && !same_id(&entry.tenant, tenant)
     {
@@ -421,14 +422,11 @@ pub fn refresh_token(
         return Err(malformed());
     }
     match entry.status {
-        RefreshStatus::Active => {}
-        RefreshStatus::Rotated => {
-            return Err(invalid_grant(
-                70000,
-                "Provided grant is invalid or malformed: this refresh token was already used and \
-                 has been replaced.",
-            ));
-        }
+        // Entra does not revoke a refresh token when it is used: "The Microsoft identity
+        // platform doesn't revoke old refresh tokens when used to fetch new access tokens"
+        // (learn.microsoft.com/entra/identity-platform/refresh-tokens). Clients that redeem one
+        // token for several tenants at once rely on that.
+        RefreshStatus::Active | RefreshStatus::Rotated => {}
         RefreshStatus::Revoked => {
             return Err(invalid_grant(
                 50173,

@@ -70,8 +70,9 @@
 //!     `expired_token` (70020), `bad_verification_code` for an unknown code; tokens once.
 //!     Needs "allow public client flows" ([`PublicClient::allow_public_client_flows`]) unless a
 //!     client secret is sent (AADSTS7000218).
-//!   - `refresh_token`: rotates — the reply carries a new refresh token and the used one is
-//!     refused (`invalid_grant` 70000); revoked ([`Emulator::revoke_refresh_tokens`]) → 50173;
+//!   - `refresh_token`: the reply carries a new refresh token; the used one stays valid, as at
+//!     Entra (learn.microsoft.com/entra/identity-platform/refresh-tokens), so one token can be
+//!     redeemed for several client tenants at once; revoked ([`Emulator::revoke_refresh_tokens`]) → 50173;
 //!     inactive ([`Emulator::expire_refresh_tokens`]) → 700082. One refresh token serves every
 //!     resource (ask `https://graph.microsoft.com/.default` to get a Graph token).
 //!
@@ -242,6 +243,10 @@ struct Shared {
     state: Mutex<State>,
     authority_host: String,
     port: u16,
+    /// Token requests being answered right now, and the most there ever were at once (tests
+    /// check that client tenants redeem in parallel without timing anything).
+    tokens_in_flight: std::sync::atomic::AtomicUsize,
+    peak_tokens_in_flight: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -323,6 +328,8 @@ impl Emulator {
             state: Mutex::new(state),
             authority_host: format!("https://127.0.0.1:{port}"),
             port,
+            tokens_in_flight: std::sync::atomic::AtomicUsize::new(0),
+            peak_tokens_in_flight: std::sync::atomic::AtomicUsize::new(0),
         });
         let _ = placeholder.set(shared.clone());
 

@@ -37,6 +37,8 @@ pub struct UserCredential {
     tokens: tokio::sync::Mutex<Tokens>,
     user: RwLock<SignedInUser>,
     on_refresh_token: RwLock<Option<RefreshTokenSink>>,
+    /// One lock per client tenant and scope (see `access_token_in`).
+    in_flight: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for UserCredential {
@@ -79,6 +81,7 @@ impl UserCredential {
             }),
             user: RwLock::new(user),
             on_refresh_token: RwLock::new(None),
+            in_flight: std::sync::Mutex::new(HashMap::new()),
         }))
     }
 
@@ -149,8 +152,11 @@ impl UserCredential {
     }
 
     /// An access token for `scopes` in `tenant` (a client tenant where the technician is a
-    /// guest), from this sign-in's refresh token. Redemptions are serialised by the token lock:
-    /// each rotates the one refresh token every tenant shares.
+    /// guest), from this sign-in's refresh token. Client tenants redeem in parallel: Entra does
+    /// not revoke a refresh token when it is used (learn.microsoft.com/entra/identity-platform/
+    /// refresh-tokens), so each redemption starts from the newest token held and the newest
+    /// answer is kept. Only one redemption per tenant and scope runs at a time, so a vault's
+    /// secrets, certificates and keys clients asking at once cost one token request.
     pub(super) async fn access_token_in(
         &self,
         tenant: &str,
@@ -161,34 +167,49 @@ impl UserCredential {
         }
         let scope = scopes.join(" ");
         let key = format!("{} {scope}", tenant.to_ascii_lowercase());
+        let flight = self.flight_for(&key);
+        let _one_at_a_time = flight.lock().await;
         let mut attempt = 0;
         loop {
-            let mut tokens = self.tokens.lock().await;
-            if let Some((token, expires)) = tokens.access.get(&key)
-                && *expires - RENEW_BEFORE > Utc::now()
-            {
-                return Ok((SecretValue::new(token.expose()), *expires));
-            }
-            let refresh = tokens.refresh.as_ref().ok_or_else(signed_out)?;
-            let failure =
-                match super::tenant::redeem_in(&self.client, &self.target, tenant, refresh, &scope)
-                    .await
+            let refresh = {
+                let tokens = self.tokens.lock().await;
+                if let Some((token, expires)) = tokens.access.get(&key)
+                    && *expires - RENEW_BEFORE > Utc::now()
                 {
-                    Ok(issued) => {
-                        self.keep_rotated(&mut tokens, issued.refresh_token);
-                        let result = (
-                            SecretValue::new(issued.access_token.expose()),
-                            issued.expires_at,
-                        );
-                        tokens
-                            .access
-                            .insert(key, (issued.access_token, issued.expires_at));
-                        return Ok(result);
+                    return Ok((SecretValue::new(token.expose()), *expires));
+                }
+                let refresh = tokens.refresh.as_ref().ok_or_else(signed_out)?;
+                SecretValue::new(refresh.expose())
+            };
+            // Without the token lock: the other client tenants redeem (or wait out a
+            // Retry-After) meanwhile.
+            let failure = match super::tenant::redeem_in(
+                &self.client,
+                &self.target,
+                tenant,
+                &refresh,
+                &scope,
+            )
+            .await
+            {
+                Ok(issued) => {
+                    let mut tokens = self.tokens.lock().await;
+                    // Signed out while the request was out: keep nothing.
+                    if tokens.refresh.is_none() {
+                        return Err(signed_out());
                     }
-                    Err(failure) => failure,
-                };
-            // Wait without the lock: the other client tenants keep redeeming meanwhile.
-            drop(tokens);
+                    self.keep_rotated(&mut tokens, issued.refresh_token);
+                    let result = (
+                        SecretValue::new(issued.access_token.expose()),
+                        issued.expires_at,
+                    );
+                    tokens
+                        .access
+                        .insert(key, (issued.access_token, issued.expires_at));
+                    return Ok(result);
+                }
+                Err(failure) => failure,
+            };
             let wait = failure
                 .transient
                 .filter(|_| attempt < super::tenant::TENANT_RETRIES)
@@ -201,6 +222,16 @@ impl UserCredential {
                 None => return Err(failure.error),
             }
         }
+    }
+
+    /// The lock that lets one redemption per tenant and scope run at a time.
+    fn flight_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.to_string())
+            .or_default()
+            .clone()
     }
 
     /// Entra rotates the refresh token on every redemption: keep the new one (and hand it to
