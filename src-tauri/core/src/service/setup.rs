@@ -479,6 +479,16 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
                     )],
                 ),
                 step(
+                    "Let the console use Azure Resource Manager (Discover and Provision)",
+                    "Discover lists the Key Vaults of every tenant your sign-in reaches, and Provision creates a client's vault: both call Azure Resource Manager as you, so the console's app needs Azure Service Management's delegated user_impersonation (run in your MSP's tenant, then grant admin consent there; each client tenant's consent covers it). Without it every Resource Manager call is refused with AADSTS65001. What you then see and create is bounded by your own Azure roles in each subscription.",
+                    vec![cmd(
+                        "arm-permission",
+                        "Add Azure Service Management's user_impersonation and grant consent",
+                        format!("az ad app permission add --id {app_id} --api 797f4846-ba00-4fd7-ba43-dac1f8f63013 --api-permissions 41094075-9dad-400e-a0bd-54e686782033=Scope && az ad app permission admin-consent --id {app_id}"),
+                        format!("{}\naz ad app permission add --id $appId --api 797f4846-ba00-4fd7-ba43-dac1f8f63013 --api-permissions 41094075-9dad-400e-a0bd-54e686782033=Scope\nif ($LASTEXITCODE -eq 0) {{ az ad app permission admin-consent --id $appId }}", ps.app_id),
+                    )],
+                ),
+                step(
                     "Consent in each client tenant",
                     "A client tenant's administrator approves the console's app once: with the admin consent link the console shows on that client (Copy admin consent link), or by creating its service principal while signed in to the client's tenant. Until then the client shows \"not consented\" and the console notices the consent on the next connect.",
                     vec![same(
