@@ -215,13 +215,7 @@ impl MonitorClient {
                 level: MonitorLevel::of_status(row.facts.status, fail_on),
             })
             .collect();
-        self.object_errors = view
-            .certificates
-            .refused
-            .iter()
-            .chain(&view.keys.refused)
-            .map(|r| r.error.clone())
-            .collect();
+        self.object_errors = view.all_refusals().map(|r| r.error.clone()).collect();
         if let Some(worst) = self.objects.iter().map(|o| o.level).max() {
             self.level = self.level.max(worst);
         }
