@@ -59,6 +59,17 @@ impl PasswordCredential {
     }
 }
 
+/// One certificate credential of an application (`keyCredentials` entry; public part only).
+#[derive(Debug, Clone)]
+pub struct KeyCredential {
+    pub key_id: String,
+    pub display_name: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// SHA-1 thumbprint bytes; Graph shows them base64 as `customKeyIdentifier`.
+    pub thumbprint: Vec<u8>,
+}
+
 /// The public-client side of an application.
 #[derive(Debug, Clone)]
 pub struct PublicSide {
@@ -80,6 +91,8 @@ pub struct AppRecord {
     pub display_name: String,
     pub created: DateTime<Utc>,
     pub passwords: Vec<PasswordCredential>,
+    /// Certificate credentials (`keyCredentials`).
+    pub certificates: Vec<KeyCredential>,
     pub public: Option<PublicSide>,
     /// App role values this registration defines.
     pub app_roles: Vec<String>,
@@ -102,6 +115,7 @@ impl AppRecord {
             display_name: client_id.to_string(),
             created: Utc::now(),
             passwords: Vec::new(),
+            certificates: Vec::new(),
             public: None,
             app_roles: Vec::new(),
             graph_app_roles: Vec::new(),

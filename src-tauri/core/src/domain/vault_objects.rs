@@ -417,6 +417,10 @@ impl ObjectCounts {
 
     /// "4 certificates: 1 expired, 1 due within 14 days, 1 auto-renewing".
     pub fn summary(&self, plural: &str) -> String {
+        if self.refused && plural == "app credentials" {
+            // Graph's refusal is a permission of the tenant's, not a role of the vault's.
+            return format!("{plural}: not listed, Microsoft Graph refused (see why)");
+        }
         if self.refused {
             return format!("{plural}: not readable with this role");
         }
