@@ -231,3 +231,7 @@ pub(crate) fn service_error(body: &[u8]) -> (String, String) {
         error["message"].as_str().unwrap_or_default().to_string(),
     )
 }
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;
