@@ -354,3 +354,77 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_and_the_own_secret_is_linked
     assert!(pdf_line("Backup agent").contains("Expires in 9 d"), "{text}");
     assert!(pdf_line("Intune connector").contains("Expired"), "{text}");
 }
+
+/// A signed-in technician reads Graph with the console app's delegated permission: without
+/// `Application.Read.All` consented for it, each tenant names the delegated permission (the
+/// vault still connects); once the app holds it, the tenant's credentials are listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_in_technician_needs_the_delegated_permission() {
+    use akv_core::session::ConnectRequest;
+    use akv_core::signin::SignInMethod;
+    use support::msp_vaults::{
+        ADA, CONSOLE_CLIENT, client_settings, client_tenant, console_pc, msp_with_vaults,
+    };
+
+    let msp = msp_with_vaults(1).await;
+    let tenant = client_tenant(0);
+    let app = msp.entra.add_application(&tenant, "Client's line-of-business app");
+    msp.entra
+        .add_password_credential(&tenant, &app, "lob", days(5))
+        .expect("secret");
+    let dir = tempfile::tempdir().expect("dir");
+    let core = console_pc(&msp.entra, dir.path(), fast_options());
+    msp.entra.set_interactive_user(Some(ADA));
+    let connect = || {
+        core.connect(ConnectRequest {
+            settings: client_settings(&msp, 0),
+            client_secret: None,
+            method: Some(SignInMethod::Browser),
+            remember: false,
+        })
+    };
+    connect().await.expect("the vault connects without the Graph permission");
+    let view = core
+        .objects_view(&PortfolioFilter::default(), Utc::now())
+        .await
+        .expect("view");
+    let refusal = view.app_credentials.refused.first().expect("named");
+    assert_eq!(refusal.error.code, ErrorCode::GraphPermissionMissing);
+    assert!(
+        refusal.error.message.contains(ADA)
+            && refusal.error.message.contains("delegated permission"),
+        "{}",
+        refusal.error.message
+    );
+    assert!(refusal.error.hint.contains("Delegated permissions"), "{}", refusal.error.hint);
+
+    // An admin of the client tenant consents Application.Read.All for the console's app. A
+    // token issued before the grant does not carry it, as in Entra: the technician signs in
+    // again (a fresh console here) and the tenant's credentials are listed.
+    msp.entra
+        .consent_graph_delegated(&tenant, CONSOLE_CLIENT, APPLICATION_READ_ALL)
+        .expect("admin consent in the client tenant");
+    assert!(refusal.error.hint.contains("sign in again"), "{}", refusal.error.hint);
+    let dir = tempfile::tempdir().expect("dir");
+    let core = console_pc(&msp.entra, dir.path(), fast_options());
+    core.connect(ConnectRequest {
+        settings: client_settings(&msp, 0),
+        client_secret: None,
+        method: Some(SignInMethod::Browser),
+        remember: false,
+    })
+    .await
+    .expect("signed in again");
+    let view = core
+        .objects_view(&PortfolioFilter::default(), Utc::now())
+        .await
+        .expect("view");
+    assert!(view.app_credentials.refused.is_empty(), "{:?}", view.app_credentials.refused);
+    let row = view
+        .app_credentials
+        .rows
+        .iter()
+        .find(|r| r.name == "Client's line-of-business app")
+        .expect("listed");
+    assert_eq!(row.facts.status, KeyStatus::DueSoon);
+}

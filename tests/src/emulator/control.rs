@@ -189,6 +189,29 @@ impl Emulator {
         Ok(())
     }
 
+    /// An admin of `tenant` consents a delegated Graph permission (e.g. `Application.Read.All`)
+    /// for the public client `client_id` there: tokens for Graph's `.default` issued from now on
+    /// carry it in `scp` (consent is per tenant, as in Entra).
+    pub fn consent_graph_delegated(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        permission: &str,
+    ) -> Result<(), ControlError> {
+        let mut state = self.shared.lock();
+        let app = state
+            .find_app_mut(tenant, client_id)
+            .ok_or_else(|| missing_app(tenant, client_id))?;
+        let public = app
+            .public
+            .as_mut()
+            .ok_or_else(|| ControlError(format!("app {client_id} is not a public client")))?;
+        if !public.graph_delegated_scopes.iter().any(|p| p == permission) {
+            public.graph_delegated_scopes.push(permission.to_string());
+        }
+        Ok(())
+    }
+
     /// Registers an application named `display_name` in `tenant` (no secret, no permission)
     /// and answers its application (client) id, for Graph's `applications` listing.
     pub fn add_application(&self, tenant: &str, display_name: &str) -> String {

@@ -134,16 +134,20 @@ fn credentials_of(app: Application) -> Vec<AppCredentialInfo> {
 
 /// The 403 named: the permission, and how an admin grants it (portal path and `az` lines).
 pub fn permission_missing(caller: &GraphCaller, client_id: &str, tenant_id: &str) -> AppError {
-    let (who, kind, api_permission) = match caller {
+    // A token issued before the grant does not carry it (Entra keeps it up to about an hour),
+    // so the last step is a fresh token, not just a Refresh.
+    let (who, kind, api_permission, then) = match caller {
         GraphCaller::Technician { upn } => (
             format!("your sign-in ({upn})"),
             "delegated",
             format!("{APPLICATION_READ_ALL_SCOPE}=Scope"),
+            "Then sign out and sign in again (a Graph token from before the grant lacks it; it renews by itself within about an hour).",
         ),
         GraphCaller::AppSecret => (
             format!("the app registration {client_id}"),
             "application",
             format!("{APPLICATION_READ_ALL_ROLE}=Role"),
+            "Then disconnect and connect this client (the app's current token predates the grant; it renews by itself within about an hour).",
         ),
     };
     AppError::new(
@@ -152,7 +156,7 @@ pub fn permission_missing(caller: &GraphCaller, client_id: &str, tenant_id: &str
             "Microsoft Graph refused to list this tenant's app registrations for {who}: Application.Read.All ({kind} permission) is not granted. The client's keys are listed as usual."
         ),
         format!(
-            "An administrator of tenant {tenant_id} grants it: Entra admin center → App registrations → {client_id} → API permissions → Add a permission → Microsoft Graph → {} permissions → Application.Read.All, then \"Grant admin consent\". Or: az ad app permission add --id {client_id} --api {GRAPH_APP_ID} --api-permissions {api_permission} && az ad app permission admin-consent --id {client_id}. Then Refresh.",
+            "An administrator of tenant {tenant_id} grants it: Entra admin center → App registrations → {client_id} → API permissions → Add a permission → Microsoft Graph → {} permissions → Application.Read.All, then \"Grant admin consent\". Or: az ad app permission add --id {client_id} --api {GRAPH_APP_ID} --api-permissions {api_permission} && az ad app permission admin-consent --id {client_id}. {then}",
             if kind == "delegated" {
                 "Delegated"
             } else {
