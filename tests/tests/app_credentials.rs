@@ -128,7 +128,10 @@ async fn two_tenants_one_refusing_is_named_with_the_permission_and_the_other_is_
     core.objects_view(&PortfolioFilter::default(), Utc::now())
         .await
         .expect("view again");
-    assert_eq!(fabrikam.request_count(RouteKind::GraphListApplications), asked);
+    assert_eq!(
+        fabrikam.request_count(RouteKind::GraphListApplications),
+        asked
+    );
     assert_eq!(contoso.request_count(RouteKind::GraphListApplications), 1);
 }
 
@@ -145,7 +148,12 @@ async fn statuses_follow_the_same_rules_as_keys_across_the_boundaries() {
             .expect("secret");
     }
     emulator
-        .add_password_credential(TENANT, &app, "just-expired", Utc::now() - Duration::minutes(5))
+        .add_password_credential(
+            TENANT,
+            &app,
+            "just-expired",
+            Utc::now() - Duration::minutes(5),
+        )
         .expect("secret");
     let (console, _) = console(&emulator);
     console.refresh().await.expect("refresh");
@@ -261,7 +269,10 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_and_the_own_secret_is_linked
     assert_eq!(vault.counts, sidebar);
     // The overview says why the client needs attention.
     assert!(
-        status.clients[0].counts.as_ref().is_some_and(|c| c.app_credentials.expired == 1),
+        status.clients[0]
+            .counts
+            .as_ref()
+            .is_some_and(|c| c.app_credentials.expired == 1),
         "counted for the overview"
     );
 
@@ -300,7 +311,11 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_and_the_own_secret_is_linked
     // akv-console status --json.
     let monitor = core.monitor_report(&status.clients, FailOn::Due, now).await;
     let client = &monitor.clients[0];
-    assert_eq!(client.level, MonitorLevel::Critical, "an expired app certificate");
+    assert_eq!(
+        client.level,
+        MonitorLevel::Critical,
+        "an expired app certificate"
+    );
     let json = serde_json::to_value(&monitor).expect("json");
     assert_eq!(json["schema"], "akv-console.status/4");
     assert_eq!(json["clients"][0]["counts"]["appCredentials"]["expired"], 1);
@@ -329,7 +344,10 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_and_the_own_secret_is_linked
             .any(|t| t.contains("Backup agent") && t.contains("app credential")),
         "{titles:?}"
     );
-    assert!(!titles.iter().any(|t| t.contains("Customer portal")), "{titles:?}");
+    assert!(
+        !titles.iter().any(|t| t.contains("Customer portal")),
+        "{titles:?}"
+    );
 
     // PDF, read back as text.
     let pdf = core.report_pdf(&filter, now).await.expect("pdf");
@@ -351,7 +369,10 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_and_the_own_secret_is_linked
             .unwrap_or_else(|| panic!("{name} in the PDF: {text}"))
             .to_string()
     };
-    assert!(pdf_line("Backup agent").contains("Expires in 9 d"), "{text}");
+    assert!(
+        pdf_line("Backup agent").contains("Expires in 9 d"),
+        "{text}"
+    );
     assert!(pdf_line("Intune connector").contains("Expired"), "{text}");
 }
 
@@ -368,7 +389,9 @@ async fn a_signed_in_technician_needs_the_delegated_permission() {
 
     let msp = msp_with_vaults(1).await;
     let tenant = client_tenant(0);
-    let app = msp.entra.add_application(&tenant, "Client's line-of-business app");
+    let app = msp
+        .entra
+        .add_application(&tenant, "Client's line-of-business app");
     msp.entra
         .add_password_credential(&tenant, &app, "lob", days(5))
         .expect("secret");
@@ -383,7 +406,9 @@ async fn a_signed_in_technician_needs_the_delegated_permission() {
             remember: false,
         })
     };
-    connect().await.expect("the vault connects without the Graph permission");
+    connect()
+        .await
+        .expect("the vault connects without the Graph permission");
     let view = core
         .objects_view(&PortfolioFilter::default(), Utc::now())
         .await
@@ -396,7 +421,11 @@ async fn a_signed_in_technician_needs_the_delegated_permission() {
         "{}",
         refusal.error.message
     );
-    assert!(refusal.error.hint.contains("Delegated permissions"), "{}", refusal.error.hint);
+    assert!(
+        refusal.error.hint.contains("Delegated permissions"),
+        "{}",
+        refusal.error.hint
+    );
 
     // An admin of the client tenant consents Application.Read.All for the console's app. A
     // token issued before the grant does not carry it, as in Entra: the technician signs in
@@ -404,7 +433,11 @@ async fn a_signed_in_technician_needs_the_delegated_permission() {
     msp.entra
         .consent_graph_delegated(&tenant, CONSOLE_CLIENT, APPLICATION_READ_ALL)
         .expect("admin consent in the client tenant");
-    assert!(refusal.error.hint.contains("sign in again"), "{}", refusal.error.hint);
+    assert!(
+        refusal.error.hint.contains("sign in again"),
+        "{}",
+        refusal.error.hint
+    );
     let dir = tempfile::tempdir().expect("dir");
     let core = console_pc(&msp.entra, dir.path(), fast_options());
     core.connect(ConnectRequest {
@@ -419,7 +452,11 @@ async fn a_signed_in_technician_needs_the_delegated_permission() {
         .objects_view(&PortfolioFilter::default(), Utc::now())
         .await
         .expect("view");
-    assert!(view.app_credentials.refused.is_empty(), "{:?}", view.app_credentials.refused);
+    assert!(
+        view.app_credentials.refused.is_empty(),
+        "{:?}",
+        view.app_credentials.refused
+    );
     let row = view
         .app_credentials
         .rows

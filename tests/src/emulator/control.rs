@@ -206,7 +206,11 @@ impl Emulator {
             .public
             .as_mut()
             .ok_or_else(|| ControlError(format!("app {client_id} is not a public client")))?;
-        if !public.graph_delegated_scopes.iter().any(|p| p == permission) {
+        if !public
+            .graph_delegated_scopes
+            .iter()
+            .any(|p| p == permission)
+        {
             public.graph_delegated_scopes.push(permission.to_string());
         }
         Ok(())
@@ -237,8 +241,14 @@ impl Emulator {
             .ok_or_else(|| missing_app(tenant, client_id))?;
         let secret_text = format!(
             "{}8Q~{}",
-            directory::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 3),
-            directory::random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 34)
+            directory::random_text(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+                3
+            ),
+            directory::random_text(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+                34
+            )
         );
         app.passwords.push(directory::PasswordCredential {
             key_id: super::signin_types::new_guid(),

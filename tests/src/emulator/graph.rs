@@ -144,7 +144,9 @@ fn page_size(query: &Query) -> Result<usize, GraphError> {
             Ok(n) if (1..=MAX_TOP).contains(&n) => Ok(n),
             _ => Err(GraphError::bad_request(
                 "Request_BadRequest",
-                format!("Invalid page size specified: '{text}'. Must be between 1 and {MAX_TOP} inclusive."),
+                format!(
+                    "Invalid page size specified: '{text}'. Must be between 1 and {MAX_TOP} inclusive."
+                ),
             )),
         },
     }
@@ -159,7 +161,10 @@ fn skip_of(query: &Query) -> Result<usize, GraphError> {
             .and_then(|rest| rest.strip_suffix('\''))
             .and_then(|hex| usize::from_str_radix(hex, 16).ok())
             .ok_or_else(|| {
-                GraphError::bad_request("Directory_InvalidSkipToken", "The skip token is not valid.")
+                GraphError::bad_request(
+                    "Directory_InvalidSkipToken",
+                    "The skip token is not valid.",
+                )
             }),
     }
 }
@@ -167,7 +172,11 @@ fn skip_of(query: &Query) -> Result<usize, GraphError> {
 /// The next page's link: the same query with the next `$skiptoken`.
 fn next_link(base: &str, query: &Query, offset: usize) -> String {
     let mut serializer = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in query.0.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("$skiptoken")) {
+    for (name, value) in query
+        .0
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("$skiptoken"))
+    {
         serializer.append_pair(name, value);
     }
     serializer.append_pair("$skiptoken", &format!("X'4453{offset:X}'"));

@@ -19,7 +19,8 @@ use crate::domain::vault_objects::KindListing;
 use crate::error::{AppError, ErrorCode};
 
 /// The listing's request, relative to `/v1.0/`.
-pub const LIST_APPLICATIONS: &str = "applications?$select=id,appId,displayName,passwordCredentials,keyCredentials&$top=999";
+pub const LIST_APPLICATIONS: &str =
+    "applications?$select=id,appId,displayName,passwordCredentials,keyCredentials&$top=999";
 
 /// Microsoft Graph's own application id, and `Application.Read.All`'s ids
 /// (learn.microsoft.com/graph/permissions-reference).
@@ -101,8 +102,11 @@ fn credentials_of(app: Application) -> Vec<AppCredentialInfo> {
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| "(unnamed app)".to_string());
     let app_id = app.app_id.clone().unwrap_or_default();
-    let passwords = app.password_credentials.unwrap_or_default().into_iter().map(|p| {
-        AppCredentialInfo {
+    let passwords = app
+        .password_credentials
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| AppCredentialInfo {
             app_name: app_name.clone(),
             app_id: app_id.clone(),
             credential_type: CredentialType::Password,
@@ -113,10 +117,12 @@ fn credentials_of(app: Application) -> Vec<AppCredentialInfo> {
             start: time(p.start_date_time.as_deref()),
             end: time(p.end_date_time.as_deref()),
             rotated_by: None,
-        }
-    });
-    let keys = app.key_credentials.unwrap_or_default().into_iter().map(|k| {
-        AppCredentialInfo {
+        });
+    let keys = app
+        .key_credentials
+        .unwrap_or_default()
+        .into_iter()
+        .map(|k| AppCredentialInfo {
             app_name: app_name.clone(),
             app_id: app_id.clone(),
             credential_type: CredentialType::Certificate,
@@ -127,8 +133,7 @@ fn credentials_of(app: Application) -> Vec<AppCredentialInfo> {
             start: time(k.start_date_time.as_deref()),
             end: time(k.end_date_time.as_deref()),
             rotated_by: None,
-        }
-    });
+        });
     passwords.chain(keys).collect()
 }
 
@@ -251,8 +256,7 @@ mod tests {
                 "usage": "Verify", "endDateTime": "2026-11-01T00:00:00Z",
                 "customKeyIdentifier": "PyqcDR5LWml4wNHi86S1xtfo+QE="}]
         }]});
-        let page: super::super::Page<Application> =
-            serde_json::from_value(page).expect("page");
+        let page: super::super::Page<Application> = serde_json::from_value(page).expect("page");
         let creds: Vec<_> = page.value.into_iter().flat_map(credentials_of).collect();
         assert_eq!(creds.len(), 2);
         assert_eq!(creds[0].credential_type, CredentialType::Password);
@@ -272,7 +276,11 @@ mod tests {
         assert!(error.message.contains("Application.Read.All"));
         assert!(error.message.contains("application permission"));
         assert!(error.hint.contains("API permissions"));
-        assert!(error.hint.contains(&format!("{APPLICATION_READ_ALL_ROLE}=Role")));
+        assert!(
+            error
+                .hint
+                .contains(&format!("{APPLICATION_READ_ALL_ROLE}=Role"))
+        );
         let delegated = permission_missing(
             &GraphCaller::Technician {
                 upn: "tech@msp.example".into(),

@@ -124,7 +124,12 @@ fn quick() -> GraphOptions {
     options
 }
 
-fn client(script: Arc<Script>, tokens: Arc<Tokens>, cloud: Cloud, options: &GraphOptions) -> GraphClient {
+fn client(
+    script: Arc<Script>,
+    tokens: Arc<Tokens>,
+    cloud: Cloud,
+    options: &GraphOptions,
+) -> GraphClient {
     GraphClient::over(tokens, &settings(cloud), script, options).expect("client")
 }
 
@@ -134,7 +139,9 @@ fn app_json(name: &str) -> String {
     )
 }
 
-async fn list(graph: &GraphClient) -> KindListing<crate::domain::app_credentials::AppCredentialInfo> {
+async fn list(
+    graph: &GraphClient,
+) -> KindListing<crate::domain::app_credentials::AppCredentialInfo> {
     graph
         .list_app_credentials(&GraphCaller::AppSecret, "app-1", "tenant-1")
         .await
@@ -142,28 +149,44 @@ async fn list(graph: &GraphClient) -> KindListing<crate::domain::app_credentials
 
 #[tokio::test]
 async fn a_listing_follows_next_links_on_the_cloud_graph_with_graphs_scope_only() {
-    let next = "https://graph.microsoft.us/v1.0/applications?$select=id&$top=999&$skiptoken=X%274453%27";
+    let next =
+        "https://graph.microsoft.us/v1.0/applications?$select=id&$top=999&$skiptoken=X%274453%27";
     let script = Arc::new(
         Script::default()
             .reply(
                 200,
-                &format!(r#"{{"value":[{},{}],"@odata.nextLink":"{next}"}}"#, app_json("a"), app_json("b")),
+                &format!(
+                    r#"{{"value":[{},{}],"@odata.nextLink":"{next}"}}"#,
+                    app_json("a"),
+                    app_json("b")
+                ),
             )
             .reply(200, &format!(r#"{{"value":[{}]}}"#, app_json("c"))),
     );
     let tokens = Arc::new(Tokens::default());
-    let graph = client(script.clone(), tokens.clone(), Cloud::AzureUsGovernment, &quick());
+    let graph = client(
+        script.clone(),
+        tokens.clone(),
+        Cloud::AzureUsGovernment,
+        &quick(),
+    );
     let listed = list(&graph).await;
     assert_eq!(listed.items().len(), 3, "{:?}", listed.refused());
     let urls = script.urls();
     assert_eq!(
         urls[0],
-        format!("https://graph.microsoft.us/v1.0/{}", applications::LIST_APPLICATIONS)
+        format!(
+            "https://graph.microsoft.us/v1.0/{}",
+            applications::LIST_APPLICATIONS
+        )
     );
     assert_eq!(urls[1], next);
     let asked = tokens.0.lock().expect("lock").clone();
     assert!(
-        !asked.is_empty() && asked.iter().all(|s| s == "https://graph.microsoft.us/.default"),
+        !asked.is_empty()
+            && asked
+                .iter()
+                .all(|s| s == "https://graph.microsoft.us/.default"),
         "only that cloud's Graph scope: {asked:?}"
     );
 }
@@ -177,7 +200,12 @@ async fn a_next_link_to_another_host_is_refused_unsent() {
             app_json("a")
         ),
     ));
-    let graph = client(script.clone(), Arc::new(Tokens::default()), Cloud::AzurePublic, &quick());
+    let graph = client(
+        script.clone(),
+        Arc::new(Tokens::default()),
+        Cloud::AzurePublic,
+        &quick(),
+    );
     let error = list(&graph).await.refused().cloned().expect("refused");
     assert_eq!(error.code, ErrorCode::UntrustedServer);
     assert_eq!(script.urls().len(), 1, "nothing sent to the foreign host");
@@ -191,17 +219,35 @@ async fn an_oversized_answer_and_too_many_pages_are_refused() {
         body_cap: 1024,
         ..quick()
     };
-    let graph = client(script, Arc::new(Tokens::default()), Cloud::AzurePublic, &options);
-    assert!(list(&graph).await.refused().is_some(), "an answer over the cap");
+    let graph = client(
+        script,
+        Arc::new(Tokens::default()),
+        Cloud::AzurePublic,
+        &options,
+    );
+    assert!(
+        list(&graph).await.refused().is_some(),
+        "an answer over the cap"
+    );
 
     let next = "https://graph.microsoft.com/v1.0/applications?$skiptoken=1";
     let page = format!(r#"{{"value":[],"@odata.nextLink":"{next}"}}"#);
-    let script = Arc::new(Script::default().reply(200, &page).reply(200, &page).reply(200, &page));
+    let script = Arc::new(
+        Script::default()
+            .reply(200, &page)
+            .reply(200, &page)
+            .reply(200, &page),
+    );
     let options = GraphOptions {
         max_pages: 2,
         ..quick()
     };
-    let graph = client(script.clone(), Arc::new(Tokens::default()), Cloud::AzurePublic, &options);
+    let graph = client(
+        script.clone(),
+        Arc::new(Tokens::default()),
+        Cloud::AzurePublic,
+        &options,
+    );
     assert!(list(&graph).await.refused().is_some(), "a third page");
     assert_eq!(script.urls().len(), 2);
 }
@@ -212,9 +258,18 @@ async fn a_403_names_application_read_all_and_is_not_retried() {
         403,
         r#"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation."}}"#,
     ));
-    let graph = client(script.clone(), Arc::new(Tokens::default()), Cloud::AzurePublic, &quick());
+    let graph = client(
+        script.clone(),
+        Arc::new(Tokens::default()),
+        Cloud::AzurePublic,
+        &quick(),
+    );
     let error = list(&graph).await.refused().cloned().expect("refused");
     assert_eq!(error.code, ErrorCode::GraphPermissionMissing);
-    assert!(error.hint.contains("az ad app permission add --id app-1"), "{}", error.hint);
+    assert!(
+        error.hint.contains("az ad app permission add --id app-1"),
+        "{}",
+        error.hint
+    );
     assert_eq!(script.urls().len(), 1);
 }

@@ -120,14 +120,11 @@ impl Console {
     pub fn objects_view(&self, now: DateTime<Utc>) -> ObjectsView {
         let mut listing = self.cached_objects();
         if let Some(own) = self.own_app() {
-            self.with_keys(|keys| link_own_secret(&mut listing, &own.client_id, &own.tenant_id, keys));
+            self.with_keys(|keys| {
+                link_own_secret(&mut listing, &own.client_id, &own.tenant_id, keys)
+            });
         }
-        objects_view(
-            &listing,
-            &self.client().id,
-            &self.client().name,
-            now,
-        )
+        objects_view(&listing, &self.client().id, &self.client().name, now)
     }
 }
 
@@ -148,7 +145,8 @@ pub fn link_own_secret(
         .iter()
         .filter(|k| k.vendor_id == ENTRA_APP_SECRET)
         .filter(|k| {
-            k.settings.fields
+            k.settings
+                .fields
                 .get("tenant")
                 .is_some_and(|t| t.trim().eq_ignore_ascii_case(tenant_id))
         })
@@ -253,7 +251,12 @@ pub fn objects_view(
             refused: refusal(listing.keys.refused()),
         },
         app_credentials: ObjectKindView {
-            rows: listing.app_credentials.items().iter().map(app_row).collect(),
+            rows: listing
+                .app_credentials
+                .items()
+                .iter()
+                .map(app_row)
+                .collect(),
             counts: listing.app_credential_counts(now),
             refused: refusal(listing.app_credentials.refused()),
         },

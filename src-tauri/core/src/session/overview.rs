@@ -165,9 +165,8 @@ pub fn overview_row(client: &ClientStatus, deadline: Option<Deadline>) -> Client
     let health = refresh.map(|s| s.health);
     // The vault's certificates and keys count as the API keys do: an expired certificate has
     // stopped something as surely as an expired key.
-    let objects_expired = counts.certificates.expired
-        + counts.crypto_keys.expired
-        + counts.app_credentials.expired;
+    let objects_expired =
+        counts.certificates.expired + counts.crypto_keys.expired + counts.app_credentials.expired;
     let objects_due = counts.certificates.due_soon
         + counts.crypto_keys.due_soon
         + counts.app_credentials.due_soon;

@@ -101,8 +101,8 @@ pub fn seed_for_health(now: DateTime<Utc>, expired: bool, due: bool) -> ObjectLi
 /// A demo tenant's app registrations: a healthy secret always; a secret expiring in 9 days and
 /// an expired certificate credential where `due` and `expired` ask for them.
 fn demo_apps(now: DateTime<Utc>, expired: bool, due: bool, shift: i64) -> Vec<AppCredentialInfo> {
-    let credential = |app: &str, app_id: &str, kind: CredentialType, name: &str, days: i64| {
-        AppCredentialInfo {
+    let credential =
+        |app: &str, app_id: &str, kind: CredentialType, name: &str, days: i64| AppCredentialInfo {
             app_name: app.to_string(),
             app_id: app_id.to_string(),
             credential_type: kind,
@@ -114,8 +114,7 @@ fn demo_apps(now: DateTime<Utc>, expired: bool, due: bool, shift: i64) -> Vec<Ap
             start: Some(now - Duration::days(365)),
             end: Some(now + Duration::days(days)),
             rotated_by: None,
-        }
-    };
+        };
     let mut apps = vec![credential(
         "Line-of-business portal",
         "5b1f0c2e-7a4d-4e1b-9c3f-2d8e6a1b0c41",

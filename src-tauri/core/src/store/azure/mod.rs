@@ -279,9 +279,9 @@ impl AzureStore {
         .map(|client| TenantGraph {
             client,
             caller: match &caller {
-                Some(upn) => crate::graph::applications::GraphCaller::Technician {
-                    upn: upn.clone(),
-                },
+                Some(upn) => {
+                    crate::graph::applications::GraphCaller::Technician { upn: upn.clone() }
+                }
                 None => crate::graph::applications::GraphCaller::AppSecret,
             },
             client_id: settings.client_id.clone(),
