@@ -383,11 +383,24 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_and_the_own_secret_is_linked
 async fn a_signed_in_technician_needs_the_delegated_permission() {
     use akv_core::session::ConnectRequest;
     use akv_core::signin::SignInMethod;
+    use akv_tests::emulator::DEFAULT_TENANT;
     use support::msp_vaults::{
         ADA, CONSOLE_CLIENT, client_settings, client_tenant, console_pc, msp_with_vaults,
     };
 
-    let msp = msp_with_vaults(1).await;
+    let mut msp = msp_with_vaults(0).await;
+    // The console's own (multi-tenant) app has a certificate at home; a client tenant that
+    // consents to it holds only its service principal, which Graph does not list there.
+    msp.entra
+        .add_key_credential(
+            DEFAULT_TENANT,
+            CONSOLE_CLIENT,
+            "CN=console",
+            days(100),
+            [7; 20],
+        )
+        .expect("home certificate");
+    msp.add_client_tenant(None).await;
     let tenant = client_tenant(0);
     let app = msp
         .entra
@@ -464,4 +477,12 @@ async fn a_signed_in_technician_needs_the_delegated_permission() {
         .find(|r| r.name == "Client's line-of-business app")
         .expect("listed");
     assert_eq!(row.facts.status, KeyStatus::DueSoon);
+    assert!(
+        !view
+            .app_credentials
+            .rows
+            .iter()
+            .any(|r| r.app_id.as_deref() == Some(CONSOLE_CLIENT)),
+        "the consented app's home certificate is not the client tenant's"
+    );
 }

@@ -99,6 +99,10 @@ pub struct AppRecord {
     /// Graph application permissions granted (admin-consented) to this app.
     pub graph_app_roles: Vec<String>,
     pub owners: Vec<Owner>,
+    /// A multi-tenant app's service principal in a tenant that consented to it: it signs in
+    /// there, but its application object lives in its home tenant, so Graph does not list it
+    /// among this tenant's `applications`.
+    pub consented_copy: bool,
 }
 
 pub fn same_id(left: &str, right: &str) -> bool {
@@ -120,6 +124,7 @@ impl AppRecord {
             app_roles: Vec::new(),
             graph_app_roles: Vec::new(),
             owners: Vec::new(),
+            consented_copy: false,
         }
     }
 

@@ -464,7 +464,7 @@ fn execute(
             let visible: Vec<&AppRecord> = state
                 .apps
                 .iter()
-                .filter(|app| same_id(&app.tenant, &tenant))
+                .filter(|app| same_id(&app.tenant, &tenant) && !app.consented_copy)
                 .filter(|app| {
                     wanted
                         .as_deref()
