@@ -281,7 +281,7 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_on_certificates_and_keys() {
         "an expired certificate"
     );
     let json = serde_json::to_value(&monitor).expect("json");
-    assert_eq!(json["schema"], "akv-console.status/3");
+    assert_eq!(json["schema"], "akv-console.status/4");
     assert_eq!(json["alertingObjects"], 3, "expired, expiring, the key due");
     let renewing = json["clients"][0]["objects"]
         .as_array()

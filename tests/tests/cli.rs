@@ -299,7 +299,7 @@ async fn the_headless_companion_reports_what_the_window_would() {
     // An empty vault: nothing to alert on.
     let (code, json) = pc.status(&[]);
     assert_eq!(code, 0, "{json}");
-    assert_eq!(json["schema"], "akv-console.status/3");
+    assert_eq!(json["schema"], "akv-console.status/4");
     assert_eq!(json["level"], "ok");
 
     // Due in 15 days is healthy: exit 0.

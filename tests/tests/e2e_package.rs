@@ -157,7 +157,7 @@ async fn the_deb_installs_and_the_installed_app_starts_in_demo_mode() -> Result<
         .args(["--demo", "status", "--json"])
         .output()?;
     let json: serde_json::Value = serde_json::from_slice(&demo_status.stdout)?;
-    assert_eq!(json["schema"], "akv-console.status/3", "{json}");
+    assert_eq!(json["schema"], "akv-console.status/4", "{json}");
 
     // The installed binary (not the build tree's) starts in demo mode and paints the client
     // overview.

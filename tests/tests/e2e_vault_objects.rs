@@ -79,6 +79,42 @@ async fn the_vault_tab_shows_certificates_key_vault_renews_as_auto_renewing() ->
         "{key}"
     );
     app.screenshot("vault-keys.png").await?;
+
+    // The tenant's app registration credentials: the secret expiring in 9 days and the expired
+    // certificate credential, read-only, and a sidebar badge of their own.
+    app.click("[data-testid=objects-app-credentials]").await?;
+    app.eventually(
+        "the app credentials to be listed",
+        Duration::from_secs(10),
+        || async {
+            Ok(app
+                .count("[data-testid=object-row][data-name='Backup reporting']")
+                .await?
+                == 1)
+        },
+    )
+    .await?;
+    let secret = app
+        .text("[data-testid=object-row][data-name='Backup reporting']")
+        .await?;
+    assert!(
+        secret.contains("Expires in") && secret.contains("Client secret"),
+        "{secret}"
+    );
+    let certificate = app
+        .text("[data-testid=object-row][data-name='Intune connector']")
+        .await?;
+    assert!(
+        certificate.contains("Expired") && certificate.contains("Certificate"),
+        "{certificate}"
+    );
+    let badge = app
+        .text(
+            "[data-testid=client-item][data-client='Contoso Dental'] [data-testid=client-app-credentials]",
+        )
+        .await?;
+    assert!(badge.starts_with("2 "), "{badge}");
+    app.screenshot("vault-app-credentials.png").await?;
     app.quit().await;
     Ok(())
 }

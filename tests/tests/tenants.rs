@@ -413,10 +413,12 @@ async fn twenty_clients_in_twenty_tenants_connect_with_one_interactive_sign_in()
         1,
         "one interactive sign-in"
     );
+    // Per client tenant: one token for its vault and one for its Graph (the app registrations'
+    // credentials are read with each listing).
     assert_eq!(
         msp.entra.grant_count(GrantType::RefreshToken),
-        20,
-        "one token request per client tenant"
+        40,
+        "one token request per client tenant and resource"
     );
     // Each vault saw its own tenant's guest, and the console role is the home sign-in's.
     for client in &status.clients {

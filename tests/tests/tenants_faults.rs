@@ -106,11 +106,13 @@ async fn a_single_503_or_429_at_a_tenant_endpoint_is_retried_without_the_technic
     assert_eq!(core.status().await.connected, 3);
     // The 429's Retry-After (1 s) was honoured, not hammered through.
     assert!(started.elapsed() >= Duration::from_secs(1));
-    assert_eq!(msp.entra.grant_count(GrantType::RefreshToken), 3);
+    // Each client tenant redeems the home sign-in twice: its vault and its Graph (app
+    // registrations' credentials).
+    assert_eq!(msp.entra.grant_count(GrantType::RefreshToken), 6);
     assert_eq!(
         msp.entra.request_count(RouteKind::Token),
-        1 + 3 + 2,
-        "the home code, one redemption per client tenant, one retry each for the two faults"
+        1 + 6 + 2,
+        "the home code, two redemptions per client tenant, one retry each for the two faults"
     );
 }
 

@@ -106,7 +106,7 @@ struct ClientArg {
 struct StatusArgs {
     #[command(flatten)]
     client: ClientArg,
-    /// Print JSON (schema "akv-console.status/3") instead of a table.
+    /// Print JSON (schema "akv-console.status/4") instead of a table.
     #[arg(long)]
     json: bool,
     /// From which status on the exit code rises: due (due within 14 days is 1, rotation overdue

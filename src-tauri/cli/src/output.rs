@@ -288,6 +288,7 @@ pub fn clients(clients: &[ClientStatus], json: bool) {
 fn objects(client: &MonitorClient, counts: &ClientCounts) {
     say!("  {}", counts.certificates.summary("certificates"));
     say!("  {}", counts.crypto_keys.summary("vault keys"));
+    say!("  {}", counts.app_credentials.summary("app credentials"));
     for error in &client.object_errors {
         say!("  [{}] {}", error.audit_code(), error.message);
         say!("    hint: {}", error.hint);

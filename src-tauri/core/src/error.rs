@@ -93,6 +93,9 @@ pub enum ErrorCode {
     TenantConsentRequired,
     /// The signed-in technician is not a user (B2B guest) of the client tenant.
     NotInTenant,
+    /// Microsoft Graph refused to list the tenant's app registrations (403
+    /// Authorization_RequestDenied): `Application.Read.All` is not granted.
+    GraphPermissionMissing,
     // Azure Resource Manager
     /// ARM refused an action (403 AuthorizationFailed): the technician lacks an Azure role.
     AzureRoleMissing,

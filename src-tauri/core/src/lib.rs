@@ -10,6 +10,7 @@ pub mod connectors;
 pub mod domain;
 pub mod error;
 pub mod files;
+pub mod graph;
 pub mod installation;
 pub mod keychain;
 pub mod ping;

@@ -189,6 +189,101 @@ impl Emulator {
         Ok(())
     }
 
+    /// An admin of `tenant` consents a delegated Graph permission (e.g. `Application.Read.All`)
+    /// for the public client `client_id` there: tokens for Graph's `.default` issued from now on
+    /// carry it in `scp` (consent is per tenant, as in Entra).
+    pub fn consent_graph_delegated(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        permission: &str,
+    ) -> Result<(), ControlError> {
+        let mut state = self.shared.lock();
+        let app = state
+            .find_app_mut(tenant, client_id)
+            .ok_or_else(|| missing_app(tenant, client_id))?;
+        let public = app
+            .public
+            .as_mut()
+            .ok_or_else(|| ControlError(format!("app {client_id} is not a public client")))?;
+        if !public
+            .graph_delegated_scopes
+            .iter()
+            .any(|p| p == permission)
+        {
+            public.graph_delegated_scopes.push(permission.to_string());
+        }
+        Ok(())
+    }
+
+    /// Registers an application named `display_name` in `tenant` (no secret, no permission)
+    /// and answers its application (client) id, for Graph's `applications` listing.
+    pub fn add_application(&self, tenant: &str, display_name: &str) -> String {
+        let client_id = super::signin_types::new_guid();
+        let mut state = self.shared.lock();
+        let app = directory::find_or_create(&mut state.apps, tenant, &client_id);
+        app.display_name = display_name.to_string();
+        client_id
+    }
+
+    /// Adds a client secret valid until `end` to an application; answers the secret's value
+    /// (it also signs in at the token endpoint, as one made in the portal would).
+    pub fn add_password_credential(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        display_name: &str,
+        end: chrono::DateTime<chrono::Utc>,
+    ) -> Result<String, ControlError> {
+        let mut state = self.shared.lock();
+        let app = state
+            .find_app_mut(tenant, client_id)
+            .ok_or_else(|| missing_app(tenant, client_id))?;
+        let secret_text = format!(
+            "{}8Q~{}",
+            directory::random_text(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+                3
+            ),
+            directory::random_text(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+                34
+            )
+        );
+        app.passwords.push(directory::PasswordCredential {
+            key_id: super::signin_types::new_guid(),
+            display_name: Some(display_name.to_string()),
+            start: end - chrono::Duration::days(365),
+            end: Some(end),
+            secret_text: secret_text.clone(),
+            valid_from: None,
+        });
+        Ok(secret_text)
+    }
+
+    /// Adds a certificate credential (public part only) valid until `end` to an application.
+    pub fn add_key_credential(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        display_name: &str,
+        end: chrono::DateTime<chrono::Utc>,
+        thumbprint: [u8; 20],
+    ) -> Result<(), ControlError> {
+        let mut state = self.shared.lock();
+        let app = state
+            .find_app_mut(tenant, client_id)
+            .ok_or_else(|| missing_app(tenant, client_id))?;
+        app.certificates.push(directory::KeyCredential {
+            key_id: super::signin_types::new_guid(),
+            display_name: Some(display_name.to_string()),
+            start: end - chrono::Duration::days(365),
+            end,
+            thumbprint: thumbprint.to_vec(),
+        });
+        Ok(())
+    }
+
     /// The app's client secrets as Graph lists them (no values), oldest first.
     pub fn password_credentials(
         &self,

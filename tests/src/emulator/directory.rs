@@ -59,6 +59,17 @@ impl PasswordCredential {
     }
 }
 
+/// One certificate credential of an application (`keyCredentials` entry; public part only).
+#[derive(Debug, Clone)]
+pub struct KeyCredential {
+    pub key_id: String,
+    pub display_name: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// SHA-1 thumbprint bytes; Graph shows them base64 as `customKeyIdentifier`.
+    pub thumbprint: Vec<u8>,
+}
+
 /// The public-client side of an application.
 #[derive(Debug, Clone)]
 pub struct PublicSide {
@@ -80,12 +91,18 @@ pub struct AppRecord {
     pub display_name: String,
     pub created: DateTime<Utc>,
     pub passwords: Vec<PasswordCredential>,
+    /// Certificate credentials (`keyCredentials`).
+    pub certificates: Vec<KeyCredential>,
     pub public: Option<PublicSide>,
     /// App role values this registration defines.
     pub app_roles: Vec<String>,
     /// Graph application permissions granted (admin-consented) to this app.
     pub graph_app_roles: Vec<String>,
     pub owners: Vec<Owner>,
+    /// A multi-tenant app's service principal in a tenant that consented to it: it signs in
+    /// there, but its application object lives in its home tenant, so Graph does not list it
+    /// among this tenant's `applications`.
+    pub consented_copy: bool,
 }
 
 pub fn same_id(left: &str, right: &str) -> bool {
@@ -102,10 +119,12 @@ impl AppRecord {
             display_name: client_id.to_string(),
             created: Utc::now(),
             passwords: Vec::new(),
+            certificates: Vec::new(),
             public: None,
             app_roles: Vec::new(),
             graph_app_roles: Vec::new(),
             owners: Vec::new(),
+            consented_copy: false,
         }
     }
 

@@ -132,11 +132,20 @@ pub fn parse_scope(raw: &str, tenant: &str) -> Result<ScopeRequest, EntraError> 
 }
 
 /// Delegated permissions (`scp`) a token for this request carries.
-fn delegated_permissions(scope: &ScopeRequest, app: &AppRecord) -> Vec<String> {
-    if is_vault_resource(&scope.resource) || super::arm::is_arm_resource(&scope.resource) {
+///
+/// `own_graph`: the resource is this emulator's own origin, which serves Graph as well as (in
+/// single-emulator setups) the vault: the token carries the vault's `user_impersonation` and
+/// the app's consented Graph permissions, so each service checks its own.
+fn delegated_permissions(scope: &ScopeRequest, app: &AppRecord, own_graph: bool) -> Vec<String> {
+    if super::arm::is_arm_resource(&scope.resource)
+        || (is_vault_resource(&scope.resource) && !own_graph)
+    {
         return vec!["user_impersonation".to_string()];
     }
     let mut permissions: Vec<String> = Vec::new();
+    if is_vault_resource(&scope.resource) {
+        permissions.push("user_impersonation".to_string());
+    }
     for permission in &scope.permissions {
         if permission == ".default" {
             let consented = app
@@ -591,7 +600,8 @@ fn mint_user_tokens(state: &mut State, grant: &UserGrant<'_>) -> Result<Value, E
     let lifetime = state.token_lifetime_secs;
     let now = now_unix();
     let exp = now + lifetime as i64;
-    let permissions = delegated_permissions(scope, app);
+    let own_graph = state.is_graph_audience(&scope.resource, base);
+    let permissions = delegated_permissions(scope, app, own_graph);
     let sts = format!("https://sts.windows.net/{}/", user.tenant);
     let access_claims = json!({
         "aud": scope.resource,

@@ -16,7 +16,9 @@ use hyper::header::HeaderMap;
 use serde_json::{Map, Value, json};
 
 use super::Shared;
-use super::directory::{AppRecord, PasswordCredential, never_expires, random_text, same_id};
+use super::directory::{
+    AppRecord, KeyCredential, PasswordCredential, never_expires, random_text, same_id,
+};
 use super::respond::{self, HttpResponse, pseudo_uuid};
 use super::routes::{AppRef, Route, RouteError};
 use super::signin_types::{
@@ -115,6 +117,72 @@ fn password_json(password: &PasswordCredential, with_secret: bool) -> Value {
     })
 }
 
+/// A certificate credential as Graph lists it (`key` is null: Graph returns the public key
+/// only when one application is read with `$select=keyCredentials`).
+fn key_json(key: &KeyCredential) -> Value {
+    use base64::Engine;
+    json!({
+        "customKeyIdentifier": base64::engine::general_purpose::STANDARD.encode(&key.thumbprint),
+        "displayName": key.display_name,
+        "endDateTime": graph_time(key.end),
+        "key": null,
+        "keyId": key.key_id,
+        "startDateTime": graph_time(key.start),
+        "type": "AsymmetricX509Cert",
+        "usage": "Verify",
+    })
+}
+
+/// Graph's page size for `applications`: 100 unless `$top` asks for 1–999.
+const DEFAULT_TOP: usize = 100;
+const MAX_TOP: usize = 999;
+
+fn page_size(query: &Query) -> Result<usize, GraphError> {
+    match query.get("$top") {
+        None => Ok(DEFAULT_TOP),
+        Some(text) => match text.trim().parse::<usize>() {
+            Ok(n) if (1..=MAX_TOP).contains(&n) => Ok(n),
+            _ => Err(GraphError::bad_request(
+                "Request_BadRequest",
+                format!(
+                    "Invalid page size specified: '{text}'. Must be between 1 and {MAX_TOP} inclusive."
+                ),
+            )),
+        },
+    }
+}
+
+/// `$skiptoken` is opaque to callers; here it hides an offset.
+fn skip_of(query: &Query) -> Result<usize, GraphError> {
+    match query.get("$skiptoken") {
+        None => Ok(0),
+        Some(token) => token
+            .strip_prefix("X'4453")
+            .and_then(|rest| rest.strip_suffix('\''))
+            .and_then(|hex| usize::from_str_radix(hex, 16).ok())
+            .ok_or_else(|| {
+                GraphError::bad_request(
+                    "Directory_InvalidSkipToken",
+                    "The skip token is not valid.",
+                )
+            }),
+    }
+}
+
+/// The next page's link: the same query with the next `$skiptoken`.
+fn next_link(base: &str, query: &Query, offset: usize) -> String {
+    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in query
+        .0
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("$skiptoken"))
+    {
+        serializer.append_pair(name, value);
+    }
+    serializer.append_pair("$skiptoken", &format!("X'4453{offset:X}'"));
+    format!("{base}/v1.0/applications?{}", serializer.finish())
+}
+
 /// An application object as Graph returns it.
 fn application_json(app: &AppRecord) -> Value {
     let public_redirects = app
@@ -145,7 +213,7 @@ fn application_json(app: &AppRecord) -> Value {
         "signInAudience": "AzureADMyOrg",
         "isFallbackPublicClient": app.allows_public_client_flows(),
         "appRoles": app_roles,
-        "keyCredentials": [],
+        "keyCredentials": app.certificates.iter().map(key_json).collect::<Vec<_>>(),
         "passwordCredentials": app.passwords.iter().map(|p| password_json(p, false)).collect::<Vec<_>>(),
         "publicClient": {"redirectUris": public_redirects},
         "web": {"redirectUris": [], "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}},
@@ -391,25 +459,33 @@ fn execute(
                 return Err(GraphError::denied());
             }
             let wanted = query.get("$filter").map(app_id_filter).transpose()?;
-            let value: Vec<Value> = state
+            let top = page_size(&query)?;
+            let skip = skip_of(&query)?;
+            let visible: Vec<&AppRecord> = state
                 .apps
                 .iter()
-                .filter(|app| same_id(&app.tenant, &tenant))
+                .filter(|app| same_id(&app.tenant, &tenant) && !app.consented_copy)
                 .filter(|app| {
                     wanted
                         .as_deref()
                         .is_none_or(|id| same_id(&app.client_id, id))
                 })
                 .filter(|app| may(token, app, Access::Read))
+                .collect();
+            let value: Vec<Value> = visible
+                .iter()
+                .skip(skip)
+                .take(top)
                 .map(|app| select(application_json(app), &query))
                 .collect();
-            Ok((
-                200,
-                Some(json!({
-                    "@odata.context": format!("{base}/v1.0/$metadata#applications"),
-                    "value": value,
-                })),
-            ))
+            let mut body = json!({
+                "@odata.context": format!("{base}/v1.0/$metadata#applications"),
+                "value": value,
+            });
+            if skip + top < visible.len() {
+                body["@odata.nextLink"] = json!(next_link(base, &query, skip + top));
+            }
+            Ok((200, Some(body)))
         }
         Route::GraphGetApplication { app } => {
             let record = resolve(state, &tenant, app)?;

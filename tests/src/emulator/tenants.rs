@@ -255,6 +255,7 @@ impl Emulator {
             passwords: Vec::new(),
             owners: Vec::new(),
             graph_app_roles: Vec::new(),
+            consented_copy: true,
             ..home
         });
         Ok(())

@@ -1,6 +1,7 @@
 //! Domain logic with no Tauri imports: the catalog, key records and status rules, secret values,
 //! validation, roles, the value generator and expiry reminders.
 
+pub mod app_credentials;
 pub mod catalog;
 pub mod connection;
 pub mod custom_vendor;

@@ -240,6 +240,9 @@ fn object_words(
     let act = match kind {
         ObjectKind::Certificate => "Renew it in Key Vault (or at its CA) and deploy it",
         ObjectKind::Key => "Rotate it in Key Vault",
+        ObjectKind::AppCredential => {
+            "Add a new secret or certificate to the app registration, put it where the app is used, then remove the old one"
+        }
     };
     match threshold {
         Threshold::Days30 | Threshold::Days14 => (

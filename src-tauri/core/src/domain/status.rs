@@ -422,6 +422,8 @@ pub struct ClientCounts {
     /// snapshot); apart from the API keys above.
     pub certificates: super::vault_objects::ObjectCounts,
     pub crypto_keys: super::vault_objects::ObjectCounts,
+    /// The client tenant's app registration credentials (Graph), from the same snapshot.
+    pub app_credentials: super::vault_objects::ObjectCounts,
     /// The counts above in words, one per status, worst first (zeros included: the chips are
     /// filters).
     pub lines: Vec<CountLine>,
@@ -483,6 +485,7 @@ impl ClientCounts {
         self.unmanaged += other.unmanaged;
         self.certificates.add(&other.certificates);
         self.crypto_keys.add(&other.crypto_keys);
+        self.app_credentials.add(&other.app_credentials);
         self.relabel();
     }
 

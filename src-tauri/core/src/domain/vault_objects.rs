@@ -26,6 +26,8 @@ pub const POLICY_READ_DAYS: i64 = 30;
 pub enum ObjectKind {
     Certificate,
     Key,
+    /// A client secret or certificate of an app registration in the client's tenant (Graph).
+    AppCredential,
 }
 
 impl ObjectKind {
@@ -34,6 +36,7 @@ impl ObjectKind {
         match self {
             ObjectKind::Certificate => "certificate",
             ObjectKind::Key => "key",
+            ObjectKind::AppCredential => "app credential",
         }
     }
 
@@ -42,6 +45,7 @@ impl ObjectKind {
         match self {
             ObjectKind::Certificate => "Certificate",
             ObjectKind::Key => "Cryptographic key",
+            ObjectKind::AppCredential => "App credential",
         }
     }
 }
@@ -301,14 +305,18 @@ impl ObjectDates {
         let noun = self.kind.noun();
         let (verb, renewal) = match self.kind {
             ObjectKind::Certificate => ("Auto-renews", "renews"),
-            ObjectKind::Key => ("Auto-rotates", "rotates"),
+            ObjectKind::Key | ObjectKind::AppCredential => ("Auto-rotates", "rotates"),
+        };
+        let (home, renewer) = match self.kind {
+            ObjectKind::AppCredential => ("Entra ID", "Entra ID"),
+            _ => ("Key Vault", "Key Vault"),
         };
         let renewing = self.auto_renewing(now).then_some(self.renews).flatten();
         let expiry = self.expires.map(date).unwrap_or_default();
         let (status_text, status_reason) = match (status, renewing) {
             (KeyStatus::Disabled, _) => (
                 "Disabled".to_string(),
-                format!("Disabled in Key Vault: nothing can use this {noun} until it is enabled."),
+                format!("Disabled in {home}: nothing can use this {noun} until it is enabled."),
             ),
             (KeyStatus::Expired, _) => (
                 match days.unwrap_or(0) {
@@ -329,7 +337,7 @@ impl ObjectDates {
                     0 => "Expires today".to_string(),
                     d => format!("Expires in {d} d"),
                 },
-                format!("Expires on {expiry} and Key Vault does not renew it by itself."),
+                format!("Expires on {expiry} and {renewer} does not renew it by itself."),
             ),
             _ => (
                 "Healthy".to_string(),
@@ -409,6 +417,10 @@ impl ObjectCounts {
 
     /// "4 certificates: 1 expired, 1 due within 14 days, 1 auto-renewing".
     pub fn summary(&self, plural: &str) -> String {
+        if self.refused && plural == "app credentials" {
+            // Graph's refusal is a permission of the tenant's, not a role of the vault's.
+            return format!("{plural}: not listed, Microsoft Graph refused (see why)");
+        }
         if self.refused {
             return format!("{plural}: not readable with this role");
         }
@@ -455,11 +467,13 @@ impl<T> KindListing<T> {
     }
 }
 
-/// The certificates and keys of one vault.
+/// The certificates and keys of one vault, and the app credentials of its client's tenant.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObjectListing {
     pub certificates: KindListing<CertificateInfo>,
     pub keys: KindListing<CryptoKeyInfo>,
+    /// Read through Microsoft Graph with the listing (a store without Graph has none).
+    pub app_credentials: KindListing<super::app_credentials::AppCredentialInfo>,
 }
 
 impl ObjectListing {
@@ -484,13 +498,32 @@ impl ObjectListing {
         }
     }
 
-    /// Every object's dates, certificates first.
+    pub fn app_credential_counts(&self, now: DateTime<Utc>) -> ObjectCounts {
+        let dates: Vec<ObjectDates> = self
+            .app_credentials
+            .items()
+            .iter()
+            .map(super::app_credentials::AppCredentialInfo::dates)
+            .collect();
+        ObjectCounts {
+            refused: self.app_credentials.refused().is_some(),
+            ..ObjectCounts::of(&dates, now)
+        }
+    }
+
+    /// Every object's dates, certificates first, app credentials last.
     pub fn dates(&self) -> Vec<ObjectDates> {
         self.certificates
             .items()
             .iter()
             .map(CertificateInfo::dates)
             .chain(self.keys.items().iter().map(CryptoKeyInfo::dates))
+            .chain(
+                self.app_credentials
+                    .items()
+                    .iter()
+                    .map(super::app_credentials::AppCredentialInfo::dates),
+            )
             .collect()
     }
 }

@@ -151,7 +151,11 @@ pub struct MonitorReport {
 /// 3: each client's `objects` (the vault's certificates and keys: `kind`, `name`, the status
 /// fields, `issuer`, `detail`, `level`) and `objectErrors`; `counts.certificates` and
 /// `counts.cryptoKeys`; the report's `alertingObjects`.
-pub const MONITOR_SCHEMA: &str = "akv-console.status/3";
+///
+/// 4: app registration credentials of each client's tenant among `objects` (`kind`
+/// "app-credential", `name` the app, `issuer` the credential type, `detail` the credential),
+/// their refusal (`GraphPermissionMissing`) in `objectErrors`, and `counts.appCredentials`.
+pub const MONITOR_SCHEMA: &str = "akv-console.status/4";
 
 impl MonitorClient {
     /// A connected client's rows (vendors without a key are left out: nothing to monitor).
@@ -215,13 +219,7 @@ impl MonitorClient {
                 level: MonitorLevel::of_status(row.facts.status, fail_on),
             })
             .collect();
-        self.object_errors = view
-            .certificates
-            .refused
-            .iter()
-            .chain(&view.keys.refused)
-            .map(|r| r.error.clone())
-            .collect();
+        self.object_errors = view.all_refusals().map(|r| r.error.clone()).collect();
         if let Some(worst) = self.objects.iter().map(|o| o.level).max() {
             self.level = self.level.max(worst);
         }

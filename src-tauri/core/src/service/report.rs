@@ -158,8 +158,14 @@ pub fn report_objects(view: &crate::service::objects::ObjectsView) -> crate::rep
     for (kind, plural) in [
         (&view.certificates, "certificates"),
         (&view.keys, "vault keys"),
+        (&view.app_credentials, "app credentials"),
     ] {
         match kind.refused.first() {
+            // App credentials are refused per tenant: the admin's fix is part of the line.
+            Some(refusal) if plural == "app credentials" => lines.push(format!(
+                "App credentials of {}: not listed. {} {}",
+                refusal.client_name, refusal.error.message, refusal.error.hint
+            )),
             Some(refusal) => lines.push(format!(
                 "{}: not listed. {}",
                 plural[..1].to_uppercase() + &plural[1..],
@@ -181,7 +187,10 @@ pub fn report_objects(view: &crate::service::objects::ObjectsView) -> crate::rep
                 .clone()
                 .unwrap_or_else(|| "none".to_string()),
             issuer: row.issuer.clone(),
-            detail: row.detail.clone(),
+            detail: match &row.linked_key {
+                Some(link) => format!("{}; {link}", row.detail),
+                None => row.detail.clone(),
+            },
         })
         .collect();
     crate::report::ReportObjects { lines, rows }
@@ -353,6 +362,16 @@ pub fn inventory_csv(
                 format!("Issuer: {}; lifetime actions: {}", row.issuer, row.detail)
             }
             crate::domain::vault_objects::ObjectKind::Key => format!("Type: {}", row.detail),
+            crate::domain::vault_objects::ObjectKind::AppCredential => {
+                let mut note = format!("{}: {}", row.issuer, row.detail);
+                if let Some(app_id) = &row.app_id {
+                    note.push_str(&format!("; app id {app_id}"));
+                }
+                if let Some(link) = &row.linked_key {
+                    note.push_str(&format!("; {link}"));
+                }
+                note
+            }
         };
         csv.row([
             row.client_name.clone(),

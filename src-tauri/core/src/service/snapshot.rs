@@ -301,6 +301,7 @@ impl Console {
         counts.unmanaged = snapshot.listing.unmanaged.len();
         counts.certificates = snapshot.objects.certificate_counts(now);
         counts.crypto_keys = snapshot.objects.key_counts(now);
+        counts.app_credentials = snapshot.objects.app_credential_counts(now);
         counts
     }
 

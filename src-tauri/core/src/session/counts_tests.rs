@@ -203,6 +203,11 @@ async fn every_view_counts_the_same_keys_the_same_way() {
                 &objects.keys.rows,
                 &sidebar.crypto_keys,
             ),
+            (
+                "App credential",
+                &objects.app_credentials.rows,
+                &sidebar.app_credentials,
+            ),
         ] {
             assert_eq!(rows.len(), counts.total, "{}: {kind} rows", client.name);
             let in_csv: Vec<_> = csv[1..].iter().filter(|r| r[kind_column] == kind).collect();
@@ -240,6 +245,7 @@ async fn every_view_counts_the_same_keys_the_same_way() {
         // The demo holds some of each kind, in every state a technician must tell apart.
         assert!(sidebar.certificates.expired > 0 && sidebar.certificates.due_soon > 0);
         assert!(sidebar.certificates.auto_renewing > 0);
+        assert!(sidebar.app_credentials.expired > 0 && sidebar.app_credentials.due_soon > 0);
         assert_eq!(
             tally(csv_keys.iter().map(|r| r[column].as_str())),
             expected_tally(&sidebar),
@@ -260,8 +266,8 @@ async fn every_view_counts_the_same_keys_the_same_way() {
         assert_eq!(monitor.clients[0].keys.len(), sidebar.keys);
         assert_eq!(
             monitor.clients[0].objects.len(),
-            sidebar.certificates.total + sidebar.crypto_keys.total,
-            "{}: the CLI lists every certificate and key",
+            sidebar.certificates.total + sidebar.crypto_keys.total + sidebar.app_credentials.total,
+            "{}: the CLI lists every certificate, key and app credential",
             client.name
         );
         // The CSV carries the JSON's status fields, with the same values, key by key.

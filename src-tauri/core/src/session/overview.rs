@@ -165,8 +165,11 @@ pub fn overview_row(client: &ClientStatus, deadline: Option<Deadline>) -> Client
     let health = refresh.map(|s| s.health);
     // The vault's certificates and keys count as the API keys do: an expired certificate has
     // stopped something as surely as an expired key.
-    let objects_expired = counts.certificates.expired + counts.crypto_keys.expired;
-    let objects_due = counts.certificates.due_soon + counts.crypto_keys.due_soon;
+    let objects_expired =
+        counts.certificates.expired + counts.crypto_keys.expired + counts.app_credentials.expired;
+    let objects_due = counts.certificates.due_soon
+        + counts.crypto_keys.due_soon
+        + counts.app_credentials.due_soon;
     let attention = match client.state {
         ClientState::Failed => Attention::Unreachable,
         ClientState::NotConnected | ClientState::Connecting => Attention::NotConnected,
@@ -193,18 +196,37 @@ pub fn overview_row(client: &ClientStatus, deadline: Option<Deadline>) -> Client
     if counts.due_soon > 0 {
         reasons.push(format!("{} due within 14 days", counts.due_soon));
     }
-    if objects_expired > 0 {
+    // Reasons name vault objects and app credentials apart: they are fixed in different places.
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let vault_expired = counts.certificates.expired + counts.crypto_keys.expired;
+    let vault_due = counts.certificates.due_soon + counts.crypto_keys.due_soon;
+    if vault_expired > 0 {
         reasons.push(format!(
-            "{objects_expired} certificate{} or vault key{} expired",
-            if objects_expired == 1 { "" } else { "s" },
-            if objects_expired == 1 { "" } else { "s" }
+            "{vault_expired} certificate{} or vault key{} expired",
+            plural(vault_expired),
+            plural(vault_expired)
         ));
     }
-    if objects_due > 0 {
+    if vault_due > 0 {
         reasons.push(format!(
-            "{objects_due} certificate{} or vault key{} expiring within 14 days",
-            if objects_due == 1 { "" } else { "s" },
-            if objects_due == 1 { "" } else { "s" }
+            "{vault_due} certificate{} or vault key{} expiring within 14 days",
+            plural(vault_due),
+            plural(vault_due)
+        ));
+    }
+    let apps = &counts.app_credentials;
+    if apps.expired > 0 {
+        reasons.push(format!(
+            "{} app credential{} expired",
+            apps.expired,
+            plural(apps.expired)
+        ));
+    }
+    if apps.due_soon > 0 {
+        reasons.push(format!(
+            "{} app credential{} expiring within 14 days",
+            apps.due_soon,
+            plural(apps.due_soon)
         ));
     }
     match (health, refresh.and_then(|s| s.stale.as_ref())) {

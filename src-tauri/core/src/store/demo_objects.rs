@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::domain::app_credentials::{AppCredentialInfo, CredentialType};
 use crate::domain::vault_objects::{
     CertificateInfo, CertificatePolicy, CryptoKeyInfo, KindListing, ObjectListing, Trigger,
 };
@@ -93,7 +94,53 @@ pub fn seed_for_health(now: DateTime<Utc>, expired: bool, due: bool) -> ObjectLi
             "RSA-HSM",
             "3072 bits",
         )]),
+        app_credentials: KindListing::Listed(demo_apps(now, expired, due, 0)),
     }
+}
+
+/// A demo tenant's app registrations: a healthy secret always; a secret expiring in 9 days and
+/// an expired certificate credential where `due` and `expired` ask for them.
+fn demo_apps(now: DateTime<Utc>, expired: bool, due: bool, shift: i64) -> Vec<AppCredentialInfo> {
+    let credential =
+        |app: &str, app_id: &str, kind: CredentialType, name: &str, days: i64| AppCredentialInfo {
+            app_name: app.to_string(),
+            app_id: app_id.to_string(),
+            credential_type: kind,
+            key_id: format!("{app_id}-{days}"),
+            display_name: Some(name.to_string()),
+            hint: (kind == CredentialType::Password).then(|| "Q7x".to_string()),
+            thumbprint: (kind == CredentialType::Certificate)
+                .then(|| "3F2A9C0D1E4B5A6978C0D1E2F3A4B5C6D7E8F901".to_string()),
+            start: Some(now - Duration::days(365)),
+            end: Some(now + Duration::days(days)),
+            rotated_by: None,
+        };
+    let mut apps = vec![credential(
+        "Line-of-business portal",
+        "5b1f0c2e-7a4d-4e1b-9c3f-2d8e6a1b0c41",
+        CredentialType::Password,
+        "portal-prod",
+        200 + shift,
+    )];
+    if due {
+        apps.push(credential(
+            "Backup reporting",
+            "8c2a4e6f-1b3d-4f5a-8e7c-9d0b2a4c6e18",
+            CredentialType::Password,
+            "reporting",
+            9,
+        ));
+    }
+    if expired {
+        apps.push(credential(
+            "Intune connector",
+            "2e4c6a8b-0d1f-4a3c-b5e7-9f1a3c5e7b92",
+            CredentialType::Certificate,
+            "CN=intune-connector",
+            -12 - shift,
+        ));
+    }
+    apps
 }
 
 /// The demo's certificates and keys at `now` (the `variant`-th client shifts the dates a little).
@@ -137,5 +184,6 @@ pub fn seed(now: DateTime<Utc>, variant: usize) -> ObjectListing {
                 ..key("storage-cmk", now, Some(8), "RSA", "4096 bits")
             },
         ]),
+        app_credentials: KindListing::Listed(demo_apps(now, true, true, shift)),
     }
 }

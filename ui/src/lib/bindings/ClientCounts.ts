@@ -41,6 +41,10 @@ unmanaged: number,
  */
 certificates: ObjectCounts, cryptoKeys: ObjectCounts, 
 /**
+ * The client tenant's app registration credentials (Graph), from the same snapshot.
+ */
+appCredentials: ObjectCounts, 
+/**
  * The counts above in words, one per status, worst first (zeros included: the chips are
  * filters).
  */

@@ -3,4 +3,4 @@
 /**
  * Which kind of vault object.
  */
-export type ObjectKind = "certificate" | "key";
+export type ObjectKind = "certificate" | "key" | "app-credential";

@@ -17,6 +17,15 @@ issuer: string,
  */
 detail: string, subject: string | null, notBefore: string | null, 
 /**
- * SHA-1 thumbprint (hex), certificates only.
+ * SHA-1 thumbprint (hex), certificates only; an app's certificate credential's
+ * `customKeyIdentifier`.
  */
-thumbprint: string | null, };
+thumbprint: string | null, 
+/**
+ * App credentials: the application (client) id.
+ */
+appId: string | null, 
+/**
+ * App credentials: "rotated by the console: key <name>" when a console key rotates it.
+ */
+linkedKey: string | null, };

@@ -4,4 +4,8 @@ import type { ObjectKindView } from "./ObjectKindView";
 /**
  * The Vault tab's "Certificates" and "Keys" sections.
  */
-export type ObjectsView = { certificates: ObjectKindView, keys: ObjectKindView, };
+export type ObjectsView = { certificates: ObjectKindView, keys: ObjectKindView, 
+/**
+ * The client tenant's app registration credentials (read through Graph).
+ */
+appCredentials: ObjectKindView, };

@@ -248,18 +248,22 @@ pub(super) fn plan_section(input: &ReportInput) -> Vec<PagePlan> {
         );
     }
 
-    // The vault's own certificates and keys: counted apart from the API keys' compliance.
-    // (A section built without a listing, as the layout tests build them, has none.)
+    // The vault's own certificates and keys, and the tenant's app credentials: counted apart
+    // from the API keys' compliance. (A section built without a listing, as the layout tests
+    // build them, has none.)
     if !input.objects.lines.is_empty() {
-        flow.lines("Certificates and keys", &input.objects.lines);
+        flow.lines(
+            "Certificates and keys, app credentials",
+            &input.objects.lines,
+        );
         flow.table(
             &format!(
-                "Certificates and keys of this vault, most urgent first ({})",
+                "Certificates and keys of this vault, app credentials of its tenant, most urgent first ({})",
                 input.objects.rows.len()
             ),
             Table::Objects,
             input.objects.rows.len(),
-            Some("No certificates or keys listed in this vault."),
+            Some("No certificates, keys or app credentials listed for this client."),
         );
     }
 

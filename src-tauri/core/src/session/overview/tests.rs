@@ -339,4 +339,16 @@ async fn an_expired_certificate_puts_a_client_with_keys_in_order_among_the_expir
         "{}",
         row.reason
     );
+    // An app registration's expired secret in the client's tenant counts too, named apart.
+    let mut counts = client.counts.clone().expect("counts");
+    counts.crypto_keys.due_soon = 0;
+    counts.app_credentials.expired = 1;
+    client.counts = Some(counts);
+    let row = overview_row(&client, None);
+    assert_eq!(row.attention, Attention::Expired);
+    assert!(
+        row.reason.contains("1 app credential expired") && !row.reason.contains("vault key"),
+        "{}",
+        row.reason
+    );
 }

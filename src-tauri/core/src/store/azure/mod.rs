@@ -100,6 +100,18 @@ pub struct AzureStore {
     caller: Option<String>,
     /// The policy's stamp key (see `tags`), once the console has read the policy.
     stamp_key: std::sync::Mutex<Option<crate::domain::policy::StampKey>>,
+    /// The client tenant's Microsoft Graph on the same credential, for its app registrations'
+    /// credentials (listed with the vault's objects, once per refresh).
+    /// Why not, when the cloud's Graph address could not be made (named in the view).
+    graph: Result<TenantGraph, AppError>,
+}
+
+/// A connection's Graph and what its refusals name.
+struct TenantGraph {
+    client: crate::graph::GraphClient,
+    caller: crate::graph::applications::GraphCaller,
+    client_id: String,
+    tenant_id: String,
 }
 
 /// What "Test and connect" found.
@@ -255,6 +267,26 @@ impl AzureStore {
         options: &AzureOptions,
     ) -> AppResult<AzureStore> {
         let vault_url = settings.vault_url();
+        // Graph gets its own binding (its scope, its host) over the same connection credential.
+        let graph = crate::graph::GraphClient::new(
+            credential.clone(),
+            settings,
+            &crate::graph::GraphOptions {
+                azure: options.clone(),
+                ..Default::default()
+            },
+        )
+        .map(|client| TenantGraph {
+            client,
+            caller: match &caller {
+                Some(upn) => {
+                    crate::graph::applications::GraphCaller::Technician { upn: upn.clone() }
+                }
+                None => crate::graph::applications::GraphCaller::AppSecret,
+            },
+            client_id: settings.client_id.clone(),
+            tenant_id: settings.tenant_id.clone(),
+        });
         let credential = Arc::new(BoundCredential::new(
             credential,
             &settings.vault_scope(),
@@ -321,6 +353,7 @@ impl AzureStore {
             vault_url,
             caller,
             stamp_key: std::sync::Mutex::new(None),
+            graph,
         })
     }
 

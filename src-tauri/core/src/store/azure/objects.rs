@@ -40,7 +40,7 @@ fn per_kind(mut error: AppError, kind: ObjectKind, who: &str) -> AppError {
             "certificates",
             "Key Vault Reader, Key Vault Certificate User or Key Vault Certificates Officer",
         ),
-        ObjectKind::Key => (
+        ObjectKind::Key | ObjectKind::AppCredential => (
             "keys",
             "Key Vault Reader, Key Vault Crypto User or Key Vault Crypto Officer",
         ),
@@ -62,7 +62,7 @@ fn per_kind(mut error: AppError, kind: ObjectKind, who: &str) -> AppError {
                 "In the Azure portal, vault → Access policies, add List (and Get) under {} permissions for {who}.",
                 match kind {
                     ObjectKind::Certificate => "Certificate",
-                    ObjectKind::Key => "Key",
+                    ObjectKind::Key | ObjectKind::AppCredential => "Key",
                 }
             );
         }
@@ -245,12 +245,30 @@ impl AzureStore {
         KindListing::Listed(keys)
     }
 
-    /// Both kinds, side by side.
+    /// Both kinds, side by side, and the tenant's app credentials through Graph.
     pub(super) async fn list_vault_objects(&self) -> ObjectListing {
         let now = Utc::now();
-        let (certificates, keys) =
-            futures::join!(self.list_certificates(now), self.list_crypto_keys(now));
-        ObjectListing { certificates, keys }
+        let app_credentials = async {
+            match &self.graph {
+                Ok(graph) => {
+                    graph
+                        .client
+                        .list_app_credentials(&graph.caller, &graph.client_id, &graph.tenant_id)
+                        .await
+                }
+                Err(error) => KindListing::Refused(error.clone()),
+            }
+        };
+        let (certificates, keys, app_credentials) = futures::join!(
+            self.list_certificates(now),
+            self.list_crypto_keys(now),
+            app_credentials
+        );
+        ObjectListing {
+            certificates,
+            keys,
+            app_credentials,
+        }
     }
 }
 
