@@ -134,7 +134,16 @@ pub fn parse_scope(raw: &str, tenant: &str) -> Result<ScopeRequest, EntraError> 
 /// Delegated permissions (`scp`) a token for this request carries.
 fn delegated_permissions(scope: &ScopeRequest, app: &AppRecord) -> Vec<String> {
     if is_vault_resource(&scope.resource) || super::arm::is_arm_resource(&scope.resource) {
-        return vec!["user_impersonation".to_string()];
+        let mut permissions = vec!["user_impersonation".to_string()];
+        // The emulator's own host is also the Graph it serves (a custom cloud's Graph lives on
+        // its authority's host): its tokens carry the app's consented Graph permissions too.
+        if scope.resource != super::VAULT_RESOURCE && !super::arm::is_arm_resource(&scope.resource)
+        {
+            if let Some(public) = app.public.as_ref() {
+                permissions.extend(public.graph_delegated_scopes.iter().cloned());
+            }
+        }
+        return permissions;
     }
     let mut permissions: Vec<String> = Vec::new();
     for permission in &scope.permissions {
