@@ -230,6 +230,12 @@ async fn a_restricted_guest_is_told_why_and_an_object_id_still_provisions() {
             .all(|s| matches!(s.state, StepState::Done | StepState::Skipped)),
         "{progress:?}"
     );
+    let titles: Vec<&str> = progress.steps.iter().map(|s| s.title.as_str()).collect();
+    assert!(
+        titles.contains(&"Key Vault Secrets Officer → Key Vault Officers")
+            && titles.contains(&"Key Vault Secrets User → Key Vault Readers"),
+        "the step list names the groups: {titles:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -328,6 +328,8 @@ impl AppCore {
             .provision_arm(&settings, &home, &request.tenant_id)
             .await?;
         let mut progress = ProvisionProgress::new(&request);
+        self.name_role_groups(&settings, &home, &request, &mut progress)
+            .await;
         sink(&progress);
         let outcome = Provisioner {
             arm: &arm,
