@@ -137,11 +137,11 @@ fn delegated_permissions(scope: &ScopeRequest, app: &AppRecord) -> Vec<String> {
         let mut permissions = vec!["user_impersonation".to_string()];
         // The emulator's own host is also the Graph it serves (a custom cloud's Graph lives on
         // its authority's host): its tokens carry the app's consented Graph permissions too.
-        if scope.resource != super::VAULT_RESOURCE && !super::arm::is_arm_resource(&scope.resource)
+        if scope.resource != super::VAULT_RESOURCE
+            && !super::arm::is_arm_resource(&scope.resource)
+            && let Some(public) = app.public.as_ref()
         {
-            if let Some(public) = app.public.as_ref() {
-                permissions.extend(public.graph_delegated_scopes.iter().cloned());
-            }
+            permissions.extend(public.graph_delegated_scopes.iter().cloned());
         }
         return permissions;
     }

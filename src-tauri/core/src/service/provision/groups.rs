@@ -301,7 +301,7 @@ fn graph_error(status: u16, body: &[u8], scopes: Option<Vec<String>>, what: &str
         })
         .unwrap_or_default();
     match status {
-        401 | 403 => {
+        403 => {
             let consented = scopes.as_ref().is_none_or(|scopes| {
                 scopes
                     .iter()
