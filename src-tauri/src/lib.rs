@@ -192,6 +192,8 @@ pub fn run() {
             commands::provision::provision_choices,
             commands::provision::provision_check_name,
             commands::provision::provision_vault,
+            commands::provision::provision_search_groups,
+            commands::provision::provision_resolve_group,
             commands::setup::setup_guide_view,
             commands::setup::copy_setup_command,
         ])

@@ -16,8 +16,6 @@ use akv_tests::tls::TestCa;
 
 const CONSOLE_CLIENT: &str = "45454545-4545-4545-8545-454545454545";
 const ADA: &str = "ada@msp.example";
-const OFFICERS: &str = "0ff1ce00-0000-4000-8000-0000000000e2";
-const READERS: &str = "0ff1ce00-0000-4000-8000-0000000000e3";
 const NEW_VAULT: &str = "northwind-keys";
 
 fn tenant(index: usize) -> String {
@@ -29,6 +27,9 @@ struct Msp {
     /// The data planes of the four existing vaults, then the one provisioning makes.
     _vaults: Vec<Emulator>,
     new_subscription: String,
+    /// Object IDs of Northwind's two Key Vault groups.
+    officers: String,
+    readers: String,
 }
 
 const CLIENTS: [(&str, &str, &str); 4] = [
@@ -93,7 +94,32 @@ async fn msp() -> Result<Msp> {
         azure_roles::OWNER,
         &format!("/subscriptions/{new_subscription}"),
     )?;
-    entra.add_group_member(OFFICERS, &guest);
+    // Northwind's directory: the two groups the roles go to, a Microsoft 365 group (not
+    // security-enabled) that matches the same search, and Ada reads it through GDAP (Directory
+    // Readers) with the console's GroupMember.Read.All consented there.
+    entra
+        .consent_graph_delegated(&new_tenant, CONSOLE_CLIENT, "GroupMember.Read.All")
+        .map_err(|e| e.to_string())?;
+    entra.grant_directory_readers(&new_tenant, ADA)?;
+    let officers = entra.add_entra_group(
+        &new_tenant,
+        "Northwind Key Vault Officers",
+        Some("MSP technicians: add and rotate keys"),
+        true,
+    );
+    let readers = entra.add_entra_group(
+        &new_tenant,
+        "Northwind Key Vault Readers",
+        Some("Read-only identities"),
+        true,
+    );
+    entra.add_entra_group(
+        &new_tenant,
+        "Northwind Key Vault Newsletter",
+        Some("Microsoft 365 group"),
+        false,
+    );
+    entra.add_group_member(&officers, &guest);
     let data_plane = Emulator::start(EmulatorConfig {
         ca: Some(ca.clone()),
         ..EmulatorConfig::default()
@@ -106,6 +132,8 @@ async fn msp() -> Result<Msp> {
         entra,
         _vaults: vaults,
         new_subscription,
+        officers,
+        readers,
     })
 }
 
@@ -252,11 +280,65 @@ async fn sign_in_once_discover_three_clients_and_provision_a_new_vault() -> Resu
         client_name, "Northwind Traders",
         "prefilled from the tenant's name"
     );
-    app.type_into("[data-testid=provision-officer-group]", OFFICERS)
+    // The technicians' group by keyboard: type, the list opens on the first pickable group,
+    // ArrowDown skips the Microsoft 365 group, ArrowUp comes back, Enter picks.
+    app.type_into(
+        "[data-testid=provision-officer-group-search]",
+        "northwind key",
+    )
+    .await?;
+    app.eventually("the group search", Duration::from_secs(30), || async {
+        Ok(app
+            .count("[data-testid=provision-officer-group-option]")
+            .await?
+            == 3)
+    })
+    .await?;
+    let options = app
+        .text("[data-testid=provision-officer-group-results]")
         .await?;
-    app.type_into("[data-testid=provision-user-group]", READERS)
+    assert!(
+        options.contains("Northwind Key Vault Newsletter")
+            && options.contains("not security-enabled"),
+        "the Microsoft 365 group is listed and marked: {options}"
+    );
+    app.screenshot("provision-02-group-search.png").await?;
+    let search = app
+        .find("[data-testid=provision-officer-group-search]")
         .await?;
+    search.send_keys("\u{E015}").await?; // ArrowDown: Readers
+    search.send_keys("\u{E013}").await?; // ArrowUp: Officers
+    search.send_keys("\u{E007}").await?; // Enter
+    let chosen = app
+        .text("[data-testid=provision-officer-group-chosen]")
+        .await?;
+    assert!(
+        chosen.contains("Northwind Key Vault Officers") && chosen.contains(&msp.officers),
+        "the chosen group shows its name and Object ID: {chosen}"
+    );
+    // The read-only group by mouse.
+    app.type_into("[data-testid=provision-user-group-search]", "readers")
+        .await?;
+    app.eventually("the second search", Duration::from_secs(30), || async {
+        Ok(app
+            .count("[data-testid=provision-user-group-option]")
+            .await?
+            == 1)
+    })
+    .await?;
+    app.eval("document.querySelector('[data-testid=provision-user-group-option]').dispatchEvent(new MouseEvent('mousedown', {bubbles: true})); return 0;")
+        .await?;
+    let chosen = app
+        .text("[data-testid=provision-user-group-chosen]")
+        .await?;
+    assert!(chosen.contains(&msp.readers), "{chosen}");
     app.find("[data-testid=provision-review]").await?;
+    let review = app.text("[data-testid=provision-review]").await?;
+    assert!(
+        review.contains("Northwind Key Vault Officers")
+            && review.contains("Northwind Key Vault Readers"),
+        "the review names the groups: {review}"
+    );
     app.screenshot("provision-02-review.png").await?;
     app.click("[data-testid=provision-run]").await?;
     app.eventually("the provisioning", Duration::from_secs(90), || async {
@@ -267,6 +349,23 @@ async fn sign_in_once_discover_three_clients_and_provision_a_new_vault() -> Resu
     })
     .await?;
     app.screenshot("provision-03-steps.png").await?;
+    let steps = app.text("[data-testid=provision-steps]").await?;
+    assert!(
+        steps.contains("Key Vault Secrets Officer → Northwind Key Vault Officers")
+            && steps.contains("Key Vault Secrets User → Northwind Key Vault Readers"),
+        "the step list names the groups: {steps}"
+    );
+    let assigned: Vec<String> = msp
+        .entra
+        .role_assignments()
+        .into_iter()
+        .filter(|(scope, _, _)| scope.ends_with(&format!("/vaults/{NEW_VAULT}")))
+        .map(|(_, _, principal)| principal)
+        .collect();
+    assert!(
+        assigned.contains(&msp.officers) && assigned.contains(&msp.readers),
+        "the roles went to the picked groups: {assigned:?}"
+    );
     // The dialog never scrolls sideways (WebKit widened it by the selects' long options).
     let overflow = app
         .eval("const body = document.querySelector('[data-testid=provision-modal] .body'); return body.scrollWidth - body.clientWidth;")

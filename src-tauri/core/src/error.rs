@@ -111,6 +111,13 @@ pub enum ErrorCode {
     VaultNotAsPrescribed,
     /// The vault was provisioned and added, but its new role assignment has not applied yet.
     RoleNotYetEffective,
+    /// The client tenant's groups could not be read: the technician's directory permissions
+    /// there are restricted (a B2B guest by default).
+    GroupsNotReadable,
+    /// The console's app has no consented delegated permission to read the tenant's groups.
+    GroupsConsentMissing,
+    /// No group with the typed Object ID in the client tenant.
+    GroupNotFound,
     ConfigUnreadable,
     /// A client saved in config.json fails validation (edited by hand or by something else):
     /// it is listed but never connected.

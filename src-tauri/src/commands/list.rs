@@ -33,6 +33,8 @@ pub const COMMANDS: &[&str] = &[
     "provision_choices",
     "provision_check_name",
     "provision_vault",
+    "provision_search_groups",
+    "provision_resolve_group",
     // Vault tab
     "vendor_catalog",
     "vault_view",

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tauri::{AppHandle, Emitter, Runtime};
 
 use akv_core::error::AppResult;
+use akv_core::service::provision::groups::GroupChoice;
 use akv_core::service::provision::{
     ProgressSink, ProvisionOptions, ProvisionProgress, ProvisionRequest,
 };
@@ -54,4 +55,24 @@ pub async fn provision_vault<R: Runtime>(
         .await;
     announce_status(&app);
     result
+}
+
+/// Groups of the client tenant whose name matches `text`, for the role pickers.
+#[tauri::command]
+pub async fn provision_search_groups(
+    core: Core<'_>,
+    tenant_id: String,
+    text: String,
+) -> AppResult<Vec<GroupChoice>> {
+    core.provision_search_groups(&tenant_id, &text).await
+}
+
+/// The client tenant's group with a typed Object ID (its name, or a named "no such group").
+#[tauri::command]
+pub async fn provision_resolve_group(
+    core: Core<'_>,
+    tenant_id: String,
+    group_id: String,
+) -> AppResult<GroupChoice> {
+    core.provision_resolve_group(&tenant_id, &group_id).await
 }

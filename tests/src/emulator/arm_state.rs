@@ -159,6 +159,8 @@ pub struct ArmState {
     pub assignments: Vec<AssignmentRecord>,
     /// Group object id → member object ids (role assignments to groups reach their members).
     pub group_members: Vec<(String, String)>,
+    /// Entra groups per tenant and who may list them through Graph (see `graph_groups.rs`).
+    pub entra_groups: super::graph_groups::EntraGroups,
     /// (lowercased scope of the vault, setting name, the PUT body's properties).
     pub diagnostics: Vec<(String, String, Value)>,
     pub workspaces: Vec<WorkspaceRecord>,
@@ -180,6 +182,7 @@ impl Default for ArmState {
             deleted_vault_names: Vec::new(),
             assignments: Vec::new(),
             group_members: Vec::new(),
+            entra_groups: Default::default(),
             diagnostics: Vec::new(),
             workspaces: Vec::new(),
             data_planes: Vec::new(),

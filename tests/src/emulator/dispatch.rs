@@ -45,6 +45,10 @@ pub async fn dispatch(shared: Arc<Shared>, request: IncomingRequest) -> Outcome 
         }
         return super::arm::handle(&shared, &request, &base).await;
     }
+    // Graph's groups live beside the rest of Graph (see graph_groups.rs).
+    if super::graph_groups::is_groups_path(request.uri.path()) {
+        return super::graph_groups::handle(&shared, &request, &base);
+    }
     let route = routes::parse(&request.method, request.uri.path());
     match route {
         Ok(route) if route.is_entra() => handle_entra(&shared, route, &request, &base).await,

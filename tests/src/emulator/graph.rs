@@ -53,7 +53,7 @@ impl GraphError {
         }
     }
 
-    fn denied() -> GraphError {
+    pub(super) fn denied() -> GraphError {
         GraphError::new(
             403,
             "Authorization_RequestDenied",
@@ -61,7 +61,7 @@ impl GraphError {
         )
     }
 
-    fn not_found(id: &str) -> GraphError {
+    pub(super) fn not_found(id: &str) -> GraphError {
         GraphError::new(
             404,
             "Request_ResourceNotFound",
@@ -72,11 +72,11 @@ impl GraphError {
         )
     }
 
-    fn bad_request(code: &str, message: impl Into<String>) -> GraphError {
+    pub(super) fn bad_request(code: &str, message: impl Into<String>) -> GraphError {
         GraphError::new(400, code, message)
     }
 
-    fn response(&self, headers: &HeaderMap) -> HttpResponse {
+    pub(super) fn response(&self, headers: &HeaderMap) -> HttpResponse {
         let request_id = pseudo_uuid();
         let client_request_id = headers
             .get("client-request-id")
@@ -222,7 +222,7 @@ fn application_json(app: &AppRecord) -> Value {
 }
 
 /// Keeps only the `$select`ed properties (Graph always keeps `id`).
-fn select(mut object: Value, query: &Query) -> Value {
+pub(super) fn select(mut object: Value, query: &Query) -> Value {
     let Some(selected) = query.get("$select") else {
         return object;
     };
@@ -516,7 +516,11 @@ fn execute(
 }
 
 /// The bearer token of a Graph request, or Graph's 401.
-fn authenticate(state: &State, headers: &HeaderMap, base: &str) -> Result<IssuedToken, GraphError> {
+pub(super) fn authenticate(
+    state: &State,
+    headers: &HeaderMap,
+    base: &str,
+) -> Result<IssuedToken, GraphError> {
     let unauthorized = |message: &str| GraphError::new(401, "InvalidAuthenticationToken", message);
     let token = headers
         .get(hyper::header::AUTHORIZATION)

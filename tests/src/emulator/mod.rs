@@ -175,6 +175,7 @@ mod dispatch;
 mod entra;
 mod grants;
 mod graph;
+mod graph_groups;
 mod jwt;
 mod provision_extra;
 mod respond;

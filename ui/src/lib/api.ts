@@ -13,6 +13,7 @@ import type { TemplateSummary } from "./bindings/TemplateSummary";
 import type { AdoptRequest } from "./bindings/AdoptRequest";
 import type { AdoptResult } from "./bindings/AdoptResult";
 import type { AppError } from "./bindings/AppError";
+import type { GroupChoice } from "./bindings/GroupChoice";
 import type { AppStatus } from "./bindings/AppStatus";
 import type { AuditFilter } from "./bindings/AuditFilter";
 import type { AuditView } from "./bindings/AuditView";
@@ -136,6 +137,10 @@ export const api = {
     call<ProvisionChoice[]>("provision_choices", { kind, tenantId, subscriptionId }),
   provisionCheckName: (tenantId: string, subscriptionId: string, resourceGroup: string, name: string) =>
     call<VaultNameCheck>("provision_check_name", { tenantId, subscriptionId, resourceGroup, name }),
+  /** The client tenant's groups whose name matches `text` (Rust checks the text and the tenant). */
+  provisionSearchGroups: (tenantId: string, text: string) => call<GroupChoice[]>("provision_search_groups", { tenantId, text }),
+  /** The client tenant's group with a typed Object ID. */
+  provisionResolveGroup: (tenantId: string, groupId: string) => call<GroupChoice>("provision_resolve_group", { tenantId, groupId }),
   /** Runs (or reruns) the provisioning; the step list also arrives as `provision-progress` events. */
   provisionVault: (request: ProvisionRequest) => call<ProvisionProgress>("provision_vault", { request }),
 

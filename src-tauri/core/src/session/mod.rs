@@ -22,6 +22,7 @@ mod home;
 mod overview;
 mod portfolio;
 mod provision;
+mod provision_groups;
 mod reminders;
 mod report_settings;
 mod secret_expiry;

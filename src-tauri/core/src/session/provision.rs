@@ -169,7 +169,9 @@ impl AppCore {
 
     /// The live home sign-in provisioning uses, with the settings (cloud, authority, app, CA) of
     /// a client reached through it. Admin only.
-    async fn provisioning_home(&self) -> AppResult<(ConnectionSettings, Arc<UserCredential>)> {
+    pub(super) async fn provisioning_home(
+        &self,
+    ) -> AppResult<(ConnectionSettings, Arc<UserCredential>)> {
         if self.is_demo() {
             return Err(AppError::new(
                 ErrorCode::DemoOnly,
@@ -197,7 +199,7 @@ impl AppCore {
     /// The ARM client for `tenant` on the home sign-in, after checking the sign-in reaches it
     /// (Azure's own tenant list for the technician: a typed-in tenant of someone else is refused
     /// before any token is asked for it).
-    async fn provision_arm(
+    pub(super) async fn provision_arm(
         &self,
         settings: &ConnectionSettings,
         home: &Arc<UserCredential>,
@@ -326,6 +328,8 @@ impl AppCore {
             .provision_arm(&settings, &home, &request.tenant_id)
             .await?;
         let mut progress = ProvisionProgress::new(&request);
+        self.name_role_groups(&settings, &home, &request, &mut progress)
+            .await;
         sink(&progress);
         let outcome = Provisioner {
             arm: &arm,

@@ -15,6 +15,7 @@
 //! its work done shows as skipped ("already there"). The UI's "Retry from here" is such a rerun.
 
 mod arm_extra;
+pub mod groups;
 mod plan;
 mod steps;
 
