@@ -489,6 +489,16 @@ pub fn setup_guide(names: &SetupNames) -> SetupGuide {
                     )],
                 ),
                 step(
+                    "Let the console read app registrations and groups (Microsoft Graph)",
+                    "The App credentials view lists every app registration's secrets and certificates in each client tenant, and Provision lets you pick the groups for the Key Vault roles by name: both read Microsoft Graph as you, so the console's app needs the delegated Application.Read.All and GroupMember.Read.All (admin consent in each client tenant covers them). A B2B guest may still not list a client's groups (Entra restricts guests by default): Directory Readers there, for example through GDAP, allows it; otherwise enter a group's Object ID. Without Application.Read.All a client shows which permission is missing; its keys are unaffected.",
+                    vec![cmd(
+                        "graph-read-permissions",
+                        "Add Graph's Application.Read.All and GroupMember.Read.All (delegated) and grant consent",
+                        format!("az ad app permission add --id {app_id} --api 00000003-0000-0000-c000-000000000000 --api-permissions c79f8feb-a9db-4090-85f9-90d820caa0eb=Scope bc024368-1153-4739-b217-4326f2e966d0=Scope && az ad app permission admin-consent --id {app_id}"),
+                        format!("{}\naz ad app permission add --id $appId --api 00000003-0000-0000-c000-000000000000 --api-permissions c79f8feb-a9db-4090-85f9-90d820caa0eb=Scope bc024368-1153-4739-b217-4326f2e966d0=Scope\nif ($LASTEXITCODE -eq 0) {{ az ad app permission admin-consent --id $appId }}", ps.app_id),
+                    )],
+                ),
+                step(
                     "Consent in each client tenant",
                     "A client tenant's administrator approves the console's app once: with the admin consent link the console shows on that client (Copy admin consent link), or by creating its service principal while signed in to the client's tenant. Until then the client shows \"not consented\" and the console notices the consent on the next connect.",
                     vec![same(
