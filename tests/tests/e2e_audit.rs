@@ -106,18 +106,12 @@ async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> 
     );
 
     // The action filter narrows the list.
-    app.find("[aria-label='Filter by action']")
-        .await?
-        .select_by_value("add")
-        .await?;
+    app.select("[aria-label='Filter by action']", "add").await?;
     app.eventually("only the add entry", Duration::from_secs(5), || async {
         Ok(app.count("[data-testid=audit-row]").await? == 1)
     })
     .await?;
-    app.find("[aria-label='Filter by action']")
-        .await?
-        .select_by_value("")
-        .await?;
+    app.select("[aria-label='Filter by action']", "").await?;
 
     app.click("[data-testid=verify-audit]").await?;
     let result = app.find("[data-testid=verify-result]").await?;

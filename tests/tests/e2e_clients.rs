@@ -98,9 +98,7 @@ async fn two_clients_side_by_side_in_the_portfolio_and_one_removed() -> Result<(
         .await?
         .select_by_label("Fabrikam Logistics")
         .await?;
-    app.find("[data-testid=add-vendor]")
-        .await?
-        .select_by_value("sentinelone")
+    app.select("[data-testid=add-vendor]", "sentinelone")
         .await?;
     let fabrikam_value = marker("fabrikam");
     app.type_into("[data-testid=add-value]", &fabrikam_value)

@@ -52,9 +52,7 @@ async fn connects_through_the_modal_adds_a_key_and_stays_connected_after_restart
     // Add a key: it is stored in the vault, and the window only ever sees its masked preview.
     let value = marker("vault");
     app.click("[data-testid=add-key]").await?;
-    app.find("[data-testid=add-vendor]")
-        .await?
-        .select_by_value("cisco-meraki")
+    app.select("[data-testid=add-vendor]", "cisco-meraki")
         .await?;
     app.type_into("[data-testid=add-value]", &value).await?;
     app.type_into("[data-testid=add-note]", "dashboard read-only key")

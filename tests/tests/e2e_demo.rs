@@ -243,10 +243,7 @@ async fn vault_tab_lists_vendors_searches_and_adds_a_key_without_leaking_it() ->
     let secret = marker("demo");
     app.click("[data-testid=add-key]").await?;
     app.find("[data-testid=add-key-modal]").await?;
-    app.find("[data-testid=add-vendor]")
-        .await?
-        .select_by_value("jumpcloud")
-        .await?;
+    app.select("[data-testid=add-vendor]", "jumpcloud").await?;
     app.find("[data-testid=add-hint]").await?;
     app.type_into("[data-testid=add-value]", &secret).await?;
     app.type_into("[data-testid=add-owner]", "E2E Technician")
@@ -332,10 +329,7 @@ async fn vault_tab_lists_vendors_searches_and_adds_a_key_without_leaking_it() ->
     // but says why.
     let reason = "The lobby printer joins with at most 12 characters";
     app.click("[data-testid=add-key]").await?;
-    app.find("[data-testid=add-vendor]")
-        .await?
-        .select_by_value("wifi-psk")
-        .await?;
+    app.select("[data-testid=add-vendor]", "wifi-psk").await?;
     app.find("[data-testid=add-generator]").await?;
     assert_eq!(
         app.count("[data-testid=add-value]").await?,
@@ -756,9 +750,7 @@ async fn forty_demo_clients_open_on_an_overview_worst_first_with_search() -> Res
     app.show_all_keys().await?;
     app.wait_for("[data-testid=row-client]", Duration::from_secs(10))
         .await?;
-    app.find("[data-testid=vendor-filter]")
-        .await?
-        .select_by_value("sentinelone")
+    app.select("[data-testid=vendor-filter]", "sentinelone")
         .await?;
     app.eventually("only SentinelOne keys", Duration::from_secs(10), || async {
         let vendors = app
@@ -958,10 +950,7 @@ async fn forty_demo_clients_open_on_an_overview_worst_first_with_search() -> Res
     // As L1 (the demo lets the technician pick a role), what the template took away is refused
     // before the click, on every client, with Rust's reason.
     app.click("[data-testid=operator-chip]").await?;
-    app.find("[data-testid=profile-role]")
-        .await?
-        .select_by_value("L1")
-        .await?;
+    app.select("[data-testid=profile-role]", "L1").await?;
     app.click("[data-testid=profile-save]").await?;
     app.eventually(
         "the L1 role in the top bar",
@@ -976,9 +965,7 @@ async fn forty_demo_clients_open_on_an_overview_worst_first_with_search() -> Res
     .await?;
     app.click("[data-testid=tab-vault]").await?;
     app.show_all_keys().await?;
-    app.find("[data-testid=vendor-filter]")
-        .await?
-        .select_by_value("ninjaone")
+    app.select("[data-testid=vendor-filter]", "ninjaone")
         .await?;
     app.eventually(
         "every NinjaOne copy refused with its reason",
@@ -1018,10 +1005,7 @@ async fn an_admin_defines_a_custom_vendor_and_adds_a_key_of_it() -> Result<()> {
     app.click("[data-testid=custom-vendor-new]").await?;
     app.type_into("[data-testid=cv-name]", "Acme Backup Cloud")
         .await?;
-    app.find("[data-testid=cv-category]")
-        .await?
-        .select_by_value("Backup")
-        .await?;
+    app.select("[data-testid=cv-category]", "Backup").await?;
     app.type_into("[data-testid=cv-interval]", "60").await?;
     // The cloud metadata address is no vendor: refused on the endpoint field, by name.
     app.type_into(
@@ -1074,10 +1058,7 @@ async fn an_admin_defines_a_custom_vendor_and_adds_a_key_of_it() -> Result<()> {
         ))
         .await?;
     assert_eq!(label.as_str(), Some("Acme Backup Cloud (Custom)"));
-    app.find("[data-testid=add-vendor]")
-        .await?
-        .select_by_value(ID)
-        .await?;
+    app.select("[data-testid=add-vendor]", ID).await?;
     let hint = app.text("[data-testid=add-hint]").await?;
     assert!(hint.contains("acme_ and 32 characters"), "{hint}");
     let secret = marker("custom");

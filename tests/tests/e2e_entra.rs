@@ -96,9 +96,7 @@ async fn the_consoles_own_secret_is_rotated_in_one_click_and_the_console_stays_c
     // The console's own secret as a key: its two parts and the tenant, then its token URL
     // pointed at the emulator (standing in for login.microsoftonline.com), confirmed by the Admin.
     app.click("[data-testid=add-key]").await?;
-    app.find("[data-testid=add-vendor]")
-        .await?
-        .select_by_value("entra-app-secret")
+    app.select("[data-testid=add-vendor]", "entra-app-secret")
         .await?;
     app.type_into("[data-testid=add-part-client_id]", CLIENT)
         .await?;

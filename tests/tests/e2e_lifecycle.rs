@@ -324,10 +324,7 @@ async fn rotation_bulk_rotation_and_role_enforcement() -> Result<()> {
 
     // The technician switches to L1 (demo mode allows it) and is refused a copy of NinjaOne.
     app.click("[data-testid=operator-chip]").await?;
-    app.find("[data-testid=profile-role]")
-        .await?
-        .select_by_value("L1")
-        .await?;
+    app.select("[data-testid=profile-role]", "L1").await?;
     app.click("[data-testid=profile-save]").await?;
     app.eventually(
         "the L1 role in the top bar",

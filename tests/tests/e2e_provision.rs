@@ -161,10 +161,7 @@ async fn sign_in_once_discover_three_clients_and_provision_a_new_vault() -> Resu
         .await?;
     app.type_into("[data-testid=connect-vault]", CLIENTS[0].2)
         .await?;
-    app.find("[data-testid=connect-cloud]")
-        .await?
-        .select_by_value("custom")
-        .await?;
+    app.select("[data-testid=connect-cloud]", "custom").await?;
     app.type_into(
         "[data-testid=connect-authority]",
         &msp.entra.authority_host(),
@@ -227,9 +224,7 @@ async fn sign_in_once_discover_three_clients_and_provision_a_new_vault() -> Resu
             == 1)
     })
     .await?;
-    app.find("[data-testid=provision-tenant]")
-        .await?
-        .select_by_value(&new_tenant)
+    app.select("[data-testid=provision-tenant]", &new_tenant)
         .await?;
     let subscription = msp.new_subscription.clone();
     app.eventually("the subscriptions", Duration::from_secs(30), || async {
@@ -241,9 +236,7 @@ async fn sign_in_once_discover_three_clients_and_provision_a_new_vault() -> Resu
             == 1)
     })
     .await?;
-    app.find("[data-testid=provision-subscription]")
-        .await?
-        .select_by_value(&subscription)
+    app.select("[data-testid=provision-subscription]", &subscription)
         .await?;
     app.eventually("the regions", Duration::from_secs(30), || async {
         Ok(app
@@ -252,9 +245,7 @@ async fn sign_in_once_discover_three_clients_and_provision_a_new_vault() -> Resu
             == 1)
     })
     .await?;
-    app.find("[data-testid=provision-location]")
-        .await?
-        .select_by_value("westeurope")
+    app.select("[data-testid=provision-location]", "westeurope")
         .await?;
     app.type_into(
         "[data-testid=provision-resource-group]",

@@ -251,6 +251,15 @@ impl App {
         }
     }
 
+    /// Choose `value` in the `<select>` at `css` once that option exists: a select's options
+    /// often arrive from Rust after the select itself (the vendor catalog, a tenant's list).
+    pub async fn select(&self, css: &str, value: &str) -> Result<()> {
+        let option = format!("{css} option[value=\"{value}\"]");
+        self.wait_for(&option, Duration::from_secs(10)).await?;
+        self.find(css).await?.select_by_value(value).await?;
+        Ok(())
+    }
+
     pub async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
         self.wait_for(css, Duration::from_secs(10)).await
     }
@@ -411,10 +420,7 @@ impl App {
     pub async fn set_profile(&self, name: &str, role: &str) -> Result<()> {
         self.find("[data-testid=profile-modal]").await?;
         self.type_into("[data-testid=profile-name]", name).await?;
-        self.find("[data-testid=profile-role]")
-            .await?
-            .select_by_value(role)
-            .await?;
+        self.select("[data-testid=profile-role]", role).await?;
         self.click("[data-testid=profile-save]").await?;
         self.eventually(
             "the profile modal to close",
@@ -437,10 +443,7 @@ impl App {
         self.type_into("[data-testid=connect-client]", client)
             .await?;
         self.type_into("[data-testid=connect-vault]", vault).await?;
-        self.find("[data-testid=connect-cloud]")
-            .await?
-            .select_by_value("custom")
-            .await?;
+        self.select("[data-testid=connect-cloud]", "custom").await?;
         self.type_into(
             "[data-testid=connect-authority]",
             &emulator.authority_host(),
@@ -566,10 +569,7 @@ impl App {
     /// Add a key through the Add Key modal and wait for its masked row.
     pub async fn add_key(&self, vendor: &str, value: &str) -> Result<()> {
         self.click("[data-testid=add-key]").await?;
-        self.find("[data-testid=add-vendor]")
-            .await?
-            .select_by_value(vendor)
-            .await?;
+        self.select("[data-testid=add-vendor]", vendor).await?;
         self.type_into("[data-testid=add-value]", value).await?;
         self.click("[data-testid=add-save]").await?;
         let preview =
