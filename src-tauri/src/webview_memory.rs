@@ -1,14 +1,35 @@
 //! The web view's memory where users are. On Linux, WebKitGTK's "document viewer" cache model
-//! (the console is one local page: no back/forward cache or large resource caches to keep); on
-//! Windows, WebView2 is asked to trim to its low memory target while the window is minimised or
-//! hidden, and back to normal when it is shown. `scripts/bench.sh` measures the window's memory
-//! with and without the Linux setting in one run (`AKV_WEBVIEW_CACHE=default` keeps WebKit's own).
+//! (the console is one local page: no back/forward cache or large resource caches to keep) and
+//! no GPU compositing (a page of forms and tables needs none, and WebKit's compositing path
+//! costs the web process about 130 MB, most of it Mesa's buffers when no GPU driver serves it);
+//! on Windows, WebView2 is asked to trim to its low memory target while the window is minimised
+//! or hidden, and back to normal when it is shown. `scripts/bench.sh` measures the window's
+//! memory with each Linux setting added in turn, in one run (`AKV_WEBVIEW_TUNING`).
 
 use tauri::{Runtime, WebviewWindow};
 
-/// `AKV_WEBVIEW_CACHE=default` keeps the engine's default cache (for the before/after figure).
-fn engine_default_requested() -> bool {
-    std::env::var("AKV_WEBVIEW_CACHE").is_ok_and(|v| v == "default")
+/// How much of the Linux tuning applies: everything unless `AKV_WEBVIEW_TUNING` asks for less
+/// (`default`: the engine's own settings; `cache`: only the cache model), for the bench's
+/// before/after figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tuning {
+    EngineDefaults,
+    CacheOnly,
+    Full,
+}
+
+impl Tuning {
+    pub fn from_env_value(value: Option<&str>) -> Tuning {
+        match value {
+            Some("default") => Tuning::EngineDefaults,
+            Some("cache") => Tuning::CacheOnly,
+            _ => Tuning::Full,
+        }
+    }
+
+    fn requested() -> Tuning {
+        Tuning::from_env_value(std::env::var("AKV_WEBVIEW_TUNING").ok().as_deref())
+    }
 }
 
 /// WebView2's memory target: low while nobody can see the window.
@@ -18,15 +39,23 @@ pub fn low_memory_target(minimized: bool, visible: bool) -> bool {
 
 /// Applied once, when the main window exists.
 pub fn tune<R: Runtime>(window: &WebviewWindow<R>) {
-    if engine_default_requested() {
+    let tuning = Tuning::requested();
+    if tuning == Tuning::EngineDefaults {
         return;
     }
     #[cfg(target_os = "linux")]
     {
-        let _ = window.with_webview(|webview| {
-            use webkit2gtk::{CacheModel, WebContextExt, WebViewExt};
+        let _ = window.with_webview(move |webview| {
+            use webkit2gtk::{
+                CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
+            };
             if let Some(context) = webview.inner().context() {
                 context.set_cache_model(CacheModel::DocumentViewer);
+            }
+            if tuning == Tuning::Full
+                && let Some(settings) = WebViewExt::settings(&webview.inner())
+            {
+                settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
             }
         });
     }
@@ -81,6 +110,17 @@ fn set_memory_target<R: Runtime>(_window: &WebviewWindow<R>, _low: bool) {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bench_can_ask_for_each_step_of_the_tuning_and_anything_else_tunes_fully() {
+        assert_eq!(
+            Tuning::from_env_value(Some("default")),
+            Tuning::EngineDefaults
+        );
+        assert_eq!(Tuning::from_env_value(Some("cache")), Tuning::CacheOnly);
+        assert_eq!(Tuning::from_env_value(Some("console")), Tuning::Full);
+        assert_eq!(Tuning::from_env_value(None), Tuning::Full);
+    }
 
     #[test]
     fn the_memory_target_is_low_only_while_nobody_can_see_the_window() {
