@@ -491,7 +491,7 @@ impl Console {
                 "Use Rotate to replace it, or give this key a label (e.g. a client name) to store a second one.",
             ));
         }
-        let record = KeyRecord {
+        let mut record = KeyRecord {
             outside_change: None,
             secret_name: name.clone(),
             vendor_id: vendor.id.clone(),
@@ -514,6 +514,7 @@ impl Console {
             created: None,
             updated: None,
         };
+        record.record_app_id(&parts);
         let result = self.store.write_key(&record, &parts.encode()).await;
         let mut note = Vec::new();
         if new.generated {
