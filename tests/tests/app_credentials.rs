@@ -623,6 +623,23 @@ async fn keys_of_other_app_registrations_are_linked_with_who_rotates_them() {
         assert_eq!(link_of(&view, unkept), None, "{unkept}");
     }
     assert!(view.app_link_notes.is_empty(), "{:?}", view.app_link_notes);
+    // The key's detail panel names the credential it holds, with its end and status.
+    let detail = console
+        .key_detail(
+            &admin,
+            "microsoft-graph",
+            Some("microsoft-graph--reporting"),
+            Utc::now(),
+        )
+        .await
+        .expect("detail");
+    let text = detail.app_credential.expect("the credential is named");
+    assert!(
+        text.starts_with(&format!(
+            "Application (client) ID {reporting}: Reporting / graph ["
+        )) && text.ends_with("(Healthy)"),
+        "{text}"
+    );
     let graph_tags = |name: &str| {
         emulator
             .secret_snapshot(name)

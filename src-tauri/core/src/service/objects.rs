@@ -246,6 +246,52 @@ pub fn unrecorded_note(client_name: &str, names: &[String]) -> Option<String> {
     ))
 }
 
+/// The detail panel's line on the app registration credential a key holds, by the key's recorded
+/// application id: each client secret of that app in the tenant with its end and status, or why
+/// none is shown.
+pub fn app_credential_text(
+    key: &KeyRecord,
+    listing: &ObjectListing,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let app_id = key.settings.app_id.as_deref()?;
+    let credentials = match &listing.app_credentials {
+        KindListing::Listed(credentials) => credentials,
+        KindListing::Refused(error) => {
+            return Some(format!(
+                "Application (client) ID {app_id}; this tenant's app credentials could not be read ({}).",
+                error.message
+            ));
+        }
+    };
+    let mut secrets: Vec<&AppCredentialInfo> = credentials
+        .iter()
+        .filter(|c| c.credential_type == CredentialType::Password)
+        .filter(|c| c.app_id.trim().eq_ignore_ascii_case(app_id))
+        .collect();
+    if secrets.is_empty() {
+        return Some(format!(
+            "Application (client) ID {app_id}: no client secret of this app registration is listed in this client's tenant (it may be registered in another tenant)."
+        ));
+    }
+    secrets.sort_by_key(|c| c.end);
+    let listed: Vec<String> = secrets
+        .iter()
+        .map(|c| {
+            let facts = c.dates().facts(now);
+            let name = c.object_name();
+            match c.end {
+                Some(end) => format!("{name} ends {} ({})", day(end), facts.status_text),
+                None => format!("{name}, no end date"),
+            }
+        })
+        .collect();
+    Some(format!(
+        "Application (client) ID {app_id}: {}",
+        listed.join("; ")
+    ))
+}
+
 /// The rows of one client's listing.
 pub fn objects_view(
     listing: &ObjectListing,
@@ -556,6 +602,31 @@ mod tests {
         assert_eq!(
             backup.linked_key.as_deref(),
             Some("rotated by the console: key microsoft-graph")
+        );
+    }
+
+    #[test]
+    fn the_detail_panel_names_the_credential_a_key_holds() {
+        let now = at(2026, 12, 1, 12);
+        let graph = key("microsoft-graph", "microsoft-graph", Some(GRAPH_APP));
+        assert_eq!(
+            app_credential_text(&graph, &credentials(), now).as_deref(),
+            Some(
+                "Application (client) ID 6f1b2c3d-0000-4000-8000-00000000ab01: Reporting / prod [6f1b2c3d] ends 2026-12-10 (Expires in 9 d)"
+            )
+        );
+        let elsewhere = key(
+            "defender-endpoint",
+            "defender-endpoint",
+            Some(OWN_APP.replace("ab04", "ab99").as_str()),
+        );
+        assert!(
+            app_credential_text(&elsewhere, &credentials(), now)
+                .is_some_and(|t| t.contains("no client secret of this app registration is listed"))
+        );
+        assert_eq!(
+            app_credential_text(&key("ninjaone", "ninjaone", None), &credentials(), now),
+            None
         );
     }
 }

@@ -280,6 +280,10 @@ pub struct KeyDetail {
     /// Why the key cannot be tested (shown where the Test button would be).
     pub no_test_reason: Option<String>,
     pub non_api: bool,
+    /// The app registration credential this key holds, as the tenant's Graph listing shows it
+    /// ("Application (client) ID …: Reporting / graph [1a2b3c4d] ends 2026-12-10 (Expires in 9 d)");
+    /// `None` when the key records no application id.
+    pub app_credential: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -422,6 +426,9 @@ impl Console {
             enabled: record.as_ref().map(|r| r.enabled),
             no_test_reason: vendor.no_test_reason().map(str::to_string),
             non_api: vendor.is_non_api(),
+            app_credential: record
+                .as_ref()
+                .and_then(|r| super::objects::app_credential_text(r, &self.cached_objects(), now)),
         })
     }
 
