@@ -167,20 +167,23 @@ pub fn link_keys(listing: &mut ObjectListing, own: Option<(&str, &str)>, keys: &
             .is_some_and(|c| c == APP_SECRET_CONNECTOR),
         guessed,
     };
+    // Recorded ids are lowercase GUIDs; one lookup per credential (thousands of apps and keys).
+    let mut by_app: std::collections::HashMap<&str, Vec<&KeyRecord>> =
+        std::collections::HashMap::new();
+    for key in keys {
+        if let Some(id) = key.settings.app_id.as_deref() {
+            by_app.entry(id).or_default().push(key);
+        }
+    }
     for credential in credentials
         .iter_mut()
         .filter(|c| c.credential_type == CredentialType::Password)
     {
-        let mut links: Vec<KeyLink> = keys
-            .iter()
-            .filter(|k| {
-                k.settings
-                    .app_id
-                    .as_deref()
-                    .is_some_and(|id| id.eq_ignore_ascii_case(credential.app_id.trim()))
-            })
-            .map(|k| link(k, false))
-            .collect();
+        let app_id = credential.app_id.trim().to_ascii_lowercase();
+        let mut links: Vec<KeyLink> = by_app
+            .get(app_id.as_str())
+            .map(|keys| keys.iter().map(|k| link(k, false)).collect())
+            .unwrap_or_default();
         if links.is_empty()
             && let Some((app_id, tenant_id)) = own
             && credential.app_id.eq_ignore_ascii_case(app_id)
