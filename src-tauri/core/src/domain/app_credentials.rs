@@ -5,7 +5,94 @@
 
 use chrono::{DateTime, Utc};
 
+use super::catalog::{AuthStyle, Vendor};
+use super::key_value::KeyParts;
 use super::vault_objects::{ObjectDates, ObjectKind};
+
+/// The key part that holds an app registration's application (client) id.
+const CLIENT_ID_PART: &str = "client_id";
+
+/// The connector that rotates an app registration's secret through Graph
+/// (`addPassword`/`removePassword`): a key of a vendor with it is rotated by the console.
+pub const APP_SECRET_CONNECTOR: &str = "entra-app-secret";
+
+/// The application (client) id a key's value names, where the vendor signs in with OAuth client
+/// credentials and its `client_id` part is not secret. Only a GUID counts (an Entra application
+/// id), answered in lowercase canonical form; anything else is `None`, never an error.
+pub fn app_id_of(vendor: &Vendor, parts: &KeyParts) -> Option<String> {
+    if !matches!(vendor.auth, AuthStyle::OauthClientCredentials { .. }) {
+        return None;
+    }
+    // Only a part the vendor shows in clear: a value's secret parts never go into tags.
+    vendor
+        .key_parts
+        .iter()
+        .find(|p| p.id == CLIENT_ID_PART && !p.secret)?;
+    canonical_guid(parts.get(CLIENT_ID_PART)?)
+}
+
+/// `8-4-4-4-12` hex digits (surrounding spaces and upper case allowed) as lowercase; other
+/// spellings uuid would accept (braces, no hyphens) are not what Entra shows, so not taken.
+pub fn canonical_guid(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.len() != 36 {
+        return None;
+    }
+    let guid = uuid::Uuid::try_parse(text).ok()?;
+    Some(guid.hyphenated().to_string())
+}
+
+/// A console key that holds an app registration credential's secret, as the App credentials
+/// view names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLink {
+    pub secret_name: String,
+    /// The key's vendor rotates the app's secret through Graph (the Entra app secret
+    /// connector); otherwise the technician rotates it by hand.
+    pub rotated_by_console: bool,
+    /// Found by the tenant alone (a key of the console's own secret saved before application
+    /// ids were recorded), so one of several such keys may be the one.
+    pub guessed: bool,
+}
+
+/// "rotated by the console: key a", "kept in key b (rotated by hand)", both joined by "; " when
+/// a credential is held in keys of both kinds; `None` without a link.
+pub fn links_text(links: &[KeyLink]) -> Option<String> {
+    let names = |rotated: bool| -> (Vec<&str>, bool) {
+        let mut names: Vec<&str> = links
+            .iter()
+            .filter(|l| l.rotated_by_console == rotated)
+            .map(|l| l.secret_name.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let guessed = links
+            .iter()
+            .any(|l| l.rotated_by_console == rotated && l.guessed);
+        (names, guessed)
+    };
+    let keys = |names: &[&str], guessed: bool| match names {
+        [one] => format!("key {one}"),
+        several if guessed => format!("one of keys {}", several.join(", ")),
+        several => format!("keys {}", several.join(", ")),
+    };
+    let mut parts = Vec::new();
+    let (rotated, guessed) = names(true);
+    if !rotated.is_empty() {
+        parts.push(format!(
+            "rotated by the console: {}",
+            keys(&rotated, guessed)
+        ));
+    }
+    let (by_hand, guessed) = names(false);
+    if !by_hand.is_empty() {
+        parts.push(format!(
+            "kept in {} (rotated by hand)",
+            keys(&by_hand, guessed)
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
 
 /// A client secret or a certificate of an app registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +125,8 @@ pub struct AppCredentialInfo {
     pub thumbprint: Option<String>,
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
-    /// The console key that rotates this credential ("rotated by the console"), if any.
-    pub rotated_by: Option<String>,
+    /// The console keys that hold this credential's secret (see [`links_text`]).
+    pub links: Vec<KeyLink>,
 }
 
 impl AppCredentialInfo {
@@ -104,7 +191,7 @@ mod tests {
             thumbprint: None,
             start: None,
             end: Some(end),
-            rotated_by: None,
+            links: Vec::new(),
         }
     }
 
@@ -136,5 +223,92 @@ mod tests {
             ..s
         };
         assert_eq!(cert.credential_text(), "key id abcdef12… (thumbprint 3F2A)");
+    }
+
+    fn parts(vendor: &Vendor, client_id: &str) -> KeyParts {
+        KeyParts::from_named(
+            vendor,
+            vec![
+                (
+                    "client_id",
+                    crate::domain::secret::SecretValue::new(client_id),
+                ),
+                (
+                    "client_secret",
+                    crate::domain::secret::SecretValue::new("s3cret~value"),
+                ),
+            ],
+        )
+    }
+
+    #[test]
+    fn the_app_id_is_a_clear_client_id_guid_of_an_oauth_vendor() {
+        let vendor = |id| crate::domain::catalog::vendor(id).expect("catalog vendor");
+        let graph = vendor("microsoft-graph");
+        assert_eq!(
+            app_id_of(
+                graph,
+                &parts(graph, " 6F1B2C3D-0000-4000-8000-00000000AB01 ")
+            )
+            .as_deref(),
+            Some("6f1b2c3d-0000-4000-8000-00000000ab01"),
+            "Entra shows it in any case; the tag is lowercase"
+        );
+        for not_a_guid in [
+            "reporting-app",
+            "{6f1b2c3d-0000-4000-8000-00000000ab01}",
+            "6f1b2c3d000040008000000000000ab01",
+            "6f1b2c3d-0000-4000-8000-00000000ab0g",
+        ] {
+            assert_eq!(
+                app_id_of(graph, &parts(graph, not_a_guid)),
+                None,
+                "{not_a_guid}"
+            );
+        }
+        // A vendor whose key has no client id records none.
+        let s1 = vendor("sentinelone");
+        let single = KeyParts::single(
+            s1,
+            crate::domain::secret::SecretValue::new("6f1b2c3d-0000-4000-8000-00000000ab01"),
+        );
+        assert_eq!(app_id_of(s1, &single), None);
+    }
+
+    #[test]
+    fn links_say_who_rotates_the_secret() {
+        let link = |name: &str, rotated: bool, guessed: bool| KeyLink {
+            secret_name: name.into(),
+            rotated_by_console: rotated,
+            guessed,
+        };
+        assert_eq!(links_text(&[]), None);
+        assert_eq!(
+            links_text(&[link("microsoft-graph--reporting", true, false)]).as_deref(),
+            Some("rotated by the console: key microsoft-graph--reporting")
+        );
+        assert_eq!(
+            links_text(&[link("custom-backup", false, false)]).as_deref(),
+            Some("kept in key custom-backup (rotated by hand)")
+        );
+        assert_eq!(
+            links_text(&[
+                link("defender-endpoint", true, false),
+                link("custom-backup", false, false),
+                link("microsoft-graph", true, false),
+            ])
+            .as_deref(),
+            Some(
+                "rotated by the console: keys defender-endpoint, microsoft-graph; kept in key custom-backup (rotated by hand)"
+            )
+        );
+        assert_eq!(
+            links_text(&[
+                link("entra-app-secret--b", true, true),
+                link("entra-app-secret", true, true)
+            ])
+            .as_deref(),
+            Some("rotated by the console: one of keys entra-app-secret, entra-app-secret--b")
+        );
     }
 }

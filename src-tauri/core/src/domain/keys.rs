@@ -88,6 +88,10 @@ pub struct KeySettings {
     /// Why a secret shorter than its kind's recommended length was accepted: the key is
     /// flagged for review until it is rotated at the recommended length.
     pub review: Option<String>,
+    /// The application (client) id of an app registration whose secret this key holds, recorded
+    /// when the console saved the value (lowercase GUID). Display only: it links the tenant's
+    /// app credentials to this key and never decides a role, an action or a host.
+    pub app_id: Option<String>,
 }
 
 impl KeyRecord {
@@ -110,6 +114,15 @@ impl KeyRecord {
 
     pub fn timing(&self, now: DateTime<Utc>) -> KeyTiming {
         KeyTiming::of(self, now)
+    }
+
+    /// Record the application (client) id the saved value names, for every path that writes a
+    /// value (Add, Adopt, rotation, restore, rotation at the vendor). A value whose client id is
+    /// not a GUID, or a vendor without one, records none: the save goes on either way.
+    pub fn record_app_id(&mut self, parts: &super::key_value::KeyParts) {
+        self.settings.app_id = self
+            .vendor()
+            .and_then(|vendor| super::app_credentials::app_id_of(vendor, parts));
     }
 }
 

@@ -116,7 +116,7 @@ fn credentials_of(app: Application) -> Vec<AppCredentialInfo> {
             thumbprint: None,
             start: time(p.start_date_time.as_deref()),
             end: time(p.end_date_time.as_deref()),
-            rotated_by: None,
+            links: Vec::new(),
         });
     let keys = app
         .key_credentials
@@ -132,7 +132,7 @@ fn credentials_of(app: Application) -> Vec<AppCredentialInfo> {
             thumbprint: k.custom_key_identifier.as_deref().map(thumbprint),
             start: time(k.start_date_time.as_deref()),
             end: time(k.end_date_time.as_deref()),
-            rotated_by: None,
+            links: Vec::new(),
         });
     passwords.chain(keys).collect()
 }

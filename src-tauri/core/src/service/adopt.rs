@@ -299,7 +299,7 @@ impl Console {
             KeyParts::from_input(vendor, Some(value), Vec::new())?
         };
         let review = adopted_review(vendor, &parts);
-        let record = KeyRecord {
+        let mut record = KeyRecord {
             outside_change: None,
             secret_name: secret.name.clone(),
             vendor_id: vendor.id.clone(),
@@ -322,6 +322,7 @@ impl Console {
             created: secret.created,
             updated: secret.updated,
         };
+        record.record_app_id(&parts);
         self.store.update_key(&record).await
     }
 

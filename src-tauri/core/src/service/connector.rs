@@ -729,6 +729,7 @@ fn next_record(
         });
     next.enabled = true;
     next.masked_preview = minted.parts.masked_preview();
+    next.record_app_id(&minted.parts);
     next
 }
 

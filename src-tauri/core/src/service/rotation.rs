@@ -409,6 +409,7 @@ impl Console {
         // A rotation at the recommended length clears the review flag; a short one records its
         // own reason.
         next.settings.review = review;
+        next.record_app_id(&parts);
         let result = self.store.write_key(&next, &parts.encode()).await;
         let mut note = Vec::new();
         if bulk {
@@ -617,6 +618,14 @@ impl Console {
             next.expires = chosen.expires;
             next.enabled = true;
             next.masked_preview = value.masked_preview();
+            // The restored value may name another app (or none the console can read).
+            next.settings.app_id = None;
+            if let Some(parts) = next
+                .vendor()
+                .and_then(|vendor| crate::domain::key_value::KeyParts::decode(vendor, &value))
+            {
+                next.record_app_id(&parts);
+            }
             self.store.write_key(&next, &value).await
         }
         .await;

@@ -280,6 +280,10 @@ pub struct KeyDetail {
     /// Why the key cannot be tested (shown where the Test button would be).
     pub no_test_reason: Option<String>,
     pub non_api: bool,
+    /// The app registration credential this key holds, as the tenant's Graph listing shows it
+    /// ("Application (client) ID …: Reporting / graph [1a2b3c4d] ends 2026-12-10 (Expires in 9 d)");
+    /// `None` when the key records no application id.
+    pub app_credential: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -422,6 +426,9 @@ impl Console {
             enabled: record.as_ref().map(|r| r.enabled),
             no_test_reason: vendor.no_test_reason().map(str::to_string),
             non_api: vendor.is_non_api(),
+            app_credential: record
+                .as_ref()
+                .and_then(|r| super::objects::app_credential_text(r, &self.cached_objects(), now)),
         })
     }
 
@@ -491,7 +498,7 @@ impl Console {
                 "Use Rotate to replace it, or give this key a label (e.g. a client name) to store a second one.",
             ));
         }
-        let record = KeyRecord {
+        let mut record = KeyRecord {
             outside_change: None,
             secret_name: name.clone(),
             vendor_id: vendor.id.clone(),
@@ -514,6 +521,7 @@ impl Console {
             created: None,
             updated: None,
         };
+        record.record_app_id(&parts);
         let result = self.store.write_key(&record, &parts.encode()).await;
         let mut note = Vec::new();
         if new.generated {

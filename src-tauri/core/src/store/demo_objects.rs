@@ -113,7 +113,7 @@ fn demo_apps(now: DateTime<Utc>, expired: bool, due: bool, shift: i64) -> Vec<Ap
                 .then(|| "3F2A9C0D1E4B5A6978C0D1E2F3A4B5C6D7E8F901".to_string()),
             start: Some(now - Duration::days(365)),
             end: Some(now + Duration::days(days)),
-            rotated_by: None,
+            links: Vec::new(),
         };
     let mut apps = vec![credential(
         "Line-of-business portal",

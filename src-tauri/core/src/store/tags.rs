@@ -1,6 +1,7 @@
 //! How a [`KeyRecord`]'s metadata rides in Key Vault tags, so listing keys reads no value.
 //! Key Vault allows 15 tags of at most 256 characters; we use at most 15 (the review reason only
-//! on non-API secrets, which never carry an endpoint, token URL, fields or CA).
+//! on non-API secrets, which never carry an endpoint, token URL, fields or CA). The application
+//! id, display only, is the one tag left out when a record would need a sixteenth.
 //!
 //! Every write also stamps `akv-written`: when the console wrote this state, and an HMAC-SHA256
 //! of it (the other tags, content type, expiry, enabled, the stamp's time) under the stamp key in
@@ -40,6 +41,9 @@ pub const TAG_CA_SHA256: &str = "akv-ca-sha256";
 pub const TAG_USED_BY: &str = "akv-used-by";
 /// The reason a shorter-than-recommended secret was accepted (flagged for review).
 pub const TAG_REVIEW: &str = "akv-review";
+/// The application (client) id of the app registration whose secret the key holds (lowercase
+/// GUID), recorded when the console saved the value. Read back only as a canonical GUID.
+pub const TAG_APP_ID: &str = "akv-app-id";
 /// `<RFC 3339 time>;<fingerprint>` of the console's last write (see the module comment).
 pub const TAG_WRITTEN: &str = "akv-written";
 
@@ -48,6 +52,9 @@ pub const TAG_WRITTEN: &str = "akv-written";
 const NEW_VERSION_SLACK_MINUTES: i64 = 10;
 
 const SCHEMA_VERSION: &str = "1";
+
+/// Key Vault's limit of tags per secret.
+pub const MAX_TAGS: usize = 15;
 
 /// Marks a keyed stamp (HMAC-SHA256 under the policy's stamp key).
 const KEYED: &str = "k1:";
@@ -97,6 +104,12 @@ pub fn record_to_tags_at(
         if !value.is_empty() {
             tags.insert(name.into(), value);
         }
+    }
+    // Room is kept for the stamp; without room the link to app credentials is lost, not the save.
+    if let Some(app_id) = &record.settings.app_id
+        && tags.len() < MAX_TAGS - 1
+    {
+        tags.insert(TAG_APP_ID.into(), app_id.clone());
     }
     let written = written.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let stamp = match key.and_then(StampKey::bytes) {
@@ -272,6 +285,13 @@ pub fn record_from_parts(parts: SecretParts, key: Option<&StampKey>) -> Option<K
             ca_sha256: non_empty(TAG_CA_SHA256),
             used_by: tag(TAG_USED_BY),
             review: non_empty(TAG_REVIEW),
+            // Anyone with vault write can edit tags: only a GUID is taken, and it only names
+            // this key next to an app credential.
+            app_id: parts
+                .tags
+                .get(TAG_APP_ID)
+                .and_then(|id| crate::domain::app_credentials::canonical_guid(id))
+                .filter(|id| parts.tags.get(TAG_APP_ID) == Some(id)),
         },
         version: parts.version,
         created: parts.created,
@@ -327,6 +347,83 @@ mod tests {
         )
         .expect("ours");
         assert_eq!(rebuilt, original);
+    }
+
+    /// An app registration's key with every tag an API key can carry.
+    fn full_app_key() -> KeyRecord {
+        let mut key = record(at(2026, 9, 1, 8), 90, Some(at(2027, 3, 1, 23)));
+        key.secret_name = "microsoft-graph--reporting".into();
+        key.vendor_id = "microsoft-graph".into();
+        key.label = Some("reporting".into());
+        key.owner = "Dana Reyes".into();
+        key.note = "Monthly licence report".into();
+        key.endpoint_override = Some("https://graph.microsoft.com/v1.0".into());
+        key.token_url_override =
+            Some("https://login.microsoftonline.com/contoso/oauth2/v2.0/token".into());
+        key.settings
+            .fields
+            .insert("tenant".into(), "contoso".into());
+        key.settings.ca_sha256 = Some("ab".repeat(32));
+        key.settings.used_by = "Reporting job".into();
+        key.settings.app_id = Some("6f1b2c3d-0000-4000-8000-00000000ab01".into());
+        key
+    }
+
+    fn read_back(tags: HashMap<String, String>, key: &StampKey) -> KeyRecord {
+        record_from_parts(
+            SecretParts {
+                name: "microsoft-graph--reporting".into(),
+                content_type: Some(CONTENT_TYPE.into()),
+                tags,
+                enabled: true,
+                expires: Some(at(2027, 3, 1, 23)),
+                ..Default::default()
+            },
+            Some(key),
+        )
+        .expect("ours")
+    }
+
+    #[test]
+    fn the_app_id_fits_the_tag_budget_at_its_limit() {
+        let key = StampKey::generate(Utc::now());
+        let full = full_app_key();
+        let tags = record_to_tags(&full, Some(&key));
+        assert_eq!(
+            tags.len(),
+            MAX_TAGS,
+            "every API key tag and the app id: the limit"
+        );
+        assert_eq!(
+            tags[TAG_APP_ID], "6f1b2c3d-0000-4000-8000-00000000ab01",
+            "no other part of the value rides along"
+        );
+        assert_eq!(read_back(tags, &key).settings.app_id, full.settings.app_id);
+        // A record that would need a sixteenth tag keeps the others and the save; only the link
+        // is lost.
+        let mut over = full.clone();
+        over.settings.review = Some("a custom kind with a short secret".into());
+        let tags = record_to_tags(&over, Some(&key));
+        assert_eq!(tags.len(), MAX_TAGS);
+        assert!(!tags.contains_key(TAG_APP_ID));
+        assert!(tags.contains_key(TAG_REVIEW) && tags.contains_key(TAG_WRITTEN));
+    }
+
+    #[test]
+    fn an_app_id_tag_is_read_only_as_a_lowercase_guid() {
+        let key = StampKey::generate(Utc::now());
+        for forged in [
+            "6F1B2C3D-0000-4000-8000-00000000AB01",
+            "not-a-guid",
+            "6f1b2c3d-0000-4000-8000-00000000ab01;tenant=evil",
+            "",
+        ] {
+            let mut tags = record_to_tags(&full_app_key(), Some(&key));
+            tags.insert(TAG_APP_ID.into(), forged.into());
+            let seen = read_back(tags, &key);
+            assert_eq!(seen.settings.app_id, None, "{forged:?}");
+            assert!(seen.outside_change.is_some(), "an edited tag is noticed");
+        }
     }
 
     fn listed(tags: HashMap<String, String>, created: Option<DateTime<Utc>>) -> SecretParts {

@@ -30,4 +30,10 @@ secretUri: string | null, created: string | null, updated: string | null, enable
 /**
  * Why the key cannot be tested (shown where the Test button would be).
  */
-noTestReason: string | null, nonApi: boolean, };
+noTestReason: string | null, nonApi: boolean, 
+/**
+ * The app registration credential this key holds, as the tenant's Graph listing shows it
+ * ("Application (client) ID …: Reporting / graph [1a2b3c4d] ends 2026-12-10 (Expires in 9 d)");
+ * `None` when the key records no application id.
+ */
+appCredential: string | null, };

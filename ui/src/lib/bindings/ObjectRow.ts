@@ -26,6 +26,8 @@ thumbprint: string | null,
  */
 appId: string | null, 
 /**
- * App credentials: "rotated by the console: key <name>" when a console key rotates it.
+ * App credentials: the console keys holding its secret, "rotated by the console: key
+ * <name>" where the key's vendor rotates it through Graph, "kept in key <name> (rotated by
+ * hand)" otherwise (see [`links_text`]).
  */
 linkedKey: string | null, };

@@ -8,4 +8,9 @@ export type ObjectsView = { certificates: ObjectKindView, keys: ObjectKindView,
 /**
  * The client tenant's app registration credentials (read through Graph).
  */
-appCredentials: ObjectKindView, };
+appCredentials: ObjectKindView, 
+/**
+ * Per client, keys that hold an app registration's secret but cannot be linked to its
+ * credentials yet (saved before the console recorded application ids).
+ */
+appLinkNotes: Array<string>, };
