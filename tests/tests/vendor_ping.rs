@@ -95,62 +95,269 @@ fn basic(user: &str, password: &str) -> String {
     )
 }
 
+/// What a request must carry in one header.
+#[derive(Clone, Copy)]
+enum Header {
+    Is(&'static str),
+    Basic(&'static str, &'static str),
+    Absent,
+}
+
+/// One vendor whose test call is a single GET carrying the key: the request its API
+/// documentation asks for, and (where the stub knows the vendor's refusal) a wrong key refused.
+struct GetCase {
+    vendor: &'static str,
+    /// Why the case is here when it pins a catalog fix.
+    fix: &'static str,
+    fields: &'static [(&'static str, &'static str)],
+    key: &'static [(&'static str, &'static str)],
+    /// The credential the stub accepts (several parts joined as the stub reads them).
+    accepted: &'static str,
+    /// Headers, besides `Authorization`, the stub reads the credential from.
+    credential_headers: &'static [&'static str],
+    /// `None` where the case is about its headers only.
+    path: Option<&'static str>,
+    query: &'static [(&'static str, &'static str)],
+    headers: &'static [(&'static str, Header)],
+    wrong_key: Option<&'static [(&'static str, &'static str)]>,
+}
+
+const GET_CASES: &[GetCase] = &[
+    GetCase {
+        vendor: "fortigate",
+        fix: "",
+        fields: &[],
+        key: &[("key", "fgt-token-123")],
+        accepted: "fgt-token-123",
+        credential_headers: &[],
+        path: Some("/api/v2/monitor/system/status"),
+        query: &[],
+        headers: &[("authorization", Header::Is("Bearer fgt-token-123"))],
+        wrong_key: None,
+    },
+    GetCase {
+        vendor: "sentinelone",
+        fix: "",
+        fields: &[("tenant", "acme")],
+        key: &[("key", "s1-token-456")],
+        accepted: "s1-token-456",
+        credential_headers: &[],
+        path: Some("/web/api/v2.1/system/info"),
+        query: &[],
+        headers: &[("authorization", Header::Is("ApiToken s1-token-456"))],
+        wrong_key: None,
+    },
+    GetCase {
+        vendor: "cisco-meraki",
+        fix: "Meraki's documented scheme is Bearer (the stub no longer reads the old header)",
+        fields: &[],
+        key: &[("key", "meraki-key-789")],
+        accepted: "meraki-key-789",
+        credential_headers: &[],
+        path: Some("/api/v1/organizations"),
+        query: &[],
+        headers: &[
+            ("authorization", Header::Is("Bearer meraki-key-789")),
+            ("x-cisco-meraki-api-key", Header::Absent),
+        ],
+        wrong_key: None,
+    },
+    GetCase {
+        vendor: "nable-nsight",
+        fix: "",
+        fields: &[],
+        key: &[("key", "nsight-key-000")],
+        accepted: "nsight-key-000",
+        credential_headers: &[],
+        path: Some("/api/"),
+        query: &[("apikey", "nsight-key-000"), ("service", "list_clients")],
+        headers: &[],
+        wrong_key: None,
+    },
+    GetCase {
+        vendor: "huntress",
+        fix: "",
+        fields: &[],
+        key: &[("user", "hk_public"), ("password", "hs_private")],
+        accepted: "hk_public:hs_private",
+        credential_headers: &[],
+        path: Some("/v1/account"),
+        query: &[],
+        headers: &[("authorization", Header::Basic("hk_public", "hs_private"))],
+        wrong_key: None,
+    },
+    GetCase {
+        vendor: "connectwise-psa",
+        fix: "",
+        fields: &[],
+        key: &[
+            ("user", "acme+pub"),
+            ("password", "priv:with:colons"),
+            ("clientid", "0f0e0d0c-client-id"),
+        ],
+        accepted: "acme+pub:priv:with:colons",
+        credential_headers: &[],
+        path: Some("/v4_6_release/apis/3.0/system/info"),
+        query: &[],
+        // Basic company+public:private plus the clientId header.
+        headers: &[("clientid", Header::Is("0f0e0d0c-client-id"))],
+        wrong_key: None,
+    },
+    GetCase {
+        vendor: "autotask",
+        fix: "Autotask's secret (in the middle of the old joined form) may hold ':'",
+        fields: &[],
+        key: &[
+            ("user", "api@acme.example"),
+            ("secret", "at:sec:ret"),
+            ("code", "INTEGRATION42"),
+        ],
+        accepted: "at:sec:ret",
+        credential_headers: &["Secret"],
+        path: Some("/atservicesrest/v1.0/ThresholdInformation"),
+        query: &[],
+        headers: &[
+            ("username", Header::Is("api@acme.example")),
+            ("secret", Header::Is("at:sec:ret")),
+            ("apiintegrationcode", Header::Is("INTEGRATION42")),
+        ],
+        wrong_key: None,
+    },
+    GetCase {
+        vendor: "veeam-spc",
+        fix: "Veeam SPC needs x-client-version",
+        fields: &[],
+        key: &[("key", "vspc-key")],
+        accepted: "vspc-key",
+        credential_headers: &[],
+        path: None,
+        query: &[],
+        headers: &[("x-client-version", Header::Is("3.5"))],
+        wrong_key: None,
+    },
+    GetCase {
+        vendor: "jumpcloud",
+        fix: "JumpCloud MSP admins send x-org-id",
+        fields: &[("org_id", "5b5o13o06tsand0c29a0t3s6")],
+        key: &[("key", "jc-key")],
+        accepted: "jc-key",
+        credential_headers: &[],
+        path: None,
+        query: &[],
+        headers: &[
+            ("x-api-key", Header::Is("jc-key")),
+            ("x-org-id", Header::Is("5b5o13o06tsand0c29a0t3s6")),
+        ],
+        wrong_key: None,
+    },
+    GetCase {
+        vendor: "jumpcloud",
+        fix: "single-org admins send no x-org-id",
+        fields: &[],
+        key: &[("key", "jc-key")],
+        accepted: "jc-key",
+        credential_headers: &[],
+        path: None,
+        query: &[],
+        headers: &[("x-org-id", Header::Absent)],
+        wrong_key: None,
+    },
+    GetCase {
+        vendor: "it-glue",
+        fix: "",
+        fields: &[("region", "api.eu")],
+        key: &[("key", "ITG.glue-key-1")],
+        accepted: "ITG.glue-key-1",
+        credential_headers: &["x-api-key"],
+        path: Some("/organizations"),
+        query: &[("page[size]", "1")],
+        headers: &[
+            ("x-api-key", Header::Is("ITG.glue-key-1")),
+            ("authorization", Header::Absent),
+        ],
+        wrong_key: Some(&[("key", "ITG.wrong")]),
+    },
+    GetCase {
+        vendor: "hudu",
+        fix: "",
+        fields: &[("server", "docs.acme.example")],
+        key: &[("key", "hudu-key-2")],
+        accepted: "hudu-key-2",
+        credential_headers: &["x-api-key"],
+        path: Some("/api/v1/companies"),
+        query: &[("page_size", "1")],
+        headers: &[("x-api-key", Header::Is("hudu-key-2"))],
+        wrong_key: Some(&[("key", "hudu-wrong")]),
+    },
+    GetCase {
+        vendor: "knowbe4",
+        fix: "",
+        fields: &[("region", "eu")],
+        key: &[("key", "kb4-reporting-key")],
+        accepted: "kb4-reporting-key",
+        credential_headers: &[],
+        path: Some("/v1/account"),
+        query: &[],
+        headers: &[("authorization", Header::Is("Bearer kb4-reporting-key"))],
+        wrong_key: Some(&[("key", "kb4-old")]),
+    },
+];
+
+/// Bearer, named-header, query, Basic and multi-header styles: each vendor's GET carries the
+/// key where the vendor documents it (each on a fresh stub, so no case leans on another's).
 #[tokio::test]
-async fn bearer_header_and_query_styles_send_the_documented_request() {
+async fn each_key_style_sends_the_vendors_documented_get() {
+    for case in GET_CASES {
+        let what = format!("{} {}", case.vendor, case.fix);
+        let stub = VendorStub::start().await.expect("stub");
+        for header in case.credential_headers {
+            stub.add_credential_header(header);
+        }
+        stub.accept(case.accepted);
+        let vendor = catalog(case.vendor);
+        let report = run_with(&stub, vendor, case.fields, case.key).await;
+        assert_eq!(
+            report.outcome,
+            PingOutcome::Authenticated,
+            "{what}: {report:?}"
+        );
+        for (_, value) in case.key {
+            assert!(
+                !report.target.contains(value),
+                "{what}: the report must not show the key"
+            );
+        }
+        let request = last(&stub, "GET");
+        if let Some(path) = case.path {
+            assert_eq!(request.path, path, "{what}");
+        }
+        for (name, value) in case.query {
+            assert_eq!(request.query_param(name), Some(*value), "{what}: ?{name}");
+        }
+        for (name, expected) in case.headers {
+            let expected = match expected {
+                Header::Is(value) => Some(value.to_string()),
+                Header::Basic(user, password) => Some(basic(user, password)),
+                Header::Absent => None,
+            };
+            assert_eq!(
+                request.header(name),
+                expected.as_deref(),
+                "{what}: header {name}"
+            );
+        }
+        if let Some(wrong) = case.wrong_key {
+            assert_refused(&run_with(&stub, vendor, case.fields, wrong).await);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_key_missing_a_part_never_leaves_the_console() {
     let stub = VendorStub::start().await.expect("stub");
-
-    let fortigate = catalog("fortigate");
-    stub.accept("fgt-token-123");
-    let report = run(&stub, fortigate, &[("key", "fgt-token-123")]).await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let request = last(&stub, "GET");
-    assert_eq!(request.path, "/api/v2/monitor/system/status");
-    assert_eq!(
-        request.header("authorization"),
-        Some("Bearer fgt-token-123")
-    );
-
-    let sentinel = catalog("sentinelone");
-    stub.accept("s1-token-456");
-    let report = run_with(
-        &stub,
-        sentinel,
-        &[("tenant", "acme")],
-        &[("key", "s1-token-456")],
-    )
-    .await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let request = last(&stub, "GET");
-    assert_eq!(request.path, "/web/api/v2.1/system/info");
-    assert_eq!(
-        request.header("authorization"),
-        Some("ApiToken s1-token-456")
-    );
-
-    // Fix: Meraki's documented scheme is Bearer (the stub no longer reads the old header).
-    let meraki = catalog("cisco-meraki");
-    stub.accept("meraki-key-789");
-    let report = run(&stub, meraki, &[("key", "meraki-key-789")]).await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let request = last(&stub, "GET");
-    assert_eq!(request.path, "/api/v1/organizations");
-    assert_eq!(
-        request.header("authorization"),
-        Some("Bearer meraki-key-789")
-    );
-    assert_eq!(request.header("x-cisco-meraki-api-key"), None);
-
-    let nsight = catalog("nable-nsight");
-    stub.accept("nsight-key-000");
-    let report = run(&stub, nsight, &[("key", "nsight-key-000")]).await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let request = last(&stub, "GET");
-    assert_eq!(request.query_param("apikey"), Some("nsight-key-000"));
-    assert_eq!(request.query_param("service"), Some("list_clients"));
-    assert!(
-        !report.target.contains("nsight-key-000"),
-        "the report must not show the key"
-    );
+    let report = run(&stub, catalog("autotask"), &[("user", "only-one-part")]).await;
+    assert_eq!(report.outcome, PingOutcome::BadKeyFormat);
+    assert!(stub.requests().is_empty());
 }
 
 #[tokio::test]
@@ -186,72 +393,6 @@ async fn an_endless_answer_stops_the_ping_at_the_cap_not_the_timeout() {
         report.message
     );
     assert!(started.elapsed() < akv_core::ping::PING_TIMEOUT);
-}
-
-#[tokio::test]
-async fn basic_and_header_styles_send_each_part_where_documented() {
-    let stub = VendorStub::start().await.expect("stub");
-
-    let huntress = catalog("huntress");
-    stub.accept("hk_public:hs_private");
-    let report = run(
-        &stub,
-        huntress,
-        &[("user", "hk_public"), ("password", "hs_private")],
-    )
-    .await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let request = last(&stub, "GET");
-    assert_eq!(request.path, "/v1/account");
-    assert_eq!(
-        request.header("authorization"),
-        Some(basic("hk_public", "hs_private").as_str())
-    );
-
-    // ConnectWise PSA: Basic company+public:private plus the clientId header.
-    let psa = catalog("connectwise-psa");
-    stub.accept("acme+pub:priv:with:colons");
-    let report = run(
-        &stub,
-        psa,
-        &[
-            ("user", "acme+pub"),
-            ("password", "priv:with:colons"),
-            ("clientid", "0f0e0d0c-client-id"),
-        ],
-    )
-    .await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let request = last(&stub, "GET");
-    assert_eq!(request.path, "/v4_6_release/apis/3.0/system/info");
-    assert_eq!(request.header("clientid"), Some("0f0e0d0c-client-id"));
-
-    // Fix: Autotask's secret (in the middle of the old joined form) may hold ':'.
-    let autotask = catalog("autotask");
-    stub.add_credential_header("Secret");
-    stub.accept("at:sec:ret");
-    let report = run(
-        &stub,
-        autotask,
-        &[
-            ("user", "api@acme.example"),
-            ("secret", "at:sec:ret"),
-            ("code", "INTEGRATION42"),
-        ],
-    )
-    .await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let request = last(&stub, "GET");
-    assert_eq!(request.path, "/atservicesrest/v1.0/ThresholdInformation");
-    assert_eq!(request.header("username"), Some("api@acme.example"));
-    assert_eq!(request.header("secret"), Some("at:sec:ret"));
-    assert_eq!(request.header("apiintegrationcode"), Some("INTEGRATION42"));
-
-    // A key missing a part never leaves the console.
-    let before = stub.requests().len();
-    let report = run(&stub, autotask, &[("user", "only-one-part")]).await;
-    assert_eq!(report.outcome, PingOutcome::BadKeyFormat);
-    assert_eq!(stub.requests().len(), before);
 }
 
 #[tokio::test]
@@ -424,34 +565,6 @@ async fn connectwise_automate_sends_client_id_on_every_call() {
         Some("cw-client-id"),
         "ClientId on the REST call too"
     );
-}
-
-#[tokio::test]
-async fn vendor_headers_and_header_fields_travel_on_every_request() {
-    let stub = VendorStub::start().await.expect("stub");
-    // Fix: Veeam SPC needs x-client-version.
-    stub.accept("vspc-key");
-    let report = run(&stub, catalog("veeam-spc"), &[("key", "vspc-key")]).await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    assert_eq!(last(&stub, "GET").header("x-client-version"), Some("3.5"));
-
-    // Fix: JumpCloud MSP admins send x-org-id.
-    stub.accept("jc-key");
-    let jumpcloud = catalog("jumpcloud");
-    let report = run_with(
-        &stub,
-        jumpcloud,
-        &[("org_id", "5b5o13o06tsand0c29a0t3s6")],
-        &[("key", "jc-key")],
-    )
-    .await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let get = last(&stub, "GET");
-    assert_eq!(get.header("x-api-key"), Some("jc-key"));
-    assert_eq!(get.header("x-org-id"), Some("5b5o13o06tsand0c29a0t3s6"));
-    // Single-org admins send none.
-    run(&stub, jumpcloud, &[("key", "jc-key")]).await;
-    assert_eq!(last(&stub, "GET").header("x-org-id"), None);
 }
 
 #[tokio::test]
@@ -644,83 +757,6 @@ fn assert_refused(report: &PingReport) {
     assert_eq!(report.status, Some(401));
     assert_eq!(report.message, "The vendor rejected the key (401).");
     assert!(report.hint.contains("revoked or regenerated"), "{report:?}");
-}
-
-#[tokio::test]
-async fn it_glue_and_hudu_send_their_key_in_x_api_key() {
-    let stub = VendorStub::start().await.expect("stub");
-    stub.add_credential_header("x-api-key");
-
-    let glue = catalog("it-glue");
-    stub.accept("ITG.glue-key-1");
-    let report = run_with(
-        &stub,
-        glue,
-        &[("region", "api.eu")],
-        &[("key", "ITG.glue-key-1")],
-    )
-    .await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let request = last(&stub, "GET");
-    assert_eq!(request.path, "/organizations");
-    assert_eq!(request.query_param("page[size]"), Some("1"));
-    assert_eq!(request.header("x-api-key"), Some("ITG.glue-key-1"));
-    assert_eq!(request.header("authorization"), None);
-    assert_refused(
-        &run_with(
-            &stub,
-            glue,
-            &[("region", "api.eu")],
-            &[("key", "ITG.wrong")],
-        )
-        .await,
-    );
-
-    let hudu = catalog("hudu");
-    stub.accept("hudu-key-2");
-    let report = run_with(
-        &stub,
-        hudu,
-        &[("server", "docs.acme.example")],
-        &[("key", "hudu-key-2")],
-    )
-    .await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let request = last(&stub, "GET");
-    assert_eq!(request.path, "/api/v1/companies");
-    assert_eq!(request.query_param("page_size"), Some("1"));
-    assert_eq!(request.header("x-api-key"), Some("hudu-key-2"));
-    assert_refused(
-        &run_with(
-            &stub,
-            hudu,
-            &[("server", "docs.acme.example")],
-            &[("key", "hudu-wrong")],
-        )
-        .await,
-    );
-}
-
-#[tokio::test]
-async fn knowbe4_reads_the_account_with_a_bearer_reporting_key() {
-    let stub = VendorStub::start().await.expect("stub");
-    let knowbe4 = catalog("knowbe4");
-    stub.accept("kb4-reporting-key");
-    let report = run_with(
-        &stub,
-        knowbe4,
-        &[("region", "eu")],
-        &[("key", "kb4-reporting-key")],
-    )
-    .await;
-    assert_eq!(report.outcome, PingOutcome::Authenticated, "{report:?}");
-    let request = last(&stub, "GET");
-    assert_eq!(request.path, "/v1/account");
-    assert_eq!(
-        request.header("authorization"),
-        Some("Bearer kb4-reporting-key")
-    );
-    assert_refused(&run_with(&stub, knowbe4, &[("region", "eu")], &[("key", "kb4-old")]).await);
 }
 
 #[tokio::test]
