@@ -11,8 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use akv_core::session::{AppCore, ConnectRequest};
-use akv_core::signin::SignInMethod;
+use akv_core::session::AppCore;
 use akv_core::store::azure::AzureOptions;
 
 #[path = "../tests/support/keys.rs"]
@@ -104,23 +103,13 @@ async fn signed_in_then_connect(
     let dir = tempfile::tempdir()?;
     let core: Arc<AppCore> =
         msp_vaults::console_pc(&msp.entra, dir.path(), AzureOptions::default());
-    let connect = |index: usize| {
-        let core = core.clone();
-        let settings = msp_vaults::client_settings(msp, index);
-        async move {
-            core.connect(ConnectRequest {
-                settings,
-                client_secret: None,
-                method: Some(SignInMethod::Browser),
-                remember: false,
-            })
-            .await
-        }
-    };
-    connect(0).await.map_err(|e| format!("sign-in: {e:?}"))?;
+    msp_vaults::connect(&core, msp, 0)
+        .await
+        .map_err(|e| format!("sign-in: {e:?}"))?;
     let count = range.clone().count();
     let started = Instant::now();
-    let results = futures::future::join_all(range.map(connect)).await;
+    let results =
+        futures::future::join_all(range.map(|index| msp_vaults::connect(&core, msp, index))).await;
     let elapsed = started.elapsed();
     for result in results {
         result.map_err(|e| format!("connect: {e:?}"))?;

@@ -7,13 +7,12 @@
 mod support;
 
 use akv_core::error::ErrorCode;
-use akv_core::session::ConnectRequest;
 use akv_core::signin::SignInMethod;
 use akv_tests::emulator::{
     CONSOLE_ADMIN, DEFAULT_TENANT, Fault, GrantType, RouteKind, VAULT_RESOURCE, jwt_claims,
 };
 use support::msp::{ADA, CONSOLE_CLIENT, client_tenant, msp_emulator, sign_in_at_home};
-use support::msp_vaults::{client_settings, msp_with_token_lifetime, msp_with_vaults};
+use support::msp_vaults::{connect, msp_with_token_lifetime, msp_with_vaults};
 
 fn vault_scope() -> String {
     format!("{VAULT_RESOURCE}/.default")
@@ -203,24 +202,11 @@ async fn twenty_clients_in_twenty_tenants_connect_with_one_interactive_sign_in()
     let core = console_pc(&msp.entra, dir.path());
     msp.entra.set_interactive_user(Some(ADA));
 
-    let connect = |index: usize| {
-        let core = core.clone();
-        let settings = client_settings(&msp, index);
-        async move {
-            core.connect(ConnectRequest {
-                settings,
-                client_secret: None,
-                method: Some(SignInMethod::Browser),
-                remember: false,
-            })
-            .await
-        }
-    };
     // The first client signs in at home; the other nineteen connect in parallel on that sign-in.
-    connect(0)
+    connect(&core, &msp, 0)
         .await
         .expect("the first client connects after the one sign-in");
-    let results = futures::future::join_all((1..20).map(connect)).await;
+    let results = futures::future::join_all((1..20).map(|index| connect(&core, &msp, index))).await;
     for (index, result) in results.iter().enumerate() {
         assert!(
             result.is_ok(),
@@ -263,20 +249,7 @@ async fn a_client_tenant_demanding_mfa_fails_on_its_own_client_and_the_others_co
     let dir = tempfile::tempdir().expect("dir");
     let core = console_pc(&msp.entra, dir.path());
     msp.entra.set_interactive_user(Some(ADA));
-    let connect = |index: usize| {
-        let core = core.clone();
-        let settings = client_settings(&msp, index);
-        async move {
-            core.connect(ConnectRequest {
-                settings,
-                client_secret: None,
-                method: Some(SignInMethod::Browser),
-                remember: false,
-            })
-            .await
-        }
-    };
-    let results = futures::future::join_all((0..5).map(connect)).await;
+    let results = futures::future::join_all((0..5).map(|index| connect(&core, &msp, index))).await;
     let codes: Vec<Option<ErrorCode>> = results
         .iter()
         .map(|result| result.as_ref().err().map(|error| error.code))
@@ -324,14 +297,7 @@ async fn sign_in_to_this_tenant_satisfies_its_mfa_and_keeps_the_home_role() {
     let core = console_pc(&msp.entra, dir.path());
     msp.entra.set_interactive_user(Some(ADA));
     for index in 0..3 {
-        core.connect(ConnectRequest {
-            settings: client_settings(&msp, index),
-            client_secret: None,
-            method: Some(SignInMethod::Browser),
-            remember: false,
-        })
-        .await
-        .expect("connects");
+        connect(&core, &msp, index).await.expect("connects");
     }
     let status = core.status().await;
     let mfa_client = status
@@ -394,14 +360,7 @@ async fn a_tenant_without_consent_shows_the_admin_consent_link_on_its_row() {
     let core = console_pc(&msp.entra, dir.path());
     msp.entra.set_interactive_user(Some(ADA));
     for index in 0..2 {
-        core.connect(ConnectRequest {
-            settings: client_settings(&msp, index),
-            client_secret: None,
-            method: Some(SignInMethod::Browser),
-            remember: false,
-        })
-        .await
-        .expect("connects");
+        connect(&core, &msp, index).await.expect("connects");
     }
     let id = core
         .status()

@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use akv_core::domain::connection::{AuthMode, Cloud, ConnectionSettings};
-use akv_core::session::{AppCore, AppPaths};
+use akv_core::error::AppResult;
+use akv_core::session::{AppCore, AppPaths, AppStatus, ConnectRequest};
+use akv_core::signin::SignInMethod;
 use akv_core::store::azure::AzureOptions;
 use akv_tests::emulator::{DEFAULT_TENANT, Emulator, EmulatorConfig, PublicClient, Role};
 use akv_tests::tls::TestCa;
@@ -87,6 +89,18 @@ pub fn client_settings(msp: &Msp, index: usize) -> ConnectionSettings {
         auth: AuthMode::SignIn,
         home_tenant_id: Some(DEFAULT_TENANT.into()),
     }
+}
+
+/// Connect client `index` of `msp` on `core` with the technician's sign-in (the browser flow; the
+/// first call signs in at home, the others redeem that sign-in).
+pub async fn connect(core: &AppCore, msp: &Msp, index: usize) -> AppResult<AppStatus> {
+    core.connect(ConnectRequest {
+        settings: client_settings(msp, index),
+        client_secret: None,
+        method: Some(SignInMethod::Browser),
+        remember: false,
+    })
+    .await
 }
 
 /// A console whose "system browser" follows Entra's redirect, as a signed-in browser would.
