@@ -11,14 +11,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use akv_core::session::{AppCore, ConnectRequest};
-use akv_core::signin::SignInMethod;
+use akv_core::session::AppCore;
 use akv_core::store::azure::AzureOptions;
 
 #[path = "../tests/support/keys.rs"]
 mod keys;
-#[path = "../tests/support/msp_vaults.rs"]
+#[path = "../tests/support/msp.rs"]
 mod msp;
+#[path = "../tests/support/msp_vaults.rs"]
+mod msp_vaults;
 
 const RUNS: usize = 3;
 const KEYS_PER_VAULT: usize = 25;
@@ -47,14 +48,14 @@ fn main() {
 async fn run(clients: usize) -> Result<(), Failure> {
     // Tenant 0 is where each console signs in (its client is connected first, untimed); the
     // clients measured are tenants 1..=clients.
-    let msp = msp::msp_with_vaults(clients + 1).await;
+    let msp = msp_vaults::msp_with_vaults(clients + 1).await;
     for vault in &msp.vaults {
         for i in 0..KEYS_PER_VAULT {
             let vendor = ["atera", "sentinelone", "cisco-meraki"][i % 3];
             keys::seed_console_key(vault, &keys::console_key(vendor, &format!("site-{i}"), 10))?;
         }
     }
-    msp.entra.set_interactive_user(Some(msp::ADA));
+    msp.entra.set_interactive_user(Some(msp_vaults::ADA));
     measure(&msp, clients, "no added latency").await?;
     // A round trip like Azure's: every answer of Entra and of each vault held back 20 ms.
     let latency = akv_tests::emulator::Fault::latency(Duration::from_millis(20));
@@ -67,7 +68,7 @@ async fn run(clients: usize) -> Result<(), Failure> {
 
 /// The median of a few runs: one client alone, then every client at once, each on a fresh
 /// console signed in once.
-async fn measure(msp: &msp::Msp, clients: usize, condition: &str) -> Result<(), Failure> {
+async fn measure(msp: &msp_vaults::Msp, clients: usize, condition: &str) -> Result<(), Failure> {
     let mut alone = Vec::new();
     let mut all = Vec::new();
     for _ in 0..RUNS {
@@ -96,28 +97,19 @@ async fn measure(msp: &msp::Msp, clients: usize, condition: &str) -> Result<(), 
 /// A fresh console signs in (by connecting tenant 0's client), then the clients of `range`
 /// connect in parallel: the time from "signed in" to all of them connected.
 async fn signed_in_then_connect(
-    msp: &msp::Msp,
+    msp: &msp_vaults::Msp,
     range: std::ops::RangeInclusive<usize>,
 ) -> Result<Duration, Failure> {
     let dir = tempfile::tempdir()?;
-    let core: Arc<AppCore> = msp::console_pc(&msp.entra, dir.path(), AzureOptions::default());
-    let connect = |index: usize| {
-        let core = core.clone();
-        let settings = msp::client_settings(msp, index);
-        async move {
-            core.connect(ConnectRequest {
-                settings,
-                client_secret: None,
-                method: Some(SignInMethod::Browser),
-                remember: false,
-            })
-            .await
-        }
-    };
-    connect(0).await.map_err(|e| format!("sign-in: {e:?}"))?;
+    let core: Arc<AppCore> =
+        msp_vaults::console_pc(&msp.entra, dir.path(), AzureOptions::default());
+    msp_vaults::connect(&core, msp, 0)
+        .await
+        .map_err(|e| format!("sign-in: {e:?}"))?;
     let count = range.clone().count();
     let started = Instant::now();
-    let results = futures::future::join_all(range.map(connect)).await;
+    let results =
+        futures::future::join_all(range.map(|index| msp_vaults::connect(&core, msp, index))).await;
     let elapsed = started.elapsed();
     for result in results {
         result.map_err(|e| format!("connect: {e:?}"))?;

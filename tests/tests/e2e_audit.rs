@@ -151,10 +151,7 @@ async fn audit_log_lists_verifies_detects_tampering_and_exports() -> Result<()> 
     app.click("[data-testid=export-inventory]").await?;
     let inventory = saved_file(saves.path(), ".csv").await?;
     let inventory = std::fs::read_to_string(&inventory)?;
-    let vendors = akv_core::domain::catalog::catalog()
-        .iter()
-        .filter(|v| !v.is_non_api())
-        .count();
+    let vendors = akv_core::domain::catalog::api_vendor_count();
     assert!(
         inventory.contains("Ubiquiti UniFi") && inventory.lines().count() == 1 + vendors,
         "header + a row per catalog vendor"

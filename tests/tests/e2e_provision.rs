@@ -192,8 +192,40 @@ async fn sign_in_once_discover_three_clients_and_provision_a_new_vault() -> Resu
     )
     .await?;
 
+    // The Clients header keeps Refresh and Add as buttons and the rest in More, whose menu
+    // the keyboard walks: the arrows move, Escape closes it and focus goes back to More.
+    app.click("[data-testid=clients-more]").await?;
+    app.find("[data-testid=clients-more-menu]").await?;
+    app.screenshot("sidebar-more-menu-1360x860.png").await?;
+    let focused = "return document.activeElement?.dataset.testid ?? '';";
+    assert_eq!(
+        app.eval(focused).await?,
+        "provision-vault",
+        "the first item has focus"
+    );
+    app.press_on_focused("\u{E015}").await?;
+    assert_eq!(
+        app.eval(focused).await?,
+        "discover-clients",
+        "ArrowDown moves"
+    );
+    app.press_on_focused("\u{E00C}").await?;
+    assert_eq!(
+        app.count("[data-testid=clients-more-menu]").await?,
+        0,
+        "Escape closes it"
+    );
+    assert_eq!(
+        app.eval(focused).await?,
+        "clients-more",
+        "focus is back on More"
+    );
+    app.resize(1024, 640).await?;
+    app.screenshot("sidebar-clients-head-1024x640.png").await?;
+    app.resize(1360, 860).await?;
+
     // Discover: every tenant the sign-in reaches; the three other clients' vaults at once.
-    app.click("[data-testid=discover-clients]").await?;
+    app.client_list_action("discover-clients").await?;
     app.eventually("the discovery", Duration::from_secs(40), || async {
         Ok(app.count("[data-testid=discover-vault]").await? >= 4)
     })
@@ -212,7 +244,7 @@ async fn sign_in_once_discover_three_clients_and_provision_a_new_vault() -> Resu
     .await?;
 
     // Provision the fifth client's vault through the wizard.
-    app.click("[data-testid=provision-vault]").await?;
+    app.client_list_action("provision-vault").await?;
     app.find("[data-testid=provision-modal]").await?;
     let new_tenant = tenant(5);
     app.eventually("the tenant list", Duration::from_secs(30), || async {

@@ -13,11 +13,10 @@ use akv_core::error::ErrorCode;
 use akv_core::service::provision::{
     ProgressSink, ProvisionOptions, ProvisionProgress, ProvisionRequest, StepId, StepState,
 };
-use akv_core::session::{AppCore, ConnectRequest};
-use akv_core::signin::SignInMethod;
+use akv_core::session::AppCore;
 use akv_tests::emulator::{Emulator, EmulatorConfig, Fault, RouteKind, azure_roles};
 use support::msp_vaults::{
-    ADA, CONSOLE_CLIENT, Msp, client_settings, client_tenant, console_pc, msp_with_vaults,
+    ADA, CONSOLE_CLIENT, Msp, client_tenant, connect, console_pc, msp_with_vaults,
 };
 
 const VAULT: &str = "contoso-keys";
@@ -70,14 +69,9 @@ async fn world() -> World {
     let dir = tempfile::tempdir().expect("dir");
     let core = console_pc(&msp.entra, dir.path(), support::fast_options());
     msp.entra.set_interactive_user(Some(ADA));
-    core.connect(ConnectRequest {
-        settings: client_settings(&msp, 0),
-        client_secret: None,
-        method: Some(SignInMethod::Browser),
-        remember: false,
-    })
-    .await
-    .expect("the MSP's first client connects: signed in at home");
+    connect(&core, &msp, 0)
+        .await
+        .expect("the MSP's first client connects: signed in at home");
     World {
         msp,
         core,

@@ -10,11 +10,10 @@ use std::time::Duration;
 
 use akv_core::error::ErrorCode;
 use akv_core::service::provision::{ProvisionOptions, ProvisionRequest, StepState};
-use akv_core::session::{AppCore, ConnectRequest};
-use akv_core::signin::SignInMethod;
+use akv_core::session::AppCore;
 use akv_tests::emulator::{Emulator, EmulatorConfig, azure_roles};
 use support::msp_vaults::{
-    ADA, CONSOLE_CLIENT, Msp, client_settings, client_tenant, console_pc, msp_with_vaults,
+    ADA, CONSOLE_CLIENT, Msp, client_tenant, connect, console_pc, msp_with_vaults,
 };
 
 const VAULT: &str = "contoso-keys";
@@ -82,14 +81,7 @@ async fn world(groups_consented: bool) -> World {
     let dir = tempfile::tempdir().expect("dir");
     let core = console_pc(&msp.entra, dir.path(), support::fast_options());
     msp.entra.set_interactive_user(Some(ADA));
-    core.connect(ConnectRequest {
-        settings: client_settings(&msp, 0),
-        client_secret: None,
-        method: Some(SignInMethod::Browser),
-        remember: false,
-    })
-    .await
-    .expect("signed in at home");
+    connect(&core, &msp, 0).await.expect("signed in at home");
     World {
         msp,
         core,

@@ -6,105 +6,23 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use akv_core::domain::connection::{AuthMode, Cloud, ConnectionSettings};
 use akv_core::error::ErrorCode;
-use akv_core::session::{AppCore, AppPaths, ConnectRequest};
-use akv_core::signin::{self, SignInCancel, SignInMethod, SignInTarget, SignInUi, UserCredential};
-use akv_tests::emulator::Role;
+use akv_core::signin::SignInMethod;
 use akv_tests::emulator::{
-    CONSOLE_ADMIN, DEFAULT_TENANT, Emulator, EmulatorConfig, Fault, GrantType, PublicClient,
-    RouteKind, TestUser, VAULT_RESOURCE, jwt_claims,
+    CONSOLE_ADMIN, DEFAULT_TENANT, Fault, GrantType, RouteKind, VAULT_RESOURCE, jwt_claims,
 };
-use akv_tests::tls::TestCa;
-
-const CONSOLE_CLIENT: &str = "33333333-3333-4333-8333-333333333333";
-const ADA: &str = "ada@msp.example";
-
-fn client_tenant(index: usize) -> String {
-    format!("{index:08x}-0000-4000-8000-{index:012x}")
-}
+use support::msp::{ADA, CONSOLE_CLIENT, client_tenant, msp_emulator, sign_in_at_home};
+use support::msp_vaults::{connect, msp_with_token_lifetime, msp_with_vaults};
 
 fn vault_scope() -> String {
     format!("{VAULT_RESOURCE}/.default")
 }
 
-/// Follows the sign-in page like a browser whose user is already signed in.
-struct FollowingBrowser {
-    client: reqwest::Client,
-}
-
-impl SignInUi for FollowingBrowser {
-    fn open_browser(&self, url: &str) -> Result<(), String> {
-        let client = self.client.clone();
-        let url = url.to_string();
-        tokio::spawn(async move {
-            let _ = client.get(url).send().await;
-        });
-        Ok(())
-    }
-
-    fn show_device_code(&self, _prompt: &signin::DeviceCodePrompt) {}
-}
-
-async fn msp_emulator(client_tenants: usize) -> Emulator {
-    let emulator = Emulator::start(EmulatorConfig {
-        public_clients: vec![PublicClient::new(DEFAULT_TENANT, CONSOLE_CLIENT)],
-        users: vec![
-            TestUser::new(DEFAULT_TENANT, ADA, "Ada Admin")
-                .with_app_role(CONSOLE_CLIENT, CONSOLE_ADMIN),
-        ],
-        ..EmulatorConfig::default()
-    })
-    .await
-    .expect("emulator starts");
-    emulator
-        .make_multi_tenant(DEFAULT_TENANT, CONSOLE_CLIENT)
-        .expect("multi-tenant app");
-    for index in 0..client_tenants {
-        let tenant = client_tenant(index);
-        emulator
-            .consent_in_tenant(&tenant, CONSOLE_CLIENT)
-            .expect("consent");
-        emulator.add_guest(&tenant, ADA).expect("guest");
-    }
-    emulator
-}
-
-fn target(emulator: &Emulator) -> SignInTarget {
-    let ca = reqwest::Certificate::from_pem(emulator.ca_pem().as_bytes()).expect("ca");
-    SignInTarget {
-        authority_host: emulator.authority_host(),
-        tenant_id: DEFAULT_TENANT.to_string(),
-        client_id: CONSOLE_CLIENT.to_string(),
-        vault_scope: vault_scope(),
-        http: reqwest::Client::builder()
-            .tls_certs_merge([ca])
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http"),
-        login_hint: None,
-    }
-}
-
-async fn sign_in_at_home(emulator: &Emulator) -> Arc<UserCredential> {
-    let ca = reqwest::Certificate::from_pem(emulator.ca_pem().as_bytes()).expect("ca");
-    let browser = FollowingBrowser {
-        client: reqwest::Client::builder()
-            .tls_certs_merge([ca])
-            .build()
-            .expect("browser"),
-    };
-    emulator.set_interactive_user(Some(ADA));
-    signin::sign_in(
-        &target(emulator),
-        SignInMethod::Browser,
-        &browser,
-        &SignInCancel::default(),
-    )
-    .await
-    .expect("one interactive sign-in at home")
+fn console_pc(
+    entra: &akv_tests::emulator::Emulator,
+    dir: &std::path::Path,
+) -> std::sync::Arc<akv_core::session::AppCore> {
+    support::msp_vaults::console_pc(entra, dir, support::fast_options())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -277,102 +195,6 @@ async fn a_tenant_that_needs_the_technician_in_person_fails_alone_and_named() {
         .expect("the other tenants are unaffected");
 }
 
-/// Twenty client tenants, each with its own vault (an emulator each) where Ada's guest object
-/// is Key Vault Secrets Officer; one Entra (the first emulator) for every tenant.
-struct Msp {
-    entra: Emulator,
-    vaults: Vec<Emulator>,
-}
-
-async fn msp_with_vaults(count: usize) -> Msp {
-    msp_with_token_lifetime(count, EmulatorConfig::default().token_lifetime_secs).await
-}
-
-/// Tokens shorter-lived than the console's 5-minute renewal margin are renewed on every use.
-async fn msp_with_token_lifetime(count: usize, token_lifetime_secs: u64) -> Msp {
-    let ca = Arc::new(TestCa::generate("MSP tenants CA").expect("ca"));
-    let entra = Emulator::start(EmulatorConfig {
-        ca: Some(ca.clone()),
-        token_lifetime_secs,
-        public_clients: vec![PublicClient::new(DEFAULT_TENANT, CONSOLE_CLIENT)],
-        users: vec![
-            TestUser::new(DEFAULT_TENANT, ADA, "Ada Admin")
-                .with_app_role(CONSOLE_CLIENT, CONSOLE_ADMIN),
-        ],
-        ..EmulatorConfig::default()
-    })
-    .await
-    .expect("entra starts");
-    entra
-        .make_multi_tenant(DEFAULT_TENANT, CONSOLE_CLIENT)
-        .expect("multi-tenant app");
-    let mut vaults = Vec::new();
-    for index in 0..count {
-        let tenant = client_tenant(index);
-        entra
-            .consent_in_tenant(&tenant, CONSOLE_CLIENT)
-            .expect("consent");
-        let guest = entra.add_guest(&tenant, ADA).expect("guest");
-        let vault = Emulator::start(EmulatorConfig {
-            ca: Some(ca.clone()),
-            vault_tenant: tenant.clone(),
-            ..EmulatorConfig::default()
-        })
-        .await
-        .expect("vault starts");
-        vault.trust_process_entra();
-        vault.grant_vault_role_to_object(&guest, Role::SecretsOfficer);
-        vaults.push(vault);
-    }
-    Msp { entra, vaults }
-}
-
-fn client_settings(msp: &Msp, index: usize) -> ConnectionSettings {
-    ConnectionSettings {
-        tenant_id: client_tenant(index),
-        client_id: CONSOLE_CLIENT.into(),
-        vault_name: format!("client-{index:02}-vault"),
-        cloud: Cloud::Custom,
-        authority_host: Some(msp.entra.authority_host()),
-        vault_url: Some(msp.vaults[index].vault_url()),
-        ca_pem: Some(msp.entra.ca_pem()),
-        auth: AuthMode::SignIn,
-        home_tenant_id: Some(DEFAULT_TENANT.into()),
-    }
-}
-
-/// A console whose "system browser" follows Entra's redirect, as a signed-in browser would.
-fn console_pc(entra: &Emulator, dir: &std::path::Path) -> Arc<AppCore> {
-    let ca = reqwest::Certificate::from_pem(entra.ca_pem().as_bytes()).expect("ca");
-    let browser = reqwest::Client::builder()
-        .tls_certs_merge([ca])
-        .build()
-        .expect("browser");
-    let runtime = tokio::runtime::Handle::current();
-    Arc::new(
-        AppCore::new(
-            AppPaths {
-                config_dir: dir.join("config"),
-                data_dir: dir.join("data"),
-            },
-            false,
-            Arc::new(|_| {}),
-        )
-        .with_options(support::fast_options(), None)
-        .with_front_end(
-            Arc::new(move |url: &str| {
-                let browser = browser.clone();
-                let url = url.to_string();
-                runtime.spawn(async move {
-                    let _ = browser.get(url).send().await;
-                });
-                Ok(())
-            }),
-            Arc::new(|| {}),
-        ),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_clients_in_twenty_tenants_connect_with_one_interactive_sign_in() {
     let msp = msp_with_vaults(20).await;
@@ -380,24 +202,11 @@ async fn twenty_clients_in_twenty_tenants_connect_with_one_interactive_sign_in()
     let core = console_pc(&msp.entra, dir.path());
     msp.entra.set_interactive_user(Some(ADA));
 
-    let connect = |index: usize| {
-        let core = core.clone();
-        let settings = client_settings(&msp, index);
-        async move {
-            core.connect(ConnectRequest {
-                settings,
-                client_secret: None,
-                method: Some(SignInMethod::Browser),
-                remember: false,
-            })
-            .await
-        }
-    };
     // The first client signs in at home; the other nineteen connect in parallel on that sign-in.
-    connect(0)
+    connect(&core, &msp, 0)
         .await
         .expect("the first client connects after the one sign-in");
-    let results = futures::future::join_all((1..20).map(connect)).await;
+    let results = futures::future::join_all((1..20).map(|index| connect(&core, &msp, index))).await;
     for (index, result) in results.iter().enumerate() {
         assert!(
             result.is_ok(),
@@ -440,20 +249,7 @@ async fn a_client_tenant_demanding_mfa_fails_on_its_own_client_and_the_others_co
     let dir = tempfile::tempdir().expect("dir");
     let core = console_pc(&msp.entra, dir.path());
     msp.entra.set_interactive_user(Some(ADA));
-    let connect = |index: usize| {
-        let core = core.clone();
-        let settings = client_settings(&msp, index);
-        async move {
-            core.connect(ConnectRequest {
-                settings,
-                client_secret: None,
-                method: Some(SignInMethod::Browser),
-                remember: false,
-            })
-            .await
-        }
-    };
-    let results = futures::future::join_all((0..5).map(connect)).await;
+    let results = futures::future::join_all((0..5).map(|index| connect(&core, &msp, index))).await;
     let codes: Vec<Option<ErrorCode>> = results
         .iter()
         .map(|result| result.as_ref().err().map(|error| error.code))
@@ -501,14 +297,7 @@ async fn sign_in_to_this_tenant_satisfies_its_mfa_and_keeps_the_home_role() {
     let core = console_pc(&msp.entra, dir.path());
     msp.entra.set_interactive_user(Some(ADA));
     for index in 0..3 {
-        core.connect(ConnectRequest {
-            settings: client_settings(&msp, index),
-            client_secret: None,
-            method: Some(SignInMethod::Browser),
-            remember: false,
-        })
-        .await
-        .expect("connects");
+        connect(&core, &msp, index).await.expect("connects");
     }
     let status = core.status().await;
     let mfa_client = status
@@ -571,14 +360,7 @@ async fn a_tenant_without_consent_shows_the_admin_consent_link_on_its_row() {
     let core = console_pc(&msp.entra, dir.path());
     msp.entra.set_interactive_user(Some(ADA));
     for index in 0..2 {
-        core.connect(ConnectRequest {
-            settings: client_settings(&msp, index),
-            client_secret: None,
-            method: Some(SignInMethod::Browser),
-            remember: false,
-        })
-        .await
-        .expect("connects");
+        connect(&core, &msp, index).await.expect("connects");
     }
     let id = core
         .status()

@@ -9,28 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use akv_core::error::ErrorCode;
-use akv_core::session::{AppCore, AppStatus, ConnectRequest};
-use akv_core::signin::SignInMethod;
+use akv_core::session::{AppCore, AppStatus};
 use akv_tests::emulator::{Fault, GrantType, RouteKind};
-use support::msp_vaults::{ADA, Msp, client_settings, client_tenant, console_pc, msp_with_vaults};
+use support::msp_vaults::{ADA, Msp, client_tenant, connect, console_pc, msp_with_vaults};
 
 async fn connect_all(core: &Arc<AppCore>, msp: &Msp, count: usize) -> Vec<Option<ErrorCode>> {
-    let connect = |index: usize| {
-        let core = core.clone();
-        let settings = client_settings(msp, index);
-        async move {
-            core.connect(ConnectRequest {
-                settings,
-                client_secret: None,
-                method: Some(SignInMethod::Browser),
-                remember: false,
-            })
-            .await
-        }
-    };
     // The first client signs in at home; the others connect in parallel on that sign-in.
-    let mut codes = vec![connect(0).await.err().map(|e| e.code)];
-    let rest = futures::future::join_all((1..count).map(connect)).await;
+    let mut codes = vec![connect(core, msp, 0).await.err().map(|e| e.code)];
+    let rest = futures::future::join_all((1..count).map(|index| connect(core, msp, index))).await;
     codes.extend(rest.into_iter().map(|r| r.err().map(|e| e.code)));
     codes
 }

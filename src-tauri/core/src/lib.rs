@@ -19,3 +19,5 @@ pub mod service;
 pub mod session;
 pub mod signin;
 pub mod store;
+#[cfg(test)]
+mod test_support;

@@ -312,6 +312,13 @@ impl App {
         Ok(())
     }
 
+    /// Keys to whatever has focus (a menu item, say), without moving the focus first as
+    /// [`App::press_key`] does.
+    pub async fn press_on_focused(&self, keys: &str) -> Result<()> {
+        self.client.active_element().await?.send_keys(keys).await?;
+        Ok(())
+    }
+
     /// Resize the window, e.g. to the minimum 1,024 × 640 the app allows, for screenshots at
     /// both sizes a technician uses.
     pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
@@ -464,6 +471,16 @@ impl App {
     ) -> Result<()> {
         self.click("[data-testid=open-connect]").await?;
         self.fill_app_secret_client(emulator, form).await
+    }
+
+    /// One of the Clients list's less frequent actions (`provision-vault`, `discover-clients`,
+    /// `import-clients`, `export-clients`), from its More menu.
+    pub async fn client_list_action(&self, testid: &str) -> Result<()> {
+        self.click("[data-testid=clients-more]").await?;
+        self.click(&format!(
+            "[data-testid=clients-more-menu] [data-testid={testid}]"
+        ))
+        .await
     }
 
     /// Add another client from the sidebar's Clients list (app registration secret).

@@ -7,6 +7,7 @@ pub mod flaky;
 pub mod keys;
 pub mod msp;
 pub mod msp_vaults;
+pub mod ping;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! An MSP's world in the emulator: the console's app multi-tenant in the home tenant and
 //! consented in client tenants where the technician (Ada) is a guest, one interactive sign-in
-//! at home, and Resource Manager tokens for each tenant from that sign-in.
+//! at home, and Resource Manager tokens for each tenant from that sign-in. `msp_vaults.rs` adds a
+//! vault per client tenant on the same Entra (the tenants bench includes both by path).
+#![allow(dead_code)]
 
 use std::sync::Arc;
 
@@ -49,8 +51,27 @@ pub async fn msp_emulator_ca(
     tenants: usize,
     ca: Option<Arc<TestCa>>,
 ) -> Emulator {
+    let emulator = home_entra(client, ca, EmulatorConfig::default().token_lifetime_secs).await;
+    for index in 0..tenants {
+        let tenant = client_tenant(index);
+        emulator
+            .consent_in_tenant(&tenant, CONSOLE_CLIENT)
+            .expect("consent");
+        emulator.add_guest(&tenant, ADA).expect("guest");
+    }
+    emulator
+}
+
+/// The Entra of every tenant: the console's app (`client`) multi-tenant in the home tenant,
+/// where Ada is the console's Admin; no client tenant yet.
+pub async fn home_entra(
+    client: PublicClient,
+    ca: Option<Arc<TestCa>>,
+    token_lifetime_secs: u64,
+) -> Emulator {
     let emulator = Emulator::start(EmulatorConfig {
         ca,
+        token_lifetime_secs,
         public_clients: vec![client],
         users: vec![
             TestUser::new(DEFAULT_TENANT, ADA, "Ada Admin")
@@ -63,13 +84,6 @@ pub async fn msp_emulator_ca(
     emulator
         .make_multi_tenant(DEFAULT_TENANT, CONSOLE_CLIENT)
         .expect("multi-tenant app");
-    for index in 0..tenants {
-        let tenant = client_tenant(index);
-        emulator
-            .consent_in_tenant(&tenant, CONSOLE_CLIENT)
-            .expect("consent");
-        emulator.add_guest(&tenant, ADA).expect("guest");
-    }
     emulator
 }
 

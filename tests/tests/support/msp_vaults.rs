@@ -1,24 +1,20 @@
 //! An MSP with client tenants and a vault each (issue 20): one Entra emulator plays every tenant,
 //! and each client tenant has its own vault (an emulator each) where the technician's guest object is Key Vault
-//! Secrets Officer. Shared by the tenant tests, their fault tests and the tenants bench.
+//! Secrets Officer. Shared by the tenant tests, their fault tests and the tenants bench; the
+//! Entra side is `msp.rs`'s.
 #![allow(dead_code)]
 
 use std::sync::Arc;
 
 use akv_core::domain::connection::{AuthMode, Cloud, ConnectionSettings};
-use akv_core::session::{AppCore, AppPaths};
+use akv_core::error::AppResult;
+use akv_core::session::{AppCore, AppPaths, AppStatus, ConnectRequest};
+use akv_core::signin::SignInMethod;
 use akv_core::store::azure::AzureOptions;
-use akv_tests::emulator::{
-    CONSOLE_ADMIN, DEFAULT_TENANT, Emulator, EmulatorConfig, PublicClient, Role, TestUser,
-};
+use akv_tests::emulator::{DEFAULT_TENANT, Emulator, EmulatorConfig, PublicClient, Role};
 use akv_tests::tls::TestCa;
 
-pub const CONSOLE_CLIENT: &str = "33333333-3333-4333-8333-333333333333";
-pub const ADA: &str = "ada@msp.example";
-
-pub fn client_tenant(index: usize) -> String {
-    format!("{index:08x}-0000-4000-8000-{index:012x}")
-}
+pub use super::msp::{ADA, CONSOLE_CLIENT, client_tenant};
 
 pub struct Msp {
     pub entra: Emulator,
@@ -29,21 +25,19 @@ pub struct Msp {
 
 /// `count` client tenants, each consented, Ada a guest there and Officer on its vault.
 pub async fn msp_with_vaults(count: usize) -> Msp {
+    msp_with_token_lifetime(count, EmulatorConfig::default().token_lifetime_secs).await
+}
+
+/// [`msp_with_vaults`] with Entra's tokens living `token_lifetime_secs` (shorter than the
+/// console's 5-minute renewal margin: renewed on every use).
+pub async fn msp_with_token_lifetime(count: usize, token_lifetime_secs: u64) -> Msp {
     let ca = Arc::new(TestCa::generate("MSP tenants CA").expect("ca"));
-    let entra = Emulator::start(EmulatorConfig {
-        ca: Some(ca.clone()),
-        public_clients: vec![PublicClient::new(DEFAULT_TENANT, CONSOLE_CLIENT)],
-        users: vec![
-            TestUser::new(DEFAULT_TENANT, ADA, "Ada Admin")
-                .with_app_role(CONSOLE_CLIENT, CONSOLE_ADMIN),
-        ],
-        ..EmulatorConfig::default()
-    })
-    .await
-    .expect("entra starts");
-    entra
-        .make_multi_tenant(DEFAULT_TENANT, CONSOLE_CLIENT)
-        .expect("multi-tenant app");
+    let entra = super::msp::home_entra(
+        PublicClient::new(DEFAULT_TENANT, CONSOLE_CLIENT),
+        Some(ca.clone()),
+        token_lifetime_secs,
+    )
+    .await;
     let mut msp = Msp {
         entra,
         vaults: Vec::new(),
@@ -95,6 +89,18 @@ pub fn client_settings(msp: &Msp, index: usize) -> ConnectionSettings {
         auth: AuthMode::SignIn,
         home_tenant_id: Some(DEFAULT_TENANT.into()),
     }
+}
+
+/// Connect client `index` of `msp` on `core` with the technician's sign-in (the browser flow; the
+/// first call signs in at home, the others redeem that sign-in).
+pub async fn connect(core: &AppCore, msp: &Msp, index: usize) -> AppResult<AppStatus> {
+    core.connect(ConnectRequest {
+        settings: client_settings(msp, index),
+        client_secret: None,
+        method: Some(SignInMethod::Browser),
+        remember: false,
+    })
+    .await
 }
 
 /// A console whose "system browser" follows Entra's redirect, as a signed-in browser would.

@@ -1,136 +1,26 @@
 //! The ARM client against a scripted transport: paging, the guard (foreign `nextLink`, answer
 //! size), named refusals, retries and the one token scope.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
-use std::time::Duration;
-
-use async_trait::async_trait;
-use azure_core::credentials::{AccessToken, Secret, TokenRequestOptions};
-use azure_core::http::headers::{HeaderName, Headers};
-use azure_core::http::{AsyncRawResponse, StatusCode};
-use azure_core::time::OffsetDateTime;
-
 use super::*;
 use crate::arm::{
     KEY_VAULT_SECRETS_OFFICER, KEY_VAULT_SECRETS_USER, PrincipalType, RoleAssignmentRequest,
     role_definition_id,
 };
-use crate::domain::connection::{AuthMode, Cloud};
-
-/// A scripted answer: status, headers, body.
-type Reply = (u16, Vec<(&'static str, String)>, Vec<u8>);
-
-/// Answers scripted replies in order and records each request's URL and bearer token.
-#[derive(Debug, Default)]
-struct Script {
-    replies: Mutex<VecDeque<Reply>>,
-    seen: Mutex<Vec<(String, Option<String>)>>,
-}
-
-impl Script {
-    fn reply(self, status: u16, body: &str) -> Script {
-        self.reply_with(status, Vec::new(), body.as_bytes().to_vec())
-    }
-
-    fn reply_with(
-        self,
-        status: u16,
-        headers: Vec<(&'static str, String)>,
-        body: Vec<u8>,
-    ) -> Script {
-        self.replies
-            .lock()
-            .expect("lock")
-            .push_back((status, headers, body));
-        self
-    }
-
-    fn urls(&self) -> Vec<String> {
-        self.seen
-            .lock()
-            .expect("lock")
-            .iter()
-            .map(|(url, _)| url.clone())
-            .collect()
-    }
-}
-
-#[async_trait]
-impl HttpClient for Script {
-    async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
-        let auth = request
-            .headers()
-            .get_optional_str(&HeaderName::from_static("authorization"))
-            .map(str::to_string);
-        self.seen
-            .lock()
-            .expect("lock")
-            .push((request.url().to_string(), auth));
-        let (status, extra, body) =
-            self.replies
-                .lock()
-                .expect("lock")
-                .pop_front()
-                .unwrap_or((500, Vec::new(), Vec::new()));
-        let mut headers = Headers::new();
-        for (name, value) in extra {
-            headers.insert(name, value);
-        }
-        Ok(AsyncRawResponse::from_bytes(
-            StatusCode::from(status),
-            headers,
-            body,
-        ))
-    }
-}
-
-/// Hands out a token for any scope and records what was asked.
-#[derive(Debug, Default)]
-struct Tokens(Mutex<Vec<String>>);
-
-#[async_trait]
-impl TokenCredential for Tokens {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        _options: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        self.0.lock().expect("lock").push(scopes.join(" "));
-        Ok(AccessToken::new(
-            Secret::new("arm-token"),
-            OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1),
-        ))
-    }
-}
-
-fn settings() -> ConnectionSettings {
-    ConnectionSettings {
-        tenant_id: "11111111-1111-1111-1111-111111111111".into(),
-        client_id: "22222222-2222-2222-2222-222222222222".into(),
-        vault_name: String::new(),
-        cloud: Cloud::AzurePublic,
-        authority_host: None,
-        vault_url: None,
-        ca_pem: None,
-        auth: AuthMode::default(),
-        home_tenant_id: None,
-    }
-}
+use crate::domain::connection::Cloud;
+use crate::test_support::{Script, TOKEN, Tokens, quick_azure, settings};
 
 fn quick() -> ArmOptions {
-    let mut options = ArmOptions::default();
-    options.azure.initial_delay = Duration::from_millis(5);
-    options.azure.max_delay = Duration::from_millis(20);
-    options.azure.max_retries = 2;
-    options
+    ArmOptions {
+        azure: quick_azure(),
+        ..ArmOptions::default()
+    }
 }
 
 fn client(script: Arc<Script>, tokens: Arc<Tokens>, options: &ArmOptions) -> ArmClient {
     ArmClient::over(
         tokens,
         "11111111-1111-1111-1111-111111111111",
-        &settings(),
+        &settings(Cloud::AzurePublic),
         script,
         options,
     )
@@ -179,10 +69,10 @@ async fn a_listing_follows_next_links_on_the_same_host() {
         )
     );
     assert_eq!(urls[1], next);
-    for (_, auth) in script.seen.lock().expect("lock").iter() {
-        assert_eq!(auth.as_deref(), Some("Bearer arm-token"));
+    for auth in script.authorizations() {
+        assert_eq!(auth.as_deref(), Some(format!("Bearer {TOKEN}").as_str()));
     }
-    let asked = tokens.0.lock().expect("lock").clone();
+    let asked = tokens.asked();
     assert!(!asked.is_empty());
     assert!(
         asked
@@ -337,5 +227,5 @@ async fn the_credential_is_never_asked_for_another_scope() {
             .await
             .is_err()
     );
-    assert!(tokens.0.lock().expect("lock").is_empty());
+    assert!(tokens.asked().is_empty());
 }

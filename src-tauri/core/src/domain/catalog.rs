@@ -477,6 +477,11 @@ pub fn catalog() -> &'static [Vendor] {
     })
 }
 
+/// Catalog vendors with an API (not the non-API kinds): one Vault row each, with or without a key.
+pub fn api_vendor_count() -> usize {
+    catalog().iter().filter(|v| !v.is_non_api()).count()
+}
+
 /// Look a vendor up by id: the catalog's, else a custom vendor of a connected vault.
 pub fn vendor(id: &str) -> Option<&'static Vendor> {
     catalog()
@@ -605,7 +610,7 @@ mod tests {
     #[test]
     fn catalog_keeps_the_manuals_32_and_adds_the_msp_tools_with_unique_ids() {
         let vendors = catalog();
-        let api = vendors.iter().filter(|v| !v.is_non_api()).count();
+        let api = api_vendor_count();
         assert_eq!(api, MANUAL_32 + MSP_TOOLS.len());
         assert_eq!(vendors.len(), api + NON_API_KINDS.len());
         for id in MSP_TOOLS.iter().chain(NON_API_KINDS.iter()) {

@@ -1,5 +1,6 @@
 //! Microsoft Graph, read side: the one client every caller that reads a tenant's directory
-//! shares (today the app registrations' credentials, [`applications`]).
+//! shares: the app registrations' credentials ([`applications`]) and the client tenant's groups
+//! for the provisioning wizard ([`groups`]).
 //!
 //! A room of its own beside the ARM room (`crate::arm`) rather than inside
 //! `connectors::graph`: that module rotates one app's secret for a vendor key with the key's own
@@ -13,6 +14,7 @@
 //! an `@odata.nextLink` to another host.
 
 pub mod applications;
+pub mod groups;
 
 use std::sync::Arc;
 
@@ -62,7 +64,14 @@ pub struct GraphClient {
     pipeline: Pipeline,
     base: Url,
     max_pages: usize,
+    /// The bound credential the pipeline uses, kept to read the token's permissions when Graph
+    /// refuses (its tokens are cached, so this asks for nothing new).
+    credential: Arc<dyn TokenCredential>,
+    scope: String,
 }
+
+/// Graph's refusal: the status and body, for the caller, who knows what permission was missing.
+pub type Refusal = (u16, Vec<u8>);
 
 /// A page of a Graph collection (`{"value":[…],"@odata.nextLink":…}`).
 #[derive(serde::Deserialize)]
@@ -114,7 +123,10 @@ impl GraphClient {
             retry: options.azure.retry(),
             ..Default::default()
         };
-        let auth: Arc<dyn Policy> = Arc::new(BearerTokenAuthorizationPolicy::new(bound, [scope]));
+        let auth: Arc<dyn Policy> = Arc::new(BearerTokenAuthorizationPolicy::new(
+            bound.clone(),
+            [scope.clone()],
+        ));
         let pipeline = Pipeline::new(
             Some("akv-console-graph"),
             Some(env!("CARGO_PKG_VERSION")),
@@ -127,6 +139,8 @@ impl GraphClient {
             pipeline,
             base,
             max_pages: options.max_pages,
+            credential: bound,
+            scope,
         })
     }
 
@@ -135,13 +149,28 @@ impl GraphClient {
         self.base.as_str().trim_end_matches('/')
     }
 
+    /// `path_and_query` relative to `/v1.0/`.
+    fn url(&self, path_and_query: &str) -> AppResult<Url> {
+        self.base
+            .join(path_and_query)
+            .map_err(|e| AppError::internal(format!("Graph path {path_and_query}: {e}")))
+    }
+
     /// One GET; the body of a 2xx, otherwise the status and body for the caller to name.
-    async fn get(&self, url: Url, doing: &str) -> AppResult<Result<Vec<u8>, (u16, Vec<u8>)>> {
+    async fn get(
+        &self,
+        url: Url,
+        doing: &str,
+        headers: &[(&'static str, &str)],
+    ) -> AppResult<Result<Vec<u8>, Refusal>> {
         if url.origin() != self.base.origin() {
             return Err(foreign_link(&url, &self.base));
         }
         let mut request = Request::new(url, Method::Get);
         request.insert_header("accept", "application/json");
+        for (name, value) in headers {
+            request.insert_header(*name, value.to_string());
+        }
         let options = PipelineSendOptions {
             // Statuses are named by the caller, which knows the permission that was missing.
             skip_checks: true,
@@ -161,6 +190,21 @@ impl GraphClient {
         })
     }
 
+    /// One GET of a single JSON document, or Graph's refusal.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: Url,
+        doing: &str,
+        headers: &[(&'static str, &str)],
+    ) -> AppResult<Result<T, Refusal>> {
+        match self.get(url, doing, headers).await? {
+            Ok(bytes) => Ok(Ok(
+                serde_json::from_slice(&bytes).map_err(|e| unreadable(doing, e))?
+            )),
+            Err(refusal) => Ok(Err(refusal)),
+        }
+    }
+
     /// Every item of the collection at `path_and_query` (relative to `/v1.0/`), following
     /// `@odata.nextLink` on the same origin only and at most `max_pages` pages. A refusal comes
     /// back as `Err(Ok((status, body)))` for the caller to name; everything else is named here.
@@ -168,11 +212,8 @@ impl GraphClient {
         &self,
         path_and_query: &str,
         doing: &str,
-    ) -> AppResult<Result<Vec<T>, (u16, Vec<u8>)>> {
-        let first = self
-            .base
-            .join(path_and_query)
-            .map_err(|e| AppError::internal(format!("Graph path {path_and_query}: {e}")))?;
+    ) -> AppResult<Result<Vec<T>, Refusal>> {
+        let first = self.url(path_and_query)?;
         let mut items = Vec::new();
         let mut next = Some(first);
         let mut pages = 0usize;
@@ -181,7 +222,7 @@ impl GraphClient {
             if pages > self.max_pages {
                 return Err(too_many_pages_of(SERVICE, self.max_pages));
             }
-            let bytes = match self.get(url, doing).await? {
+            let bytes = match self.get(url, doing, &[]).await? {
                 Ok(bytes) => bytes,
                 Err(refusal) => return Ok(Err(refusal)),
             };
