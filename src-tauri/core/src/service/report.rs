@@ -361,7 +361,11 @@ pub fn inventory_csv(
             crate::domain::vault_objects::ObjectKind::Certificate => {
                 format!("Issuer: {}; lifetime actions: {}", row.issuer, row.detail)
             }
-            crate::domain::vault_objects::ObjectKind::Key => format!("Type: {}", row.detail),
+            crate::domain::vault_objects::ObjectKind::Key => match &row.detail_note {
+                // "—": say why, so a spreadsheet reader does not take it for a missing key.
+                Some(why) => format!("Type: {}; {why}", row.detail),
+                None => format!("Type: {}", row.detail),
+            },
             crate::domain::vault_objects::ObjectKind::AppCredential => {
                 let mut note = format!("{}: {}", row.issuer, row.detail);
                 if let Some(app_id) = &row.app_id {
