@@ -255,9 +255,14 @@ fn public_jwk(base: &str, k: &KeyEntry) -> Value {
 }
 
 fn not_found(kind: &str, name: &str) -> KvError {
+    // Key Vault names the kind in the code: KeyNotFound, CertificateNotFound.
+    let code = match kind {
+        "key" => "KeyNotFound",
+        _ => "CertificateNotFound",
+    };
     KvError::new(
         404,
-        "NotFound",
+        code,
         format!(
             "A {kind} with (name/id) {name} was not found in this key vault. If you recently deleted this {kind} you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
         ),
