@@ -541,6 +541,27 @@ async fn a_page_may_name_only_keys_of_the_clients_last_listing_and_the_csv_shows
         line("fabrikam-only").contains("Type: —; Read when the row is shown"),
         "{csv}"
     );
+    // The PDF: the types read, and why the other one is "—".
+    let pdf = core.report_pdf(&filter, Utc::now()).await.expect("pdf");
+    let out = tempfile::tempdir().expect("tempdir");
+    let path = out.path().join("report.pdf");
+    std::fs::write(&path, &pdf).expect("written");
+    let text = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    let text = String::from_utf8_lossy(&text.stdout);
+    let pdf_line = |name: &str| {
+        text.lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} in the PDF: {text}"))
+            .to_string()
+    };
+    assert!(pdf_line("cmk-hsm").contains("RSA-HSM 3072 bits"), "{text}");
+    assert!(pdf_line("signing-ec").contains("EC P-384"), "{text}");
+    assert!(text.contains("(1 of 1 vault keys): not read"), "{text}");
 }
 
 #[tokio::test]

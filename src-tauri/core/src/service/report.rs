@@ -174,6 +174,19 @@ pub fn report_objects(view: &crate::service::objects::ObjectsView) -> crate::rep
             None => lines.push(kind.counts.summary(plural)),
         }
     }
+    // The report has no tooltip: say once why a key's type may be "—".
+    let unread = view
+        .keys
+        .rows
+        .iter()
+        .filter(|r| r.detail_note.is_some())
+        .count();
+    if unread > 0 {
+        lines.push(format!(
+            "Key type \"—\" ({unread} of {} vault keys): not read. Key Vault's key list does not include the type; the console reads it when the key's row is shown in the Vault tab.",
+            view.keys.rows.len()
+        ));
+    }
     let rows = view
         .all_rows()
         .map(|row| crate::report::ReportObject {
