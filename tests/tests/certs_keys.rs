@@ -624,3 +624,40 @@ async fn a_key_that_cannot_be_read_keeps_its_row_with_the_reason() {
     );
     assert_eq!(console.objects_view(Utc::now()).keys.rows.len(), 2);
 }
+
+#[tokio::test]
+async fn key_reads_go_four_at_a_time_and_wait_out_throttling() {
+    use akv_tests::emulator::Fault;
+    let emulator = emulator().await;
+    emulator.add_app_role(TENANT, CLIENT, Role::Reader);
+    for n in 0..16 {
+        emulator
+            .create_key(&format!("key-{n:04}"), SeedKey::rsa(2048))
+            .expect("created");
+    }
+    let (console, _) = console(&emulator);
+    console.refresh().await.expect("refresh");
+    // Each read takes 400 ms: eight reads, four at a time, take two rounds at least.
+    emulator.inject_fault(
+        Fault::latency(std::time::Duration::from_millis(400)).on_route(RouteKind::GetKey),
+    );
+    let started = std::time::Instant::now();
+    let details = console.key_details(&names(0..8)).await.expect("details");
+    let elapsed = started.elapsed();
+    assert!(
+        details.iter().all(|d| d.detail == "RSA 2048 bits"),
+        "{details:?}"
+    );
+    assert!(
+        elapsed >= std::time::Duration::from_millis(800),
+        "more than four reads at once: {elapsed:?}"
+    );
+    // Key Vault throttles two reads: they are retried after its Retry-After, not failed.
+    emulator.inject_fault(Fault::throttle(1).on_route(RouteKind::GetKey).times(2));
+    let details = console.key_details(&names(8..16)).await.expect("details");
+    assert!(
+        details.iter().all(|d| d.detail == "RSA 2048 bits"),
+        "{details:?}"
+    );
+    assert_eq!(emulator.request_count(RouteKind::GetKey), 16 + 2);
+}
