@@ -160,6 +160,7 @@ pub fn run() {
             commands::vault::purge_key,
             commands::vault::unmanaged_view,
             commands::vault::objects_view,
+            commands::vault::key_type_details,
             commands::vault::adopt_secret,
             commands::vault::adopt_secrets,
             commands::vault::export_report_pdf,

@@ -107,8 +107,33 @@ def main():
     check(key.key_type == "RSA", f"key type {key.key_type!r}")
     check(len(key.key.n) == 384, f"RSA modulus of {len(key.key.n)} bytes, expected 384")
     check(getattr(key.key, "d", None) in (None, b""), "private exponent returned")
+    check(key.key.e == b"\x01\x00\x01", f"RSA exponent {key.key.e!r}")
+    check(key.key.n[0] & 0x80, "RSA modulus without its top bit: not a 3072-bit key")
+    check(
+        set(key.key_operations or []) >= {"sign", "verify", "wrapKey", "unwrapKey"},
+        f"key_ops {key.key_operations!r}",
+    )
+    check(key.properties.version, "a key without a version")
+    check(key.properties.updated_on is not None, "a key without updated")
+    check(key.properties.exportable is False, f"exportable {key.properties.exportable!r}")
+    same = keys.get_key("cmk-rsa", key.properties.version)
+    check(same.id == key.id, f"get by version: {same.id!r} != {key.id!r}")
+    # The listing's item carries no JWK and no version: only a GET gives the type.
+    listed_rsa = [k for k in own if k.name == "cmk-rsa"][0]
+    check(listed_rsa.version is None, f"list item with a version {listed_rsa.version!r}")
     ec = keys.get_key("cmk-ec")
     check(ec.key_type == "EC" and ec.key.crv == "P-256", f"EC key {ec.key_type!r} {ec.key.crv!r}")
+    check(len(ec.key.x) == 32 and len(ec.key.y) == 32, "P-256 coordinates of 32 bytes")
+    check(getattr(ec.key, "d", None) in (None, b""), "EC private key returned")
+    hsm = keys.get_key("cmk-hsm")
+    check(hsm.key_type == "EC-HSM" and hsm.key.crv == "P-384", f"HSM key {hsm.key_type!r}")
+    check(len(hsm.key.x) == 48, f"P-384 x of {len(hsm.key.x)} bytes")
+    try:
+        keys.get_key("no-such-key")
+        raise Mismatch("a missing key was found")
+    except ResourceNotFoundError as err:
+        check(err.status_code == 404, f"missing key: HTTP {err.status_code}")
+        check("KeyNotFound" in str(err), f"missing key: {err}")
     rotating = keys.get_key_rotation_policy("cmk-rotating")
     rotate = [a for a in rotating.lifetime_actions if a.action == KeyRotationPolicyAction.rotate]
     check(len(rotate) == 1, f"rotation policy actions {rotating.lifetime_actions!r}")

@@ -357,3 +357,307 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_on_certificates_and_keys() {
     ));
     assert_no_private_material(&emulator);
 }
+
+// ---- Key type and size: read on demand for the rows on screen, once per version ----
+
+fn names(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|n| format!("key-{n:04}")).collect()
+}
+
+fn key_row<'a>(
+    view: &'a akv_core::service::objects::ObjectsView,
+    name: &str,
+) -> &'a akv_core::service::objects::ObjectRow {
+    view.keys
+        .rows
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("{name} listed"))
+}
+
+#[tokio::test]
+async fn key_types_cost_one_read_per_shown_key_and_version_and_none_on_refresh() {
+    let emulator = emulator().await;
+    emulator.add_app_role(TENANT, CLIENT, Role::Reader);
+    for n in 0..1000 {
+        let seed = match n {
+            0 => SeedKey::rsa(3072).hsm(),
+            1 => SeedKey::ec("P-384"),
+            2 => SeedKey::rsa(3072),
+            _ => SeedKey::rsa(2048),
+        };
+        emulator
+            .create_key(&format!("key-{n:04}"), seed)
+            .expect("created");
+    }
+    let (console, _) = console(&emulator);
+    console.refresh().await.expect("refresh");
+    console.refresh().await.expect("second refresh");
+    assert_eq!(emulator.request_count(RouteKind::ListKeys), 80);
+    assert_eq!(
+        emulator.request_count(RouteKind::GetKey),
+        0,
+        "a listing reads no key"
+    );
+    let view = console.objects_view(Utc::now());
+    assert_eq!(key_row(&view, "key-0000").detail, "—");
+    assert!(
+        key_row(&view, "key-0000")
+            .detail_note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("Read when the row is shown")),
+        "the row says why it has no type yet"
+    );
+
+    // The Keys view shows 30 rows: 30 reads, each key once.
+    let shown = names(0..30);
+    let details = console.key_details(&shown).await.expect("details");
+    assert_eq!(emulator.request_count(RouteKind::GetKey), 30);
+    assert_eq!(details.len(), 30);
+    let detail = |name: &str| {
+        details
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| d.detail.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(detail("key-0000"), "RSA-HSM 3072 bits");
+    assert_eq!(detail("key-0001"), "EC P-384");
+    assert_eq!(detail("key-0002"), "RSA 3072 bits");
+    assert_eq!(detail("key-0029"), "RSA 2048 bits");
+    // Asked again (scrolling back): answered from the session's cache.
+    console.key_details(&shown).await.expect("again");
+    assert_eq!(emulator.request_count(RouteKind::GetKey), 30);
+
+    // The view (and so the PDF, CSV and CLI) has them, also after a refresh.
+    console.refresh().await.expect("refresh");
+    let view = console.objects_view(Utc::now());
+    assert_eq!(key_row(&view, "key-0001").detail, "EC P-384");
+    assert_eq!(key_row(&view, "key-0001").detail_note, None);
+    assert_eq!(
+        key_row(&view, "key-0030").detail,
+        "—",
+        "not shown, not read"
+    );
+    assert_eq!(emulator.request_count(RouteKind::GetKey), 30);
+    assert_eq!(emulator.request_count(RouteKind::ListKeys), 120);
+
+    // A new version of one key (created a second later: Key Vault dates to the second) is
+    // read again; the 29 others are not.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    emulator
+        .create_key("key-0007", SeedKey::ec("P-256"))
+        .expect("new version");
+    console.refresh().await.expect("refresh");
+    let view = console.objects_view(Utc::now());
+    assert_eq!(
+        key_row(&view, "key-0007").detail,
+        "—",
+        "the old type is not shown"
+    );
+    assert_eq!(key_row(&view, "key-0008").detail, "RSA 2048 bits");
+    let details = console.key_details(&shown).await.expect("details");
+    assert_eq!(emulator.request_count(RouteKind::GetKey), 31);
+    assert!(
+        details
+            .iter()
+            .any(|d| d.name == "key-0007" && d.detail == "EC P-256")
+    );
+    assert_no_private_material(&emulator);
+}
+
+#[tokio::test]
+async fn a_page_may_name_only_keys_of_the_clients_last_listing_and_the_csv_shows_types() {
+    let contoso = emulator().await;
+    contoso.add_app_role(TENANT, CLIENT, Role::Reader);
+    contoso
+        .create_key("cmk-hsm", SeedKey::rsa(3072).hsm())
+        .expect("rsa-hsm");
+    contoso
+        .create_key("signing-ec", SeedKey::ec("P-384"))
+        .expect("ec");
+    let fabrikam = fabrikam().await;
+    fabrikam.add_app_role(FABRIKAM_TENANT, FABRIKAM_CLIENT, Role::Reader);
+    fabrikam
+        .create_key("fabrikam-only", SeedKey::rsa(2048))
+        .expect("other client's key");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let core = pc(dir.path());
+    core.set_profile("Dana Reyes", None).await.expect("profile");
+    core.save_client(client("Contoso Dental", settings(&contoso), SECRET, false))
+        .await
+        .expect("contoso");
+    core.save_client(client(
+        "Fabrikam Legal",
+        fabrikam_settings(&fabrikam),
+        FABRIKAM_SECRET,
+        false,
+    ))
+    .await
+    .expect("fabrikam");
+    let contoso_id = id_of(&core, "Contoso Dental").await;
+    let (console, _) = core.client_console(&contoso_id).await.expect("console");
+
+    // Hostile asks are refused by name, before any request.
+    let ask = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    let error = console
+        .key_details(&ask(&["fabrikam-only"]))
+        .await
+        .expect_err("another client's key");
+    assert_eq!(error.code, ErrorCode::NotListed);
+    assert!(error.message.contains("fabrikam-only"), "{}", error.message);
+    let error = console
+        .key_details(&ask(&["cmk-hsm", "not-listed"]))
+        .await
+        .expect_err("a name not in the listing");
+    assert_eq!(error.code, ErrorCode::NotListed);
+    let many: Vec<String> = (0..500).map(|_| "cmk-hsm".to_string()).collect();
+    let error = console.key_details(&many).await.expect_err("500 names");
+    assert_eq!(error.code, ErrorCode::InvalidInput);
+    assert!(error.message.contains("500"), "{}", error.message);
+    assert_eq!(contoso.request_count(RouteKind::GetKey), 0);
+    assert_eq!(fabrikam.request_count(RouteKind::GetKey), 0);
+
+    console
+        .key_details(&ask(&["cmk-hsm", "signing-ec"]))
+        .await
+        .expect("details");
+    assert_eq!(contoso.request_count(RouteKind::GetKey), 2);
+    let filter = PortfolioFilter::default();
+    let view = core.objects_view(&filter, Utc::now()).await.expect("view");
+    assert_eq!(key_row(&view, "cmk-hsm").detail, "RSA-HSM 3072 bits");
+    assert_eq!(key_row(&view, "fabrikam-only").detail, "—");
+    let csv = String::from_utf8(core.inventory_csv(&filter, Utc::now()).await.expect("csv"))
+        .expect("utf-8");
+    let line = |name: &str| {
+        csv.lines()
+            .find(|l| l.contains(&format!(",{name},")))
+            .unwrap_or_else(|| panic!("{name} in the CSV: {csv}"))
+            .to_string()
+    };
+    assert!(line("cmk-hsm").contains("Type: RSA-HSM 3072 bits"), "{csv}");
+    assert!(line("signing-ec").contains("Type: EC P-384"), "{csv}");
+    assert!(
+        line("fabrikam-only").contains("Type: —; Read when the row is shown"),
+        "{csv}"
+    );
+    // The PDF: the types read, and why the other one is "—".
+    let pdf = core.report_pdf(&filter, Utc::now()).await.expect("pdf");
+    let out = tempfile::tempdir().expect("tempdir");
+    let path = out.path().join("report.pdf");
+    std::fs::write(&path, &pdf).expect("written");
+    let text = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    let text = String::from_utf8_lossy(&text.stdout);
+    let pdf_line = |name: &str| {
+        text.lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} in the PDF: {text}"))
+            .to_string()
+    };
+    assert!(pdf_line("cmk-hsm").contains("RSA-HSM 3072 bits"), "{text}");
+    assert!(pdf_line("signing-ec").contains("EC P-384"), "{text}");
+    assert!(text.contains("(1 of 1 vault keys): not read"), "{text}");
+}
+
+#[tokio::test]
+async fn a_key_that_cannot_be_read_keeps_its_row_with_the_reason() {
+    use akv_tests::emulator::{PermissionModel, PolicyEntry};
+    let emulator = emulator().await;
+    let all = |list: &[&str]| list.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+    // An access-policy vault whose entry has List but not Get on keys.
+    emulator.set_permission_model(PermissionModel::AccessPolicies(vec![PolicyEntry {
+        principal: CLIENT.to_string(),
+        secrets: all(&["get", "list", "set", "delete", "recover", "purge"]),
+        keys: all(&["list"]),
+        certificates: all(&["list", "get"]),
+    }]));
+    emulator.create_key("cmk", SeedKey::rsa(2048)).expect("key");
+    emulator
+        .create_key("gone", SeedKey::rsa(2048))
+        .expect("key");
+    let (console, _) = console(&emulator);
+    console.refresh().await.expect("refresh");
+    let view = console.objects_view(Utc::now());
+    assert_eq!(view.keys.rows.len(), 2, "listing keys is allowed");
+    let ask = vec!["cmk".to_string()];
+    let details = console.key_details(&ask).await.expect("no failure");
+    assert_eq!(details[0].detail, "—");
+    let note = details[0].detail_note.clone().unwrap_or_default();
+    assert!(
+        note.contains("list keys but not get them") && note.contains("Get under Key permissions"),
+        "{note}"
+    );
+    let view = console.objects_view(Utc::now());
+    assert_eq!(
+        key_row(&view, "cmk").detail_note.as_deref(),
+        Some(note.as_str())
+    );
+    // Not asked again in this listing.
+    let reads = emulator.request_count(RouteKind::GetKey);
+    console.key_details(&ask).await.expect("again");
+    assert_eq!(emulator.request_count(RouteKind::GetKey), reads);
+
+    // Deleted after the listing (with Get now granted): the row says so.
+    emulator.set_permission_model(PermissionModel::AccessPolicies(vec![PolicyEntry {
+        principal: CLIENT.to_string(),
+        secrets: all(&["get", "list", "set", "delete", "recover", "purge"]),
+        keys: all(&["list", "get"]),
+        certificates: all(&["list", "get"]),
+    }]));
+    assert!(emulator.delete_key("gone"));
+    let details = console
+        .key_details(&["gone".to_string()])
+        .await
+        .expect("no failure");
+    assert_eq!(details[0].detail, "—");
+    assert!(
+        details[0]
+            .detail_note
+            .as_deref()
+            .is_some_and(|n| n.contains("deleted after the listing")),
+        "{details:?}"
+    );
+    assert_eq!(console.objects_view(Utc::now()).keys.rows.len(), 2);
+}
+
+#[tokio::test]
+async fn key_reads_go_four_at_a_time_and_wait_out_throttling() {
+    use akv_tests::emulator::Fault;
+    let emulator = emulator().await;
+    emulator.add_app_role(TENANT, CLIENT, Role::Reader);
+    for n in 0..16 {
+        emulator
+            .create_key(&format!("key-{n:04}"), SeedKey::rsa(2048))
+            .expect("created");
+    }
+    let (console, _) = console(&emulator);
+    console.refresh().await.expect("refresh");
+    // Each read takes 400 ms: eight reads, four at a time, take two rounds at least.
+    emulator.inject_fault(
+        Fault::latency(std::time::Duration::from_millis(400)).on_route(RouteKind::GetKey),
+    );
+    let started = std::time::Instant::now();
+    let details = console.key_details(&names(0..8)).await.expect("details");
+    let elapsed = started.elapsed();
+    assert!(
+        details.iter().all(|d| d.detail == "RSA 2048 bits"),
+        "{details:?}"
+    );
+    assert!(
+        elapsed >= std::time::Duration::from_millis(800),
+        "more than four reads at once: {elapsed:?}"
+    );
+    // Key Vault throttles two reads: they are retried after its Retry-After, not failed.
+    emulator.inject_fault(Fault::throttle(1).on_route(RouteKind::GetKey).times(2));
+    let details = console.key_details(&names(8..16)).await.expect("details");
+    assert!(
+        details.iter().all(|d| d.detail == "RSA 2048 bits"),
+        "{details:?}"
+    );
+    assert_eq!(emulator.request_count(RouteKind::GetKey), 16 + 2);
+}

@@ -114,6 +114,39 @@ async fn the_vault_tab_shows_certificates_key_vault_renews_as_auto_renewing() ->
         )
         .await?;
     assert!(badge.starts_with("2 "), "{badge}");
+    // A certificate credential's thumbprint has a one-line monospace cell of its own, cut with
+    // an ellipsis, the whole value in its tooltip: the row stays one or two lines (it wrapped
+    // over five in the credential's cell).
+    let cell = app
+        .eval(
+            "const r = document.querySelector(\"[data-testid=object-row][data-name='Intune connector']\"); \
+             const t = r.querySelector('[data-testid=object-thumbprint]'); \
+             const s = getComputedStyle(t); \
+             return [r.getBoundingClientRect().height, t.getBoundingClientRect().height, parseFloat(s.fontSize), \
+                     t.title, t.scrollWidth > t.clientWidth, s.fontFamily, s.textOverflow];",
+        )
+        .await?;
+    let (row_height, cell_height, font, title, cut, family, overflow): (
+        f64,
+        f64,
+        f64,
+        String,
+        bool,
+        String,
+        String,
+    ) = serde_json::from_value(cell)?;
+    assert_eq!(title, "3F2A9C0D1E4B5A6978C0D1E2F3A4B5C6D7E8F901");
+    assert!(cut && overflow == "ellipsis", "{cut} {overflow}");
+    assert!(family.contains("mono"), "{family}");
+    assert!(
+        cell_height < font * 2.0,
+        "one line: {cell_height}px at {font}px"
+    );
+    assert!(
+        row_height < font * 5.0,
+        "the row is {row_height}px high at {font}px"
+    );
+    assert!(!certificate.contains("(thumbprint"), "{certificate}");
     app.screenshot("vault-app-credentials.png").await?;
     app.quit().await;
     Ok(())

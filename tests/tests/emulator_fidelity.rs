@@ -167,6 +167,9 @@ fn python_sdk_reads_certificates_and_keys_from_the_emulator() {
         )
         .expect("ec");
     emulator
+        .create_key("cmk-hsm", SeedKey::ec("P-384").hsm())
+        .expect("ec-hsm");
+    emulator
         .create_key(
             "cmk-rotating",
             SeedKey {
@@ -185,7 +188,7 @@ fn python_sdk_reads_certificates_and_keys_from_the_emulator() {
         .args(["--client-secret", READER_SECRET])
         .args(["--secrets-only-id", CLIENT_ID])
         .args(["--secrets-only-secret", CLIENT_SECRET])
-        .args(["--certificates", "30", "--keys", "3"])
+        .args(["--certificates", "30", "--keys", "4"])
         .output()
         .expect("python runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -196,7 +199,10 @@ fn python_sdk_reads_certificates_and_keys_from_the_emulator() {
         "objects_fidelity.py failed ({}): {stderr}",
         output.status
     );
-    assert!(stdout.contains("SUMMARY certificates=30 keys=3 managed=30"));
+    assert!(stdout.contains("SUMMARY certificates=30 keys=4 managed=30"));
+    // Each key GET is counted on its own: the three the script read, two of them twice
+    // (by version, and the missing one).
+    assert_eq!(emulator.request_count(RouteKind::GetKey), 5);
     assert_eq!(emulator.request_count(RouteKind::GetKeyRotationPolicy), 2);
     // Two pages of certificates, counted where they were served.
     assert_eq!(emulator.request_count(RouteKind::ListCertificates), 2 + 1);

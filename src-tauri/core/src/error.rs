@@ -15,6 +15,8 @@ pub enum ErrorCode {
     UnknownVendor,
     KeyExists,
     KeyNotFound,
+    /// The page named a vault object that this client's last listing does not have.
+    NotListed,
     /// A secret shorter than its kind's recommended length was given without a reason.
     ReasonRequired,
     /// The key's kind has no test call (a non-API secret, or a vendor whose API the console

@@ -53,6 +53,7 @@ pub const COMMANDS: &[&str] = &[
     "purge_key",
     "unmanaged_view",
     "objects_view",
+    "key_type_details",
     "adopt_secret",
     "adopt_secrets",
     "export_report_pdf",

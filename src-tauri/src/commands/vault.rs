@@ -14,6 +14,7 @@ use akv_core::error::{AppError, AppResult, ErrorCode};
 use akv_core::ping::PingReport;
 use akv_core::service::adopt::{AdoptRequest, AdoptResult, UnmanagedView};
 use akv_core::service::clipboard::{Clipboard, ClipboardGuard};
+use akv_core::service::key_details::KeyDetailRow;
 use akv_core::service::objects::ObjectsView;
 use akv_core::service::procedure::{RunbookRequest, RunbookView};
 use akv_core::service::revocation::DeletedView;
@@ -277,6 +278,18 @@ pub async fn unmanaged_view(core: Core<'_>, filter: PortfolioFilter) -> AppResul
 #[tauri::command]
 pub async fn objects_view(core: Core<'_>, filter: PortfolioFilter) -> AppResult<ObjectsView> {
     core.objects_view(&filter, Utc::now()).await
+}
+
+/// The type and size of the keys on screen in one client's Keys view (keys of its last listing
+/// only, at most 50 names; each read once per version and session).
+#[tauri::command]
+pub async fn key_type_details(
+    core: Core<'_>,
+    client_id: String,
+    names: Vec<String>,
+) -> AppResult<Vec<KeyDetailRow>> {
+    let (console, _) = core.client_console(&client_id).await?;
+    console.key_details(&names).await
 }
 
 /// Adopt one secret of a client's vault as a console key (no new version).

@@ -195,6 +195,40 @@ fn permission_names(kind: RouteKind) -> (&'static str, &'static str) {
     }
 }
 
+/// The object type an operation's access-policy permission belongs to.
+fn object_type(kind: RouteKind) -> &'static str {
+    match kind {
+        RouteKind::ListKeys | RouteKind::GetKey | RouteKind::GetKeyRotationPolicy => "keys",
+        RouteKind::ListCertificates
+        | RouteKind::GetCertificate
+        | RouteKind::GetCertificatePolicy => "certificates",
+        _ => "secrets",
+    }
+}
+
+/// Access policies name object ids; for apps the client id is accepted too. A user signed in
+/// through an app is matched as the user, never as the app.
+fn policy_names(entry: &str, identity: &Identity) -> bool {
+    match &identity.user {
+        Some(user) => same_id(entry, &identity.object_id) || same_id(entry, &user.upn),
+        None => same_id(entry, &identity.client_id) || same_id(entry, &identity.object_id),
+    }
+}
+
+/// Key Vault's 403 under access policies, naming the object type and the missing permission.
+fn policy_refusal(caller: &str, object: &str, permission: &str) -> KvError {
+    KvError::new(
+        403,
+        "Forbidden",
+        format!(
+            "The user, group or application '{caller}' does not have {object} \
+             {permission} permission on key vault '{VAULT_DISPLAY}'. For help resolving \
+             this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
+        ),
+        Some("ForbiddenByPolicy"),
+    )
+}
+
 /// Name used for the vault in error messages.
 pub const VAULT_DISPLAY: &str = "emulator;location=local";
 
@@ -432,27 +466,31 @@ impl State {
         let caller = identity.key_vault_caller();
         match &self.permission_model {
             PermissionModel::AccessPolicy { allowed } => {
-                // Access policies name object ids; for apps the client id is accepted too. A
-                // user signed in through an app is matched as the user, never as the app.
-                let on_list = allowed.iter().any(|entry| match &identity.user {
-                    Some(user) => same_id(entry, &identity.object_id) || same_id(entry, &user.upn),
-                    None => {
-                        same_id(entry, &identity.client_id) || same_id(entry, &identity.object_id)
-                    }
-                });
-                if on_list {
+                if allowed.iter().any(|entry| policy_names(entry, identity)) {
                     return Ok(());
                 }
-                Err(KvError::new(
-                    403,
-                    "Forbidden",
-                    format!(
-                        "The user, group or application '{caller}' does not have secrets \
-                         {permission} permission on key vault '{VAULT_DISPLAY}'. For help resolving \
-                         this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
-                    ),
-                    Some("ForbiddenByPolicy"),
-                ))
+                Err(policy_refusal(&caller, object_type(kind), permission))
+            }
+            PermissionModel::AccessPolicies(entries) => {
+                let object = object_type(kind);
+                let granted = entries
+                    .iter()
+                    .filter(|entry| policy_names(&entry.principal, identity))
+                    .any(|entry| {
+                        let permissions = match object {
+                            "keys" => &entry.keys,
+                            "certificates" => &entry.certificates,
+                            _ => &entry.secrets,
+                        };
+                        permission.is_empty()
+                            || permissions
+                                .iter()
+                                .any(|p| p.eq_ignore_ascii_case(permission))
+                    });
+                if granted {
+                    return Ok(());
+                }
+                Err(policy_refusal(&caller, object, permission))
             }
             PermissionModel::Rbac => {
                 let allowed = self

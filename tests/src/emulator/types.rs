@@ -68,6 +68,19 @@ pub enum PermissionModel {
     /// Vault access policies: RBAC roles are ignored; client ids in `allowed` may do
     /// everything, anyone else gets 403 `ForbiddenByPolicy`.
     AccessPolicy { allowed: Vec<String> },
+    /// Vault access policies with per-object-type permissions, as the portal's Access
+    /// policies page sets them (e.g. keys List without Get). Anyone not named gets 403.
+    AccessPolicies(Vec<PolicyEntry>),
+}
+
+/// One access policy entry: an app's client id or object id (or a user's UPN or object id)
+/// and its permissions per object type, lower case as Key Vault lists them ("get", "list").
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PolicyEntry {
+    pub principal: String,
+    pub secrets: Vec<String>,
+    pub keys: Vec<String>,
+    pub certificates: Vec<String>,
 }
 
 /// One client secret of an app registration.

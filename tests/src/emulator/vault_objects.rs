@@ -81,6 +81,23 @@ impl SeedKey {
             rotate_before_expiry: None,
         }
     }
+
+    /// An EC key on `curve` ("P-256", "P-384", "P-521", "P-256K").
+    pub fn ec(curve: &str) -> SeedKey {
+        SeedKey {
+            kty: "EC".to_string(),
+            size_or_curve: curve.to_string(),
+            ..SeedKey::rsa(0)
+        }
+    }
+
+    /// The same key type kept in an HSM ("RSA-HSM", "EC-HSM"; Premium vaults).
+    pub fn hsm(mut self) -> SeedKey {
+        if !self.kty.ends_with("-HSM") {
+            self.kty.push_str("-HSM");
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +117,8 @@ struct KeyEntry {
     managed: bool,
     not_before: Option<i64>,
     created: i64,
+    /// Earlier versions, oldest first (readable by version, as in Key Vault).
+    older: Vec<KeyEntry>,
 }
 
 /// The vault's certificates and keys.
@@ -137,12 +156,15 @@ fn cert_attributes(c: &CertEntry) -> Value {
 }
 
 fn key_attributes(k: &KeyEntry) -> Value {
-    attributes(
+    let mut a = attributes(
         k.seed.enabled,
         k.not_before,
         k.seed.expires.map(|e| e.timestamp()),
         k.created,
-    )
+    );
+    // Key Vault adds whether the private key may be released (never, for these keys).
+    a["exportable"] = json!(false);
+    a
 }
 
 fn policy(base: &str, c: &CertEntry) -> Value {
@@ -165,20 +187,39 @@ fn policy(base: &str, c: &CertEntry) -> Value {
     })
 }
 
-/// The public half only: n and e for RSA, x and y for EC, nothing for a symmetric key.
+/// Bytes of one coordinate on a curve Key Vault offers (P-521 rounds up to 66).
+fn coordinate_len(curve: &str) -> usize {
+    match curve {
+        "P-384" => 48,
+        "P-521" => 66,
+        _ => 32, // P-256, P-256K
+    }
+}
+
+/// Deterministic stand-in bytes for a public component (not a real key: only lengths matter).
+fn filler(seed: &str, len: usize) -> Vec<u8> {
+    let digest = sha2::Sha256::digest(seed.as_bytes());
+    (0..len).map(|i| digest[i % digest.len()]).collect()
+}
+
+/// The public half only, as Key Vault's GET answers it: n and e for RSA (n exactly the key
+/// size, its top bit set, as a modulus of that size has), crv, x and y for EC, and for a
+/// symmetric key nothing but kid, kty and key_ops (its `k` never leaves the HSM).
 fn public_jwk(base: &str, k: &KeyEntry) -> Value {
     let kid = format!("{base}/keys/{}/{}", k.name, k.version);
-    let digest = sha2::Sha256::digest(k.name.as_bytes());
     let mut jwk = Map::new();
     jwk.insert("kid".into(), json!(kid));
     jwk.insert("kty".into(), json!(k.seed.kty));
+    let id = format!("{}/{}", k.name, k.version);
     if k.seed.kty.starts_with("RSA") {
         let bits: usize = k.seed.size_or_curve.parse().unwrap_or(2048);
-        let n: Vec<u8> = (0..bits / 8)
-            .map(|i| digest[i % digest.len()] | 0x80)
-            .collect();
-        jwk.insert("n".into(), json!(URL_SAFE_NO_PAD.encode(n)));
-        jwk.insert("e".into(), json!("AQAB"));
+        let mut n = filler(&id, bits / 8);
+        if let Some(first) = n.first_mut() {
+            *first |= 0x80;
+        }
+        if let Some(last) = n.last_mut() {
+            *last |= 0x01; // odd, as a product of two odd primes is
+        }
         jwk.insert(
             "key_ops".into(),
             json!([
@@ -190,21 +231,38 @@ fn public_jwk(base: &str, k: &KeyEntry) -> Value {
                 "unwrapKey"
             ]),
         );
+        jwk.insert("n".into(), json!(URL_SAFE_NO_PAD.encode(n)));
+        jwk.insert("e".into(), json!("AQAB"));
     } else if k.seed.kty.starts_with("EC") {
-        jwk.insert("crv".into(), json!(k.seed.size_or_curve));
-        jwk.insert("x".into(), json!(URL_SAFE_NO_PAD.encode(&digest[..])));
-        jwk.insert("y".into(), json!(URL_SAFE_NO_PAD.encode(&digest[..])));
+        let len = coordinate_len(&k.seed.size_or_curve);
         jwk.insert("key_ops".into(), json!(["sign", "verify"]));
+        jwk.insert("crv".into(), json!(k.seed.size_or_curve));
+        jwk.insert(
+            "x".into(),
+            json!(URL_SAFE_NO_PAD.encode(filler(&format!("{id}/x"), len))),
+        );
+        jwk.insert(
+            "y".into(),
+            json!(URL_SAFE_NO_PAD.encode(filler(&format!("{id}/y"), len))),
+        );
     } else {
-        jwk.insert("key_ops".into(), json!(["wrapKey", "unwrapKey"]));
+        jwk.insert(
+            "key_ops".into(),
+            json!(["encrypt", "decrypt", "wrapKey", "unwrapKey"]),
+        );
     }
     Value::Object(jwk)
 }
 
 fn not_found(kind: &str, name: &str) -> KvError {
+    // Key Vault names the kind in the code: KeyNotFound, CertificateNotFound.
+    let code = match kind {
+        "key" => "KeyNotFound",
+        _ => "CertificateNotFound",
+    };
     KvError::new(
         404,
-        "NotFound",
+        code,
         format!(
             "A {kind} with (name/id) {name} was not found in this key vault. If you recently deleted this {kind} you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
         ),
@@ -270,16 +328,34 @@ pub fn execute(state: &mut State, call: &VaultCall<'_>) -> Option<VaultResult> {
                 .collect();
             list_page(entries, call, "/keys")
         }
-        Route::GetKey { name, .. } => match objects.keys.get(&store_key(name)) {
-            Some(k) => {
-                let mut body = json!({"key": public_jwk(base, k), "attributes": key_attributes(k)});
-                if k.managed {
-                    body["managed"] = json!(true);
+        Route::GetKey { name, version } => {
+            let current = objects.keys.get(&store_key(name));
+            let found = match version {
+                None => current,
+                Some(v) => current.and_then(|k| {
+                    std::iter::once(k)
+                        .chain(k.older.iter())
+                        .find(|e| e.version.eq_ignore_ascii_case(v))
+                }),
+            };
+            match found {
+                Some(k) => {
+                    let mut body =
+                        json!({"key": public_jwk(base, k), "attributes": key_attributes(k)});
+                    if k.managed {
+                        body["managed"] = json!(true);
+                    }
+                    Ok((200, Some(body)))
                 }
-                Ok((200, Some(body)))
+                None => Err(not_found(
+                    "key",
+                    &match version {
+                        Some(v) => format!("{name}/{v}"),
+                        None => name.clone(),
+                    },
+                )),
             }
-            None => Err(not_found("key", name)),
-        },
+        }
         Route::GetKeyRotationPolicy { name } => match objects.keys.get(&store_key(name)) {
             // A key never given a policy answers Key Vault's default: notify 30 days before.
             Some(k) => {
@@ -331,6 +407,7 @@ impl Emulator {
                 managed: true,
                 not_before: Some(seed.not_before.timestamp()),
                 created: now,
+                older: Vec::new(),
             },
         );
         state.store.active.insert(
@@ -364,12 +441,19 @@ impl Emulator {
         Ok(())
     }
 
-    /// Creates (or replaces) a key of its own (not a certificate's).
+    /// Creates a key of its own (not a certificate's); for an existing name, a new version
+    /// (its `updated` is the time of the call), the earlier ones kept, as Key Vault's create does.
     pub fn create_key(&self, name: &str, seed: SeedKey) -> Result<(), KvError> {
         validate_name(name)?;
         let mut state = self.shared.lock();
+        let key = store_key(name);
+        let mut older = Vec::new();
+        if let Some(mut previous) = state.objects.keys.remove(&key) {
+            older = std::mem::take(&mut previous.older);
+            older.push(previous);
+        }
         state.objects.keys.insert(
-            store_key(name),
+            key,
             KeyEntry {
                 name: name.to_string(),
                 version: new_version_id(),
@@ -377,8 +461,19 @@ impl Emulator {
                 managed: false,
                 not_before: None,
                 created: now_unix(),
+                older,
             },
         );
         Ok(())
+    }
+
+    /// Deletes a key (all its versions), as a delete from another tool would.
+    pub fn delete_key(&self, name: &str) -> bool {
+        self.shared
+            .lock()
+            .objects
+            .keys
+            .remove(&store_key(name))
+            .is_some()
     }
 }

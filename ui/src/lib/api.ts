@@ -33,6 +33,7 @@ import type { DistributionView } from "./bindings/DistributionView";
 import type { CustomVendorRequest } from "./bindings/CustomVendorRequest";
 import type { CustomVendorsView } from "./bindings/CustomVendorsView";
 import type { KeyDetail } from "./bindings/KeyDetail";
+import type { KeyDetailRow } from "./bindings/KeyDetailRow";
 import type { KeySettingsRequest } from "./bindings/KeySettingsRequest";
 import type { Notice } from "./bindings/Notice";
 import type { PingReport } from "./bindings/PingReport";
@@ -182,6 +183,9 @@ export const api = {
   /** The vault's certificates and keys (read-only), across clients or one client's. */
   objectsView: (clientId: string | null) =>
     call<ObjectsView>("objects_view", { filter: portfolio(clientId) }),
+  /** The type and size of one client's keys on screen (keys of its last listing, ≤ 50 names). */
+  keyTypeDetails: (clientId: string, names: string[]) =>
+    call<KeyDetailRow[]>("key_type_details", { clientId, names }),
   adoptSecret: (clientId: string, request: AdoptRequest) =>
     call<VaultRow>("adopt_secret", { clientId, request }),
   adoptSecrets: (clientId: string, requests: AdoptRequest[]) =>

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod custom_vendor;
 pub mod generator;
 pub mod identity;
+pub mod key_detail;
 pub mod key_value;
 pub mod keys;
 pub mod policy;

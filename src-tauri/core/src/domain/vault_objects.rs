@@ -175,11 +175,16 @@ pub struct CryptoKeyInfo {
     pub enabled: bool,
     pub expires: Option<DateTime<Utc>>,
     pub not_before: Option<DateTime<Utc>>,
+    /// When the current version was last changed (the listing's `updated`): a new version
+    /// changes it, so the type read for the old one is not reused (see `key_detail`).
+    pub updated: Option<DateTime<Utc>>,
     /// "RSA", "EC", "RSA-HSM", "oct-HSM": the listing does not carry it, so it is filled in
-    /// only where the key was read (the demo, the detail).
+    /// only where the key was read (the demo, a row shown in the Vault tab).
     pub key_type: Option<String>,
     /// "2048 bits", "P-256".
     pub size: Option<String>,
+    /// Why the type could not be read this listing (403, deleted meanwhile), if it could not.
+    pub detail_note: Option<String>,
     /// The rotation policy's Rotate trigger, read only for keys near or past expiry.
     pub auto_rotate: Option<Trigger>,
 }
@@ -630,8 +635,10 @@ mod tests {
             enabled: true,
             expires: Some(at(2026, 12, 12, 0)),
             not_before: None,
+            updated: None,
             key_type: Some("RSA".into()),
             size: Some("2048 bits".into()),
+            detail_note: None,
             auto_rotate: Some(Trigger::DaysBeforeExpiry(5)),
         };
         let facts = key.dates().facts(now);

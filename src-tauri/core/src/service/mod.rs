@@ -12,6 +12,7 @@ pub mod custom_vendors;
 pub mod distribute;
 pub mod endpoints;
 pub mod installations;
+pub mod key_details;
 pub mod monitor;
 pub mod new_value;
 pub mod objects;

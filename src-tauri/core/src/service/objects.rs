@@ -33,6 +33,8 @@ pub struct ObjectRow {
     /// Certificates: the lifetime actions ("AutoRenew 30 days before expiry"); keys: the type
     /// and size ("RSA-HSM 3072 bits") where known.
     pub detail: String,
+    /// Keys whose `detail` is "—": why (not read yet, or the read was refused, with the reason).
+    pub detail_note: Option<String>,
     pub subject: Option<String>,
     pub not_before: Option<String>,
     /// SHA-1 thumbprint (hex), certificates only; an app's certificate credential's
@@ -324,6 +326,7 @@ pub fn objects_view(
             .policy
             .as_ref()
             .map_or_else(|| "—".to_string(), |p| p.actions_text()),
+        detail_note: None,
         subject: c.policy.as_ref().and_then(|p| p.subject.clone()),
         not_before: c.not_before.map(day),
         thumbprint: c.thumbprint.clone(),
@@ -339,6 +342,11 @@ pub fn objects_view(
         facts: k.dates().facts(now),
         issuer: "—".to_string(),
         detail: k.type_text(),
+        detail_note: k.key_type.is_none().then(|| {
+            k.detail_note
+                .clone()
+                .unwrap_or_else(|| crate::domain::key_detail::NOT_READ_YET.to_string())
+        }),
         subject: None,
         not_before: k.not_before.map(day),
         thumbprint: None,
@@ -355,6 +363,7 @@ pub fn objects_view(
         // The PDF's and CSV's second column: the credential's type.
         issuer: a.credential_type.label().to_string(),
         detail: a.credential_text(),
+        detail_note: None,
         subject: None,
         not_before: a.start.map(day),
         thumbprint: a.thumbprint.clone(),

@@ -174,6 +174,19 @@ pub fn report_objects(view: &crate::service::objects::ObjectsView) -> crate::rep
             None => lines.push(kind.counts.summary(plural)),
         }
     }
+    // The report has no tooltip: say once why a key's type may be "—".
+    let unread = view
+        .keys
+        .rows
+        .iter()
+        .filter(|r| r.detail_note.is_some())
+        .count();
+    if unread > 0 {
+        lines.push(format!(
+            "Key type \"—\" ({unread} of {} vault keys): not read. Key Vault's key list does not include the type; the console reads it when the key's row is shown in the Vault tab.",
+            view.keys.rows.len()
+        ));
+    }
     let rows = view
         .all_rows()
         .map(|row| crate::report::ReportObject {
@@ -361,7 +374,11 @@ pub fn inventory_csv(
             crate::domain::vault_objects::ObjectKind::Certificate => {
                 format!("Issuer: {}; lifetime actions: {}", row.issuer, row.detail)
             }
-            crate::domain::vault_objects::ObjectKind::Key => format!("Type: {}", row.detail),
+            crate::domain::vault_objects::ObjectKind::Key => match &row.detail_note {
+                // "—": say why, so a spreadsheet reader does not take it for a missing key.
+                Some(why) => format!("Type: {}; {why}", row.detail),
+                None => format!("Type: {}", row.detail),
+            },
             crate::domain::vault_objects::ObjectKind::AppCredential => {
                 let mut note = format!("{}: {}", row.issuer, row.detail);
                 if let Some(app_id) = &row.app_id {

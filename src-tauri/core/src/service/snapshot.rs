@@ -33,6 +33,8 @@ pub struct Snapshot {
     reported: HashSet<(String, String)>,
     /// Keys that the last listing showed as console keys, to notice one losing its tags.
     known_keys: HashSet<String>,
+    /// The cryptographic keys' types read this session (kept across refreshes, per version).
+    pub(crate) key_details: crate::domain::key_detail::KeyDetailCache,
 }
 
 /// A change made outside the console that a refresh noticed for the first time this session.
@@ -140,7 +142,7 @@ pub fn refresh_health(
 }
 
 impl Console {
-    fn snapshot(&self) -> std::sync::MutexGuard<'_, Snapshot> {
+    pub(crate) fn snapshot(&self) -> std::sync::MutexGuard<'_, Snapshot> {
         self.snapshot
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -212,6 +214,11 @@ impl Console {
             .collect();
         let keys = listing.keys.clone();
         snapshot.listing = listing;
+        let mut objects = objects;
+        // A key read earlier this session keeps its type while its version stays the same.
+        if let crate::domain::vault_objects::KindListing::Listed(crypto) = &mut objects.keys {
+            snapshot.key_details.fill(crypto);
+        }
         snapshot.objects = objects;
         snapshot.listed_at = Some(Utc::now());
         snapshot.stale = None;

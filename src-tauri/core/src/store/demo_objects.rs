@@ -50,8 +50,10 @@ fn key(
         enabled: true,
         expires,
         not_before: expires.map(|e| e - Duration::days(730)),
+        updated: None,
         key_type: Some(kty.to_string()),
         size: Some(size.to_string()),
+        detail_note: None,
         auto_rotate: None,
     }
 }

@@ -156,6 +156,18 @@ pub trait SecretStore: Send + Sync {
         ObjectListing::default()
     }
 
+    /// One cryptographic key's type and size, from its public JWK (one GET of the current
+    /// version; nothing else of the JWK is kept), and the `updated` of the version it read.
+    /// Stores whose listing already carries the type (the demo) are never asked.
+    async fn read_key_detail(
+        &self,
+        name: &str,
+    ) -> AppResult<(crate::domain::key_detail::KeyDetail, Option<DateTime<Utc>>)> {
+        Err(crate::error::AppError::internal(format!(
+            "This vault has no key detail to read for '{name}'."
+        )))
+    }
+
     /// Every vendor key with its metadata (a whole listing; the console reads its snapshot
     /// instead).
     async fn list_keys(&self) -> AppResult<Vec<KeyRecord>> {

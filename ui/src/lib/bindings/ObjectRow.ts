@@ -15,7 +15,11 @@ issuer: string,
  * Certificates: the lifetime actions ("AutoRenew 30 days before expiry"); keys: the type
  * and size ("RSA-HSM 3072 bits") where known.
  */
-detail: string, subject: string | null, notBefore: string | null, 
+detail: string, 
+/**
+ * Keys whose `detail` is "—": why (not read yet, or the read was refused, with the reason).
+ */
+detailNote: string | null, subject: string | null, notBefore: string | null, 
 /**
  * SHA-1 thumbprint (hex), certificates only; an app's certificate credential's
  * `customKeyIdentifier`.

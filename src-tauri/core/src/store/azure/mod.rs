@@ -489,6 +489,13 @@ impl SecretStore for AzureStore {
         self.list_vault_objects().await
     }
 
+    async fn read_key_detail(
+        &self,
+        name: &str,
+    ) -> AppResult<(crate::domain::key_detail::KeyDetail, Option<DateTime<Utc>>)> {
+        self.get_key_detail(name).await
+    }
+
     async fn list_all(&self) -> AppResult<VaultListing> {
         let pager = self
             .client

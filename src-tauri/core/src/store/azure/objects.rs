@@ -8,12 +8,14 @@ use azure_security_keyvault_certificates::models::{
     CertificatePolicyAction, CertificateProperties,
 };
 use azure_security_keyvault_keys::models::{
-    KeyClientListKeyPropertiesOptions, KeyProperties, KeyRotationPolicy, KeyRotationPolicyAction,
+    Key, KeyClientListKeyPropertiesOptions, KeyProperties, KeyRotationPolicy,
+    KeyRotationPolicyAction,
 };
 use chrono::{DateTime, Utc};
 
 use super::guard::collect_pages;
 use super::{AzureStore, PAGE_SIZE, to_chrono};
+use crate::domain::key_detail::{KeyDetail, from_jwk};
 use crate::domain::vault_objects::{
     CertificateInfo, CertificatePolicy, CryptoKeyInfo, KindListing, ObjectKind, ObjectListing,
     Trigger, iso_duration_days, needs_policy,
@@ -150,10 +152,68 @@ fn crypto_key(properties: &KeyProperties) -> Option<CryptoKeyInfo> {
         enabled: attrs.and_then(|a| a.enabled).unwrap_or(true),
         expires: to_chrono(attrs.and_then(|a| a.expires)),
         not_before: to_chrono(attrs.and_then(|a| a.not_before)),
+        updated: to_chrono(attrs.and_then(|a| a.updated)),
         key_type: None,
         size: None,
+        detail_note: None,
         auto_rotate: None,
     })
+}
+
+/// The type and size of a key GET's answer; the rest of the JWK (n, e, x, y) is dropped here.
+fn key_detail(key: &Key) -> KeyDetail {
+    let jwk = key.key.as_ref();
+    // The SDK's enums serialize to Key Vault's own spelling ("RSA-HSM", "P-384").
+    let text =
+        |value: Option<serde_json::Value>| value.and_then(|v| v.as_str().map(str::to_string));
+    let kty = text(
+        jwk.and_then(|j| j.kty.as_ref())
+            .and_then(|k| serde_json::to_value(k).ok()),
+    );
+    let crv = text(
+        jwk.and_then(|j| j.crv.as_ref())
+            .and_then(|c| serde_json::to_value(c).ok()),
+    );
+    from_jwk(
+        kty.as_deref().unwrap_or_default(),
+        jwk.and_then(|j| j.n.as_deref()),
+        crv.as_deref(),
+    )
+}
+
+/// Key Vault's key names: 1–127 letters, digits and hyphens. A listed name that is not one
+/// (a hostile server's) is never put into a request path.
+fn is_key_name(name: &str) -> bool {
+    (1..=127).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// A failed key GET, worded for the row it leaves without a type.
+fn detail_refused(mut error: AppError, who: &str) -> AppError {
+    match error.code {
+        ErrorCode::ForbiddenByPolicy => {
+            error.message = format!(
+                "The vault's access policy lets {who} list keys but not get them, so the key's type and size cannot be read."
+            );
+            error.hint = format!(
+                "In the Azure portal, vault → Access policies, add Get under Key permissions for {who}. Get returns only the public key."
+            );
+        }
+        ErrorCode::ForbiddenByRbac | ErrorCode::Forbidden => {
+            error.message = format!(
+                "Key Vault does not let {who} read this key, so its type and size cannot be read."
+            );
+            error.hint = format!(
+                "Ask the vault's owner to assign {who} Key Vault Reader or Key Vault Crypto User; both read only the public key."
+            );
+        }
+        ErrorCode::SecretNotFound => {
+            error.message =
+                "The key was deleted after the listing, so its type could not be read.".to_string();
+            error.hint = "Refresh (F5) to see the vault's keys as they are now.".to_string();
+        }
+        _ => {}
+    }
+    error
 }
 
 impl AzureStore {
@@ -243,6 +303,31 @@ impl AzureStore {
             keys.push(key);
         }
         KindListing::Listed(keys)
+    }
+
+    /// One key's type and size: a GET of its current version (public JWK only; Key Vault
+    /// never returns private material for a GET), on the same guarded client as the listing.
+    pub(super) async fn get_key_detail(
+        &self,
+        name: &str,
+    ) -> Result<(KeyDetail, Option<DateTime<Utc>>), AppError> {
+        if !is_key_name(name) {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "That is not a Key Vault key name.",
+                "Key names are 1–127 letters, digits and hyphens. Refresh (F5) and pick the key from the list.",
+            ));
+        }
+        let refused = |e| detail_refused(self.map(e, "read a key's type"), &self.who());
+        let key = self
+            .keys
+            .get_key(name, None)
+            .await
+            .map_err(refused)?
+            .into_model()
+            .map_err(refused)?;
+        let updated = to_chrono(key.attributes.as_ref().and_then(|a| a.updated));
+        Ok((key_detail(&key), updated))
     }
 
     /// Both kinds, side by side, and the tenant's app credentials through Graph.
@@ -349,6 +434,30 @@ mod tests {
             crypto_key(&listed(false)).map(|k| k.name).as_deref(),
             Some("web-tls")
         );
+    }
+
+    #[test]
+    fn a_key_get_gives_type_and_size_and_nothing_else() {
+        let key: Key = serde_json::from_value(serde_json::json!({
+            "key": {
+                "kid": "https://v.vault.azure.net/keys/cmk/0123",
+                "kty": "RSA-HSM",
+                "n": "AL".to_string() + &"A".repeat(512),
+                "e": "AQAB",
+                "key_ops": ["wrapKey", "unwrapKey"],
+            },
+            "attributes": {"enabled": true, "created": 1790000000, "updated": 1790000100},
+        }))
+        .expect("key bundle");
+        // "AL" + 512 "A"s: 385 bytes, 0x00 0xB0 then zeros: a leading zero and 384 bytes.
+        assert_eq!(key_detail(&key).key_type, "RSA-HSM");
+        assert_eq!(key_detail(&key).size.as_deref(), Some("3072 bits"));
+        let ec: Key = serde_json::from_value(serde_json::json!({
+            "key": {"kty": "EC", "crv": "P-384", "x": "AQ", "y": "AQ"},
+        }))
+        .expect("ec");
+        assert_eq!(key_detail(&ec).size.as_deref(), Some("P-384"));
+        assert!(is_key_name("cmk-01") && !is_key_name("..") && !is_key_name(""));
     }
 
     #[test]
