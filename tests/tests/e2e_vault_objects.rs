@@ -101,6 +101,11 @@ async fn the_vault_tab_shows_certificates_key_vault_renews_as_auto_renewing() ->
         secret.contains("Expires in") && secret.contains("Client secret"),
         "{secret}"
     );
+    // The secret is the one the vault's Microsoft Graph key holds: the row names that key.
+    assert!(
+        secret.contains("rotated by the console") && secret.contains("microsoft-graph"),
+        "{secret}"
+    );
     let certificate = app
         .text("[data-testid=object-row][data-name='Intune connector']")
         .await?;

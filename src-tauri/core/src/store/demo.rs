@@ -375,7 +375,10 @@ fn seed_secret(vendor: &Vendor, plan: &SeedPlan, index: usize, now: DateTime<Utc
             outside_change: None,
             endpoint_override: None,
             token_url_override: None,
-            settings: Default::default(),
+            settings: crate::domain::keys::KeySettings {
+                app_id: super::demo_objects::demo_app_id(&vendor.id).map(str::to_string),
+                ..Default::default()
+            },
             version: new_version_id(),
             created: Some(rotated),
             updated: Some(rotated),
@@ -677,6 +680,35 @@ mod tests {
         assert_eq!(counts.get(&KeyStatus::Expired), Some(&2), "{counts:?}");
         assert_eq!(counts.get(&KeyStatus::Disabled), Some(&1), "{counts:?}");
         assert_eq!(counts.get(&KeyStatus::Healthy), Some(&14), "{counts:?}");
+    }
+
+    #[tokio::test]
+    async fn the_demo_links_its_app_registration_secrets_to_the_keys_that_hold_them() {
+        use crate::domain::app_credentials::links_text;
+        use crate::service::objects::{link_keys, unrecorded_app_keys};
+        let store = DemoStore::seeded(now());
+        let keys = store.list_keys().await.expect("list");
+        let mut listing = store.list_objects().await;
+        link_keys(&mut listing, None, &keys);
+        let link_of = |app: &str| {
+            listing
+                .app_credentials
+                .items()
+                .iter()
+                .find(|c| c.app_name == app)
+                .and_then(|c| links_text(&c.links))
+        };
+        assert_eq!(
+            link_of("Line-of-business portal").as_deref(),
+            Some("rotated by the console: key entra-app-secret")
+        );
+        assert_eq!(
+            link_of("Backup reporting").as_deref(),
+            Some("rotated by the console: key microsoft-graph")
+        );
+        // Certificates are not values a key holds; and no demo key reads as saved before ids.
+        assert_eq!(link_of("Intune connector"), None);
+        assert!(unrecorded_app_keys(&listing, &keys).is_empty());
     }
 
     #[tokio::test]

@@ -29,10 +29,15 @@ fn cert(
         enabled: true,
         expires: Some(expires),
         not_before: Some(expires - Duration::days(365)),
-        thumbprint: Some(format!(
-            "{:040x}",
-            name.len() * 7919 + expires_in.unsigned_abs() as usize
-        )),
+        // A made-up but certificate-like SHA-1 thumbprint: 40 hex digits from the name.
+        thumbprint: Some({
+            use sha2::Digest;
+            sha2::Sha256::digest(name.as_bytes())
+                .iter()
+                .take(20)
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        }),
         policy,
     }
 }
@@ -100,6 +105,23 @@ pub fn seed_for_health(now: DateTime<Utc>, expired: bool, due: bool) -> ObjectLi
     }
 }
 
+const PORTAL_APP_ID: &str = "5b1f0c2e-7a4d-4e1b-9c3f-2d8e6a1b0c41";
+const REPORTING_APP_ID: &str = "8c2a4e6f-1b3d-4f5a-8e7c-9d0b2a4c6e18";
+/// Defender's app registration lives in the demo tenant too, with no credential listed.
+const DEFENDER_APP_ID: &str = "d3f3a1c9-6b2e-4c8d-9a1f-7e5b3c2d1a60";
+
+/// The application id a demo key of an app registration vendor was saved with, as the console
+/// records it: the App credentials view links the portal's secret to the Entra App Secret key
+/// and the reporting secret to the Microsoft Graph key.
+pub fn demo_app_id(vendor_id: &str) -> Option<&'static str> {
+    match vendor_id {
+        "entra-app-secret" => Some(PORTAL_APP_ID),
+        "microsoft-graph" => Some(REPORTING_APP_ID),
+        "defender-endpoint" => Some(DEFENDER_APP_ID),
+        _ => None,
+    }
+}
+
 /// A demo tenant's app registrations: a healthy secret always; a secret expiring in 9 days and
 /// an expired certificate credential where `due` and `expired` ask for them.
 fn demo_apps(now: DateTime<Utc>, expired: bool, due: bool, shift: i64) -> Vec<AppCredentialInfo> {
@@ -119,7 +141,7 @@ fn demo_apps(now: DateTime<Utc>, expired: bool, due: bool, shift: i64) -> Vec<Ap
         };
     let mut apps = vec![credential(
         "Line-of-business portal",
-        "5b1f0c2e-7a4d-4e1b-9c3f-2d8e6a1b0c41",
+        PORTAL_APP_ID,
         CredentialType::Password,
         "portal-prod",
         200 + shift,
@@ -127,7 +149,7 @@ fn demo_apps(now: DateTime<Utc>, expired: bool, due: bool, shift: i64) -> Vec<Ap
     if due {
         apps.push(credential(
             "Backup reporting",
-            "8c2a4e6f-1b3d-4f5a-8e7c-9d0b2a4c6e18",
+            REPORTING_APP_ID,
             CredentialType::Password,
             "reporting",
             9,
