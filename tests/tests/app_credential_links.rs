@@ -216,23 +216,14 @@ async fn keys_of_other_app_registrations_are_linked_with_who_rotates_them() {
     );
 
     // Rotated at the vendor through Graph: a new credential, the old one removed, still linked.
-    let token_url = format!("{}/{TENANT}/oauth2/v2.0/token", emulator.authority_host());
-    console
-        .update_settings(
-            &admin,
-            KeySettingsRequest {
-                secret_name: "entra-app-secret--backup".into(),
-                interval_days: 90,
-                endpoint: token_url.clone(),
-                token_url,
-                fields: [("tenant".to_string(), TENANT.to_string())].into(),
-                confirm_hosts: vec!["127.0.0.1".into()],
-                ..Default::default()
-            },
-            Utc::now(),
-        )
-        .await
-        .expect("an Admin confirms the emulator's host");
+    support::point_entra_key_at_emulator(
+        &console,
+        &admin,
+        &emulator,
+        TENANT,
+        "entra-app-secret--backup",
+    )
+    .await;
     let done = console
         .rotate_at_vendor(
             &admin,

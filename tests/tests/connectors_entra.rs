@@ -17,7 +17,7 @@ use akv_core::domain::policy::Role;
 use akv_core::domain::secret::SecretValue;
 use akv_core::ping::PingClient;
 use akv_core::service::connector::VendorRotateRequest;
-use akv_core::service::vault::{AddKeyRequest, KeySettingsRequest};
+use akv_core::service::vault::AddKeyRequest;
 use akv_core::service::{Console, Operator};
 use akv_core::store::SecretStore;
 use akv_tests::emulator::{
@@ -70,7 +70,6 @@ async fn setup() -> Setup {
         Duration::from_secs(2),
     ));
     let admin = Operator::unverified("Admin tester", Some(Role::Admin));
-    let token_url = format!("{}/{TENANT}/oauth2/v2.0/token", emulator.authority_host());
     console
         .add_key(
             &admin,
@@ -101,22 +100,8 @@ async fn setup() -> Setup {
         .await
         .expect("add");
     // The emulator stands in for login.microsoftonline.com: an Admin confirms its host.
-    console
-        .update_settings(
-            &admin,
-            KeySettingsRequest {
-                secret_name: "entra-app-secret".into(),
-                interval_days: 90,
-                endpoint: token_url.clone(),
-                token_url,
-                fields: [("tenant".to_string(), TENANT.to_string())].into(),
-                confirm_hosts: vec!["127.0.0.1".into()],
-                ..Default::default()
-            },
-            Utc::now(),
-        )
-        .await
-        .expect("an Admin confirms the emulator's host");
+    support::point_entra_key_at_emulator(&console, &admin, &emulator, TENANT, "entra-app-secret")
+        .await;
     Setup {
         emulator: Arc::new(emulator),
         store,

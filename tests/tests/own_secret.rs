@@ -11,7 +11,7 @@ use akv_core::domain::connection::ConnectionSettings;
 use akv_core::domain::key_value::KeyPartInput;
 use akv_core::domain::secret::SecretValue;
 use akv_core::service::connector::VendorRotateRequest;
-use akv_core::service::vault::{AddKeyRequest, KeySettingsRequest};
+use akv_core::service::vault::AddKeyRequest;
 use akv_core::session::{AppCore, AppPaths, ClientRequest, SecretWarningLevel};
 use akv_tests::emulator::{
     APPLICATION_READWRITE_OWNEDBY, AppRegistration, ClientSecret, Emulator, EmulatorConfig, Owner,
@@ -160,23 +160,14 @@ async fn rotating_the_own_secret_reconnects_with_it_before_the_old_one_goes() {
             )
             .await
             .expect("add");
-        let token_url = format!("{}/{TENANT}/oauth2/v2.0/token", emulator.authority_host());
-        console
-            .update_settings(
-                &dana,
-                KeySettingsRequest {
-                    secret_name: "entra-app-secret".into(),
-                    interval_days: 90,
-                    endpoint: token_url.clone(),
-                    token_url,
-                    fields: [("tenant".to_string(), TENANT.to_string())].into(),
-                    confirm_hosts: vec!["127.0.0.1".into()],
-                    ..Default::default()
-                },
-                Utc::now(),
-            )
-            .await
-            .expect("an Admin confirms the emulator's host");
+        support::point_entra_key_at_emulator(
+            &console,
+            &dana,
+            &emulator,
+            TENANT,
+            "entra-app-secret",
+        )
+        .await;
     }
 
     let done = core

@@ -116,3 +116,32 @@ pub fn operator(role: OperatorRole) -> Operator {
 pub fn admin() -> Operator {
     operator(OperatorRole::Admin)
 }
+
+/// Points an Entra App Secret key at the emulator's token endpoint of `tenant` (an Admin
+/// confirms the emulator's host), as a technician does in the detail panel before Rotate at
+/// vendor.
+pub async fn point_entra_key_at_emulator(
+    console: &Console,
+    admin: &Operator,
+    emulator: &Emulator,
+    tenant: &str,
+    secret_name: &str,
+) {
+    let token_url = format!("{}/{tenant}/oauth2/v2.0/token", emulator.authority_host());
+    console
+        .update_settings(
+            admin,
+            akv_core::service::vault::KeySettingsRequest {
+                secret_name: secret_name.into(),
+                interval_days: 90,
+                endpoint: token_url.clone(),
+                token_url,
+                fields: [("tenant".to_string(), tenant.to_string())].into(),
+                confirm_hosts: vec!["127.0.0.1".into()],
+                ..Default::default()
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("an Admin confirms the emulator's host");
+}
