@@ -332,6 +332,21 @@ async fn forty_demo_clients_open_on_an_overview_worst_first_with_search() -> Res
         visible.as_u64().unwrap_or(0) >= 8,
         "{visible} clients in view"
     );
+    // Every reminder line stays inside the banner at this size (a long app credential's title
+    // ran past its edge): each line is cut with an ellipsis instead.
+    let overflowing = app
+        .eval(
+            "const card = document.querySelector('[data-testid=reminders]').getBoundingClientRect(); \
+             return [...document.querySelectorAll('[data-testid=reminders] li')] \
+               .filter(li => [...li.children].some(c => c.getBoundingClientRect().right > card.right + 0.5)) \
+               .map(li => li.textContent);",
+        )
+        .await?;
+    assert_eq!(
+        overflowing,
+        serde_json::json!([]),
+        "reminder lines past the banner's edge"
+    );
     app.screenshot("sidebar-compact-1024x640.png").await?;
 
     // Forty clients do not mean forty times the toggles: one client's policy becomes a template,
