@@ -14,7 +14,8 @@ use azure_security_keyvault_keys::models::{
 use chrono::{DateTime, Utc};
 
 use super::guard::collect_pages;
-use super::{AzureStore, PAGE_SIZE, to_chrono};
+use super::secret_store::to_chrono;
+use super::{AzureStore, PAGE_SIZE};
 use crate::domain::key_detail::{KeyDetail, from_jwk};
 use crate::domain::vault_objects::{
     CertificateInfo, CertificatePolicy, CryptoKeyInfo, KindListing, ObjectKind, ObjectListing,
