@@ -18,7 +18,7 @@ use super::{arm_endpoint, arm_scope};
 use crate::domain::connection::ConnectionSettings;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::azure::guard::{BoundCredential, GuardedTransport, too_many_pages_of};
-use crate::store::azure::{AzureOptions, http_client, map_error};
+use crate::store::azure::{AzureOptions, http_client, map_service_error};
 
 /// The most one ARM answer may hold (a page of 1,000 subscriptions is well under 1 MiB).
 pub const MAX_ARM_BODY: usize = 4 << 20;
@@ -175,7 +175,7 @@ impl ArmClient {
             .pipeline
             .send(&Context::new(), &mut request, Some(options))
             .await
-            .map_err(|e| map_error(e, doing.what))?;
+            .map_err(|e| map_service_error(e, doing.what, "Azure Resource Manager"))?;
         let status = u16::from(response.status());
         let bytes = response.into_body().as_ref().to_vec();
         if (200..300).contains(&status) {

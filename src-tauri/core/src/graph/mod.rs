@@ -30,7 +30,7 @@ pub use crate::connectors::graph::{GRAPH_HOSTS, graph_for_authority, graph_scope
 use crate::domain::connection::ConnectionSettings;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::azure::guard::{BoundCredential, GuardedTransport, too_many_pages_of};
-use crate::store::azure::{AzureOptions, http_client, map_error};
+use crate::store::azure::{AzureOptions, http_client, map_service_error};
 
 /// The most one Graph answer may hold: 999 applications with a few credentials each, selected
 /// down to ids, names and credentials, stay well under this.
@@ -180,7 +180,7 @@ impl GraphClient {
             .pipeline
             .send(&Context::new(), &mut request, Some(options))
             .await
-            .map_err(|e| map_error(e, doing))?;
+            .map_err(|e| map_service_error(e, doing, SERVICE))?;
         let status = u16::from(response.status());
         let bytes = response.into_body().as_ref().to_vec();
         Ok(if (200..300).contains(&status) {

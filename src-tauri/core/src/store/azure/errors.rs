@@ -250,6 +250,33 @@ fn map_http(status: u16, code: &str, body: &ServiceError, doing: &str) -> AppErr
     }
 }
 
+/// [`map_error`] for another Microsoft service on the same pipeline (Resource Manager, Graph):
+/// a failure to reach it names that service, not the vault (whose name and DNS the vault's
+/// hints are about).
+pub fn map_service_error(error: azure_core::Error, doing: &str, service: &str) -> AppError {
+    reword_for_service(map_error(error, doing), doing, service)
+}
+
+fn reword_for_service(mut mapped: AppError, doing: &str, service: &str) -> AppError {
+    match mapped.code {
+        ErrorCode::VaultNotFound => {
+            mapped.code = ErrorCode::NetworkUnreachable;
+            mapped.message =
+                format!("{service}'s address could not be found while trying to {doing}.");
+            mapped.hint = "Check DNS and the internet or VPN connection; behind a proxy, check the system proxy settings or HTTPS_PROXY.".to_string();
+        }
+        ErrorCode::Timeout => {
+            mapped.message =
+                format!("{service} did not answer in time (tried to {doing}, with retries).");
+        }
+        ErrorCode::NetworkUnreachable => {
+            mapped.message = format!("Could not reach {service} while trying to {doing}.");
+        }
+        _ => {}
+    }
+    mapped
+}
+
 fn map_transport(text: &str, doing: &str) -> AppError {
     let lower = text.to_ascii_lowercase();
     if lower.contains("dns error")
@@ -299,6 +326,42 @@ fn map_transport(text: &str, doing: &str) -> AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_service_s_unreachable_host_is_named_as_that_service_not_the_vault() {
+        let dns = reword_for_service(
+            map_transport(
+                "dns error: failed to lookup address",
+                "list app registrations",
+            ),
+            "list app registrations",
+            "Microsoft Graph",
+        );
+        assert_eq!(dns.code, ErrorCode::NetworkUnreachable);
+        assert!(
+            dns.message.starts_with("Microsoft Graph's address"),
+            "{}",
+            dns.message
+        );
+        assert!(!dns.message.contains("vault") && !dns.hint.contains("vault name"));
+        let slow = reword_for_service(
+            map_transport("operation timed out", "list tenants"),
+            "list tenants",
+            "Azure Resource Manager",
+        );
+        assert_eq!(slow.code, ErrorCode::Timeout);
+        assert!(
+            slow.message
+                .starts_with("Azure Resource Manager did not answer")
+        );
+        // Other errors (an expired secret, a refusal) keep their own words.
+        let entra = reword_for_service(
+            map_entra("AADSTS7000222: expired").expect("named"),
+            "x",
+            "Microsoft Graph",
+        );
+        assert_eq!(entra.code, ErrorCode::ClientSecretExpired);
+    }
 
     #[test]
     fn aadsts_codes_are_named() {

@@ -25,7 +25,7 @@ pub(crate) mod guard;
 mod objects;
 mod secret_store;
 use errors::for_caller;
-pub use errors::map_error;
+pub use errors::{map_error, map_service_error};
 use guard::{BoundCredential, GuardedTransport};
 pub use guard::{MAX_AUTHORITY_BODY, MAX_PAGES, MAX_VAULT_BODY, too_large};
 
