@@ -16,12 +16,12 @@ use akv_core::service::Console;
 use akv_core::service::objects::ObjectsView;
 use akv_core::service::vault::AddKeyRequest;
 use akv_tests::emulator::{APPLICATION_READ_ALL, Emulator};
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use support::clients::*;
 use support::*;
 
 fn days(n: i64) -> chrono::DateTime<Utc> {
-    Utc::now() + Duration::days(n) + Duration::hours(1)
+    support::end_of_day_in(n)
 }
 
 /// A console on the emulator whose pings may reach it (the Entra App Secret connector tests the

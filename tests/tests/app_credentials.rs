@@ -23,7 +23,7 @@ use support::clients::*;
 use support::*;
 
 fn days(n: i64) -> chrono::DateTime<Utc> {
-    Utc::now() + Duration::days(n) + Duration::hours(1)
+    support::end_of_day_in(n)
 }
 
 /// Contoso's tenant: a secret expiring in 9 days, an expired certificate, a healthy secret.

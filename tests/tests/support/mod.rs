@@ -145,3 +145,13 @@ pub async fn point_entra_key_at_emulator(
         .await
         .expect("an Admin confirms the emulator's host");
 }
+
+/// The last second (UTC) of the calendar day `n` days from now. Statuses count calendar days
+/// ("Expires in 9 d"), so a date a test names in days must not cross midnight with a margin
+/// added to "now" (an hour's margin did, for runs after 23:00 UTC).
+pub fn end_of_day_in(n: i64) -> chrono::DateTime<chrono::Utc> {
+    let day = (chrono::Utc::now() + chrono::Duration::days(n)).date_naive();
+    day.and_hms_opt(23, 59, 59)
+        .expect("23:59:59 is a time of day")
+        .and_utc()
+}
