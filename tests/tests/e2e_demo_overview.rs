@@ -333,12 +333,15 @@ async fn forty_demo_clients_open_on_an_overview_worst_first_with_search() -> Res
         "{visible} clients in view"
     );
     // Every reminder line stays inside the banner at this size (a long app credential's title
-    // ran past its edge): each line is cut with an ellipsis instead.
+    // ran past its edge): a line is its own box within the banner, and what does not fit is
+    // clipped there with an ellipsis.
     let overflowing = app
         .eval(
             "const card = document.querySelector('[data-testid=reminders]').getBoundingClientRect(); \
-             return [...document.querySelectorAll('[data-testid=reminders] li')] \
-               .filter(li => [...li.children].some(c => c.getBoundingClientRect().right > card.right + 0.5)) \
+             return [...document.querySelectorAll('[data-testid=reminder]')] \
+               .filter(li => { const s = getComputedStyle(li); \
+                 return li.getBoundingClientRect().right > card.right + 0.5 \
+                   || (li.scrollWidth > li.clientWidth && (s.overflowX !== 'hidden' || s.textOverflow !== 'ellipsis')); }) \
                .map(li => li.textContent);",
         )
         .await?;
