@@ -13,6 +13,8 @@ set -uo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo_root}"
+# shellcheck source=scripts/toolchain-path.sh
+source "${repo_root}/scripts/toolchain-path.sh"
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 failed=0
 rows=()

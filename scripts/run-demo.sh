@@ -5,6 +5,8 @@ set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo_root}"
+# shellcheck source=scripts/toolchain-path.sh
+source "${repo_root}/scripts/toolchain-path.sh"
 
 scripts/setup.sh --run
 echo "==> building the UI"

@@ -9,6 +9,8 @@
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/toolchain-path.sh
+source "${repo_root}/scripts/toolchain-path.sh"
 mode="${1:-all}"
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
@@ -45,8 +47,22 @@ for package in "${packages[@]}"; do
         missing+=("${package}")
     fi
 done
+node_is_recent() {
+    command -v node >/dev/null 2>&1 \
+        && printf '20.19.0\n%s\n' "$(node --version | tr -d v)" | sort -V -C
+}
 if ! command -v node >/dev/null 2>&1; then
     missing+=(nodejs npm)
+elif ! node_is_recent && ! command -v npm >/dev/null 2>&1; then
+    # A Node.js too old for the UI: npm fetches a newer one (below).
+    missing+=(npm)
+fi
+# No Rust at all (no rustup): Debian's own Rust 1.96 (rustc-web, cargo-web) builds the console;
+# Debian 12's plain rustc (1.63) is too old.
+if ! command -v cargo >/dev/null 2>&1; then
+    for package in rustc-web cargo-web; do
+        [[ " ${missing[*]} " == *" ${package} "* ]] || missing+=("${package}")
+    done
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
@@ -56,8 +72,21 @@ else
     say "Debian packages: all present"
 fi
 
+# Node.js 20.19+ (Vite 8): Debian 12's is 18, so a newer one comes from the npm registry, where
+# each Node.js release is also published as the package node-linux-<arch> (the official build),
+# installed with the system's npm into .tools/node and put on PATH by toolchain-path.sh.
+if ! node_is_recent; then
+    node_package="node-linux-$(uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')@22"
+    say "installing Node.js 22 from the npm registry (${node_package}) into .tools/node: $(node --version 2>/dev/null || echo 'no node') is too old"
+    command -v npm >/dev/null 2>&1 || fail "npm not found: install Debian's npm (apt-get install npm)"
+    npm install --prefix "${repo_root}/.tools/node" --no-audit --no-fund --loglevel=error \
+        --no-save "${node_package}"
+    # shellcheck source=scripts/toolchain-path.sh
+    source "${repo_root}/scripts/toolchain-path.sh"
+fi
+
 # Toolchains we cannot fetch from a package registry: say exactly what is wrong.
-command -v cargo >/dev/null 2>&1 || fail "cargo not found: install Rust 1.90 or newer with rustup (https://rustup.rs)"
+command -v cargo >/dev/null 2>&1 || fail "cargo not found: install Rust 1.90 or newer with rustup (https://rustup.rs), or Debian's rustc-web and cargo-web"
 rust_version="$(rustc --version | awk '{print $2}')"
 if ! printf '1.90.0\n%s\n' "${rust_version}" | sort -V -C; then
     fail "Rust ${rust_version} is too old; Tauri 2 needs 1.90 or newer (rustup update stable)"
