@@ -351,16 +351,7 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_and_the_own_secret_is_linked
 
     // PDF, read back as text.
     let pdf = core.report_pdf(&filter, now).await.expect("pdf");
-    let out = tempfile::tempdir().expect("tempdir");
-    let path = out.path().join("report.pdf");
-    std::fs::write(&path, &pdf).expect("written");
-    let text = std::process::Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext runs");
-    let text = String::from_utf8_lossy(&text.stdout);
+    let text = support::pdf_text(&pdf);
     assert!(text.contains("app credentials"), "{text}");
     assert!(text.contains("4 app credentials: 1 expired"), "{text}");
     let pdf_line = |name: &str| {

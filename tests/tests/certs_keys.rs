@@ -323,16 +323,7 @@ async fn sidebar_csv_pdf_reminders_and_status_agree_on_certificates_and_keys() {
 
     // PDF: a "Certificates and keys" section, read back as text.
     let pdf = core.report_pdf(&filter, now).await.expect("pdf");
-    let out = tempfile::tempdir().expect("tempdir");
-    let path = out.path().join("report.pdf");
-    std::fs::write(&path, &pdf).expect("written");
-    let text = std::process::Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext runs");
-    let text = String::from_utf8_lossy(&text.stdout);
+    let text = support::pdf_text(&pdf);
     assert!(text.contains("Certificates and keys"), "{text}");
     let pdf_line = |name: &str| {
         text.lines()
@@ -543,16 +534,7 @@ async fn a_page_may_name_only_keys_of_the_clients_last_listing_and_the_csv_shows
     );
     // The PDF: the types read, and why the other one is "—".
     let pdf = core.report_pdf(&filter, Utc::now()).await.expect("pdf");
-    let out = tempfile::tempdir().expect("tempdir");
-    let path = out.path().join("report.pdf");
-    std::fs::write(&path, &pdf).expect("written");
-    let text = std::process::Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext runs");
-    let text = String::from_utf8_lossy(&text.stdout);
+    let text = support::pdf_text(&pdf);
     let pdf_line = |name: &str| {
         text.lines()
             .find(|l| l.contains(name))

@@ -146,12 +146,26 @@ pub async fn point_entra_key_at_emulator(
         .expect("an Admin confirms the emulator's host");
 }
 
-/// The last second (UTC) of the calendar day `n` days from now. Statuses count calendar days
-/// ("Expires in 9 d"), so a date a test names in days must not cross midnight with a margin
-/// added to "now" (an hour's margin did, for runs after 23:00 UTC).
+/// The last second (UTC) of the calendar day `n` days from now, as the console stores an expiry
+/// picked as a date. Statuses count calendar days ("Expires in 9 d"), so a date a test names in
+/// days must not cross midnight with a margin added to "now" (an hour's margin did, for runs
+/// after 23:00 UTC).
 pub fn end_of_day_in(n: i64) -> chrono::DateTime<chrono::Utc> {
-    let day = (chrono::Utc::now() + chrono::Duration::days(n)).date_naive();
-    day.and_hms_opt(23, 59, 59)
-        .expect("23:59:59 is a time of day")
-        .and_utc()
+    akv_core::domain::keys::expiry_from_date(
+        (chrono::Utc::now() + chrono::Duration::days(n)).date_naive(),
+    )
+}
+
+/// A PDF's text as `pdftotext -layout` reads it: the report tests check what a technician sees.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let out = tempfile::tempdir().expect("tempdir");
+    let path = out.path().join("report.pdf");
+    std::fs::write(&path, pdf).expect("written");
+    let text = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    String::from_utf8_lossy(&text.stdout).into_owned()
 }
